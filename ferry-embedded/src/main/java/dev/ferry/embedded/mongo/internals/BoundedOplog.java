@@ -1,0 +1,208 @@
+package dev.ferry.embedded.mongo.internals;
+
+import java.time.Clock;
+import java.util.Collection;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.Cursor;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
+import de.bwaldvogel.mongo.bson.BsonTimestamp;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * The embedded server's oplog, replacing mongo-java-server's stock one where Ferry depends on it:
+ * <ul>
+ *   <li>only writes that actually happened are recorded (the stock insert path also hands over documents
+ *       that a duplicate-key error rejected);</li>
+ *   <li>updates carry {@code documentKey: {_id}}, replacements are {@code replace} events;</li>
+ *   <li>bounded: the oldest entries are evicted past {@code capacity}, and resuming from an evicted point fails
+ *       with ChangeStreamHistoryLost (286), as on a real replica set whose oplog window has passed;</li>
+ *   <li>entries are kept in a sorted map, so a cursor positions itself in O(log n) instead of scanning.</li>
+ * </ul>
+ * Correct ordering relies on the server running every command on one worker thread, so that entries are
+ * appended in commit order.
+ */
+public final class BoundedOplog implements Oplog {
+
+    static final int CHANGE_STREAM_HISTORY_LOST = 286;
+    static final int CHANGE_STREAM_FATAL_ERROR = 280;
+    private static final String ID = "_id";
+
+    private final MongoBackend backend;
+    private final CursorRegistry cursorRegistry;
+    private final OplogClock clock;
+    private final int capacity;
+    private final NavigableMap<Long, OplogEntry> entries = new ConcurrentSkipListMap<>();
+    private int size;
+    /** Timestamp of the newest evicted entry; a resume point before it has lost history. */
+    private volatile long evictedUpTo;
+
+    public BoundedOplog(MongoBackend backend, CursorRegistry cursorRegistry, Clock clock, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("oplog capacity must be at least 1, was " + capacity);
+        }
+        this.backend = backend;
+        this.cursorRegistry = cursorRegistry;
+        this.clock = new OplogClock(clock);
+        this.capacity = capacity;
+    }
+
+    @Override
+    public void handleInsert(String namespace, List<Document> documents) {
+        MongoCollection<?> collection = collection(namespace);
+        if (collection == null) {
+            return;
+        }
+        for (Document document : documents) {
+            Object id = document.get(ID);
+            // The memory backend stores the very instance it was given: a document rejected by a unique
+            // index is not that instance, or not there at all.
+            if (id != null && storedDocument(collection, id) == document) {
+                append(namespace, ChangeOperation.INSERT, id, document.cloneDeeply());
+            }
+        }
+    }
+
+    @Override
+    public void handleUpdate(String namespace, Document selector, Document update, List<Object> modifiedIds) {
+        boolean replacement = update.keySet().stream().noneMatch(key -> key.startsWith("$"));
+        MongoCollection<?> collection = collection(namespace);
+        for (Object id : modifiedIds) {
+            if (replacement) {
+                Document stored = collection == null ? null : storedDocument(collection, id);
+                append(namespace, ChangeOperation.REPLACE, id, stored == null ? null : stored.cloneDeeply());
+            } else {
+                append(namespace, ChangeOperation.UPDATE, id, null);
+            }
+        }
+    }
+
+    @Override
+    public void handleDelete(String namespace, Document query, List<Object> deletedIds) {
+        for (Object id : deletedIds) {
+            append(namespace, ChangeOperation.DELETE, id, null);
+        }
+    }
+
+    @Override
+    public void handleDropCollection(String namespace) {
+        append(namespace, ChangeOperation.DROP, null, null);
+    }
+
+    @Override
+    public Cursor createCursor(Document changeStream, String namespace, Aggregation aggregation) {
+        long position = startPosition(changeStream);
+        ChangeStreamCursor cursor = new ChangeStreamCursor(cursorRegistry.generateCursorId(), this, namespace,
+            aggregation, fullDocumentLookup(changeStream), position);
+        cursorRegistry.add(cursor);
+        return cursor;
+    }
+
+    /** Number of entries currently retained. */
+    public synchronized int size() {
+        return size;
+    }
+
+    /** Entries after {@code position}, oldest first; fails if entries after it have been evicted. */
+    Collection<OplogEntry> entriesAfter(long position) {
+        if (position < evictedUpTo) {
+            throw historyLost(position);
+        }
+        return entries.tailMap(position, false).values();
+    }
+
+    /** The current version of a document, for {@code fullDocument: updateLookup}. */
+    Document lookUp(String namespace, Object id) {
+        MongoCollection<?> collection = collection(namespace);
+        return collection == null ? null : storedDocument(collection, id);
+    }
+
+    private synchronized void append(String namespace, ChangeOperation operation, Object id, Document document) {
+        long timestamp = clock.next();
+        int bytes = document == null ? 0 : bsonSize(document);
+        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document, bytes));
+        size++;
+        while (size > capacity) {
+            evictedUpTo = entries.pollFirstEntry().getKey();
+            size--;
+        }
+    }
+
+    private long startPosition(Document changeStream) {
+        Object startAfter = changeStream.get("startAfter");
+        Object resumeAfter = changeStream.get("resumeAfter");
+        Object startAt = changeStream.get("startAtOperationTime");
+        if (startAfter != null || resumeAfter != null) {
+            long token = ResumeTokens.decode(startAfter != null ? startAfter : resumeAfter);
+            checkResumable(token);
+            return token;
+        }
+        if (startAt instanceof BsonTimestamp timestamp) {
+            long exclusive = timestamp.getValue() - 1;
+            if (exclusive < evictedUpTo) {
+                throw historyLost(exclusive);
+            }
+            return exclusive;
+        }
+        return clock.last();
+    }
+
+    private void checkResumable(long token) {
+        if (token < evictedUpTo) {
+            throw historyLost(token);
+        }
+        if (token > clock.last()) {
+            throw new MongoServerError(CHANGE_STREAM_FATAL_ERROR, "ChangeStreamFatalError",
+                "cannot resume stream; the resume token is from the future: " + Long.toHexString(token));
+        }
+        if (token != evictedUpTo && !entries.containsKey(token)) {
+            throw new MongoServerError(CHANGE_STREAM_FATAL_ERROR, "ChangeStreamFatalError",
+                "cannot resume stream; the resume token was not found: " + Long.toHexString(token));
+        }
+    }
+
+    private static MongoServerError historyLost(long position) {
+        return new MongoServerError(CHANGE_STREAM_HISTORY_LOST, "ChangeStreamHistoryLost",
+            "Resume of change stream was not possible, as the resume point " + Long.toHexString(position)
+                + " may no longer be in the oplog.");
+    }
+
+    private static boolean fullDocumentLookup(Document changeStream) {
+        Object option = changeStream.get("fullDocument");
+        return "updateLookup".equals(option) || "whenAvailable".equals(option) || "required".equals(option);
+    }
+
+    private MongoCollection<?> collection(String namespace) {
+        MongoDatabase database = backend.resolveDatabase(Utils.getDatabaseNameFromFullName(namespace));
+        return database.resolveCollection(Utils.getCollectionNameFromFullName(namespace), false);
+    }
+
+    private static int bsonSize(Document document) {
+        ByteBuf buffer = Unpooled.buffer();
+        try {
+            BsonEncoder.encodeDocument(document, buffer);
+            return buffer.writerIndex();
+        } finally {
+            buffer.release();
+        }
+    }
+
+    private static Document storedDocument(MongoCollection<?> collection, Object id) {
+        for (Document stored : collection.handleQuery(new Document(ID, id), 0, 1)) {
+            return stored;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.ferry.embedded.mongo.internals;
+
+import java.time.Clock;
+
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.oplog.Oplog;
+
+/** mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog. */
+public final class BoundedOplogBackend extends MemoryBackend {
+
+    private final int oplogCapacity;
+    private BoundedOplog boundedOplog;
+
+    public BoundedOplogBackend(int oplogCapacity) {
+        super(Clock.systemUTC());
+        this.oplogCapacity = oplogCapacity;
+    }
+
+    @Override
+    protected Oplog createOplog() {
+        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity);
+        return boundedOplog;
+    }
+
+    /** The oplog, once {@code enableOplog()} has created it. */
+    public BoundedOplog oplog() {
+        return boundedOplog;
+    }
+}

@@ -1,0 +1,18 @@
+package dev.ferry.embedded.mongo.internals;
+
+import de.bwaldvogel.mongo.bson.Document;
+
+/**
+ * One write that really happened, in commit order.
+ *
+ * @param timestamp   the oplog timestamp (seconds in the high 32 bits, increment in the low), unique and increasing
+ * @param wallMillis  wall-clock time of the write
+ * @param namespace   {@code db.collection}
+ * @param operation   what happened
+ * @param documentId  the {@code _id} of the written document ({@code null} for a drop)
+ * @param document    snapshot of the document as written: the inserted or replacing document, else {@code null}
+ * @param bsonBytes   encoded size of {@code document}, to keep reply batches under the BSON size limit
+ */
+record OplogEntry(long timestamp, long wallMillis, String namespace, ChangeOperation operation,
+                  Object documentId, Document document, int bsonBytes) {
+}

@@ -1,0 +1,84 @@
+package dev.ferry.embedded.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static dev.ferry.embedded.mongo.ChangeStreamScenarios.event;
+import static dev.ferry.embedded.mongo.ChangeStreamScenarios.take;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.client.model.changestream.OperationType;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+/**
+ * Why Ferry replaces mongo-java-server's oplog: the scenarios {@link EmbeddedOplogIT} passes, run on the stock
+ * server, show its defects. If an upgrade makes one of these fail, the stock server fixed that defect.
+ */
+@Timeout(60)
+class StockOplogDefectsIT {
+
+    private MongoServer stock;
+    private ChangeStreamScenarios scenarios;
+
+    @BeforeEach
+    void start() {
+        stock = new MongoServer(new MemoryBackend());
+        stock.enableOplog();
+        stock.bind(new InetSocketAddress("127.0.0.1", 0), 1, 1);
+        InetSocketAddress address = stock.getLocalAddress();
+        scenarios = new ChangeStreamScenarios("mongodb://127.0.0.1:" + address.getPort());
+    }
+
+    @AfterEach
+    void stop() {
+        scenarios.close();
+        stock.shutdownNow();
+    }
+
+    @Test
+    void reportsARejectedInsert() {
+        List<ChangeStreamDocument<Document>> changes = scenarios.rejectedInsertBetweenTwoAccepted();
+
+        assertThat(changes).extracting(change -> change.getFullDocument().getString("note"))
+            .contains("rejected");
+    }
+
+    @Test
+    void reportsDocumentsAnOrderedInsertManyNeverWrote() {
+        List<ChangeStreamDocument<Document>> changes = scenarios.orderedInsertManyFailingInTheMiddle();
+
+        assertThat(changes).extracting(change -> change.getFullDocument().getString("note"))
+            .contains("never written");
+    }
+
+    @Test
+    void reportsAReplacementAsAnUpdate() {
+        scenarios.events.insertOne(event("d", 1, "original"));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.replaceOne(eq("aggregateId", "d"), event("d", 1, "replacement"));
+
+            assertThat(take(cursor, 1).get(0).getOperationType()).isEqualTo(OperationType.UPDATE);
+        }
+    }
+
+    @Test
+    void putsTheUpdateSpecificationInTheDocumentKey() {
+        scenarios.events.insertOne(event("c", 1, "before"));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.updateOne(eq("aggregateId", "c"), new Document("$set", new Document("note", "after")));
+
+            assertThat(take(cursor, 1).get(0).getDocumentKey()).doesNotContainKey("_id");
+        }
+    }
+}
