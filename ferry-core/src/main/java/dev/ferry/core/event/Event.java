@@ -1,0 +1,34 @@
+package dev.ferry.core.event;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A stored event: an immutable fact about one aggregate. This envelope is what the relay publishes and
+ * projectors consume.
+ *
+ * @param eventId       globally unique; consumers use it as an idempotency key for side effects
+ * @param aggregateType the kind of aggregate, e.g. {@code patient}; selects the topic
+ * @param aggregateId   the aggregate's id; the partition key, so one aggregate's events stay in order
+ * @param version       1-based, contiguous per aggregate
+ * @param eventType     e.g. {@code PatientRegistered}
+ * @param timestamp     when the event was appended
+ * @param payloadJson   the event's data as a JSON object
+ * @param metadata      correlation and causation ids
+ */
+public record Event(String eventId, String aggregateType, String aggregateId, long version, String eventType,
+                    Instant timestamp, String payloadJson, EventMetadata metadata) {
+
+    public Event {
+        Objects.requireNonNull(eventId, "eventId");
+        Objects.requireNonNull(aggregateType, "aggregateType");
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        Objects.requireNonNull(eventType, "eventType");
+        Objects.requireNonNull(timestamp, "timestamp");
+        Objects.requireNonNull(payloadJson, "payloadJson");
+        Objects.requireNonNull(metadata, "metadata");
+        if (version < 1) {
+            throw new IllegalArgumentException("version must be at least 1, was " + version);
+        }
+    }
+}

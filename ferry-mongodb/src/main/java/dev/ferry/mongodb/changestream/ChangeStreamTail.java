@@ -1,0 +1,144 @@
+package dev.ferry.mongodb.changestream;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+import org.bson.BsonDocument;
+import org.bson.BsonTimestamp;
+import org.bson.RawBsonDocument;
+import org.bson.conversions.Bson;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoException;
+import com.mongodb.client.ChangeStreamIterable;
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+
+import dev.ferry.core.relay.HistoryLost;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.StartPosition;
+
+/**
+ * Tails one collection's change stream in batches, through the official driver only. An empty read is
+ * followed by a short, growing idle wait ({@link IdleBackoff}) so a quiet stream costs next to no CPU.
+ * Not thread-safe: one tail belongs to one reading thread.
+ */
+public final class ChangeStreamTail implements AutoCloseable {
+
+    /** MongoDB's code for a resume point that has left the oplog window. */
+    static final int CHANGE_STREAM_HISTORY_LOST = 286;
+
+    private final MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor;
+    private final IdleBackoff backoff;
+    private final int maxBatch;
+
+    private ChangeStreamTail(MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor,
+                             IdleBackoff backoff, int maxBatch) {
+        this.cursor = cursor;
+        this.backoff = backoff;
+        this.maxBatch = maxBatch;
+    }
+
+    /**
+     * Opens the change stream.
+     *
+     * @param pipeline stages after {@code $changeStream}, e.g. a {@code $match} on the operation type
+     * @throws HistoryLost if the start position is no longer in the oplog
+     */
+    public static ChangeStreamTail open(MongoCollection<RawBsonDocument> collection, List<? extends Bson> pipeline,
+                                        StartPosition start, Settings settings) {
+        ChangeStreamIterable<RawBsonDocument> stream = collection.watch(pipeline, RawBsonDocument.class)
+            .batchSize(settings.maxBatch())
+            .maxAwaitTime(settings.serverAwait().toMillis(), TimeUnit.MILLISECONDS);
+        if (start instanceof StartPosition.AfterToken after) {
+            stream = stream.startAfter(BsonDocument.parse(after.token().value()));
+        } else if (start instanceof StartPosition.AtTime at) {
+            stream = stream.startAtOperationTime(operationTime(at.time()));
+        }
+        try {
+            return new ChangeStreamTail(stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),
+                settings.maxBatch());
+        } catch (MongoException e) {
+            throw translate(e, start);
+        }
+    }
+
+    /**
+     * The next changes, at most {@code maxBatch}; an empty list after an idle wait when there are none.
+     *
+     * @throws HistoryLost if the stream fell out of the oplog window while reading
+     */
+    public List<ChangeStreamDocument<RawBsonDocument>> poll() {
+        try {
+            ChangeStreamDocument<RawBsonDocument> first = cursor.tryNext();
+            if (first == null) {
+                backoff.idle();
+                return List.of();
+            }
+            backoff.reset();
+            List<ChangeStreamDocument<RawBsonDocument>> batch = new ArrayList<>();
+            batch.add(first);
+            // Take what the driver already holds; another tryNext would cost a round trip.
+            while (batch.size() < maxBatch && cursor.available() > 0) {
+                batch.add(cursor.tryNext());
+            }
+            return batch;
+        } catch (MongoException e) {
+            throw translate(e, null);
+        }
+    }
+
+    /**
+     * The token to resume after everything returned so far: on a real server the post-batch token, which
+     * moves on even while the collection is quiet, so a checkpoint never falls out of the oplog window.
+     */
+    public ResumeToken resumeToken() {
+        BsonDocument token = cursor.getResumeToken();
+        return token == null ? null : new ResumeToken(token.toJson());
+    }
+
+    @Override
+    public void close() {
+        cursor.close();
+    }
+
+    private static BsonTimestamp operationTime(Instant time) {
+        return new BsonTimestamp((int) time.getEpochSecond(), 0);
+    }
+
+    private static RuntimeException translate(MongoException e, StartPosition start) {
+        if (e instanceof MongoCommandException command && command.getErrorCode() == CHANGE_STREAM_HISTORY_LOST) {
+            return new HistoryLost("the change stream cannot resume" + (start == null ? "" : " from " + start)
+                + ": MongoDB no longer holds that point in its oplog (error 286, ChangeStreamHistoryLost)", e);
+        }
+        return e;
+    }
+
+    /**
+     * How a tail reads.
+     *
+     * @param maxBatch    most changes returned by one poll
+     * @param serverAwait how long a real server's getMore may wait for new changes
+     * @param idleMin     first wait after an empty read
+     * @param idleMax     longest wait after consecutive empty reads (bounds the added latency when idle)
+     */
+    public record Settings(int maxBatch, Duration serverAwait, Duration idleMin, Duration idleMax) {
+
+        public static final Settings DEFAULT =
+            new Settings(1000, Duration.ofMillis(500), Duration.ofMillis(1), Duration.ofMillis(10));
+
+        public Settings {
+            Objects.requireNonNull(serverAwait, "serverAwait");
+            Objects.requireNonNull(idleMin, "idleMin");
+            Objects.requireNonNull(idleMax, "idleMax");
+            if (maxBatch < 1) {
+                throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
+            }
+        }
+    }
+}
