@@ -1,0 +1,43 @@
+package dev.ferry.app.bench;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ferry bench ...}: measurement programs. */
+@Command(name = "bench", description = "Measurement programs.", subcommands = BenchCommand.Oplog.class)
+public final class BenchCommand {
+
+    @Command(name = "oplog", mixinStandardHelpOptions = true,
+        description = "Idle CPU of a change-stream tail and delivery latency vs oplog size on the embedded MongoDB, "
+            + "against the stock mongo-java-server oplog.")
+    static final class Oplog implements Callable<Integer> {
+
+        @Option(names = "--rate", defaultValue = "1000", description = "inserts per second (default: ${DEFAULT-VALUE})")
+        int rate;
+
+        @Option(names = "--seconds", defaultValue = "3", description = "seconds of load per row (default: ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--idle-seconds", defaultValue = "10", description = "idle window (default: ${DEFAULT-VALUE})")
+        int idleSeconds;
+
+        @Option(names = "--sizes", split = ",", defaultValue = "0,50000,200000",
+            description = "oplog sizes for Ferry's oplog (default: ${DEFAULT-VALUE})")
+        int[] sizes;
+
+        @Option(names = "--stock-sizes", split = ",", defaultValue = "0,20000",
+            description = "oplog sizes for the stock oplog (default: ${DEFAULT-VALUE})")
+        int[] stockSizes;
+
+        @Override
+        public Integer call() throws Exception {
+            new ChangeStreamOplogProbe(System.out, new ChangeStreamOplogProbe.Options(sizes, stockSizes, rate,
+                Duration.ofSeconds(seconds), Duration.ofSeconds(idleSeconds))).run();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.ferry.app.embedded;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.embedded.mongo.EmbeddedMongo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry embedded}: starts the embedded MongoDB and Kafka and prints how to reach them, for running
+ * Ferry's processes against them; with {@code --self-test}, proves the stack works end to end and exits.
+ */
+@Command(name = "embedded", mixinStandardHelpOptions = true,
+    description = "Start the embedded MongoDB and Kafka on free loopback ports and print their connection strings.")
+public final class EmbeddedCommand implements Callable<Integer> {
+
+    @Option(names = "--self-test", description = "Relay a batch of documents MongoDB -> Kafka through the embedded "
+        + "stack, check every one arrived in order, print the figures and exit.")
+    boolean selfTest;
+
+    @Option(names = "--events", defaultValue = "10000", description = "documents for --self-test (default: ${DEFAULT-VALUE})")
+    int events;
+
+    @Option(names = "--oplog-capacity", defaultValue = "" + EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
+        description = "oplog entries the embedded MongoDB keeps (default: ${DEFAULT-VALUE})")
+    int oplogCapacity;
+
+    @Override
+    public Integer call() throws Exception {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, oplogCapacity);
+             EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            System.out.println("FERRY_MONGODB_URI=" + mongo.connectionString());
+            System.out.println("FERRY_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrapServers());
+            System.out.flush();
+            if (selfTest) {
+                return new StackSelfTest(mongo.connectionString(), kafka.bootstrapServers(), events, System.out).run()
+                    ? 0 : 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+            System.err.println("embedded stack running; stop with Ctrl-C or SIGTERM");
+            stopped.await();
+            return 0;
+        }
+    }
+}
