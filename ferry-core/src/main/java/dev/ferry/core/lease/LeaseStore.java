@@ -1,0 +1,32 @@
+package dev.ferry.core.lease;
+
+import java.util.Optional;
+
+/**
+ * Leadership by a lease document: compare-and-set acquire and renew, an epoch that grows on every change of
+ * owner. Expiry is never judged from timestamps written by other hosts: a standby watches the lease's renewal
+ * counter on its own monotonic clock ({@link LeaseObserver}).
+ */
+public interface LeaseStore {
+
+    /** The lease as stored now, if it exists. */
+    Optional<Lease> read(String name);
+
+    /**
+     * Takes the lease if it is still exactly as {@code seen} (or absent when {@code seen} is empty): the
+     * epoch grows by one, the renewal counter starts over.
+     *
+     * @return the new lease, or empty if someone else changed it first
+     */
+    Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen);
+
+    /**
+     * Renews a held lease (bumps its renewal counter).
+     *
+     * @return false if the lease is no longer {@code owner}'s at {@code epoch}
+     */
+    boolean renew(String name, String owner, long epoch);
+
+    /** Gives a held lease up so a standby can take it at once (graceful shutdown). */
+    void release(String name, String owner, long epoch);
+}

@@ -1,0 +1,338 @@
+package dev.ferry.core.relay;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.lease.Leadership;
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.relay.CheckpointStore.Checkpoint;
+import dev.ferry.core.relay.EventPublisher.Provenance;
+
+/**
+ * One relay instance. Of all instances sharing a name, the one holding the lease tails the event store's change
+ * feed from the last checkpoint and publishes every event; the others stand by and take over when the lease
+ * expires. A checkpoint is written only after the broker acknowledged everything before it, and only under the
+ * writer's epoch, so after a failover events are re-published only if they were published but not checkpointed.
+ */
+public final class ChangeStreamRelay implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ChangeStreamRelay.class);
+    private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final RelaySettings settings;
+    private final String instanceId;
+    private final ChangeSource source;
+    private final Supplier<EventPublisher> publishers;
+    private final CheckpointStore checkpoints;
+    private final GapLog gaps;
+    private final Leadership leadership;
+    private final Thread worker;
+
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private volatile long checkpointSequence = -1;
+    private volatile long leadingEpoch = -1;
+    private volatile RelayStatus.Role role = RelayStatus.Role.STANDBY;
+    private volatile String failure;
+    private volatile boolean running = true;
+    private volatile boolean killed;
+    private volatile EventPublisher currentPublisher;
+    /** Set by the RESTART_FROM_NOW policy until the first checkpoint after the gap is written. */
+    private volatile boolean restartFromNow;
+
+    public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source,
+                             Supplier<EventPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
+                             GapLog gaps) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+        this.source = Objects.requireNonNull(source, "source");
+        this.publishers = Objects.requireNonNull(publishers, "publishers");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
+        this.gaps = Objects.requireNonNull(gaps, "gaps");
+        this.leadership = new Leadership(leases, settings.name(), instanceId, settings.leaseTiming());
+        this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
+    }
+
+    public void start() {
+        leadership.start();
+        worker.start();
+    }
+
+    public RelayStatus status() {
+        return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), checkpointSequence, failure);
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** Stops gracefully: flushes what is in flight, writes a last checkpoint, releases the lease. */
+    @Override
+    public void close() {
+        running = false;
+        joinWorker();
+        leadership.close();
+        if (role != RelayStatus.Role.FAILED) {
+            role = RelayStatus.Role.STOPPED;
+        }
+    }
+
+    /**
+     * Stops as a crash would: no lease release, no checkpoint, the producer closed without flushing. A standby
+     * takes over once the lease expires.
+     */
+    public void kill() {
+        killed = true;
+        running = false;
+        leadership.kill();
+        EventPublisher publisher = currentPublisher;
+        if (publisher != null) {
+            publisher.abort();
+        }
+        worker.interrupt();
+        joinWorker();
+        role = RelayStatus.Role.STOPPED;
+    }
+
+    private void joinWorker() {
+        try {
+            worker.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void work() {
+        while (running) {
+            OptionalLong epoch = leadership.currentEpoch();
+            if (epoch.isEmpty()) {
+                role = RelayStatus.Role.STANDBY;
+                leadingEpoch = -1;
+                LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
+                continue;
+            }
+            try {
+                lead(epoch.getAsLong());
+            } catch (HistoryLost e) {
+                if (!onHistoryLost(e)) {
+                    return;
+                }
+            } catch (CheckpointStore.Fenced e) {
+                log.warn("relay {}: {}", settings.name(), e.getMessage());
+            } catch (RuntimeException e) {
+                if (killed) {
+                    return;
+                }
+                log.warn("relay {}: instance {} restarts its pipeline from the last checkpoint after: {}",
+                    settings.name(), instanceId, e.toString());
+                LockSupport.parkNanos(settings.retryBackoff().toNanos());
+            }
+        }
+    }
+
+    /** Leads in {@code epoch} until deposed or stopped. */
+    private void lead(long epoch) {
+        Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
+        StartPosition start = restartFromNow ? new StartPosition.Now()
+            : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
+                .orElse(settings.initialPosition());
+        Term term = new Term(epoch, checkpoint.map(Checkpoint::sequence).orElse(0L),
+            restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null));
+        role = RelayStatus.Role.LEADER;
+        leadingEpoch = epoch;
+        log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
+            checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
+        EventPublisher publisher = publishers.get();
+        currentPublisher = publisher;
+        boolean graceful = false;
+        try (ChangeSource.ChangeFeed feed = source.open(start)) {
+            term.run(feed, publisher);
+            graceful = !killed && leadership.isValid(epoch);
+        } finally {
+            currentPublisher = null;
+            if (graceful) {
+                publisher.close();
+                term.finish();
+            } else {
+                publisher.abort();
+            }
+        }
+    }
+
+    private boolean onHistoryLost(HistoryLost e) {
+        if (settings.historyLostPolicy() == HistoryLostPolicy.RESTART_FROM_NOW) {
+            Instant from = checkpoints.load(settings.name()).map(Checkpoint::savedAt).orElse(null);
+            gaps.record(settings.name(), from, Instant.now(), e.getMessage());
+            log.error("relay {}: history lost; policy RESTART_FROM_NOW recorded a gap from {} to now and continues. "
+                + "Events appended in the gap were not relayed.", settings.name(), from);
+            // The checkpoint is stale by definition: continue from now, and let the first event checkpoint.
+            restartFromNow = true;
+            return true;
+        }
+        failure = "relay " + settings.name() + ": its checkpoint is no longer in MongoDB's oplog (history lost), "
+            + "so events after it may never have been published. Nothing more is relayed. To go on, enlarge the "
+            + "oplog window and re-publish from the event store, or set the history-lost policy to RESTART_FROM_NOW "
+            + "to record the gap and continue. Cause: " + e.getMessage();
+        log.error(failure);
+        role = RelayStatus.Role.FAILED;
+        running = false;
+        leadership.close();
+        return false;
+    }
+
+    /** One leadership term: publish, track acknowledgements in order, checkpoint the acknowledged prefix. */
+    private final class Term {
+
+        private final long epoch;
+        private final Deque<Pending> inFlight = new ArrayDeque<>();
+        private long sequence;
+        private int inFlightEvents;
+        private ResumeToken acknowledged;
+        private long acknowledgedSequence;
+        private ResumeToken saved;
+        private long lastSaveNanos = System.nanoTime();
+
+        Term(long epoch, long sequence, ResumeToken checkpointed) {
+            this.epoch = epoch;
+            this.sequence = sequence;
+            this.acknowledgedSequence = sequence;
+            this.saved = checkpointed;
+            this.acknowledged = checkpointed;
+        }
+
+        void run(ChangeSource.ChangeFeed feed, EventPublisher publisher) {
+            while (running && leadership.isValid(epoch)) {
+                List<Change> changes = feed.poll();
+                for (Change change : changes) {
+                    if (!running || !leadership.isValid(epoch)) {
+                        return; // deposed or stopping: publish nothing more
+                    }
+                    awaitRoom();
+                    send(change, publisher);
+                }
+                drainAcknowledged();
+                if (inFlight.isEmpty() && changes.isEmpty() && feed.position() != null) {
+                    // Quiet: a real server's post-batch token moves on; keep the checkpoint inside the oplog window.
+                    acknowledged = feed.position();
+                }
+                maybeCheckpoint(false);
+            }
+        }
+
+        /** After a graceful stop: everything in flight was flushed; record it. */
+        void finish() {
+            while (!inFlight.isEmpty()) {
+                awaitHead(Long.MAX_VALUE);
+                drainAcknowledged();
+            }
+            maybeCheckpoint(true);
+        }
+
+        private void send(Change change, EventPublisher publisher) {
+            if (change instanceof Change.Commit commit) {
+                List<CompletableFuture<Void>> sends = new ArrayList<>(commit.events().size());
+                for (Event event : commit.events()) {
+                    sequence++;
+                    sends.add(publisher.publish(event, new Provenance(instanceId, epoch, sequence)));
+                }
+                track(change.token(), commit.events().size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])),
+                    false);
+            } else if (change instanceof Change.Malformed malformed) {
+                log.warn("relay {}: malformed document in the event store sent to the dead-letter topic: {}",
+                    settings.name(), malformed.reason());
+                track(change.token(), 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
+                    true);
+            }
+        }
+
+        private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
+            inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked));
+            inFlightEvents += Math.max(events, 1);
+        }
+
+        /** Backpressure: while too much is unacknowledged, wait for the oldest instead of reading on. */
+        private void awaitRoom() {
+            while (inFlightEvents >= settings.maxInFlight()) {
+                awaitHead(WAIT_SLICE_NANOS);
+                drainAcknowledged();
+                if (!running || !leadership.isValid(epoch)) {
+                    throw new IllegalStateException("leadership of epoch " + epoch + " ended while waiting for acks");
+                }
+            }
+        }
+
+        private void awaitHead(long nanos) {
+            Pending head = inFlight.peekFirst();
+            if (head == null) {
+                return;
+            }
+            try {
+                head.acked().get(nanos, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                // not yet; the caller re-checks leadership
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the broker did not acknowledge a publish", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the broker", e);
+            }
+        }
+
+        /** Moves the acknowledged position over the completed prefix, in order. */
+        private void drainAcknowledged() {
+            while (!inFlight.isEmpty() && inFlight.peekFirst().acked().isDone()) {
+                Pending head = inFlight.removeFirst();
+                if (head.acked().isCompletedExceptionally()) {
+                    awaitHead(0); // rethrows the cause
+                    throw new IllegalStateException("the broker did not acknowledge a publish");
+                }
+                inFlightEvents -= Math.max(head.events(), 1);
+                acknowledged = head.token();
+                acknowledgedSequence = head.sequence();
+                published.addAndGet(head.events());
+                if (head.deadLetter()) {
+                    deadLettered.incrementAndGet();
+                }
+            }
+        }
+
+        private void maybeCheckpoint(boolean force) {
+            if (acknowledged == null || acknowledged.equals(saved)) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (!force && now - lastSaveNanos < settings.checkpointInterval().toNanos()) {
+                return;
+            }
+            if (!leadership.isValid(epoch)) {
+                return; // a deposed leader never moves the checkpoint (the store's epoch check enforces it too)
+            }
+            checkpoints.save(settings.name(), epoch, acknowledged, acknowledgedSequence);
+            saved = acknowledged;
+            lastSaveNanos = now;
+            checkpointSequence = acknowledgedSequence;
+            restartFromNow = false;
+        }
+    }
+
+    private record Pending(ResumeToken token, long sequence, int events, boolean deadLetter,
+                           CompletableFuture<Void> acked) {
+    }
+}

@@ -1,0 +1,17 @@
+package dev.ferry.core.relay;
+
+/**
+ * What a relay instance is doing.
+ *
+ * @param role             leader, standby, failed or stopped
+ * @param epoch            the lease epoch it leads in, or -1
+ * @param published        events this instance has had acknowledged by the broker
+ * @param deadLettered     malformed documents this instance sent to the dead-letter topic
+ * @param checkpointSequence events covered by this instance's last checkpoint, or -1
+ * @param failure          why it failed, or null
+ */
+public record RelayStatus(Role role, long epoch, long published, long deadLettered, long checkpointSequence,
+                          String failure) {
+
+    public enum Role { LEADER, STANDBY, FAILED, STOPPED }
+}

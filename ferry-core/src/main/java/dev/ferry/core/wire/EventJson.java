@@ -1,0 +1,70 @@
+package dev.ferry.core.wire;
+
+import dev.ferry.core.event.Event;
+
+/**
+ * Ferry's one wire format: the complete event as a JSON object, so a consumer in any language needs nothing
+ * but the record value:
+ * <pre>{"eventId":"…","aggregateType":"patient","aggregateId":"p-1","version":3,"eventType":"PatientUpdated",
+ *  "timestamp":"2026-11-23T16:00:00.123Z","payload":{…},"metadata":{"correlationId":"…","causationId":null}}</pre>
+ * Written by hand: the core depends on no JSON library, and the payload is already JSON.
+ */
+public final class EventJson {
+
+    private EventJson() {
+    }
+
+    public static String encode(Event event) {
+        StringBuilder json = new StringBuilder(event.payloadJson().length() + 320);
+        json.append("{\"eventId\":");
+        string(json, event.eventId());
+        json.append(",\"aggregateType\":");
+        string(json, event.aggregateType());
+        json.append(",\"aggregateId\":");
+        string(json, event.aggregateId());
+        json.append(",\"version\":").append(event.version());
+        json.append(",\"eventType\":");
+        string(json, event.eventType());
+        json.append(",\"timestamp\":");
+        string(json, event.timestamp().toString());
+        json.append(",\"payload\":").append(event.payloadJson());
+        json.append(",\"metadata\":{\"correlationId\":");
+        string(json, event.metadata().correlationId());
+        json.append(",\"causationId\":");
+        string(json, event.metadata().causationId());
+        return json.append("}}").toString();
+    }
+
+    /** {@code value} as a JSON string literal ({@code null} for null). */
+    public static String quote(String value) {
+        StringBuilder json = new StringBuilder();
+        string(json, value);
+        return json.toString();
+    }
+
+    private static void string(StringBuilder json, String value) {
+        if (value == null) {
+            json.append("null");
+            return;
+        }
+        json.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> json.append("\\\"");
+                case '\\' -> json.append("\\\\");
+                case '\n' -> json.append("\\n");
+                case '\r' -> json.append("\\r");
+                case '\t' -> json.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        json.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        json.append(c);
+                    }
+                }
+            }
+        }
+        json.append('"');
+    }
+}

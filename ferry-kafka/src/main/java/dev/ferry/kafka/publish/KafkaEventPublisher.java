@@ -1,0 +1,105 @@
+package dev.ferry.kafka.publish;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.partition.PartitionKey;
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.wire.EventJson;
+
+/**
+ * Publishes to Kafka: topic per aggregate type (created explicitly), key = aggregate id, value = the event as
+ * JSON, CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them.
+ */
+final class KafkaEventPublisher implements EventPublisher {
+
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Producer<String, byte[]> producer;
+    private final TopicProvisioner topics;
+    private final KafkaSettings settings;
+    private final Runnable onIdempotenceRefused;
+
+    KafkaEventPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
+                        Runnable onIdempotenceRefused) {
+        this.producer = producer;
+        this.topics = topics;
+        this.settings = settings;
+        this.onIdempotenceRefused = onIdempotenceRefused;
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(Event event, Provenance provenance) {
+        String topic = settings.topicNaming().topicFor(event.aggregateType());
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(FerryHeaders.CE_SPECVERSION, "1.0".getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_ID, event.eventId().getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_TYPE, event.eventType().getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_SOURCE, ("ferry/" + event.aggregateType()).getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_SUBJECT, event.aggregateId().getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_TIME, event.timestamp().toString().getBytes(UTF_8));
+        headers.add(FerryHeaders.CONTENT_TYPE, "application/json".getBytes(UTF_8));
+        addProvenance(headers, provenance);
+        return send(topic, new ProducerRecord<>(topic, null, PartitionKey.of(event), EventJson.encode(event).getBytes(UTF_8),
+            headers));
+    }
+
+    @Override
+    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(FerryHeaders.FERRY_REASON, malformed.reason().getBytes(UTF_8));
+        addProvenance(headers, provenance);
+        String value = "{\"reason\":" + EventJson.quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
+            + ",\"document\":" + malformed.documentJson() + "}";
+        String topic = settings.deadLetterTopic();
+        return send(topic, new ProducerRecord<>(topic, null, (String) null, value.getBytes(UTF_8), headers));
+    }
+
+    private CompletableFuture<Void> send(String topic, ProducerRecord<String, byte[]> record) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        try {
+            topics.ensure(topic);
+            producer.send(record, (metadata, error) -> {
+                if (error == null) {
+                    acked.complete(null);
+                } else {
+                    if (error instanceof UnsupportedVersionException || error instanceof ClusterAuthorizationException) {
+                        onIdempotenceRefused.run();
+                    }
+                    acked.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+
+    private static void addProvenance(RecordHeaders headers, Provenance provenance) {
+        headers.add(FerryHeaders.FERRY_INSTANCE, provenance.instanceId().getBytes(UTF_8));
+        headers.add(FerryHeaders.FERRY_EPOCH,
+            Long.toString(provenance.epoch()).getBytes(UTF_8));
+        headers.add(FerryHeaders.FERRY_SEQUENCE,
+            Long.toString(provenance.sequence()).getBytes(UTF_8));
+    }
+
+    @Override
+    public void close() {
+        producer.close(CLOSE_TIMEOUT);
+    }
+
+    @Override
+    public void abort() {
+        producer.close(Duration.ZERO);
+    }
+}

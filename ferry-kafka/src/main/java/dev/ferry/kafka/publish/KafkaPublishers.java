@@ -1,0 +1,74 @@
+package dev.ferry.kafka.publish;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.core.relay.EventPublisher;
+
+/**
+ * Makes a Kafka publisher per leadership term. Producers are durable and ordered: acks=all, an idempotent
+ * producer where the broker offers one (otherwise one request in flight per connection, so retries cannot
+ * reorder), unbounded retries, and no delivery timeout: while Kafka is down, sends wait and the relay stops
+ * reading (its in-flight bound), rather than dropping or reordering anything. Correctness never depends on
+ * Kafka transactions, which Azure Event Hubs lacks.
+ */
+public final class KafkaPublishers implements Supplier<EventPublisher>, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaPublishers.class);
+
+    private final KafkaSettings settings;
+    private final TopicProvisioner topics;
+    private volatile boolean idempotence;
+
+    public KafkaPublishers(KafkaSettings settings) {
+        this.settings = settings;
+        this.topics = new TopicProvisioner(settings);
+        this.idempotence = settings.idempotence();
+    }
+
+    @Override
+    public EventPublisher get() {
+        return new KafkaEventPublisher(new KafkaProducer<>(producerConfig(), new StringSerializer(),
+            new ByteArraySerializer()), topics, settings, this::idempotenceRefused);
+    }
+
+    /** Makes sure a topic exists, e.g. the dead-letter topic at start-up. */
+    public void ensureTopic(String topic) {
+        topics.ensure(topic);
+    }
+
+    Map<String, Object> producerConfig() {
+        Map<String, Object> config = new HashMap<>(settings.clientProperties());
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, settings.lingerMs());
+        config.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotence);
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, idempotence ? 5 : 1);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        return config;
+    }
+
+    private void idempotenceRefused() {
+        if (idempotence) {
+            idempotence = false;
+            log.warn("the Kafka endpoint refuses idempotent producers; Ferry continues with acks=all and one request "
+                + "in flight per connection: order is kept, a retried send may be duplicated, and consumers' "
+                + "version check absorbs duplicates");
+        }
+    }
+
+    @Override
+    public void close() {
+        topics.close();
+    }
+}

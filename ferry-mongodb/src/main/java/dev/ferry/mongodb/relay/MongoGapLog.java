@@ -1,0 +1,31 @@
+package dev.ferry.mongodb.relay;
+
+import java.time.Instant;
+import java.util.Date;
+
+import org.bson.Document;
+
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.relay.GapLog;
+
+/** Gaps as documents {@code {relay, from, to, reason, recordedAt}}, where operators (and `ferry status`) see them. */
+public final class MongoGapLog implements GapLog {
+
+    private final MongoCollection<Document> gaps;
+
+    public MongoGapLog(MongoDatabase database, String collection) {
+        this.gaps = database.getCollection(collection).withWriteConcern(WriteConcern.MAJORITY);
+    }
+
+    @Override
+    public void record(String relayName, Instant from, Instant to, String reason) {
+        gaps.insertOne(new Document("relay", relayName)
+            .append("from", from == null ? null : Date.from(from))
+            .append("to", Date.from(to))
+            .append("reason", reason)
+            .append("recordedAt", new Date()));
+    }
+}
