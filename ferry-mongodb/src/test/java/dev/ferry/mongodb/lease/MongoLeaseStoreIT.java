@@ -1,0 +1,94 @@
+package dev.ferry.mongodb.lease;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Optional;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.lease.Lease;
+import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.mongodb.relay.MongoCheckpointStore;
+
+/** Compare-and-set leases with growing epochs, and checkpoints fenced by the epoch. */
+@Timeout(60)
+class MongoLeaseStoreIT {
+
+    private static MongoUnderTest mongo;
+    private static MongoClient client;
+    private static MongoDatabase database;
+    private MongoLeaseStore leases;
+    private MongoCheckpointStore checkpoints;
+
+    @BeforeAll
+    static void connect() {
+        mongo = MongoUnderTest.start("ferry_lease");
+        client = MongoClients.create(mongo.connectionString());
+        database = client.getDatabase(mongo.databaseName());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        database.drop();
+        client.close();
+        mongo.close();
+    }
+
+    @BeforeEach
+    void fresh() {
+        String collection = "leases_" + System.nanoTime();
+        leases = new MongoLeaseStore(database, collection);
+        checkpoints = new MongoCheckpointStore(database, collection);
+    }
+
+    @Test
+    void onlyTheInstanceThatSawTheCurrentLeaseCanTakeIt() {
+        Optional<Lease> first = leases.tryAcquire("relay", "a", Optional.empty());
+        assertThat(first).contains(new Lease("relay", "a", 1, 0));
+        assertThat(leases.tryAcquire("relay", "b", Optional.empty())).isEmpty();
+
+        Lease seenByB = leases.read("relay").orElseThrow();
+        assertThat(leases.renew("relay", "a", 1)).isTrue(); // a is alive: what b saw is stale now
+        assertThat(leases.tryAcquire("relay", "b", Optional.of(seenByB))).isEmpty();
+
+        Lease current = leases.read("relay").orElseThrow();
+        assertThat(leases.tryAcquire("relay", "b", Optional.of(current))).contains(new Lease("relay", "b", 2, 0));
+        assertThat(leases.renew("relay", "a", 1)).isFalse();
+    }
+
+    @Test
+    void aReleasedLeaseKeepsItsEpochForTheNextOwnerToIncrement() {
+        leases.tryAcquire("relay", "a", Optional.empty());
+        leases.release("relay", "a", 1);
+
+        Lease released = leases.read("relay").orElseThrow();
+        assertThat(released.owner()).isNull();
+        assertThat(leases.tryAcquire("relay", "b", Optional.of(released))).get().extracting(Lease::epoch).isEqualTo(2L);
+    }
+
+    @Test
+    void aCheckpointIsWrittenOnlyUnderTheCurrentEpoch() {
+        leases.tryAcquire("relay", "a", Optional.empty());
+        checkpoints.save("relay", 1, new ResumeToken("{\"_data\": \"01\"}"), 10);
+        leases.tryAcquire("relay", "b", leases.read("relay"));
+
+        assertThatThrownBy(() -> checkpoints.save("relay", 1, new ResumeToken("{\"_data\": \"02\"}"), 20))
+            .isInstanceOf(CheckpointStore.Fenced.class).hasMessageContaining("epoch 1");
+        checkpoints.save("relay", 2, new ResumeToken("{\"_data\": \"03\"}"), 30);
+
+        CheckpointStore.Checkpoint checkpoint = checkpoints.load("relay").orElseThrow();
+        assertThat(checkpoint.token().value()).contains("03");
+        assertThat(checkpoint.sequence()).isEqualTo(30);
+    }
+}
