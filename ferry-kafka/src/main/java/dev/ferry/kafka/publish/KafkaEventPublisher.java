@@ -76,6 +76,9 @@ final class KafkaEventPublisher implements EventPublisher {
                     if (error instanceof UnsupportedVersionException || error instanceof ClusterAuthorizationException) {
                         onIdempotenceRefused.run();
                     }
+                    // Fail everything after it too, so nothing later can land while this one is missing; the
+                    // relay re-sends from its checkpoint. (Called from a callback, close waits for nothing.)
+                    producer.close(Duration.ZERO);
                     acked.completeExceptionally(error);
                 }
             });

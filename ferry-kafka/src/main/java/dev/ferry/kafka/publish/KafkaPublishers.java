@@ -16,13 +16,15 @@ import dev.ferry.core.relay.EventPublisher;
 /**
  * Makes a Kafka publisher per leadership term. Producers are durable and ordered: acks=all, an idempotent
  * producer where the broker offers one (otherwise one request in flight per connection, so retries cannot
- * reorder), unbounded retries, and no delivery timeout: while Kafka is down, sends wait and the relay stops
- * reading (its in-flight bound), rather than dropping or reordering anything. Correctness never depends on
- * Kafka transactions, which Azure Event Hubs lacks.
+ * reorder) and retries for two minutes. While Kafka is down, sends wait and the relay stops reading (its
+ * in-flight bound); a send that still fails aborts the producer, and the relay restarts from its checkpoint, so
+ * what reaches a partition is always a prefix of what was sent, followed by a re-send from the checkpoint.
+ * Correctness never depends on Kafka transactions, which Azure Event Hubs lacks.
  */
 public final class KafkaPublishers implements Supplier<EventPublisher>, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaPublishers.class);
+    private static final int DELIVERY_TIMEOUT_MS = 120_000;
 
     private final KafkaSettings settings;
     private final TopicProvisioner topics;
@@ -51,7 +53,8 @@ public final class KafkaPublishers implements Supplier<EventPublisher>, AutoClos
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.LINGER_MS_CONFIG, settings.lingerMs());
         config.put(ProducerConfig.RETRIES_CONFIG, Integer.MAX_VALUE);
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        // A send that cannot be delivered within this fails; the relay then restarts from its checkpoint.
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DELIVERY_TIMEOUT_MS);
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotence);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, idempotence ? 5 : 1);
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");

@@ -1,5 +1,6 @@
 package dev.ferry.kafka.publish;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,7 +11,11 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 
 /**
  * Creates Ferry's topics explicitly with the Admin client, never relying on broker auto-creation (an idempotent
@@ -19,6 +24,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class TopicProvisioner implements AutoCloseable {
 
     private static final long CREATE_TIMEOUT_SECONDS = 30;
+    private static final long LEADER_POLL_MILLIS = 50;
 
     private final Admin admin;
     private final int partitions;
@@ -26,7 +32,7 @@ public final class TopicProvisioner implements AutoCloseable {
     private final Set<String> known = ConcurrentHashMap.newKeySet();
 
     public TopicProvisioner(KafkaSettings settings) {
-        Map<String, Object> config = new java.util.HashMap<>(settings.clientProperties());
+        Map<String, Object> config = new HashMap<>(settings.clientProperties());
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         this.admin = Admin.create(config);
         this.partitions = settings.partitions();
@@ -41,6 +47,7 @@ public final class TopicProvisioner implements AutoCloseable {
         try {
             admin.createTopics(Set.of(new NewTopic(topic, partitions, replicationFactor))).all()
                 .get(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            awaitLeaders(topic);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("cannot create Kafka topic " + topic + ": " + e.getCause().getMessage(),
@@ -54,6 +61,39 @@ public final class TopicProvisioner implements AutoCloseable {
             throw new IllegalStateException("interrupted while creating Kafka topic " + topic, e);
         }
         known.add(topic);
+    }
+
+    /**
+     * Waits until every partition of a new topic has a leader. An idempotent producer whose first send to a new
+     * partition meets NOT_LEADER_OR_FOLLOWER can go on to fail every retry with OUT_OF_ORDER_SEQUENCE_NUMBER
+     * (a Kafka client bug reported fixed in 4.5), so Ferry never sends before the leaders exist.
+     */
+    private void awaitLeaders(String topic) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CREATE_TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                TopicDescription description = admin.describeTopics(Set.of(topic)).allTopicNames()
+                    .get(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS).get(topic);
+                if (description != null && description.partitions().size() == partitions
+                    && description.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    // Metadata names a leader before that broker serves the partition; listing offsets asks the
+                    // leader itself, so it succeeds only once produce requests will too.
+                    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                    description.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()),
+                        OffsetSpec.latest()));
+                    admin.listOffsets(latest).all().get(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("partitions of " + topic + " have no leader after " + CREATE_TIMEOUT_SECONDS + " s");
+            }
+            TimeUnit.MILLISECONDS.sleep(LEADER_POLL_MILLIS);
+        }
     }
 
     @Override

@@ -114,8 +114,9 @@ public final class MongoEventStore implements EventStore {
 
     /** An append may only continue the aggregate exactly where its last commit ended. */
     private boolean commitEndsAt(String aggregateType, String aggregateId, long version) {
-        return commits.find(and(eq(CommitDocuments.AGGREGATE_TYPE, aggregateType),
-                eq(CommitDocuments.AGGREGATE_ID, aggregateId), eq(CommitDocuments.LAST_VERSION, version)))
-            .projection(Projections.include("_id")).first() != null;
+        // A plain equality document (not $and) is what both a real server and the embedded one answer from the index.
+        Document filter = new Document(CommitDocuments.AGGREGATE_TYPE, aggregateType)
+            .append(CommitDocuments.AGGREGATE_ID, aggregateId).append(CommitDocuments.LAST_VERSION, version);
+        return commits.find(filter).projection(Projections.include("_id")).first() != null;
     }
 }

@@ -1,0 +1,168 @@
+package dev.ferry.it.support;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.relay.MongoCheckpointStore;
+import dev.ferry.mongodb.relay.MongoGapLog;
+import dev.ferry.mongodb.store.CommitDocuments;
+import dev.ferry.mongodb.store.MongoEventStore;
+
+/**
+ * A MongoDB (embedded, or real with FERRY_MONGODB_URI), an embedded Kafka broker, an event store and as many
+ * relay instances as a test wants, all wired as in production. Each test gets its own relay name, collections
+ * and topic prefix, so tests sharing a broker do not see each other.
+ */
+public final class RelayStack implements AutoCloseable {
+
+    public static final String EVENTS = "events";
+    public static final String LEASES = "ferry_leases";
+    public static final String GAPS = "ferry_gaps";
+
+    private final MongoUnderTest mongo;
+    private final EmbeddedKafka kafka;
+    private final MongoClient client;
+    private final MongoDatabase database;
+    private final String topicPrefix = "t" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    private final KafkaSettings kafkaSettings;
+    private final MongoEventStore store;
+    private final List<ChangeStreamRelay> relays = new ArrayList<>();
+    private final List<KafkaPublishers> publishers = new ArrayList<>();
+    private final Instant startedAt = Instant.now();
+    private RelaySettings settings;
+
+    public RelayStack(MongoUnderTest mongo, EmbeddedKafka kafka) {
+        this.mongo = mongo;
+        this.kafka = kafka;
+        this.client = MongoClients.create(mongo.connectionString());
+        this.database = client.getDatabase(mongo.databaseName());
+        KafkaSettings local = KafkaSettings.local(kafka.bootstrapServers());
+        this.kafkaSettings = new KafkaSettings(local.bootstrapServers(), new TopicNaming(topicPrefix), 6, (short) 1,
+            topicPrefix + "dead-letter", true, 5, local.clientProperties());
+        this.store = new MongoEventStore(database, EVENTS, kafkaSettings.topicNaming(),
+            MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
+        // Start from the test's own beginning: appends made before a relay first leads are relayed too.
+        this.settings = RelaySettings.defaults("relay-" + topicPrefix)
+            .withInitialPosition(new StartPosition.AtTime(startedAt.minusSeconds(1)));
+    }
+
+    public RelayStack withSettings(RelaySettings changed) {
+        this.settings = changed;
+        return this;
+    }
+
+    public RelaySettings settings() {
+        return settings;
+    }
+
+    public MongoEventStore store() {
+        return store;
+    }
+
+    public MongoDatabase database() {
+        return database;
+    }
+
+    public String topicPrefix() {
+        return topicPrefix;
+    }
+
+    public String deadLetterTopic() {
+        return kafkaSettings.deadLetterTopic();
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public TopicRecords topics() {
+        return new TopicRecords(kafka.bootstrapServers());
+    }
+
+    /** Starts a relay instance wired as in production. */
+    public ChangeStreamRelay startRelay(String instanceId) {
+        return startRelay(instanceId, leases -> leases, publishers -> publishers);
+    }
+
+    /** Starts a relay instance whose lease store and publishers a test may wrap (to pause them, say). */
+    public ChangeStreamRelay startRelay(String instanceId, java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
+                                        java.util.function.UnaryOperator<Supplier<EventPublisher>> publisherWrapper) {
+        KafkaPublishers kafkaPublishers = new KafkaPublishers(kafkaSettings);
+        kafkaPublishers.ensureTopic(kafkaSettings.deadLetterTopic());
+        publishers.add(kafkaPublishers);
+        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId,
+            new MongoChangeSource(database.getCollection(EVENTS, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+            publisherWrapper.apply(kafkaPublishers), checkpoints(), leaseWrapper.apply(new MongoLeaseStore(database, LEASES)),
+            new MongoGapLog(database, GAPS));
+        relays.add(relay);
+        relay.start();
+        return relay;
+    }
+
+    public CheckpointStore checkpoints() {
+        return new MongoCheckpointStore(database, LEASES);
+    }
+
+    /** The relay's lease document as stored. */
+    public Document leaseDocument() {
+        return database.getCollection(LEASES).find(new Document("_id", settings.name())).first();
+    }
+
+    /** Every event the store holds, read straight from its collection. */
+    public List<Event> storedEvents() {
+        List<Event> events = new ArrayList<>();
+        for (BsonDocument commit : database.getCollection(EVENTS, BsonDocument.class).find()) {
+            if (commit.containsKey("events")) {
+                events.addAll(CommitDocuments.decode(commit));
+            }
+        }
+        return events;
+    }
+
+    public DeliveryCheck check() {
+        return DeliveryCheck.of(storedEvents(), topics().read(topicPrefix, deadLetterTopic()));
+    }
+
+    /** Events the topics hold right now (dead letters included). */
+    public long recordCount() {
+        return topics().count(topicPrefix);
+    }
+
+    @Override
+    public void close() {
+        for (ChangeStreamRelay relay : relays) {
+            relay.kill();
+        }
+        publishers.forEach(KafkaPublishers::close);
+        if (!mongo.isEmbedded()) {
+            database.drop();
+        }
+        client.close();
+    }
+}
