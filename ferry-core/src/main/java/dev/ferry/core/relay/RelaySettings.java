@@ -51,6 +51,11 @@ public record RelaySettings(String name, StartPosition initialPosition, HistoryL
             leaseTiming);
     }
 
+    public RelaySettings withMaxInFlight(int events) {
+        return new RelaySettings(name, initialPosition, historyLostPolicy, events, checkpointInterval, retryBackoff,
+            leaseTiming);
+    }
+
     public RelaySettings withLeaseTiming(LeaseTiming timing) {
         return new RelaySettings(name, initialPosition, historyLostPolicy, maxInFlight, checkpointInterval,
             retryBackoff, timing);
