@@ -1,0 +1,104 @@
+package dev.ferry.kafka.publish;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.kafka.wire.EventJsonDecoder;
+
+/** What a record looks like on the wire: topic per aggregate type, key = aggregate id, JSON value, headers. */
+@Timeout(120)
+class KafkaEventPublisherIT {
+
+    private static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void start() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    @Test
+    void publishesTheEventAsJsonKeyedByAggregateIdWithCloudEventsHeaders() throws Exception {
+        KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
+        Event event = new Event("e-1", "patient", "p-42", 1, "PatientRegistered",
+            Instant.parse("2026-11-23T16:00:00Z"), "{\"name\":\"Ada\"}", new EventMetadata("c-1", null));
+        try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
+            EventPublisher publisher = publishers.get();
+            publisher.publish(event, new EventPublisher.Provenance("r1", 3, 17)).get();
+            publisher.publishDeadLetter(new Change.Malformed(new ResumeToken("{\"_data\":\"01\"}"), "{\"x\":1}",
+                "not a valid commit: 'aggregateId' must be a non-empty string"), new EventPublisher.Provenance("r1", 3, 17))
+                .get();
+            publisher.close();
+        }
+
+        ConsumerRecord<String, byte[]> record = readOne("ferry.patient");
+        assertThat(record.key()).isEqualTo("p-42");
+        assertThat(new EventJsonDecoder().decode(record.value())).isEqualTo(event);
+        assertThat(header(record, "ce_id")).isEqualTo("e-1");
+        assertThat(header(record, "ce_type")).isEqualTo("PatientRegistered");
+        assertThat(header(record, "ce_source")).isEqualTo("ferry/patient");
+        assertThat(header(record, "ce_subject")).isEqualTo("p-42");
+        assertThat(header(record, "ferry_epoch")).isEqualTo("3");
+        assertThat(header(record, "ferry_sequence")).isEqualTo("17");
+
+        ConsumerRecord<String, byte[]> deadLetter = readOne("ferry.dead-letter");
+        assertThat(new String(deadLetter.value(), UTF_8)).contains("\"document\":{\"x\":1}");
+        assertThat(header(deadLetter, "ferry_reason")).contains("aggregateId");
+
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            assertThat(admin.describeTopics(List.of("ferry.patient")).allTopicNames().get().get("ferry.patient")
+                .partitions()).hasSize(settings.partitions());
+        }
+    }
+
+    private static ConsumerRecord<String, byte[]> readOne(String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "publisher-it-" + topic);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer =
+                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (records.isEmpty() && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        assertThat(records).hasSize(1);
+        return records.get(0);
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        return new String(record.headers().lastHeader(name).value(), UTF_8);
+    }
+}
