@@ -1,0 +1,56 @@
+package dev.ferry.kafka.projector;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import dev.ferry.core.projection.RetryPolicy;
+
+/**
+ * How a projector instance runs.
+ *
+ * @param laneThreads    aggregates processed in parallel (each aggregate strictly in order)
+ * @param maxBuffered    records taken from Kafka and not yet finished; beyond it the instance stops fetching
+ * @param retry          retries of a failing event before it is parked
+ * @param sessionTimeout how soon the group notices a dead instance and moves its partitions (classic protocol)
+ * @param commitInterval least time between offset commits
+ * @param requestPoll    how often operators' retry/skip requests are looked for
+ * @param breaker        circuit breakers for handlers' calls to dependencies
+ */
+public record ProjectorSettings(int laneThreads, int maxBuffered, RetryPolicy retry, Duration sessionTimeout,
+                                Duration commitInterval, Duration requestPoll, Breaker breaker) {
+
+    public static final ProjectorSettings DEFAULT = new ProjectorSettings(16, 5_000, RetryPolicy.DEFAULT,
+        Duration.ofSeconds(6), Duration.ofMillis(100), Duration.ofSeconds(1), Breaker.DEFAULT);
+
+    public ProjectorSettings {
+        Objects.requireNonNull(retry, "retry");
+        Objects.requireNonNull(sessionTimeout, "sessionTimeout");
+        Objects.requireNonNull(commitInterval, "commitInterval");
+        Objects.requireNonNull(requestPoll, "requestPoll");
+        Objects.requireNonNull(breaker, "breaker");
+        if (laneThreads < 1 || maxBuffered < 1) {
+            throw new IllegalArgumentException("laneThreads and maxBuffered must be at least 1");
+        }
+    }
+
+    public ProjectorSettings withRetry(RetryPolicy policy) {
+        return new ProjectorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker);
+    }
+
+    public ProjectorSettings withBreaker(Breaker settings) {
+        return new ProjectorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, settings);
+    }
+
+    /**
+     * Circuit breaker settings, one breaker per dependency.
+     *
+     * @param failureRatePercent failure rate that opens it
+     * @param minimumCalls       calls before the rate counts
+     * @param windowSize         calls in the sliding window
+     * @param openFor            how long it stays open before one probe call goes through
+     */
+    public record Breaker(float failureRatePercent, int minimumCalls, int windowSize, Duration openFor) {
+
+        public static final Breaker DEFAULT = new Breaker(50, 5, 20, Duration.ofSeconds(5));
+    }
+}
