@@ -17,7 +17,7 @@ import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.PublishedRecord;
-import dev.ferry.it.support.RelayStack;
+import dev.ferry.it.support.Pipeline;
 
 /** Kafka stopped under load and restarted on the same port: nothing is lost, the relay recovers by itself. */
 @Timeout(300)
@@ -25,13 +25,13 @@ class BrokerOutageIT {
 
     private EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private RelayStack stack;
+    private Pipeline stack;
 
     @BeforeEach
     void start() {
         kafka = EmbeddedKafka.start();
         mongo = MongoUnderTest.start("ferry_outage");
-        stack = new RelayStack(mongo, kafka);
+        stack = new Pipeline(mongo, kafka);
         // A small in-flight bound, so the outage also exercises backpressure: the relay stops reading.
         stack.withSettings(stack.settings().withMaxInFlight(500));
     }
@@ -44,7 +44,7 @@ class BrokerOutageIT {
     }
 
     private long commits() {
-        return stack.database().getCollection(RelayStack.EVENTS).countDocuments();
+        return stack.database().getCollection(Pipeline.EVENTS).countDocuments();
     }
 
     @Test

@@ -21,7 +21,7 @@ import dev.ferry.core.relay.HistoryLostPolicy;
 import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.it.support.RelayStack;
+import dev.ferry.it.support.Pipeline;
 
 /**
  * The checkpoint has left the oplog window (MongoDB error 286): FAIL stops with an actionable message and
@@ -34,7 +34,7 @@ class HistoryLostIT {
 
     private static EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private RelayStack stack;
+    private Pipeline stack;
 
     @BeforeAll
     static void startKafka() {
@@ -51,7 +51,7 @@ class HistoryLostIT {
         mongo = MongoUnderTest.start("ferry_history", OPLOG_CAPACITY);
         // Pushing a real replica set's oplog window past a checkpoint would take hours of writes.
         Assumptions.assumeTrue(mongo.isEmbedded(), "needs the embedded server's small oplog to lose history");
-        stack = new RelayStack(mongo, kafka);
+        stack = new Pipeline(mongo, kafka);
     }
 
     @AfterEach
@@ -84,14 +84,14 @@ class HistoryLostIT {
 
         ChangeStreamRelay after = stack.startRelay("after");
         await().atMost(Duration.ofSeconds(30))
-            .until(() -> stack.database().getCollection(RelayStack.GAPS).countDocuments() == 1);
+            .until(() -> stack.database().getCollection(Pipeline.GAPS).countDocuments() == 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> after.status().role() == RelayStatus.Role.LEADER);
         for (int i = 0; i < 10; i++) {
             stack.store().append("patient", "after-gap-" + i, 0, List.of(new NewEvent("PatientRegistered", "{}")));
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> stack.recordCount() == 60);
 
-        Document gap = stack.database().getCollection(RelayStack.GAPS).find().first();
+        Document gap = stack.database().getCollection(Pipeline.GAPS).find().first();
         System.out.println("HistoryLostIT RESTART_FROM_NOW gap: " + gap.toJson());
         assertThat(gap.getString("relay")).isEqualTo(stack.settings().name());
         assertThat(gap.getDate("from")).isNotNull();

@@ -23,7 +23,7 @@ import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
-import dev.ferry.it.support.RelayStack;
+import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.TopicRecords;
 import dev.ferry.kafka.publish.FerryHeaders;
 
@@ -36,7 +36,7 @@ class RelayDeliveryIT {
 
     private static EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private RelayStack stack;
+    private Pipeline stack;
 
     @BeforeAll
     static void startKafka() {
@@ -51,7 +51,7 @@ class RelayDeliveryIT {
     @BeforeEach
     void start() {
         mongo = MongoUnderTest.start("ferry_delivery");
-        stack = new RelayStack(mongo, kafka);
+        stack = new Pipeline(mongo, kafka);
     }
 
     @AfterEach
@@ -89,7 +89,7 @@ class RelayDeliveryIT {
     void aMalformedDocumentGoesToTheDeadLetterTopicAndTheRelayCarriesOn() {
         stack.startRelay("r1");
         stack.store().append("patient", "before", 0, List.of(new NewEvent("PatientRegistered", "{}")));
-        stack.database().getCollection(RelayStack.EVENTS).insertOne(new Document("aggregateType", "patient")
+        stack.database().getCollection(Pipeline.EVENTS).insertOne(new Document("aggregateType", "patient")
             .append("firstVersion", "one").append("note", "written by hand, not by Ferry"));
         stack.store().append("patient", "after", 0, List.of(new NewEvent("PatientRegistered", "{}")));
 

@@ -23,7 +23,7 @@ import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.PublishedRecord;
-import dev.ferry.it.support.RelayStack;
+import dev.ferry.it.support.Pipeline;
 
 /**
  * The leader is killed abruptly mid-stream (no lease release, producer closed without flushing): a standby takes
@@ -35,7 +35,7 @@ class RelayFailoverIT {
 
     private static EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private RelayStack stack;
+    private Pipeline stack;
 
     @BeforeAll
     static void startKafka() {
@@ -50,7 +50,7 @@ class RelayFailoverIT {
     @BeforeEach
     void start() {
         mongo = MongoUnderTest.start("ferry_failover");
-        stack = new RelayStack(mongo, kafka);
+        stack = new Pipeline(mongo, kafka);
     }
 
     @AfterEach

@@ -23,7 +23,7 @@ import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pause;
 import dev.ferry.it.support.PublishedRecord;
-import dev.ferry.it.support.RelayStack;
+import dev.ferry.it.support.Pipeline;
 
 /**
  * A leader paused for longer than its lease TTL is deposed; when it wakes up it neither checkpoints nor publishes
@@ -34,7 +34,7 @@ class ZombieLeaderIT {
 
     private static EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private RelayStack stack;
+    private Pipeline stack;
 
     @BeforeAll
     static void startKafka() {
@@ -49,7 +49,7 @@ class ZombieLeaderIT {
     @BeforeEach
     void start() {
         mongo = MongoUnderTest.start("ferry_zombie");
-        stack = new RelayStack(mongo, kafka);
+        stack = new Pipeline(mongo, kafka);
     }
 
     @AfterEach

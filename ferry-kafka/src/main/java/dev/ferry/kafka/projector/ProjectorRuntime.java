@@ -192,13 +192,13 @@ public final class ProjectorRuntime implements AutoCloseable {
                 log.error("projector {} instance {} stopped: {}", projection.name(), instanceId, e.toString(), e);
             }
         } finally {
-            consumer = null;
             // A killed instance stays in the group, as a crashed process would: its partitions move only when
             // the group notices it is gone (the session timeout).
             kafkaConsumer.close(killed
                 ? CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP)
                     .withTimeout(Duration.ZERO)
                 : CloseOptions.timeout(Duration.ofSeconds(30)));
+            consumer = null;
         }
     }
 
@@ -288,7 +288,9 @@ public final class ProjectorRuntime implements AutoCloseable {
                     offsets.revoke();
                 }
             });
-            commit(revoked);
+            if (!killed) {
+                commit(revoked);
+            }
             revoked.forEach(partitions::remove);
             breakerPaused.removeAll(revoked);
         }

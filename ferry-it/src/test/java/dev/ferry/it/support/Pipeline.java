@@ -24,7 +24,13 @@ import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.kafka.projector.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.mongodb.parking.MongoParkedEvents;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
@@ -36,10 +42,10 @@ import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
  * A MongoDB (embedded, or real with FERRY_MONGODB_URI), an embedded Kafka broker, an event store and as many
- * relay instances as a test wants, all wired as in production. Each test gets its own relay name, collections
+ * relay and projector instances as a test wants, all wired as in production. Each test gets its own relay name, collections
  * and topic prefix, so tests sharing a broker do not see each other.
  */
-public final class RelayStack implements AutoCloseable {
+public final class Pipeline implements AutoCloseable {
 
     public static final String EVENTS = "events";
     public static final String LEASES = "ferry_leases";
@@ -54,10 +60,11 @@ public final class RelayStack implements AutoCloseable {
     private final MongoEventStore store;
     private final List<ChangeStreamRelay> relays = new ArrayList<>();
     private final List<KafkaPublishers> publishers = new ArrayList<>();
+    private final List<ProjectorRuntime> projectors = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private RelaySettings settings;
 
-    public RelayStack(MongoUnderTest mongo, EmbeddedKafka kafka) {
+    public Pipeline(MongoUnderTest mongo, EmbeddedKafka kafka) {
         this.mongo = mongo;
         this.kafka = kafka;
         this.client = MongoClients.create(mongo.connectionString());
@@ -72,7 +79,7 @@ public final class RelayStack implements AutoCloseable {
             .withInitialPosition(new StartPosition.AtTime(startedAt.minusSeconds(1)));
     }
 
-    public RelayStack withSettings(RelaySettings changed) {
+    public Pipeline withSettings(RelaySettings changed) {
         this.settings = changed;
         return this;
     }
@@ -125,6 +132,28 @@ public final class RelayStack implements AutoCloseable {
         return relay;
     }
 
+    /** Starts a projector instance; its read model keeps an apply log for the checks. */
+    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings) {
+        ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, true),
+            parkedEvents(), projectorSettings, kafkaSettings, instanceId);
+        projectors.add(projector);
+        projector.start();
+        return projector;
+    }
+
+    public ParkedEvents parkedEvents() {
+        return new MongoParkedEvents(database);
+    }
+
+    public KafkaSettings kafkaSettings() {
+        return kafkaSettings;
+    }
+
+    /** Compares a read model with the fold of the event store. */
+    public ReadModelCheck checkReadModel(Projection projection) {
+        return ReadModelCheck.of(storedEvents(), database.getCollection(projection.name()));
+    }
+
     public CheckpointStore checkpoints() {
         return new MongoCheckpointStore(database, LEASES);
     }
@@ -156,6 +185,9 @@ public final class RelayStack implements AutoCloseable {
 
     @Override
     public void close() {
+        for (ProjectorRuntime projector : projectors) {
+            projector.kill();
+        }
         for (ChangeStreamRelay relay : relays) {
             relay.kill();
         }
