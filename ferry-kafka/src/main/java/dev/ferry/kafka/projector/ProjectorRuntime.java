@@ -22,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,6 +30,8 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -264,9 +267,21 @@ public final class ProjectorRuntime implements AutoCloseable {
                 marks.put(partition, committable);
             }
         }
-        if (!commits.isEmpty()) {
+        if (commits.isEmpty()) {
+            return;
+        }
+        try {
             consumer.commitSync(commits);
-            marks.forEach((partition, offset) -> partitions.get(partition).committed(offset));
+            marks.forEach((partition, offset) -> {
+                PartitionOffsets offsets = partitions.get(partition);
+                if (offsets != null) {
+                    offsets.committed(offset);
+                }
+            });
+        } catch (RebalanceInProgressException | CommitFailedException | RetriableException e) {
+            // Not committed this time: the offsets stay tracked and the next commit carries them, or the records
+            // are re-delivered to the next owner, where the version check skips them.
+            log.debug("projector {}: commit deferred: {}", projection.name(), e.toString());
         }
     }
 

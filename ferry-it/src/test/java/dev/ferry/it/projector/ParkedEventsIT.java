@@ -1,0 +1,141 @@
+package dev.ferry.it.projector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.NewEvent;
+import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.ReadModelCheck;
+import dev.ferry.it.support.TestProjections;
+import dev.ferry.kafka.projector.ProjectorSettings;
+
+/**
+ * A handler that fails permanently for one aggregate: after its retries that event is parked with every later event
+ * of the aggregate, in order, while everything else completes; once fixed, a retry request applies them in order
+ * and the aggregate rejoins the live flow, exact.
+ */
+@Timeout(300)
+class ParkedEventsIT {
+
+    private static final String BROKEN = "agg-7";
+
+    private static EmbeddedKafka kafka;
+    private MongoUnderTest mongo;
+    private Pipeline pipeline;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @BeforeEach
+    void start() {
+        mongo = MongoUnderTest.start("ferry_parked");
+        pipeline = new Pipeline(mongo, kafka);
+        pipeline.startRelay("relay-1");
+    }
+
+    @AfterEach
+    void stop() {
+        pipeline.close();
+        mongo.close();
+    }
+
+    @Test
+    void aFailingAggregateIsParkedInOrderAndRetriedToExactness() throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        Projection projection = TestProjections.counter("parking_" + System.nanoTime(), (event, context) -> {
+            if (broken.get() && event.aggregateId().equals(BROKEN)) {
+                throw new IllegalStateException("the read model rejects " + BROKEN);
+            }
+            return TestProjections.merge(event.payloadJson());
+        });
+        ProjectorSettings settings = ProjectorSettings.DEFAULT
+            .withRetry(new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMillis(50)));
+        pipeline.startProjector("p1", projection, settings);
+        pipeline.startProjector("p2", projection, settings);
+        ParkedEvents parked = pipeline.parkedEvents();
+        String key = "patient/" + BROKEN;
+
+        new AppendLoad(pipeline.store(), "patient", 50, 4_000, 3).runToEnd();
+        long brokenEvents = pipeline.store().read("patient", BROKEN).size();
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+            .until(() -> parked.parked(projection.name(), key).size() == brokenEvents);
+        ReadModelCheck whileParked = pipeline.checkReadModel(projection);
+
+        List<ParkedEvent> events = parked.parked(projection.name(), key);
+        assertThat(events).extracting(p -> p.event().version()).isSorted().startsWith(1L);
+        assertThat(events.get(0).attempts()).isEqualTo(3);
+        assertThat(events.get(0).error()).contains("the read model rejects agg-7");
+        assertThat(events.get(0).stack()).contains("IllegalStateException");
+        assertThat(events.subList(1, events.size())).allSatisfy(p -> assertThat(p.error()).contains("parked behind"));
+        assertThat(parked.parkedAggregates(projection.name())).containsExactly(key);
+        assertThat(whileParked.exact()).isEqualTo(whileParked.aggregates() - 1);
+
+        broken.set(false);
+        parked.request(projection.name(), key, ParkedEvents.Request.RETRY);
+        await().atMost(Duration.ofSeconds(60)).until(() -> parked.parked(projection.name(), key).isEmpty());
+        pipeline.store().append("patient", BROKEN, brokenEvents, List.of(new NewEvent("Changed", "{\"n\": 1000}")));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+            .until(() -> pipeline.checkReadModel(projection).readModelExact());
+
+        ReadModelCheck check = pipeline.checkReadModel(projection);
+        System.out.printf("ParkedEventsIT: %d events of %s parked in order while %d of %d aggregates completed; "
+            + "after the retry: %s%n", brokenEvents, key, whileParked.exact(), whileParked.aggregates(), check);
+        assertThat(check.duplicatesApplied()).isZero();
+        assertThat(check.orderViolations()).isZero();
+        assertThat(parked.pendingRequests(projection.name())).isEmpty();
+    }
+
+    @Test
+    void anOperatorCanSkipOneEventDeliberatelyAndTheSkipStaysVisible() {
+        Projection projection = TestProjections.counter("skipping_" + System.nanoTime(), (event, context) -> {
+            if (event.version() == 2) {
+                throw new IllegalStateException("version 2 is poison for this handler");
+            }
+            return TestProjections.merge(event.payloadJson());
+        });
+        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT
+            .withRetry(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(20))));
+        ParkedEvents parked = pipeline.parkedEvents();
+        List<Event> stored = pipeline.store().append("patient", "skip-me", 0, List.of(new NewEvent("Changed", "{\"n\": 1}"),
+            new NewEvent("Changed", "{\"n\": 2}"), new NewEvent("Changed", "{\"n\": 3}")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> parked.parked(projection.name(), "patient/skip-me").size() == 2);
+
+        parked.request(projection.name(), "patient/skip-me", ParkedEvents.Request.SKIP_FIRST);
+        await().atMost(Duration.ofSeconds(60)).until(() -> parked.parked(projection.name(), "patient/skip-me").isEmpty());
+
+        org.bson.Document document = ProjectorExactnessIT.readModelDocument(pipeline, projection, "skip-me");
+        assertThat(document.get("_version")).isEqualTo(3L);
+        assertThat(document.get("state", org.bson.Document.class).get("n")).isEqualTo(3);
+        assertThat(document.getList("_skipped", org.bson.Document.class)).singleElement()
+            .satisfies(marker -> {
+                assertThat(marker.get("version")).isEqualTo(2L);
+                assertThat(marker.getString("eventId")).isEqualTo(stored.get(1).eventId());
+            });
+    }
+}
