@@ -7,6 +7,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,6 +115,27 @@ class ParkedEventsIT {
         assertThat(check.duplicatesApplied()).isZero();
         assertThat(check.orderViolations()).isZero();
         assertThat(parked.pendingRequests(projection.name())).isEmpty();
+    }
+
+    @Test
+    void anUndecodableRecordIsParkedWithItsRawValueNeverDroppedAndOthersFlow() throws Exception {
+        Projection projection = TestProjections.counter("poison_" + System.nanoTime());
+        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        String topic = pipeline.kafkaSettings().topicNaming().topicFor("patient");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+            new StringSerializer())) {
+            producer.send(new ProducerRecord<>(topic, "poison-1", "this is not an event")).get();
+        }
+        new AppendLoad(pipeline.store(), "patient", 20, 200, 2).runToEnd();
+
+        ParkedEvents parked = pipeline.parkedEvents();
+        await().atMost(Duration.ofSeconds(60)).until(() -> parked.parked(projection.name(), "patient/poison-1").size() == 1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.checkReadModel(projection).readModelExact());
+        ParkedEvent poison = parked.parked(projection.name(), "patient/poison-1").get(0);
+        assertThat(poison.event()).isNull();
+        assertThat(poison.rawValue()).isEqualTo("this is not an event");
+        assertThat(poison.error()).contains("not a Ferry event");
     }
 
     @Test
