@@ -4,11 +4,13 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
+import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry bench ...}: measurement programs. */
-@Command(name = "bench", description = "Measurement programs.", subcommands = BenchCommand.Oplog.class)
+@Command(name = "bench", description = "Measurement programs.",
+    subcommands = {BenchCommand.Oplog.class, BenchCommand.Projector.class})
 public final class BenchCommand {
 
     @Command(name = "oplog", mixinStandardHelpOptions = true,
@@ -37,6 +39,29 @@ public final class BenchCommand {
         public Integer call() throws Exception {
             new ChangeStreamOplogProbe(System.out, new ChangeStreamOplogProbe.Options(sizes, stockSizes, rate,
                 Duration.ofSeconds(seconds), Duration.ofSeconds(idleSeconds))).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "projector", mixinStandardHelpOptions = true,
+        description = "Projector throughput against raw consumer throughput of the same topic, in the same run.")
+    static final class Projector implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "50000", description = "events (default: ${DEFAULT-VALUE})")
+        int events;
+
+        @Option(names = "--aggregates", defaultValue = "1000", description = "aggregates (default: ${DEFAULT-VALUE})")
+        int aggregates;
+
+        @Option(names = "--payload-bytes", defaultValue = "300", description = "payload size (default: ${DEFAULT-VALUE})")
+        int payloadBytes;
+
+        @Option(names = "--lanes", defaultValue = "16", description = "aggregates processed in parallel (default: ${DEFAULT-VALUE})")
+        int lanes;
+
+        @Override
+        public Integer call() throws Exception {
+            new ProjectorThroughputBenchmark(System.out, events, aggregates, payloadBytes, lanes).run();
             return 0;
         }
     }

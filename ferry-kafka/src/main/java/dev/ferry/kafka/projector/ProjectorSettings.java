@@ -33,6 +33,10 @@ public record ProjectorSettings(int laneThreads, int maxBuffered, RetryPolicy re
         }
     }
 
+    public ProjectorSettings withLaneThreads(int threads) {
+        return new ProjectorSettings(threads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker);
+    }
+
     public ProjectorSettings withRetry(RetryPolicy policy) {
         return new ProjectorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker);
     }

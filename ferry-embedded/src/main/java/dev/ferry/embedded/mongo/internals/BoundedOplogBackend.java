@@ -5,7 +5,10 @@ import java.time.Clock;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.oplog.Oplog;
 
-/** mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog. */
+/**
+ * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, and unique indexes that
+ * serve equality-plus-more queries ({@link NarrowingUniqueIndex}).
+ */
 public final class BoundedOplogBackend extends MemoryBackend {
 
     private final int oplogCapacity;
@@ -14,6 +17,11 @@ public final class BoundedOplogBackend extends MemoryBackend {
     public BoundedOplogBackend(int oplogCapacity) {
         super(Clock.systemUTC());
         this.oplogCapacity = oplogCapacity;
+    }
+
+    @Override
+    public IndexedMemoryDatabase openOrCreateDatabase(String databaseName) {
+        return new IndexedMemoryDatabase(databaseName, getCursorRegistry());
     }
 
     @Override
