@@ -1,0 +1,203 @@
+package dev.ferry.app.demo;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import dev.ferry.app.wiring.Components;
+import dev.ferry.core.event.Event;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.embedded.mongo.EmbeddedMongo;
+import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+
+/**
+ * The demo: the embedded MongoDB and Kafka, a healthcare load, 2 relays and 3 projectors; the leader relay and a
+ * projector are killed abruptly mid-run; at the end the event store, the topics and the read model are checked
+ * against each other.
+ */
+final class DemoRun {
+
+    private static final String EVENTS = "events";
+    private static final String READ_MODEL = "healthcare";
+
+    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
+    }
+
+    private final Options options;
+    private final PrintStream progress;
+
+    DemoRun(Options options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    DemoReport run() throws Exception {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, (int) Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
+                 options.events() * 2));
+             EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            KafkaSettings kafkaSettings = KafkaSettings.local(kafka.bootstrapServers());
+            try (Components components = new Components(mongo.connectionString(), "ferry_demo", EVENTS, kafkaSettings)) {
+                return run(components, kafkaSettings);
+            }
+        }
+    }
+
+    private DemoReport run(Components components, KafkaSettings kafkaSettings) throws Exception {
+        Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 3);
+        Projection projection = HealthcareDomain.readModel(READ_MODEL);
+        RelaySettings relaySettings = RelaySettings.defaults("demo-relay")
+            .withInitialPosition(new StartPosition.AtTime(Instant.now().minusSeconds(1)));
+
+        List<KafkaPublishers> publishers = List.of(new KafkaPublishers(kafkaSettings), new KafkaPublishers(kafkaSettings));
+        List<ChangeStreamRelay> relays = List.of(
+            components.relay(relaySettings, "relay-1", publishers.get(0)),
+            components.relay(relaySettings, "relay-2", publishers.get(1)));
+        relays.forEach(ChangeStreamRelay::start);
+        List<ProjectorRuntime> projectors = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            projectors.add(components.projector(projection, new LatencyRecordingWriter(
+                new MongoReadModelWriter(components.database(), true), latency), ProjectorSettings.DEFAULT,
+                "projector-" + i));
+        }
+        projectors.forEach(ProjectorRuntime::start);
+
+        HealthcareLoad load = new HealthcareLoad(components.eventStore(), options.aggregates(), options.events(),
+            options.ratePerSecond(), options.payloadBytes());
+        long started = System.nanoTime();
+        load.start();
+
+        ChangeStreamRelay killedRelay = null;
+        long relayKilledAt = 0;
+        long relayFailoverMillis = -1;
+        ProjectorRuntime killedProjector = null;
+        Set<String> orphaned = Set.of();
+        long projectorKilledAt = 0;
+        long projectorFailoverMillis = -1;
+        long nextProgress = System.nanoTime();
+        DemoVerifier verifier = new DemoVerifier(components.database(), EVENTS);
+        while (!load.awaitDone(50, TimeUnit.MILLISECONDS) || relayFailoverMillis < 0 || projectorFailoverMillis < 0) {
+            long appended = load.appended();
+            if (killedRelay == null && appended >= options.events() * 4 / 10) {
+                killedRelay = leader(relays);
+                if (killedRelay != null) {
+                    progress.printf("%n>>> killing the leader relay %s (no lease release, producer not flushed)%n",
+                        killedRelay.instanceId());
+                    killedRelay.kill();
+                    relayKilledAt = System.nanoTime();
+                }
+            }
+            if (killedRelay != null && relayFailoverMillis < 0) {
+                ChangeStreamRelay successor = leader(relays);
+                if (successor != null && successor != killedRelay && successor.status().published() > 0) {
+                    relayFailoverMillis = (System.nanoTime() - relayKilledAt) / 1_000_000;
+                    progress.printf("%n>>> %s took over; publishing resumed %d ms after the kill%n",
+                        successor.instanceId(), relayFailoverMillis);
+                }
+            }
+            if (killedProjector == null && appended >= options.events() * 6 / 10) {
+                killedProjector = projectors.stream().filter(p -> !p.status().assigned().isEmpty()).findFirst().orElse(null);
+                if (killedProjector != null) {
+                    orphaned = killedProjector.status().assigned();
+                    progress.printf("%n>>> killing a projector owning %s (no commit, no leave)%n", orphaned);
+                    killedProjector.kill();
+                    projectorKilledAt = System.nanoTime();
+                }
+            }
+            if (killedProjector != null && projectorFailoverMillis < 0) {
+                Set<String> owned = new HashSet<>();
+                for (ProjectorRuntime p : projectors) {
+                    if (p != killedProjector) {
+                        owned.addAll(p.status().assigned());
+                    }
+                }
+                if (owned.containsAll(orphaned)) {
+                    projectorFailoverMillis = (System.nanoTime() - projectorKilledAt) / 1_000_000;
+                    progress.printf("%n>>> its partitions moved to the other projectors in %d ms%n", projectorFailoverMillis);
+                }
+            }
+            if (System.nanoTime() - nextProgress >= 0) {
+                progressLine(started, load, relays, projectors);
+                nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            }
+            if (System.nanoTime() - started > TimeUnit.MINUTES.toNanos(10)) {
+                progress.printf("%n>>> the demo did not finish in 10 minutes; stopping%n");
+                load.stop();
+                break;
+            }
+        }
+
+        progress.printf("%n>>> load done; waiting for the read model to catch up%n");
+        List<Event> stored = verifier.storedEvents();
+        DemoVerifier.ReadModelVerdict readModel = awaitVerdict(verifier, stored, started, load, relays, projectors);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        progressLine(started, load, relays, projectors);
+        progress.println();
+
+        projectors.forEach(p -> p.close());
+        relays.forEach(ChangeStreamRelay::close);
+        publishers.forEach(KafkaPublishers::close);
+
+        List<String> topics = projection.aggregateTypes().stream().map(kafkaSettings.topicNaming()::topicFor).toList();
+        DemoVerifier.TopicVerdict topicVerdict = DemoVerifier.topics(kafkaSettings, topics);
+        Histogram histogram = latency.getIntervalHistogram();
+        return new DemoReport(stored.size(), topicVerdict.distinctEvents(), topicVerdict.records(), readModel.applies(),
+            readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayFailoverMillis,
+            projectorFailoverMillis, stored.size() / seconds, new DemoReport.Latency(
+                histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts());
+    }
+
+    private DemoVerifier.ReadModelVerdict awaitVerdict(DemoVerifier verifier, List<Event> stored, long started,
+                                                       HealthcareLoad load, List<ChangeStreamRelay> relays,
+                                                       List<ProjectorRuntime> projectors) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        DemoVerifier.ReadModelVerdict verdict = verifier.readModel(READ_MODEL, stored);
+        while (!(verdict.exact() && verdict.applies() >= stored.size()) && System.nanoTime() < deadline) {
+            progressLine(started, load, relays, projectors);
+            await(() -> false, Duration.ofSeconds(1));
+            verdict = verifier.readModel(READ_MODEL, stored);
+        }
+        return verdict;
+    }
+
+    private static void await(BooleanSupplier condition, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    private void progressLine(long started, HealthcareLoad load, List<ChangeStreamRelay> relays,
+                              List<ProjectorRuntime> projectors) {
+        long published = relays.stream().mapToLong(r -> r.status().published()).sum();
+        long applied = projectors.stream().mapToLong(p -> p.status().applied()).sum();
+        ChangeStreamRelay leader = leader(relays);
+        progress.printf("\r%5.1fs  appended %,7d  published %,7d  applied %,7d  lag %,6d  leader %s   ",
+            (System.nanoTime() - started) / 1e9, load.appended(), published, applied, Math.max(0, load.appended() - applied),
+            leader == null ? "(election)" : leader.instanceId() + " epoch " + leader.status().epoch());
+        progress.flush();
+    }
+
+    private static ChangeStreamRelay leader(List<ChangeStreamRelay> relays) {
+        return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.ferry.app.demo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.bson.BsonDocument;
+import org.bson.Document;
+
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import dev.ferry.mongodb.store.CommitDocuments;
+
+/** Reads the event store, the topics and the read model, and checks them against each other. */
+final class DemoVerifier {
+
+    record ReadModelVerdict(long applies, long duplicates, long orderViolations, boolean exact, long aggregates) {
+    }
+
+    record TopicVerdict(long records, long distinctEvents) {
+    }
+
+    private final MongoDatabase database;
+    private final String eventsCollection;
+
+    DemoVerifier(MongoDatabase database, String eventsCollection) {
+        this.database = database;
+        this.eventsCollection = eventsCollection;
+    }
+
+    List<Event> storedEvents() {
+        List<Event> events = new ArrayList<>();
+        for (BsonDocument commit : database.getCollection(eventsCollection, BsonDocument.class).find()) {
+            events.addAll(CommitDocuments.decode(commit));
+        }
+        return events;
+    }
+
+    ReadModelVerdict readModel(String collection, List<Event> stored) {
+        Map<String, List<Event>> byAggregate = new HashMap<>();
+        stored.forEach(e -> byAggregate.computeIfAbsent(e.aggregateId(), id -> new ArrayList<>()).add(e));
+        Map<String, Document> documents = new HashMap<>();
+        database.getCollection(collection).find().forEach(d -> documents.put(d.getString("_id"), d));
+        long applies = 0;
+        long duplicates = 0;
+        long order = 0;
+        boolean exact = documents.size() == byAggregate.size();
+        for (Map.Entry<String, List<Event>> entry : byAggregate.entrySet()) {
+            List<Event> events = entry.getValue();
+            events.sort((a, b) -> Long.compare(a.version(), b.version()));
+            Document document = documents.get(entry.getKey());
+            if (document == null) {
+                exact = false;
+                continue;
+            }
+            List<Number> log = document.getList(MongoReadModelWriter.APPLY_LOG, Number.class, List.of());
+            applies += log.size();
+            Set<Long> seen = new HashSet<>();
+            long previous = 0;
+            for (Number version : log) {
+                if (!seen.add(version.longValue())) {
+                    duplicates++;
+                } else if (version.longValue() != previous + 1) {
+                    order++;
+                }
+                previous = Math.max(previous, version.longValue());
+            }
+            Map<String, Object> expected = HealthcareDomain.fold(events);
+            Document state = document.get(MongoReadModelWriter.STATE, Document.class);
+            boolean versionMatches = ((Number) document.get(MongoReadModelWriter.VERSION)).longValue()
+                == events.get(events.size() - 1).version();
+            boolean stateMatches = expected == null
+                ? state == null && Boolean.TRUE.equals(document.getBoolean(MongoReadModelWriter.DELETED))
+                : state != null && new Document(expected).equals(state);
+            exact &= versionMatches && stateMatches;
+        }
+        return new ReadModelVerdict(applies, duplicates, order, exact, byAggregate.size());
+    }
+
+    static TopicVerdict topics(KafkaSettings kafka, List<String> topics) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        EventJsonDecoder decoder = new EventJsonDecoder();
+        long records = 0;
+        Set<String> ids = new HashSet<>();
+        try (KafkaConsumer<String, byte[]> consumer =
+                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : topics) {
+                consumer.partitionsFor(topic, Duration.ofSeconds(10))
+                    .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            }
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
+                && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    records++;
+                    ids.add(decoder.decode(record.value()).eventId());
+                }
+            }
+        }
+        return new TopicVerdict(records, ids.size());
+    }
+}

@@ -1,0 +1,90 @@
+package dev.ferry.app.wiring;
+
+import java.util.UUID;
+
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.parking.MongoParkedEvents;
+import dev.ferry.mongodb.relay.MongoCheckpointStore;
+import dev.ferry.mongodb.relay.MongoGapLog;
+import dev.ferry.mongodb.store.MongoEventStore;
+
+/**
+ * Wires Ferry's parts on MongoDB and Kafka the way every command uses them: one place that knows the collection
+ * names and which implementation serves which port.
+ */
+public final class Components implements AutoCloseable {
+
+    public static final String LEASES = "ferry_leases";
+    public static final String GAPS = "ferry_gaps";
+
+    private final MongoClient client;
+    private final MongoDatabase database;
+    private final String eventsCollection;
+    private final KafkaSettings kafka;
+
+    public Components(String mongoUri, String databaseName, String eventsCollection, KafkaSettings kafka) {
+        this.client = MongoClients.create(mongoUri);
+        this.database = client.getDatabase(databaseName);
+        this.eventsCollection = eventsCollection;
+        this.kafka = kafka;
+    }
+
+    public MongoDatabase database() {
+        return database;
+    }
+
+    public KafkaSettings kafka() {
+        return kafka;
+    }
+
+    public MongoEventStore eventStore() {
+        return new MongoEventStore(database, eventsCollection, kafka.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES)
+            .createIndexes();
+    }
+
+    /** A relay instance (not started); the caller owns the returned publishers and closes them after the relay. */
+    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
+        publishers.ensureTopic(kafka.deadLetterTopic());
+        return new ChangeStreamRelay(settings, instanceId,
+            new MongoChangeSource(database.getCollection(eventsCollection, RawBsonDocument.class),
+                ChangeStreamTail.Settings.DEFAULT),
+            publishers, new MongoCheckpointStore(database, LEASES), new MongoLeaseStore(database, LEASES),
+            new MongoGapLog(database, GAPS));
+    }
+
+    /** A projector instance (not started). */
+    public ProjectorRuntime projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
+                                      String instanceId) {
+        return new ProjectorRuntime(projection, writer, parkedEvents(), settings, kafka, instanceId);
+    }
+
+    public ParkedEvents parkedEvents() {
+        return new MongoParkedEvents(database);
+    }
+
+    public static String newInstanceId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
