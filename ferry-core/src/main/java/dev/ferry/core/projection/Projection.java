@@ -26,11 +26,14 @@ public final class Projection {
     private final String name;
     private final Set<String> aggregateTypes;
     private final Map<String, EventHandler> handlers;
+    private final EventHandler otherwise;
 
-    private Projection(String name, Set<String> aggregateTypes, Map<String, EventHandler> handlers) {
+    private Projection(String name, Set<String> aggregateTypes, Map<String, EventHandler> handlers,
+                       EventHandler otherwise) {
         this.name = name;
         this.aggregateTypes = Set.copyOf(aggregateTypes);
         this.handlers = Map.copyOf(handlers);
+        this.otherwise = otherwise;
     }
 
     public static Builder named(String name) {
@@ -49,7 +52,7 @@ public final class Projection {
 
     /** The change this projection makes for an event. */
     public ReadModelChange apply(Event event, HandlerContext context) throws Exception {
-        EventHandler handler = handlers.get(event.eventType());
+        EventHandler handler = handlers.getOrDefault(event.eventType(), otherwise);
         return handler == null ? ReadModelChange.UNCHANGED : handler.handle(event, context);
     }
 
@@ -57,6 +60,7 @@ public final class Projection {
         private final String name;
         private final Set<String> aggregateTypes = new LinkedHashSet<>();
         private final Map<String, EventHandler> handlers = new HashMap<>();
+        private EventHandler otherwise;
 
         private Builder(String name) {
             if (name == null || !name.matches("[A-Za-z0-9_-]+")) {
@@ -78,11 +82,17 @@ public final class Projection {
             return this;
         }
 
+        /** The handler for event types without their own (by default: none, the event changes nothing). */
+        public Builder otherwise(EventHandler handler) {
+            this.otherwise = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
         public Projection build() {
             if (aggregateTypes.isEmpty()) {
                 throw new IllegalArgumentException("projection " + name + " reads no aggregate type");
             }
-            return new Projection(name, aggregateTypes, handlers);
+            return new Projection(name, aggregateTypes, handlers, otherwise);
         }
     }
 }

@@ -1,0 +1,108 @@
+package dev.ferry.app.run;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+import dev.ferry.app.admin.AdminServer;
+import dev.ferry.app.admin.Reachability;
+import dev.ferry.app.config.ConfigError;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.app.wiring.Components;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
+import dev.ferry.core.wire.EventJson;
+import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.kafka.projector.ProjectorStatus;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code ferry project}: a projector instance of the generic "latest state" projection. Users' own projections use
+ * the library API ({@link Projection}, {@link ProjectorRuntime}).
+ */
+@Command(name = "project", mixinStandardHelpOptions = true,
+    description = "Run a projector instance that materializes each aggregate's latest state into a MongoDB collection.")
+public final class ProjectCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOption config;
+
+    @Override
+    public Integer call() throws Exception {
+        FerryConfig settings = config.load();
+        if (settings.projector().aggregateTypes().isEmpty()) {
+            throw new ConfigError("projector.aggregateTypes is missing: expected the aggregate types to project, "
+                + "e.g. [patient, practitioner]");
+        }
+        ServiceLifecycle.requireReachable(settings);
+        Components components = ServiceLifecycle.components(settings);
+        Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes());
+        String instanceId = Components.newInstanceId();
+        ProjectorRuntime projector = components.projector(projection, new MongoReadModelWriter(components.database(), false),
+            ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
+        PrometheusMeterRegistry metrics = metrics(projector);
+        projector.start();
+        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
+            new Reachability(settings)::ready, () -> statusJson(projector, projection, instanceId), metrics,
+            components.parkedEvents());
+        System.err.printf("ferry project %s: instance %s started; admin on port %d%n", projection.name(), instanceId,
+            admin.port());
+        ServiceLifecycle.runUntilStopped(List.of(projector, admin, components));
+        return 0;
+    }
+
+    /**
+     * The generic projection's rule, by event type name: {@code *Created} / {@code *Registered} set the full state,
+     * {@code *Deleted} / {@code *Removed} / {@code *Discharged} remove the document, every other type merges its
+     * payload into the state.
+     */
+    public static Projection latestState(String name, List<String> aggregateTypes) {
+        return Projection.named(name).forAggregateTypes(aggregateTypes.toArray(String[]::new))
+            .otherwise((event, context) -> {
+                String type = event.eventType();
+                if (type.endsWith("Created") || type.endsWith("Registered")) {
+                    return new ReadModelChange.Put(event.payloadJson());
+                }
+                if (type.endsWith("Deleted") || type.endsWith("Removed") || type.endsWith("Discharged")) {
+                    return ReadModelChange.REMOVE;
+                }
+                return new ReadModelChange.Merge(event.payloadJson());
+            }).build();
+    }
+
+    static PrometheusMeterRegistry metrics(ProjectorRuntime projector) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
+        FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
+            .description("events skipped because the read model already had them").register(registry);
+        FunctionCounter.builder("ferry.projector.events.parked", projector, p -> p.status().parked()).register(registry);
+        Gauge.builder("ferry.projector.partitions.assigned", projector, p -> p.status().assigned().size()).register(registry);
+        Gauge.builder("ferry.projector.partitions.paused", projector, p -> p.status().paused().size())
+            .description("partitions paused because a dependency's circuit breaker is open").register(registry);
+        Gauge.builder("ferry.projector.breakers.open", projector,
+            p -> p.status().breakers().values().stream().filter(state -> !state.equals("CLOSED")).count())
+            .register(registry);
+        return registry;
+    }
+
+    static String statusJson(ProjectorRuntime projector, Projection projection, String instanceId) {
+        ProjectorStatus status = projector.status();
+        return "{\"component\":\"projector\",\"projection\":" + EventJson.quote(projection.name()) + ",\"instance\":"
+            + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
+            + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
+            + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"breakers\":{"
+            + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
+                .collect(Collectors.joining(",")) + "}}";
+    }
+
+    private static String jsonList(java.util.Collection<String> values) {
+        return values.stream().map(EventJson::quote).collect(Collectors.joining(",", "[", "]"));
+    }
+}

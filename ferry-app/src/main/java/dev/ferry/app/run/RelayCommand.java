@@ -1,0 +1,89 @@
+package dev.ferry.app.run;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.bson.Document;
+
+import dev.ferry.app.admin.AdminServer;
+import dev.ferry.app.admin.Reachability;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.app.wiring.Components;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.wire.EventJson;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code ferry relay}: one relay instance (run several; one leads), with its admin endpoints. */
+@Command(name = "relay", mixinStandardHelpOptions = true,
+    description = "Run a relay instance: tails the event store's change stream while it holds the lease, publishes to Kafka.")
+public final class RelayCommand implements Callable<Integer> {
+
+    @Mixin
+    ConfigOption config;
+
+    @Override
+    public Integer call() throws Exception {
+        FerryConfig settings = config.load();
+        ServiceLifecycle.requireReachable(settings);
+        Components components = ServiceLifecycle.components(settings);
+        KafkaPublishers publishers = new KafkaPublishers(components.kafka());
+        String instanceId = Components.newInstanceId();
+        ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers);
+        PrometheusMeterRegistry metrics = metrics(relay);
+        relay.start();
+        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
+            new Reachability(settings)::ready, () -> statusJson(relay, components, settings), metrics,
+            components.parkedEvents());
+        System.err.printf("ferry relay %s: instance %s started; admin on port %d%n", settings.relay().name(), instanceId,
+            admin.port());
+        ServiceLifecycle.runUntilStopped(List.of(relay, admin, publishers, components));
+        return 0;
+    }
+
+    static RelaySettings relaySettings(FerryConfig config) {
+        StartPosition start = config.relay().start().equals("now") ? new StartPosition.Now()
+            : new StartPosition.AtTime(Instant.parse(config.relay().start()));
+        return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
+            .withHistoryLostPolicy(config.relay().historyLost());
+    }
+
+    static PrometheusMeterRegistry metrics(ChangeStreamRelay relay) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
+            .description("events acknowledged by Kafka, published by this instance").register(registry);
+        FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
+            .description("malformed event-store documents sent to the dead-letter topic").register(registry);
+        Gauge.builder("ferry.relay.leader", relay, r -> r.status().role() == RelayStatus.Role.LEADER ? 1 : 0)
+            .description("1 while this instance leads").register(registry);
+        Gauge.builder("ferry.relay.epoch", relay, r -> r.status().epoch()).register(registry);
+        Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
+        return registry;
+    }
+
+    static String statusJson(ChangeStreamRelay relay, Components components, FerryConfig config) {
+        RelayStatus status = relay.status();
+        Document lease = components.database().getCollection(Components.LEASES)
+            .find(new Document("_id", config.relay().name())).first();
+        String owner = lease == null ? null : lease.getString("owner");
+        Object epoch = lease == null ? null : lease.get("epoch");
+        Document checkpoint = lease == null ? null : lease.get("checkpoint", Document.class);
+        String age = checkpoint == null ? "null" : String.format(Locale.ROOT, "%.1f",
+            (System.currentTimeMillis() - checkpoint.getDate("savedAt").getTime()) / 1000.0);
+        return "{\"component\":\"relay\",\"relay\":" + EventJson.quote(config.relay().name()) + ",\"instance\":"
+            + EventJson.quote(relay.instanceId()) + ",\"role\":\"" + status.role() + "\",\"epoch\":" + status.epoch()
+            + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()
+            + ",\"lease\":{\"owner\":" + EventJson.quote(owner) + ",\"epoch\":" + epoch + "},\"checkpointAgeSeconds\":"
+            + age + ",\"failure\":" + EventJson.quote(status.failure()) + "}";
+    }
+}

@@ -1,0 +1,59 @@
+package dev.ferry.app.run;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.ferry.app.admin.Reachability;
+import dev.ferry.app.config.FerryConfig;
+import dev.ferry.app.wiring.Components;
+import dev.ferry.kafka.publish.KafkaSettings;
+
+/** What every long-running command does: check the backends, run until SIGTERM, then close in order. */
+public final class ServiceLifecycle {
+
+    private ServiceLifecycle() {
+    }
+
+    public static void requireReachable(FerryConfig config) {
+        String problem = new Reachability(config).problem();
+        if (problem != null) {
+            throw new Unreachable(problem);
+        }
+    }
+
+    public static KafkaSettings kafkaSettings(FerryConfig config) {
+        FerryConfig.Kafka kafka = config.kafka();
+        return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
+            kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(), 5,
+            kafka.properties());
+    }
+
+    public static Components components(FerryConfig config) {
+        return new Components(config.mongodb().uri(), config.mongodb().database(), config.mongodb().eventsCollection(),
+            kafkaSettings(config));
+    }
+
+    /** Blocks until the JVM is asked to stop, then closes {@code resources} in order, gracefully. */
+    public static void runUntilStopped(List<AutoCloseable> resources) throws InterruptedException {
+        CountDownLatch stopping = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.countDown();
+            try {
+                stopped.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "ferry-shutdown"));
+        stopping.await();
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                System.err.println("ferry: while stopping: " + e);
+            }
+        }
+        stopped.countDown();
+    }
+}

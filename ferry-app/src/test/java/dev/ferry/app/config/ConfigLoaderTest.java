@@ -1,0 +1,94 @@
+package dev.ferry.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.core.relay.HistoryLostPolicy;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file(String yaml) throws IOException {
+        Path file = dir.resolve("ferry.yml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    private static final String MINIMAL = """
+        mongodb:
+          uri: mongodb://localhost:27017
+        kafka:
+          bootstrapServers: localhost:9092
+        """;
+
+    @Test
+    void appliesDefaultsToAMinimalFile() throws IOException {
+        FerryConfig config = new ConfigLoader(Map.of()).load(file(MINIMAL));
+
+        assertThat(config.mongodb().database()).isEqualTo("ferry");
+        assertThat(config.kafka().topicPrefix()).isEqualTo("ferry.");
+        assertThat(config.kafka().deadLetterTopic()).isEqualTo("ferry.dead-letter");
+        assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.FAIL);
+        assertThat(config.admin().port()).isEqualTo(8080);
+    }
+
+    @Test
+    void environmentOverridesAndReferencesWin() throws IOException {
+        FerryConfig config = new ConfigLoader(Map.of("FERRY_KAFKA_PARTITIONS", "24", "FERRY_RELAY_HISTORY_LOST",
+            "restart-from-now", "SECRET", "s3cr3t", "FERRY_PROJECTOR_AGGREGATE_TYPES", "patient, practitioner"))
+            .load(file(MINIMAL + "admin:\n  token: ${SECRET}\n"));
+
+        assertThat(config.kafka().partitions()).isEqualTo(24);
+        assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.RESTART_FROM_NOW);
+        assertThat(config.admin().token()).isEqualTo("s3cr3t");
+        assertThat(config.projector().aggregateTypes()).containsExactly("patient", "practitioner");
+        assertThat(ConfigLoader.environmentName("kafka", "bootstrapServers")).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
+    }
+
+    @Test
+    void everyMistakeIsOneLineNamingTheSetting() throws IOException {
+        ConfigLoader loader = new ConfigLoader(Map.of());
+
+        assertThatThrownBy(() -> loader.load(dir.resolve("missing.yml")))
+            .isInstanceOf(ConfigError.class).hasMessageContaining("no such file");
+        assertThatThrownBy(() -> loader.load(file("kafka:\n  bootstrapServers: localhost:9092\n")))
+            .hasMessage("mongodb.uri is missing: expected a MongoDB connection string (mongodb:// or mongodb+srv://) "
+                + "(in the config file or FERRY_MONGODB_URI)");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  partitons: 3\n")))
+            .hasMessageStartingWith("unknown setting 'kafka.partitons'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  partitions: many\n")))
+            .hasMessage("kafka.partitions: expected a whole number from 1 to 10000, got 'many'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "relay:\n  historyLost: ignore\n")))
+            .hasMessageContaining("relay.historyLost: expected 'fail' or 'restart-from-now'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "admin:\n  token: ${NOT_SET}\n")))
+            .hasMessage("admin.token: refers to environment variable NOT_SET, which is not set");
+        assertThatThrownBy(() -> loader.load(file("mongodb: [unclosed\n")))
+            .hasMessageContaining("is not valid YAML");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL.replace("mongodb://localhost:27017", "postgres://x"))))
+            .hasMessageContaining("mongodb.uri: expected a MongoDB connection string");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "projector:\n  aggregateTypes: [\"patient record\"]\n")))
+            .hasMessageContaining("projector.aggregateTypes: aggregate type 'patient record'");
+    }
+
+    @Test
+    void theShippedExamplesAreValid() {
+        Map<String, String> env = Map.of("FERRY_MONGODB_URI", "mongodb://localhost:1", "FERRY_KAFKA_BOOTSTRAP_SERVERS",
+            "localhost:2", "FERRY_ADMIN_TOKEN", "t", "MONGODB_URI", "mongodb+srv://u:p@cluster0.example.net/",
+            "KAFKA_USERNAME", "u", "KAFKA_PASSWORD", "p", "EVENTHUBS_CONNECTION_STRING", "Endpoint=sb://x/;SharedAccessKey=k");
+        for (String example : new String[] {"local.yml", "atlas-kafka.yml", "atlas-eventhubs.yml"}) {
+            Path path = Path.of("..", "config", example);
+            assertThat(new ConfigLoader(env).load(path).projector().aggregateTypes()).as(example)
+                .containsExactly("patient", "practitioner");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package dev.ferry.app.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.app.FerryCommand;
+import dev.ferry.embedded.mongo.EmbeddedMongo;
+
+/** Bad configuration and unreachable backends end a command with one clear line and a distinct exit status. */
+@Timeout(120)
+class CommandLineErrorsIT {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int exit, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = FerryCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void aMissingConfigFileIsOneLineAndExitStatus2() {
+        Result result = run("relay", "--config", "/nonexistent/ferry.yml");
+
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err().lines()).containsExactly("ferry: cannot read config file /nonexistent/ferry.yml: no such file");
+    }
+
+    @Test
+    void aBadSettingIsOneLineAndExitStatus2() throws IOException {
+        Path config = dir.resolve("ferry.yml");
+        Files.writeString(config, "mongodb:\n  uri: mongodb://localhost:1\nkafka:\n  bootstrapServers: nohostport\n");
+
+        Result result = run("project", "--config", config.toString());
+
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err().lines()).containsExactly("ferry: kafka.bootstrapServers: expected host:port[,host:port…], "
+            + "got 'nohostport'");
+    }
+
+    @Test
+    void anUnreachableMongoDbIsOneLineAndExitStatus3() throws IOException {
+        Path config = dir.resolve("ferry.yml");
+        Files.writeString(config, "mongodb:\n  uri: mongodb://127.0.0.1:" + closedPort()
+            + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + closedPort() + "\n");
+
+        Result result = run("relay", "--config", config.toString());
+
+        assertThat(result.exit()).isEqualTo(3);
+        assertThat(result.err().lines()).singleElement().asString().startsWith("ferry: cannot reach MongoDB at [127.0.0.1:");
+    }
+
+    @Test
+    void anUnreachableKafkaIsOneLineAndExitStatus3() throws IOException {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start()) {
+            Path config = dir.resolve("ferry.yml");
+            int kafkaPort = closedPort();
+            Files.writeString(config, "mongodb:\n  uri: " + mongo.connectionString()
+                + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + kafkaPort + "\n");
+
+            Result result = run("relay", "--config", config.toString());
+
+            assertThat(result.exit()).isEqualTo(3);
+            assertThat(result.err().lines()).singleElement().asString()
+                .startsWith("ferry: cannot reach Kafka at 127.0.0.1:" + kafkaPort);
+        }
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
