@@ -44,8 +44,10 @@ public record FerryConfig(Mongo mongodb, Kafka kafka, Relay relay, Projector pro
      * @param projection     read-model collection and consumer-group name of {@code ferry project}
      * @param aggregateTypes the aggregate types (topics) it reads
      * @param lanes          aggregates processed in parallel per instance
+     * @param applyLog       also record every applied version in the read model ({@code _applyLog}), to verify
+     *                       that nothing was applied twice; grows with history, so off by default
      */
-    public record Projector(String projection, List<String> aggregateTypes, int lanes) {
+    public record Projector(String projection, List<String> aggregateTypes, int lanes, boolean applyLog) {
     }
 
     /**

@@ -93,7 +93,7 @@ final class DemoRun {
         long projectorKilledAt = 0;
         long projectorFailoverMillis = -1;
         long nextProgress = System.nanoTime();
-        DemoVerifier verifier = new DemoVerifier(components.database(), EVENTS);
+        PipelineVerifier verifier = new PipelineVerifier(components.database(), EVENTS);
         while (!load.awaitDone(50, TimeUnit.MILLISECONDS) || relayFailoverMillis < 0 || projectorFailoverMillis < 0) {
             long appended = load.appended();
             if (killedRelay == null && appended >= options.events() * 4 / 10) {
@@ -147,7 +147,7 @@ final class DemoRun {
 
         progress.printf("%n>>> load done; waiting for the read model to catch up%n");
         List<Event> stored = verifier.storedEvents();
-        DemoVerifier.ReadModelVerdict readModel = awaitVerdict(verifier, stored, started, load, relays, projectors);
+        PipelineVerifier.ReadModelVerdict readModel = awaitVerdict(verifier, stored, started, load, relays, projectors);
         double seconds = (System.nanoTime() - started) / 1e9;
         progressLine(started, load, relays, projectors);
         progress.println();
@@ -157,7 +157,7 @@ final class DemoRun {
         publishers.forEach(KafkaPublishers::close);
 
         List<String> topics = projection.aggregateTypes().stream().map(kafkaSettings.topicNaming()::topicFor).toList();
-        DemoVerifier.TopicVerdict topicVerdict = DemoVerifier.topics(kafkaSettings, topics);
+        PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.topics(kafkaSettings, topics);
         Histogram histogram = latency.getIntervalHistogram();
         return new DemoReport(stored.size(), topicVerdict.distinctEvents(), topicVerdict.records(), readModel.applies(),
             readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayFailoverMillis,
@@ -166,11 +166,11 @@ final class DemoRun {
                 histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts());
     }
 
-    private DemoVerifier.ReadModelVerdict awaitVerdict(DemoVerifier verifier, List<Event> stored, long started,
+    private PipelineVerifier.ReadModelVerdict awaitVerdict(PipelineVerifier verifier, List<Event> stored, long started,
                                                        HealthcareLoad load, List<ChangeStreamRelay> relays,
                                                        List<ProjectorRuntime> projectors) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        DemoVerifier.ReadModelVerdict verdict = verifier.readModel(READ_MODEL, stored);
+        PipelineVerifier.ReadModelVerdict verdict = verifier.readModel(READ_MODEL, stored);
         while (!(verdict.exact() && verdict.applies() >= stored.size()) && System.nanoTime() < deadline) {
             progressLine(started, load, relays, projectors);
             await(() -> false, Duration.ofSeconds(1));

@@ -18,7 +18,7 @@ import dev.ferry.core.store.EventStore;
  * Appends healthcare events at a fixed rate from two writers that share aggregates, so some appends conflict and
  * are retried after reloading the aggregate: the event store's optimistic concurrency at work.
  */
-final class HealthcareLoad {
+public final class HealthcareLoad {
 
     private static final int WRITERS = 2;
 
@@ -39,7 +39,7 @@ final class HealthcareLoad {
     });
     private volatile boolean stopped;
 
-    HealthcareLoad(EventStore store, int aggregates, long events, int ratePerSecond, int payloadBytes) {
+    public HealthcareLoad(EventStore store, int aggregates, long events, int ratePerSecond, int payloadBytes) {
         this.store = store;
         this.aggregates = aggregates;
         this.events = events;
@@ -47,26 +47,26 @@ final class HealthcareLoad {
         this.padding = "x".repeat(Math.max(0, payloadBytes - 80));
     }
 
-    void start() {
+    public void start() {
         for (int i = 0; i < WRITERS; i++) {
             writers.execute(this::write);
         }
         writers.shutdown();
     }
 
-    boolean awaitDone(long timeout, TimeUnit unit) throws InterruptedException {
+    public boolean awaitDone(long timeout, TimeUnit unit) throws InterruptedException {
         return writers.awaitTermination(timeout, unit);
     }
 
-    void stop() {
+    public void stop() {
         stopped = true;
     }
 
-    long appended() {
+    public long appended() {
         return appended.get();
     }
 
-    long conflicts() {
+    public long conflicts() {
         return conflicts.get();
     }
 

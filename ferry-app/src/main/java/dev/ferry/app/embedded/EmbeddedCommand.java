@@ -1,5 +1,9 @@
 package dev.ferry.app.embedded;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -40,9 +44,35 @@ public final class EmbeddedCommand implements Callable<Integer> {
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
-            System.err.println("embedded stack running; stop with Ctrl-C or SIGTERM");
+            System.err.println("embedded stack running; stop with Ctrl-C or SIGTERM; stdin takes 'kafka stop' and "
+                + "'kafka start' (a broker outage on demand, same port)");
+            Thread control = new Thread(() -> readControl(kafka), "embedded-control");
+            control.setDaemon(true);
+            control.start();
             stopped.await();
             return 0;
+        }
+    }
+
+    /** Fault injection for failure tests: the broker can be stopped and started again from stdin. */
+    private static void readControl(EmbeddedKafka kafka) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                switch (line.trim()) {
+                    case "kafka stop" -> {
+                        kafka.stop();
+                        System.out.println("kafka stopped");
+                    }
+                    case "kafka start" -> {
+                        kafka.restart();
+                        System.out.println("kafka started");
+                    }
+                    default -> System.out.println("unknown command: " + line);
+                }
+                System.out.flush();
+            }
+        } catch (IOException e) {
+            System.err.println("embedded: control input closed: " + e.getMessage());
         }
     }
 }

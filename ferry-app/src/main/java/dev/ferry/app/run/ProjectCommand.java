@@ -45,7 +45,7 @@ public final class ProjectCommand implements Callable<Integer> {
         Components components = ServiceLifecycle.components(settings);
         Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes());
         String instanceId = Components.newInstanceId();
-        ProjectorRuntime projector = components.projector(projection, new MongoReadModelWriter(components.database(), false),
+        ProjectorRuntime projector = components.projector(projection, new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
             ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
         PrometheusMeterRegistry metrics = metrics(projector);
         projector.start();

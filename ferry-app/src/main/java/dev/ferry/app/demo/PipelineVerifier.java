@@ -26,23 +26,27 @@ import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.CommitDocuments;
 
 /** Reads the event store, the topics and the read model, and checks them against each other. */
-final class DemoVerifier {
+public final class PipelineVerifier {
 
-    record ReadModelVerdict(long applies, long duplicates, long orderViolations, boolean exact, long aggregates) {
+    public record ReadModelVerdict(long applies, long duplicates, long orderViolations, boolean exact, long aggregates) {
     }
 
-    record TopicVerdict(long records, long distinctEvents) {
+    /**
+     * @param orderViolations records whose version is beyond the next one for their aggregate (a duplicate, at or below
+     *                        the highest seen, is not a violation)
+     */
+    public record TopicVerdict(long records, long distinctEvents, long orderViolations) {
     }
 
     private final MongoDatabase database;
     private final String eventsCollection;
 
-    DemoVerifier(MongoDatabase database, String eventsCollection) {
+    public PipelineVerifier(MongoDatabase database, String eventsCollection) {
         this.database = database;
         this.eventsCollection = eventsCollection;
     }
 
-    List<Event> storedEvents() {
+    public List<Event> storedEvents() {
         List<Event> events = new ArrayList<>();
         for (BsonDocument commit : database.getCollection(eventsCollection, BsonDocument.class).find()) {
             events.addAll(CommitDocuments.decode(commit));
@@ -50,7 +54,7 @@ final class DemoVerifier {
         return events;
     }
 
-    ReadModelVerdict readModel(String collection, List<Event> stored) {
+    public ReadModelVerdict readModel(String collection, List<Event> stored) {
         Map<String, List<Event>> byAggregate = new HashMap<>();
         stored.forEach(e -> byAggregate.computeIfAbsent(e.aggregateId(), id -> new ArrayList<>()).add(e));
         Map<String, Document> documents = new HashMap<>();
@@ -91,13 +95,15 @@ final class DemoVerifier {
         return new ReadModelVerdict(applies, duplicates, order, exact, byAggregate.size());
     }
 
-    static TopicVerdict topics(KafkaSettings kafka, List<String> topics) {
+    public static TopicVerdict topics(KafkaSettings kafka, List<String> topics) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         EventJsonDecoder decoder = new EventJsonDecoder();
         long records = 0;
+        long order = 0;
+        Map<String, Long> highest = new HashMap<>();
         Set<String> ids = new HashSet<>();
         try (KafkaConsumer<String, byte[]> consumer =
                  new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
@@ -112,12 +118,20 @@ final class DemoVerifier {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
                 && System.nanoTime() < deadline) {
+                // Poll returns each partition's records in order, and an aggregate lives in one partition.
                 for (var record : consumer.poll(Duration.ofMillis(200))) {
                     records++;
-                    ids.add(decoder.decode(record.value()).eventId());
+                    Event event = decoder.decode(record.value());
+                    ids.add(event.eventId());
+                    String aggregate = event.aggregateType() + "/" + event.aggregateId();
+                    long max = highest.getOrDefault(aggregate, 0L);
+                    if (event.version() > max + 1) {
+                        order++;
+                    }
+                    highest.put(aggregate, Math.max(max, event.version()));
                 }
             }
         }
-        return new TopicVerdict(records, ids.size());
+        return new TopicVerdict(records, ids.size(), order);
     }
 }

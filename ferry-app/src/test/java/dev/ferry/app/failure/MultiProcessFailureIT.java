@@ -1,0 +1,224 @@
+package dev.ferry.app.failure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.app.demo.HealthcareLoad;
+import dev.ferry.app.demo.PipelineVerifier;
+import dev.ferry.core.event.Event;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.mongodb.store.MongoEventStore;
+
+/**
+ * The guarantees with real operating-system processes: the embedded MongoDB and Kafka in one JVM
+ * ({@code ferry embedded}), 2 relays and 3 projectors as separate JVMs started from the built jar, a load with
+ * conflicting appends, and faults at seeded random moments: {@code kill -9} of the leader relay and of a projector
+ * mid-batch, SIGSTOP of the leader for longer than its lease (then SIGCONT: a zombie), and a Kafka broker restart.
+ * Killed processes are replaced, as Kubernetes would. Then the event store, the topics, the apply log and the read
+ * model are checked against each other. {@code -Dferry.failure.seed=N} replays a schedule.
+ */
+@Timeout(600)
+class MultiProcessFailureIT {
+
+    private static final Path JAR = Path.of("target", "ferry.jar");
+    private static final long EVENTS = 6_000;
+
+    @TempDir
+    Path dir;
+
+    private final List<ChildProcess> processes = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, ChildProcess> relaysByInstance = new HashMap<>();
+    private Map<String, String> env;
+    private Path config;
+
+    @AfterEach
+    void cleanUp() {
+        processes.forEach(ChildProcess::destroy);
+    }
+
+    @Test
+    void nothingIsLostDuplicatedOrReorderedWhenProcessesDieStallAndTheBrokerRestarts() throws Exception {
+        long seed = Long.getLong("ferry.failure.seed", 42L);
+        Random random = new Random(seed);
+        assertThat(JAR).as("the jar built by mvn package").exists();
+
+        ChildProcess embedded = start("embedded", "embedded", "--oplog-capacity", "1000000");
+        String mongoUri = embedded.awaitLine("FERRY_MONGODB_URI=(\\S+)", Duration.ofSeconds(60));
+        String bootstrap = embedded.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", Duration.ofSeconds(60));
+        embedded.awaitLine("(embedded stack running)", Duration.ofSeconds(60));
+        env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        config = writeConfig();
+
+        startRelay("relay-a");
+        startRelay("relay-b");
+        List<ChildProcess> projectors = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            projectors.add(startProjector("projector-" + i));
+        }
+
+        try (MongoClient client = MongoClients.create(mongoUri)) {
+            MongoDatabase database = client.getDatabase("ferry");
+            await().atMost(Duration.ofSeconds(90)).until(() -> leaseOwner(database) != null);
+            MongoEventStore store = new MongoEventStore(database, "events", new TopicNaming("ferry."),
+                MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
+            HealthcareLoad load = new HealthcareLoad(store, 300, EVENTS, 300, 150);
+            load.start();
+
+            List<String> faults = new ArrayList<>(List.of("kill-leader-relay", "kill-projector", "pause-leader-relay",
+                "restart-kafka"));
+            Collections.shuffle(faults, random);
+            List<String> log = new ArrayList<>();
+            for (int i = 0; i < faults.size(); i++) {
+                long at = EVENTS * (i + 1) / (faults.size() + 2) + random.nextInt(200);
+                await().atMost(Duration.ofSeconds(120)).until(() -> load.appended() >= at);
+                log.add(inject(faults.get(i), database, embedded, projectors, load, random));
+            }
+            assertThat(load.awaitDone(3, TimeUnit.MINUTES)).isTrue();
+
+            PipelineVerifier verifier = new PipelineVerifier(database, "events");
+            List<Event> stored = verifier.storedEvents();
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                PipelineVerifier.ReadModelVerdict verdict = verifier.readModel("latest_state", stored);
+                return verdict.exact() && verdict.applies() >= stored.size();
+            });
+            PipelineVerifier.ReadModelVerdict readModel = verifier.readModel("latest_state", stored);
+            KafkaSettings kafka = KafkaSettings.local(bootstrap);
+            PipelineVerifier.TopicVerdict topics = PipelineVerifier.topics(kafka, List.of("ferry.patient", "ferry.practitioner"));
+
+            System.out.printf("MultiProcessFailureIT (seed %d): %s%n  stored %d, topic records %d (%d duplicates in the "
+                    + "topics), lost %d, topic order violations %d; applied %d, duplicates applied %d, apply order "
+                    + "violations %d, read model exact %s; %d conflicting appends%n", seed, log, stored.size(),
+                topics.records(), topics.records() - topics.distinctEvents(), stored.size() - topics.distinctEvents(),
+                topics.orderViolations(), readModel.applies(), readModel.duplicates(), readModel.orderViolations(),
+                readModel.exact(), load.conflicts());
+            assertThat(stored).hasSize((int) EVENTS);
+            assertThat(topics.distinctEvents()).as("lost events").isEqualTo(stored.size());
+            assertThat(topics.orderViolations()).isZero();
+            assertThat(readModel.duplicates()).isZero();
+            assertThat(readModel.orderViolations()).isZero();
+            assertThat(readModel.exact()).isTrue();
+        }
+    }
+
+    private String inject(String fault, MongoDatabase database, ChildProcess embedded, List<ChildProcess> projectors,
+                          HealthcareLoad load, Random random) throws Exception {
+        long started = System.nanoTime();
+        switch (fault) {
+            case "kill-leader-relay" -> {
+                String owner = leaseOwner(database);
+                long epoch = leaseEpoch(database);
+                relaysByInstance.get(owner).kill();
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> leaseEpoch(database) > epoch && leaseOwner(database) != null);
+                long failover = millisSince(started);
+                startRelay("relay-" + Long.toHexString(random.nextLong() & 0xffff));
+                return fault + ": lease taken over " + failover + " ms after kill -9";
+            }
+            case "kill-projector" -> {
+                ChildProcess victim = projectors.remove(random.nextInt(projectors.size()));
+                victim.kill();
+                projectors.add(startProjector("projector-" + Long.toHexString(random.nextLong() & 0xffff)));
+                return fault + ": " + victim.name() + " killed -9 and replaced";
+            }
+            case "pause-leader-relay" -> {
+                String owner = leaseOwner(database);
+                long epoch = leaseEpoch(database);
+                ChildProcess leader = relaysByInstance.get(owner);
+                leader.signal("STOP");
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> leaseEpoch(database) > epoch);
+                long takenOver = millisSince(started);
+                leader.signal("CONT");
+                return fault + ": SIGSTOP; a standby took the lease after " + takenOver + " ms; SIGCONT";
+            }
+            case "restart-kafka" -> {
+                embedded.send("kafka stop");
+                embedded.awaitLine("(kafka stopped)", Duration.ofSeconds(60));
+                long appended = load.appended();
+                await().atMost(Duration.ofSeconds(60)).until(() -> load.appended() >= appended + 300
+                    || load.awaitDone(0, TimeUnit.MILLISECONDS));
+                embedded.send("kafka start");
+                embedded.awaitLine("(kafka started)", Duration.ofSeconds(60));
+                return fault + ": broker down for " + millisSince(started) + " ms";
+            }
+            default -> throw new IllegalArgumentException(fault);
+        }
+    }
+
+    private ChildProcess start(String name, String... args) throws IOException {
+        ChildProcess process = ChildProcess.start(name, JAR, dir, env == null ? Map.of() : env, args);
+        processes.add(process);
+        return process;
+    }
+
+    private void startRelay(String name) throws IOException {
+        ChildProcess relay = start(name, "relay", "--config", config.toString());
+        String instance = relay.awaitLine("instance (\\S+) started", Duration.ofSeconds(90));
+        relaysByInstance.put(instance, relay);
+    }
+
+    private ChildProcess startProjector(String name) throws IOException {
+        ChildProcess projector = start(name, "project", "--config", config.toString());
+        projector.awaitLine("(instance \\S+ started)", Duration.ofSeconds(90));
+        return projector;
+    }
+
+    private Path writeConfig() throws IOException {
+        Path file = dir.resolve("ferry.yml");
+        Files.writeString(file, """
+            mongodb:
+              uri: ${FERRY_MONGODB_URI}
+            kafka:
+              bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
+              partitions: 6
+              replicationFactor: 1
+            relay:
+              start: %s
+            projector:
+              aggregateTypes: [patient, practitioner]
+              applyLog: true
+            admin:
+              bind: 127.0.0.1
+              port: 0
+            """.formatted(Instant.now().minusSeconds(5)));
+        return file;
+    }
+
+    private static String leaseOwner(MongoDatabase database) {
+        Document lease = database.getCollection("ferry_leases").find(new Document("_id", "ferry-relay")).first();
+        return lease == null ? null : lease.getString("owner");
+    }
+
+    private static long leaseEpoch(MongoDatabase database) {
+        Document lease = database.getCollection("ferry_leases").find(new Document("_id", "ferry-relay")).first();
+        return lease == null ? 0 : ((Number) lease.get("epoch")).longValue();
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
+    }
+}
