@@ -45,7 +45,8 @@ import dev.ferry.mongodb.store.MongoEventStore;
 class MultiProcessFailureIT {
 
     private static final Path JAR = Path.of("target", "ferry.jar");
-    private static final long EVENTS = 6_000;
+    /** Events of the load; raise it (-Dferry.failure.events=100000) for a soak. */
+    private static final long EVENTS = Long.getLong("ferry.failure.events", 6_000L);
 
     @TempDir
     Path dir;
