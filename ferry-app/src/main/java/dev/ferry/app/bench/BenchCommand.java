@@ -3,14 +3,18 @@ package dev.ferry.app.bench;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
+import java.nio.file.Path;
+import java.util.List;
+
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
+import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", description = "Measurement programs.",
-    subcommands = {BenchCommand.Oplog.class, BenchCommand.Projector.class})
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Oplog.class, BenchCommand.Projector.class})
 public final class BenchCommand {
 
     @Command(name = "oplog", mixinStandardHelpOptions = true,
@@ -62,6 +66,44 @@ public final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             new ProjectorThroughputBenchmark(System.out, events, aggregates, payloadBytes, lanes).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "Catch-up throughput (300 B and 10 KB events) and steady-state latency of the whole pipeline, "
+            + "with raw change-stream, raw Kafka and raw bulk-write baselines measured in the same run.")
+    static final class Pipeline implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "20000", description = "catch-up events of ~300 B (default: ${DEFAULT-VALUE})")
+        int smallEvents;
+
+        @Option(names = "--large-events", defaultValue = "3000", description = "catch-up events of 10 KB (default: ${DEFAULT-VALUE})")
+        int largeEvents;
+
+        @Option(names = "--rates", split = ",", defaultValue = "1000,5000", description = "steady-state rates (default: ${DEFAULT-VALUE})")
+        int[] rates;
+
+        @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
+        Path plot;
+
+        @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            List<PipelineBenchmark.Result> results = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents,
+                largeEvents, rates, Duration.ofSeconds(seconds), plot), System.err).run();
+            if (json) {
+                PipelineBenchmark.printMarkdown(results, System.err);
+                System.out.println(PipelineBenchmark.toJson(results));
+            } else {
+                PipelineBenchmark.printMarkdown(results, System.out);
+            }
+            System.err.println("latency plot: " + plot.toAbsolutePath());
             return 0;
         }
     }

@@ -22,6 +22,7 @@ import com.mongodb.client.MongoDatabase;
 import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.mongodb.readmodel.ApplyLogAudit;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.CommitDocuments;
 
@@ -71,18 +72,10 @@ public final class PipelineVerifier {
                 exact = false;
                 continue;
             }
-            List<Number> log = document.getList(MongoReadModelWriter.APPLY_LOG, Number.class, List.of());
-            applies += log.size();
-            Set<Long> seen = new HashSet<>();
-            long previous = 0;
-            for (Number version : log) {
-                if (!seen.add(version.longValue())) {
-                    duplicates++;
-                } else if (version.longValue() != previous + 1) {
-                    order++;
-                }
-                previous = Math.max(previous, version.longValue());
-            }
+            ApplyLogAudit audit = ApplyLogAudit.of(document);
+            applies += audit.applies();
+            duplicates += audit.duplicates();
+            order += audit.orderViolations();
             Map<String, Object> expected = HealthcareDomain.fold(events);
             Document state = document.get(MongoReadModelWriter.STATE, Document.class);
             boolean versionMatches = ((Number) document.get(MongoReadModelWriter.VERSION)).longValue()

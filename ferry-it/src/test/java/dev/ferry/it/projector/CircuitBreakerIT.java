@@ -15,9 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,10 +24,9 @@ import com.sun.net.httpserver.HttpServer;
 
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.RetryPolicy;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
@@ -40,37 +37,20 @@ import dev.ferry.kafka.projector.ProjectorSettings;
  * pause, nothing is parked or lost, and processing resumes after a successful probe.
  */
 @Timeout(300)
-class CircuitBreakerIT {
+class CircuitBreakerIT extends PipelineFixture {
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
     private HttpServer downstream;
     private int port;
     private final Set<String> idempotencyKeys = ConcurrentHashMap.newKeySet();
 
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
-
     @BeforeEach
     void start() throws IOException {
-        mongo = MongoUnderTest.start("ferry_breaker");
-        pipeline = new Pipeline(mongo, kafka);
         pipeline.startRelay("relay-1");
         startDownstream(0);
     }
 
     @AfterEach
     void stop() {
-        pipeline.close();
-        mongo.close();
         downstream.stop(0);
     }
 

@@ -13,9 +13,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,10 +23,9 @@ import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.RetryPolicy;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorSettings;
@@ -40,35 +36,14 @@ import dev.ferry.kafka.projector.ProjectorSettings;
  * and the aggregate rejoins the live flow, exact.
  */
 @Timeout(300)
-class ParkedEventsIT {
+class ParkedEventsIT extends PipelineFixture {
 
     private static final String BROKEN = "agg-7";
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
-
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
 
     @BeforeEach
-    void start() {
-        mongo = MongoUnderTest.start("ferry_parked");
-        pipeline = new Pipeline(mongo, kafka);
+    void startRelay() {
         pipeline.startRelay("relay-1");
-    }
-
-    @AfterEach
-    void stop() {
-        pipeline.close();
-        mongo.close();
     }
 
     @Test

@@ -14,18 +14,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.projection.Projection;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
@@ -37,33 +33,12 @@ import dev.ferry.kafka.projector.ProjectorSettings;
  * mid-batch, and when already-applied events are delivered again.
  */
 @Timeout(400)
-class ProjectorExactnessIT {
+class ProjectorExactnessIT extends PipelineFixture {
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
-
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
 
     @BeforeEach
-    void start() {
-        mongo = MongoUnderTest.start("ferry_projector");
-        pipeline = new Pipeline(mongo, kafka);
+    void startRelay() {
         pipeline.startRelay("relay-1");
-    }
-
-    @AfterEach
-    void stop() {
-        pipeline.close();
-        mongo.close();
     }
 
     @Test

@@ -25,36 +25,36 @@ class BrokerOutageIT {
 
     private EmbeddedKafka kafka;
     private MongoUnderTest mongo;
-    private Pipeline stack;
+    private Pipeline pipeline;
 
     @BeforeEach
     void start() {
         kafka = EmbeddedKafka.start();
         mongo = MongoUnderTest.start("ferry_outage");
-        stack = new Pipeline(mongo, kafka);
+        pipeline = new Pipeline(mongo, kafka);
         // A small in-flight bound, so the outage also exercises backpressure: the relay stops reading.
-        stack.withSettings(stack.settings().withMaxInFlight(500));
+        pipeline.withSettings(pipeline.settings().withMaxInFlight(500));
     }
 
     @AfterEach
     void stop() {
-        stack.close();
+        pipeline.close();
         mongo.close();
         kafka.close();
     }
 
     private long commits() {
-        return stack.database().getCollection(Pipeline.EVENTS).countDocuments();
+        return pipeline.database().getCollection(Pipeline.EVENTS).countDocuments();
     }
 
     @Test
     void nothingIsLostAcrossABrokerRestart() throws Exception {
-        ChangeStreamRelay relay = stack.startRelay("r1");
-        stack.startRelay("r2");
-        AppendLoad load = new AppendLoad(stack.store(), "patient", 200, 8_000, 2);
+        ChangeStreamRelay relay = pipeline.startRelay("r1");
+        pipeline.startRelay("r2");
+        AppendLoad load = new AppendLoad(pipeline.store(), "patient", 200, 8_000, 2);
         CompletableFuture<Void> appending = load.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> relay.status().published() >= 1_000
-            || stack.recordCount() >= 1_000);
+            || pipeline.recordCount() >= 1_000);
 
         long stoppedAt = System.nanoTime();
         kafka.stop();
@@ -65,13 +65,13 @@ class BrokerOutageIT {
         long outageMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
 
         appending.get();
-        int stored = stack.storedEvents().size();
+        int stored = pipeline.storedEvents().size();
         await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
-            .until(() -> stack.topics().read(stack.topicPrefix(), stack.deadLetterTopic()).stream()
+            .until(() -> pipeline.topics().read(pipeline.topicPrefix(), pipeline.deadLetterTopic()).stream()
                 .map(PublishedRecord::eventId).distinct().count() >= stored);
         long recoveredMillis = (System.nanoTime() - stoppedAt) / 1_000_000;
 
-        DeliveryCheck check = stack.check();
+        DeliveryCheck check = pipeline.check();
         System.out.printf("BrokerOutageIT: broker down %d ms; all %d events in the topics %d ms after the stop; %s%n",
             outageMillis, stored, recoveredMillis, check);
         assertThat(check.lost()).isZero();

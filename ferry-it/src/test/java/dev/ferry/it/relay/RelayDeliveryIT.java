@@ -9,21 +9,16 @@ import java.util.List;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.TopicRecords;
 import dev.ferry.kafka.publish.FerryHeaders;
 
@@ -32,48 +27,23 @@ import dev.ferry.kafka.publish.FerryHeaders;
  * version order per aggregate, and nothing a conflicting append tried to store does.
  */
 @Timeout(300)
-class RelayDeliveryIT {
+class RelayDeliveryIT extends PipelineFixture {
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline stack;
-
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
-
-    @BeforeEach
-    void start() {
-        mongo = MongoUnderTest.start("ferry_delivery");
-        stack = new Pipeline(mongo, kafka);
-    }
-
-    @AfterEach
-    void stop() {
-        stack.close();
-        mongo.close();
-    }
 
     @Test
     void everyStoredEventIsPublishedOnceInOrderAndNoRejectedOne() throws Exception {
-        List<ChangeStreamRelay> relays = List.of(stack.startRelay("r1"), stack.startRelay("r2"), stack.startRelay("r3"));
-        AppendLoad load = new AppendLoad(stack.store(), "patient", 500, 10_000, 4);
+        List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1"), pipeline.startRelay("r2"), pipeline.startRelay("r3"));
+        AppendLoad load = new AppendLoad(pipeline.store(), "patient", 500, 10_000, 4);
 
         long started = System.nanoTime();
         load.runToEnd();
         long appended = System.nanoTime();
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-            .until(() -> stack.recordCount() >= 10_000);
+            .until(() -> pipeline.recordCount() >= 10_000);
         System.out.printf("RelayDeliveryIT: 10,000 events (%d conflicting appends retried) appended in %d ms, all relayed "
             + "%d ms later%n", load.conflicts(), (appended - started) / 1_000_000, (System.nanoTime() - appended) / 1_000_000);
 
-        DeliveryCheck check = stack.check();
+        DeliveryCheck check = pipeline.check();
         System.out.println("RelayDeliveryIT: " + check);
         assertThat(check.storedEvents()).isEqualTo(10_000);
         assertThat(check.lost()).isZero();
@@ -87,21 +57,21 @@ class RelayDeliveryIT {
 
     @Test
     void aMalformedDocumentGoesToTheDeadLetterTopicAndTheRelayCarriesOn() {
-        stack.startRelay("r1");
-        stack.store().append("patient", "before", 0, List.of(new NewEvent("PatientRegistered", "{}")));
-        stack.database().getCollection(Pipeline.EVENTS).insertOne(new Document("aggregateType", "patient")
+        pipeline.startRelay("r1");
+        pipeline.store().append("patient", "before", 0, List.of(new NewEvent("PatientRegistered", "{}")));
+        pipeline.database().getCollection(Pipeline.EVENTS).insertOne(new Document("aggregateType", "patient")
             .append("firstVersion", "one").append("note", "written by hand, not by Ferry"));
-        stack.store().append("patient", "after", 0, List.of(new NewEvent("PatientRegistered", "{}")));
+        pipeline.store().append("patient", "after", 0, List.of(new NewEvent("PatientRegistered", "{}")));
 
-        TopicRecords topics = stack.topics();
-        await().atMost(Duration.ofSeconds(60)).until(() -> stack.recordCount() >= 3);
-        List<ConsumerRecord<String, byte[]>> deadLetters = topics.readRaw(stack.deadLetterTopic());
+        TopicRecords topics = pipeline.topics();
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.recordCount() >= 3);
+        List<ConsumerRecord<String, byte[]>> deadLetters = topics.readRaw(pipeline.deadLetterTopic());
         assertThat(deadLetters).hasSize(1);
         assertThat(TopicRecords.header(deadLetters.get(0), FerryHeaders.FERRY_REASON))
             .contains("not a valid commit").contains("aggregateId");
         assertThat(new String(deadLetters.get(0).value(), StandardCharsets.UTF_8))
             .contains("written by hand, not by Ferry");
-        DeliveryCheck check = stack.check();
+        DeliveryCheck check = pipeline.check();
         assertThat(check.lost()).isZero();
         assertThat(check.records()).isEqualTo(2);
     }

@@ -9,21 +9,16 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.PublishedRecord;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 
 /**
  * The leader is killed abruptly mid-stream (no lease release, producer closed without flushing): a standby takes
@@ -31,46 +26,21 @@ import dev.ferry.it.support.Pipeline;
  * published but not yet checkpointed. Also: all relays stopped and restarted resume from the checkpoint.
  */
 @Timeout(300)
-class RelayFailoverIT {
+class RelayFailoverIT extends PipelineFixture {
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline stack;
-
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
-
-    @BeforeEach
-    void start() {
-        mongo = MongoUnderTest.start("ferry_failover");
-        stack = new Pipeline(mongo, kafka);
-    }
-
-    @AfterEach
-    void stop() {
-        stack.close();
-        mongo.close();
-    }
 
     @Test
     void aKilledLeaderIsReplacedAndNothingIsLostOrReordered() throws Exception {
-        List<ChangeStreamRelay> relays = List.of(stack.startRelay("r1"), stack.startRelay("r2"), stack.startRelay("r3"));
+        List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1"), pipeline.startRelay("r2"), pipeline.startRelay("r3"));
         ChangeStreamRelay leader = awaitLeader(relays);
-        AppendLoad load = new AppendLoad(stack.store(), "patient", 200, 8_000, 3);
+        AppendLoad load = new AppendLoad(pipeline.store(), "patient", 200, 8_000, 3);
         CompletableFuture<Void> appending = load.start();
 
         await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().published() >= 2_000);
-        long publishedBeforeKill = stack.recordCount();
+        long publishedBeforeKill = pipeline.recordCount();
         leader.kill();
         long killedAt = System.nanoTime();
-        long epochAtKill = ((Number) stack.leaseDocument().get("epoch")).longValue();
+        long epochAtKill = ((Number) pipeline.leaseDocument().get("epoch")).longValue();
         long checkpointAtKill = checkpointSequence().orElse(0L);
 
         ChangeStreamRelay successor = awaitLeader(relays.stream().filter(r -> r != leader).toList());
@@ -79,13 +49,13 @@ class RelayFailoverIT {
         long failoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
 
         appending.get();
-        int stored = stack.storedEvents().size();
+        int stored = pipeline.storedEvents().size();
         await().atMost(Duration.ofSeconds(120)).until(() -> distinctPublished() >= stored);
 
-        List<PublishedRecord> records = stack.topics().read(stack.topicPrefix(), stack.deadLetterTopic());
+        List<PublishedRecord> records = pipeline.topics().read(pipeline.topicPrefix(), pipeline.deadLetterTopic());
         long publishedButNotCheckpointed = records.stream()
             .filter(r -> r.epoch() == epochAtKill && r.sequence() > checkpointAtKill).count();
-        DeliveryCheck check = stack.check();
+        DeliveryCheck check = pipeline.check();
         System.out.printf("RelayFailoverIT: failover (kill to first event published by the successor) %d ms; "
             + "%d records before the kill; killed leader had %d events published but not checkpointed; %s%n",
             failoverMillis, publishedBeforeKill, publishedButNotCheckpointed, check);
@@ -99,20 +69,20 @@ class RelayFailoverIT {
 
     @Test
     void relaysStoppedAndRestartedResumeFromTheCheckpointWithoutRepublishing() throws Exception {
-        ChangeStreamRelay first = stack.startRelay("r1");
-        ChangeStreamRelay second = stack.startRelay("r2");
-        new AppendLoad(stack.store(), "practitioner", 100, 2_000, 2).runToEnd();
-        await().atMost(Duration.ofSeconds(60)).until(() -> stack.recordCount() >= 2_000);
+        ChangeStreamRelay first = pipeline.startRelay("r1");
+        ChangeStreamRelay second = pipeline.startRelay("r2");
+        new AppendLoad(pipeline.store(), "practitioner", 100, 2_000, 2).runToEnd();
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.recordCount() >= 2_000);
         first.close();
         second.close();
         assertThat(checkpointSequence()).contains(2_000L);
 
-        new AppendLoad(stack.store(), "practitioner", 100, 1_000, 2).runToEnd();
-        stack.startRelay("r3");
-        stack.startRelay("r4");
-        await().atMost(Duration.ofSeconds(60)).until(() -> stack.recordCount() >= 3_000);
+        new AppendLoad(pipeline.store(), "practitioner", 100, 1_000, 2).runToEnd();
+        pipeline.startRelay("r3");
+        pipeline.startRelay("r4");
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.recordCount() >= 3_000);
 
-        DeliveryCheck check = stack.check();
+        DeliveryCheck check = pipeline.check();
         System.out.println("RelayFailoverIT restart: " + check);
         assertThat(check.lost()).isZero();
         assertThat(check.duplicates()).as("nothing checkpointed is re-published").isZero();
@@ -121,12 +91,12 @@ class RelayFailoverIT {
     }
 
     private long distinctPublished() {
-        return stack.topics().read(stack.topicPrefix(), stack.deadLetterTopic()).stream()
+        return pipeline.topics().read(pipeline.topicPrefix(), pipeline.deadLetterTopic()).stream()
             .map(PublishedRecord::eventId).distinct().count();
     }
 
     private Optional<Long> checkpointSequence() {
-        Document lease = stack.leaseDocument();
+        Document lease = pipeline.leaseDocument();
         if (lease == null || !(lease.get("checkpoint") instanceof Document checkpoint)) {
             return Optional.empty();
         }

@@ -8,63 +8,33 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pause;
 import dev.ferry.it.support.PublishedRecord;
 import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
 
 /**
  * A leader paused for longer than its lease TTL is deposed; when it wakes up it neither checkpoints nor publishes
  * once it notices, and whatever it still emitted is a duplicate of a stored event, never anything else.
  */
 @Timeout(300)
-class ZombieLeaderIT {
+class ZombieLeaderIT extends PipelineFixture {
 
-    private static EmbeddedKafka kafka;
-    private MongoUnderTest mongo;
-    private Pipeline stack;
-
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
-
-    @BeforeEach
-    void start() {
-        mongo = MongoUnderTest.start("ferry_zombie");
-        stack = new Pipeline(mongo, kafka);
-    }
-
-    @AfterEach
-    void stop() {
-        stack.close();
-        mongo.close();
-    }
 
     @Test
     void aDeposedLeaderThatWakesUpNeitherCheckpointsNorPublishes() throws Exception {
         Pause pause = new Pause();
-        ChangeStreamRelay zombie = stack.startRelay("zombie", pause::leases, pause::publishers);
+        ChangeStreamRelay zombie = pipeline.startRelay("zombie", pause::leases, pause::publishers);
         await().atMost(Duration.ofSeconds(30)).until(() -> zombie.status().role() == RelayStatus.Role.LEADER);
-        ChangeStreamRelay successor = stack.startRelay("successor");
-        AppendLoad load = new AppendLoad(stack.store(), "patient", 200, 6_000, 3);
+        ChangeStreamRelay successor = pipeline.startRelay("successor");
+        AppendLoad load = new AppendLoad(pipeline.store(), "patient", 200, 6_000, 3);
         CompletableFuture<Void> appending = load.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> zombie.status().published() >= 1_000);
         long zombieEpoch = zombie.status().epoch();
@@ -80,12 +50,12 @@ class ZombieLeaderIT {
             .until(() -> zombieRecords(zombieEpoch) == zombieRecordsWhenItNoticed);
 
         appending.get();
-        int stored = stack.storedEvents().size();
-        await().atMost(Duration.ofSeconds(120)).until(() -> stack.topics().read(stack.topicPrefix(),
-            stack.deadLetterTopic()).stream().map(PublishedRecord::eventId).distinct().count() >= stored);
+        int stored = pipeline.storedEvents().size();
+        await().atMost(Duration.ofSeconds(120)).until(() -> pipeline.topics().read(pipeline.topicPrefix(),
+            pipeline.deadLetterTopic()).stream().map(PublishedRecord::eventId).distinct().count() >= stored);
 
-        Document checkpoint = (Document) stack.leaseDocument().get("checkpoint");
-        DeliveryCheck check = stack.check();
+        Document checkpoint = (Document) pipeline.leaseDocument().get("checkpoint");
+        DeliveryCheck check = pipeline.check();
         System.out.printf("ZombieLeaderIT: zombie epoch %d published %d records; checkpoint now at epoch %s; %s%n",
             zombieEpoch, zombieRecordsWhenItNoticed, checkpoint.get("epoch"), check);
         assertThat(((Number) checkpoint.get("epoch")).longValue()).isGreaterThan(zombieEpoch);
@@ -96,7 +66,7 @@ class ZombieLeaderIT {
     }
 
     private long zombieRecords(long epoch) {
-        List<PublishedRecord> records = stack.topics().read(stack.topicPrefix(), stack.deadLetterTopic());
+        List<PublishedRecord> records = pipeline.topics().read(pipeline.topicPrefix(), pipeline.deadLetterTopic());
         return records.stream().filter(r -> r.epoch() == epoch).count();
     }
 }

@@ -2,16 +2,15 @@ package dev.ferry.it.support;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.bson.Document;
 
 import com.mongodb.client.MongoCollection;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.mongodb.readmodel.ApplyLogAudit;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 
 /**
@@ -46,19 +45,10 @@ public record ReadModelCheck(int aggregates, int exact, int missingOrWrong, int 
             events.sort((a, b) -> Long.compare(a.version(), b.version()));
             Event last = events.get(events.size() - 1);
             Document document = documents.get(entry.getKey());
-            List<Number> log = document == null ? List.of() : document.getList(MongoReadModelWriter.APPLY_LOG, Number.class,
-                List.of());
-            applies += log.size();
-            Set<Long> seen = new HashSet<>();
-            long previous = 0;
-            for (Number version : log) {
-                if (!seen.add(version.longValue())) {
-                    duplicates++;
-                } else if (version.longValue() != previous + 1) {
-                    order++;
-                }
-                previous = Math.max(previous, version.longValue());
-            }
+            ApplyLogAudit audit = ApplyLogAudit.of(document);
+            applies += audit.applies();
+            duplicates += (int) audit.duplicates();
+            order += (int) audit.orderViolations();
             Object expectedN = Document.parse(last.payloadJson()).get("n");
             Document state = document == null ? null : document.get(MongoReadModelWriter.STATE, Document.class);
             boolean matches = document != null

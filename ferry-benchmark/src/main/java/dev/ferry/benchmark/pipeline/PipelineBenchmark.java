@@ -1,0 +1,533 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.Updates;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.NewEvent;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
+import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.embedded.kafka.EmbeddedKafka;
+import dev.ferry.embedded.mongo.EmbeddedMongo;
+import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.kafka.publish.TopicProvisioner;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.parking.MongoParkedEvents;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import dev.ferry.mongodb.relay.MongoCheckpointStore;
+import dev.ferry.mongodb.relay.MongoGapLog;
+import dev.ferry.mongodb.store.MongoEventStore;
+
+/**
+ * The pipeline benchmark, on the embedded stack, with its baselines measured in the same run: raw change-stream
+ * read rate, raw Kafka produce-to-consume rate and latency, raw read-model bulk-write rate. Ferry's catch-up
+ * throughput (pre-loaded store to complete read model) is reported as a ratio to the slowest raw stage, and its
+ * steady-state end-to-end latency (append to read model written) next to raw Kafka's and the raw change stream's
+ * at the same rate. A program, not a test.
+ */
+public final class PipelineBenchmark {
+
+    /** One scenario's figures, as {@code ferry bench pipeline --json} prints them. */
+    public record Result(String scenario, int payloadBytes, long events, double ferryPerSecond, double baselinePerSecond,
+                         String slowestBaseline, Integer rate, double[] latencyMillis, double[] rawKafkaLatencyMillis,
+                         double[] rawChangeStreamLatencyMillis) {
+
+        double ratio() {
+            return baselinePerSecond == 0 ? 0 : ferryPerSecond / baselinePerSecond;
+        }
+
+        String toJson() {
+            StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
+                "{\"scenario\":\"%s\",\"payloadBytes\":%d,\"events\":%d,\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%.1f,"
+                    + "\"slowestBaseline\":\"%s\",\"ratio\":%.3f", scenario, payloadBytes, events, ferryPerSecond,
+                baselinePerSecond, slowestBaseline, ratio()));
+            if (rate != null) {
+                json.append(",\"rate\":").append(rate)
+                    .append(",\"latencyMillis\":").append(latency(latencyMillis))
+                    .append(",\"rawKafkaLatencyMillis\":").append(latency(rawKafkaLatencyMillis))
+                    .append(",\"rawChangeStreamLatencyMillis\":").append(latency(rawChangeStreamLatencyMillis));
+            }
+            return json.append('}').toString();
+        }
+
+        private static String latency(double[] values) {
+            return String.format(Locale.ROOT, "{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f}", values[0], values[1], values[2]);
+        }
+    }
+
+    /** What to run. */
+    public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot) {
+    }
+
+    private final Options options;
+    private final PrintStream progress;
+    private final AtomicInteger namespaces = new AtomicInteger();
+    private final LatencyPlot plot = new LatencyPlot();
+
+    public PipelineBenchmark(Options options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    public List<Result> run() throws Exception {
+        List<Result> results = new ArrayList<>();
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, 2_000_000); EmbeddedKafka kafka = EmbeddedKafka.start();
+             MongoClient client = MongoClients.create(mongo.connectionString())) {
+            for (int[] scenario : new int[][] {{300, options.smallEvents()}, {10_240, options.largeEvents()}}) {
+                int bytes = scenario[0];
+                int events = scenario[1];
+                progress.printf("catch-up, %d-byte events, %,d events: baselines...%n", bytes, events);
+                double changeStream = rawChangeStreamRate(client, events, bytes);
+                double kafkaRate = rawKafkaRate(kafka, events, bytes);
+                double bulk = rawBulkWriteRate(client, events, bytes);
+                String slowest = changeStream <= kafkaRate && changeStream <= bulk ? "raw change stream"
+                    : kafkaRate <= bulk ? "raw Kafka produce->consume" : "raw read-model bulk write";
+                double baseline = Math.min(changeStream, Math.min(kafkaRate, bulk));
+                progress.printf("  change stream %,.0f/s, Kafka %,.0f/s, bulk write %,.0f/s; Ferry...%n", changeStream,
+                    kafkaRate, bulk);
+                double ferry = ferryCatchUp(client, kafka, events, bytes);
+                progress.printf("  Ferry catch-up %,.0f/s%n", ferry);
+                results.add(new Result("catch-up", bytes, events, ferry, baseline, slowest, null, null, null, null));
+            }
+            for (int rate : options.rates()) {
+                progress.printf("steady state at %,d events/s...%n", rate);
+                results.add(latencyScenario(client, kafka, rate));
+            }
+        }
+        plot.write(options.plot(), "End-to-end latency percentiles (embedded stack, "
+            + Runtime.getRuntime().availableProcessors() + " cores)");
+        return results;
+    }
+
+    // ---- Ferry ----
+
+    private double ferryCatchUp(MongoClient client, EmbeddedKafka kafka, int events, int bytes) throws Exception {
+        Pipeline pipeline = new Pipeline(client, kafka, null);
+        Instant before = Instant.now().minusSeconds(1);
+        appendInParallel(pipeline.store, events, bytes);
+        long started = System.nanoTime();
+        pipeline.start(new StartPosition.AtTime(before));
+        long deadline = started + TimeUnit.MINUTES.toNanos(10);
+        while (pipeline.projector.status().applied() < events && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        double rate = pipeline.projector.status().applied() / ((System.nanoTime() - started) / 1e9);
+        pipeline.close();
+        return rate;
+    }
+
+    private Result latencyScenario(MongoClient client, EmbeddedKafka kafka, int rate) throws Exception {
+        Recorder recorder = new Recorder(TimeUnit.MINUTES.toMicros(5), 3);
+        Pipeline pipeline = new Pipeline(client, kafka, recorder);
+        pipeline.start(new StartPosition.Now());
+        // Warm up (the relay leads, the projector owns its partitions, the JIT has run) before measuring.
+        appendAtRate(pipeline.store, rate, Duration.ofSeconds(2), 300, "warm");
+        awaitCaughtUp(pipeline);
+        recorder.getIntervalHistogram();
+        long appended = appendAtRate(pipeline.store, rate, options.latencyWindow(), 300, "run");
+        awaitCaughtUp(pipeline);
+        Histogram ferry = recorder.getIntervalHistogram();
+        pipeline.close();
+        double achieved = appended / (double) options.latencyWindow().toSeconds();
+        Histogram rawKafka = rawKafkaLatency(kafka, rate);
+        Histogram rawChangeStream = rawChangeStreamLatency(client, rate);
+        plot.add("Ferry @" + rate + "/s", ferry);
+        plot.add("raw Kafka @" + rate + "/s", rawKafka);
+        plot.add("raw change stream @" + rate + "/s", rawChangeStream);
+        return new Result("steady-state latency", 300, appended, achieved, rate, "requested rate", rate,
+            percentiles(ferry), percentiles(rawKafka), percentiles(rawChangeStream));
+    }
+
+    private static void awaitCaughtUp(Pipeline pipeline) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (pipeline.lag() > 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /** The pipeline under test: event store, one relay, one projector with 16 lanes, own collections and topics. */
+    private final class Pipeline implements AutoCloseable {
+        final MongoEventStore store;
+        final KafkaPublishers publishers;
+        final KafkaSettings settings;
+        final MongoDatabase database;
+        final Recorder latency;
+        ChangeStreamRelay relay;
+        ProjectorRuntime projector;
+        final AtomicLong appended = new AtomicLong();
+
+        Pipeline(MongoClient client, EmbeddedKafka kafka, Recorder latency) {
+            int n = namespaces.incrementAndGet();
+            this.database = client.getDatabase("bench_" + n);
+            KafkaSettings local = KafkaSettings.local(kafka.bootstrapServers());
+            this.settings = new KafkaSettings(local.bootstrapServers(), new TopicNaming("b" + n + "."), 6, (short) 1,
+                "b" + n + ".dead-letter", true, 5, Map.of());
+            this.store = new MongoEventStore(database, "events", settings.topicNaming(), 1_000_000).createIndexes();
+            this.publishers = new KafkaPublishers(settings);
+            this.latency = latency;
+        }
+
+        void start(StartPosition position) {
+            relay = new ChangeStreamRelay(RelaySettings.defaults("bench").withInitialPosition(position), "r1",
+                new MongoChangeSource(database.getCollection("events", RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+                publishers, new MongoCheckpointStore(database, "ferry_leases"), new MongoLeaseStore(database, "ferry_leases"),
+                new MongoGapLog(database, "ferry_gaps"));
+            relay.start();
+            Projection projection = Projection.named("bench_read_model").forAggregateTypes("patient")
+                .otherwise((event, context) -> new ReadModelChange.Merge(event.payloadJson())).build();
+            ReadModelWriter writer = new MongoReadModelWriter(database, false);
+            if (latency != null) {
+                writer = new MeasuringWriter(writer, latency);
+            }
+            projector = new ProjectorRuntime(projection, writer, new MongoParkedEvents(database), ProjectorSettings.DEFAULT,
+                settings, "p1");
+            projector.start();
+        }
+
+        long lag() {
+            return database.getCollection("events").countDocuments() - projector.status().applied()
+                - projector.status().duplicates();
+        }
+
+        @Override
+        public void close() {
+            projector.close();
+            relay.close();
+            publishers.close();
+        }
+    }
+
+    /** Records append-to-written latency of every applied event (event timestamps are milliseconds). */
+    private record MeasuringWriter(ReadModelWriter delegate, Recorder latency) implements ReadModelWriter {
+        @Override
+        public Outcome apply(Projection projection, Event event, ReadModelChange change) {
+            Outcome outcome = delegate.apply(projection, event, change);
+            if (outcome == Outcome.APPLIED) {
+                latency.recordValue(Math.max(0, (System.currentTimeMillis() - event.timestamp().toEpochMilli()) * 1000));
+            }
+            return outcome;
+        }
+
+        @Override
+        public long version(Projection projection, String aggregateId) {
+            return delegate.version(projection, aggregateId);
+        }
+
+        @Override
+        public Outcome skip(Projection projection, Event event, String reason) {
+            return delegate.skip(projection, event, reason);
+        }
+    }
+
+    private static void appendInParallel(MongoEventStore store, int events, int bytes) throws Exception {
+        String payload = payload(bytes);
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int writer = w;
+            writers.add(pool.submit(() -> {
+                // Each writer owns its aggregates: no conflicts, so the store is measured, not retries.
+                long[] versions = new long[250];
+                for (int i = next.getAndIncrement(); i < events; i = next.getAndIncrement()) {
+                    int aggregate = i % 250;
+                    store.append("patient", "w" + writer + "-" + aggregate, versions[aggregate]++,
+                        List.of(new NewEvent("Changed", payload)));
+                }
+                return null;
+            }));
+        }
+        for (Future<?> writer : writers) {
+            writer.get();
+        }
+        pool.shutdown();
+    }
+
+    private static long appendAtRate(MongoEventStore store, int rate, Duration window, int bytes, String prefix)
+        throws Exception {
+        String payload = payload(bytes);
+        int writers = 4;
+        AtomicLong appended = new AtomicLong();
+        long end = System.nanoTime() + window.toNanos();
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            futures.add(pool.submit(() -> {
+                long interval = TimeUnit.SECONDS.toNanos(1) * writers / rate;
+                long next = System.nanoTime();
+                long[] versions = new long[250];
+                while (System.nanoTime() < end) {
+                    LockSupport.parkNanos(next - System.nanoTime());
+                    next += interval;
+                    int aggregate = (int) (appended.get() % 250);
+                    store.append("patient", prefix + writer + "-" + aggregate, versions[aggregate]++,
+                        List.of(new NewEvent("Changed", payload)));
+                    appended.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : futures) {
+            future.get();
+        }
+        pool.shutdown();
+        return appended.get();
+    }
+
+    // ---- baselines ----
+
+    private double rawChangeStreamRate(MongoClient client, int events, int bytes) {
+        MongoDatabase database = client.getDatabase("raw_cs_" + namespaces.incrementAndGet());
+        MongoCollection<Document> collection = database.getCollection("docs");
+        Instant before = Instant.now().minusSeconds(1);
+        List<Document> batch = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            batch.add(new Document("i", i).append("pad", "x".repeat(bytes)));
+            if (batch.size() == 500 || i == events - 1) {
+                collection.insertMany(batch);
+                batch = new ArrayList<>();
+            }
+        }
+        long started = System.nanoTime();
+        long read = 0;
+        try (ChangeStreamTail tail = ChangeStreamTail.open(database.getCollection("docs", RawBsonDocument.class), List.of(),
+            new StartPosition.AtTime(before), ChangeStreamTail.Settings.DEFAULT)) {
+            while (read < events) {
+                read += tail.poll().size();
+            }
+        }
+        return read / ((System.nanoTime() - started) / 1e9);
+    }
+
+    private double rawKafkaRate(EmbeddedKafka kafka, int events, int bytes) throws Exception {
+        String topic = "raw-" + namespaces.incrementAndGet();
+        createTopic(kafka, topic);
+        byte[] value = payload(bytes).getBytes(StandardCharsets.UTF_8);
+        long started = System.nanoTime();
+        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+            List<Future<?>> sends = new ArrayList<>();
+            for (int i = 0; i < events; i++) {
+                sends.add(producer.send(new ProducerRecord<>(topic, "k" + (i % 1000), value)));
+            }
+            for (Future<?> send : sends) {
+                send.get();
+            }
+        }
+        long consumed = 0;
+        try (KafkaConsumer<String, byte[]> consumer = consumer(kafka)) {
+            consumer.subscribe(List.of(topic));
+            while (consumed < events) {
+                consumed += consumer.poll(Duration.ofMillis(100)).count();
+            }
+        }
+        return consumed / ((System.nanoTime() - started) / 1e9);
+    }
+
+    private double rawBulkWriteRate(MongoClient client, int events, int bytes) {
+        MongoCollection<Document> collection = client.getDatabase("raw_bulk_" + namespaces.incrementAndGet())
+            .getCollection("read_model");
+        String pad = "x".repeat(bytes);
+        long started = System.nanoTime();
+        List<UpdateOneModel<Document>> batch = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            batch.add(new UpdateOneModel<>(new Document("_id", "agg-" + (i % 1000)),
+                Updates.combine(Updates.set("state.pad", pad), Updates.inc("_version", 1)), new UpdateOptions().upsert(true)));
+            if (batch.size() == 500 || i == events - 1) {
+                collection.bulkWrite(batch, new BulkWriteOptions().ordered(false));
+                batch = new ArrayList<>();
+            }
+        }
+        return events / ((System.nanoTime() - started) / 1e9);
+    }
+
+    private Histogram rawKafkaLatency(EmbeddedKafka kafka, int rate) throws Exception {
+        String topic = "raw-latency-" + namespaces.incrementAndGet();
+        createTopic(kafka, topic);
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+        long total = rate * options.latencyWindow().toSeconds();
+        try (KafkaProducer<String, byte[]> producer = producer(kafka); KafkaConsumer<String, byte[]> consumer = consumer(kafka)) {
+            consumer.subscribe(List.of(topic));
+            consumer.poll(Duration.ofMillis(500));
+            CompletableFuture<Void> consuming = CompletableFuture.runAsync(() -> {
+                long deadline = System.nanoTime() + options.latencyWindow().toNanos() * 4;
+                while (histogram.getTotalCount() < total && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                        long sent = Long.parseLong(new String(record.value(), StandardCharsets.UTF_8).substring(0, 19).trim());
+                        histogram.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                    }
+                }
+            });
+            long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+            long next = System.nanoTime();
+            for (long i = 0; i < total; i++) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                next += interval;
+                String value = String.format("%19d", System.nanoTime()) + payload(280);
+                producer.send(new ProducerRecord<>(topic, "k" + (i % 1000), value.getBytes(StandardCharsets.UTF_8)));
+            }
+            consuming.get(2, TimeUnit.MINUTES);
+        }
+        return histogram;
+    }
+
+    private Histogram rawChangeStreamLatency(MongoClient client, int rate) throws Exception {
+        MongoDatabase database = client.getDatabase("raw_cs_latency_" + namespaces.incrementAndGet());
+        MongoCollection<Document> collection = database.getCollection("docs");
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+        long total = rate * options.latencyWindow().toSeconds();
+        try (ChangeStreamTail tail = ChangeStreamTail.open(database.getCollection("docs", RawBsonDocument.class), List.of(),
+            new StartPosition.Now(), ChangeStreamTail.Settings.DEFAULT)) {
+            CompletableFuture<Void> reading = CompletableFuture.runAsync(() -> {
+                long deadline = System.nanoTime() + options.latencyWindow().toNanos() * 4;
+                while (histogram.getTotalCount() < total && System.nanoTime() < deadline) {
+                    for (ChangeStreamDocument<RawBsonDocument> change : tail.poll()) {
+                        long sent = change.getFullDocument().getInt64("sentAt").getValue();
+                        histogram.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                    }
+                }
+            });
+            ExecutorService writers = Executors.newFixedThreadPool(4);
+            AtomicLong written = new AtomicLong();
+            List<Future<?>> futures = new ArrayList<>();
+            String pad = payload(280);
+            for (int w = 0; w < 4; w++) {
+                futures.add(writers.submit(() -> {
+                    long interval = TimeUnit.SECONDS.toNanos(1) * 4 / rate;
+                    long next = System.nanoTime();
+                    while (written.incrementAndGet() <= total) {
+                        LockSupport.parkNanos(next - System.nanoTime());
+                        next += interval;
+                        collection.insertOne(new Document("sentAt", System.nanoTime()).append("pad", pad));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : futures) {
+                future.get();
+            }
+            writers.shutdown();
+            reading.get(2, TimeUnit.MINUTES);
+        }
+        return histogram;
+    }
+
+    private static void createTopic(EmbeddedKafka kafka, String topic) {
+        try (TopicProvisioner topics = new TopicProvisioner(KafkaSettings.local(kafka.bootstrapServers()))) {
+            topics.ensure(topic); // waits for the partition leaders
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> producer(EmbeddedKafka kafka) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(EmbeddedKafka kafka) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "raw-" + UUID.randomUUID());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static String payload(int bytes) {
+        return "{\"pad\":\"" + "x".repeat(Math.max(0, bytes - 10)) + "\"}";
+    }
+
+    private static double[] percentiles(Histogram micros) {
+        return new double[] {micros.getValueAtPercentile(50) / 1000.0, micros.getValueAtPercentile(99) / 1000.0,
+            micros.getValueAtPercentile(99.9) / 1000.0};
+    }
+
+    /** The Markdown report. */
+    public static void printMarkdown(List<Result> results, PrintStream out) {
+        out.printf("# Ferry pipeline benchmark%n%nmachine: %d cores, %s, Java %s; embedded MongoDB and Kafka in one JVM%n%n",
+            Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), System.getProperty("java.version"));
+        out.printf("| scenario | payload | events | Ferry events/s | slowest raw stage | its events/s | ratio |%n");
+        out.printf("|---|---|---|---|---|---|---|%n");
+        for (Result r : results) {
+            if (r.rate() == null) {
+                out.printf(Locale.ROOT, "| %s | %d B | %,d | %,.0f | %s | %,.0f | %.2f |%n", r.scenario(), r.payloadBytes(),
+                    r.events(), r.ferryPerSecond(), r.slowestBaseline(), r.baselinePerSecond(), r.ratio());
+            }
+        }
+        out.printf("%n| rate requested | achieved | Ferry p50 / p99 / p99.9 ms | raw Kafka p50 / p99 / p99.9 ms | raw change stream p50 / p99 / p99.9 ms |%n");
+        out.printf("|---|---|---|---|---|%n");
+        for (Result r : results) {
+            if (r.rate() != null) {
+                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f |%n",
+                    r.rate(), r.ferryPerSecond(), r.latencyMillis()[0], r.latencyMillis()[1], r.latencyMillis()[2],
+                    r.rawKafkaLatencyMillis()[0], r.rawKafkaLatencyMillis()[1], r.rawKafkaLatencyMillis()[2],
+                    r.rawChangeStreamLatencyMillis()[0], r.rawChangeStreamLatencyMillis()[1], r.rawChangeStreamLatencyMillis()[2]);
+            }
+        }
+        out.printf("%nSeed's published figures for comparison: Kafka 8,000/s simple and 3,000/s at 10 KB; NATS 20,000/s, "
+            + "2,600/s, 150/s at 10 KB.%n");
+    }
+
+    public static String toJson(List<Result> results) {
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < results.size(); i++) {
+            json.append(i == 0 ? "" : ",").append(results.get(i).toJson());
+        }
+        return json.append(']').toString();
+    }
+}
