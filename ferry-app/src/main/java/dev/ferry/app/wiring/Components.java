@@ -59,7 +59,7 @@ public final class Components implements AutoCloseable {
             .createIndexes();
     }
 
-    /** A relay instance (not started); the caller owns the returned publishers and closes them after the relay. */
+    /** A relay instance (not started); the caller keeps owning {@code publishers} and closes them after the relay. */
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
         publishers.ensureTopic(kafka.deadLetterTopic());
         return new ChangeStreamRelay(settings, instanceId,

@@ -206,7 +206,6 @@ public final class PipelineBenchmark {
         final Recorder latency;
         ChangeStreamRelay relay;
         ProjectorRuntime projector;
-        final AtomicLong appended = new AtomicLong();
 
         Pipeline(MongoClient client, EmbeddedKafka kafka, Recorder latency) {
             int n = namespaces.incrementAndGet();
