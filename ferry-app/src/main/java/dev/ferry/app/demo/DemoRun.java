@@ -13,6 +13,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.LatencyObservingWriter;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
@@ -72,9 +73,9 @@ final class DemoRun {
         relays.forEach(ChangeStreamRelay::start);
         List<ProjectorRuntime> projectors = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
-            projectors.add(components.projector(projection, new LatencyRecordingWriter(
-                new MongoReadModelWriter(components.database(), true), latency), ProjectorSettings.DEFAULT,
-                "projector-" + i));
+            projectors.add(components.projector(projection, new LatencyObservingWriter(
+                new MongoReadModelWriter(components.database(), true), millis -> latency.recordValue(millis * 1000)),
+                ProjectorSettings.DEFAULT, "projector-" + i));
         }
         projectors.forEach(ProjectorRuntime::start);
 

@@ -1,6 +1,7 @@
 package dev.ferry.app.run;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -9,6 +10,7 @@ import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.config.ConfigError;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.wire.EventJson;
@@ -18,6 +20,7 @@ import dev.ferry.kafka.projector.ProjectorStatus;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
@@ -45,9 +48,15 @@ public final class ProjectCommand implements Callable<Integer> {
         Components components = ServiceLifecycle.components(settings);
         Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes());
         String instanceId = Components.newInstanceId();
-        ProjectorRuntime projector = components.projector(projection, new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Timer latency = Timer.builder("ferry.projector.end.to.end")
+            .description("append to read model written, per applied event").publishPercentileHistogram()
+            .register(metrics);
+        ProjectorRuntime projector = components.projector(projection, new LatencyObservingWriter(
+                new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
+                millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
             ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
-        PrometheusMeterRegistry metrics = metrics(projector);
+        bindMetrics(projector, metrics);
         projector.start();
         AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
             new Reachability(settings)::ready, () -> statusJson(projector, projection, instanceId), metrics,
@@ -77,8 +86,7 @@ public final class ProjectCommand implements Callable<Integer> {
             }).build();
     }
 
-    static PrometheusMeterRegistry metrics(ProjectorRuntime projector) {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    static void bindMetrics(ProjectorRuntime projector, PrometheusMeterRegistry registry) {
         FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
         FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
             .description("events skipped because the read model already had them").register(registry);
@@ -89,7 +97,8 @@ public final class ProjectCommand implements Callable<Integer> {
         Gauge.builder("ferry.projector.breakers.open", projector,
             p -> p.status().breakers().values().stream().filter(state -> !state.equals("CLOSED")).count())
             .register(registry);
-        return registry;
+        Gauge.builder("ferry.projector.lag", projector, p -> p.status().lag())
+            .description("records in the owned partitions not yet fetched").register(registry);
     }
 
     static String statusJson(ProjectorRuntime projector, Projection projection, String instanceId) {
@@ -97,7 +106,8 @@ public final class ProjectCommand implements Callable<Integer> {
         return "{\"component\":\"projector\",\"projection\":" + EventJson.quote(projection.name()) + ",\"instance\":"
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
-            + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"breakers\":{"
+            + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"lag\":" + status.lag()
+            + ",\"breakers\":{"
             + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
                 .collect(Collectors.joining(",")) + "}}";
     }

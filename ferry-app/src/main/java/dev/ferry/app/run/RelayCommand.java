@@ -68,6 +68,8 @@ public final class RelayCommand implements Callable<Integer> {
             .description("1 while this instance leads").register(registry);
         Gauge.builder("ferry.relay.epoch", relay, r -> r.status().epoch()).register(registry);
         Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
+        FunctionCounter.builder("ferry.relay.failovers", relay, r -> r.status().terms())
+            .description("times this instance took over leadership").register(registry);
         return registry;
     }
 

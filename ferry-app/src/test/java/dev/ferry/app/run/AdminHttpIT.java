@@ -57,7 +57,8 @@ class AdminHttpIT {
                     assertThat(get(base + "/health/ready").statusCode()).isEqualTo(200);
                     await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/status").body().contains("\"role\":\"LEADER\""));
                     HttpResponse<String> metrics = get(base + "/metrics");
-                    assertThat(metrics.body()).contains("ferry_relay_events_published_total").contains("ferry_relay_leader 1.0");
+                    assertThat(metrics.body()).contains("ferry_relay_events_published_total").contains("ferry_relay_leader 1.0")
+                        .contains("ferry_relay_failovers_total 1.0");
 
                     String retry = base + "/parked/retry?projection=latest_state&aggregate=patient/p-1";
                     assertThat(post(retry, null).statusCode()).isEqualTo(401);

@@ -47,6 +47,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong terms = new AtomicLong();
     private volatile long checkpointSequence = -1;
     private volatile long leadingEpoch = -1;
     private volatile RelayStatus.Role role = RelayStatus.Role.STANDBY;
@@ -76,7 +77,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     public RelayStatus status() {
-        return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), checkpointSequence, failure);
+        return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), checkpointSequence, failure,
+            terms.get());
     }
 
     public String instanceId() {
@@ -156,6 +158,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
         Term term = new Term(epoch, checkpoint.map(Checkpoint::sequence).orElse(0L),
             restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null));
         role = RelayStatus.Role.LEADER;
+        if (leadingEpoch != epoch) {
+            terms.incrementAndGet();
+        }
         leadingEpoch = epoch;
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));

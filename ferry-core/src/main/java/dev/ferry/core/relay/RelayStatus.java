@@ -9,9 +9,10 @@ package dev.ferry.core.relay;
  * @param deadLettered     malformed documents this instance sent to the dead-letter topic
  * @param checkpointSequence events covered by this instance's last checkpoint, or -1
  * @param failure          why it failed, or null
+ * @param terms            how often this instance took over leadership (failovers to it, and its first election)
  */
 public record RelayStatus(Role role, long epoch, long published, long deadLettered, long checkpointSequence,
-                          String failure) {
+                          String failure, long terms) {
 
     public enum Role { LEADER, STANDBY, FAILED, STOPPED }
 }

@@ -88,6 +88,7 @@ public final class ProjectorRuntime implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean killed;
     private boolean backpressurePaused;
+    private volatile long lag;
 
     public ProjectorRuntime(Projection projection, ReadModelWriter writer, ParkedEvents parkedEvents,
                             ProjectorSettings settings, KafkaSettings kafka, String instanceId) {
@@ -116,7 +117,7 @@ public final class ProjectorRuntime implements AutoCloseable {
 
     public ProjectorStatus status() {
         return new ProjectorStatus(names(partitions.keySet()), names(breakerPaused), applied.get(), duplicates.get(),
-            parkedCount.get(), breakers.states());
+            parkedCount.get(), breakers.states(), lag);
     }
 
     /** Leaves the group gracefully: finishes what runs, commits, then hands the partitions over. */
@@ -178,6 +179,8 @@ public final class ProjectorRuntime implements AutoCloseable {
                 }
                 long now = System.nanoTime();
                 if (now - nextCommit >= 0) {
+                    lag = kafkaConsumer.assignment().stream()
+                        .mapToLong(p -> kafkaConsumer.currentLag(p).orElse(0)).sum();
                     commit(partitions.keySet());
                     nextCommit = now + settings.commitInterval().toNanos();
                 }

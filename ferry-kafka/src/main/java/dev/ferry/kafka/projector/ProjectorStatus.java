@@ -12,7 +12,8 @@ import java.util.Set;
  * @param duplicates events skipped because the read model already had them
  * @param parked     events parked (failed, behind a failed one, gaps, undecodable)
  * @param breakers   breaker state per dependency
+ * @param lag        records in its partitions not yet fetched (the consumer's view at its last poll)
  */
 public record ProjectorStatus(Set<String> assigned, Set<String> paused, long applied, long duplicates, long parked,
-                              Map<String, String> breakers) {
+                              Map<String, String> breakers, long lag) {
 }

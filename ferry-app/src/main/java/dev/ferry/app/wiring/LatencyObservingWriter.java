@@ -1,6 +1,6 @@
-package dev.ferry.app.demo;
+package dev.ferry.app.wiring;
 
-import org.HdrHistogram.Recorder;
+import java.util.function.LongConsumer;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
@@ -8,25 +8,24 @@ import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
 
 /**
- * Measures end-to-end latency, append to read model written, for every applied event (the event's timestamp is
- * taken at append, on the same clock in the demo's single JVM).
+ * Reports the end-to-end latency of every applied event, append to read model written, in milliseconds (event
+ * timestamps are taken at append, with millisecond precision; across hosts this also measures clock offset).
  */
-final class LatencyRecordingWriter implements ReadModelWriter {
+public final class LatencyObservingWriter implements ReadModelWriter {
 
     private final ReadModelWriter delegate;
-    private final Recorder latencyMicros;
+    private final LongConsumer latencyMillis;
 
-    LatencyRecordingWriter(ReadModelWriter delegate, Recorder latencyMicros) {
+    public LatencyObservingWriter(ReadModelWriter delegate, LongConsumer latencyMillis) {
         this.delegate = delegate;
-        this.latencyMicros = latencyMicros;
+        this.latencyMillis = latencyMillis;
     }
 
     @Override
     public Outcome apply(Projection projection, Event event, ReadModelChange change) {
         Outcome outcome = delegate.apply(projection, event, change);
         if (outcome == Outcome.APPLIED) {
-            long micros = (System.currentTimeMillis() - event.timestamp().toEpochMilli()) * 1000;
-            latencyMicros.recordValue(Math.max(0, micros));
+            latencyMillis.accept(Math.max(0, System.currentTimeMillis() - event.timestamp().toEpochMilli()));
         }
         return outcome;
     }
