@@ -258,11 +258,11 @@ public final class ConfigLoader {
 
         String start(String path) {
             String value = string(path, "now");
-            if (!value.equals("now")) {
+            if (!value.equals("now") && !value.equals("earliest")) {
                 try {
                     Instant.parse(value);
                 } catch (DateTimeParseException e) {
-                    throw new ConfigError(path + ": expected 'now' or an ISO-8601 instant such as 2026-01-31T00:00:00Z, got '"
+                    throw new ConfigError(path + ": expected 'now', 'earliest' or an ISO-8601 instant such as 2026-01-31T00:00:00Z, got '"
                         + value + "'");
                 }
             }

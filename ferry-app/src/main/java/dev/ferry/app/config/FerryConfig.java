@@ -34,7 +34,8 @@ public record FerryConfig(Mongo mongodb, Kafka kafka, Relay relay, Projector pro
 
     /**
      * @param name        relay name: its lease and checkpoint are keyed by it
-     * @param start       with no checkpoint yet: {@code now} or an ISO-8601 instant
+     * @param start       with no checkpoint yet: {@code now}, {@code earliest} (the event store's oldest commit; if the
+     *                    oplog no longer reaches back that far, the history-lost policy applies) or an ISO-8601 instant
      * @param historyLost {@code fail} or {@code restart-from-now}
      */
     public record Relay(String name, String start, HistoryLostPolicy historyLost) {

@@ -39,7 +39,7 @@ public final class RelayCommand implements Callable<Integer> {
         Components components = ServiceLifecycle.components(settings);
         KafkaPublishers publishers = new KafkaPublishers(components.kafka());
         String instanceId = Components.newInstanceId();
-        ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers);
+        ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers);
         PrometheusMeterRegistry metrics = metrics(relay);
         relay.start();
         AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
@@ -51,9 +51,14 @@ public final class RelayCommand implements Callable<Integer> {
         return 0;
     }
 
-    static RelaySettings relaySettings(FerryConfig config) {
-        StartPosition start = config.relay().start().equals("now") ? new StartPosition.Now()
-            : new StartPosition.AtTime(Instant.parse(config.relay().start()));
+    static RelaySettings relaySettings(FerryConfig config, Components components) {
+        StartPosition start = switch (config.relay().start()) {
+            case "now" -> new StartPosition.Now();
+            // A few seconds early: the commit time is the appending host's clock, the oplog's is the server's.
+            case "earliest" -> new StartPosition.AtTime(components.eventStore().firstCommitTime().orElseGet(Instant::now)
+                .minusSeconds(5));
+            default -> new StartPosition.AtTime(Instant.parse(config.relay().start()));
+        };
         return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
             .withHistoryLostPolicy(config.relay().historyLost());
     }

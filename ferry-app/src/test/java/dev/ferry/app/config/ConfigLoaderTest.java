@@ -52,6 +52,8 @@ class ConfigLoaderTest {
         assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.RESTART_FROM_NOW);
         assertThat(config.admin().token()).isEqualTo("s3cr3t");
         assertThat(config.projector().aggregateTypes()).containsExactly("patient", "practitioner");
+        assertThat(new ConfigLoader(Map.of("FERRY_RELAY_START", "earliest")).load(file(MINIMAL)).relay().start())
+            .isEqualTo("earliest");
         assertThat(ConfigLoader.environmentName("kafka", "bootstrapServers")).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
     }
 

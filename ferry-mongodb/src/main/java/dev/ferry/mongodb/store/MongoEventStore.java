@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 
 import org.bson.BsonDocument;
@@ -110,6 +111,16 @@ public final class MongoEventStore implements EventStore {
             events.addAll(CommitDocuments.decode(commit));
         }
         return events;
+    }
+
+    /**
+     * When the oldest commit still in the store was appended (by the appending host's clock), if any: a relay told
+     * to start from the beginning starts there.
+     */
+    public Optional<Instant> firstCommitTime() {
+        Document first = commits.find().sort(Sorts.ascending("_id")).limit(1)
+            .projection(Projections.include("committedAt")).first();
+        return Optional.ofNullable(first).map(document -> document.getDate("committedAt").toInstant());
     }
 
     /** An append may only continue the aggregate exactly where its last commit ended. */

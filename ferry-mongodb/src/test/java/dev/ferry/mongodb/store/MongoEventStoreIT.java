@@ -3,6 +3,7 @@ package dev.ferry.mongodb.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -134,6 +135,17 @@ class MongoEventStoreIT {
         assertThatThrownBy(() -> store.append("patient", "p-4", 0, List.of(new NewEvent("PatientRegistered", big))))
             .isInstanceOf(EventTooLarge.class).hasMessageContaining("over the broker's record limit of 10000 bytes");
         assertThat(store.read("patient", "p-4")).isEmpty();
+    }
+
+    @Test
+    void knowsWhenItsOldestCommitWasAppended() {
+        assertThat(store.firstCommitTime()).isEmpty();
+        Instant before = Instant.now().minusMillis(1);
+        store.append("patient", "p-6", 0, List.of(new NewEvent("PatientRegistered", "{}")));
+        store.append("patient", "p-7", 0, List.of(new NewEvent("PatientRegistered", "{}")));
+
+        assertThat(store.firstCommitTime()).get().satisfies(time -> assertThat(time).isAfterOrEqualTo(before.minusMillis(1))
+            .isBeforeOrEqualTo(Instant.now()));
     }
 
     @Test
