@@ -39,7 +39,7 @@ public final class ConfigLoader {
         "kafka", Set.of("bootstrapServers", "topicPrefix", "partitions", "replicationFactor", "deadLetterTopic",
             "idempotence", "properties"),
         "relay", Set.of("name", "start", "historyLost"),
-        "projector", Set.of("projection", "aggregateTypes", "lanes", "applyLog"),
+        "projector", Set.of("projection", "aggregateTypes", "lanes", "applyLog", "notifyUrl"),
         "admin", Set.of("bind", "port", "token"));
 
     private final Map<String, String> environment;
@@ -79,7 +79,7 @@ public final class ConfigLoader {
                 s.properties("kafka.properties")),
             new FerryConfig.Relay(s.string("relay.name", "ferry-relay"), s.start("relay.start"), s.historyLost()),
             new FerryConfig.Projector(s.string("projector.projection", "latest_state"), aggregateTypes,
-                s.integer("projector.lanes", 16, 1, 1024), s.bool("projector.applyLog", false)),
+                s.integer("projector.lanes", 16, 1, 1024), s.bool("projector.applyLog", false), s.url("projector.notifyUrl")),
             new FerryConfig.Admin(s.string("admin.bind", "0.0.0.0"), s.integer("admin.port", 8080, 0, 65535),
                 s.string("admin.token", "")));
     }
@@ -254,6 +254,14 @@ public final class ConfigLoader {
             }
             node.fields().forEachRemaining(e -> properties.put(e.getKey(), resolve(path + "." + e.getKey(), e.getValue().asText())));
             return properties;
+        }
+
+        String url(String path) {
+            String value = string(path, "");
+            if (!value.isEmpty() && !value.matches("https?://\\S+")) {
+                throw new ConfigError(path + ": expected an http:// or https:// URL, got '" + value + "'");
+            }
+            return value;
         }
 
         String start(String path) {

@@ -47,8 +47,11 @@ public record FerryConfig(Mongo mongodb, Kafka kafka, Relay relay, Projector pro
      * @param lanes          aggregates processed in parallel per instance
      * @param applyLog       also record every applied version in the read model ({@code _applyLog}), to verify
      *                       that nothing was applied twice; grows with history, so off by default
+     * @param notifyUrl      if set, every event is also POSTed there (JSON, {@code Idempotency-Key} header) through
+     *                       a circuit breaker before its read-model write; empty: no notification
      */
-    public record Projector(String projection, List<String> aggregateTypes, int lanes, boolean applyLog) {
+    public record Projector(String projection, List<String> aggregateTypes, int lanes, boolean applyLog,
+                            String notifyUrl) {
     }
 
     /**

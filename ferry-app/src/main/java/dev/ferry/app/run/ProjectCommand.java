@@ -1,5 +1,11 @@
 package dev.ferry.app.run;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
@@ -11,6 +17,7 @@ import dev.ferry.app.config.ConfigError;
 import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.LatencyObservingWriter;
+import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.wire.EventJson;
@@ -46,7 +53,8 @@ public final class ProjectCommand implements Callable<Integer> {
         }
         ServiceLifecycle.requireReachable(settings);
         Components components = ServiceLifecycle.components(settings);
-        Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes());
+        Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes(),
+            settings.projector().notifyUrl());
         String instanceId = Components.newInstanceId();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Timer latency = Timer.builder("ferry.projector.end.to.end")
@@ -70,11 +78,16 @@ public final class ProjectCommand implements Callable<Integer> {
     /**
      * The generic projection's rule, by event type name: {@code *Created} / {@code *Registered} set the full state,
      * {@code *Deleted} / {@code *Removed} / {@code *Discharged} remove the document, every other type merges its
-     * payload into the state.
+     * payload into the state. With a {@code notifyUrl}, each event is first POSTed there through the "notify" circuit
+     * breaker, with the event id as {@code Idempotency-Key}.
      */
-    public static Projection latestState(String name, List<String> aggregateTypes) {
+    public static Projection latestState(String name, List<String> aggregateTypes, String notifyUrl) {
+        HttpClient http = notifyUrl.isEmpty() ? null : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         return Projection.named(name).forAggregateTypes(aggregateTypes.toArray(String[]::new))
             .otherwise((event, context) -> {
+                if (http != null) {
+                    context.call("notify", () -> notify(http, notifyUrl, event, context.idempotencyKey()));
+                }
                 String type = event.eventType();
                 if (type.endsWith("Created") || type.endsWith("Registered")) {
                     return new ReadModelChange.Put(event.payloadJson());
@@ -84,6 +97,17 @@ public final class ProjectCommand implements Callable<Integer> {
                 }
                 return new ReadModelChange.Merge(event.payloadJson());
             }).build();
+    }
+
+    private static Void notify(HttpClient http, String url, Event event, String idempotencyKey) throws Exception {
+        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
+                .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(EventJson.encode(event))).build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() / 100 != 2) {
+            throw new IOException("notify " + url + " answered " + response.statusCode());
+        }
+        return null;
     }
 
     static void bindMetrics(ProjectorRuntime projector, PrometheusMeterRegistry registry) {

@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -25,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import com.sun.net.httpserver.HttpServer;
 
 import dev.ferry.app.demo.HealthcareLoad;
 import dev.ferry.app.demo.PipelineVerifier;
@@ -37,7 +44,8 @@ import dev.ferry.mongodb.store.MongoEventStore;
  * The guarantees with real operating-system processes: the embedded MongoDB and Kafka in one JVM
  * ({@code ferry embedded}), 2 relays and 3 projectors as separate JVMs started from the built jar, a load with
  * conflicting appends, and faults at seeded random moments: {@code kill -9} of the leader relay and of a projector
- * mid-batch, SIGSTOP of the leader for longer than its lease (then SIGCONT: a zombie), and a Kafka broker restart.
+ * mid-batch, SIGSTOP of the leader for longer than its lease (then SIGCONT: a zombie), a Kafka broker restart, and
+ * an outage of the REST endpoint the projectors notify (through their circuit breakers) — nothing may be parked.
  * Killed processes are replaced, as Kubernetes would. Then the event store, the topics, the apply log and the read
  * model are checked against each other. {@code -Dferry.failure.seed=N} replays a schedule.
  */
@@ -53,12 +61,33 @@ class MultiProcessFailureIT {
 
     private final List<ChildProcess> processes = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, ChildProcess> relaysByInstance = new HashMap<>();
+    private final Map<ChildProcess, Integer> adminPorts = new HashMap<>();
+    private final HttpClient http = HttpClient.newHttpClient();
     private Map<String, String> env;
     private Path config;
+
+    private HttpServer notifyEndpoint;
+    private int notifyPort;
+    private final AtomicLong notified = new AtomicLong();
 
     @AfterEach
     void cleanUp() {
         processes.forEach(ChildProcess::destroy);
+        if (notifyEndpoint != null) {
+            notifyEndpoint.stop(0);
+        }
+    }
+
+    private void startNotifyEndpoint() throws IOException {
+        notifyEndpoint = HttpServer.create(new InetSocketAddress("127.0.0.1", notifyPort), 0);
+        notifyEndpoint.createContext("/events", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            notified.incrementAndGet();
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+        });
+        notifyEndpoint.start();
+        notifyPort = notifyEndpoint.getAddress().getPort();
     }
 
     @Test
@@ -72,6 +101,7 @@ class MultiProcessFailureIT {
         String bootstrap = embedded.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", Duration.ofSeconds(60));
         embedded.awaitLine("(embedded stack running)", Duration.ofSeconds(60));
         env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        startNotifyEndpoint();
         config = writeConfig();
 
         startRelay("relay-a");
@@ -90,7 +120,7 @@ class MultiProcessFailureIT {
             load.start();
 
             List<String> faults = new ArrayList<>(List.of("kill-leader-relay", "kill-projector", "pause-leader-relay",
-                "restart-kafka"));
+                "restart-kafka", "rest-outage"));
             Collections.shuffle(faults, random);
             List<String> log = new ArrayList<>();
             for (int i = 0; i < faults.size(); i++) {
@@ -122,6 +152,9 @@ class MultiProcessFailureIT {
             assertThat(readModel.duplicates()).isZero();
             assertThat(readModel.orderViolations()).isZero();
             assertThat(readModel.exact()).isTrue();
+            assertThat(database.getCollection("ferry_parked").countDocuments())
+                .as("events parked (a dependency outage must pause, not park)").isZero();
+            assertThat(notified.get()).isGreaterThanOrEqualTo(stored.size());
         }
     }
 
@@ -166,6 +199,16 @@ class MultiProcessFailureIT {
                 embedded.awaitLine("(kafka started)", Duration.ofSeconds(60));
                 return fault + ": broker down for " + millisSince(started) + " ms";
             }
+            case "rest-outage" -> {
+                notifyEndpoint.stop(0);
+                // The outage lasts until a projector reports its breaker open (its partitions then pause).
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> projectors.stream().anyMatch(this::breakerOpen));
+                long opened = millisSince(started);
+                startNotifyEndpoint();
+                return fault + ": notify endpoint down " + millisSince(started) + " ms, a breaker open after " + opened
+                    + " ms";
+            }
             default -> throw new IllegalArgumentException(fault);
         }
     }
@@ -184,8 +227,18 @@ class MultiProcessFailureIT {
 
     private ChildProcess startProjector(String name) throws IOException {
         ChildProcess projector = start(name, "project", "--config", config.toString());
-        projector.awaitLine("(instance \\S+ started)", Duration.ofSeconds(90));
+        adminPorts.put(projector, Integer.parseInt(projector.awaitLine("admin on port (\\d+)", Duration.ofSeconds(90))));
         return projector;
+    }
+
+    private boolean breakerOpen(ChildProcess projector) {
+        try {
+            HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + adminPorts.get(projector) + "/status")).build(), HttpResponse.BodyHandlers.ofString());
+            return status.body().contains("\"notify\":\"OPEN\"");
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
     }
 
     private Path writeConfig() throws IOException {
@@ -202,10 +255,11 @@ class MultiProcessFailureIT {
             projector:
               aggregateTypes: [patient, practitioner]
               applyLog: true
+              notifyUrl: http://127.0.0.1:%d/events
             admin:
               bind: 127.0.0.1
               port: 0
-            """.formatted(Instant.now().minusSeconds(5)));
+            """.formatted(Instant.now().minusSeconds(5), notifyPort));
         return file;
     }
 
