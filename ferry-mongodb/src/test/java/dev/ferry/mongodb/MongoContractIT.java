@@ -30,8 +30,6 @@ import com.mongodb.MongoCommandException;
 import com.mongodb.MongoWriteException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoChangeStreamCursor;
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Aggregates;
@@ -43,7 +41,6 @@ import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.OperationType;
 
-import dev.ferry.embedded.mongo.MongoUnderTest;
 
 /**
  * Every MongoDB behaviour Ferry relies on, pinned down. Runs against the embedded server, and against a real
@@ -56,22 +53,18 @@ class MongoContractIT {
     /** Small, so that the embedded server's history can be made to run out; harmless on a real server. */
     private static final int EMBEDDED_OPLOG_CAPACITY = 500;
 
-    private static MongoUnderTest mongo;
-    private static MongoClient client;
+    private static MongoTestDatabase mongo;
     private static MongoDatabase database;
     private MongoCollection<Document> events;
 
     @BeforeAll
     static void connect() {
-        mongo = MongoUnderTest.start("ferry_contract", EMBEDDED_OPLOG_CAPACITY);
-        client = MongoClients.create(mongo.connectionString());
-        database = client.getDatabase(mongo.databaseName()).withWriteConcern(WriteConcern.MAJORITY);
+        mongo = MongoTestDatabase.start("ferry_contract", EMBEDDED_OPLOG_CAPACITY);
+        database = mongo.database().withWriteConcern(WriteConcern.MAJORITY);
     }
 
     @AfterAll
     static void disconnect() {
-        database.drop();
-        client.close();
         mongo.close();
     }
 

@@ -17,16 +17,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.mongodb.MongoTestDatabase;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.core.relay.HistoryLost;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.core.relay.StartPosition;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 
 /** The tail reads in batches, resumes exactly after its token, and reports lost history as {@link HistoryLost}. */
 @Timeout(120)
@@ -34,23 +33,19 @@ class ChangeStreamTailIT {
 
     private static final int EMBEDDED_OPLOG_CAPACITY = 300;
 
-    private static MongoUnderTest mongo;
-    private static MongoClient client;
+    private static MongoTestDatabase mongo;
     private static MongoDatabase database;
     private MongoCollection<RawBsonDocument> raw;
     private MongoCollection<Document> events;
 
     @BeforeAll
     static void connect() {
-        mongo = MongoUnderTest.start("ferry_tail", EMBEDDED_OPLOG_CAPACITY);
-        client = MongoClients.create(mongo.connectionString());
-        database = client.getDatabase(mongo.databaseName());
+        mongo = MongoTestDatabase.start("ferry_tail", EMBEDDED_OPLOG_CAPACITY);
+        database = mongo.database();
     }
 
     @AfterAll
     static void disconnect() {
-        database.drop();
-        client.close();
         mongo.close();
     }
 

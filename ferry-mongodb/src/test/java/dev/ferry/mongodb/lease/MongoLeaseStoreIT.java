@@ -11,37 +11,32 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.mongodb.MongoTestDatabase;
 
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
 
 /** Compare-and-set leases with growing epochs, and checkpoints fenced by the epoch. */
 @Timeout(60)
 class MongoLeaseStoreIT {
 
-    private static MongoUnderTest mongo;
-    private static MongoClient client;
+    private static MongoTestDatabase mongo;
     private static MongoDatabase database;
     private MongoLeaseStore leases;
     private MongoCheckpointStore checkpoints;
 
     @BeforeAll
     static void connect() {
-        mongo = MongoUnderTest.start("ferry_lease");
-        client = MongoClients.create(mongo.connectionString());
-        database = client.getDatabase(mongo.databaseName());
+        mongo = MongoTestDatabase.start("ferry_lease");
+        database = mongo.database();
     }
 
     @AfterAll
     static void disconnect() {
-        database.drop();
-        client.close();
         mongo.close();
     }
 

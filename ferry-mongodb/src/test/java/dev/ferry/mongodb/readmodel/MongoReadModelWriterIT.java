@@ -10,36 +10,31 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.mongodb.MongoTestDatabase;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 
 /** Each change is applied exactly once, only as the next version; a gap is refused, a skip leaves a marker. */
 @Timeout(60)
 class MongoReadModelWriterIT {
 
-    private static MongoUnderTest mongo;
-    private static MongoClient client;
+    private static MongoTestDatabase mongo;
     private static MongoDatabase database;
 
     @BeforeAll
     static void connect() {
-        mongo = MongoUnderTest.start("ferry_readmodel");
-        client = MongoClients.create(mongo.connectionString());
-        database = client.getDatabase(mongo.databaseName());
+        mongo = MongoTestDatabase.start("ferry_readmodel");
+        database = mongo.database();
     }
 
     @AfterAll
     static void disconnect() {
-        database.drop();
-        client.close();
         mongo.close();
     }
 

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.mongodb.MongoTestDatabase;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
@@ -28,29 +28,24 @@ import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.store.ConcurrencyConflict;
 import dev.ferry.core.store.EventTooLarge;
-import dev.ferry.embedded.mongo.MongoUnderTest;
 
 /** Appends are atomic, contiguous and conflict-checked without transactions; reads return events in order. */
 @Timeout(120)
 class MongoEventStoreIT {
 
-    private static MongoUnderTest mongo;
-    private static MongoClient client;
+    private static MongoTestDatabase mongo;
     private static MongoDatabase database;
     private MongoEventStore store;
     private String collection;
 
     @BeforeAll
     static void connect() {
-        mongo = MongoUnderTest.start("ferry_store");
-        client = MongoClients.create(mongo.connectionString());
-        database = client.getDatabase(mongo.databaseName());
+        mongo = MongoTestDatabase.start("ferry_store");
+        database = mongo.database();
     }
 
     @AfterAll
     static void disconnect() {
-        database.drop();
-        client.close();
         mongo.close();
     }
 
