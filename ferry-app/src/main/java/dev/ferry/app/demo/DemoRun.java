@@ -13,8 +13,8 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.LatencyObservingWriter;
 import dev.ferry.core.event.Event;
+import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;

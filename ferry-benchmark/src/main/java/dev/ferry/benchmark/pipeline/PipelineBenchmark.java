@@ -45,9 +45,9 @@ import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
-import dev.ferry.core.event.Event;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -228,7 +228,7 @@ public final class PipelineBenchmark {
                 .otherwise((event, context) -> new ReadModelChange.Merge(event.payloadJson())).build();
             ReadModelWriter writer = new MongoReadModelWriter(database, false);
             if (latency != null) {
-                writer = new MeasuringWriter(writer, latency);
+                writer = new LatencyObservingWriter(writer, millis -> latency.recordValue(millis * 1000));
             }
             projector = new ProjectorRuntime(projection, writer, new MongoParkedEvents(database), ProjectorSettings.DEFAULT,
                 settings, "p1");
@@ -245,28 +245,6 @@ public final class PipelineBenchmark {
             projector.close();
             relay.close();
             publishers.close();
-        }
-    }
-
-    /** Records append-to-written latency of every applied event (event timestamps are milliseconds). */
-    private record MeasuringWriter(ReadModelWriter delegate, Recorder latency) implements ReadModelWriter {
-        @Override
-        public Outcome apply(Projection projection, Event event, ReadModelChange change) {
-            Outcome outcome = delegate.apply(projection, event, change);
-            if (outcome == Outcome.APPLIED) {
-                latency.recordValue(Math.max(0, (System.currentTimeMillis() - event.timestamp().toEpochMilli()) * 1000));
-            }
-            return outcome;
-        }
-
-        @Override
-        public long version(Projection projection, String aggregateId) {
-            return delegate.version(projection, aggregateId);
-        }
-
-        @Override
-        public Outcome skip(Projection projection, Event event, String reason) {
-            return delegate.skip(projection, event, reason);
         }
     }
 

@@ -1,11 +1,8 @@
-package dev.ferry.app.wiring;
+package dev.ferry.core.projection;
 
 import java.util.function.LongConsumer;
 
 import dev.ferry.core.event.Event;
-import dev.ferry.core.projection.Projection;
-import dev.ferry.core.projection.ReadModelChange;
-import dev.ferry.core.projection.ReadModelWriter;
 
 /**
  * Reports the end-to-end latency of every applied event, append to read model written, in milliseconds (event
