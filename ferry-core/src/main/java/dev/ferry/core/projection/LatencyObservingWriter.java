@@ -1,5 +1,6 @@
 package dev.ferry.core.projection;
 
+import java.util.List;
 import java.util.function.LongConsumer;
 
 import dev.ferry.core.event.Event;
@@ -25,6 +26,18 @@ public final class LatencyObservingWriter implements ReadModelWriter {
             latencyMillis.accept(Math.max(0, System.currentTimeMillis() - event.timestamp().toEpochMilli()));
         }
         return outcome;
+    }
+
+    @Override
+    public List<Outcome> applyRun(Projection projection, List<Step> run) {
+        List<Outcome> outcomes = delegate.applyRun(projection, run);
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (outcomes.get(i) == Outcome.APPLIED) {
+                latencyMillis.accept(Math.max(0, now - run.get(i).event().timestamp().toEpochMilli()));
+            }
+        }
+        return outcomes;
     }
 
     @Override

@@ -1,5 +1,10 @@
 package dev.ferry.core.projection;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
 import dev.ferry.core.event.Event;
 
 /**
@@ -19,7 +24,36 @@ public interface ReadModelWriter {
         GAP
     }
 
+    /** One event of a run and the change its handler made. */
+    record Step(Event event, ReadModelChange change) {
+        public Step {
+            Objects.requireNonNull(event, "event");
+            Objects.requireNonNull(change, "change");
+        }
+    }
+
     Outcome apply(Projection projection, Event event, ReadModelChange change);
+
+    /**
+     * Applies a run of events of one aggregate, in the order given (which may repeat versions, as a topic does after a
+     * relay failover). Each event gets the outcome {@link #apply} would give it applied one after another; a writer
+     * may write all the new ones in one conditional write, which is why a run is cheaper than its events one by one.
+     * Once an event is a {@link Outcome#GAP}, it and every later event of the run are GAP and not written.
+     *
+     * @return one outcome per step, in order
+     */
+    default List<Outcome> applyRun(Projection projection, List<Step> run) {
+        List<Outcome> outcomes = new ArrayList<>(run.size());
+        for (Step step : run) {
+            Outcome outcome = apply(projection, step.event(), step.change());
+            outcomes.add(outcome);
+            if (outcome == Outcome.GAP) {
+                outcomes.addAll(Collections.nCopies(run.size() - outcomes.size(), Outcome.GAP));
+                break;
+            }
+        }
+        return outcomes;
+    }
 
     /** The aggregate's version in the read model, 0 if it has none. */
     long version(Projection projection, String aggregateId);

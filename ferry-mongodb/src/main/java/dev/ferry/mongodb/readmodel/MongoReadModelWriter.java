@@ -1,6 +1,7 @@
 package dev.ferry.mongodb.readmodel;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -8,13 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.bson.Document;
-import org.bson.conversions.Bson;
 import org.bson.json.JsonParseException;
 
 import com.mongodb.ErrorCategory;
@@ -28,19 +28,21 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
-import com.mongodb.client.model.Updates;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.mongodb.readmodel.RunUpdate.Effect;
 
 /**
  * Read models in MongoDB, one document per aggregate in a collection named after the projection:
  * <pre>{_id: aggregateId, _type, _version, _lastEventId, state: {…}, _deleted?, _skipped?: […], _applyLog?: […]}</pre>
- * Every change is one conditional update on {@code {_id, _version: v - 1}}, so it applies exactly once and only
- * in order. Concurrent writes (of different aggregates) are grouped into one bulk write per round trip. With the apply log on, each applied version is also appended to {@code _applyLog} in the same
- * update, an independent record tests and the demo count to prove nothing was applied twice.
+ * A run of events of one aggregate is one conditional update on {@code {_id, _version: current}} that folds their
+ * changes ({@link RunUpdate}), so it applies exactly once and only in order. Concurrent runs (of different
+ * aggregates) are grouped into one bulk write per round trip. With the apply log on, each applied version is also
+ * appended to {@code _applyLog} in the same update, an independent record tests and the demo count to prove
+ * nothing was applied twice.
  */
 public final class MongoReadModelWriter implements ReadModelWriter {
 
@@ -49,13 +51,16 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     public static final String DELETED = "_deleted";
     public static final String APPLY_LOG = "_applyLog";
     public static final String SKIPPED = "_skipped";
+    private static final String LAST_EVENT_ID = "_lastEventId";
 
-    /** Most writes in one bulk write. */
+    /** Most runs in one bulk write. */
     private static final int MAX_BATCH = 500;
+    /** Rounds a run is re-planned when its conditional update found the document moved on meanwhile. */
+    private static final int MAX_ATTEMPTS = 5;
 
     private final MongoDatabase database;
     private final boolean applyLog;
-    private final BlockingQueue<PendingWrite> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<PendingRun> queue = new LinkedBlockingQueue<>();
 
     /**
      * @param applyLog also append each applied version to {@code _applyLog} (for verification; grows with history)
@@ -70,49 +75,56 @@ public final class MongoReadModelWriter implements ReadModelWriter {
 
     @Override
     public Outcome apply(Projection projection, Event event, ReadModelChange change) {
-        List<Bson> updates = new ArrayList<>();
-        if (change instanceof ReadModelChange.Put put) {
-            updates.add(Updates.set(STATE, parse(put.json(), event)));
-            updates.add(Updates.unset(DELETED));
-        } else if (change instanceof ReadModelChange.Merge merge) {
-            Document fields = parse(merge.json(), event);
-            fields.forEach((key, value) -> updates.add(Updates.set(STATE + "." + key, value)));
-            updates.add(Updates.unset(DELETED));
-        } else if (change instanceof ReadModelChange.Remove) {
-            updates.add(Updates.unset(STATE));
-            updates.add(Updates.set(DELETED, true));
+        return applyRun(projection, List.of(new Step(event, change))).get(0);
+    }
+
+    @Override
+    public List<Outcome> applyRun(Projection projection, List<Step> run) {
+        if (run.isEmpty()) {
+            return List.of();
         }
-        return write(projection, event, updates);
+        String aggregateId = run.get(0).event().aggregateId();
+        List<PlannedStep> steps = new ArrayList<>(run.size());
+        for (Step step : run) {
+            if (!step.event().aggregateId().equals(aggregateId)) {
+                throw new IllegalArgumentException("a run holds events of one aggregate, got " + aggregateId + " and "
+                    + step.event().aggregateId());
+            }
+            steps.add(new PlannedStep(step.event(), effect(step.event(), step.change()))); // parsed on the caller's thread
+        }
+        return submit(new PendingRun(projection, aggregateId, steps));
     }
 
     @Override
     public Outcome skip(Projection projection, Event event, String reason) {
-        return write(projection, event, List.of(Updates.push(SKIPPED, new Document("version", event.version())
-            .append("eventId", event.eventId()).append("eventType", event.eventType()).append("reason", reason)
-            .append("skippedAt", new Date()))));
+        Document marker = new Document("version", event.version()).append("eventId", event.eventId())
+            .append("eventType", event.eventType()).append("reason", reason).append("skippedAt", new Date());
+        return submit(new PendingRun(projection, event.aggregateId(),
+            List.of(new PlannedStep(event, new Effect.Skip(marker))))).get(0);
     }
 
     @Override
     public long version(Projection projection, String aggregateId) {
-        Document document = collection(projection).find(new Document("_id", aggregateId))
-            .projection(Projections.include(VERSION)).first();
-        return document == null ? 0 : ((Number) document.get(VERSION)).longValue();
+        return versionOf(database.getCollection(projection.name()), aggregateId);
     }
 
-    private Outcome write(Projection projection, Event event, List<Bson> changes) {
-        List<Bson> updates = new ArrayList<>(changes);
-        updates.add(Updates.set(VERSION, event.version()));
-        updates.add(Updates.set("_type", event.aggregateType()));
-        updates.add(Updates.set("_lastEventId", event.eventId()));
-        if (applyLog) {
-            updates.add(Updates.push(APPLY_LOG, event.version()));
+    private static Effect effect(Event event, ReadModelChange change) {
+        if (change instanceof ReadModelChange.Put put) {
+            return new Effect.Put(parse(put.json(), event));
+        } else if (change instanceof ReadModelChange.Merge merge) {
+            return new Effect.Merge(parse(merge.json(), event));
+        } else if (change instanceof ReadModelChange.Remove) {
+            return new Effect.Remove();
         }
-        PendingWrite pending = new PendingWrite(projection, event, Updates.combine(updates));
+        return new Effect.Keep();
+    }
+
+    private List<Outcome> submit(PendingRun run) {
         // Group commit: one writer thread sends everything queued meanwhile in one round trip per read model.
-        // Lanes work on different aggregates, so a batch never holds two writes of one aggregate.
-        queue.add(pending);
+        // Each aggregate's lane waits for its run, so a batch never holds two runs of one aggregate.
+        queue.add(run);
         try {
-            return pending.outcome.join();
+            return run.outcomes.join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException runtime ? runtime : e;
         }
@@ -120,55 +132,54 @@ public final class MongoReadModelWriter implements ReadModelWriter {
 
     private void writeBatches() {
         while (true) {
-            List<PendingWrite> batch = new ArrayList<>();
+            List<PendingRun> batch = new ArrayList<>();
             try {
                 batch.add(queue.take());
             } catch (InterruptedException e) {
                 return;
             }
             queue.drainTo(batch, MAX_BATCH - 1);
-            Map<String, List<PendingWrite>> byCollection = new LinkedHashMap<>();
-            batch.forEach(write -> byCollection.computeIfAbsent(write.projection.name(), name -> new ArrayList<>()).add(write));
-            byCollection.forEach((name, writes) -> {
+            Map<String, List<PendingRun>> byCollection = new LinkedHashMap<>();
+            batch.forEach(run -> byCollection.computeIfAbsent(run.projection.name(), name -> new ArrayList<>()).add(run));
+            byCollection.forEach((name, runs) -> {
                 try {
-                    flush(database.getCollection(name), writes);
+                    flush(database.getCollection(name), runs, 1);
                 } catch (RuntimeException e) {
-                    writes.forEach(w -> w.outcome.completeExceptionally(e));
+                    runs.forEach(run -> run.outcomes.completeExceptionally(e));
                 }
             });
         }
     }
 
     /**
-     * One batch for one read model: the current versions in one read, then only the writes that are next in line,
-     * in one unordered bulk write of conditional updates. Each aggregate appears once, and only its lane writes it
-     * here, so what the read found still holds; the conditional filters guard against anyone else.
+     * One batch for one read model: the current versions in one read, then one conditional update per run for the
+     * events that are next in line, in one unordered bulk write. Only the aggregate's lane writes it here, so what
+     * the read found normally still holds; the conditional filters guard against anyone else, and a run they
+     * refused is planned again from a fresh read.
      */
-    private static void flush(MongoCollection<Document> collection, List<PendingWrite> writes) {
+    private void flush(MongoCollection<Document> collection, List<PendingRun> runs, int attempt) {
         Map<String, Long> versions = new HashMap<>();
-        List<String> ids = writes.stream().map(w -> w.event.aggregateId()).toList();
-        for (Document document : collection.find(Filters.in("_id", ids)).projection(Projections.include(VERSION))) {
+        for (Document document : collection.find(Filters.in("_id", runs.stream().map(PendingRun::aggregateId).toList()))
+            .projection(Projections.include(VERSION))) {
             versions.put(document.getString("_id"), ((Number) document.get(VERSION)).longValue());
         }
-        List<PendingWrite> next = new ArrayList<>();
+        List<Plan> plans = new ArrayList<>();
         List<UpdateOneModel<Document>> models = new ArrayList<>();
-        for (PendingWrite write : writes) {
-            long current = versions.getOrDefault(write.event.aggregateId(), 0L);
-            long version = write.event.version();
-            if (current >= version) {
-                write.outcome.complete(Outcome.DUPLICATE);
-            } else if (current < version - 1) {
-                write.outcome.complete(Outcome.GAP);
+        for (PendingRun run : runs) {
+            long current = versions.getOrDefault(run.aggregateId, 0L);
+            Plan plan = plan(run, current);
+            if (plan.update.isEmpty()) {
+                run.outcomes.complete(plan.outcomes);
             } else {
-                next.add(write);
-                models.add(new UpdateOneModel<>(new Document("_id", write.event.aggregateId()).append(VERSION, version - 1),
-                    write.update, new UpdateOptions().upsert(version == 1)));
+                plans.add(plan);
+                models.add(new UpdateOneModel<>(new Document("_id", run.aggregateId).append(VERSION, current),
+                    plan.update.toUpdate(applyLog), new UpdateOptions().upsert(current == 0)));
             }
         }
         if (models.isEmpty()) {
             return;
         }
-        Set<Integer> failed = new HashSet<>();
+        Set<Integer> refused = new HashSet<>();
         BulkWriteResult result;
         try {
             result = collection.bulkWrite(models, new BulkWriteOptions().ordered(false));
@@ -177,21 +188,59 @@ public final class MongoReadModelWriter implements ReadModelWriter {
                 if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
                     throw e;
                 }
-                failed.add(error.getIndex()); // a version-1 upsert that lost to an existing document
+                refused.add(error.getIndex()); // an upsert of a new document that lost to an existing one
             }
             result = e.getWriteResult();
         }
-        boolean allMatched = result.getMatchedCount() + result.getUpserts().size() == models.size() - failed.size();
-        for (int i = 0; i < next.size(); i++) {
-            PendingWrite write = next.get(i);
-            if (!failed.contains(i) && allMatched) {
-                write.outcome.complete(Outcome.APPLIED);
+        boolean allMatched = result.getMatchedCount() + result.getUpserts().size() == models.size() - refused.size();
+        List<PendingRun> again = new ArrayList<>();
+        for (int i = 0; i < plans.size(); i++) {
+            Plan plan = plans.get(i);
+            if (!refused.contains(i) && (allMatched || wasWritten(collection, plan))) {
+                plan.run.outcomes.complete(plan.outcomes);
             } else {
-                // Someone else wrote this aggregate meanwhile (a previous owner finishing late): see where it is.
-                long now = versionOf(collection, write.event.aggregateId());
-                write.outcome.complete(now >= write.event.version() ? Outcome.DUPLICATE : Outcome.GAP);
+                again.add(plan.run); // someone else wrote this aggregate meanwhile (a previous owner finishing late)
             }
         }
+        if (again.isEmpty()) {
+            return;
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+            IllegalStateException moving = new IllegalStateException("the read model of " + again.get(0).aggregateId
+                + " kept changing under this writer " + MAX_ATTEMPTS + " times: is another projector writing it?");
+            again.forEach(run -> run.outcomes.completeExceptionally(moving));
+            return;
+        }
+        flush(collection, again, attempt + 1);
+    }
+
+    /** Which events of the run are next in line from {@code current}, and their folded update. */
+    private static Plan plan(PendingRun run, long current) {
+        List<Outcome> outcomes = new ArrayList<>(run.steps.size());
+        RunUpdate update = new RunUpdate();
+        long at = current;
+        for (PlannedStep step : run.steps) {
+            long version = step.event.version();
+            if (version <= at) {
+                outcomes.add(Outcome.DUPLICATE);
+            } else if (version == at + 1) {
+                update.add(step.event, step.effect);
+                outcomes.add(Outcome.APPLIED);
+                at = version;
+            } else {
+                outcomes.addAll(Collections.nCopies(run.steps.size() - outcomes.size(), Outcome.GAP));
+                break;
+            }
+        }
+        return new Plan(run, outcomes, update);
+    }
+
+    /** After a partly matched bulk write: is the document where this plan's update would have left it? */
+    private static boolean wasWritten(MongoCollection<Document> collection, Plan plan) {
+        Document document = collection.find(new Document("_id", plan.run.aggregateId))
+            .projection(Projections.include(VERSION, LAST_EVENT_ID)).first();
+        return document != null && plan.update.last().eventId().equals(document.getString(LAST_EVENT_ID))
+            && ((Number) document.get(VERSION)).longValue() == plan.update.last().version();
     }
 
     private static long versionOf(MongoCollection<Document> collection, String aggregateId) {
@@ -199,14 +248,17 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         return document == null ? 0 : ((Number) document.get(VERSION)).longValue();
     }
 
-    private record PendingWrite(Projection projection, Event event, Bson update, CompletableFuture<Outcome> outcome) {
-        PendingWrite(Projection projection, Event event, Bson update) {
-            this(projection, event, update, new CompletableFuture<>());
+    private record PlannedStep(Event event, Effect effect) {
+    }
+
+    private record PendingRun(Projection projection, String aggregateId, List<PlannedStep> steps,
+                              CompletableFuture<List<Outcome>> outcomes) {
+        PendingRun(Projection projection, String aggregateId, List<PlannedStep> steps) {
+            this(projection, aggregateId, steps, new CompletableFuture<>());
         }
     }
 
-    private MongoCollection<Document> collection(Projection projection) {
-        return database.getCollection(projection.name());
+    private record Plan(PendingRun run, List<Outcome> outcomes, RunUpdate update) {
     }
 
     private static Document parse(String json, Event event) {

@@ -3,6 +3,12 @@ package dev.ferry.mongodb.readmodel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -18,6 +24,7 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
+import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
 
 /** Each change is applied exactly once, only as the next version; a gap is refused, a skip leaves a marker. */
@@ -96,5 +103,79 @@ class MongoReadModelWriterIT {
         assertThat(document.getList("_skipped", Document.class)).singleElement()
             .satisfies(marker -> assertThat(marker).containsEntry("eventId", "e-3").containsEntry("reason", "operator"));
         assertThat(writer.apply(projection, event(2, "Discharged"), ReadModelChange.REMOVE)).isEqualTo(Outcome.DUPLICATE);
+    }
+    @Test
+    void aRunLeavesTheSameDocumentAsItsEventsAppliedOneByOne() {
+        MongoReadModelWriter writer = new MongoReadModelWriter(database, true);
+        Projection oneByOne = projection();
+        Projection asRun = projection();
+        List<ReadModelWriter.Step> steps = List.of(
+            new ReadModelWriter.Step(event(1, "Registered"), new ReadModelChange.Put("{\"name\":\"Ada\",\"ward\":1}")),
+            new ReadModelWriter.Step(event(2, "Moved"), new ReadModelChange.Merge("{\"ward\":2,\"bed\":7}")),
+            new ReadModelWriter.Step(event(3, "Discharged"), ReadModelChange.REMOVE),
+            new ReadModelWriter.Step(event(4, "Readmitted"), new ReadModelChange.Merge("{\"ward\":4}")),
+            new ReadModelWriter.Step(event(5, "Noted"), ReadModelChange.UNCHANGED),
+            new ReadModelWriter.Step(event(6, "Moved"), new ReadModelChange.Merge("{\"bed\":1}")));
+        steps.forEach(step -> assertThat(writer.apply(oneByOne, step.event(), step.change())).isEqualTo(Outcome.APPLIED));
+
+        assertThat(writer.applyRun(asRun, steps)).containsOnly(Outcome.APPLIED).hasSize(6);
+
+        Document expected = document(oneByOne);
+        Document actual = document(asRun);
+        assertThat(actual.get("state")).isEqualTo(expected.get("state")).isEqualTo(new Document("ward", 4).append("bed", 1));
+        assertThat(actual).doesNotContainKey("_deleted").containsEntry("_version", 6L).containsEntry("_lastEventId", "e-6");
+        assertThat(actual.getList("_applyLog", Long.class)).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+
+    @Test
+    void aRunWithRepeatedVersionsAppliesEachOnceAndStopsAtAGap() {
+        MongoReadModelWriter writer = new MongoReadModelWriter(database, true);
+        Projection projection = projection();
+        writer.apply(projection, event(1, "Registered"), new ReadModelChange.Put("{\"n\":1}"));
+        List<ReadModelWriter.Step> run = java.util.stream.LongStream.of(1, 2, 3, 2, 3, 4, 6, 7)
+            .mapToObj(v -> new ReadModelWriter.Step(event(v, "Counted"), new ReadModelChange.Merge("{\"n\":" + v + "}")))
+            .toList();
+
+        assertThat(writer.applyRun(projection, run)).containsExactly(Outcome.DUPLICATE, Outcome.APPLIED, Outcome.APPLIED,
+            Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.GAP, Outcome.GAP);
+        Document document = document(projection);
+        assertThat(document).containsEntry("_version", 4L);
+        assertThat(document.get("state", Document.class)).containsEntry("n", 4);
+        assertThat(document.getList("_applyLog", Long.class)).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    @Test
+    void racingWritersApplyEveryVersionExactlyOnce() throws Exception {
+        // Two writers (a previous owner finishing late and the new one) send overlapping runs of the same aggregates.
+        MongoReadModelWriter first = new MongoReadModelWriter(database, true);
+        MongoReadModelWriter second = new MongoReadModelWriter(database, true);
+        Projection projection = projection();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> lanes = new ArrayList<>();
+        for (int lane = 0; lane < 8; lane++) {
+            MongoReadModelWriter writer = lane % 2 == 0 ? first : second;
+            String aggregate = "a-" + lane / 2;
+            lanes.add(pool.submit(() -> {
+                for (long from = 1; from <= 60; from += 6) {
+                    List<ReadModelWriter.Step> run = new ArrayList<>();
+                    for (long v = from; v < from + 6; v++) {
+                        run.add(new ReadModelWriter.Step(new Event(aggregate + "-" + v, "patient", aggregate, v, "Counted",
+                            Instant.now(), "{}", EventMetadata.NONE), new ReadModelChange.Merge("{\"n\":" + v + "}")));
+                    }
+                    assertThat(writer.applyRun(projection, run)).doesNotContain(Outcome.GAP);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> lane : lanes) {
+            lane.get(50, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+
+        for (int a = 0; a < 4; a++) {
+            Document document = database.getCollection(projection.name()).find(new Document("_id", "a-" + a)).first();
+            assertThat(document).containsEntry("_version", 60L);
+            assertThat(ApplyLogAudit.of(document)).isEqualTo(new ApplyLogAudit(60, 0, 0));
+        }
     }
 }

@@ -1,0 +1,81 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * CPU time spent between two points, by pipeline stage (threads grouped by name), so a benchmark can say which
+ * stage costs what per event. Everything runs in one JVM, so the embedded servers' threads are counted too.
+ */
+final class StageCpu {
+
+    private static final Map<String, String> STAGES = new LinkedHashMap<>();
+
+    static {
+        STAGES.put("data-plane-kafka", "embedded Kafka"); // before "lane-", which it contains
+        STAGES.put("mongo-server", "embedded MongoDB");
+        STAGES.put("relay-", "relay");
+        STAGES.put("kafka-producer", "Kafka producer I/O");
+        STAGES.put("kafka-coordinator-heartbeat", "projector consumer");
+        STAGES.put("lane-", "projector handlers");
+        STAGES.put("read-model-writer", "projector writes");
+        STAGES.put("projector-", "projector consumer");
+        STAGES.put("kafka-", "embedded Kafka");
+        STAGES.put("group-coordinator", "embedded Kafka");
+    }
+
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    private final Map<Long, Long> start = new HashMap<>();
+
+    StageCpu() {
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null) {
+                start.put(info.getThreadId(), threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+    }
+
+    /** CPU seconds per stage since construction; threads that ended meanwhile are not counted. */
+    Map<String, Double> secondsByStage() {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info == null) {
+                continue;
+            }
+            long now = threads.getThreadCpuTime(info.getThreadId());
+            if (now < 0) {
+                continue;
+            }
+            long spent = now - start.getOrDefault(info.getThreadId(), 0L);
+            seconds.merge(stage(info.getThreadName()), spent / 1e9, Double::sum);
+        }
+        return seconds;
+    }
+
+    /** One line: microseconds of CPU per event by stage, biggest first, and the total. */
+    String perEvent(long events, double wallSeconds) {
+        Map<String, Double> seconds = secondsByStage();
+        double total = seconds.values().stream().mapToDouble(Double::doubleValue).sum();
+        String stages = seconds.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+            .filter(e -> e.getValue() > 0.01)
+            .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue() * 1e6 / events))
+            .collect(Collectors.joining(", "));
+        return String.format(Locale.ROOT, "CPU µs/event: %s; total %.0f µs/event, %.2f of %d cores busy", stages,
+            total * 1e6 / events, total / wallSeconds, Runtime.getRuntime().availableProcessors());
+    }
+
+    private static String stage(String thread) {
+        for (Map.Entry<String, String> entry : STAGES.entrySet()) {
+            if (thread.contains(entry.getKey())) {
+                return entry.getValue();
+            }
+        }
+        return "other";
+    }
+}
