@@ -32,6 +32,9 @@ final class StageCpu {
 
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final Map<Long, Long> start = new HashMap<>();
+    private final long processStart = processCpuNanos();
+    private final long jitStart = ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    private final long gcStart = gcMillis();
 
     StageCpu() {
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
@@ -41,7 +44,7 @@ final class StageCpu {
         }
     }
 
-    /** CPU seconds per stage since construction; threads that ended meanwhile are not counted. */
+    /** CPU seconds per stage since construction (threads that ended meanwhile count as JIT and GC). */
     Map<String, Double> secondsByStage() {
         Map<String, Double> seconds = new LinkedHashMap<>();
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
@@ -55,6 +58,9 @@ final class StageCpu {
             long spent = now - start.getOrDefault(info.getThreadId(), 0L);
             seconds.merge(stage(info.getThreadName()), spent / 1e9, Double::sum);
         }
+        // The JIT compilers and the garbage collector run on threads the thread bean does not list.
+        double threads = seconds.values().stream().mapToDouble(Double::doubleValue).sum();
+        seconds.put("JIT and GC", Math.max(0, (processCpuNanos() - processStart) / 1e9 - threads));
         return seconds;
     }
 
@@ -66,8 +72,21 @@ final class StageCpu {
             .filter(e -> e.getValue() > 0.01)
             .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue() * 1e6 / events))
             .collect(Collectors.joining(", "));
-        return String.format(Locale.ROOT, "CPU µs/event: %s; total %.0f µs/event, %.2f of %d cores busy", stages,
-            total * 1e6 / events, total / wallSeconds, Runtime.getRuntime().availableProcessors());
+        return String.format(Locale.ROOT, "CPU µs/event: %s; total %.0f µs/event, %.2f of %d cores busy (JIT compiling "
+                + "%.2f s, GC %.2f s)", stages, total * 1e6 / events, total / wallSeconds,
+            Runtime.getRuntime().availableProcessors(),
+            (ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jitStart) / 1e3,
+            (gcMillis() - gcStart) / 1e3);
+    }
+
+    private static long gcMillis() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().mapToLong(gc -> Math.max(0, gc.getCollectionTime()))
+            .sum();
+    }
+
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+            ? os.getProcessCpuTime() : 0;
     }
 
     private static String stage(String thread) {

@@ -43,6 +43,7 @@ import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
@@ -64,6 +65,8 @@ public final class ProjectorRuntime implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProjectorRuntime.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** Most events of one aggregate handled, and written, together. */
+    private static final int MAX_RUN = 500;
 
     private final Projection projection;
     private final ReadModelWriter writer;
@@ -73,7 +76,7 @@ public final class ProjectorRuntime implements AutoCloseable {
     private final String instanceId;
     private final EventJsonDecoder decoder = new EventJsonDecoder();
     private final DependencyBreakers breakers;
-    private final AggregateLanes lanes;
+    private final AggregateLanes<LaneItem> lanes;
     private final Thread consumerThread;
 
     private final Map<TopicPartition, PartitionOffsets> partitions = new ConcurrentHashMap<>();
@@ -99,7 +102,8 @@ public final class ProjectorRuntime implements AutoCloseable {
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
         this.breakers = new DependencyBreakers(settings.breaker());
-        this.lanes = new AggregateLanes(settings.laneThreads(), projection.name() + "-" + instanceId);
+        this.lanes = new AggregateLanes<>(settings.laneThreads(), projection.name() + "-" + instanceId, MAX_RUN,
+            this::handleLane);
         this.consumerThread = new Thread(this::consume, "projector-" + projection.name() + "-" + instanceId);
     }
 
@@ -230,7 +234,7 @@ public final class ProjectorRuntime implements AutoCloseable {
         PartitionOffsets offsets = partitions.computeIfAbsent(partition, p -> new PartitionOffsets());
         offsets.add(record.offset());
         String aggregateKey = aggregateKey(record);
-        lanes.submit(aggregateKey, () -> process(record, partition, offsets, aggregateKey));
+        lanes.submit(aggregateKey, new LaneItem.Delivered(record, offsets));
     }
 
     /** {@code type/id}, from the topic and the record key, so that even an undecodable record has its aggregate. */
@@ -354,39 +358,152 @@ public final class ProjectorRuntime implements AutoCloseable {
 
     // ---- lanes ----
 
-    private void process(ConsumerRecord<String, byte[]> record, TopicPartition partition, PartitionOffsets offsets,
-                         String aggregateKey) {
-        if (offsets.isRevoked() || killed) {
-            return; // not ours any more: not finished, not committed, re-delivered to the new owner
+    /** What waits in an aggregate's lane: a record to project, or an operator's request to carry out in order. */
+    private sealed interface LaneItem {
+        record Delivered(ConsumerRecord<String, byte[]> record, PartitionOffsets offsets) implements LaneItem {
+            TopicPartition partition() {
+                return new TopicPartition(record.topic(), record.partition());
+            }
+
+            void finish() {
+                offsets.finish(record.offset());
+            }
         }
-        Event event;
-        try {
-            event = decoder.decode(record.value());
-        } catch (EventJsonDecoder.UndecodableEvent poison) {
-            // Documented rule: an undecodable record is parked with its raw value, and its aggregate with it.
-            park(aggregateKey, null, record, poison.getMessage(), "", 0);
-            offsets.finish(record.offset());
-            return;
-        }
-        if (isParked(aggregateKey)) {
-            park(aggregateKey, event, record, "parked behind an earlier parked event of this aggregate", "", 0);
-            offsets.finish(record.offset());
-            return;
-        }
-        if (applyWithRetries(event, record, partition, offsets, aggregateKey)) {
-            offsets.finish(record.offset());
+
+        record Action(Runnable task) implements LaneItem {
         }
     }
 
-    /** @return true if the record is finished (applied, duplicate or parked); false if abandoned */
-    private boolean applyWithRetries(Event event, ConsumerRecord<String, byte[]> record, TopicPartition partition,
-                                     PartitionOffsets offsets, String aggregateKey) {
+    /** A decoded event and its handler's change, waiting to be written with the rest of its run. */
+    private record Handled(LaneItem.Delivered delivered, Event event, ReadModelChange change) {
+    }
+
+    /** One batch of an aggregate's lane: consecutive records are projected as a run, requests run in their place. */
+    private void handleLane(String aggregateKey, List<LaneItem> batch) {
+        List<LaneItem.Delivered> run = new ArrayList<>();
+        for (LaneItem item : batch) {
+            if (item instanceof LaneItem.Delivered delivered) {
+                run.add(delivered);
+            } else if (item instanceof LaneItem.Action action) {
+                project(aggregateKey, run);
+                run = new ArrayList<>();
+                action.task().run();
+            }
+        }
+        project(aggregateKey, run);
+    }
+
+    /**
+     * Projects consecutive records of one aggregate: handlers run in order, and the changes are written together in
+     * one version-checked write. Whatever needs a record on its own (undecodable, parked, a failing handler) first
+     * writes what came before it, so the aggregate's order holds.
+     */
+    private void project(String aggregateKey, List<LaneItem.Delivered> run) {
+        List<Handled> ready = new ArrayList<>();
+        for (LaneItem.Delivered delivered : run) {
+            if (delivered.offsets().isRevoked() || killed) {
+                continue; // not ours any more: not finished, not committed, re-delivered to the new owner
+            }
+            Event event;
+            try {
+                event = decoder.decode(delivered.record().value());
+            } catch (EventJsonDecoder.UndecodableEvent poison) {
+                // Documented rule: an undecodable record is parked with its raw value, and its aggregate with it.
+                write(aggregateKey, ready);
+                ready = new ArrayList<>();
+                park(aggregateKey, null, delivered.record(), poison.getMessage(), "", 0);
+                delivered.finish();
+                continue;
+            }
+            if (isParked(aggregateKey)) {
+                write(aggregateKey, ready);
+                ready = new ArrayList<>();
+                parkBehind(aggregateKey, event, delivered);
+                continue;
+            }
+            try {
+                ready.add(new Handled(delivered, event, projection.apply(event, context(event))));
+            } catch (Exception failed) {
+                write(aggregateKey, ready);
+                ready = new ArrayList<>();
+                if (applyWithRetries(event, delivered, aggregateKey, failed)) {
+                    delivered.finish();
+                }
+            }
+        }
+        write(aggregateKey, ready);
+    }
+
+    /** Writes handled events of one aggregate as one run; if the write fails, each goes the retrying way alone. */
+    private void write(String aggregateKey, List<Handled> handledEvents) {
+        // Records whose assignment ended meanwhile are abandoned: the partition's next owner gets them again.
+        List<Handled> ready = handledEvents.stream().filter(h -> !h.delivered().offsets().isRevoked()).toList();
+        if (ready.isEmpty() || killed) {
+            return;
+        }
+        List<ReadModelWriter.Outcome> outcomes;
+        try {
+            outcomes = writer.applyRun(projection, ready.stream()
+                .map(handled -> new ReadModelWriter.Step(handled.event(), handled.change())).toList());
+        } catch (RuntimeException e) {
+            for (Handled handled : ready) {
+                if (isParked(aggregateKey)) {
+                    parkBehind(aggregateKey, handled.event(), handled.delivered());
+                } else if (applyWithRetries(handled.event(), handled.delivered(), aggregateKey, null)) {
+                    handled.delivered().finish();
+                }
+            }
+            return;
+        }
+        if (!breakerPaused.isEmpty() && breakerPaused.contains(ready.get(0).delivered().partition())) {
+            resumeBreakerPaused();
+        }
+        for (int i = 0; i < ready.size(); i++) {
+            Handled handled = ready.get(i);
+            switch (outcomes.get(i)) {
+                case APPLIED -> applied.incrementAndGet();
+                case DUPLICATE -> duplicates.incrementAndGet();
+                case GAP -> {
+                    if (isParked(aggregateKey)) {
+                        parkBehind(aggregateKey, handled.event(), handled.delivered());
+                        continue;
+                    }
+                    parkGap(aggregateKey, handled.event(), handled.delivered(), 1);
+                }
+            }
+            handled.delivered().finish();
+        }
+    }
+
+    private void parkBehind(String aggregateKey, Event event, LaneItem.Delivered delivered) {
+        park(aggregateKey, event, delivered.record(), "parked behind an earlier parked event of this aggregate", "", 0);
+        delivered.finish();
+    }
+
+    private void parkGap(String aggregateKey, Event event, LaneItem.Delivered delivered, int attempts) {
+        park(aggregateKey, event, delivered.record(), "gap: the read model of " + aggregateKey + " is at version "
+            + writer.version(projection, event.aggregateId()) + ", this event is version " + event.version(), "", attempts);
+    }
+
+    /**
+     * One event on its own, retried with backoff and parked after the retry budget.
+     *
+     * @param failed the failure of a first attempt already made, or null
+     * @return true if the record is finished (applied, duplicate or parked); false if abandoned
+     */
+    private boolean applyWithRetries(Event event, LaneItem.Delivered delivered, String aggregateKey, Exception failed) {
+        TopicPartition partition = delivered.partition();
         int attempts = 0;
         while (true) {
-            if (offsets.isRevoked() || killed) {
+            if (delivered.offsets().isRevoked() || killed) {
                 return false;
             }
             try {
+                if (failed != null) {
+                    Exception first = failed;
+                    failed = null;
+                    throw first;
+                }
                 ReadModelWriter.Outcome outcome = writer.apply(projection, event, projection.apply(event, context(event)));
                 if (breakerPaused.contains(partition)) {
                     resumeBreakerPaused();
@@ -394,9 +511,7 @@ public final class ProjectorRuntime implements AutoCloseable {
                 switch (outcome) {
                     case APPLIED -> applied.incrementAndGet();
                     case DUPLICATE -> duplicates.incrementAndGet();
-                    case GAP -> park(aggregateKey, event, record, "gap: the read model of " + aggregateKey + " is at version "
-                        + writer.version(projection, event.aggregateId()) + ", this event is version " + event.version(), "",
-                        attempts + 1);
+                    case GAP -> parkGap(aggregateKey, event, delivered, attempts + 1);
                 }
                 return true;
             } catch (DependencyBreakers.DependencyUnavailable down) {
@@ -406,7 +521,7 @@ public final class ProjectorRuntime implements AutoCloseable {
             } catch (Exception e) {
                 attempts++;
                 if (attempts >= settings.retry().maxAttempts()) {
-                    park(aggregateKey, event, record, e.toString(), stackSummary(e), attempts);
+                    park(aggregateKey, event, delivered.record(), e.toString(), stackSummary(e), attempts);
                     return true;
                 }
                 LockSupport.parkNanos(settings.retry().backoffAfter(attempts).toNanos());
@@ -493,7 +608,7 @@ public final class ProjectorRuntime implements AutoCloseable {
             TopicPartition partition = new TopicPartition(parked.get(0).topic(), parked.get(0).partition());
             if (owned.contains(partition) && inProgress.add(request.id())) {
                 // In the aggregate's lane: serialized with its live events, which wait behind.
-                lanes.submit(request.aggregateKey(), () -> carryOut(request));
+                lanes.submit(request.aggregateKey(), new LaneItem.Action(() -> carryOut(request)));
             }
         }
     }
