@@ -184,8 +184,18 @@ public final class PipelineBenchmark {
         long deadline = started + TimeUnit.MINUTES.toNanos(10);
         long relayDone = 0;
         long relayFirst = 0;
+        long lastApplied = -1;
+        long lastProgress = System.nanoTime();
         while (pipeline.projector.status().applied() < events && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            long applied = pipeline.projector.status().applied();
+            if (applied != lastApplied) {
+                lastApplied = applied;
+                lastProgress = System.nanoTime();
+            } else if (System.nanoTime() - lastProgress > TimeUnit.SECONDS.toNanos(30)) {
+                throw new IllegalStateException("catch-up stalled: " + pipeline.projector.status() + ", relay "
+                    + pipeline.relay.status());
+            }
             if (relayFirst == 0 && pipeline.relay.status().published() > 0) {
                 relayFirst = System.nanoTime();
             }
@@ -208,13 +218,19 @@ public final class PipelineBenchmark {
         Recorder recorder = new Recorder(TimeUnit.MINUTES.toMicros(5), 3);
         Pipeline pipeline = new Pipeline(client, kafka, recorder);
         pipeline.start(new StartPosition.Now());
+        StageLatencyProbe probe = new StageLatencyProbe(kafka.bootstrapServers(),
+            pipeline.settings.topicNaming().topicFor("patient"));
         // Warm up (the relay leads, the projector owns its partitions, the JIT has run) before measuring.
         appendAtRate(pipeline.store, rate, Duration.ofSeconds(2), 300, "warm");
         awaitCaughtUp(pipeline);
         recorder.getIntervalHistogram();
+        probe.reset();
         long appended = appendAtRate(pipeline.store, rate, options.latencyWindow(), 300, "run");
         awaitCaughtUp(pipeline);
         Histogram ferry = recorder.getIntervalHistogram();
+        progress.printf("  where it goes: %s; end to end p50 %.1f / p99 %.1f ms%n", probe.summary(),
+            ferry.getValueAtPercentile(50) / 1000.0, ferry.getValueAtPercentile(99) / 1000.0);
+        probe.close();
         pipeline.close();
         double achieved = appended / (double) options.latencyWindow().toSeconds();
         Histogram rawKafka = rawKafkaLatency(kafka, rate);

@@ -172,25 +172,27 @@ public final class ProjectorRuntime implements AutoCloseable {
             long nextCommit = 0;
             long nextRequests = 0;
             while (running) {
-                runConsumerActions();
-                applyBackpressure();
                 try {
+                    runConsumerActions();
+                    applyBackpressure();
                     for (ConsumerRecord<String, byte[]> record : kafkaConsumer.poll(POLL)) {
                         dispatch(record);
                     }
+                    long now = System.nanoTime();
+                    if (now - nextCommit >= 0) {
+                        lag = kafkaConsumer.assignment().stream()
+                            .mapToLong(p -> kafkaConsumer.currentLag(p).orElse(0)).sum();
+                        commit(partitions.keySet());
+                        nextCommit = now + settings.commitInterval().toNanos();
+                    }
+                    if (now - nextRequests >= 0) {
+                        handleOperatorRequests();
+                        nextRequests = now + settings.requestPoll().toNanos();
+                    }
                 } catch (WakeupException woken) {
+                    // close() or kill() woke whichever consumer call was blocking (a poll or a commit): stop reading;
+                    // the wake-up is used up, so the final commit below still goes through.
                     break;
-                }
-                long now = System.nanoTime();
-                if (now - nextCommit >= 0) {
-                    lag = kafkaConsumer.assignment().stream()
-                        .mapToLong(p -> kafkaConsumer.currentLag(p).orElse(0)).sum();
-                    commit(partitions.keySet());
-                    nextCommit = now + settings.commitInterval().toNanos();
-                }
-                if (now - nextRequests >= 0) {
-                    handleOperatorRequests();
-                    nextRequests = now + settings.requestPoll().toNanos();
                 }
             }
             if (!killed) {

@@ -34,4 +34,32 @@ class EventJsonDecoderTest {
             .hasMessageContaining("'aggregateType' must be a string");
         assertThatThrownBy(() -> decoder.decode(null)).hasMessageContaining("no value");
     }
+
+    @Test
+    void takesThePayloadAsItsExactBytesWhateverItsLayout() {
+        String payload = "{ \"name\" : \"Zoë \\\"the\\\" 🚑\",\n  \"nested\": {\"a\": [1, {\"b\": null}]} }";
+        String value = "{\"metadata\":{\"correlationId\":null,\"extra\":[1]},\"eventId\":\"e-1\",\"aggregateType\":\"patient\","
+            + "\"aggregateId\":\"p-1\",\"unknown\":{\"x\":[1,2]},\"version\":2,\"eventType\":\"Named\","
+            + "\"timestamp\":\"2026-11-23T16:00:00Z\",\"payload\":" + payload + "}";
+
+        Event decoded = decoder.decode(value.getBytes(UTF_8));
+
+        assertThat(decoded.payloadJson()).isEqualTo(payload);
+        assertThat(decoded.version()).isEqualTo(2);
+        assertThat(decoded.metadata()).isEqualTo(new EventMetadata(null, null));
+    }
+
+    @Test
+    void refusesAPayloadThatIsNotAnObjectOrNotWellFormed() {
+        String prefix = "{\"eventId\":\"e\",\"aggregateType\":\"patient\",\"aggregateId\":\"p\",\"version\":1,"
+            + "\"eventType\":\"T\",\"timestamp\":\"2026-11-23T16:00:00Z\",\"payload\":";
+        assertThatThrownBy(() -> decoder.decode((prefix + "[1]}").getBytes(UTF_8)))
+            .hasMessageContaining("'payload' must be a JSON object");
+        assertThatThrownBy(() -> decoder.decode((prefix + "{\"a\":}}").getBytes(UTF_8)))
+            .isInstanceOf(EventJsonDecoder.UndecodableEvent.class);
+        assertThatThrownBy(() -> decoder.decode((prefix.replace("\"version\":1", "\"version\":\"1\"") + "{}}")
+            .getBytes(UTF_8))).hasMessageContaining("'version' must be an integer");
+        assertThatThrownBy(() -> decoder.decode((prefix.replace("2026-11-23T16:00:00Z", "yesterday") + "{}}")
+            .getBytes(UTF_8))).isInstanceOf(EventJsonDecoder.UndecodableEvent.class);
+    }
 }

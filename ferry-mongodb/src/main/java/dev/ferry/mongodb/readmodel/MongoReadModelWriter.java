@@ -152,16 +152,17 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     }
 
     /**
-     * One batch for one read model: the current versions in one read, then one conditional update per run for the
-     * events that are next in line, in one unordered bulk write. Only the aggregate's lane writes it here, so what
-     * the read found normally still holds; the conditional filters guard against anyone else, and a run they
-     * refused is planned again from a fresh read.
+     * One batch for one read model: one conditional update per run for the events that are next in line, in one
+     * unordered bulk write. The first attempt assumes each run starts where its read model is (the normal case: one
+     * round trip); a run the conditional filter refused (a duplicate, a gap, or another writer) is planned again
+     * from the versions actually stored.
      */
     private void flush(MongoCollection<Document> collection, List<PendingRun> runs, int attempt) {
         Map<String, Long> versions = new HashMap<>();
-        for (Document document : collection.find(Filters.in("_id", runs.stream().map(PendingRun::aggregateId).toList()))
-            .projection(Projections.include(VERSION))) {
-            versions.put(document.getString("_id"), ((Number) document.get(VERSION)).longValue());
+        if (attempt == 1) {
+            runs.forEach(run -> versions.put(run.aggregateId, run.steps.get(0).event.version() - 1));
+        } else {
+            stored(collection, runs).forEach((id, document) -> versions.put(id, ((Number) document.get(VERSION)).longValue()));
         }
         List<Plan> plans = new ArrayList<>();
         List<UpdateOneModel<Document>> models = new ArrayList<>();
@@ -193,13 +194,15 @@ public final class MongoReadModelWriter implements ReadModelWriter {
             result = e.getWriteResult();
         }
         boolean allMatched = result.getMatchedCount() + result.getUpserts().size() == models.size() - refused.size();
+        // Which runs were written is known only in total; if not all, the stored documents tell which.
+        Map<String, Document> stored = allMatched ? Map.of() : stored(collection, plans.stream().map(Plan::run).toList());
         List<PendingRun> again = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
             Plan plan = plans.get(i);
-            if (!refused.contains(i) && (allMatched || wasWritten(collection, plan))) {
+            if (!refused.contains(i) && (allMatched || wasWritten(stored.get(plan.run.aggregateId), plan))) {
                 plan.run.outcomes.complete(plan.outcomes);
             } else {
-                again.add(plan.run); // someone else wrote this aggregate meanwhile (a previous owner finishing late)
+                again.add(plan.run); // not where this run started: planned again from what is stored
             }
         }
         if (again.isEmpty()) {
@@ -235,10 +238,18 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         return new Plan(run, outcomes, update);
     }
 
+    /** The stored version and last event id of the runs' documents, by id, in one read. */
+    private static Map<String, Document> stored(MongoCollection<Document> collection, List<PendingRun> runs) {
+        Map<String, Document> documents = new HashMap<>();
+        for (Document document : collection.find(Filters.in("_id", runs.stream().map(PendingRun::aggregateId).toList()))
+            .projection(Projections.include(VERSION, LAST_EVENT_ID))) {
+            documents.put(document.getString("_id"), document);
+        }
+        return documents;
+    }
+
     /** After a partly matched bulk write: is the document where this plan's update would have left it? */
-    private static boolean wasWritten(MongoCollection<Document> collection, Plan plan) {
-        Document document = collection.find(new Document("_id", plan.run.aggregateId))
-            .projection(Projections.include(VERSION, LAST_EVENT_ID)).first();
+    private static boolean wasWritten(Document document, Plan plan) {
         return document != null && plan.update.last().eventId().equals(document.getString(LAST_EVENT_ID))
             && ((Number) document.get(VERSION)).longValue() == plan.update.last().version();
     }
