@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -37,7 +38,7 @@ import dev.ferry.mongodb.readmodel.RunUpdate.Effect;
 
 /**
  * Read models in MongoDB, one document per aggregate in a collection named after the projection:
- * <pre>{_id: aggregateId, _type, _version, _lastEventId, state: {…}, _deleted?, _skipped?: […], _applyLog?: […]}</pre>
+ * <pre>{_id: aggregateId, _type, _version, _lastEventId, _lastWrite, state: {…}, _deleted?, _skipped?: […], _applyLog?: […]}</pre>
  * A run of events of one aggregate is one conditional update on {@code {_id, _version: current}} that folds their
  * changes ({@link RunUpdate}), so it applies exactly once and only in order. Concurrent runs (of different
  * aggregates) are grouped into one bulk write per round trip. With the apply log on, each applied version is also
@@ -51,7 +52,8 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     public static final String DELETED = "_deleted";
     public static final String APPLY_LOG = "_applyLog";
     public static final String SKIPPED = "_skipped";
-    private static final String LAST_EVENT_ID = "_lastEventId";
+    /** Set by every write to an id of its own: a bulk write reports only how many matched, this tells which. */
+    static final String LAST_WRITE = "_lastWrite";
 
     /** Most runs in one bulk write. */
     private static final int MAX_BATCH = 500;
@@ -174,7 +176,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
             } else {
                 plans.add(plan);
                 models.add(new UpdateOneModel<>(new Document("_id", run.aggregateId).append(VERSION, current),
-                    plan.update.toUpdate(applyLog), new UpdateOptions().upsert(current == 0)));
+                    plan.update.toUpdate(applyLog, plan.writeId), new UpdateOptions().upsert(current == 0)));
             }
         }
         if (models.isEmpty()) {
@@ -235,23 +237,25 @@ public final class MongoReadModelWriter implements ReadModelWriter {
                 break;
             }
         }
-        return new Plan(run, outcomes, update);
+        return new Plan(run, outcomes, update, UUID.randomUUID().toString());
     }
 
     /** The stored version and last event id of the runs' documents, by id, in one read. */
     private static Map<String, Document> stored(MongoCollection<Document> collection, List<PendingRun> runs) {
         Map<String, Document> documents = new HashMap<>();
         for (Document document : collection.find(Filters.in("_id", runs.stream().map(PendingRun::aggregateId).toList()))
-            .projection(Projections.include(VERSION, LAST_EVENT_ID))) {
+            .projection(Projections.include(VERSION, LAST_WRITE))) {
             documents.put(document.getString("_id"), document);
         }
         return documents;
     }
 
-    /** After a partly matched bulk write: is the document where this plan's update would have left it? */
+    /**
+     * After a partly matched bulk write: did this plan's own update land? (The same events written by someone else,
+     * a replay or a previous owner, leave the same version and event id, but not this write's id.)
+     */
     private static boolean wasWritten(Document document, Plan plan) {
-        return document != null && plan.update.last().eventId().equals(document.getString(LAST_EVENT_ID))
-            && ((Number) document.get(VERSION)).longValue() == plan.update.last().version();
+        return document != null && plan.writeId.equals(document.getString(LAST_WRITE));
     }
 
     private static long versionOf(MongoCollection<Document> collection, String aggregateId) {
@@ -269,7 +273,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         }
     }
 
-    private record Plan(PendingRun run, List<Outcome> outcomes, RunUpdate update) {
+    private record Plan(PendingRun run, List<Outcome> outcomes, RunUpdate update, String writeId) {
     }
 
     private static Document parse(String json, Event event) {

@@ -74,7 +74,8 @@ final class RunUpdate {
         return last;
     }
 
-    Bson toUpdate(boolean applyLog) {
+    /** @param writeId unique to this attempt, so that whoever sent it can tell afterwards that it was applied */
+    Bson toUpdate(boolean applyLog, String writeId) {
         List<Bson> updates = new ArrayList<>();
         if (state != null) {
             updates.add(Updates.set(MongoReadModelWriter.STATE, state));
@@ -92,6 +93,7 @@ final class RunUpdate {
         updates.add(Updates.set(MongoReadModelWriter.VERSION, last.version()));
         updates.add(Updates.set("_type", last.aggregateType()));
         updates.add(Updates.set("_lastEventId", last.eventId()));
+        updates.add(Updates.set(MongoReadModelWriter.LAST_WRITE, writeId));
         if (applyLog) {
             updates.add(Updates.pushEach(MongoReadModelWriter.APPLY_LOG, versions));
         }

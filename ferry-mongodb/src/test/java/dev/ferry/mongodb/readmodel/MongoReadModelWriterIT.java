@@ -145,6 +145,22 @@ class MongoReadModelWriterIT {
     }
 
     @Test
+    void aReplayedRunIsReportedAsDuplicatesNotAsApplied() {
+        // The replayed events leave the document exactly as it is (same version, same last event id): only the
+        // write's own id can tell that this write did not land.
+        MongoReadModelWriter writer = new MongoReadModelWriter(database, true);
+        Projection projection = projection();
+        List<ReadModelWriter.Step> run = java.util.stream.LongStream.rangeClosed(1, 3)
+            .mapToObj(v -> new ReadModelWriter.Step(event(v, "Counted"), new ReadModelChange.Merge("{\"n\":" + v + "}")))
+            .toList();
+        assertThat(writer.applyRun(projection, run)).containsOnly(Outcome.APPLIED);
+
+        assertThat(writer.applyRun(projection, run.subList(1, 3))).containsOnly(Outcome.DUPLICATE);
+        assertThat(writer.applyRun(projection, run)).containsOnly(Outcome.DUPLICATE);
+        assertThat(document(projection).getList("_applyLog", Long.class)).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
     void racingWritersApplyEveryVersionExactlyOnce() throws Exception {
         // Two writers (a previous owner finishing late and the new one) send overlapping runs of the same aggregates.
         MongoReadModelWriter first = new MongoReadModelWriter(database, true);
