@@ -3,13 +3,17 @@ package dev.ferry.kafka.publish;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Utils;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.partition.PartitionKey;
@@ -19,16 +23,21 @@ import dev.ferry.core.wire.EventJson;
 
 /**
  * Publishes to Kafka: topic per aggregate type (created explicitly), key = aggregate id, value = the event as
- * JSON, CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them.
+ * JSON, CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them. Used by one
+ * relay thread at a time; a partition's first record goes alone ({@link FirstSendGate}).
  */
 final class KafkaEventPublisher implements EventPublisher {
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** A partition's first acknowledgement normally takes milliseconds; beyond this the term is given up and restarted. */
+    private static final Duration FIRST_ACK_TIMEOUT = Duration.ofSeconds(15);
 
     private final Producer<String, byte[]> producer;
     private final TopicProvisioner topics;
     private final KafkaSettings settings;
     private final Runnable onIdempotenceRefused;
+    private final FirstSendGate firstSends = new FirstSendGate(FIRST_ACK_TIMEOUT);
+    private final Map<String, Integer> partitionCounts = new HashMap<>();
 
     KafkaEventPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
                         Runnable onIdempotenceRefused) {
@@ -50,8 +59,25 @@ final class KafkaEventPublisher implements EventPublisher {
         headers.add(FerryHeaders.CE_TIME, event.timestamp().toString().getBytes(UTF_8));
         headers.add(FerryHeaders.CONTENT_TYPE, "application/json".getBytes(UTF_8));
         addProvenance(headers, provenance);
-        return send(topic, new ProducerRecord<>(topic, null, PartitionKey.of(event), EventJson.encode(event).getBytes(UTF_8),
-            headers));
+        String key = PartitionKey.of(event);
+        try {
+            topics.ensure(topic);
+            TopicPartition partition = new TopicPartition(topic, partitionFor(topic, key));
+            firstSends.awaitFirstSend(partition);
+            CompletableFuture<Void> acked = send(topic, new ProducerRecord<>(topic, partition.partition(), key,
+                EventJson.encode(event).getBytes(UTF_8), headers));
+            firstSends.sent(partition, acked);
+            return acked;
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The default partitioner's choice for a key (murmur2), made here so that the first-send gate knows it. */
+    private int partitionFor(String topic, String key) {
+        // Asked once per topic: a topic's partition count does not change under Ferry (more would break key order).
+        int partitions = partitionCounts.computeIfAbsent(topic, t -> producer.partitionsFor(t).size());
+        return Utils.toPositive(Utils.murmur2(key.getBytes(UTF_8))) % partitions;
     }
 
     @Override
