@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import java.util.Map;
 
@@ -21,6 +22,8 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
+import dev.ferry.core.projection.ParkedEvents.PendingRequest;
+import dev.ferry.core.projection.ParkedEvents.Request;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.it.support.AppendLoad;
@@ -90,6 +93,72 @@ class ParkedEventsIT extends PipelineFixture {
         assertThat(check.duplicatesApplied()).isZero();
         assertThat(check.orderViolations()).isZero();
         assertThat(parked.pendingRequests(projection.name())).isEmpty();
+    }
+
+    @Test
+    void parkingIsRetriedWhileTheParkedStoreFailsSoNoEventIsLeftHalfway() throws Exception {
+        Projection projection = TestProjections.counter("parking_outage_" + System.nanoTime(), (event, context) -> {
+            if (event.aggregateId().equals(BROKEN)) {
+                throw new IllegalStateException("the read model rejects " + BROKEN);
+            }
+            return TestProjections.merge(event.payloadJson());
+        });
+        ParkedEvents store = pipeline.parkedEvents();
+        AtomicInteger failuresLeft = new AtomicInteger(3);
+        ParkedEvents flaky = new ParkedEvents() { // the parked store is unreachable for its first three writes
+            @Override
+            public void park(String name, ParkedEvent parked) {
+                if (failuresLeft.getAndDecrement() > 0) {
+                    throw new IllegalStateException("parked store unreachable");
+                }
+                store.park(name, parked);
+            }
+
+            @Override
+            public java.util.Set<String> parkedAggregates(String name) {
+                return store.parkedAggregates(name);
+            }
+
+            @Override
+            public List<ParkedEvent> parked(String name, String aggregateKey) {
+                return store.parked(name, aggregateKey);
+            }
+
+            @Override
+            public void remove(String name, ParkedEvent parked) {
+                store.remove(name, parked);
+            }
+
+            @Override
+            public void request(String name, String aggregateKey, Request request) {
+                store.request(name, aggregateKey, request);
+            }
+
+            @Override
+            public List<PendingRequest> pendingRequests(String name) {
+                return store.pendingRequests(name);
+            }
+
+            @Override
+            public void complete(String name, PendingRequest request, String result) {
+                store.complete(name, request, result);
+            }
+        };
+        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT
+            .withRetry(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50))), flaky);
+
+        new AppendLoad(pipeline.store(), "patient", 20, 400, 2).runToEnd();
+        long brokenEvents = pipeline.store().read("patient", BROKEN).size();
+        String key = "patient/" + BROKEN;
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+            .until(() -> store.parked(projection.name(), key).size() == brokenEvents);
+
+        assertThat(failuresLeft.get()).isNegative();
+        assertThat(store.parked(projection.name(), key)).extracting(p -> p.event().version()).isSorted().startsWith(1L);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            ReadModelCheck check = pipeline.checkReadModel(projection);
+            return check.exact() == check.aggregates() - 1;
+        });
     }
 
     @Test

@@ -134,8 +134,14 @@ public final class Pipeline implements AutoCloseable {
 
     /** Starts a projector instance; its read model keeps an apply log for the checks. */
     public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings) {
+        return startProjector(instanceId, projection, projectorSettings, parkedEvents());
+    }
+
+    /** Starts a projector instance that parks into the given store (e.g. one that fails at times). */
+    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
+                                           ParkedEvents parkedEvents) {
         ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, true),
-            parkedEvents(), projectorSettings, kafkaSettings, instanceId);
+            parkedEvents, projectorSettings, kafkaSettings, instanceId);
         projectors.add(projector);
         projector.start();
         return projector;

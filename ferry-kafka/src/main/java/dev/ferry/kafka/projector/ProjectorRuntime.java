@@ -572,10 +572,24 @@ public final class ProjectorRuntime implements AutoCloseable {
     private void park(String aggregateKey, Event event, ConsumerRecord<String, byte[]> record, String error, String stack,
                       int attempts) {
         parkedAggregates.add(aggregateKey);
-        parkedEvents.park(projection.name(), new ParkedEvent(aggregateKey, event, error, stack, attempts, record.topic(),
+        ParkedEvent parked = new ParkedEvent(aggregateKey, event, error, stack, attempts, record.topic(),
             record.partition(), record.offset(),
             event == null && record.value() != null ? new String(record.value(), StandardCharsets.UTF_8) : null,
-            Instant.now()));
+            Instant.now());
+        // Parking must not fail: a record that is neither applied nor parked would hold its partition's commit back.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                parkedEvents.park(projection.name(), parked);
+                break;
+            } catch (RuntimeException e) {
+                if (!running || killed) {
+                    throw e; // stopping: the record stays unfinished and is re-delivered to the next owner
+                }
+                log.warn("projector {}: cannot park {} yet (attempt {}): {}", projection.name(), aggregateKey, attempt,
+                    e.toString());
+                LockSupport.parkNanos(settings.retry().backoffAfter(Math.min(attempt, 10)).toNanos());
+            }
+        }
         parkedCount.incrementAndGet();
         if (attempts > 0 || event == null) {
             log.warn("projector {}: parked {} ({}){}", projection.name(), aggregateKey, error,
