@@ -64,7 +64,7 @@ final class KafkaEventPublisher implements EventPublisher {
             topics.ensure(topic);
             TopicPartition partition = new TopicPartition(topic, partitionFor(topic, key));
             firstSends.awaitFirstSend(partition);
-            CompletableFuture<Void> acked = send(topic, new ProducerRecord<>(topic, partition.partition(), key,
+            CompletableFuture<Void> acked = send(new ProducerRecord<>(topic, partition.partition(), key,
                 EventJson.encode(event).getBytes(UTF_8), headers));
             firstSends.sent(partition, acked);
             return acked;
@@ -88,13 +88,18 @@ final class KafkaEventPublisher implements EventPublisher {
         String value = "{\"reason\":" + EventJson.quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
             + ",\"document\":" + malformed.documentJson() + "}";
         String topic = settings.deadLetterTopic();
-        return send(topic, new ProducerRecord<>(topic, null, (String) null, value.getBytes(UTF_8), headers));
-    }
-
-    private CompletableFuture<Void> send(String topic, ProducerRecord<String, byte[]> record) {
-        CompletableFuture<Void> acked = new CompletableFuture<>();
         try {
             topics.ensure(topic);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return send(new ProducerRecord<>(topic, null, (String) null, value.getBytes(UTF_8), headers));
+    }
+
+    /** Sends to a topic that exists (the callers ensure it). */
+    private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        try {
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
                     acked.complete(null);
