@@ -24,6 +24,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.relay.HistoryLostPolicy;
+import dev.ferry.kafka.publish.KafkaSettings;
 
 /**
  * Reads {@link FerryConfig} from a YAML file, then environment overrides (12-factor): every setting
@@ -37,7 +38,7 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> KNOWN = Map.of(
         "mongodb", Set.of("uri", "database", "eventsCollection"),
         "kafka", Set.of("bootstrapServers", "topicPrefix", "partitions", "replicationFactor", "deadLetterTopic",
-            "idempotence", "properties"),
+            "idempotence", "compression", "properties"),
         "relay", Set.of("name", "start", "historyLost"),
         "projector", Set.of("projection", "aggregateTypes", "lanes", "applyLog", "notifyUrl"),
         "admin", Set.of("bind", "port", "token"));
@@ -76,7 +77,7 @@ public final class ConfigLoader {
                 topicPrefix, s.integer("kafka.partitions", 12, 1, 10_000),
                 (short) s.integer("kafka.replicationFactor", 3, 1, 32),
                 s.string("kafka.deadLetterTopic", topicPrefix + "dead-letter"), s.bool("kafka.idempotence", true),
-                s.properties("kafka.properties")),
+                s.compression(), s.properties("kafka.properties")),
             new FerryConfig.Relay(s.string("relay.name", "ferry-relay"), s.start("relay.start"), s.historyLost()),
             new FerryConfig.Projector(s.string("projector.projection", "latest_state"), aggregateTypes,
                 s.integer("projector.lanes", 16, 1, 1024), s.bool("projector.applyLog", false), s.url("projector.notifyUrl")),
@@ -253,6 +254,13 @@ public final class ConfigLoader {
                 throw new ConfigError(path + ": expected a mapping of Kafka client settings");
             }
             node.fields().forEachRemaining(e -> properties.put(e.getKey(), resolve(path + "." + e.getKey(), e.getValue().asText())));
+            for (String key : properties.keySet()) {
+                if (KafkaSettings.OWNED_CLIENT_PROPERTIES.contains(key)) {
+                    throw new ConfigError(path + "." + key + ": set by Ferry" + (key.equals("compression.type")
+                        ? "; use kafka.compression" : key.equals("enable.idempotence") ? "; use kafka.idempotence"
+                        : key.equals("bootstrap.servers") ? "; use kafka.bootstrapServers" : "") + ", not overridable");
+                }
+            }
             return properties;
         }
 
@@ -273,6 +281,15 @@ public final class ConfigLoader {
                     throw new ConfigError(path + ": expected 'now', 'earliest' or an ISO-8601 instant such as 2026-01-31T00:00:00Z, got '"
                         + value + "'");
                 }
+            }
+            return value;
+        }
+
+        String compression() {
+            String value = string("kafka.compression", "none");
+            if (!KafkaSettings.COMPRESSIONS.contains(value)) {
+                throw new ConfigError("kafka.compression: expected one of " + new java.util.TreeSet<>(KafkaSettings.COMPRESSIONS)
+                    + " (Azure Event Hubs: none or gzip), got '" + value + "'");
             }
             return value;
         }

@@ -29,7 +29,7 @@ public record FerryConfig(Mongo mongodb, Kafka kafka, Relay relay, Projector pro
      * @param properties        extra Kafka client settings (SASL_SSL for Event Hubs, …)
      */
     public record Kafka(String bootstrapServers, String topicPrefix, int partitions, short replicationFactor,
-                        String deadLetterTopic, boolean idempotence, Map<String, Object> properties) {
+                        String deadLetterTopic, boolean idempotence, String compression, Map<String, Object> properties) {
     }
 
     /**

@@ -26,7 +26,7 @@ public final class ServiceLifecycle {
         FerryConfig.Kafka kafka = config.kafka();
         return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
             kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(), 5,
-            kafka.properties());
+            kafka.compression(), kafka.properties());
     }
 
     public static Components components(FerryConfig config) {

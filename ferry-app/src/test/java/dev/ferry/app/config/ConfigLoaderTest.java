@@ -38,6 +38,7 @@ class ConfigLoaderTest {
         assertThat(config.mongodb().database()).isEqualTo("ferry");
         assertThat(config.kafka().topicPrefix()).isEqualTo("ferry.");
         assertThat(config.kafka().deadLetterTopic()).isEqualTo("ferry.dead-letter");
+        assertThat(config.kafka().compression()).isEqualTo("none");
         assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.FAIL);
         assertThat(config.admin().port()).isEqualTo(8080);
     }
@@ -70,6 +71,13 @@ class ConfigLoaderTest {
             .hasMessageStartingWith("unknown setting 'kafka.partitons'");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  partitions: many\n")))
             .hasMessage("kafka.partitions: expected a whole number from 1 to 10000, got 'many'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  compression: brotli\n")))
+            .hasMessage("kafka.compression: expected one of [gzip, lz4, none, snappy, zstd] (Azure Event Hubs: none or "
+                + "gzip), got 'brotli'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    compression.type: lz4\n")))
+            .hasMessage("kafka.properties.compression.type: set by Ferry; use kafka.compression, not overridable");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    acks: \"1\"\n")))
+            .hasMessage("kafka.properties.acks: set by Ferry, not overridable");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "relay:\n  historyLost: ignore\n")))
             .hasMessageContaining("relay.historyLost: expected 'fail' or 'restart-from-now'");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "admin:\n  token: ${NOT_SET}\n")))

@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -263,9 +262,8 @@ public final class PipelineBenchmark {
         Pipeline(MongoClient client, EmbeddedKafka kafka, Recorder latency) {
             int n = namespaces.incrementAndGet();
             this.database = client.getDatabase("bench_" + n);
-            KafkaSettings local = KafkaSettings.local(kafka.bootstrapServers());
-            this.settings = new KafkaSettings(local.bootstrapServers(), new TopicNaming("b" + n + "."), 6, (short) 1,
-                "b" + n + ".dead-letter", true, 5, Map.of());
+            this.settings = KafkaSettings.local(kafka.bootstrapServers())
+                .withTopics(new TopicNaming("b" + n + "."), "b" + n + ".dead-letter");
             this.store = new MongoEventStore(database, "events", settings.topicNaming(), 1_000_000).createIndexes();
             this.publishers = new KafkaPublishers(settings);
             this.latency = latency;
@@ -506,7 +504,8 @@ public final class PipelineBenchmark {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // As Ferry's relay on the embedded stack: the same compression, so the baseline does the same work.
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, KafkaSettings.local(kafka.bootstrapServers()).compression());
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 

@@ -69,9 +69,8 @@ public final class Pipeline implements AutoCloseable {
         this.kafka = kafka;
         this.client = MongoClients.create(mongo.connectionString());
         this.database = client.getDatabase(mongo.databaseName());
-        KafkaSettings local = KafkaSettings.local(kafka.bootstrapServers());
-        this.kafkaSettings = new KafkaSettings(local.bootstrapServers(), new TopicNaming(topicPrefix), 6, (short) 1,
-            topicPrefix + "dead-letter", true, 5, local.clientProperties());
+        this.kafkaSettings = KafkaSettings.local(kafka.bootstrapServers())
+            .withTopics(new TopicNaming(topicPrefix), topicPrefix + "dead-letter");
         this.store = new MongoEventStore(database, EVENTS, kafkaSettings.topicNaming(),
             MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
         // Start from the test's own beginning: appends made before a relay first leads are relayed too.

@@ -2,6 +2,7 @@ package dev.ferry.kafka.publish;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import dev.ferry.core.partition.TopicNaming;
 
@@ -15,11 +16,26 @@ import dev.ferry.core.partition.TopicNaming;
  * @param deadLetterTopic   where documents that are not valid commits go
  * @param idempotence       use the idempotent producer (falls back with a log line where the broker refuses it)
  * @param lingerMs          producer batching delay; small for low latency
- * @param clientProperties  extra client settings, e.g. SASL_SSL for Azure Event Hubs
+ * @param compression       producer compression, one of {@link #COMPRESSIONS}; Azure Event Hubs accepts only
+ *                          {@code none} and {@code gzip}, so the default is {@code none}
+ * @param clientProperties  extra client settings, e.g. SASL_SSL for Azure Event Hubs; never one Ferry sets itself
+ *                          ({@link #OWNED_CLIENT_PROPERTIES}), which would silently weaken or be overridden
  */
 public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, int partitions, short replicationFactor,
-                            String deadLetterTopic, boolean idempotence, int lingerMs,
+                            String deadLetterTopic, boolean idempotence, int lingerMs, String compression,
                             Map<String, Object> clientProperties) {
+
+    /** The producer's {@code compression.type} values. */
+    public static final Set<String> COMPRESSIONS = Set.of("none", "gzip", "snappy", "lz4", "zstd");
+
+    /**
+     * Client settings Ferry's guarantees rest on (durability, order, manual commits) or that have their own setting;
+     * a value for one of them in {@code clientProperties} is refused rather than silently overridden.
+     */
+    public static final Set<String> OWNED_CLIENT_PROPERTIES = Set.of("bootstrap.servers", "acks", "enable.idempotence",
+        "max.in.flight.requests.per.connection", "retries", "delivery.timeout.ms", "linger.ms", "compression.type",
+        "transactional.id", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "group.id",
+        "enable.auto.commit", "auto.offset.reset", "isolation.level", "partition.assignment.strategy");
 
     public KafkaSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -35,11 +51,36 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
         if (lingerMs < 0 || lingerMs > 5) {
             throw new IllegalArgumentException("lingerMs must be 0..5 for low latency, was " + lingerMs);
         }
+        if (!COMPRESSIONS.contains(compression)) {
+            throw new IllegalArgumentException("compression must be one of " + new java.util.TreeSet<>(COMPRESSIONS)
+                + ", was '" + compression + "'");
+        }
+        for (String key : clientProperties.keySet()) {
+            if (OWNED_CLIENT_PROPERTIES.contains(key)) {
+                throw new IllegalArgumentException("client property '" + key + "' is set by Ferry"
+                    + (key.equals("compression.type") ? " (use the compression setting)" : "") + " and cannot be overridden");
+            }
+        }
     }
 
-    /** Settings for a single local broker (the embedded one): 6 partitions, 1 replica, topics {@code ferry.<type>}. */
+    /**
+     * Settings for a single local broker (the embedded one): 6 partitions, 1 replica, topics {@code ferry.<type>}, no
+     * compression (on loopback it only costs CPU).
+     */
     public static KafkaSettings local(String bootstrapServers) {
         return new KafkaSettings(bootstrapServers, new TopicNaming("ferry."), 6, (short) 1, "ferry.dead-letter", true, 5,
-            Map.of());
+            "none", Map.of());
+    }
+
+    /** The same settings with topics named by {@code naming} and dead letters in {@code deadLetterTopic}. */
+    public KafkaSettings withTopics(TopicNaming naming, String deadLetterTopic) {
+        return new KafkaSettings(bootstrapServers, naming, partitions, replicationFactor, deadLetterTopic, idempotence,
+            lingerMs, compression, clientProperties);
+    }
+
+    /** The same settings with another producer compression. */
+    public KafkaSettings withCompression(String compression) {
+        return new KafkaSettings(bootstrapServers, topicNaming, partitions, replicationFactor, deadLetterTopic, idempotence,
+            lingerMs, compression, clientProperties);
     }
 }

@@ -80,6 +80,21 @@ class KafkaEventPublisherIT {
         }
     }
 
+    @Test
+    void gzipCompressedRecordsAsAzureEventHubsAcceptsThemArriveIntact() throws Exception {
+        KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers())
+            .withTopics(new dev.ferry.core.partition.TopicNaming("gz."), "gz.dead-letter").withCompression("gzip");
+        Event event = new Event("e-2", "patient", "p-43", 1, "PatientRegistered",
+            Instant.parse("2026-11-23T16:00:00Z"), "{\"note\":\"" + "x".repeat(2_000) + "\"}", new EventMetadata(null, null));
+        try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
+            EventPublisher publisher = publishers.get();
+            publisher.publish(event, new EventPublisher.Provenance("r1", 1, 1)).get();
+            publisher.close();
+        }
+
+        assertThat(new EventJsonDecoder().decode(readOne("gz.patient").value())).isEqualTo(event);
+    }
+
     private static ConsumerRecord<String, byte[]> readOne(String topic) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
