@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.JsonToken;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.wire.IsoInstant;
 
 /**
  * Reads a record value written in Ferry's wire format ({@link dev.ferry.core.wire.EventJson}) back into an event.
@@ -106,7 +107,7 @@ public final class EventJsonDecoder {
             try {
                 return new Event(required(eventId, "eventId"), required(aggregateType, "aggregateType"),
                     required(aggregateId, "aggregateId"), requiredVersion(), required(eventType, "eventType"),
-                    Instant.parse(required(timestamp, "timestamp")), requiredPayload(),
+                    IsoInstant.parse(required(timestamp, "timestamp")), requiredPayload(),
                     new EventMetadata(correlationId, causationId));
             } catch (DateTimeParseException | IllegalArgumentException | NullPointerException e) {
                 throw new UndecodableEvent(e.getMessage());
