@@ -22,6 +22,7 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import dev.ferry.core.relay.HistoryLost;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.core.relay.StartPosition;
+import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
  * Tails one collection's change stream in batches, through the official driver only. An empty read is
@@ -99,7 +100,7 @@ public final class ChangeStreamTail implements AutoCloseable {
      */
     public ResumeToken resumeToken() {
         BsonDocument token = cursor.getResumeToken();
-        return token == null ? null : new ResumeToken(token.toJson());
+        return token == null ? null : new ResumeToken(RelaxedJson.of(token));
     }
 
     @Override

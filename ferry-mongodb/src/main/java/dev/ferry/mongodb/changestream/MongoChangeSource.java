@@ -14,6 +14,7 @@ import dev.ferry.core.relay.ChangeSource;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.mongodb.store.CommitDocuments;
+import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
  * The event-store collection's change stream as a {@link ChangeSource}: every inserted commit becomes a
@@ -60,7 +61,7 @@ public final class MongoChangeSource implements ChangeSource {
     }
 
     private static Change toChange(ChangeStreamDocument<RawBsonDocument> change) {
-        ResumeToken token = new ResumeToken(change.getResumeToken().toJson());
+        ResumeToken token = new ResumeToken(RelaxedJson.of(change.getResumeToken()));
         RawBsonDocument document = change.getFullDocument();
         if (document == null) {
             return new Change.Malformed(token, "{}", "insert event without a document");

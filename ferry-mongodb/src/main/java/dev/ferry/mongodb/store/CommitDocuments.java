@@ -5,13 +5,17 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 
-import org.bson.BsonArray;
+import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonNull;
+import org.bson.BsonReader;
+import org.bson.BsonString;
+import org.bson.BsonType;
 import org.bson.BsonValue;
 import org.bson.Document;
-import org.bson.json.JsonMode;
 import org.bson.json.JsonParseException;
-import org.bson.json.JsonWriterSettings;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
@@ -29,8 +33,6 @@ public final class CommitDocuments {
     static final String FIRST_VERSION = "firstVersion";
     static final String LAST_VERSION = "lastVersion";
     static final String EVENTS = "events";
-
-    private static final JsonWriterSettings RELAXED = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
 
     private CommitDocuments() {
     }
@@ -63,66 +65,174 @@ public final class CommitDocuments {
     }
 
     /**
-     * Reads a commit back into its events.
+     * Reads a commit back into its events, in one pass over the document (the relay decodes every commit: looking
+     * fields up one by one in a raw document re-scans it each time).
      *
      * @throws MalformedCommit naming the first problem found, if the document is not a valid commit
      */
     public static List<Event> decode(BsonDocument commit) {
-        String aggregateType = string(commit, AGGREGATE_TYPE);
-        String aggregateId = string(commit, AGGREGATE_ID);
-        long firstVersion = integer(commit, FIRST_VERSION);
-        BsonValue eventsValue = commit.get(EVENTS);
-        if (eventsValue == null || !eventsValue.isArray() || eventsValue.asArray().isEmpty()) {
-            throw new MalformedCommit("'" + EVENTS + "' must be a non-empty array");
+        try (BsonReader reader = commit.asBsonReader()) {
+            return read(reader).toEvents();
         }
-        BsonArray array = eventsValue.asArray();
-        List<Event> events = new ArrayList<>(array.size());
-        for (int i = 0; i < array.size(); i++) {
-            if (!array.get(i).isDocument()) {
+    }
+
+    private static CommitFields read(BsonReader reader) {
+        CommitFields commit = new CommitFields();
+        reader.readStartDocument();
+        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+            String name = reader.readName();
+            switch (name) {
+                case AGGREGATE_TYPE -> commit.aggregateType = value(reader);
+                case AGGREGATE_ID -> commit.aggregateId = value(reader);
+                case FIRST_VERSION -> commit.firstVersion = value(reader);
+                case EVENTS -> {
+                    if (reader.getCurrentBsonType() == BsonType.ARRAY) {
+                        commit.events = new ArrayList<>();
+                        reader.readStartArray();
+                        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+                            if (reader.getCurrentBsonType() == BsonType.DOCUMENT) {
+                                commit.events.add(readEvent(reader));
+                            } else {
+                                reader.skipValue();
+                                commit.events.add(null); // reported as not a document, in its place
+                            }
+                        }
+                        reader.readEndArray();
+                    } else {
+                        reader.skipValue();
+                    }
+                }
+                default -> reader.skipValue();
+            }
+        }
+        reader.readEndDocument();
+        return commit;
+    }
+
+    private static EventFields readEvent(BsonReader reader) {
+        EventFields event = new EventFields();
+        reader.readStartDocument();
+        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+            String name = reader.readName();
+            switch (name) {
+                case "eventId" -> event.eventId = value(reader);
+                case "version" -> event.version = value(reader);
+                case "eventType" -> event.eventType = value(reader);
+                case "timestamp" -> event.timestamp = value(reader);
+                case "payload" -> {
+                    if (reader.getCurrentBsonType() == BsonType.DOCUMENT) {
+                        event.payloadJson = RelaxedJson.of(reader);
+                    } else {
+                        reader.skipValue();
+                    }
+                }
+                case "metadata" -> {
+                    if (reader.getCurrentBsonType() == BsonType.DOCUMENT) {
+                        event.metadata = readDocument(reader);
+                    } else {
+                        reader.skipValue();
+                    }
+                }
+                default -> reader.skipValue();
+            }
+        }
+        reader.readEndDocument();
+        return event;
+    }
+
+    /** A scalar field's value (strings, integers and dates are all the format uses); other types are checked later. */
+    private static BsonValue value(BsonReader reader) {
+        return switch (reader.getCurrentBsonType()) {
+            case STRING -> new BsonString(reader.readString());
+            case INT32 -> new BsonInt32(reader.readInt32());
+            case INT64 -> new BsonInt64(reader.readInt64());
+            case DATE_TIME -> new BsonDateTime(reader.readDateTime());
+            default -> {
+                reader.skipValue();
+                yield BsonNull.VALUE; // present, but of no type the format allows
+            }
+        };
+    }
+
+    private static BsonDocument readDocument(BsonReader reader) {
+        BsonDocument document = new BsonDocument();
+        reader.readStartDocument();
+        while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
+            document.put(reader.readName(), value(reader));
+        }
+        reader.readEndDocument();
+        return document;
+    }
+
+    /** A commit's fields as read; checked in {@link #toEvents()}, in the order the format is documented. */
+    private static final class CommitFields {
+        BsonValue aggregateType;
+        BsonValue aggregateId;
+        BsonValue firstVersion;
+        List<EventFields> events;
+
+        List<Event> toEvents() {
+            String type = string(aggregateType, AGGREGATE_TYPE);
+            String id = string(aggregateId, AGGREGATE_ID);
+            long first = integer(firstVersion, FIRST_VERSION);
+            if (events == null || events.isEmpty()) {
+                throw new MalformedCommit("'" + EVENTS + "' must be a non-empty array");
+            }
+            List<Event> result = new ArrayList<>(events.size());
+            for (int i = 0; i < events.size(); i++) {
+                result.add(toEvent(i, type, id, first + i));
+            }
+            return result;
+        }
+
+        private Event toEvent(int i, String type, String id, long expectedVersion) {
+            EventFields event = events.get(i);
+            if (event == null) {
                 throw new MalformedCommit("events[" + i + "] must be a document");
             }
-            BsonDocument event = array.get(i).asDocument();
-            long version = integer(event, "version");
-            if (version != firstVersion + i) {
-                throw new MalformedCommit("events[" + i + "].version is " + version + ", expected " + (firstVersion + i));
+            long version = integer(event.version, "version");
+            if (version != expectedVersion) {
+                throw new MalformedCommit("events[" + i + "].version is " + version + ", expected " + expectedVersion);
             }
-            BsonValue payload = event.get("payload");
-            if (payload == null || !payload.isDocument()) {
+            if (event.payloadJson == null) {
                 throw new MalformedCommit("events[" + i + "].payload must be a document");
             }
-            BsonValue timestamp = event.get("timestamp");
-            if (timestamp == null || !timestamp.isDateTime()) {
+            if (event.timestamp == null || !event.timestamp.isDateTime()) {
                 throw new MalformedCommit("events[" + i + "].timestamp must be a date");
             }
-            BsonDocument metadata = event.containsKey("metadata") && event.get("metadata").isDocument()
-                ? event.getDocument("metadata") : new BsonDocument();
+            BsonDocument metadata = event.metadata == null ? new BsonDocument() : event.metadata;
             try {
-                events.add(new Event(string(event, "eventId"), aggregateType, aggregateId, version,
-                    string(event, "eventType"), Instant.ofEpochMilli(timestamp.asDateTime().getValue()),
-                    payload.asDocument().toJson(RELAXED),
-                    new EventMetadata(optionalString(metadata, "correlationId"), optionalString(metadata, "causationId"))));
+                return new Event(string(event.eventId, "eventId"), type, id, version, string(event.eventType, "eventType"),
+                    Instant.ofEpochMilli(event.timestamp.asDateTime().getValue()), event.payloadJson,
+                    new EventMetadata(optionalString(metadata.get("correlationId")),
+                        optionalString(metadata.get("causationId"))));
             } catch (IllegalArgumentException e) {
                 throw new MalformedCommit("events[" + i + "]: " + e.getMessage());
             }
         }
-        return events;
     }
 
-    private static String string(BsonDocument document, String field) {
-        BsonValue value = document.get(field);
+    private static final class EventFields {
+        BsonValue eventId;
+        BsonValue version;
+        BsonValue eventType;
+        BsonValue timestamp;
+        String payloadJson;
+        BsonDocument metadata;
+    }
+
+    private static String string(BsonValue value, String field) {
         if (value == null || !value.isString() || value.asString().getValue().isBlank()) {
             throw new MalformedCommit("'" + field + "' must be a non-empty string");
         }
         return value.asString().getValue();
     }
 
-    private static String optionalString(BsonDocument document, String field) {
-        BsonValue value = document.get(field);
+    private static String optionalString(BsonValue value) {
         return value != null && value.isString() ? value.asString().getValue() : null;
     }
 
-    private static long integer(BsonDocument document, String field) {
-        BsonValue value = document.get(field);
+    private static long integer(BsonValue value, String field) {
         if (value == null || !(value.isInt32() || value.isInt64())) {
             throw new MalformedCommit("'" + field + "' must be an integer");
         }
