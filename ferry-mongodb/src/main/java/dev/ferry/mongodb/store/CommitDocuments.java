@@ -71,7 +71,7 @@ public final class CommitDocuments {
      * @throws MalformedCommit naming the first problem found, if the document is not a valid commit
      */
     public static List<Event> decode(BsonDocument commit) {
-        try (BsonReader reader = commit.asBsonReader()) {
+        try (BsonReader reader = RelaxedJson.readerOf(commit)) {
             return read(reader).toEvents();
         }
     }

@@ -2,8 +2,12 @@ package dev.ferry.mongodb.store;
 
 import java.io.Writer;
 
+import org.bson.BsonBinaryReader;
 import org.bson.BsonDocument;
 import org.bson.BsonReader;
+import org.bson.RawBsonDocument;
+import org.bson.io.ByteBufferBsonInput;
+import org.bson.json.Converter;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriter;
 import org.bson.json.JsonWriterSettings;
@@ -15,15 +19,37 @@ import org.bson.json.JsonWriterSettings;
  */
 public final class RelaxedJson {
 
-    private static final JsonWriterSettings RELAXED = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
+    /**
+     * Strings of printable ASCII without quote or backslash, most strings in events, need no escaping and are written
+     * as they are; any other string goes through the driver's escaping, so the output never differs from it.
+     */
+    private static final Converter<String> STRINGS = (value, writer) -> {
+        if (plainAscii(value)) {
+            writer.writeRaw('"' + value + '"');
+        } else {
+            writer.writeString(value);
+        }
+    };
+
+    private static final JsonWriterSettings RELAXED = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED)
+        .stringConverter(STRINGS).build();
 
     private RelaxedJson() {
     }
 
     public static String of(BsonDocument document) {
-        try (BsonReader reader = document.asBsonReader()) {
+        try (BsonReader reader = readerOf(document)) {
             return of(reader);
         }
+    }
+
+    /**
+     * A reader over {@code document}: over its bytes if it is raw ({@code RawBsonDocument} does not override
+     * {@code asBsonReader}, which would first decode the whole document into a tree).
+     */
+    public static BsonReader readerOf(BsonDocument document) {
+        return document instanceof RawBsonDocument raw ? new BsonBinaryReader(new ByteBufferBsonInput(raw.getByteBuffer()))
+            : document.asBsonReader();
     }
 
     /** The document {@code reader} is positioned at (its next value, or the whole input), read to its end. */
@@ -31,6 +57,16 @@ public final class RelaxedJson {
         Buffer buffer = new Buffer();
         new JsonWriter(buffer, RELAXED).pipe(reader);
         return buffer.text.toString();
+    }
+
+    private static boolean plainAscii(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A {@link Writer} over a {@link StringBuilder}: no locking, no copying on the way out but the final one. */

@@ -37,6 +37,10 @@ class CommitDocumentsTest {
 
         assertThat(CommitDocuments.decode(raw(commit))).isEqualTo(EVENTS);
         assertThat(CommitDocuments.decode(raw(commit).toBsonDocument())).isEqualTo(EVENTS);
+        // As the driver hands a change's full document over: raw, inside a larger buffer.
+        BsonDocument inner = raw(new Document("before", "x".repeat(100)).append("fullDocument", commit)).getDocument("fullDocument");
+        assertThat(inner).isInstanceOf(RawBsonDocument.class);
+        assertThat(CommitDocuments.decode(inner)).isEqualTo(EVENTS);
     }
 
     @Test

@@ -1,0 +1,51 @@
+package dev.ferry.mongodb.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
+import org.junit.jupiter.api.Test;
+
+/** The relay's JSON is character for character the driver's relaxed extended JSON. */
+class RelaxedJsonTest {
+
+    private static final JsonWriterSettings DRIVER = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
+
+    @Test
+    void everyCharacterIsWrittenAsTheDriverWritesIt() {
+        for (int c = 0; c <= Character.MAX_VALUE; c++) {
+            assertSameAsDriver(new BsonDocument("k", new BsonString("a" + (char) c + "b")));
+        }
+    }
+
+    @Test
+    void randomStringsAndDocumentsAreWrittenAsTheDriverWritesThem() {
+        SplittableRandom random = new SplittableRandom(6);
+        for (int i = 0; i < 2_000; i++) {
+            BsonDocument document = new BsonDocument();
+            for (int f = 0; f < 5; f++) {
+                StringBuilder text = new StringBuilder();
+                for (int n = random.nextInt(40); n > 0; n--) {
+                    // Mostly printable ASCII, as real payloads are, with quotes, escapes and the odd non-ASCII char.
+                    text.append(random.nextInt(10) == 0 ? (char) random.nextInt(0x3000) : (char) random.nextInt(0x20, 0x7f));
+                }
+                document.put("f" + f, new BsonString(text.toString()));
+            }
+            document.put("nested", new BsonDocument("inner", document.get("f0")));
+            assertSameAsDriver(document);
+        }
+    }
+
+    private static void assertSameAsDriver(BsonDocument document) {
+        assertThat(RelaxedJson.of(document)).isEqualTo(document.toJson(DRIVER));
+        // Raw, as the relay reads it (a lone surrogate has no UTF-8 form: the raw bytes hold '?' instead).
+        RawBsonDocument raw = new RawBsonDocument(document, new BsonDocumentCodec());
+        assertThat(RelaxedJson.of(raw)).isEqualTo(raw.toJson(DRIVER));
+    }
+}
