@@ -75,10 +75,12 @@ public final class BenchCommand {
             + "with raw change-stream, raw Kafka and raw bulk-write baselines measured in the same run.")
     static final class Pipeline implements Callable<Integer> {
 
-        @Option(names = "--events", defaultValue = "20000", description = "catch-up events of ~300 B (default: ${DEFAULT-VALUE})")
+        // Large enough that the catch-up lasts several seconds: a 2-second run measured mostly topic creation, the
+        // group join and the JIT, not the pipeline.
+        @Option(names = "--events", defaultValue = "100000", description = "catch-up events of ~300 B (default: ${DEFAULT-VALUE})")
         int smallEvents;
 
-        @Option(names = "--large-events", defaultValue = "3000", description = "catch-up events of 10 KB (default: ${DEFAULT-VALUE})")
+        @Option(names = "--large-events", defaultValue = "15000", description = "catch-up events of 10 KB (default: ${DEFAULT-VALUE})")
         int largeEvents;
 
         @Option(names = "--rates", split = ",", defaultValue = "1000,5000", description = "steady-state rates (default: ${DEFAULT-VALUE})")

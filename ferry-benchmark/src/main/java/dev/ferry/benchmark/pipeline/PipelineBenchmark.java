@@ -1,6 +1,8 @@
 package dev.ferry.benchmark.pipeline;
 
 import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -205,6 +208,9 @@ public final class PipelineBenchmark {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         double rate = pipeline.projector.status().applied() / seconds;
+        if (relayDone == 0 && pipeline.relay.status().published() >= events) {
+            relayDone = System.nanoTime(); // published and applied within the same 10 ms check
+        }
         // Which stage set the pace: the relay alone (store -> Kafka) against the whole pipeline.
         progress.printf(Locale.ROOT, "  relay published its first event after %.2f s, all %,d after %.2f s; read model "
             + "complete after %.2f s%n", (relayFirst - started) / 1e9, events,
@@ -247,6 +253,12 @@ public final class PipelineBenchmark {
         while (pipeline.lag() > 0 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
+    }
+
+    /** The collector in use: the embedded MongoDB keeps every document on the heap, so its pauses show in latency. */
+    static String garbageCollector() {
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName)
+            .collect(Collectors.joining(" + "));
     }
 
     /** The pipeline under test: event store, one relay, one projector with 16 lanes, own collections and topics. */
@@ -528,8 +540,9 @@ public final class PipelineBenchmark {
 
     /** The Markdown report. */
     public static void printMarkdown(List<Result> results, PrintStream out) {
-        out.printf("# Ferry pipeline benchmark%n%nmachine: %d cores, %s, Java %s; embedded MongoDB and Kafka in one JVM%n%n",
-            Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), System.getProperty("java.version"));
+        out.printf("# Ferry pipeline benchmark%n%nmachine: %d cores, %s, Java %s, %s; embedded MongoDB and Kafka in one JVM%n%n",
+            Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), System.getProperty("java.version"),
+            garbageCollector());
         out.printf("| scenario | payload | events | Ferry events/s | slowest raw stage | its events/s | ratio |%n");
         out.printf("|---|---|---|---|---|---|---|%n");
         for (Result r : results) {
