@@ -278,7 +278,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
 
     private static Document parse(String json, Event event) {
         try {
-            return Document.parse(json);
+            return JsonDocuments.parse(json);
         } catch (JsonParseException e) {
             throw new IllegalArgumentException("handler for " + event.eventType() + " returned a change that is not a "
                 + "JSON object: " + e.getMessage(), e);
