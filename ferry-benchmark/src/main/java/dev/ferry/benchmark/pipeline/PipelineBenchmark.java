@@ -526,6 +526,7 @@ public final class PipelineBenchmark {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
         props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, KafkaPublishers.BATCH_SIZE_BYTES); // as the relay's producer
         // As Ferry's relay on the embedded stack: the same compression, so the baseline does the same work.
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, KafkaSettings.local(kafka.bootstrapServers()).compression());
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());

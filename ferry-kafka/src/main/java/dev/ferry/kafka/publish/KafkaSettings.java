@@ -34,6 +34,7 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
      */
     public static final Set<String> OWNED_CLIENT_PROPERTIES = Set.of("bootstrap.servers", "acks", "enable.idempotence",
         "max.in.flight.requests.per.connection", "retries", "delivery.timeout.ms", "linger.ms", "compression.type",
+        "batch.size",
         "transactional.id", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "group.id",
         "enable.auto.commit", "auto.offset.reset", "isolation.level", "partition.assignment.strategy");
 

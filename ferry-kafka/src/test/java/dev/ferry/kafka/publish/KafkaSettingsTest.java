@@ -24,7 +24,8 @@ class KafkaSettingsTest {
         assertThat(KafkaSettings.local("localhost:9092").compression()).isEqualTo("none");
         assertThat(new KafkaPublishers(with("gzip", Map.of())).producerConfig())
             .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "gzip")
-            .containsEntry(ProducerConfig.ACKS_CONFIG, "all");
+            .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
+            .containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, KafkaPublishers.BATCH_SIZE_BYTES);
     }
 
     @Test
