@@ -4,6 +4,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
 import dev.ferry.core.partition.TopicNaming;
 
 /**
@@ -32,11 +36,18 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
      * Client settings Ferry's guarantees rest on (durability, order, manual commits) or that have their own setting;
      * a value for one of them in {@code clientProperties} is refused rather than silently overridden.
      */
-    public static final Set<String> OWNED_CLIENT_PROPERTIES = Set.of("bootstrap.servers", "acks", "enable.idempotence",
-        "max.in.flight.requests.per.connection", "retries", "delivery.timeout.ms", "linger.ms", "compression.type",
-        "batch.size",
-        "transactional.id", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer", "group.id",
-        "enable.auto.commit", "auto.offset.reset", "isolation.level", "partition.assignment.strategy");
+    public static final Set<String> OWNED_CLIENT_PROPERTIES = Set.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG,
+        CommonClientConfigs.CLIENT_ID_CONFIG,
+        ProducerConfig.ACKS_CONFIG, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, ProducerConfig.RETRIES_CONFIG,
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, ProducerConfig.LINGER_MS_CONFIG, ProducerConfig.BATCH_SIZE_CONFIG,
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+        ConsumerConfig.GROUP_ID_CONFIG, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
 
     public KafkaSettings {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");

@@ -21,6 +21,8 @@ import com.fasterxml.jackson.core.JsonToken;
 final class JsonDocuments {
 
     private static final JsonFactory JSON = new JsonFactory();
+    /** A value only the driver's reader handles. */
+    private static final Object UNSUPPORTED = new Object();
 
     private JsonDocuments() {
     }
@@ -62,8 +64,6 @@ final class JsonDocuments {
         }
         return document;
     }
-
-    private static final Object UNSUPPORTED = new Object();
 
     private static Object value(JsonParser parser) throws IOException {
         return switch (parser.currentToken()) {
