@@ -43,6 +43,10 @@ public final class ConfigLoader {
         "projector", Set.of("projection", "aggregateTypes", "lanes", "applyLog", "notifyUrl"),
         "admin", Set.of("bind", "port", "token"));
 
+    /** Client properties Ferry sets from a setting of its own: the error names that setting. */
+    private static final Map<String, String> SETTING_FOR_CLIENT_PROPERTY = Map.of("compression.type", "kafka.compression",
+        "enable.idempotence", "kafka.idempotence", "bootstrap.servers", "kafka.bootstrapServers");
+
     private final Map<String, String> environment;
 
     public ConfigLoader(Map<String, String> environment) {
@@ -256,9 +260,9 @@ public final class ConfigLoader {
             node.fields().forEachRemaining(e -> properties.put(e.getKey(), resolve(path + "." + e.getKey(), e.getValue().asText())));
             for (String key : properties.keySet()) {
                 if (KafkaSettings.OWNED_CLIENT_PROPERTIES.contains(key)) {
-                    throw new ConfigError(path + "." + key + ": set by Ferry" + (key.equals("compression.type")
-                        ? "; use kafka.compression" : key.equals("enable.idempotence") ? "; use kafka.idempotence"
-                        : key.equals("bootstrap.servers") ? "; use kafka.bootstrapServers" : "") + ", not overridable");
+                    String setting = SETTING_FOR_CLIENT_PROPERTY.get(key);
+                    throw new ConfigError(path + "." + key + ": set by Ferry" + (setting == null ? "" : "; use " + setting)
+                        + ", not overridable");
                 }
             }
             return properties;

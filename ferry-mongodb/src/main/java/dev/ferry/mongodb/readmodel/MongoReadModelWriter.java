@@ -240,7 +240,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         return new Plan(run, outcomes, update, UUID.randomUUID().toString());
     }
 
-    /** The stored version and last event id of the runs' documents, by id, in one read. */
+    /** The stored version and last write id of the runs' documents, by id, in one read. */
     private static Map<String, Document> stored(MongoCollection<Document> collection, List<PendingRun> runs) {
         Map<String, Document> documents = new HashMap<>();
         for (Document document : collection.find(Filters.in("_id", runs.stream().map(PendingRun::aggregateId).toList()))
