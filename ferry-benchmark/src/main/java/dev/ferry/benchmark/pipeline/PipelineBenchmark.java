@@ -521,14 +521,15 @@ public final class PipelineBenchmark {
     }
 
     private static KafkaProducer<String, byte[]> producer(EmbeddedKafka kafka) {
+        // As Ferry's relay on the embedded stack: the same batching and compression, so the baseline does the same work.
+        KafkaSettings relay = KafkaSettings.local(kafka.bootstrapServers());
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        props.put(ProducerConfig.BATCH_SIZE_CONFIG, KafkaPublishers.BATCH_SIZE_BYTES); // as the relay's producer
-        // As Ferry's relay on the embedded stack: the same compression, so the baseline does the same work.
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, KafkaSettings.local(kafka.bootstrapServers()).compression());
+        props.put(ProducerConfig.LINGER_MS_CONFIG, relay.lingerMs());
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, KafkaPublishers.BATCH_SIZE_BYTES);
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, relay.compression());
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     }
 
