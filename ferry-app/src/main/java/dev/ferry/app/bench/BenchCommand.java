@@ -89,6 +89,10 @@ public final class BenchCommand {
         @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
         int seconds;
 
+        @Option(names = "--linger-ms", defaultValue = "5",
+            description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses the same (default: ${DEFAULT-VALUE})")
+        int lingerMs;
+
         @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
         Path plot;
 
@@ -98,7 +102,7 @@ public final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             List<PipelineBenchmark.Result> results = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents,
-                largeEvents, rates, Duration.ofSeconds(seconds), plot), System.err).run();
+                largeEvents, rates, Duration.ofSeconds(seconds), plot, lingerMs), System.err).run();
             if (json) {
                 PipelineBenchmark.printMarkdown(results, System.err);
                 System.out.println(PipelineBenchmark.toJson(results));

@@ -109,8 +109,12 @@ public final class PipelineBenchmark {
         }
     }
 
-    /** What to run. */
-    public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot) {
+    /**
+     * What to run.
+     *
+     * @param lingerMs the relay producer's batching delay, which the raw Kafka baseline's producer uses too
+     */
+    public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot, int lingerMs) {
     }
 
     private final Options options;
@@ -278,7 +282,7 @@ public final class PipelineBenchmark {
         Pipeline(MongoClient client, EmbeddedKafka kafka, Recorder latency) {
             int n = namespaces.incrementAndGet();
             this.database = client.getDatabase("bench_" + n);
-            this.settings = KafkaSettings.local(kafka.bootstrapServers())
+            this.settings = KafkaSettings.local(kafka.bootstrapServers()).withLingerMs(options.lingerMs())
                 .withTopics(new TopicNaming("b" + n + "."), "b" + n + ".dead-letter");
             this.store = new MongoEventStore(database, "events", settings.topicNaming(), 1_000_000).createIndexes();
             this.publishers = new KafkaPublishers(settings);
@@ -449,7 +453,7 @@ public final class PipelineBenchmark {
         long total = rate * options.latencyWindow().toSeconds();
         try (KafkaProducer<String, byte[]> producer = producer(kafka); KafkaConsumer<String, byte[]> consumer = consumer(kafka)) {
             consumer.subscribe(List.of(topic));
-            consumer.poll(Duration.ofMillis(500));
+            awaitAssignment(consumer);
             CompletableFuture<Void> consuming = CompletableFuture.runAsync(() -> {
                 long deadline = System.nanoTime() + options.latencyWindow().toNanos() * 4;
                 while (histogram.getTotalCount() < total && System.nanoTime() < deadline) {
@@ -470,6 +474,23 @@ public final class PipelineBenchmark {
             consuming.get(2, TimeUnit.MINUTES);
         }
         return histogram;
+    }
+
+    /**
+     * Polls until the group has assigned every partition of the topic: records sent before that wait for the join
+     * (hundreds of milliseconds), which measured the group protocol as the baseline's tail, not Kafka's latency.
+     */
+    private static void awaitAssignment(KafkaConsumer<?, ?> consumer) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (consumer.assignment().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the raw Kafka consumer got no partitions within 30 s");
+            }
+            if (!consumer.poll(Duration.ofMillis(100)).isEmpty()) {
+                throw new IllegalStateException("the raw Kafka latency topic is not empty before the run");
+            }
+        }
+        consumer.assignment().forEach(consumer::position); // resolves the start offsets now, not on the first record
     }
 
     private Histogram rawChangeStreamLatency(MongoClient client, int rate) throws Exception {
@@ -520,9 +541,9 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static KafkaProducer<String, byte[]> producer(EmbeddedKafka kafka) {
+    private KafkaProducer<String, byte[]> producer(EmbeddedKafka kafka) {
         // As Ferry's relay on the embedded stack: the same batching and compression, so the baseline does the same work.
-        KafkaSettings relay = KafkaSettings.local(kafka.bootstrapServers());
+        KafkaSettings relay = KafkaSettings.local(kafka.bootstrapServers()).withLingerMs(options.lingerMs());
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -90,6 +90,12 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
             lingerMs, compression, clientProperties);
     }
 
+    /** The same settings with another producer batching delay. */
+    public KafkaSettings withLingerMs(int lingerMs) {
+        return new KafkaSettings(bootstrapServers, topicNaming, partitions, replicationFactor, deadLetterTopic, idempotence,
+            lingerMs, compression, clientProperties);
+    }
+
     /** The same settings with another producer compression. */
     public KafkaSettings withCompression(String compression) {
         return new KafkaSettings(bootstrapServers, topicNaming, partitions, replicationFactor, deadLetterTopic, idempotence,
