@@ -9,8 +9,12 @@ import java.util.List;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
+import dev.ferry.kafka.publish.KafkaSettings;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", description = "Measurement programs.",
@@ -89,9 +93,9 @@ public final class BenchCommand {
         @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
         int seconds;
 
-        @Option(names = "--linger-ms", defaultValue = "5",
-            description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses the same (default: ${DEFAULT-VALUE})")
-        int lingerMs;
+        @Option(names = "--linger-ms", description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses "
+            + "the same (default: kafka.lingerMs's default)")
+        Integer lingerMs;
 
         @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
         Path plot;
@@ -99,10 +103,18 @@ public final class BenchCommand {
         @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
         boolean json;
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            if (lingerMs != null && (lingerMs < 0 || lingerMs > KafkaSettings.MAX_LINGER_MS)) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
+            }
             List<PipelineBenchmark.Result> results = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents,
-                largeEvents, rates, Duration.ofSeconds(seconds), plot, lingerMs), System.err).run();
+                largeEvents, rates, Duration.ofSeconds(seconds), plot,
+                lingerMs == null ? KafkaSettings.DEFAULT_LINGER_MS : lingerMs), System.err).run();
             if (json) {
                 PipelineBenchmark.printMarkdown(results, System.err);
                 System.out.println(PipelineBenchmark.toJson(results));

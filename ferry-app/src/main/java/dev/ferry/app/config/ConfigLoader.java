@@ -38,13 +38,14 @@ public final class ConfigLoader {
     private static final Map<String, Set<String>> KNOWN = Map.of(
         "mongodb", Set.of("uri", "database", "eventsCollection"),
         "kafka", Set.of("bootstrapServers", "topicPrefix", "partitions", "replicationFactor", "deadLetterTopic",
-            "idempotence", "compression", "properties"),
+            "idempotence", "compression", "lingerMs", "properties"),
         "relay", Set.of("name", "start", "historyLost"),
         "projector", Set.of("projection", "aggregateTypes", "lanes", "applyLog", "notifyUrl"),
         "admin", Set.of("bind", "port", "token"));
 
     /** Client properties Ferry sets from a setting of its own: the error names that setting. */
     private static final Map<String, String> SETTING_FOR_CLIENT_PROPERTY = Map.of("compression.type", "kafka.compression",
+        "linger.ms", "kafka.lingerMs",
         "enable.idempotence", "kafka.idempotence", "bootstrap.servers", "kafka.bootstrapServers");
 
     private final Map<String, String> environment;
@@ -81,7 +82,8 @@ public final class ConfigLoader {
                 topicPrefix, s.integer("kafka.partitions", 12, 1, 10_000),
                 (short) s.integer("kafka.replicationFactor", 3, 1, 32),
                 s.string("kafka.deadLetterTopic", topicPrefix + "dead-letter"), s.bool("kafka.idempotence", true),
-                s.compression(), s.properties("kafka.properties")),
+                s.compression(), s.integer("kafka.lingerMs", KafkaSettings.DEFAULT_LINGER_MS, 0, KafkaSettings.MAX_LINGER_MS),
+                s.properties("kafka.properties")),
             new FerryConfig.Relay(s.string("relay.name", "ferry-relay"), s.start("relay.start"), s.historyLost()),
             new FerryConfig.Projector(s.string("projector.projection", "latest_state"), aggregateTypes,
                 s.integer("projector.lanes", 16, 1, 1024), s.bool("projector.applyLog", false), s.url("projector.notifyUrl")),

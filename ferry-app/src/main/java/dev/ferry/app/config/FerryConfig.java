@@ -26,10 +26,13 @@ public record FerryConfig(Mongo mongodb, Kafka kafka, Relay relay, Projector pro
      * @param replicationFactor replicas of the topics Ferry creates
      * @param deadLetterTopic   where malformed event-store documents go
      * @param idempotence       use the idempotent producer (falls back with a log line where refused)
+     * @param compression       producer compression
+     * @param lingerMs          producer batching delay, 0..5 ms
      * @param properties        extra Kafka client settings (SASL_SSL for Event Hubs, …)
      */
     public record Kafka(String bootstrapServers, String topicPrefix, int partitions, short replicationFactor,
-                        String deadLetterTopic, boolean idempotence, String compression, Map<String, Object> properties) {
+                        String deadLetterTopic, boolean idempotence, String compression, int lingerMs,
+                        Map<String, Object> properties) {
     }
 
     /**

@@ -25,8 +25,8 @@ public final class ServiceLifecycle {
     public static KafkaSettings kafkaSettings(FerryConfig config) {
         FerryConfig.Kafka kafka = config.kafka();
         return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
-            kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(), 5,
-            kafka.compression(), kafka.properties());
+            kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(),
+            kafka.lingerMs(), kafka.compression(), kafka.properties());
     }
 
     public static Components components(FerryConfig config) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.core.relay.HistoryLostPolicy;
+import dev.ferry.kafka.publish.KafkaSettings;
 
 class ConfigLoaderTest {
 
@@ -39,6 +40,7 @@ class ConfigLoaderTest {
         assertThat(config.kafka().topicPrefix()).isEqualTo("ferry.");
         assertThat(config.kafka().deadLetterTopic()).isEqualTo("ferry.dead-letter");
         assertThat(config.kafka().compression()).isEqualTo("none");
+        assertThat(config.kafka().lingerMs()).isEqualTo(KafkaSettings.DEFAULT_LINGER_MS);
         assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.FAIL);
         assertThat(config.admin().port()).isEqualTo(8080);
     }
@@ -55,6 +57,8 @@ class ConfigLoaderTest {
         assertThat(config.projector().aggregateTypes()).containsExactly("patient", "practitioner");
         assertThat(new ConfigLoader(Map.of("FERRY_RELAY_START", "earliest")).load(file(MINIMAL)).relay().start())
             .isEqualTo("earliest");
+        assertThat(new ConfigLoader(Map.of("FERRY_KAFKA_LINGER_MS", "2")).load(file(MINIMAL)).kafka().lingerMs())
+            .isEqualTo(2);
         assertThat(ConfigLoader.environmentName("kafka", "bootstrapServers")).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
     }
 
@@ -76,6 +80,10 @@ class ConfigLoaderTest {
                 + "gzip), got 'brotli'");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    compression.type: lz4\n")))
             .hasMessage("kafka.properties.compression.type: set by Ferry; use kafka.compression, not overridable");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  lingerMs: 20\n")))
+            .hasMessage("kafka.lingerMs: expected a whole number from 0 to 5, got 20");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    linger.ms: 20\n")))
+            .hasMessage("kafka.properties.linger.ms: set by Ferry; use kafka.lingerMs, not overridable");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    acks: \"1\"\n")))
             .hasMessage("kafka.properties.acks: set by Ferry, not overridable");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "relay:\n  historyLost: ignore\n")))

@@ -32,6 +32,15 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
     /** The producer's {@code compression.type} values. */
     public static final Set<String> COMPRESSIONS = Set.of("none", "gzip", "snappy", "lz4", "zstd");
 
+    /** Longest {@code lingerMs} accepted: more would trade the latency Ferry is for batching. */
+    public static final int MAX_LINGER_MS = 5;
+
+    /**
+     * The relay producer's default batching delay. A producer with requests in flight batches what arrives meanwhile
+     * anyway, so lingering buys little throughput and costs latency (measured in the pipeline benchmark).
+     */
+    public static final int DEFAULT_LINGER_MS = 0;
+
     /**
      * Client settings Ferry's guarantees rest on (durability, order, manual commits) or that have their own setting;
      * a value for one of them in {@code clientProperties} is refused rather than silently overridden.
@@ -60,8 +69,8 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
         if (replicationFactor < 1) {
             throw new IllegalArgumentException("replicationFactor must be at least 1, was " + replicationFactor);
         }
-        if (lingerMs < 0 || lingerMs > 5) {
-            throw new IllegalArgumentException("lingerMs must be 0..5 for low latency, was " + lingerMs);
+        if (lingerMs < 0 || lingerMs > MAX_LINGER_MS) {
+            throw new IllegalArgumentException("lingerMs must be 0.." + MAX_LINGER_MS + " for low latency, was " + lingerMs);
         }
         if (!COMPRESSIONS.contains(compression)) {
             throw new IllegalArgumentException("compression must be one of " + new java.util.TreeSet<>(COMPRESSIONS)
@@ -76,12 +85,12 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
     }
 
     /**
-     * Settings for a single local broker (the embedded one): 6 partitions, 1 replica, topics {@code ferry.<type>}, no
-     * compression (on loopback it only costs CPU).
+     * Settings for a single local broker (the embedded one): 6 partitions, 1 replica, topics {@code ferry.<type>}, the
+     * default linger, no compression (on loopback it only costs CPU).
      */
     public static KafkaSettings local(String bootstrapServers) {
-        return new KafkaSettings(bootstrapServers, new TopicNaming("ferry."), 6, (short) 1, "ferry.dead-letter", true, 5,
-            "none", Map.of());
+        return new KafkaSettings(bootstrapServers, new TopicNaming("ferry."), 6, (short) 1, "ferry.dead-letter", true,
+            DEFAULT_LINGER_MS, "none", Map.of());
     }
 
     /** The same settings with topics named by {@code naming} and dead letters in {@code deadLetterTopic}. */
