@@ -93,9 +93,9 @@ public final class BenchCommand {
         @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
         int seconds;
 
-        @Option(names = "--linger-ms", description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses "
-            + "the same (default: kafka.lingerMs's default)")
-        Integer lingerMs;
+        @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS,
+            description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses the same (default: ${DEFAULT-VALUE})")
+        int lingerMs;
 
         @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
         Path plot;
@@ -108,13 +108,12 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (lingerMs != null && (lingerMs < 0 || lingerMs > KafkaSettings.MAX_LINGER_MS)) {
+            if (lingerMs < 0 || lingerMs > KafkaSettings.MAX_LINGER_MS) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                     "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
             }
             List<PipelineBenchmark.Result> results = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents,
-                largeEvents, rates, Duration.ofSeconds(seconds), plot,
-                lingerMs == null ? KafkaSettings.DEFAULT_LINGER_MS : lingerMs), System.err).run();
+                largeEvents, rates, Duration.ofSeconds(seconds), plot, lingerMs), System.err).run();
             if (json) {
                 PipelineBenchmark.printMarkdown(results, System.err);
                 System.out.println(PipelineBenchmark.toJson(results));
