@@ -503,8 +503,8 @@ public final class PipelineBenchmark {
     }
 
     /**
-     * Polls until the group has assigned every partition of the topic: records sent before that wait for the join
-     * (hundreds of milliseconds), which measured the group protocol as the baseline's tail, not Kafka's latency.
+     * Polls until the group has given this (only) member the topic's partitions: records sent before that wait for the
+     * join, which would measure the group protocol as the baseline's tail, not Kafka's latency.
      */
     private static void awaitAssignment(KafkaConsumer<?, ?> consumer) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -32,7 +32,7 @@ public record KafkaSettings(String bootstrapServers, TopicNaming topicNaming, in
     /** The producer's {@code compression.type} values. */
     public static final Set<String> COMPRESSIONS = Set.of("none", "gzip", "snappy", "lz4", "zstd");
 
-    /** Longest {@code lingerMs} accepted: more would trade the latency Ferry is for batching. */
+    /** Longest {@code lingerMs} accepted: a longer wait would trade Ferry's latency for batching. */
     public static final int MAX_LINGER_MS = 5;
 
     /**
