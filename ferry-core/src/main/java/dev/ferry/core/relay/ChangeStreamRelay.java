@@ -30,6 +30,7 @@ import dev.ferry.core.relay.EventPublisher.Provenance;
  * feed from the last checkpoint and publishes every event; the others stand by and take over when the lease
  * expires. A checkpoint is written only after the broker acknowledged everything before it, and only under the
  * writer's epoch, so after a failover events are re-published only if they were published but not checkpointed.
+ * The leader reads its feed one batch ahead ({@link ReadAheadFeed}); only its worker thread publishes.
  */
 public final class ChangeStreamRelay implements AutoCloseable {
 
@@ -167,7 +168,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         EventPublisher publisher = publishers.get();
         currentPublisher = publisher;
         boolean graceful = false;
-        try (ChangeSource.ChangeFeed feed = source.open(start)) {
+        try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
             term.run(feed, publisher);
             graceful = !killed && leadership.isValid(epoch);
         } finally {
