@@ -1,6 +1,7 @@
 package dev.ferry.benchmark.pipeline;
 
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +10,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -82,10 +85,15 @@ import dev.ferry.mongodb.store.MongoEventStore;
  */
 public final class PipelineBenchmark {
 
-    /** One scenario's figures, as {@code ferry bench pipeline --json} prints them. */
+    /**
+     * One scenario's figures, as {@code ferry bench pipeline --json} prints them.
+     *
+     * @param coldJvmPerSecond a catch-up's rate the first time this JVM ran it (the warm-up's first round, the JIT
+     *                         still compiling); null for the latency scenarios
+     */
     public record Result(String scenario, int payloadBytes, long events, double ferryPerSecond, double baselinePerSecond,
-                         String slowestBaseline, Integer rate, double[] latencyMillis, double[] rawKafkaLatencyMillis,
-                         double[] rawChangeStreamLatencyMillis) {
+                         String slowestBaseline, Double coldJvmPerSecond, Integer rate, double[] latencyMillis,
+                         double[] rawKafkaLatencyMillis, double[] rawChangeStreamLatencyMillis) {
 
         double ratio() {
             return baselinePerSecond == 0 ? 0 : ferryPerSecond / baselinePerSecond;
@@ -96,6 +104,9 @@ public final class PipelineBenchmark {
                 "{\"scenario\":\"%s\",\"payloadBytes\":%d,\"events\":%d,\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%.1f,"
                     + "\"slowestBaseline\":\"%s\",\"ratio\":%.3f", scenario, payloadBytes, events, ferryPerSecond,
                 baselinePerSecond, slowestBaseline, ratio()));
+            if (coldJvmPerSecond != null) {
+                json.append(String.format(Locale.ROOT, ",\"coldJvmPerSecond\":%.1f", coldJvmPerSecond));
+            }
             if (rate != null) {
                 json.append(",\"rate\":").append(rate)
                     .append(",\"latencyMillis\":").append(latency(latencyMillis))
@@ -123,6 +134,10 @@ public final class PipelineBenchmark {
      * fetch metadata in their first few hundred milliseconds (raw Kafka's whole p99 tail used to be its first 0.3 s).
      */
     private static final Duration STEADY_WARM_UP = Duration.ofSeconds(2);
+    /** The warm-up ends once the JIT compiles for less than this share of the machine's CPU time in a round... */
+    private static final double JIT_QUIET_SHARE = 0.05;
+    /** ...or after this many rounds. */
+    private static final int MAX_WARM_UP_ROUNDS = 6;
 
     private final Options options;
     private final PrintStream progress;
@@ -136,21 +151,13 @@ public final class PipelineBenchmark {
 
     public List<Result> run() throws Exception {
         List<Result> results = new ArrayList<>();
-        // The embedded oplog keeps a copy of every inserted document on this JVM's heap: it holds the largest catch-up
-        // (its events plus the writes made meanwhile), not every earlier scenario's documents too.
-        int oplogCapacity = 2 * Math.max(options.smallEvents(), options.largeEvents()) + 100_000;
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            try (EmbeddedMongo mongo = EmbeddedMongo.start(0, oplogCapacity);
-                 MongoClient client = MongoClients.create(mongo.connectionString())) {
-                warmUp(client, kafka);
-                for (int[] scenario : new int[][] {{300, options.smallEvents()}, {10_240, options.largeEvents()}}) {
-                    results.add(catchUpScenario(client, kafka, scenario[0], scenario[1]));
-                }
+            Map<Integer, Double> cold = warmUp(kafka);
+            for (int[] scenario : catchUps()) {
+                results.add(catchUpScenario(kafka, scenario[0], scenario[1], cold.get(scenario[0])));
             }
-            // The steady-state rates get a MongoDB of their own: the catch-ups' oplog entries would otherwise stay on
-            // this heap and lengthen every young collection (a real MongoDB keeps its oplog off Ferry's heap). Its
-            // oplog holds about 20 s of the highest rate's writes (events, read-model updates, the baseline's
-            // inserts); the tails follow its head.
+            // The steady-state rates get a MongoDB of their own too. Its oplog holds about 20 s of the highest rate's
+            // writes (events, read-model updates, the baseline's inserts); the tails follow its head.
             int highestRate = Arrays.stream(options.rates()).max().orElse(0);
             try (EmbeddedMongo mongo = EmbeddedMongo.start(0, 3 * 20 * highestRate + 100_000);
                  MongoClient client = MongoClients.create(mongo.connectionString())) {
@@ -166,39 +173,90 @@ public final class PipelineBenchmark {
         return results;
     }
 
-    private Result catchUpScenario(MongoClient client, EmbeddedKafka kafka, int bytes, int events) throws Exception {
+    private Result catchUpScenario(EmbeddedKafka kafka, int bytes, int events, double cold) throws Exception {
         progress.printf("catch-up, %d-byte events, %,d events: baselines...%n", bytes, events);
-        double changeStream = rawChangeStreamRate(client, events, bytes);
-        double kafkaRate = rawKafkaRate(kafka, events, bytes);
-        double bulk = rawBulkWriteRate(client, events, bytes);
-        String slowest = changeStream <= kafkaRate && changeStream <= bulk ? "raw change stream"
-            : kafkaRate <= bulk ? "raw Kafka produce->consume" : "raw read-model bulk write";
-        double baseline = Math.min(changeStream, Math.min(kafkaRate, bulk));
-        progress.printf("  change stream %,.0f/s, Kafka %,.0f/s, bulk write %,.0f/s; Ferry...%n", changeStream,
-            kafkaRate, bulk);
-        double ferry = ferryCatchUp(client, kafka, events, bytes, progress);
-        progress.printf("  Ferry catch-up %,.0f/s%n", ferry);
-        return new Result("catch-up", bytes, events, ferry, baseline, slowest, null, null, null, null);
+        CatchUp rates = catchUp(kafka, bytes, events, progress);
+        progress.printf("  Ferry catch-up %,.0f/s%n", rates.ferry());
+        return new Result("catch-up", bytes, events, rates.ferry(), rates.slowestBaseline(), rates.slowestName(), cold,
+            null, null, null, null);
     }
 
     /**
-     * Runs every measured path once, unmeasured, so that the JIT has compiled it: a cold JVM spends more CPU compiling
-     * than piping events in its first seconds, which would measure the compiler, not the pipeline (a relay or
-     * projector runs for days).
+     * One catch-up, its baselines first, each on a MongoDB of its own: the embedded oplog keeps every written document
+     * on this JVM's heap (a real MongoDB keeps it off Ferry's), and one server kept for all the catch-ups filled ZGC's
+     * heap with the earlier ones' documents until allocations stalled for hundreds of milliseconds ({@code -Xlog:gc}).
+     * Each oplog holds everything written to it: the baselines' documents, or the events and the read-model updates.
      */
-    private void warmUp(MongoClient client, EmbeddedKafka kafka) throws Exception {
+    private CatchUp catchUp(EmbeddedKafka kafka, int bytes, int events, PrintStream out) throws Exception {
+        double changeStream;
+        double bulk;
+        System.gc(); // the previous catch-up's servers are garbage now; collect them before measuring, not during
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, 2 * events + 10_000);
+             MongoClient client = MongoClients.create(mongo.connectionString())) {
+            changeStream = rawChangeStreamRate(client, events, bytes);
+            bulk = rawBulkWriteRate(client, events, bytes);
+        }
+        double kafkaRate = rawKafkaRate(kafka, events, bytes);
+        out.printf("  change stream %,.0f/s, Kafka %,.0f/s, bulk write %,.0f/s; Ferry...%n", changeStream, kafkaRate,
+            bulk);
+        System.gc();
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, 2 * events + 10_000);
+             MongoClient client = MongoClients.create(mongo.connectionString())) {
+            return new CatchUp(changeStream, kafkaRate, bulk, ferryCatchUp(client, kafka, events, bytes, out));
+        }
+    }
+
+    /** A catch-up's rates, events per second: the three raw stages and Ferry's. */
+    private record CatchUp(double changeStream, double kafka, double bulkWrite, double ferry) {
+
+        double slowestBaseline() {
+            return Math.min(changeStream, Math.min(kafka, bulkWrite));
+        }
+
+        String slowestName() {
+            return changeStream <= kafka && changeStream <= bulkWrite ? "raw change stream"
+                : kafka <= bulkWrite ? "raw Kafka produce->consume" : "raw read-model bulk write";
+        }
+    }
+
+    /**
+     * Runs every catch-up, baselines and Ferry at full size, unmeasured, until the JIT is quiet: a cold JVM spends more
+     * CPU compiling than piping events, which would measure the compiler, not the pipeline (a relay or projector runs
+     * for days). Smaller rounds do not do it: methods called once per batch reach C2's thresholds only after many
+     * batches, and after rounds of a tenth of the size C2 still took a third of the CPU of the 100,000-event catch-up
+     * (JFR's compilation events). Returns each payload size's Ferry rate of the first round: the cold-JVM figure.
+     */
+    private Map<Integer, Double> warmUp(EmbeddedKafka kafka) throws Exception {
         long started = System.nanoTime();
-        progress.printf("warm-up (JIT), unmeasured...%n");
+        progress.printf(Locale.ROOT, "warm-up (JIT), unmeasured: rounds of every catch-up until compiling takes under "
+            + "%.0f %% of the CPU...%n", JIT_QUIET_SHARE * 100);
         PrintStream quiet = new PrintStream(java.io.OutputStream.nullOutputStream());
-        // Two rounds: C2 keeps compiling well after the first (measured: still 35 % of the CPU of a run after one).
-        for (int bytes : new int[] {300, 10_240, 300, 10_240}) {
-            int events = bytes == 300 ? 10_000 : 1_000;
-            rawChangeStreamRate(client, events, bytes);
-            rawKafkaRate(kafka, events, bytes);
-            rawBulkWriteRate(client, events, bytes);
-            ferryCatchUp(client, kafka, events, bytes, quiet);
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        int cores = Runtime.getRuntime().availableProcessors();
+        Map<Integer, Double> cold = new HashMap<>();
+        for (int round = 1; round <= MAX_WARM_UP_ROUNDS; round++) {
+            long roundStart = System.nanoTime();
+            long compiledBefore = jit.getTotalCompilationTime();
+            StringBuilder rates = new StringBuilder();
+            for (int[] scenario : catchUps()) {
+                double rate = catchUp(kafka, scenario[0], scenario[1], quiet).ferry();
+                cold.putIfAbsent(scenario[0], rate);
+                rates.append(String.format(Locale.ROOT, ", Ferry %,.0f/s at %d B", rate, scenario[0]));
+            }
+            double share = (jit.getTotalCompilationTime() - compiledBefore) * 1e6
+                / ((System.nanoTime() - roundStart) * (double) cores);
+            progress.printf(Locale.ROOT, "  round %d: compiling %.0f %% of the CPU%s%n", round, share * 100, rates);
+            if (share < JIT_QUIET_SHARE) {
+                break;
+            }
         }
         progress.printf(Locale.ROOT, "  warm-up done in %.1f s%n", (System.nanoTime() - started) / 1e9);
+        return cold;
+    }
+
+    /** The catch-up scenarios: {payload bytes, events}. */
+    private int[][] catchUps() {
+        return new int[][] {{300, options.smallEvents()}, {10_240, options.largeEvents()}};
     }
 
     // ---- Ferry ----
@@ -271,7 +329,7 @@ public final class PipelineBenchmark {
         plot.add("Ferry @" + rate + "/s", ferry);
         plot.add("raw Kafka @" + rate + "/s", rawKafka);
         plot.add("raw change stream @" + rate + "/s", rawChangeStream);
-        return new Result("steady-state latency", 300, appended, achieved, rate, "requested rate", rate,
+        return new Result("steady-state latency", 300, appended, achieved, rate, "requested rate", null, rate,
             percentiles(ferry), percentiles(rawKafka), percentiles(rawChangeStream));
     }
 
@@ -612,12 +670,14 @@ public final class PipelineBenchmark {
         out.printf("# Ferry pipeline benchmark%n%nmachine: %d cores, %s, Java %s, %s; embedded MongoDB and Kafka in one JVM%n%n",
             Runtime.getRuntime().availableProcessors(), System.getProperty("os.arch"), System.getProperty("java.version"),
             garbageCollector());
-        out.printf("| scenario | payload | events | Ferry events/s | slowest raw stage | its events/s | ratio |%n");
-        out.printf("|---|---|---|---|---|---|---|%n");
+        out.printf("| scenario | payload | events | Ferry events/s | slowest raw stage | its events/s | ratio "
+            + "| Ferry in a cold JVM, events/s |%n");
+        out.printf("|---|---|---|---|---|---|---|---|%n");
         for (Result r : results) {
             if (r.rate() == null) {
-                out.printf(Locale.ROOT, "| %s | %d B | %,d | %,.0f | %s | %,.0f | %.2f |%n", r.scenario(), r.payloadBytes(),
-                    r.events(), r.ferryPerSecond(), r.slowestBaseline(), r.baselinePerSecond(), r.ratio());
+                out.printf(Locale.ROOT, "| %s | %d B | %,d | %,.0f | %s | %,.0f | %.2f | %,.0f |%n", r.scenario(),
+                    r.payloadBytes(), r.events(), r.ferryPerSecond(), r.slowestBaseline(), r.baselinePerSecond(), r.ratio(),
+                    r.coldJvmPerSecond());
             }
         }
         out.printf("%n| rate requested | achieved | Ferry p50 / p99 / p99.9 ms | raw Kafka p50 / p99 / p99.9 ms | raw change stream p50 / p99 / p99.9 ms |%n");
