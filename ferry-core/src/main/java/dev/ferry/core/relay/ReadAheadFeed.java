@@ -65,6 +65,10 @@ final class ReadAheadFeed implements ChangeSource.ChangeFeed {
         return position;
     }
 
+    /**
+     * Stops the reader and waits for it to close the inner feed, unless the calling thread is interrupted (a killed
+     * relay): then the reader closes it on its own within one read.
+     */
     @Override
     public void close() {
         closed = true;
@@ -73,6 +77,7 @@ final class ReadAheadFeed implements ChangeSource.ChangeFeed {
             reader.join(CLOSE_WAIT_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         }
         if (reader.isAlive()) {
             log.warn("change feed reader {} still in a read after {} ms; it closes the feed when the read returns",

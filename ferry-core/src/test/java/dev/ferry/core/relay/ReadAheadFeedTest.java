@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +100,39 @@ class ReadAheadFeedTest {
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("test-reader"));
         int polls = inner.polls.get();
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> inner.polls.get() == polls);
+    }
+
+    @Test
+    void closeByAKilledRelayDoesNotWaitAndTheReaderStillClosesTheInnerFeed() throws InterruptedException {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        NumberedFeed inner = new NumberedFeed(Integer.MAX_VALUE) {
+            @Override
+            public List<Change> poll() {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.poll();
+            }
+        };
+        ReadAheadFeed feed = open(inner);
+        assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue(); // the reader is inside a read
+
+        Thread.currentThread().interrupt(); // as ChangeStreamRelay.kill() interrupts its worker
+        try {
+            feed.close();
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().equals("test-reader"));
+        assertThat(inner.closedBy).isNull();
+
+        release.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> "test-reader".equals(inner.closedBy));
     }
 
     private ReadAheadFeed open(ChangeSource.ChangeFeed inner) {
