@@ -67,24 +67,13 @@ class ReadAheadFeedTest {
     }
 
     @Test
-    void returnsNothingWhileTheReaderIsStuckInARead() throws InterruptedException {
-        CountDownLatch release = new CountDownLatch(1);
-        NumberedFeed inner = new NumberedFeed(Integer.MAX_VALUE) {
-            @Override
-            public List<Change> poll() {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return super.poll();
-            }
-        };
+    void returnsNothingWhileTheReaderIsStuckInARead() {
+        GatedFeed inner = new GatedFeed();
         ReadAheadFeed feed = open(inner);
 
         assertThat(feed.poll()).isEmpty(); // bounded wait, so the relay can re-check its lease
         assertThat(feed.position()).isNull();
-        release.countDown();
+        inner.release.countDown();
         assertThat(pollUntilNotEmpty(feed).get(0).token().value()).isEqualTo("change-1");
     }
 
@@ -104,22 +93,9 @@ class ReadAheadFeedTest {
 
     @Test
     void closeByAKilledRelayDoesNotWaitAndTheReaderStillClosesTheInnerFeed() throws InterruptedException {
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        NumberedFeed inner = new NumberedFeed(Integer.MAX_VALUE) {
-            @Override
-            public List<Change> poll() {
-                entered.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return super.poll();
-            }
-        };
+        GatedFeed inner = new GatedFeed();
         ReadAheadFeed feed = open(inner);
-        assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue(); // the reader is inside a read
+        assertThat(inner.entered.await(5, TimeUnit.SECONDS)).isTrue(); // the reader is inside a read
 
         Thread.currentThread().interrupt(); // as ChangeStreamRelay.kill() interrupts its worker
         try {
@@ -131,7 +107,7 @@ class ReadAheadFeedTest {
         assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().equals("test-reader"));
         assertThat(inner.closedBy).isNull();
 
-        release.countDown();
+        inner.release.countDown();
         await().atMost(Duration.ofSeconds(5)).until(() -> "test-reader".equals(inner.closedBy));
     }
 
@@ -182,6 +158,27 @@ class ReadAheadFeedTest {
         @Override
         public void close() {
             closedBy = Thread.currentThread().getName();
+        }
+    }
+
+    /** A numbered feed whose reads wait at a gate until released: a reader stuck in a read. */
+    private static final class GatedFeed extends NumberedFeed {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        GatedFeed() {
+            super(Integer.MAX_VALUE);
+        }
+
+        @Override
+        public List<Change> poll() {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.poll();
         }
     }
 }
