@@ -23,7 +23,7 @@ import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;

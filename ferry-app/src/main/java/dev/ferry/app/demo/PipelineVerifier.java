@@ -21,7 +21,7 @@ import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.KafkaSettings;
-import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.engine.wire.EventJsonDecoder;
 import dev.ferry.mongodb.readmodel.ApplyLogAudit;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.CommitDocuments;

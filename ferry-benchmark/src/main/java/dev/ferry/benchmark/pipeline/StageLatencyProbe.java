@@ -15,7 +15,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 import dev.ferry.core.event.Event;
-import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.engine.wire.EventJsonDecoder;
 
 /**
  * Where end-to-end latency goes: a second consumer group on the pipeline's topic reads every record and splits

@@ -25,14 +25,14 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
-import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.engine.wire.EventJsonDecoder;
 import dev.ferry.mongodb.parking.MongoParkedEvents;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 
@@ -85,7 +85,7 @@ public final class ProjectorThroughputBenchmark {
     private void preload(KafkaSettings settings) throws Exception {
         String padding = "x".repeat(Math.max(0, payloadBytes - 20));
         try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
-            EventPublisher publisher = publishers.get();
+            RecordPublisher publisher = publishers.get();
             List<CompletableFuture<Void>> sends = new ArrayList<>(events);
             long[] versions = new long[aggregates];
             for (int i = 0; i < events; i++) {
@@ -93,7 +93,7 @@ public final class ProjectorThroughputBenchmark {
                 long version = ++versions[aggregate];
                 Event event = new Event(UUID.randomUUID().toString(), "patient", "agg-" + aggregate, version, "Changed",
                     Instant.now(), "{\"n\":" + version + ",\"pad\":\"" + padding + "\"}", EventMetadata.NONE);
-                sends.add(publisher.publish(event, new EventPublisher.Provenance("bench", 1, i + 1)));
+                sends.add(publisher.publish(event, new RecordPublisher.Provenance("bench", 1, i + 1)));
             }
             CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])).get(5, TimeUnit.MINUTES);
             publisher.close();

@@ -8,9 +8,10 @@ import java.util.Objects;
 import dev.ferry.core.event.Event;
 
 /**
- * Applies changes to a read model only in version order: the change for version v is written only if the
- * aggregate's read model is at v - 1, in one conditional write, so a duplicate is skipped and a gap is never
- * silently applied.
+ * Applies changes to a read model only in version order, by the event's {@link dev.ferry.core.event.VersionRule}, in
+ * one conditional write: {@code CONTIGUOUS} writes version v only on top of v - 1, so a duplicate is skipped and a
+ * gap is never silently applied; {@code INCREASING} writes v only over a lower version and skips the rest as
+ * duplicates (it never reports a gap).
  */
 public interface ReadModelWriter {
 
@@ -20,7 +21,8 @@ public interface ReadModelWriter {
         APPLIED,
         /** The read model is already at or past the event's version: nothing written. */
         DUPLICATE,
-        /** The read model is behind the version before this event: an event is missing. Nothing written. */
+        /** The read model is behind the version before this event: an event is missing. Nothing written. Only ever
+         *  for {@code CONTIGUOUS} versions. */
         GAP
     }
 

@@ -4,27 +4,46 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.FerryRecord;
 
-/** One entry of the change feed: a stored commit, or a document that is not a valid commit. */
+/**
+ * One entry of the change feed, whatever kind of source it came from: the records it publishes, in order, and the
+ * position after it. The relay publishes {@link #records()} and dead-letters {@link Malformed} changes; it does not
+ * care which kind a change is, so a new source kind (mapped events, entity changes) adds a kind here and leaves the
+ * relay's loop alone.
+ */
 public sealed interface Change {
 
     /** Where the feed resumes to continue just after this change. */
     ResumeToken token();
 
-    /** A commit of the event store: 1..n events of one aggregate, in version order. */
+    /** What this change publishes, in order; none for a malformed document. */
+    List<? extends FerryRecord> records();
+
+    /** A commit of Ferry's event store: 1..n events of one aggregate, in version order. */
     record Commit(ResumeToken token, List<Event> events) implements Change {
         public Commit {
             Objects.requireNonNull(token, "token");
             events = List.copyOf(events);
         }
+
+        @Override
+        public List<Event> records() {
+            return events;
+        }
     }
 
-    /** A document in the event-store collection that is not a valid commit; it goes to the dead-letter topic. */
+    /** A document of a source that cannot be read as its kind; it goes to the dead-letter topic with the reason. */
     record Malformed(ResumeToken token, String documentJson, String reason) implements Change {
         public Malformed {
             Objects.requireNonNull(token, "token");
             Objects.requireNonNull(documentJson, "documentJson");
             Objects.requireNonNull(reason, "reason");
+        }
+
+        @Override
+        public List<FerryRecord> records() {
+            return List.of();
         }
     }
 }

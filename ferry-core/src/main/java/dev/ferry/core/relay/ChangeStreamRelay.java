@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -19,11 +20,11 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.event.Event;
+import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.lease.Leadership;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.relay.CheckpointStore.Checkpoint;
-import dev.ferry.core.relay.EventPublisher.Provenance;
+import dev.ferry.core.relay.RecordPublisher.Provenance;
 
 /**
  * One relay instance. Of all instances sharing a name, the one holding the lease tails the event store's change
@@ -40,7 +41,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final RelaySettings settings;
     private final String instanceId;
     private final ChangeSource source;
-    private final Supplier<EventPublisher> publishers;
+    private final Supplier<RecordPublisher> publishers;
     private final CheckpointStore checkpoints;
     private final GapLog gaps;
     private final Leadership leadership;
@@ -55,12 +56,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private volatile String failure;
     private volatile boolean running = true;
     private volatile boolean killed;
-    private volatile EventPublisher currentPublisher;
+    private volatile RecordPublisher currentPublisher;
     /** Set by the RESTART_FROM_NOW policy until the first checkpoint after the gap is written. */
     private volatile boolean restartFromNow;
 
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source,
-                             Supplier<EventPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
+                             Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
                              GapLog gaps) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
@@ -105,7 +106,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         killed = true;
         running = false;
         leadership.kill();
-        EventPublisher publisher = currentPublisher;
+        RecordPublisher publisher = currentPublisher;
         if (publisher != null) {
             publisher.abort();
         }
@@ -157,7 +158,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
                 .orElse(settings.initialPosition());
         Term term = new Term(epoch, checkpoint.map(Checkpoint::sequence).orElse(0L),
-            restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null));
+            restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
+            checkpoint.map(Checkpoint::copies).orElse(Map.of()));
         role = RelayStatus.Role.LEADER;
         if (leadingEpoch != epoch) {
             terms.incrementAndGet();
@@ -165,7 +167,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         leadingEpoch = epoch;
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
-        EventPublisher publisher = publishers.get();
+        RecordPublisher publisher = publishers.get();
         currentPublisher = publisher;
         boolean graceful = false;
         try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
@@ -207,6 +209,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final class Term {
 
         private final long epoch;
+        /** Carried over unchanged: no source is copied yet. */
+        private final Map<String, CheckpointStore.CopyProgress> copies;
         private final Deque<Pending> inFlight = new ArrayDeque<>();
         private long sequence;
         private int inFlightEvents;
@@ -215,15 +219,16 @@ public final class ChangeStreamRelay implements AutoCloseable {
         private ResumeToken saved;
         private long lastSaveNanos = System.nanoTime();
 
-        Term(long epoch, long sequence, ResumeToken checkpointed) {
+        Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
             this.epoch = epoch;
+            this.copies = copies;
             this.sequence = sequence;
             this.acknowledgedSequence = sequence;
             this.saved = checkpointed;
             this.acknowledged = checkpointed;
         }
 
-        void run(ChangeSource.ChangeFeed feed, EventPublisher publisher) {
+        void run(ChangeSource.ChangeFeed feed, RecordPublisher publisher) {
             while (running && leadership.isValid(epoch)) {
                 List<Change> changes = feed.poll();
                 for (Change change : changes) {
@@ -251,21 +256,21 @@ public final class ChangeStreamRelay implements AutoCloseable {
             maybeCheckpoint(true);
         }
 
-        private void send(Change change, EventPublisher publisher) {
-            if (change instanceof Change.Commit commit) {
-                List<CompletableFuture<Void>> sends = new ArrayList<>(commit.events().size());
-                for (Event event : commit.events()) {
-                    sequence++;
-                    sends.add(publisher.publish(event, new Provenance(instanceId, epoch, sequence)));
-                }
-                track(change.token(), commit.events().size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])),
-                    false);
-            } else if (change instanceof Change.Malformed malformed) {
-                log.warn("relay {}: malformed document in the event store sent to the dead-letter topic: {}",
-                    settings.name(), malformed.reason());
+        private void send(Change change, RecordPublisher publisher) {
+            if (change instanceof Change.Malformed malformed) {
+                log.warn("relay {}: malformed document sent to the dead-letter topic: {}", settings.name(),
+                    malformed.reason());
                 track(change.token(), 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
                     true);
+                return;
             }
+            List<? extends FerryRecord> records = change.records();
+            List<CompletableFuture<Void>> sends = new ArrayList<>(records.size());
+            for (FerryRecord record : records) {
+                sequence++;
+                sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
+            }
+            track(change.token(), records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
         }
 
         private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
@@ -330,7 +335,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (!leadership.isValid(epoch)) {
                 return; // a deposed leader never moves the checkpoint (the store's epoch check enforces it too)
             }
-            checkpoints.save(settings.name(), epoch, acknowledged, acknowledgedSequence);
+            checkpoints.save(settings.name(), new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now()));
             saved = acknowledged;
             lastSaveNanos = now;
             checkpointSequence = acknowledgedSequence;

@@ -1,6 +1,8 @@
 package dev.ferry.core.relay;
 
 import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /** Where the relay records how far it has published, fenced by the leader's epoch. */
@@ -10,21 +12,46 @@ public interface CheckpointStore {
     Optional<Checkpoint> load(String relayName);
 
     /**
-     * Records that every change up to {@code token} is acknowledged by the broker.
+     * Records that everything up to the checkpoint is acknowledged by the broker.
      *
-     * @param sequence how many events the relay has published up to and including {@code token}, over all terms
-     * @throws Fenced if {@code epoch} is no longer the current leadership epoch: a newer leader exists
+     * @throws Fenced if the checkpoint's epoch is no longer the current leadership epoch: a newer leader exists
      */
-    void save(String relayName, long epoch, ResumeToken token, long sequence);
+    void save(String relayName, Checkpoint checkpoint);
 
     /**
-     * A saved position.
+     * How far a relay has published, as one value for every source kind and for both ways of reading a source
+     * (copying its existing documents, then streaming its changes), as Kafka Connect and Debezium keep one offset
+     * for snapshot and streaming.
      *
-     * @param token    resume after this
-     * @param sequence events published up to and including {@code token}; the next event gets {@code sequence + 1}
+     * @param token    the change stream resumes after this
+     * @param copies   per source (by name): how far copying its existing documents has got; empty while no source
+     *                 is being copied
+     * @param sequence records published up to and including {@code token}; the next record gets {@code sequence + 1}
+     * @param epoch    the leadership epoch that wrote it: only the current leader's write is accepted
      * @param savedAt  when it was saved (for the checkpoint age shown to operators and for gap records)
      */
-    record Checkpoint(ResumeToken token, long sequence, Instant savedAt) {
+    record Checkpoint(ResumeToken token, Map<String, CopyProgress> copies, long sequence, long epoch,
+                      Instant savedAt) {
+
+        public Checkpoint {
+            Objects.requireNonNull(token, "token");
+            copies = Map.copyOf(copies);
+            Objects.requireNonNull(savedAt, "savedAt");
+        }
+    }
+
+    /**
+     * How far the copy of one source's existing documents has got.
+     *
+     * @param position where the copy goes on (after the last document copied), opaque to all but the source
+     * @param copied   documents copied so far
+     * @param complete whether the copy is done and the source is only streamed
+     */
+    record CopyProgress(String position, long copied, boolean complete) {
+
+        public CopyProgress {
+            Objects.requireNonNull(position, "position");
+        }
     }
 
     /** A write refused because the writer's epoch is stale. */

@@ -1,12 +1,16 @@
 package dev.ferry.core.wire;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.VersionRule;
 
 /**
  * Ferry's one wire format: the complete event as a JSON object, so a consumer in any language needs nothing
  * but the record value:
  * <pre>{"eventId":"…","aggregateType":"patient","aggregateId":"p-1","version":3,"eventType":"PatientUpdated",
  *  "timestamp":"2026-11-23T16:00:00.123Z","payload":{…},"metadata":{"correlationId":"…","causationId":null}}</pre>
+ * An aggregate whose versions only increase ({@link VersionRule#INCREASING}) also carries
+ * {@code "versionRule":"increasing"}; absent means {@code contiguous}, which is what every record written before the
+ * field existed (and still in a topic) is.
  * Written by hand: the core depends on no JSON library, and the payload is already JSON.
  */
 public final class EventJson {
@@ -32,7 +36,12 @@ public final class EventJson {
         string(json, event.metadata().correlationId());
         json.append(",\"causationId\":");
         string(json, event.metadata().causationId());
-        return json.append("}}").toString();
+        json.append('}');
+        if (event.versionRule() != VersionRule.CONTIGUOUS) {
+            json.append(",\"versionRule\":");
+            string(json, event.versionRule().wireName());
+        }
+        return json.append('}').toString();
     }
 
     /** {@code value} as a JSON string literal ({@code null} for null). */

@@ -30,7 +30,7 @@ import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 
 /**
  * A REST dependency of the handler goes down and comes back: its breaker opens, the partitions whose events hit it

@@ -31,7 +31,7 @@ import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 
 /**
  * A handler that fails permanently for one aggregate: after its retries that event is parked with every later event

@@ -25,7 +25,7 @@ import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 
 /**
  * Three projector instances in one consumer group build a read model equal to the fold of the event store, checked

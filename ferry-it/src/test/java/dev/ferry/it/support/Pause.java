@@ -8,7 +8,7 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 
 /**
  * Freezes one relay instance's lease renewals and publishing, as a stop-the-world pause (GC, SIGSTOP, a stalled
@@ -64,12 +64,12 @@ public final class Pause {
         };
     }
 
-    public Supplier<EventPublisher> publishers(Supplier<EventPublisher> delegate) {
+    public Supplier<RecordPublisher> publishers(Supplier<RecordPublisher> delegate) {
         return () -> {
-            EventPublisher publisher = delegate.get();
-            return new EventPublisher() {
+            RecordPublisher publisher = delegate.get();
+            return new RecordPublisher() {
                 @Override
-                public java.util.concurrent.CompletableFuture<Void> publish(Event event, Provenance provenance) {
+                public java.util.concurrent.CompletableFuture<Void> publish(dev.ferry.core.event.FerryRecord event, Provenance provenance) {
                     await();
                     return publisher.publish(event, provenance);
                 }

@@ -19,7 +19,7 @@ import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
@@ -27,7 +27,7 @@ import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.kafka.projector.ProjectorSettings;
+import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.mongodb.parking.MongoParkedEvents;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
@@ -118,7 +118,7 @@ public final class Pipeline implements AutoCloseable {
 
     /** Starts a relay instance whose lease store and publishers a test may wrap (to pause them, say). */
     public ChangeStreamRelay startRelay(String instanceId, java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
-                                        java.util.function.UnaryOperator<Supplier<EventPublisher>> publisherWrapper) {
+                                        java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
         KafkaPublishers kafkaPublishers = new KafkaPublishers(kafkaSettings);
         kafkaPublishers.ensureTopic(kafkaSettings.deadLetterTopic());
         publishers.add(kafkaPublishers);

@@ -23,7 +23,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.FerryHeaders;
-import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.engine.wire.EventJsonDecoder;
 
 /** Reads every record of the topics with a prefix, exactly up to their current end offsets. */
 public final class TopicRecords {

@@ -13,6 +13,11 @@ public final class FerryHeaders {
     public static final String CE_SUBJECT = "ce_subject";
     public static final String CE_TIME = "ce_time";
     public static final String CONTENT_TYPE = "content-type";
+    /**
+     * CloudEvents extension: how the subject's versions follow each other, {@code contiguous} or {@code increasing}
+     * ({@link dev.ferry.core.event.VersionRule}); the same as the value's {@code versionRule}.
+     */
+    public static final String CE_VERSION_RULE = "ce_ferryversionrule";
     /** The relay instance that published the record. */
     public static final String FERRY_INSTANCE = "ferry_instance";
     /** The lease epoch it published in. */

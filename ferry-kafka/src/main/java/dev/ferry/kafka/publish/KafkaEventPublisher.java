@@ -16,9 +16,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.wire.EventJson;
 
 /**
@@ -26,7 +27,7 @@ import dev.ferry.core.wire.EventJson;
  * JSON, CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them. Used by one
  * relay thread at a time; a partition's first record goes alone ({@link FirstSendGate}).
  */
-final class KafkaEventPublisher implements EventPublisher {
+final class KafkaEventPublisher implements RecordPublisher {
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** A partition's first acknowledgement normally takes milliseconds; beyond this the term is given up and restarted. */
@@ -48,7 +49,10 @@ final class KafkaEventPublisher implements EventPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publish(Event event, Provenance provenance) {
+    public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
+        if (!(record instanceof Event event)) {
+            throw new IllegalArgumentException("no Kafka wire format for " + record.getClass().getSimpleName());
+        }
         String topic = settings.topicNaming().topicFor(event.aggregateType());
         RecordHeaders headers = new RecordHeaders();
         headers.add(FerryHeaders.CE_SPECVERSION, "1.0".getBytes(UTF_8));
@@ -58,6 +62,7 @@ final class KafkaEventPublisher implements EventPublisher {
         headers.add(FerryHeaders.CE_SUBJECT, event.aggregateId().getBytes(UTF_8));
         headers.add(FerryHeaders.CE_TIME, event.timestamp().toString().getBytes(UTF_8));
         headers.add(FerryHeaders.CONTENT_TYPE, "application/json".getBytes(UTF_8));
+        headers.add(FerryHeaders.CE_VERSION_RULE, event.versionRule().wireName().getBytes(UTF_8));
         addProvenance(headers, provenance);
         String key = PartitionKey.of(event);
         try {

@@ -11,7 +11,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 
 /**
  * Makes a Kafka publisher per leadership term. Producers are durable and ordered: acks=all, an idempotent
@@ -21,7 +21,7 @@ import dev.ferry.core.relay.EventPublisher;
  * what reaches a partition is always a prefix of what was sent, followed by a re-send from the checkpoint.
  * Correctness never depends on Kafka transactions, which Azure Event Hubs lacks.
  */
-public final class KafkaPublishers implements Supplier<EventPublisher>, AutoCloseable {
+public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(KafkaPublishers.class);
     private static final int DELIVERY_TIMEOUT_MS = 120_000;
@@ -42,7 +42,7 @@ public final class KafkaPublishers implements Supplier<EventPublisher>, AutoClos
     }
 
     @Override
-    public EventPublisher get() {
+    public RecordPublisher get() {
         return new KafkaEventPublisher(new KafkaProducer<>(producerConfig(), new StringSerializer(),
             new ByteArraySerializer()), topics, settings, this::idempotenceRefused);
     }

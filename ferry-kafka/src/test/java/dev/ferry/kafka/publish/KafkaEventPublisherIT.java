@@ -25,10 +25,10 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.EventPublisher;
+import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.kafka.wire.EventJsonDecoder;
+import dev.ferry.engine.wire.EventJsonDecoder;
 
 /** What a record looks like on the wire: topic per aggregate type, key = aggregate id, JSON value, headers. */
 @Timeout(120)
@@ -52,10 +52,10 @@ class KafkaEventPublisherIT {
         Event event = new Event("e-1", "patient", "p-42", 1, "PatientRegistered",
             Instant.parse("2026-11-23T16:00:00Z"), "{\"name\":\"Ada\"}", new EventMetadata("c-1", null));
         try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
-            EventPublisher publisher = publishers.get();
-            publisher.publish(event, new EventPublisher.Provenance("r1", 3, 17)).get();
+            RecordPublisher publisher = publishers.get();
+            publisher.publish(event, new RecordPublisher.Provenance("r1", 3, 17)).get();
             publisher.publishDeadLetter(new Change.Malformed(new ResumeToken("{\"_data\":\"01\"}"), "{\"x\":1}",
-                "not a valid commit: 'aggregateId' must be a non-empty string"), new EventPublisher.Provenance("r1", 3, 17))
+                "not a valid commit: 'aggregateId' must be a non-empty string"), new RecordPublisher.Provenance("r1", 3, 17))
                 .get();
             publisher.close();
         }
@@ -69,6 +69,7 @@ class KafkaEventPublisherIT {
         assertThat(header(record, "ce_subject")).isEqualTo("p-42");
         assertThat(header(record, "ferry_epoch")).isEqualTo("3");
         assertThat(header(record, "ferry_sequence")).isEqualTo("17");
+        assertThat(header(record, "ce_ferryversionrule")).isEqualTo("contiguous");
 
         ConsumerRecord<String, byte[]> deadLetter = readOne("ferry.dead-letter");
         assertThat(new String(deadLetter.value(), UTF_8)).contains("\"document\":{\"x\":1}");
@@ -87,8 +88,8 @@ class KafkaEventPublisherIT {
         Event event = new Event("e-2", "patient", "p-43", 1, "PatientRegistered",
             Instant.parse("2026-11-23T16:00:00Z"), "{\"note\":\"" + "x".repeat(2_000) + "\"}", new EventMetadata(null, null));
         try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
-            EventPublisher publisher = publishers.get();
-            publisher.publish(event, new EventPublisher.Provenance("r1", 1, 1)).get();
+            RecordPublisher publisher = publishers.get();
+            publisher.publish(event, new RecordPublisher.Provenance("r1", 1, 1)).get();
             publisher.close();
         }
 

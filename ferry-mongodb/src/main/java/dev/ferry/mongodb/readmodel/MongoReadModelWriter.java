@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.bson.json.JsonParseException;
 
 import com.mongodb.ErrorCategory;
@@ -31,6 +32,7 @@ import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -40,7 +42,8 @@ import dev.ferry.mongodb.readmodel.RunUpdate.Effect;
  * Read models in MongoDB, one document per aggregate in a collection named after the projection:
  * <pre>{_id: aggregateId, _type, _version, _lastEventId, _lastWrite, state: {…}, _deleted?, _skipped?: […], _applyLog?: […]}</pre>
  * A run of events of one aggregate is one conditional update on {@code {_id, _version: current}} that folds their
- * changes ({@link RunUpdate}), so it applies exactly once and only in order. Concurrent runs (of different
+ * changes ({@link RunUpdate}), so it applies exactly once and only in order. For an aggregate whose versions only
+ * increase ({@link VersionRule#INCREASING}) the first try is conditional on {@code _version < first}. Concurrent runs (of different
  * aggregates) are grouped into one bulk write per round trip. With the apply log on, each applied version is also
  * appended to {@code _applyLog} in the same update, an independent record tests and the demo count to prove
  * nothing was applied twice.
@@ -162,7 +165,10 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     private void flush(MongoCollection<Document> collection, List<PendingRun> runs, int attempt) {
         Map<String, Long> versions = new HashMap<>();
         if (attempt == 1) {
-            runs.forEach(run -> versions.put(run.aggregateId, run.steps.get(0).event.version() - 1));
+            // Contiguous: assume the read model is just before the run. Increasing: nothing to assume; plan from 0 and
+            // let the filter require only a lower stored version.
+            runs.forEach(run -> versions.put(run.aggregateId,
+                run.rule() == VersionRule.INCREASING ? 0L : run.steps.get(0).event.version() - 1));
         } else {
             stored(collection, runs).forEach((id, document) -> versions.put(id, ((Number) document.get(VERSION)).longValue()));
         }
@@ -175,8 +181,13 @@ public final class MongoReadModelWriter implements ReadModelWriter {
                 run.outcomes.complete(plan.outcomes);
             } else {
                 plans.add(plan);
-                models.add(new UpdateOneModel<>(new Document("_id", run.aggregateId).append(VERSION, current),
-                    plan.update.toUpdate(applyLog, plan.writeId), new UpdateOptions().upsert(current == 0)));
+                boolean belowFirst = attempt == 1 && run.rule() == VersionRule.INCREASING;
+                Bson filter = belowFirst
+                    ? Filters.and(Filters.eq("_id", run.aggregateId), Filters.lt(VERSION, plan.firstApplied))
+                    : new Document("_id", run.aggregateId).append(VERSION, current);
+                // An upsert that finds the document at or past the run fails with a duplicate key: planned again.
+                models.add(new UpdateOneModel<>(filter, plan.update.toUpdate(applyLog, plan.writeId),
+                    new UpdateOptions().upsert(belowFirst || current == 0)));
             }
         }
         if (models.isEmpty()) {
@@ -219,25 +230,31 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         flush(collection, again, attempt + 1);
     }
 
-    /** Which events of the run are next in line from {@code current}, and their folded update. */
+    /**
+     * Which events of the run are next in line from {@code current}, and their folded update: by the run's version
+     * rule, the next contiguous versions, or every version greater than the last (no gap exists for INCREASING).
+     */
     private static Plan plan(PendingRun run, long current) {
         List<Outcome> outcomes = new ArrayList<>(run.steps.size());
         RunUpdate update = new RunUpdate();
+        boolean increasing = run.rule() == VersionRule.INCREASING;
         long at = current;
+        long firstApplied = 0;
         for (PlannedStep step : run.steps) {
             long version = step.event.version();
             if (version <= at) {
                 outcomes.add(Outcome.DUPLICATE);
-            } else if (version == at + 1) {
+            } else if (increasing || version == at + 1) {
                 update.add(step.event, step.effect);
                 outcomes.add(Outcome.APPLIED);
+                firstApplied = firstApplied == 0 ? version : firstApplied;
                 at = version;
             } else {
                 outcomes.addAll(Collections.nCopies(run.steps.size() - outcomes.size(), Outcome.GAP));
                 break;
             }
         }
-        return new Plan(run, outcomes, update, UUID.randomUUID().toString());
+        return new Plan(run, outcomes, update, UUID.randomUUID().toString(), firstApplied);
     }
 
     /** The stored version and last write id of the runs' documents, by id, in one read. */
@@ -271,9 +288,14 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         PendingRun(Projection projection, String aggregateId, List<PlannedStep> steps) {
             this(projection, aggregateId, steps, new CompletableFuture<>());
         }
+
+        /** One aggregate's events all follow its source's rule. */
+        VersionRule rule() {
+            return steps.get(0).event.versionRule();
+        }
     }
 
-    private record Plan(PendingRun run, List<Outcome> outcomes, RunUpdate update, String writeId) {
+    private record Plan(PendingRun run, List<Outcome> outcomes, RunUpdate update, String writeId, long firstApplied) {
     }
 
     private static Document parse(String json, Event event) {

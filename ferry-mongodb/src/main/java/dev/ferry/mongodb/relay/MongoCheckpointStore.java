@@ -4,6 +4,8 @@ import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 
 import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 import org.bson.Document;
@@ -16,15 +18,18 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Updates;
 
 import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.CheckpointStore.CopyProgress;
 import dev.ferry.core.relay.ResumeToken;
 
 /**
  * Checkpoints live in the relay's lease document, so that "write only while still the leader of this epoch" is
- * one atomic conditional update: a deposed leader's write matches nothing.
+ * one atomic conditional update: a deposed leader's write matches nothing. A checkpoint written before copy
+ * progress existed loads with none.
  */
 public final class MongoCheckpointStore implements CheckpointStore {
 
     private static final String CHECKPOINT = "checkpoint";
+    private static final String COPIES = "copies";
 
     private final MongoCollection<Document> leases;
 
@@ -41,17 +46,30 @@ public final class MongoCheckpointStore implements CheckpointStore {
         if (lease == null || !(lease.get(CHECKPOINT) instanceof Document checkpoint)) {
             return Optional.empty();
         }
-        return Optional.of(new Checkpoint(new ResumeToken(checkpoint.getString("token")),
-            ((Number) checkpoint.get("sequence")).longValue(), checkpoint.getDate("savedAt").toInstant()));
+        Map<String, CopyProgress> copies = new LinkedHashMap<>();
+        if (checkpoint.get(COPIES) instanceof Document saved) {
+            saved.forEach((source, value) -> {
+                Document copy = (Document) value;
+                copies.put(source, new CopyProgress(copy.getString("position"),
+                    ((Number) copy.get("copied")).longValue(), copy.getBoolean("complete", false)));
+            });
+        }
+        return Optional.of(new Checkpoint(new ResumeToken(checkpoint.getString("token")), copies,
+            ((Number) checkpoint.get("sequence")).longValue(), ((Number) checkpoint.get("epoch")).longValue(),
+            checkpoint.getDate("savedAt").toInstant()));
     }
 
     @Override
-    public void save(String relayName, long epoch, ResumeToken token, long sequence) {
-        long matched = leases.updateOne(and(eq("_id", relayName), eq("epoch", epoch)),
-            Updates.set(CHECKPOINT, new Document("token", token.value()).append("sequence", sequence)
-                .append("epoch", epoch).append("savedAt", new Date()))).getMatchedCount();
+    public void save(String relayName, Checkpoint checkpoint) {
+        Document copies = new Document();
+        checkpoint.copies().forEach((source, copy) -> copies.append(source, new Document("position", copy.position())
+            .append("copied", copy.copied()).append("complete", copy.complete())));
+        long matched = leases.updateOne(and(eq("_id", relayName), eq("epoch", checkpoint.epoch())),
+            Updates.set(CHECKPOINT, new Document("token", checkpoint.token().value()).append(COPIES, copies)
+                .append("sequence", checkpoint.sequence()).append("epoch", checkpoint.epoch())
+                .append("savedAt", Date.from(checkpoint.savedAt())))).getMatchedCount();
         if (matched == 0) {
-            throw new Fenced(relayName, epoch);
+            throw new Fenced(relayName, checkpoint.epoch());
         }
     }
 }

@@ -22,6 +22,7 @@ import dev.ferry.mongodb.MongoTestDatabase;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -193,5 +194,59 @@ class MongoReadModelWriterIT {
             assertThat(document).containsEntry("_version", 60L);
             assertThat(ApplyLogAudit.of(document)).isEqualTo(new ApplyLogAudit(60, 0, 0));
         }
+    }
+
+    private static Event increasing(long version, String type) {
+        return new Event("e-" + version, "patient", "p-1", version, type, Instant.now(), "{}", EventMetadata.NONE,
+            VersionRule.INCREASING);
+    }
+
+    @Test
+    void increasingVersionsApplyEveryIncreaseSkipEqualAndLowerOnesAndNeverReportAGap() {
+        MongoReadModelWriter writer = new MongoReadModelWriter(database, true);
+        Projection projection = projection();
+
+        assertThat(writer.apply(projection, increasing(1_000, "Created"), new ReadModelChange.Put("{\"name\":\"Ada\"}")))
+            .isEqualTo(Outcome.APPLIED);
+        assertThat(writer.apply(projection, increasing(5_000, "Moved"), new ReadModelChange.Merge("{\"ward\":2}")))
+            .isEqualTo(Outcome.APPLIED);
+        assertThat(writer.apply(projection, increasing(5_000, "Moved"), new ReadModelChange.Merge("{\"ward\":8}")))
+            .isEqualTo(Outcome.DUPLICATE);
+        assertThat(writer.apply(projection, increasing(4_999, "Moved"), new ReadModelChange.Merge("{\"ward\":9}")))
+            .isEqualTo(Outcome.DUPLICATE);
+        // A run as a topic delivers it after a relay failover: repeats, then new versions far apart.
+        assertThat(writer.applyRun(projection, List.of(
+            new ReadModelWriter.Step(increasing(1_000, "Created"), new ReadModelChange.Put("{\"name\":\"Eve\"}")),
+            new ReadModelWriter.Step(increasing(5_000, "Moved"), new ReadModelChange.Merge("{\"ward\":9}")),
+            new ReadModelWriter.Step(increasing(90_000, "Noted"), new ReadModelChange.Merge("{\"note\":\"x\"}")),
+            new ReadModelWriter.Step(increasing(90_001, "Noted"), new ReadModelChange.Merge("{\"note\":\"y\"}")))))
+            .containsExactly(Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.APPLIED);
+
+        Document document = document(projection);
+        assertThat(document.get("_version")).isEqualTo(90_001L);
+        assertThat(document.get("state", Document.class)).containsEntry("name", "Ada").containsEntry("ward", 2)
+            .containsEntry("note", "y");
+        assertThat(document.getList("_applyLog", Long.class)).containsExactly(1_000L, 5_000L, 90_000L, 90_001L);
+    }
+
+    /**
+     * The documented outcome when a source breaks INCREASING's precondition (one writer order per key): a version
+     * that arrives after a higher one is skipped as a duplicate, and its change never reaches the read model.
+     */
+    @Test
+    void aWriterThatBreaksTheIncreasingOrderLosesTheLateVersionAsADuplicate() {
+        MongoReadModelWriter writer = new MongoReadModelWriter(database, false);
+        Projection projection = projection();
+
+        assertThat(writer.apply(projection, increasing(1, "Created"), new ReadModelChange.Put("{\"ward\":1}")))
+            .isEqualTo(Outcome.APPLIED);
+        assertThat(writer.apply(projection, increasing(3, "Moved"), new ReadModelChange.Merge("{\"ward\":3}")))
+            .isEqualTo(Outcome.APPLIED);
+        assertThat(writer.apply(projection, increasing(2, "Noted"), new ReadModelChange.Merge("{\"note\":\"late\"}")))
+            .isEqualTo(Outcome.DUPLICATE);
+
+        Document document = document(projection);
+        assertThat(document.get("_version")).isEqualTo(3L);
+        assertThat(document.get("state", Document.class)).containsEntry("ward", 3).doesNotContainKey("note");
     }
 }

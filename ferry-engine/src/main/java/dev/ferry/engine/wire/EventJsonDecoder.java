@@ -1,4 +1,4 @@
-package dev.ferry.kafka.wire;
+package dev.ferry.engine.wire;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonToken;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.wire.IsoInstant;
 
 /**
@@ -45,6 +46,7 @@ public final class EventJsonDecoder {
                     case "version" -> fields.version = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : null;
                     case "payload" -> fields.payload = payload(parser, token, value);
                     case "metadata" -> metadata(parser, token, fields);
+                    case "versionRule" -> fields.versionRule = token == JsonToken.VALUE_STRING ? parser.getText() : "";
                     default -> parser.skipChildren();
                 }
             }
@@ -101,13 +103,16 @@ public final class EventJsonDecoder {
         String payload;
         String correlationId;
         String causationId;
+        /** Absent: contiguous, as in every record written before the field existed. */
+        String versionRule;
 
         Event toEvent() {
             try {
                 return new Event(required(eventId, "eventId"), required(aggregateType, "aggregateType"),
                     required(aggregateId, "aggregateId"), requiredVersion(), required(eventType, "eventType"),
                     IsoInstant.parse(required(timestamp, "timestamp")), requiredPayload(),
-                    new EventMetadata(correlationId, causationId));
+                    new EventMetadata(correlationId, causationId),
+                    versionRule == null ? VersionRule.CONTIGUOUS : VersionRule.fromWireName(versionRule));
             } catch (DateTimeParseException | IllegalArgumentException | NullPointerException e) {
                 throw new UndecodableEvent(e.getMessage());
             }

@@ -1,4 +1,4 @@
-package dev.ferry.kafka.wire;
+package dev.ferry.engine.wire;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.wire.EventJson;
 
 class EventJsonDecoderTest {
@@ -61,5 +62,22 @@ class EventJsonDecoderTest {
             .getBytes(UTF_8))).hasMessageContaining("'version' must be an integer");
         assertThatThrownBy(() -> decoder.decode((prefix.replace("2026-11-23T16:00:00Z", "yesterday") + "{}}")
             .getBytes(UTF_8))).isInstanceOf(EventJsonDecoder.UndecodableEvent.class);
+    }
+
+    @Test
+    void theVersionRuleTravelsInTheValueAndIsContiguousWhenAbsent() {
+        Event increasing = new Event("e-1", "patient", "p-1", 1_700_000_000_001L, "PatientUpdated",
+            Instant.parse("2026-11-23T16:00:00Z"), "{}", EventMetadata.NONE, VersionRule.INCREASING);
+        String json = EventJson.encode(increasing);
+
+        assertThat(json).endsWith(",\"versionRule\":\"increasing\"}");
+        assertThat(decoder.decode(json.getBytes(UTF_8))).isEqualTo(increasing);
+        Event contiguous = new Event("e-2", "patient", "p-1", 2, "PatientUpdated", Instant.parse("2026-11-23T16:00:00Z"),
+            "{}", EventMetadata.NONE);
+        assertThat(EventJson.encode(contiguous)).doesNotContain("versionRule");
+        assertThat(decoder.decode(EventJson.encode(contiguous).getBytes(UTF_8)).versionRule())
+            .isEqualTo(VersionRule.CONTIGUOUS);
+        assertThatThrownBy(() -> decoder.decode(json.replace("\"increasing\"", "\"sometimes\"").getBytes(UTF_8)))
+            .isInstanceOf(EventJsonDecoder.UndecodableEvent.class).hasMessageContaining("versionRule");
     }
 }

@@ -1,4 +1,4 @@
-package dev.ferry.kafka.projector;
+package dev.ferry.engine;
 
 import java.util.TreeSet;
 

@@ -1,0 +1,70 @@
+package dev.ferry.core.subscription;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A transport's side of a projector instance: which partitions it owns, their records in partition order, pausing,
+ * and acknowledging how far each partition is done. Kafka's consumer group is one implementation; any transport
+ * that keeps per-key order within a partition and can move partitions between instances can be another.
+ * <p>
+ * One thread (the engine's) calls every method except {@link #wakeup()}; the {@link Ownership} callbacks run on
+ * that thread too, from inside {@link #poll}.
+ */
+public interface PartitionedSubscription extends AutoCloseable {
+
+    /** Starts taking part in the distribution of the topics' partitions. */
+    void open(Set<String> topics, Ownership ownership);
+
+    /**
+     * Records of owned, unpaused partitions, in order per partition; none after {@code timeout}, or at once after
+     * {@link #wakeup()}.
+     */
+    List<SubscribedRecord> poll(Duration timeout);
+
+    /** The partitions this instance owns now. */
+    Set<PartitionId> owned();
+
+    /** Stops delivering records of these partitions (they stay owned). */
+    void pause(Collection<PartitionId> partitions);
+
+    /** Delivers records of these partitions again. */
+    void resume(Collection<PartitionId> partitions);
+
+    /**
+     * Records that everything before {@code next} is done, per partition: after a failover the next owner starts
+     * there. Only ever called with the start of the contiguous done prefix.
+     *
+     * @return false if the transport could not record it now (e.g. a rebalance is under way); the caller keeps
+     *         the positions and acknowledges them later, or the next owner gets the records again
+     */
+    boolean acknowledge(Map<PartitionId, Long> next);
+
+    /** Records in owned partitions not yet delivered (the transport's latest view). */
+    long lag();
+
+    /** Makes a blocking {@link #poll} return at once; callable from any thread. */
+    void wakeup();
+
+    /** Leaves gracefully: the partitions move to other instances now. */
+    @Override
+    void close();
+
+    /** Leaves as a crashed process would: no acknowledgement, no leave; partitions move once the transport notices. */
+    void abandon();
+
+    /** Told of partitions gained and lost, on the polling thread. */
+    interface Ownership {
+
+        void gained(Collection<PartitionId> partitions);
+
+        /** Being moved away in an orderly way: acknowledge what is done now, then they are gone. */
+        void revoked(Collection<PartitionId> partitions);
+
+        /** Already gone (e.g. this instance was thought dead): nothing can be acknowledged any more. */
+        void lost(Collection<PartitionId> partitions);
+    }
+}

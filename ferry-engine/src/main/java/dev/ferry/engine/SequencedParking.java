@@ -1,0 +1,100 @@
+package dev.ferry.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
+import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.subscription.SubscribedRecord;
+
+/**
+ * Parks records in the dead-letter store so that none of an aggregate's later events overtakes a parked one: once an
+ * aggregate has a parked event, every later event of it is parked behind, until an operator's retry empties it.
+ * Knows which aggregates are parked (here or by any instance; confirmed against the store when used).
+ */
+final class SequencedParking {
+
+    private static final Logger log = LoggerFactory.getLogger(SequencedParking.class);
+
+    private final String projection;
+    private final ParkedEvents store;
+    private final RetryPolicy retry;
+    private final Lifecycle lifecycle;
+    private final Counters counters;
+    private final Set<String> parkedAggregates = ConcurrentHashMap.newKeySet();
+
+    SequencedParking(String projection, ParkedEvents store, RetryPolicy retry, Lifecycle lifecycle, Counters counters) {
+        this.projection = projection;
+        this.store = store;
+        this.retry = retry;
+        this.lifecycle = lifecycle;
+        this.counters = counters;
+    }
+
+    /** Learns of aggregates parked by any instance. */
+    void refresh() {
+        parkedAggregates.addAll(store.parkedAggregates(projection));
+    }
+
+    /** Parked here or elsewhere and not yet retried (a stale local entry is dropped on the way). */
+    boolean isParked(String aggregateKey) {
+        if (!parkedAggregates.contains(aggregateKey)) {
+            return false;
+        }
+        if (store.parked(projection, aggregateKey).isEmpty()) {
+            parkedAggregates.remove(aggregateKey);
+            return false;
+        }
+        return true;
+    }
+
+    /** An operator's retry emptied the aggregate's parked events: it is live again. */
+    void released(String aggregateKey) {
+        parkedAggregates.remove(aggregateKey);
+    }
+
+    void parkBehind(String aggregateKey, Event event, LaneItem.Delivered delivered) {
+        park(aggregateKey, event, delivered.record(), "parked behind an earlier parked event of this aggregate", "", 0);
+        delivered.finish();
+    }
+
+    /**
+     * Parks one record. Parking must not fail: a record that is neither applied nor parked would hold its partition's
+     * acknowledgement back, so it is retried until it succeeds or the instance stops.
+     *
+     * @param event null for an undecodable record, whose raw value is kept instead
+     */
+    void park(String aggregateKey, Event event, SubscribedRecord record, String error, String stack, int attempts) {
+        parkedAggregates.add(aggregateKey);
+        ParkedEvent parked = new ParkedEvent(aggregateKey, event, error, stack, attempts, record.partition().topic(),
+            record.partition().number(), record.position(),
+            event == null && record.value() != null ? new String(record.value(), StandardCharsets.UTF_8) : null,
+            Instant.now());
+        for (int attempt = 1; ; attempt++) {
+            try {
+                store.park(projection, parked);
+                break;
+            } catch (RuntimeException e) {
+                if (!lifecycle.active()) {
+                    throw e; // stopping: the record stays unfinished and is re-delivered to the next owner
+                }
+                log.warn("projector {}: cannot park {} yet (attempt {}): {}", projection, aggregateKey, attempt,
+                    e.toString());
+                LockSupport.parkNanos(retry.backoffAfter(Math.min(attempt, 10)).toNanos());
+            }
+        }
+        counters.parked.incrementAndGet();
+        if (attempts > 0 || event == null) {
+            log.warn("projector {}: parked {} ({}){}", projection, aggregateKey, error,
+                event == null ? "" : " at version " + event.version());
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package dev.ferry.engine;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.subscription.SubscribedRecord;
+
+/**
+ * The instance's one polling thread: the only one that touches the subscription. It hands records to their
+ * aggregates' lanes, applies pauses, acknowledges each partition's contiguous done prefix at the acknowledgement
+ * interval, looks for operators' requests, and follows partitions gained and lost.
+ */
+final class SubscriptionLoop implements Runnable, PartitionedSubscription.Ownership {
+
+    private static final Logger log = LoggerFactory.getLogger(SubscriptionLoop.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private final String projection;
+    private final Set<String> aggregateTypes;
+    private final String instanceId;
+    private final PartitionedSubscription subscription;
+    private final ProjectorSettings settings;
+    private final AggregateLanes<LaneItem> lanes;
+    private final PartitionControl control;
+    private final SequencedParking parking;
+    private final OperatorRequests requests;
+    private final Lifecycle lifecycle;
+    /** Partitions with records handed to lanes in the current ownership, and how far each is done. */
+    private final Map<PartitionId, PartitionOffsets> partitions = new ConcurrentHashMap<>();
+    private volatile long lag;
+
+    SubscriptionLoop(String projection, Set<String> aggregateTypes, String instanceId,
+                     PartitionedSubscription subscription, ProjectorSettings settings, AggregateLanes<LaneItem> lanes,
+                     PartitionControl control, SequencedParking parking, OperatorRequests requests, Lifecycle lifecycle) {
+        this.projection = projection;
+        this.aggregateTypes = aggregateTypes;
+        this.instanceId = instanceId;
+        this.subscription = subscription;
+        this.settings = settings;
+        this.lanes = lanes;
+        this.control = control;
+        this.parking = parking;
+        this.requests = requests;
+        this.lifecycle = lifecycle;
+    }
+
+    Set<PartitionId> active() {
+        return partitions.keySet();
+    }
+
+    long lag() {
+        return lag;
+    }
+
+    @Override
+    public void run() {
+        try {
+            control.bind(subscription);
+            subscription.open(aggregateTypes, this);
+            parking.refresh();
+            long nextAcknowledge = 0;
+            long nextRequests = 0;
+            while (lifecycle.running()) {
+                control.runRequestedActions();
+                control.applyBackpressure(lanes.queued(), settings.maxBuffered());
+                for (SubscribedRecord record : subscription.poll(POLL)) {
+                    dispatch(record);
+                }
+                long now = System.nanoTime();
+                if (now - nextAcknowledge >= 0) {
+                    lag = subscription.lag();
+                    acknowledge(partitions.keySet());
+                    nextAcknowledge = now + settings.commitInterval().toNanos();
+                }
+                if (now - nextRequests >= 0) {
+                    requests.poll(partitions.keySet());
+                    nextRequests = now + settings.requestPoll().toNanos();
+                }
+            }
+            if (!lifecycle.killed()) {
+                awaitLanes(Duration.ofSeconds(10));
+                acknowledge(partitions.keySet());
+            }
+        } catch (RuntimeException e) {
+            if (!lifecycle.killed()) {
+                log.error("projector {} instance {} stopped: {}", projection, instanceId, e.toString(), e);
+            }
+        } finally {
+            // A killed instance stays a member, as a crashed process would: its partitions move only when the
+            // transport notices it is gone.
+            if (lifecycle.killed()) {
+                subscription.abandon();
+            } else {
+                subscription.close();
+            }
+        }
+    }
+
+    private void dispatch(SubscribedRecord record) {
+        PartitionOffsets offsets = partitions.computeIfAbsent(record.partition(), p -> new PartitionOffsets());
+        offsets.add(record.position());
+        lanes.submit(record.aggregateKey(), new LaneItem.Delivered(record, offsets));
+    }
+
+    private void acknowledge(Collection<PartitionId> which) {
+        Map<PartitionId, Long> next = new HashMap<>();
+        for (PartitionId partition : which) {
+            PartitionOffsets offsets = partitions.get(partition);
+            long committable = offsets == null ? -1 : offsets.committable();
+            if (committable >= 0) {
+                next.put(partition, committable);
+            }
+        }
+        // Not recorded this time: the positions stay tracked and the next acknowledgement carries them, or the
+        // records are re-delivered to the next owner, where the version check skips them.
+        if (!next.isEmpty() && subscription.acknowledge(next)) {
+            next.forEach((partition, position) -> {
+                PartitionOffsets offsets = partitions.get(partition);
+                if (offsets != null) {
+                    offsets.committed(position);
+                }
+            });
+        }
+    }
+
+    private void awaitLanes(Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (lanes.queued() > 0 && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    // ---- ownership, called from inside poll ----
+
+    @Override
+    public void gained(Collection<PartitionId> gained) {
+        if (!gained.isEmpty()) {
+            parking.refresh();
+        }
+        control.gained(gained);
+    }
+
+    @Override
+    public void revoked(Collection<PartitionId> revoked) {
+        // Acknowledge what is done; what is not done is abandoned and re-delivered to the next owner, where the
+        // version check turns anything we still finish into a duplicate.
+        revoked.forEach(p -> {
+            PartitionOffsets offsets = partitions.get(p);
+            if (offsets != null) {
+                offsets.revoke();
+            }
+        });
+        if (!lifecycle.killed()) {
+            acknowledge(revoked);
+        }
+        revoked.forEach(partitions::remove);
+        control.gone(revoked);
+    }
+
+    @Override
+    public void lost(Collection<PartitionId> lost) {
+        lost.forEach(p -> {
+            PartitionOffsets offsets = partitions.remove(p);
+            if (offsets != null) {
+                offsets.revoke();
+            }
+        });
+        control.gone(lost);
+    }
+}
