@@ -31,7 +31,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  *   <li>{@code GET /metrics} — Prometheus; {@code GET /status} — JSON;</li>
  *   <li>{@code GET /parked?projection=p} — parked aggregates (read-only, open);</li>
  *   <li>{@code POST /parked/retry} and {@code /parked/skip} with {@code projection} and {@code aggregate}
- *       parameters — require {@code Authorization: Bearer <admin.token>}; refused when no token is configured.</li>
+ *       parameters — require {@code Authorization: Bearer <admin.token>}; refused when no token is configured,
+ *       and with 404 and the reason when the projection or aggregate has nothing parked.</li>
  * </ul>
  */
 public final class AdminServer implements AutoCloseable {
@@ -106,7 +107,12 @@ public final class AdminServer implements AutoCloseable {
             respond(exchange, 400, "application/json", "{\"error\":\"parameter 'aggregate' (type/id) is required\"}");
             return;
         }
-        parked.request(projection, aggregate, request);
+        try {
+            parked.request(projection, aggregate, request);
+        } catch (ParkedEvents.NothingParked refused) {
+            respond(exchange, 404, "application/json", "{\"error\":" + EventJson.quote(refused.getMessage()) + "}");
+            return;
+        }
         log.info("admin: {} requested for {} of projection {}", request, aggregate, projection);
         respond(exchange, 202, "application/json", "{\"requested\":\"" + request + "\",\"aggregate\":"
             + EventJson.quote(aggregate) + "}");

@@ -48,8 +48,13 @@ public final class ParkedCommand implements Callable<Integer> {
                         System.err.println("ferry parked " + action + ": --aggregate type/id is required");
                         return 2;
                     }
-                    parked.request(name, aggregate, action.equals("retry") ? ParkedEvents.Request.RETRY
-                        : ParkedEvents.Request.SKIP_FIRST);
+                    try {
+                        parked.request(name, aggregate, action.equals("retry") ? ParkedEvents.Request.RETRY
+                            : ParkedEvents.Request.SKIP_FIRST);
+                    } catch (ParkedEvents.NothingParked refused) {
+                        System.err.println("ferry parked " + action + ": " + refused.getMessage());
+                        return 2;
+                    }
                     System.out.printf("%s of %s requested; the projector that owns it carries it out%n", action, aggregate);
                     return 0;
                 }

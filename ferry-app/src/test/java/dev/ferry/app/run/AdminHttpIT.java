@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,10 @@ import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.kafka.publish.KafkaPublishers;
 
-/** The admin endpoints over real HTTP: health, readiness that follows the backends, metrics, status, parked ops. */
+/**
+ * The admin endpoints over real HTTP: health, readiness that follows the backends, metrics, status, parked ops (a
+ * request naming a projection or aggregate with nothing parked is refused with 404 and the reason).
+ */
 @Timeout(180)
 class AdminHttpIT {
 
@@ -60,6 +64,9 @@ class AdminHttpIT {
                     assertThat(metrics.body()).contains("ferry_relay_events_published_total").contains("ferry_relay_leader 1.0")
                         .contains("ferry_relay_failovers_total 1.0");
 
+                    // A retry or skip is accepted only for something parked: park one event of patient/p-1.
+                    components.parkedEvents().park("latest_state", new ParkedEvents.ParkedEvent("patient/p-1", null,
+                        "not a Ferry event: value is not a JSON object", "", 0, "ferry.patient", 0, 7, "x", Instant.now()));
                     String retry = base + "/parked/retry?projection=latest_state&aggregate=patient/p-1";
                     assertThat(post(retry, null).statusCode()).isEqualTo(401);
                     assertThat(post(retry, "Bearer wrong").statusCode()).isEqualTo(401);
@@ -67,6 +74,18 @@ class AdminHttpIT {
                     assertThat(components.parkedEvents().pendingRequests("latest_state")).singleElement()
                         .extracting(ParkedEvents.PendingRequest::aggregateKey).isEqualTo("patient/p-1");
                     assertThat(get(base + "/parked?projection=latest_state").statusCode()).isEqualTo(200);
+
+                    HttpResponse<String> noSuchAggregate = post(base + "/parked/skip?projection=latest_state&aggregate=patient/p-2",
+                        "Bearer s3cr3t");
+                    assertThat(noSuchAggregate.statusCode()).isEqualTo(404);
+                    assertThat(noSuchAggregate.body()).contains("aggregate 'patient/p-2' has no parked events");
+                    HttpResponse<String> noSuchProjection = post(base + "/parked/retry?projection=lastest_state&aggregate=patient/p-1",
+                        "Bearer s3cr3t");
+                    assertThat(noSuchProjection.statusCode()).isEqualTo(404);
+                    assertThat(noSuchProjection.body()).contains("projection 'lastest_state' has no parked events")
+                        .contains("[latest_state]");
+                    assertThat(components.parkedEvents().pendingRequests("latest_state")).hasSize(1);
+                    assertThat(components.parkedEvents().pendingRequests("lastest_state")).isEmpty();
 
                     kafka.stop();
                     await().atMost(Duration.ofSeconds(60)).until(() -> get(base + "/health/ready").statusCode() == 503);

@@ -25,8 +25,16 @@ public interface ParkedEvents {
     /** Removes one parked record (applied by a retry, or skipped). */
     void remove(String projection, ParkedEvent parked);
 
-    /** Records an operator's request; the owner of the aggregate's partition carries it out. */
+    /**
+     * Records an operator's request; the owner of the aggregate's partition carries it out.
+     *
+     * @throws NothingParked if the aggregate has no parked events in that projection (or the projection has none
+     *                       at all, as one that does not exist): there is nothing to retry or skip
+     */
     void request(String projection, String aggregateKey, Request request);
+
+    /** Projections with parked events. */
+    Set<String> projections();
 
     /** Requests not yet carried out. */
     List<PendingRequest> pendingRequests(String projection);
@@ -43,6 +51,18 @@ public interface ParkedEvents {
     }
 
     record PendingRequest(String id, String aggregateKey, Request request, Instant requestedAt) {
+    }
+
+    /** A request refused because it names nothing parked; the message says which part of it does not exist. */
+    final class NothingParked extends RuntimeException {
+
+        public NothingParked(String projection, String aggregateKey, Set<String> projectionsWithParkedEvents) {
+            super(projectionsWithParkedEvents.contains(projection)
+                ? "aggregate '" + aggregateKey + "' has no parked events in projection '" + projection
+                    + "': nothing to retry or skip"
+                : "projection '" + projection + "' has no parked events (projections with parked events: "
+                    + new java.util.TreeSet<>(projectionsWithParkedEvents) + ")", null, false, false);
+        }
     }
 
     /**

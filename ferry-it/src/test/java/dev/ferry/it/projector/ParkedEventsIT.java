@@ -135,6 +135,11 @@ class ParkedEventsIT extends PipelineFixture {
             }
 
             @Override
+            public java.util.Set<String> projections() {
+                return store.projections();
+            }
+
+            @Override
             public List<PendingRequest> pendingRequests(String name) {
                 return store.pendingRequests(name);
             }

@@ -26,6 +26,7 @@ import com.mongodb.client.model.Updates;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.ParkedEvents;
 
 /**
@@ -64,7 +65,8 @@ public final class MongoParkedEvents implements ParkedEvents {
                 .append("aggregateId", e.aggregateId()).append("version", e.version()).append("eventType", e.eventType())
                 .append("timestamp", Date.from(e.timestamp())).append("payload", Document.parse(e.payloadJson()))
                 .append("correlationId", e.metadata().correlationId())
-                .append("causationId", e.metadata().causationId()));
+                .append("causationId", e.metadata().causationId())
+                .append("versionRule", e.versionRule().wireName()));
         }
         try {
             parked.insertOne(document);
@@ -101,8 +103,18 @@ public final class MongoParkedEvents implements ParkedEvents {
 
     @Override
     public void request(String projection, String aggregateKey, Request request) {
+        if (parked.countDocuments(and(eq("projection", projection), eq("aggregateKey", aggregateKey))) == 0) {
+            throw new NothingParked(projection, aggregateKey, projections());
+        }
         requests.insertOne(new Document("projection", projection).append("aggregateKey", aggregateKey)
             .append("request", request.name()).append("requestedAt", new Date()).append("done", false));
+    }
+
+    @Override
+    public Set<String> projections() {
+        Set<String> names = new LinkedHashSet<>();
+        parked.distinct("projection", String.class).into(names);
+        return names;
     }
 
     @Override
@@ -129,7 +141,9 @@ public final class MongoParkedEvents implements ParkedEvents {
             event = new Event(e.getString("eventId"), e.getString("aggregateType"), e.getString("aggregateId"),
                 ((Number) e.get("version")).longValue(), e.getString("eventType"), e.getDate("timestamp").toInstant(),
                 e.get("payload", Document.class).toJson(RELAXED),
-                new EventMetadata(e.getString("correlationId"), e.getString("causationId")));
+                new EventMetadata(e.getString("correlationId"), e.getString("causationId")),
+                VersionRule.fromWireName(e.getString("versionRule") == null ? VersionRule.CONTIGUOUS.wireName()
+                    : e.getString("versionRule")));
         }
         return new ParkedEvent(document.getString("aggregateKey"), event, document.getString("error"),
             document.getString("stack"), document.getInteger("attempts", 0), document.getString("topic"),
