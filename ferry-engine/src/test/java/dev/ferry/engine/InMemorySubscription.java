@@ -1,0 +1,96 @@
+package dev.ferry.engine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.subscription.SubscribedRecord;
+
+/** A transport in memory: owns every partition it is given records for, and remembers what was acknowledged. */
+final class InMemorySubscription implements PartitionedSubscription {
+
+    private static final SubscribedRecord WAKE_UP = new SubscribedRecord(new PartitionId("wake-up", 0), 0, "", "", null);
+
+    private final LinkedBlockingQueue<SubscribedRecord> pending = new LinkedBlockingQueue<>();
+    private final Set<PartitionId> owned = ConcurrentHashMap.newKeySet();
+    final Map<PartitionId, Long> acknowledged = new ConcurrentHashMap<>();
+    private Ownership ownership;
+    volatile boolean closed;
+
+    void deliver(List<SubscribedRecord> records) {
+        pending.addAll(records);
+    }
+
+    @Override
+    public void open(Set<String> aggregateTypes, Ownership ownership) {
+        this.ownership = ownership;
+    }
+
+    @Override
+    public List<SubscribedRecord> poll(Duration timeout) {
+        List<SubscribedRecord> records = new ArrayList<>();
+        try {
+            SubscribedRecord first = pending.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (first != null) {
+                records.add(first);
+                pending.drainTo(records);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        records.removeIf(record -> record == WAKE_UP);
+        List<PartitionId> gained = records.stream().map(SubscribedRecord::partition).filter(owned::add).distinct().toList();
+        if (!gained.isEmpty()) {
+            ownership.gained(gained);
+        }
+        return records;
+    }
+
+    @Override
+    public Set<PartitionId> owned() {
+        return Set.copyOf(owned);
+    }
+
+    @Override
+    public void pause(Collection<PartitionId> partitions) {
+        // everything is delivered at once in these tests
+    }
+
+    @Override
+    public void resume(Collection<PartitionId> partitions) {
+    }
+
+    @Override
+    public boolean acknowledge(Map<PartitionId, Long> next) {
+        acknowledged.putAll(next);
+        return true;
+    }
+
+    @Override
+    public long lag() {
+        return pending.size();
+    }
+
+    @Override
+    public void wakeup() {
+        pending.add(WAKE_UP);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    @Override
+    public void abandon() {
+        closed = true;
+    }
+}

@@ -1,0 +1,182 @@
+package dev.ferry.engine;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
+import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.wire.EventJson;
+
+/**
+ * The engine over a transport in memory, no broker: every record applied in order, each partition acknowledged
+ * past its last finished record, and a failing aggregate parked with all its later events while the others go on.
+ */
+@Timeout(30)
+class ProjectionProcessorTest {
+
+    private static final PartitionId P0 = new PartitionId("ferry.patient", 0);
+    private static final PartitionId P1 = new PartitionId("ferry.patient", 1);
+
+    private final InMemorySubscription subscription = new InMemorySubscription();
+    private final VersionsInMemory writer = new VersionsInMemory();
+    private final ParkedInMemory parked = new ParkedInMemory();
+
+    @Test
+    void appliesEveryRecordInOrderAndAcknowledgesEachPartitionPastItsLast() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient").build();
+        subscription.deliver(records(Map.of(P0, List.of("a", "b"), P1, List.of("c")), 5));
+        ProjectionProcessor processor = start(projection, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(10).equals(subscription.acknowledged.get(P0))
+                && Long.valueOf(5).equals(subscription.acknowledged.get(P1)));
+            assertThat(writer.applied).containsOnlyKeys("a", "b", "c");
+            writer.applied.values().forEach(versions -> assertThat(versions).containsExactly(1L, 2L, 3L, 4L, 5L));
+            assertThat(processor.status().applied()).isEqualTo(15);
+            assertThat(processor.status().parked()).isZero();
+        } finally {
+            processor.close();
+        }
+        assertThat(subscription.closed).isTrue();
+    }
+
+    @Test
+    void aFailingAggregateIsParkedWithEveryLaterEventWhileTheOthersComplete() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient")
+            .otherwise((event, context) -> {
+                if (event.aggregateId().equals("bad") && event.version() == 2) {
+                    throw new IllegalStateException("handler refuses bad/2");
+                }
+                return ReadModelChange.UNCHANGED;
+            }).build();
+        subscription.deliver(records(Map.of(P0, List.of("good", "bad")), 4));
+        ProjectionProcessor processor = start(projection, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(8).equals(subscription.acknowledged.get(P0)));
+            assertThat(writer.applied.get("good")).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(writer.applied.get("bad")).containsExactly(1L);
+            assertThat(parked.events).extracting(p -> p.event().version()).containsExactly(2L, 3L, 4L);
+            assertThat(parked.events.get(0).error()).contains("handler refuses bad/2");
+            assertThat(parked.events.get(0).attempts()).isEqualTo(2);
+            assertThat(parked.events.subList(1, 3)).allSatisfy(p -> assertThat(p.error()).contains("parked behind"));
+        } finally {
+            processor.close();
+        }
+    }
+
+    private ProjectionProcessor start(Projection projection, RetryPolicy retry) {
+        ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
+            ProjectorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
+        processor.start();
+        return processor;
+    }
+
+    /** Per partition, the aggregates' versions 1..n interleaved, as a topic holds them. */
+    private static List<SubscribedRecord> records(Map<PartitionId, List<String>> aggregates, int versions) {
+        List<SubscribedRecord> records = new ArrayList<>();
+        aggregates.forEach((partition, ids) -> {
+            long position = 0;
+            for (int version = 1; version <= versions; version++) {
+                for (String id : ids) {
+                    Event event = new Event(id + "-" + version, "patient", id, version, "Changed",
+                        Instant.parse("2026-12-01T10:00:00Z"), "{}", EventMetadata.NONE);
+                    records.add(new SubscribedRecord(partition, position++, "patient", id,
+                        EventJson.encode(event).getBytes(UTF_8)));
+                }
+            }
+        });
+        return records;
+    }
+
+    /** A contiguous version check in memory, recording the order versions were applied in. */
+    private static final class VersionsInMemory implements ReadModelWriter {
+        final Map<String, List<Long>> applied = new ConcurrentHashMap<>();
+
+        @Override
+        public synchronized Outcome apply(Projection projection, Event event, ReadModelChange change) {
+            long current = version(projection, event.aggregateId());
+            if (event.version() <= current) {
+                return Outcome.DUPLICATE;
+            }
+            if (event.version() != current + 1) {
+                return Outcome.GAP;
+            }
+            applied.computeIfAbsent(event.aggregateId(), id -> new CopyOnWriteArrayList<>()).add(event.version());
+            return Outcome.APPLIED;
+        }
+
+        @Override
+        public long version(Projection projection, String aggregateId) {
+            List<Long> versions = applied.getOrDefault(aggregateId, List.of());
+            return versions.isEmpty() ? 0 : versions.get(versions.size() - 1);
+        }
+
+        @Override
+        public Outcome skip(Projection projection, Event event, String reason) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private static final class ParkedInMemory implements ParkedEvents {
+        final List<ParkedEvent> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void park(String projection, ParkedEvent parked) {
+            events.add(parked);
+        }
+
+        @Override
+        public Set<String> parkedAggregates(String projection) {
+            return events.stream().map(ParkedEvent::aggregateKey).collect(Collectors.toSet());
+        }
+
+        @Override
+        public List<ParkedEvent> parked(String projection, String aggregateKey) {
+            return events.stream().filter(e -> e.aggregateKey().equals(aggregateKey)).toList();
+        }
+
+        @Override
+        public void remove(String projection, ParkedEvent parked) {
+            events.remove(parked);
+        }
+
+        @Override
+        public void request(String projection, String aggregateKey, Request request) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Set<String> projections() {
+            return Set.of();
+        }
+
+        @Override
+        public List<PendingRequest> pendingRequests(String projection) {
+            return List.of();
+        }
+
+        @Override
+        public void complete(String projection, PendingRequest request, String result) {
+        }
+    }
+}
