@@ -27,13 +27,15 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  */
 public final class ConfigLoader {
 
-    private final Map<String, String> environment;
-    private final ObjectMapper mapper = JsonMapper.builder()
+    /** Configured once and immutable: building and introspecting a mapper costs more than reading a file. */
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .addModule(new SimpleModule("ferry-config")
             .addDeserializer(Boolean.class, new TrueOrFalseDeserializer())
             .addDeserializer(HistoryLostPolicy.class, new HistoryLostDeserializer()))
         .build();
+
+    private final Map<String, String> environment;
 
     public ConfigLoader(Map<String, String> environment) {
         this.environment = Map.copyOf(environment);
@@ -41,13 +43,13 @@ public final class ConfigLoader {
 
     public FerryConfig load(Path file) {
         ObjectNode root = read(file);
-        new EnvironmentOverrides(environment, mapper).apply(root);
+        new EnvironmentOverrides(environment, MAPPER).apply(root);
         new VariableReferences(environment).resolve(root);
         LegacyShape.rewrite(root);
         try {
-            return mapper.treeToValue(root, FerryConfig.class);
+            return MAPPER.treeToValue(root, FerryConfig.class);
         } catch (JsonMappingException e) {
-            throw new BindingErrors(mapper, root).translate(e);
+            throw new BindingErrors(MAPPER, root).translate(e);
         } catch (JacksonException e) {
             throw new ConfigError("config file " + file + ": " + e.getOriginalMessage().replace('\n', ' '));
         }

@@ -100,6 +100,9 @@ class SourcesConfigTest {
             .hasMessageContaining("sources");
         refuses(MINIMAL + "  partitons: 3\n").hasMessage("unknown setting 'kafka.partitons'; kafka has [bootstrapServers, "
             + "compression, deadLetterTopic, idempotence, lingerMs, partitions, properties, replicationFactor, topicPrefix]");
+        refuses("mongodb:\n  uri: mongodb://localhost:27017\nkafka:\n  bootstrapServer: localhost:9092\n")
+            .hasMessageStartingWith("unknown setting 'kafka.bootstrapServer'; kafka has [bootstrapServers, ");
+        refuses("mongdb:\n  uri: mongodb://localhost:27017\n").hasMessageStartingWith("unknown section 'mongdb'");
         refuses(MINIMAL + "sources:\n  - kind: commits\n    collection: events\n  - kind: commits\n    colection: x\n")
             .hasMessage("unknown setting 'sources[1].colection'; sources[1] has [aggregateTypes, collection, database, kind, name]");
     }
