@@ -1,6 +1,5 @@
 package dev.ferry.config;
 
-import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,8 +26,7 @@ final class VariableReferences {
 
     private void resolve(JsonNode node, String path) {
         if (node instanceof ObjectNode object) {
-            for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = fields.next();
+            for (Map.Entry<String, JsonNode> field : object.properties()) {
                 String key = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
                 if (field.getValue().isTextual()) {
                     field.setValue(TextNode.valueOf(resolve(key, field.getValue().asText())));
