@@ -1,14 +1,14 @@
 package dev.ferry.app;
 
 import dev.ferry.app.bench.BenchCommand;
-import dev.ferry.app.config.ConfigError;
 import dev.ferry.app.demo.DemoCommand;
+import dev.ferry.app.embedded.EmbeddedCommand;
 import dev.ferry.app.run.ParkedCommand;
 import dev.ferry.app.run.ProjectCommand;
 import dev.ferry.app.run.RelayCommand;
 import dev.ferry.app.run.StatusCommand;
 import dev.ferry.app.run.Unreachable;
-import dev.ferry.app.embedded.EmbeddedCommand;
+import dev.ferry.config.ConfigError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

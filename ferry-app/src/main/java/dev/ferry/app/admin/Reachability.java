@@ -13,7 +13,7 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
-import dev.ferry.app.config.FerryConfig;
+import dev.ferry.config.FerryConfig;
 
 /**
  * Whether MongoDB and Kafka answer, within a few seconds: checked at start-up (one clear line if not) and by the

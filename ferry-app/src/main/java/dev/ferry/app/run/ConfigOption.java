@@ -2,8 +2,8 @@ package dev.ferry.app.run;
 
 import java.nio.file.Path;
 
-import dev.ferry.app.config.ConfigLoader;
-import dev.ferry.app.config.FerryConfig;
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.config.FerryConfig;
 import picocli.CommandLine.Option;
 
 /** The {@code --config} option every service command takes. */

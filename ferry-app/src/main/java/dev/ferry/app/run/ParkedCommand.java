@@ -2,8 +2,8 @@ package dev.ferry.app.run;
 
 import java.util.concurrent.Callable;
 
-import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.projection.ParkedEvents;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

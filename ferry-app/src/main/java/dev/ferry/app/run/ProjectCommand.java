@@ -13,9 +13,9 @@ import java.util.stream.Collectors;
 
 import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Reachability;
-import dev.ferry.app.config.ConfigError;
-import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.ConfigError;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;

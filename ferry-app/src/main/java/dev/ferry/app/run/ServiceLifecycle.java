@@ -5,8 +5,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.ferry.app.admin.Reachability;
-import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.config.SourceConfig;
 import dev.ferry.kafka.publish.KafkaSettings;
 
 /** What every long-running command does: check the backends, run until SIGTERM, then close in order. */
@@ -25,13 +26,20 @@ public final class ServiceLifecycle {
     public static KafkaSettings kafkaSettings(FerryConfig config) {
         FerryConfig.Kafka kafka = config.kafka();
         return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
-            kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(),
+            kafka.partitions(), kafka.replicationFactor().shortValue(), kafka.deadLetterTopic(), kafka.idempotence(),
             kafka.lingerMs(), kafka.compression(), kafka.properties());
     }
 
+    /** Components whose event store is the first commits source: what every command but the relay needs of it. */
     public static Components components(FerryConfig config) {
-        return new Components(config.mongodb().uri(), config.mongodb().database(), config.mongodb().eventsCollection(),
-            kafkaSettings(config));
+        return components(config, config.sources().stream().filter(SourceConfig.Commits.class::isInstance)
+            .map(SourceConfig.Commits.class::cast).findFirst().orElseThrow());
+    }
+
+    /** Components whose event store is {@code source}. */
+    public static Components components(FerryConfig config, SourceConfig.Commits source) {
+        return new Components(config.mongodb().uri(), config.mongodb().database(), source.database(),
+            source.collection(), kafkaSettings(config));
     }
 
     /** Blocks until the JVM is asked to stop, then closes {@code resources} in order, gracefully. */

@@ -4,8 +4,8 @@ import java.util.concurrent.Callable;
 
 import org.bson.Document;
 
-import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.FerryConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 

@@ -36,12 +36,25 @@ public final class Components implements AutoCloseable {
 
     private final MongoClient client;
     private final MongoDatabase database;
+    private final MongoDatabase eventsDatabase;
     private final String eventsCollection;
     private final KafkaSettings kafka;
 
+    /** The event store in Ferry's own database. */
     public Components(String mongoUri, String databaseName, String eventsCollection, KafkaSettings kafka) {
+        this(mongoUri, databaseName, databaseName, eventsCollection, kafka);
+    }
+
+    /**
+     * @param databaseName     Ferry's own state: leases, checkpoints, gaps, parked events, read models
+     * @param eventsDatabase   the event store's database (a source may live outside Ferry's)
+     * @param eventsCollection the event store's collection
+     */
+    public Components(String mongoUri, String databaseName, String eventsDatabase, String eventsCollection,
+                      KafkaSettings kafka) {
         this.client = MongoClients.create(mongoUri);
         this.database = client.getDatabase(databaseName);
+        this.eventsDatabase = client.getDatabase(eventsDatabase);
         this.eventsCollection = eventsCollection;
         this.kafka = kafka;
     }
@@ -55,7 +68,7 @@ public final class Components implements AutoCloseable {
     }
 
     public MongoEventStore eventStore() {
-        return new MongoEventStore(database, eventsCollection, kafka.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES)
+        return new MongoEventStore(eventsDatabase, eventsCollection, kafka.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES)
             .createIndexes();
     }
 
@@ -63,7 +76,7 @@ public final class Components implements AutoCloseable {
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
         publishers.ensureTopic(kafka.deadLetterTopic());
         return new ChangeStreamRelay(settings, instanceId,
-            new MongoChangeSource(database.getCollection(eventsCollection, RawBsonDocument.class),
+            new MongoChangeSource(eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class),
                 ChangeStreamTail.Settings.DEFAULT),
             publishers, new MongoCheckpointStore(database, LEASES), new MongoLeaseStore(database, LEASES),
             new MongoGapLog(database, GAPS));

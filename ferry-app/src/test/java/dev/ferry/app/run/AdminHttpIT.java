@@ -19,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Reachability;
-import dev.ferry.app.config.ConfigLoader;
-import dev.ferry.app.config.FerryConfig;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.embedded.kafka.EmbeddedKafka;

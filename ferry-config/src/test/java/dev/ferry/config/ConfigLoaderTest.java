@@ -1,4 +1,4 @@
-package dev.ferry.app.config;
+package dev.ferry.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.core.relay.HistoryLostPolicy;
-import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.config.FerryConfig.Kafka;
 
 class ConfigLoaderTest {
 
@@ -40,7 +40,7 @@ class ConfigLoaderTest {
         assertThat(config.kafka().topicPrefix()).isEqualTo("ferry.");
         assertThat(config.kafka().deadLetterTopic()).isEqualTo("ferry.dead-letter");
         assertThat(config.kafka().compression()).isEqualTo("none");
-        assertThat(config.kafka().lingerMs()).isEqualTo(KafkaSettings.DEFAULT_LINGER_MS);
+        assertThat(config.kafka().lingerMs()).isEqualTo(Kafka.DEFAULT_LINGER_MS);
         assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.FAIL);
         assertThat(config.admin().port()).isEqualTo(8080);
     }

@@ -1,0 +1,81 @@
+package dev.ferry.config;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * 12-factor overrides: {@code FERRY_SECTION_SOME_KEY} sets {@code section.someKey} of a fixed section,
+ * {@code FERRY_TRANSPORT} the transport. A list setting takes a comma-separated value; {@code kafka.properties} and
+ * the sources (lists of mappings) are set in the file, where {@code ${VAR}} references reach the environment.
+ */
+final class EnvironmentOverrides {
+
+    /** The file's settings that the current shape moved; still overridable by their old variable. */
+    private static final Map<String, String> LEGACY = Map.of("mongodb", LegacyShape.EVENTS_COLLECTION);
+
+    private final Map<String, String> environment;
+    private final ObjectMapper mapper;
+
+    EnvironmentOverrides(Map<String, String> environment, ObjectMapper mapper) {
+        this.environment = environment;
+        this.mapper = mapper;
+    }
+
+    static String variableFor(String section, String key) {
+        return "FERRY_" + section.toUpperCase(Locale.ROOT) + "_"
+            + key.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    void apply(ObjectNode root) {
+        String transport = environment.get("FERRY_TRANSPORT");
+        if (transport != null) {
+            root.put("transport", transport);
+        }
+        sections().forEach((section, type) -> {
+            Map<String, JavaType> keys = new LinkedHashMap<>();
+            for (BeanPropertyDefinition property : mapper.getDeserializationConfig().introspect(type).findProperties()) {
+                keys.put(property.getName(), property.getPrimaryType());
+            }
+            if (LEGACY.containsKey(section)) {
+                keys.put(LEGACY.get(section), mapper.constructType(String.class));
+            }
+            keys.forEach((key, valueType) -> {
+                String value = environment.get(variableFor(section, key));
+                JsonNode existing = root.get(section);
+                if (value == null || valueType.isMapLikeType() || (existing != null && !existing.isObject()
+                    && !existing.isNull())) {
+                    return; // a section that is not a mapping is reported by the binding, naming the file's mistake
+                }
+                ObjectNode target = existing != null && existing.isObject() ? (ObjectNode) existing : root.putObject(section);
+                if (valueType.isCollectionLikeType()) {
+                    ArrayNode list = target.putArray(key);
+                    Arrays.stream(value.split(",")).map(String::trim).forEach(list::add);
+                } else {
+                    target.put(key, value);
+                }
+            });
+        });
+    }
+
+    /** The fixed sections: the top-level settings that are mappings of settings. */
+    private Map<String, JavaType> sections() {
+        Map<String, JavaType> sections = new LinkedHashMap<>();
+        for (BeanPropertyDefinition property : mapper.getDeserializationConfig()
+            .introspect(mapper.constructType(FerryConfig.class)).findProperties()) {
+            JavaType type = property.getPrimaryType();
+            if (type.isRecordType()) {
+                sections.put(property.getName(), type);
+            }
+        }
+        return sections;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.ferry.config;
+
+import java.util.List;
+import java.util.function.Predicate;
+
+/** Defaults and checks the configuration records apply in their constructors; every failure is a {@link SettingError}. */
+final class SettingValues {
+
+    private SettingValues() {
+    }
+
+    /** Trimmed {@code value}, or {@code fallback} when it is absent or blank. */
+    static String text(String value, String fallback) {
+        return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    static String required(String key, String value, String expected, Predicate<String> valid) {
+        if (value == null || value.isBlank()) {
+            throw SettingError.missing(key, expected);
+        }
+        if (!valid.test(value.trim())) {
+            throw SettingError.invalid(key, "expected " + expected + ", got '" + value + "'");
+        }
+        return value.trim();
+    }
+
+    static int wholeNumber(String key, Integer value, int fallback, int min, int max) {
+        int number = value == null ? fallback : value;
+        if (number < min || number > max) {
+            throw SettingError.invalid(key, wholeNumberFrom(min, max) + ", got " + number);
+        }
+        return number;
+    }
+
+    static String wholeNumberFrom(int min, int max) {
+        return "expected a whole number from " + min + " to " + max;
+    }
+
+    static boolean flag(Boolean value, boolean fallback) {
+        return value == null ? fallback : value;
+    }
+
+    static List<String> list(String key, List<String> values) {
+        if (values == null) {
+            return List.of();
+        }
+        if (values.stream().anyMatch(value -> value == null || value.isBlank())) {
+            throw SettingError.invalid(key, "expected a list of names, e.g. [patient, practitioner], got an empty entry");
+        }
+        return values.stream().map(String::trim).toList();
+    }
+}

@@ -1,0 +1,240 @@
+package dev.ferry.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SourcesConfigTest {
+
+    private static final String MINIMAL = """
+        mongodb:
+          uri: mongodb://localhost:27017
+        kafka:
+          bootstrapServers: localhost:9092
+        """;
+
+    @TempDir
+    Path dir;
+
+    private FerryConfig load(String yaml) throws IOException {
+        return load(yaml, Map.of());
+    }
+
+    private FerryConfig load(String yaml, Map<String, String> environment) throws IOException {
+        Path file = dir.resolve("ferry.yml");
+        Files.writeString(file, yaml);
+        return new ConfigLoader(environment).load(file);
+    }
+
+    /** The error is a ConfigError of exactly one line with this text. */
+    private AbstractThrowableAssert<?, ? extends Throwable> refuses(String yaml) {
+        return assertThatThrownBy(() -> load(yaml)).isInstanceOf(ConfigError.class)
+            .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void withoutSourcesTheEventStoreIsOneCommitsSourceOnEventsInFerrysDatabase() throws IOException {
+        FerryConfig config = load(MINIMAL);
+
+        assertThat(config.sources()).containsExactly(new SourceConfig.Commits("events", "ferry", "events", null));
+        assertThat(config.relayedSource().collection()).isEqualTo("events");
+        assertThat(config.transport()).isEqualTo(FerryConfig.Transport.KAFKA);
+        assertThat(config.targets()).isEmpty();
+    }
+
+    @Test
+    void aCommitsSourceDefaultsItsNameToTheCollectionAndItsDatabaseToFerrys() throws IOException {
+        FerryConfig config = load(MINIMAL + """
+            sources:
+              - kind: commits
+                collection: commits
+                aggregateTypes: [patient]
+            """);
+
+        SourceConfig.Commits source = config.relayedSource();
+        assertThat(source.name()).isEqualTo("commits");
+        assertThat(source.database()).isEqualTo("ferry");
+        assertThat(source.claims()).containsExactly("patient");
+    }
+
+    @Test
+    void legacyEventsCollectionLoadsAsOneCommitsSource() throws IOException {
+        FerryConfig config = load("""
+            mongodb:
+              uri: mongodb://localhost:27017
+              database: ferry
+              eventsCollection: history
+            kafka:
+              bootstrapServers: localhost:9092
+            """);
+
+        assertThat(config.sources()).containsExactly(new SourceConfig.Commits("history", "ferry", "history", null));
+    }
+
+    @Test
+    void legacyEventsCollectionStillHasItsEnvironmentVariable() throws IOException {
+        FerryConfig config = load(MINIMAL, Map.of("FERRY_MONGODB_EVENTS_COLLECTION", "history"));
+
+        assertThat(config.relayedSource().collection()).isEqualTo("history");
+    }
+
+    @Test
+    void legacyEventsCollectionTogetherWithSourcesSaysToMoveIt() {
+        refuses(MINIMAL.replace("uri: mongodb://localhost:27017\n", "uri: mongodb://localhost:27017\n  eventsCollection: x\n")
+            + "sources: [{kind: commits, collection: events}]\n")
+            .hasMessage("mongodb.eventsCollection: both it and sources are set; move it into sources as "
+                + "{kind: commits, collection: x}");
+    }
+
+    @Test
+    void anUnknownKeyIsOneLineNamingItWhereverItIs() {
+        refuses(MINIMAL + "relays:\n  name: x\n").hasMessageStartingWith("unknown section 'relays'; expected one of [admin, ")
+            .hasMessageContaining("sources");
+        refuses(MINIMAL + "  partitons: 3\n").hasMessage("unknown setting 'kafka.partitons'; kafka has [bootstrapServers, "
+            + "compression, deadLetterTopic, idempotence, lingerMs, partitions, properties, replicationFactor, topicPrefix]");
+        refuses("mongodb:\n  uri: mongodb://localhost:27017\nkafka:\n  bootstrapServer: localhost:9092\n")
+            .hasMessageStartingWith("unknown setting 'kafka.bootstrapServer'; kafka has [bootstrapServers, ");
+        refuses("mongdb:\n  uri: mongodb://localhost:27017\n").hasMessageStartingWith("unknown section 'mongdb'");
+        refuses(MINIMAL + "sources:\n  - kind: commits\n    collection: events\n  - kind: commits\n    colection: x\n")
+            .hasMessage("unknown setting 'sources[1].colection'; sources[1] has [aggregateTypes, collection, database, kind, name]");
+    }
+
+    @Test
+    void anUnknownOrMissingKindListsTheKnownOnes() {
+        refuses(MINIMAL + "sources: [{kind: oplog, collection: events}]\n")
+            .hasMessage("sources[0].kind: expected one of [commits, events, entities], got 'oplog'");
+        refuses(MINIMAL + "sources: [{collection: events}]\n")
+            .hasMessage("sources[0].kind is missing: expected one of [commits, events, entities]");
+    }
+
+    @Test
+    void aSourceWithoutCollectionNamesTheKey() {
+        refuses(MINIMAL + "sources: [{kind: commits, collection: events}, {kind: commits, aggregateTypes: [a]}]\n")
+            .hasMessage("sources[1].collection is missing: expected the collection's name");
+    }
+
+    @Test
+    void twoSourcesOnOneCollectionConflict() {
+        refuses(MINIMAL + """
+            sources:
+              - {kind: commits, collection: events, aggregateTypes: [patient]}
+              - {kind: commits, name: again, database: ferry, collection: events, aggregateTypes: [order]}
+            """).hasMessage("sources[1].collection: ferry.events is already read by sources[0]; one source per collection");
+    }
+
+    @Test
+    void twoSourcesWithOneNameConflict() {
+        refuses(MINIMAL + """
+            sources:
+              - {kind: commits, name: store, collection: a, aggregateTypes: [patient]}
+              - {kind: commits, name: store, collection: b, aggregateTypes: [order]}
+            """).hasMessage("sources[1].name: 'store' is already the name of sources[0]; names must be unique");
+    }
+
+    @Test
+    void anAggregateTypeOrEntityClaimedTwiceConflicts() {
+        refuses(MINIMAL + """
+            sources:
+              - {kind: commits, collection: a, aggregateTypes: [patient, order]}
+              - {kind: commits, collection: b, aggregateTypes: [order]}
+            """).hasMessage("sources[1].aggregateTypes: 'order' is already claimed by sources[0]; each aggregate type "
+            + "or entity has one source");
+        refuses(MINIMAL + """
+            sources:
+              - {kind: commits, collection: a, aggregateTypes: [patient]}
+              - {kind: entities, collection: patient}
+            """).hasMessage("sources[1].entity: 'patient' is already claimed by sources[0]; each aggregate type "
+            + "or entity has one source");
+        refuses(MINIMAL + """
+            sources:
+              - {kind: events, collection: a, aggregateType: patient}
+              - {kind: events, collection: b, aggregateType: patient}
+            """).hasMessageStartingWith("sources[1].aggregateType: 'patient' is already claimed by sources[0]");
+    }
+
+    @Test
+    void twoCommitsSourcesThatClaimNothingConflict() {
+        refuses(MINIMAL + "sources: [{kind: commits, collection: a}, {kind: commits, collection: b}]\n")
+            .hasMessage("sources[1].aggregateTypes is missing: expected the aggregate types this store holds, since "
+                + "sources[0] is already a commits source without aggregateTypes");
+    }
+
+    @Test
+    void kindsTransportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
+        refuses(MINIMAL + "sources: [{kind: entities, collection: patients}]\n")
+            .hasMessage("sources[0].kind: 'entities' is not available yet in this version of Ferry; available: [commits]");
+        refuses(MINIMAL + "sources: [{kind: events, collection: patients, aggregateType: patient}]\n")
+            .hasMessage("sources[0].kind: 'events' is not available yet in this version of Ferry; available: [commits]");
+        refuses(MINIMAL + "transport: nats\n")
+            .hasMessage("transport: 'nats' is not available yet in this version of Ferry; available: [kafka]");
+        refuses(MINIMAL + "nats:\n  servers: nats://localhost:4222\n")
+            .hasMessage("nats: 'nats' is not available yet in this version of Ferry; available: [kafka]");
+        refuses(MINIMAL + "transport: pigeon\n").hasMessage("transport: expected one of [kafka, nats], got 'pigeon'");
+        refuses(MINIMAL + "targets:\n  - name: replica\n    uri: mongodb://elsewhere\n")
+            .hasMessage("targets[0]: replication targets are not available yet in this version of Ferry; remove the targets");
+    }
+
+    @Test
+    void aConflictIsReportedBeforeAKindThatIsNotAvailable() {
+        refuses(MINIMAL + "sources: [{kind: entities, collection: a}, {kind: entities, collection: a}]\n")
+            .hasMessageStartingWith("sources[1].name: 'a' is already the name of sources[0]");
+    }
+
+    @Test
+    void projectedTypesMustComeFromASourceOnlyWhenEverySourceListsItsTypes() throws IOException {
+        String claimed = "sources: [{kind: commits, collection: events, aggregateTypes: [patient]}]\n";
+
+        refuses(MINIMAL + claimed + "projector:\n  aggregateTypes: [patient, order]\n")
+            .hasMessage("projector.aggregateTypes: 'order' is claimed by no source; the sources claim [patient]");
+        assertThat(load(MINIMAL + "projector:\n  aggregateTypes: [patient, order]\n").projector().aggregateTypes())
+            .containsExactly("patient", "order");
+    }
+
+    @Test
+    void aRelayReadsOneSourceAndSaysSoWhenGivenSeveral() throws IOException {
+        FerryConfig config = load(MINIMAL + """
+            sources:
+              - {kind: commits, collection: a, aggregateTypes: [patient]}
+              - {kind: commits, collection: b}
+            """);
+
+        assertThatThrownBy(config::relayedSource).isInstanceOf(ConfigError.class)
+            .hasMessage("sources: one source per relay until a relay can read several; this file has 2 commits sources "
+                + "[a, b]: give each relay a file with one of them");
+    }
+
+    @Test
+    void environmentVariablesReachTheNewSections() throws IOException {
+        FerryConfig config = load(MINIMAL + "sources:\n  - kind: commits\n    database: ${STORE_DB}\n    collection: ${STORE}\n",
+            Map.of("STORE", "commits", "STORE_DB", "shop", "FERRY_TRANSPORT", "kafka"));
+
+        assertThat(config.relayedSource()).isEqualTo(new SourceConfig.Commits("commits", "shop", "commits", null));
+        assertThatThrownBy(() -> load(MINIMAL + "sources:\n  - kind: commits\n    collection: ${STORE}\n"))
+            .hasMessage("sources[0].collection: refers to environment variable STORE, which is not set");
+        assertThatThrownBy(() -> load(MINIMAL, Map.of("FERRY_TRANSPORT", "nats")))
+            .hasMessageStartingWith("transport: 'nats' is not available yet");
+    }
+
+    @Test
+    void wrongShapesAreOneLineEach() {
+        refuses(MINIMAL + "sources: {kind: commits}\n")
+            .hasMessage("sources: expected a list of sources, e.g. [{kind: commits, collection: events}]");
+        refuses(MINIMAL + "sources: []\n")
+            .hasMessage("sources: expected at least one source, e.g. [{kind: commits, collection: events}]");
+        refuses(MINIMAL + "relay: fast\n").hasMessage("relay: expected a mapping of settings");
+        refuses(MINIMAL + "  partitions: [1, 2]\n").hasMessage("kafka.partitions: expected a whole number from 1 to 10000");
+        refuses(MINIMAL + "  idempotence: maybe\n").hasMessage("kafka.idempotence: expected true or false, got 'maybe'");
+        refuses(MINIMAL + "projector:\n  aggregateTypes: patient\n")
+            .hasMessage("projector.aggregateTypes: expected a list, e.g. [patient, practitioner]");
+        refuses(MINIMAL + "sources: [{kind: commits, collection: [a]}]\n")
+            .hasMessage("sources[0].collection: expected a single value");
+    }
+}
