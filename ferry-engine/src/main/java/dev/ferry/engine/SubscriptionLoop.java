@@ -3,6 +3,7 @@ package dev.ferry.engine;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,7 +75,11 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
             while (lifecycle.running()) {
                 control.runRequestedActions();
                 control.applyBackpressure(lanes.queued(), settings.maxBuffered());
-                for (SubscribedRecord record : subscription.poll(POLL)) {
+                List<SubscribedRecord> records = subscription.poll(POLL);
+                if (!lifecycle.running()) {
+                    break; // woken by close() or kill(): what was just polled is re-delivered to the next owner
+                }
+                for (SubscribedRecord record : records) {
                     dispatch(record);
                 }
                 long now = System.nanoTime();
@@ -84,7 +89,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
                     nextAcknowledge = now + settings.commitInterval().toNanos();
                 }
                 if (now - nextRequests >= 0) {
-                    requests.poll(partitions.keySet());
+                    requests.poll(subscription.owned());
                     nextRequests = now + settings.requestPoll().toNanos();
                 }
             }
@@ -114,6 +119,9 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     }
 
     private void acknowledge(Collection<PartitionId> which) {
+        if (lifecycle.killed()) {
+            return; // a crashed process acknowledges nothing
+        }
         Map<PartitionId, Long> next = new HashMap<>();
         for (PartitionId partition : which) {
             PartitionOffsets offsets = partitions.get(partition);
@@ -145,10 +153,15 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
 
     @Override
     public void gained(Collection<PartitionId> gained) {
-        if (!gained.isEmpty()) {
-            parking.refresh();
-        }
         control.gained(gained);
+        if (!gained.isEmpty()) {
+            try {
+                parking.refresh();
+            } catch (RuntimeException e) {
+                // Not fatal: whether an aggregate is parked is also checked against the store when its record comes.
+                log.warn("projector {}: cannot learn of parked aggregates now: {}", projection, e.toString());
+            }
+        }
     }
 
     @Override
@@ -161,9 +174,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
                 offsets.revoke();
             }
         });
-        if (!lifecycle.killed()) {
-            acknowledge(revoked);
-        }
+        acknowledge(revoked);
         revoked.forEach(partitions::remove);
         control.gone(revoked);
     }

@@ -16,8 +16,8 @@ import java.util.Set;
  */
 public interface PartitionedSubscription extends AutoCloseable {
 
-    /** Starts taking part in the distribution of the topics' partitions. */
-    void open(Set<String> topics, Ownership ownership);
+    /** Starts taking part in the distribution of the partitions that carry these aggregate types. */
+    void open(Set<String> aggregateTypes, Ownership ownership);
 
     /**
      * Records of owned, unpaused partitions, in order per partition; none after {@code timeout}, or at once after

@@ -46,7 +46,8 @@ public final class EventJsonDecoder {
                     case "version" -> fields.version = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : null;
                     case "payload" -> fields.payload = payload(parser, token, value);
                     case "metadata" -> metadata(parser, token, fields);
-                    case "versionRule" -> fields.versionRule = token == JsonToken.VALUE_STRING ? parser.getText() : "";
+                    case "versionRule" -> fields.versionRule = token == JsonToken.VALUE_NULL ? null
+                        : token == JsonToken.VALUE_STRING ? parser.getText() : "";
                     default -> parser.skipChildren();
                 }
             }
@@ -103,7 +104,7 @@ public final class EventJsonDecoder {
         String payload;
         String correlationId;
         String causationId;
-        /** Absent: contiguous, as in every record written before the field existed. */
+        /** Absent or null: contiguous, as in every record written before the field existed. */
         String versionRule;
 
         Event toEvent() {

@@ -45,7 +45,8 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
     private final String groupId;
     private final String clientId;
     private final Duration sessionTimeout;
-    private final KafkaConsumer<String, byte[]> consumer;
+    /** Created by {@link #open}, on the polling thread: a subscription never opened holds no connection. */
+    private volatile KafkaConsumer<String, byte[]> consumer;
 
     /**
      * @param sessionTimeout how soon the group notices a dead instance and moves its partitions (classic protocol)
@@ -55,7 +56,6 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
         this.groupId = groupId;
         this.clientId = clientId;
         this.sessionTimeout = sessionTimeout;
-        this.consumer = new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     private Map<String, Object> consumerConfig() {
@@ -77,6 +77,7 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
     @Override
     public void open(Set<String> aggregateTypes, Ownership ownership) {
         List<String> topics = aggregateTypes.stream().map(kafka.topicNaming()::topicFor).sorted().toList();
+        consumer = new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer());
         consumer.subscribe(topics, new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -152,17 +153,25 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
 
     @Override
     public void wakeup() {
-        consumer.wakeup();
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
     }
 
     @Override
     public void close() {
-        consumer.close(CloseOptions.timeout(Duration.ofSeconds(30)));
+        if (consumer != null) {
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(30)));
+        }
     }
 
     /** Stays in the group, as a crashed process would: the partitions move only after the session timeout. */
     @Override
     public void abandon() {
+        if (consumer == null) {
+            return;
+        }
         consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.REMAIN_IN_GROUP)
             .withTimeout(Duration.ZERO));
     }

@@ -158,9 +158,10 @@ public final class MongoReadModelWriter implements ReadModelWriter {
 
     /**
      * One batch for one read model: one conditional update per run for the events that are next in line, in one
-     * unordered bulk write. The first attempt assumes each run starts where its read model is (the normal case: one
-     * round trip); a run the conditional filter refused (a duplicate, a gap, or another writer) is planned again
-     * from the versions actually stored.
+     * unordered bulk write. The first attempt assumes each run starts where its read model is (contiguous versions:
+     * just before the run; increasing ones: anywhere below the run's first new version) — the normal case, one round
+     * trip; a run the conditional filter refused (a duplicate, a gap, or another writer) is planned again from the
+     * versions actually stored.
      */
     private void flush(MongoCollection<Document> collection, List<PendingRun> runs, int attempt) {
         Map<String, Long> versions = new HashMap<>();

@@ -3,8 +3,10 @@ package dev.ferry.mongodb.relay;
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -47,12 +49,9 @@ public final class MongoCheckpointStore implements CheckpointStore {
             return Optional.empty();
         }
         Map<String, CopyProgress> copies = new LinkedHashMap<>();
-        if (checkpoint.get(COPIES) instanceof Document saved) {
-            saved.forEach((source, value) -> {
-                Document copy = (Document) value;
-                copies.put(source, new CopyProgress(copy.getString("position"),
-                    ((Number) copy.get("copied")).longValue(), copy.getBoolean("complete", false)));
-            });
+        for (Document copy : checkpoint.getList(COPIES, Document.class, List.of())) {
+            copies.put(copy.getString("source"), new CopyProgress(copy.getString("position"),
+                ((Number) copy.get("copied")).longValue(), copy.getBoolean("complete", false)));
         }
         return Optional.of(new Checkpoint(new ResumeToken(checkpoint.getString("token")), copies,
             ((Number) checkpoint.get("sequence")).longValue(), ((Number) checkpoint.get("epoch")).longValue(),
@@ -61,9 +60,10 @@ public final class MongoCheckpointStore implements CheckpointStore {
 
     @Override
     public void save(String relayName, Checkpoint checkpoint) {
-        Document copies = new Document();
-        checkpoint.copies().forEach((source, copy) -> copies.append(source, new Document("position", copy.position())
-            .append("copied", copy.copied()).append("complete", copy.complete())));
+        // An array, not a document keyed by source: a source's name may hold characters a field name may not.
+        List<Document> copies = new ArrayList<>();
+        checkpoint.copies().forEach((source, copy) -> copies.add(new Document("source", source)
+            .append("position", copy.position()).append("copied", copy.copied()).append("complete", copy.complete())));
         long matched = leases.updateOne(and(eq("_id", relayName), eq("epoch", checkpoint.epoch())),
             Updates.set(CHECKPOINT, new Document("token", checkpoint.token().value()).append(COPIES, copies)
                 .append("sequence", checkpoint.sequence()).append("epoch", checkpoint.epoch())
