@@ -50,18 +50,6 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         refuseWhatIsNotAvailable(sources, transport, nats, targets);
     }
 
-    /** Where a relay reads: the one {@code commits} source. A relay reads one source until it can read several. */
-    public SourceConfig.Commits relayedSource() {
-        List<SourceConfig.Commits> commits = sources.stream().filter(SourceConfig.Commits.class::isInstance)
-            .map(SourceConfig.Commits.class::cast).toList();
-        if (commits.size() != 1) {
-            throw new ConfigError("sources: one source per relay until a relay can read several; this file has "
-                + commits.size() + " commits sources " + commits.stream().map(SourceConfig::name).toList()
-                + ": give each relay a file with one of them");
-        }
-        return commits.get(0);
-    }
-
     private static <T> T section(String name, T value, Supplier<T> defaults) {
         if (value != null) {
             return value;
@@ -94,9 +82,10 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
     private static void refuseWhatIsNotAvailable(List<SourceConfig> sources, Transport transport, Nats nats,
                                                  List<Target> targets) {
         for (int i = 0; i < sources.size(); i++) {
-            if (!(sources.get(i) instanceof SourceConfig.Commits)) {
+            if (sources.get(i) instanceof SourceConfig.Entities) {
                 throw SettingError.invalid("sources[" + i + "].kind", "'" + sources.get(i).kind()
-                    + "' is not available yet in this version of Ferry; available: [" + SourceConfig.Commits.KIND + "]");
+                    + "' is not available yet in this version of Ferry; available: [" + SourceConfig.Commits.KIND + ", "
+                    + SourceConfig.Events.KIND + "]");
             }
         }
         if (transport != Transport.KAFKA || nats != null) {

@@ -1,6 +1,7 @@
 package dev.ferry.config;
 
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -75,11 +76,29 @@ public sealed interface SourceConfig {
     }
 
     /**
-     * One document per event of one aggregate type (not available yet).
+     * An event store in the users' own schema: one document per event, read by a field mapping. Field paths are
+     * dotted ({@code meta.correlationId}). The aggregate type is one of: a constant ({@code aggregateType}), a field
+     * ({@code aggregateTypeField}), or derived with the id from one field ({@code stream}).
      *
-     * @param aggregateType the type its events belong to (claims it)
+     * @param aggregateType      every document's type (claims it)
+     * @param aggregateTypeField the field holding the type
+     * @param stream             type and id from one field, e.g. {@code streamId: "patient-123"}
+     * @param aggregateTypes     with a type field or a stream: the types it holds (claims them); empty: any type no
+     *                           other source claims
+     * @param aggregateId        the id's field (default {@code aggregateId}); not with a stream
+     * @param version            the version's field (default {@code version}), an integer
+     * @param versionBase        the store's first version, 0 or 1 (default 1)
+     * @param versionRule        {@code contiguous} (default) or {@code increasing}
+     * @param eventType          the event type's field (default {@code eventType})
+     * @param eventId            the event id's field (default {@code _id})
+     * @param timestamp          the timestamp's field; default: the creation time of an ObjectId {@code _id}
+     * @param payload            the payload's field; default: the document less the mapped fields
+     * @param metadata           {@code correlationId} and {@code causationId} to their fields
      */
-    record Events(String name, String database, String collection, String aggregateType) implements SourceConfig {
+    record Events(String name, String database, String collection, String aggregateType, String aggregateTypeField,
+                  Stream stream, List<String> aggregateTypes, String aggregateId, String version, Integer versionBase,
+                  String versionRule, String eventType, String eventId, String timestamp, String payload,
+                  Map<String, String> metadata) implements SourceConfig {
 
         public static final String KIND = "events";
 
@@ -87,8 +106,37 @@ public sealed interface SourceConfig {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);
             name = SettingValues.text(name, collection);
             database = SettingValues.text(database, null);
-            aggregateType = SettingValues.required("aggregateType", aggregateType, "the aggregate type of its events",
-                value -> true);
+            aggregateType = SettingValues.text(aggregateType, null);
+            aggregateTypeField = SettingValues.text(aggregateTypeField, null);
+            aggregateTypes = SettingValues.list("aggregateTypes", aggregateTypes);
+            int ways = (aggregateType != null ? 1 : 0) + (aggregateTypeField != null ? 1 : 0) + (stream != null ? 1 : 0);
+            if (ways != 1) {
+                throw SettingError.invalid("aggregateType", "expected exactly one of aggregateType (a constant), "
+                    + "aggregateTypeField (a field) or stream (type and id from one field), got " + ways);
+            }
+            if (aggregateType != null && !aggregateTypes.isEmpty()) {
+                throw SettingError.invalid("aggregateTypes", "not with a constant aggregateType, which is the one type");
+            }
+            if (stream != null && aggregateId != null) {
+                throw SettingError.invalid("aggregateId", "not with stream, which holds the id");
+            }
+            aggregateId = stream != null ? null : SettingValues.text(aggregateId, "aggregateId");
+            version = SettingValues.text(version, "version");
+            versionBase = SettingValues.wholeNumber("versionBase", versionBase, 1, 0, 1);
+            versionRule = SettingValues.text(versionRule, "contiguous");
+            if (!versionRule.equals("contiguous") && !versionRule.equals("increasing")) {
+                throw SettingError.invalid("versionRule", "expected contiguous or increasing, got '" + versionRule + "'");
+            }
+            eventType = SettingValues.text(eventType, "eventType");
+            eventId = SettingValues.text(eventId, "_id");
+            timestamp = SettingValues.text(timestamp, null);
+            payload = SettingValues.text(payload, null);
+            metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+            for (String key : metadata.keySet()) {
+                if (!key.equals("correlationId") && !key.equals("causationId")) {
+                    throw SettingError.invalid("metadata." + key, "expected correlationId or causationId");
+                }
+            }
         }
 
         @Override
@@ -98,17 +146,45 @@ public sealed interface SourceConfig {
 
         @Override
         public List<String> claims() {
-            return List.of(aggregateType);
+            return aggregateType != null ? List.of(aggregateType) : aggregateTypes;
         }
 
         @Override
         public String claimsKey() {
-            return "aggregateType";
+            return aggregateType != null ? "aggregateType" : "aggregateTypes";
         }
 
         @Override
         public Events inDatabase(String fallback) {
-            return database != null ? this : new Events(name, fallback, collection, aggregateType);
+            return database != null ? this : new Events(name, fallback, collection, aggregateType, aggregateTypeField,
+                stream, aggregateTypes, aggregateId, version, versionBase, versionRule, eventType, eventId, timestamp,
+                payload, metadata);
+        }
+
+        /**
+         * Type and id from one field: split at the first {@code separator} (default {@code -}), or matched by a
+         * {@code regex} with the named groups {@code type} and {@code id}.
+         */
+        public record Stream(String field, String separator, String regex) {
+
+            public Stream {
+                field = SettingValues.required("field", field, "the field holding type and id", value -> true);
+                if (separator != null && regex != null) {
+                    throw SettingError.invalid("separator", "expected separator or regex, not both");
+                }
+                if (regex != null && (!regex.contains("(?<type>") || !regex.contains("(?<id>"))) {
+                    throw SettingError.invalid("regex", "expected the named groups (?<type>…) and (?<id>…), got '"
+                        + regex + "'");
+                }
+                if (regex != null) {
+                    try {
+                        java.util.regex.Pattern.compile(regex);
+                    } catch (java.util.regex.PatternSyntaxException e) {
+                        throw SettingError.invalid("regex", "not a valid regex: " + e.getDescription());
+                    }
+                }
+                separator = regex == null && (separator == null || separator.isEmpty()) ? "-" : separator;
+            }
         }
     }
 

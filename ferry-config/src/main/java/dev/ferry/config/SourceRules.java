@@ -9,7 +9,7 @@ import dev.ferry.core.partition.TopicNaming;
 
 /**
  * The sources' defaults and the rules between them: unique names, one source per collection, each aggregate type or
- * entity claimed by one source, and at most one commits source that claims nothing (it holds any type, so two such
+ * entity claimed by one source, and at most one event source (commits or events) that claims nothing (it holds any type, so two such
  * would leave the relay unable to tell which one owns a type).
  */
 final class SourceRules {
@@ -60,10 +60,11 @@ final class SourceRules {
                         + "' is already claimed by sources[" + earlier + "]; each aggregate type or entity has one source");
                 }
             }
-            if (source instanceof SourceConfig.Commits && source.claims().isEmpty()) {
+            if (!(source instanceof SourceConfig.Entities) && source.claims().isEmpty()) {
                 if (claimsAnything != null) {
                     throw SettingError.missing(at + ".aggregateTypes", "the aggregate types this store holds, since "
-                        + "sources[" + claimsAnything + "] is already a commits source without aggregateTypes");
+                        + "sources[" + claimsAnything + "] is already a " + configured.get(claimsAnything).kind()
+                        + " source without aggregateTypes");
                 }
                 claimsAnything = i;
             }

@@ -30,7 +30,7 @@ class ShippedExamplesTest {
 
             assertThat(Files.readString(path)).as(example).contains("sources:").contains("transport: kafka")
                 .doesNotContain("eventsCollection");
-            assertThat(new ConfigLoader(ENVIRONMENT).load(path).relayedSource().collection()).as(example)
+            assertThat(new ConfigLoader(ENVIRONMENT).load(path).sources().get(0).collection()).as(example)
                 .isEqualTo("events");
         }
     }
@@ -44,7 +44,7 @@ class ShippedExamplesTest {
 
         FerryConfig config = new ConfigLoader(ENVIRONMENT).load(file);
 
-        assertThat(config.relayedSource().collection()).isEqualTo("events");
+        assertThat(config.sources().get(0).collection()).isEqualTo("events");
         assertThat(config.projector().aggregateTypes()).containsExactly("patient", "practitioner");
     }
 }

@@ -45,7 +45,7 @@ class SourcesConfigTest {
         FerryConfig config = load(MINIMAL);
 
         assertThat(config.sources()).containsExactly(new SourceConfig.Commits("events", "ferry", "events", null));
-        assertThat(config.relayedSource().collection()).isEqualTo("events");
+        assertThat(config.sources().get(0).collection()).isEqualTo("events");
         assertThat(config.transport()).isEqualTo(FerryConfig.Transport.KAFKA);
         assertThat(config.targets()).isEmpty();
     }
@@ -59,7 +59,7 @@ class SourcesConfigTest {
                 aggregateTypes: [patient]
             """);
 
-        SourceConfig.Commits source = config.relayedSource();
+        SourceConfig.Commits source = (SourceConfig.Commits) config.sources().get(0);
         assertThat(source.name()).isEqualTo("commits");
         assertThat(source.database()).isEqualTo("ferry");
         assertThat(source.claims()).containsExactly("patient");
@@ -83,7 +83,7 @@ class SourcesConfigTest {
     void legacyEventsCollectionStillHasItsEnvironmentVariable() throws IOException {
         FerryConfig config = load(MINIMAL, Map.of("FERRY_MONGODB_EVENTS_COLLECTION", "history"));
 
-        assertThat(config.relayedSource().collection()).isEqualTo("history");
+        assertThat(config.sources().get(0).collection()).isEqualTo("history");
     }
 
     @Test
@@ -170,9 +170,7 @@ class SourcesConfigTest {
     @Test
     void kindsTransportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
         refuses(MINIMAL + "sources: [{kind: entities, collection: patients}]\n")
-            .hasMessage("sources[0].kind: 'entities' is not available yet in this version of Ferry; available: [commits]");
-        refuses(MINIMAL + "sources: [{kind: events, collection: patients, aggregateType: patient}]\n")
-            .hasMessage("sources[0].kind: 'events' is not available yet in this version of Ferry; available: [commits]");
+            .hasMessage("sources[0].kind: 'entities' is not available yet in this version of Ferry; available: [commits, events]");
         refuses(MINIMAL + "transport: nats\n")
             .hasMessage("transport: 'nats' is not available yet in this version of Ferry; available: [kafka]");
         refuses(MINIMAL + "nats:\n  servers: nats://localhost:4222\n")
@@ -199,16 +197,61 @@ class SourcesConfigTest {
     }
 
     @Test
-    void aRelayReadsOneSourceAndSaysSoWhenGivenSeveral() throws IOException {
+    void aRelayReadsSeveralSourcesOfBothEventKinds() throws IOException {
         FerryConfig config = load(MINIMAL + """
             sources:
-              - {kind: commits, collection: a, aggregateTypes: [patient]}
-              - {kind: commits, collection: b}
+              - {kind: commits, collection: a, aggregateTypes: [order]}
+              - kind: events
+                database: clinic
+                collection: patient_events
+                stream: {field: streamId}
+                aggregateTypes: [patient]
+                version: revision
+                versionBase: 0
+                eventType: type
+                timestamp: createdAt
+                payload: data
+                metadata: {correlationId: meta.correlationId}
+              - {kind: events, collection: staff, aggregateType: practitioner, versionRule: increasing}
             """);
 
-        assertThatThrownBy(config::relayedSource).isInstanceOf(ConfigError.class)
-            .hasMessage("sources: one source per relay until a relay can read several; this file has 2 commits sources "
-                + "[a, b]: give each relay a file with one of them");
+        assertThat(config.sources()).extracting(SourceConfig::name).containsExactly("a", "patient_events", "staff");
+        SourceConfig.Events patients = (SourceConfig.Events) config.sources().get(1);
+        assertThat(patients.database()).isEqualTo("clinic");
+        assertThat(patients.stream()).isEqualTo(new SourceConfig.Events.Stream("streamId", "-", null));
+        assertThat(patients.aggregateId()).isNull();
+        assertThat(patients.versionBase()).isZero();
+        assertThat(patients.eventId()).isEqualTo("_id");
+        assertThat(patients.metadata()).containsExactly(Map.entry("correlationId", "meta.correlationId"));
+        SourceConfig.Events staff = (SourceConfig.Events) config.sources().get(2);
+        assertThat(staff.database()).isEqualTo("ferry");
+        assertThat(staff.aggregateId()).isEqualTo("aggregateId");
+        assertThat(staff.version()).isEqualTo("version");
+        assertThat(staff.versionRule()).isEqualTo("increasing");
+        assertThat(staff.claims()).containsExactly("practitioner");
+    }
+
+    @Test
+    void anEventsMappingIsCheckedWithOneLineEach() {
+        refuses(MINIMAL + "sources: [{kind: events, collection: e}]\n")
+            .hasMessage("sources[0].aggregateType: expected exactly one of aggregateType (a constant), aggregateTypeField "
+                + "(a field) or stream (type and id from one field), got 0");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, aggregateType: p, versionBase: 2}]\n")
+            .hasMessage("sources[0].versionBase: expected a whole number from 0 to 1, got 2");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, aggregateType: p, versionRule: sometimes}]\n")
+            .hasMessage("sources[0].versionRule: expected contiguous or increasing, got 'sometimes'");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, stream: {field: s, regex: '(.*)'}}]\n")
+            .hasMessageStartingWith("sources[0].stream.regex: expected the named groups");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, stream: {field: s}, aggregateId: id}]\n")
+            .hasMessage("sources[0].aggregateId: not with stream, which holds the id");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, aggregateType: p, metadata: {userId: u}}]\n")
+            .hasMessage("sources[0].metadata.userId: expected correlationId or causationId");
+        refuses(MINIMAL + "sources: [{kind: events, collection: e, aggregateType: p, payloadField: data}]\n")
+            .hasMessageStartingWith("unknown setting 'sources[0].payloadField'");
+        refuses(MINIMAL + "sources: [{kind: events, collection: a, aggregateTypeField: t}, "
+            + "{kind: commits, collection: b}]\n")
+            .hasMessage("sources[1].aggregateTypes is missing: expected the aggregate types this store holds, since "
+                + "sources[0] is already a events source without aggregateTypes");
     }
 
     @Test
@@ -216,7 +259,7 @@ class SourcesConfigTest {
         FerryConfig config = load(MINIMAL + "sources:\n  - kind: commits\n    database: ${STORE_DB}\n    collection: ${STORE}\n",
             Map.of("STORE", "commits", "STORE_DB", "shop", "FERRY_TRANSPORT", "kafka"));
 
-        assertThat(config.relayedSource()).isEqualTo(new SourceConfig.Commits("commits", "shop", "commits", null));
+        assertThat(config.sources()).containsExactly(new SourceConfig.Commits("commits", "shop", "commits", null));
         assertThatThrownBy(() -> load(MINIMAL + "sources:\n  - kind: commits\n    collection: ${STORE}\n"))
             .hasMessage("sources[0].collection: refers to environment variable STORE, which is not set");
         assertThatThrownBy(() -> load(MINIMAL, Map.of("FERRY_TRANSPORT", "nats")))

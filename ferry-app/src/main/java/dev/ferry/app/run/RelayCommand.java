@@ -11,7 +11,6 @@ import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.config.SourceConfig;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.RelayStatus;
@@ -36,12 +35,12 @@ public final class RelayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FerryConfig settings = config.load();
-        SourceConfig.Commits source = settings.relayedSource(); // refuses several sources before touching a backend
         ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings, source);
+        Components components = ServiceLifecycle.components(settings);
         KafkaPublishers publishers = new KafkaPublishers(components.kafka());
         String instanceId = Components.newInstanceId();
-        ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers);
+        ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers,
+            settings.sources());
         PrometheusMeterRegistry metrics = metrics(relay);
         relay.start();
         AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),

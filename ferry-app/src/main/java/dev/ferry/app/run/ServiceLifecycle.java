@@ -30,10 +30,14 @@ public final class ServiceLifecycle {
             kafka.lingerMs(), kafka.compression(), kafka.properties());
     }
 
-    /** Components whose event store is the first commits source: what every command but the relay needs of it. */
+    /**
+     * Components whose event store is the first commits source (Ferry's own store where services append through its
+     * API), or the default collection in Ferry's database when every source is an event store of the users' schema.
+     */
     public static Components components(FerryConfig config) {
         return components(config, config.sources().stream().filter(SourceConfig.Commits.class::isInstance)
-            .map(SourceConfig.Commits.class::cast).findFirst().orElseThrow());
+            .map(SourceConfig.Commits.class::cast).findFirst()
+            .orElseGet(() -> new SourceConfig.Commits(null, config.mongodb().database(), "events", null)));
     }
 
     /** Components whose event store is {@code source}. */

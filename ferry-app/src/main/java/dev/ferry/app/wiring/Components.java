@@ -1,5 +1,6 @@
 package dev.ferry.app.wiring;
 
+import java.util.List;
 import java.util.UUID;
 
 import org.bson.RawBsonDocument;
@@ -8,6 +9,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 
+import dev.ferry.config.SourceConfig;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -72,14 +74,27 @@ public final class Components implements AutoCloseable {
             .createIndexes();
     }
 
-    /** A relay instance (not started); the caller keeps owning {@code publishers} and closes them after the relay. */
+    /**
+     * A relay instance (not started) of the event store; the caller keeps owning {@code publishers} and closes them
+     * after the relay.
+     */
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
+        return relay(settings, instanceId, publishers, new MongoChangeSource(
+            eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT));
+    }
+
+    /** A relay instance (not started) of every configured source, through one change stream and one checkpoint. */
+    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
+                                   List<SourceConfig> sources) {
+        return relay(settings, instanceId, publishers, MongoChangeSource.of(client,
+            RelayedSources.watched(sources, kafka.topicNaming()), ChangeStreamTail.Settings.DEFAULT));
+    }
+
+    private ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
+                                    MongoChangeSource source) {
         publishers.ensureTopic(kafka.deadLetterTopic());
-        return new ChangeStreamRelay(settings, instanceId,
-            new MongoChangeSource(eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class),
-                ChangeStreamTail.Settings.DEFAULT),
-            publishers, new MongoCheckpointStore(database, LEASES), new MongoLeaseStore(database, LEASES),
-            new MongoGapLog(database, GAPS));
+        return new ChangeStreamRelay(settings, instanceId, source, publishers, new MongoCheckpointStore(database, LEASES),
+            new MongoLeaseStore(database, LEASES), new MongoGapLog(database, GAPS));
     }
 
     /** A projector instance (not started). */

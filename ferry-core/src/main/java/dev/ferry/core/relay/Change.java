@@ -33,6 +33,19 @@ public sealed interface Change {
         }
     }
 
+    /** One document of an event store in the users' own schema, read as Ferry's event by the source's mapping. */
+    record MappedEvent(ResumeToken token, Event event) implements Change {
+        public MappedEvent {
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(event, "event");
+        }
+
+        @Override
+        public List<Event> records() {
+            return List.of(event);
+        }
+    }
+
     /** A document of a source that cannot be read as its kind; it goes to the dead-letter topic with the reason. */
     record Malformed(ResumeToken token, String documentJson, String reason) implements Change {
         public Malformed {

@@ -17,6 +17,7 @@ import com.mongodb.client.MongoDatabase;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.relay.ChangeSource;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RecordPublisher;
@@ -95,6 +96,10 @@ public final class Pipeline implements AutoCloseable {
         return database;
     }
 
+    public MongoClient client() {
+        return client;
+    }
+
     public String topicPrefix() {
         return topicPrefix;
     }
@@ -119,11 +124,22 @@ public final class Pipeline implements AutoCloseable {
     /** Starts a relay instance whose lease store and publishers a test may wrap (to pause them, say). */
     public ChangeStreamRelay startRelay(String instanceId, java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
                                         java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
+        return startRelay(instanceId, new MongoChangeSource(database.getCollection(EVENTS, RawBsonDocument.class),
+            ChangeStreamTail.Settings.DEFAULT), leaseWrapper, publisherWrapper);
+    }
+
+    /** Starts a relay instance of other sources than the event store (e.g. several collections through one stream). */
+    public ChangeStreamRelay startRelay(String instanceId, ChangeSource source) {
+        return startRelay(instanceId, source, leases -> leases, publishers -> publishers);
+    }
+
+    private ChangeStreamRelay startRelay(String instanceId, ChangeSource source,
+                                         java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
+                                         java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
         KafkaPublishers kafkaPublishers = new KafkaPublishers(kafkaSettings);
         kafkaPublishers.ensureTopic(kafkaSettings.deadLetterTopic());
         publishers.add(kafkaPublishers);
-        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId,
-            new MongoChangeSource(database.getCollection(EVENTS, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId, source,
             publisherWrapper.apply(kafkaPublishers), checkpoints(), leaseWrapper.apply(new MongoLeaseStore(database, LEASES)),
             new MongoGapLog(database, GAPS));
         relays.add(relay);

@@ -25,7 +25,7 @@ import dev.ferry.core.relay.StartPosition;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
- * Tails one collection's change stream in batches, through the official driver only. An empty read is
+ * Tails a change stream (of a collection, a database or the cluster) in batches, through the official driver only. An empty read is
  * followed by a short, growing idle wait ({@link IdleBackoff}) so a quiet stream costs next to no CPU.
  * Not thread-safe: one tail belongs to one reading thread.
  */
@@ -53,7 +53,18 @@ public final class ChangeStreamTail implements AutoCloseable {
      */
     public static ChangeStreamTail open(MongoCollection<RawBsonDocument> collection, List<? extends Bson> pipeline,
                                         StartPosition start, Settings settings) {
-        ChangeStreamIterable<RawBsonDocument> stream = collection.watch(pipeline, RawBsonDocument.class)
+        return open(collection.watch(pipeline, RawBsonDocument.class), start, settings);
+    }
+
+    /**
+     * Opens a change stream of any scope: a collection's, a database's ({@code MongoDatabase.watch}) or the
+     * cluster's ({@code MongoClient.watch}).
+     *
+     * @throws HistoryLost if the start position is no longer in the oplog
+     */
+    public static ChangeStreamTail open(ChangeStreamIterable<RawBsonDocument> watched, StartPosition start,
+                                        Settings settings) {
+        ChangeStreamIterable<RawBsonDocument> stream = watched
             .batchSize(settings.maxBatch())
             .maxAwaitTime(settings.serverAwait().toMillis(), TimeUnit.MILLISECONDS);
         if (start instanceof StartPosition.AfterToken after) {

@@ -2,10 +2,17 @@ package dev.ferry.mongodb.changestream;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import org.bson.Document;
 import org.bson.RawBsonDocument;
+import org.bson.conversions.Bson;
 
+import com.mongodb.MongoNamespace;
+import com.mongodb.client.ChangeStreamIterable;
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
@@ -13,37 +20,78 @@ import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ChangeSource;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.core.relay.StartPosition;
-import dev.ferry.mongodb.store.CommitDocuments;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
- * The event-store collection's change stream as a {@link ChangeSource}: every inserted commit becomes a
- * {@link Change.Commit}; a document that is not a valid commit becomes a {@link Change.Malformed} (never a stop
- * or a crash loop). Commits are insert-only, so only inserts are read.
+ * The watched collections' inserts as one {@link ChangeSource}: one change stream, of the narrowest scope that
+ * covers them (a collection's, a database's, or the cluster's), filtered by namespace, so that one resume token and
+ * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
+ * a reader cannot read becomes {@link Change.Malformed} (never a stop or a crash loop). A change of a collection no
+ * source names is ignored. Event stores are insert-only, so only inserts are read.
  */
 public final class MongoChangeSource implements ChangeSource {
 
-    private static final List<Document> INSERTS_ONLY =
-        List.of(new Document("$match", new Document("operationType", "insert")));
-
-    private final MongoCollection<RawBsonDocument> commits;
+    private final Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
+    private final List<Bson> pipeline;
+    private final Map<String, WatchedCollection> byNamespace;
+    private final WatchedCollection only;
     private final ChangeStreamTail.Settings settings;
 
+    /** Ferry's own event store in one collection. */
     public MongoChangeSource(MongoCollection<RawBsonDocument> commits, ChangeStreamTail.Settings settings) {
-        this.commits = commits;
+        this(stages -> commits.watch(stages, RawBsonDocument.class),
+            List.of(new WatchedCollection(commits.getNamespace().getDatabaseName(),
+                commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings);
+    }
+
+    private MongoChangeSource(Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch,
+                              List<WatchedCollection> collections, ChangeStreamTail.Settings settings) {
+        this.watch = watch;
         this.settings = settings;
+        this.byNamespace = collections.stream().collect(Collectors.toMap(WatchedCollection::namespace, c -> c));
+        this.only = collections.size() == 1 ? collections.get(0) : null;
+        this.pipeline = List.of(new Document("$match", only != null ? new Document("operationType", "insert")
+            : new Document("operationType", "insert").append("$or", collections.stream()
+                .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())).toList())));
+    }
+
+    /**
+     * The collections' inserts through one stream: a collection's if there is one, a database's if they share one,
+     * the cluster's otherwise.
+     */
+    public static MongoChangeSource of(MongoClient client, List<WatchedCollection> collections,
+                                       ChangeStreamTail.Settings settings) {
+        if (collections.isEmpty()) {
+            throw new IllegalArgumentException("a relay needs at least one source");
+        }
+        List<String> databases = collections.stream().map(WatchedCollection::database).distinct().toList();
+        Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
+        if (collections.size() == 1) {
+            WatchedCollection one = collections.get(0);
+            MongoCollection<RawBsonDocument> collection = client.getDatabase(one.database())
+                .getCollection(one.collection(), RawBsonDocument.class);
+            watch = stages -> collection.watch(stages, RawBsonDocument.class);
+        } else if (databases.size() == 1) {
+            watch = stages -> client.getDatabase(databases.get(0)).watch(stages, RawBsonDocument.class);
+        } else {
+            watch = stages -> client.watch(stages, RawBsonDocument.class);
+        }
+        return new MongoChangeSource(watch, collections, settings);
     }
 
     @Override
     public ChangeFeed open(StartPosition start) {
-        ChangeStreamTail tail = ChangeStreamTail.open(commits, INSERTS_ONLY, start, settings);
+        ChangeStreamTail tail = ChangeStreamTail.open(watch.apply(pipeline), start, settings);
         return new ChangeFeed() {
             @Override
             public List<Change> poll() {
                 List<ChangeStreamDocument<RawBsonDocument>> batch = tail.poll();
                 List<Change> changes = new ArrayList<>(batch.size());
                 for (ChangeStreamDocument<RawBsonDocument> change : batch) {
-                    changes.add(toChange(change));
+                    WatchedCollection source = sourceOf(change.getNamespace());
+                    if (source != null) {
+                        changes.add(toChange(source, change));
+                    }
                 }
                 return changes;
             }
@@ -60,16 +108,19 @@ public final class MongoChangeSource implements ChangeSource {
         };
     }
 
-    private static Change toChange(ChangeStreamDocument<RawBsonDocument> change) {
+    private WatchedCollection sourceOf(MongoNamespace namespace) {
+        if (only != null) {
+            return only; // a collection's own stream carries nothing else
+        }
+        return namespace == null ? null : byNamespace.get(namespace.getFullName());
+    }
+
+    private static Change toChange(WatchedCollection source, ChangeStreamDocument<RawBsonDocument> change) {
         ResumeToken token = new ResumeToken(RelaxedJson.of(change.getResumeToken()));
         RawBsonDocument document = change.getFullDocument();
         if (document == null) {
             return new Change.Malformed(token, "{}", "insert event without a document");
         }
-        try {
-            return new Change.Commit(token, CommitDocuments.decode(document));
-        } catch (CommitDocuments.MalformedCommit e) {
-            return new Change.Malformed(token, document.toJson(), "not a valid commit: " + e.getMessage());
-        }
+        return source.reader().read(token, document);
     }
 }

@@ -1,0 +1,52 @@
+package dev.ferry.app.wiring;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import dev.ferry.config.SourceConfig;
+import dev.ferry.core.event.VersionRule;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.mongodb.changestream.DocumentReaders;
+import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.mapping.EventMapping;
+
+/** The configured sources as the collections a relay watches, each with the reader of its kind. */
+final class RelayedSources {
+
+    private RelayedSources() {
+    }
+
+    static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics) {
+        return sources.stream().map(source -> new WatchedCollection(source.database(), source.collection(),
+            reader(source, topics))).toList();
+    }
+
+    private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics) {
+        if (source instanceof SourceConfig.Commits) {
+            return DocumentReaders.commits();
+        } else if (source instanceof SourceConfig.Events events) {
+            return DocumentReaders.mappedEvents(mapping(events), topics);
+        }
+        // The configuration refuses kinds this version cannot read; reaching here is a programming error.
+        throw new IllegalStateException("no reader for sources of kind " + source.kind());
+    }
+
+    static EventMapping mapping(SourceConfig.Events events) {
+        EventMapping.AggregateType type;
+        if (events.aggregateType() != null) {
+            type = new EventMapping.AggregateType.Constant(events.aggregateType());
+        } else if (events.aggregateTypeField() != null) {
+            type = new EventMapping.AggregateType.Field(events.aggregateTypeField());
+        } else if (events.stream().regex() != null) {
+            type = new EventMapping.AggregateType.Derived(events.stream().field(), Pattern.compile(events.stream().regex()));
+        } else {
+            type = EventMapping.AggregateType.Derived.bySeparator(events.stream().field(), events.stream().separator());
+        }
+        Map<String, String> metadata = new HashMap<>(events.metadata());
+        return new EventMapping(type, events.aggregateId(), events.version(), events.versionBase(),
+            VersionRule.fromWireName(events.versionRule()), events.eventType(), events.eventId(), events.timestamp(),
+            events.payload(), metadata);
+    }
+}
