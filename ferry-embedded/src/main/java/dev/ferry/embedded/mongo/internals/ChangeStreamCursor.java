@@ -2,7 +2,9 @@ package dev.ferry.embedded.mongo.internals;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.backend.AbstractCursor;
@@ -32,6 +34,8 @@ final class ChangeStreamCursor extends AbstractCursor {
     private final ChangeStreamScope scope;
     private final Aggregation aggregation;
     private final boolean lookUpUpdates;
+    /** The {@code ns} document of each namespace seen, shared by its events as the stock cursor shares its one. */
+    private final Map<String, Document> namespaceDocuments = new HashMap<>();
     private long position;
     /** Timestamp of the last event returned, to tell whether the post-batch position is that event. */
     private long lastReturned = -1;
@@ -108,7 +112,7 @@ final class ChangeStreamCursor extends AbstractCursor {
             .append("operationType", entry.operation().operationType())
             .append("clusterTime", new BsonTimestamp(entry.timestamp()))
             .append("wallTime", Instant.ofEpochMilli(entry.wallMillis()))
-            .append("ns", namespaceDocument(entry.namespace()));
+            .append("ns", namespaceDocuments.computeIfAbsent(entry.namespace(), ChangeStreamCursor::namespaceDocument));
         switch (entry.operation()) {
             case INSERT, REPLACE -> event
                 .append("fullDocument", entry.document())

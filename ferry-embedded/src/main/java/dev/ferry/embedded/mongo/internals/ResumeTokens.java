@@ -41,7 +41,8 @@ final class ResumeTokens {
     }
 
     static Document encode(long timestamp, Kind kind) {
-        return new Document(DATA, String.format("%016x", timestamp) + kind.suffix);
+        String hex = Long.toHexString(timestamp);
+        return new Document(DATA, "0".repeat(HEX_LENGTH - hex.length()) + hex + kind.suffix);
     }
 
     /** Parses a token given by a client, refusing anything this server did not issue. */
