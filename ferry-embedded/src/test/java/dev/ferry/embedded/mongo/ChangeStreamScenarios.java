@@ -25,7 +25,7 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
  */
 final class ChangeStreamScenarios implements AutoCloseable {
 
-    private final MongoClient client;
+    final MongoClient client;
     final MongoCollection<Document> events;
 
     ChangeStreamScenarios(String connectionString) {
@@ -92,6 +92,12 @@ final class ChangeStreamScenarios implements AutoCloseable {
             return false;
         });
         return seen;
+    }
+
+    /** Asserts that the stream stays quiet for a while: nothing (more) arrives. */
+    static void assertQuiet(MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor) {
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+            .until(() -> cursor.tryNext() == null);
     }
 
     /** Reads exactly {@code count} change events. */

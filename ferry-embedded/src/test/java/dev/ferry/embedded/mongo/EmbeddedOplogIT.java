@@ -2,6 +2,7 @@ package dev.ferry.embedded.mongo;
 
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Updates.set;
+import static dev.ferry.embedded.mongo.ChangeStreamScenarios.assertQuiet;
 import static dev.ferry.embedded.mongo.ChangeStreamScenarios.event;
 import static dev.ferry.embedded.mongo.ChangeStreamScenarios.take;
 import static dev.ferry.embedded.mongo.ChangeStreamScenarios.untilSentinel;
@@ -26,8 +27,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoNamespace;
 import com.mongodb.MongoWriteException;
+import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.FindOneAndReplaceOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.OperationType;
@@ -146,6 +154,169 @@ class EmbeddedOplogIT {
         assertThatThrownBy(() -> scenarios.events.watch().resumeAfter(future).cursor())
             .isInstanceOfSatisfying(MongoCommandException.class,
                 e -> assertThat(e.getErrorCode()).isEqualTo(280));
+    }
+
+    @Test
+    void aDatabaseStreamReportsEveryCollectionOfItsDatabaseAndNoOther() {
+        MongoDatabase ferry = scenarios.client.getDatabase("ferry");
+        MongoCollection<Document> audit = ferry.getCollection("audit");
+        MongoCollection<Document> elsewhere = scenarios.client.getDatabase("other").getCollection("events");
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = ferry.watch().cursor()) {
+            scenarios.events.insertOne(event("h", 1, "events"));
+            elsewhere.insertOne(event("h", 1, "other database"));
+            audit.insertOne(event("h", 1, "audit"));
+
+            assertThat(take(cursor, 2)).extracting(change -> change.getNamespace().getFullName())
+                .containsExactly("ferry.events", "ferry.audit");
+            assertQuiet(cursor);
+        }
+    }
+
+    @Test
+    void aClusterStreamReportsEveryDatabaseButTheInternalOnes() {
+        MongoCollection<Document> elsewhere = scenarios.client.getDatabase("other").getCollection("events");
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.client.watch().cursor()) {
+            scenarios.events.insertOne(event("i", 1, "ferry"));
+            scenarios.client.getDatabase("config").getCollection("settings").insertOne(new Document("internal", true));
+            elsewhere.insertOne(event("i", 1, "other"));
+
+            assertThat(take(cursor, 2)).extracting(change -> change.getNamespace().getFullName())
+                .containsExactly("ferry.events", "other.events");
+            assertQuiet(cursor);
+        }
+    }
+
+    @Test
+    void everyEventNamesItsNamespaceAndWallTime() {
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.insertOne(event("j", 1, "new"));
+            scenarios.events.updateOne(eq("aggregateId", "j"), set("note", "updated"));
+            scenarios.events.deleteOne(eq("aggregateId", "j"));
+
+            assertThat(take(cursor, 3)).allSatisfy(change -> {
+                assertThat(change.getNamespace()).isEqualTo(new MongoNamespace("ferry", "events"));
+                assertThat(change.getWallTime()).isNotNull();
+            });
+        }
+    }
+
+    /** A dotted path reports that path; a whole embedded document set at once reports the document. */
+    @Test
+    void anUpdateDescribesThePathsItSetAndRemoved() {
+        scenarios.events.insertOne(event("k", 1, "before").append("gone", 1)
+            .append("address", new Document("city", "Ghent").append("zip", "9000"))
+            .append("contact", new Document("mail", "a@b").append("phone", "1")));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.updateOne(eq("aggregateId", "k"), Updates.combine(Updates.set("address.city", "Bruges"),
+                Updates.set("contact", new Document("mail", "c@d").append("phone", "1")), Updates.unset("gone"),
+                Updates.set("note", "before")));
+
+            ChangeStreamDocument<Document> update = take(cursor, 1).get(0);
+            assertThat(update.getUpdateDescription().getUpdatedFields()).isEqualTo(BsonDocument.parse(
+                "{'address.city': 'Bruges', contact: {mail: 'c@d', phone: '1'}}"));
+            assertThat(update.getUpdateDescription().getRemovedFields()).containsExactly("gone");
+            assertThat(update.getUpdateDescription().getTruncatedArrays()).isEmpty();
+        }
+    }
+
+    @Test
+    void findAndModifyWritesAreChangeEvents() {
+        scenarios.events.insertOne(event("l", 1, "original"));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.findOneAndUpdate(eq("aggregateId", "l"), set("note", "updated"));
+            scenarios.events.findOneAndReplace(eq("aggregateId", "l"), event("l", 1, "replaced"));
+            scenarios.events.findOneAndUpdate(eq("aggregateId", "m"), set("version", 1),
+                new FindOneAndUpdateOptions().upsert(true));
+            scenarios.events.findOneAndReplace(eq("aggregateId", "n"), event("n", 1, "upserted"),
+                new FindOneAndReplaceOptions().upsert(true));
+            scenarios.events.findOneAndDelete(eq("aggregateId", "l"));
+            scenarios.events.findOneAndDelete(eq("aggregateId", "nobody"));
+
+            List<ChangeStreamDocument<Document>> changes = take(cursor, 5);
+            assertThat(changes).extracting(ChangeStreamDocument::getOperationType).containsExactly(OperationType.UPDATE,
+                OperationType.REPLACE, OperationType.INSERT, OperationType.INSERT, OperationType.DELETE);
+            assertThat(changes.get(0).getUpdateDescription().getUpdatedFields())
+                .isEqualTo(BsonDocument.parse("{note: 'updated'}"));
+            assertThat(changes.get(2).getFullDocument()).containsEntry("aggregateId", "m");
+            assertQuiet(cursor);
+        }
+    }
+
+    @Test
+    void anEmptyBatchCarriesAPostBatchResumeTokenAtTheEndOfTheScannedOplog() {
+        List<Document> deletesOnly = List.of(new Document("$match", new Document("operationType", "delete")));
+        BsonDocument moved;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor =
+                 scenarios.events.watch(deletesOnly).cursor()) {
+            assertThat(cursor.tryNext()).isNull();
+            BsonDocument initial = cursor.getResumeToken();
+            assertThat(initial).isNotNull();
+            scenarios.events.insertOne(event("o", 1, "filtered out"));
+
+            assertThat(cursor.tryNext()).isNull();
+            moved = cursor.getResumeToken();
+            assertThat(moved).isNotEqualTo(initial);
+        }
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> resumed =
+                 scenarios.events.watch().resumeAfter(moved).cursor()) {
+            scenarios.events.insertOne(event("o", 2, "after the token"));
+
+            assertThat(take(resumed, 1).get(0).getFullDocument()).containsEntry("note", "after the token");
+        }
+    }
+
+    @Test
+    void everyReplyCarriesTheOperationTimeOfTheNewestWrite() {
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor();
+             ClientSession session = scenarios.client.startSession()) {
+            scenarios.events.insertOne(session, event("p", 1, "write"));
+            BsonTimestamp afterWrite = session.getOperationTime();
+            scenarios.events.find(session).first();
+            BsonTimestamp afterRead = session.getOperationTime();
+
+            assertThat(afterWrite).isEqualTo(take(cursor, 1).get(0).getClusterTime());
+            assertThat(afterRead).isEqualTo(afterWrite);
+        }
+    }
+
+    @Test
+    void aDropInvalidatesTheCollectionsStreamAndADroppedDatabaseTheDatabasesStream() {
+        MongoDatabase ferry = scenarios.client.getDatabase("ferry");
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> collection =
+                 scenarios.events.watch().cursor();
+             MongoChangeStreamCursor<ChangeStreamDocument<Document>> database = ferry.watch().cursor()) {
+            scenarios.events.drop();
+            ferry.getCollection("audit").insertOne(new Document("after", "drop"));
+            ferry.drop();
+
+            assertThat(take(collection, 2)).extracting(ChangeStreamDocument::getOperationType)
+                .containsExactly(OperationType.DROP, OperationType.INVALIDATE);
+            assertThat(take(database, 5)).extracting(ChangeStreamDocument::getOperationType).containsExactly(
+                OperationType.DROP, OperationType.INSERT, OperationType.DROP, OperationType.DROP_DATABASE,
+                OperationType.INVALIDATE);
+        }
+    }
+
+    @Test
+    void aRenameIsReportedAndInvalidatesTheStreamWhichOnlyStartAfterMayContinue() {
+        BsonDocument invalidate;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.renameCollection(new MongoNamespace("ferry", "archive"));
+
+            List<ChangeStreamDocument<Document>> changes = take(cursor, 2);
+            assertThat(changes.get(0).getOperationType()).isEqualTo(OperationType.RENAME);
+            assertThat(changes.get(0).getDestinationNamespace()).isEqualTo(new MongoNamespace("ferry", "archive"));
+            assertThat(changes.get(1).getOperationType()).isEqualTo(OperationType.INVALIDATE);
+            invalidate = changes.get(1).getResumeToken();
+        }
+        assertThatThrownBy(() -> scenarios.events.watch().resumeAfter(invalidate).cursor())
+            .isInstanceOfSatisfying(MongoCommandException.class, e -> assertThat(e.getErrorCode()).isEqualTo(260));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> next =
+                 scenarios.events.watch().startAfter(invalidate).cursor()) {
+            scenarios.events.insertOne(event("q", 1, "new collection"));
+
+            assertThat(take(next, 1).get(0).getFullDocument()).containsEntry("note", "new collection");
+        }
     }
 
     @Test

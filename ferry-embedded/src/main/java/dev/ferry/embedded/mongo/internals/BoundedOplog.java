@@ -26,7 +26,8 @@ import io.netty.buffer.Unpooled;
  * <ul>
  *   <li>only writes that actually happened are recorded (the stock insert path also hands over documents
  *       that a duplicate-key error rejected);</li>
- *   <li>updates carry {@code documentKey: {_id}}, replacements are {@code replace} events;</li>
+ *   <li>updates carry {@code documentKey: {_id}} and an {@code updateDescription}, replacements are {@code replace}
+ *       events; findAndModify writes, renames and dropped databases are recorded too;</li>
  *   <li>bounded: the oldest entries are evicted past {@code capacity}, and resuming from an evicted point fails
  *       with ChangeStreamHistoryLost (286), as on a real replica set whose oplog window has passed;</li>
  *   <li>entries are kept in a sorted map, so a cursor positions itself in O(log n) instead of scanning.</li>
@@ -38,18 +39,21 @@ public final class BoundedOplog implements Oplog {
 
     static final int CHANGE_STREAM_HISTORY_LOST = 286;
     static final int CHANGE_STREAM_FATAL_ERROR = 280;
+    static final int INVALID_RESUME_TOKEN = 260;
     private static final String ID = "_id";
 
     private final MongoBackend backend;
     private final CursorRegistry cursorRegistry;
     private final OplogClock clock;
+    private final UpdateImages updateImages;
     private final int capacity;
     private final NavigableMap<Long, OplogEntry> entries = new ConcurrentSkipListMap<>();
     private int size;
     /** Timestamp of the newest evicted entry; a resume point before it has lost history. */
     private volatile long evictedUpTo;
 
-    public BoundedOplog(MongoBackend backend, CursorRegistry cursorRegistry, Clock clock, int capacity) {
+    BoundedOplog(MongoBackend backend, CursorRegistry cursorRegistry, Clock clock, int capacity,
+                 UpdateImages updateImages) {
         if (capacity < 1) {
             throw new IllegalArgumentException("oplog capacity must be at least 1, was " + capacity);
         }
@@ -57,6 +61,7 @@ public final class BoundedOplog implements Oplog {
         this.cursorRegistry = cursorRegistry;
         this.clock = new OplogClock(clock);
         this.capacity = capacity;
+        this.updateImages = updateImages;
     }
 
     @Override
@@ -70,7 +75,7 @@ public final class BoundedOplog implements Oplog {
             // The memory backend stores the very instance it was given: a document rejected by a unique
             // index is not that instance, or not there at all.
             if (id != null && storedDocument(collection, id) == document) {
-                append(namespace, ChangeOperation.INSERT, id, document.cloneDeeply());
+                append(namespace, ChangeOperation.INSERT, id, document.cloneDeeply(), null, null);
             }
         }
     }
@@ -80,34 +85,61 @@ public final class BoundedOplog implements Oplog {
         boolean replacement = update.keySet().stream().noneMatch(key -> key.startsWith("$"));
         MongoCollection<?> collection = collection(namespace);
         for (Object id : modifiedIds) {
+            Document stored = collection == null ? null : storedDocument(collection, id);
+            Document before = updateImages.take(namespace, id);
             if (replacement) {
-                Document stored = collection == null ? null : storedDocument(collection, id);
-                append(namespace, ChangeOperation.REPLACE, id, stored == null ? null : stored.cloneDeeply());
+                append(namespace, ChangeOperation.REPLACE, id, stored == null ? null : stored.cloneDeeply(), null, null);
             } else {
-                append(namespace, ChangeOperation.UPDATE, id, null);
+                Document description = before == null || stored == null ? UpdateDescriptions.none()
+                    : UpdateDescriptions.describe(before, stored.cloneDeeply(), update);
+                append(namespace, ChangeOperation.UPDATE, id, null, description, null);
             }
         }
+        updateImages.clear();
     }
 
     @Override
     public void handleDelete(String namespace, Document query, List<Object> deletedIds) {
         for (Object id : deletedIds) {
-            append(namespace, ChangeOperation.DELETE, id, null);
+            append(namespace, ChangeOperation.DELETE, id, null, null, null);
         }
     }
 
     @Override
     public void handleDropCollection(String namespace) {
-        append(namespace, ChangeOperation.DROP, null, null);
+        // the memory backend's own bookkeeping collections, which a real server does not have
+        if (!ChangeStreamScope.collectionOf(namespace).startsWith("system.")) {
+            append(namespace, ChangeOperation.DROP, null, null, null, null);
+        }
+    }
+
+    /** A collection renamed (the stock server tells its oplog nothing). */
+    void handleRename(String fromNamespace, String toNamespace) {
+        append(fromNamespace, ChangeOperation.RENAME, null, null, null, toNamespace);
+    }
+
+    /** A database dropped, after the drops of its collections. */
+    void handleDropDatabase(String database) {
+        append(database, ChangeOperation.DROP_DATABASE, null, null, null, null);
     }
 
     @Override
     public Cursor createCursor(Document changeStream, String namespace, Aggregation aggregation) {
+        return openCursor(changeStream, ChangeStreamScope.ofCollection(namespace), aggregation);
+    }
+
+    /** A change-stream cursor over a collection, a database or the whole deployment, registered with the server. */
+    ChangeStreamCursor openCursor(Document changeStream, ChangeStreamScope scope, Aggregation aggregation) {
         long position = startPosition(changeStream);
-        ChangeStreamCursor cursor = new ChangeStreamCursor(cursorRegistry.generateCursorId(), this, namespace,
+        ChangeStreamCursor cursor = new ChangeStreamCursor(cursorRegistry.generateCursorId(), this, scope,
             aggregation, fullDocumentLookup(changeStream), position);
         cursorRegistry.add(cursor);
         return cursor;
+    }
+
+    /** Timestamp of the newest entry (0 if none yet): the time a reply's {@code operationTime} reports. */
+    long lastTimestamp() {
+        return clock.last();
     }
 
     /** Number of entries currently retained. */
@@ -129,10 +161,12 @@ public final class BoundedOplog implements Oplog {
         return collection == null ? null : storedDocument(collection, id);
     }
 
-    private synchronized void append(String namespace, ChangeOperation operation, Object id, Document document) {
+    private synchronized void append(String namespace, ChangeOperation operation, Object id, Document document,
+                                     Document updateDescription, String renamedTo) {
         long timestamp = clock.next();
         int bytes = document == null ? 0 : bsonSize(document);
-        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document, bytes));
+        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document, bytes,
+            updateDescription, renamedTo));
         size++;
         while (size > capacity) {
             evictedUpTo = entries.pollFirstEntry().getKey();
@@ -145,9 +179,13 @@ public final class BoundedOplog implements Oplog {
         Object resumeAfter = changeStream.get("resumeAfter");
         Object startAt = changeStream.get("startAtOperationTime");
         if (startAfter != null || resumeAfter != null) {
-            long token = ResumeTokens.decode(startAfter != null ? startAfter : resumeAfter);
+            ResumeTokens.Position token = ResumeTokens.decode(startAfter != null ? startAfter : resumeAfter);
+            if (startAfter == null && token.kind() == ResumeTokens.Kind.INVALIDATE) {
+                throw new MongoServerError(INVALID_RESUME_TOKEN, "InvalidResumeToken",
+                    "cannot resume a stream after an invalidate event; use startAfter to start a new one");
+            }
             checkResumable(token);
-            return token;
+            return token.timestamp();
         }
         if (startAt instanceof BsonTimestamp timestamp) {
             long exclusive = timestamp.getValue() - 1;
@@ -159,7 +197,8 @@ public final class BoundedOplog implements Oplog {
         return clock.last();
     }
 
-    private void checkResumable(long token) {
+    private void checkResumable(ResumeTokens.Position position) {
+        long token = position.timestamp();
         if (token < evictedUpTo) {
             throw historyLost(token);
         }
@@ -167,7 +206,8 @@ public final class BoundedOplog implements Oplog {
             throw new MongoServerError(CHANGE_STREAM_FATAL_ERROR, "ChangeStreamFatalError",
                 "cannot resume stream; the resume token is from the future: " + Long.toHexString(token));
         }
-        if (token != evictedUpTo && !entries.containsKey(token)) {
+        // an event's token names an entry; a post-batch or invalidate token may point between entries
+        if (position.kind() == ResumeTokens.Kind.EVENT && token != evictedUpTo && !entries.containsKey(token)) {
             throw new MongoServerError(CHANGE_STREAM_FATAL_ERROR, "ChangeStreamFatalError",
                 "cannot resume stream; the resume token was not found: " + Long.toHexString(token));
         }

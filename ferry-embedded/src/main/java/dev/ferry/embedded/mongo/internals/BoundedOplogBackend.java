@@ -2,36 +2,94 @@ package dev.ferry.embedded.mongo.internals;
 
 import java.time.Clock;
 
+import de.bwaldvogel.mongo.backend.Cursor;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.BsonTimestamp;
+import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 
 /**
- * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, and unique indexes that
- * serve equality-plus-more queries ({@link NarrowingUniqueIndex}).
+ * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
+ * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
+ * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, and an
+ * {@code operationTime} in every reply.
  */
 public final class BoundedOplogBackend extends MemoryBackend {
 
+    private static final String ADMIN = "admin";
+    /** What a replica set advertises; without it the driver refuses sessions (and so causal reads' operationTime). */
+    private static final int LOGICAL_SESSION_TIMEOUT_MINUTES = 30;
+
     private final int oplogCapacity;
+    private final UpdateImages updateImages = new UpdateImages();
+    private final ChangeStreamCommands changeStreams;
     private BoundedOplog boundedOplog;
 
     public BoundedOplogBackend(int oplogCapacity) {
         super(Clock.systemUTC());
         this.oplogCapacity = oplogCapacity;
+        this.changeStreams = new ChangeStreamCommands(this, getCursorRegistry());
     }
 
     @Override
     public IndexedMemoryDatabase openOrCreateDatabase(String databaseName) {
-        return new IndexedMemoryDatabase(databaseName, getCursorRegistry());
+        return new IndexedMemoryDatabase(databaseName, getCursorRegistry(), updateImages);
     }
 
     @Override
     protected Oplog createOplog() {
-        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity);
+        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity, updateImages);
         return boundedOplog;
     }
 
     /** The oplog, once {@code enableOplog()} has created it. */
     public BoundedOplog oplog() {
         return boundedOplog;
+    }
+
+    @Override
+    public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        // A command that failed half-way may have left images of documents it updated; they are not this command's.
+        updateImages.clear();
+        Document reply = dispatch(channel, databaseName, command, query);
+        if (boundedOplog != null) {
+            // The time of the newest write this reply reflects; a stream started at it begins with that write.
+            reply.put("operationTime", new BsonTimestamp(boundedOplog.lastTimestamp()));
+        }
+        return reply;
+    }
+
+    private Document dispatch(Channel channel, String databaseName, String command, Document query) {
+        Document changeStream = ChangeStreamCommands.changeStreamStage(command, query);
+        if (changeStream != null && boundedOplog != null) {
+            return changeStreams.open(databaseName, command, query, changeStream, boundedOplog);
+        }
+        Document reply = super.handleCommand(channel, databaseName, command, query);
+        if (command.equalsIgnoreCase("ismaster")) {
+            reply.put("logicalSessionTimeoutMinutes", LOGICAL_SESSION_TIMEOUT_MINUTES);
+        } else if (boundedOplog != null && ADMIN.equals(databaseName) && command.equalsIgnoreCase("renameCollection")
+            && !query.get(command).equals(query.get("to"))) {
+            boundedOplog.handleRename(query.get(command).toString(), query.get("to").toString());
+        }
+        return reply;
+    }
+
+    @Override
+    protected Document handleGetMore(String databaseName, String command, Document query) {
+        Cursor cursor = getCursorRegistry().getCursor(((Number) query.get(command)).longValue());
+        Document reply = super.handleGetMore(databaseName, command, query);
+        ChangeStreamCommands.addPostBatchResumeToken(cursor, reply);
+        return reply;
+    }
+
+    @Override
+    protected Document handleDropDatabase(String databaseName) {
+        boolean existed = listDatabaseNames().contains(databaseName);
+        Document reply = super.handleDropDatabase(databaseName);
+        if (existed && boundedOplog != null) {
+            boundedOplog.handleDropDatabase(databaseName);
+        }
+        return reply;
     }
 }

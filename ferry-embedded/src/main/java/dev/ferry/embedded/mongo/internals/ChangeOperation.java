@@ -6,7 +6,9 @@ enum ChangeOperation {
     UPDATE("update"),
     REPLACE("replace"),
     DELETE("delete"),
-    DROP("drop");
+    DROP("drop"),
+    RENAME("rename"),
+    DROP_DATABASE("dropDatabase");
 
     private final String operationType;
 

@@ -1,19 +1,23 @@
 package dev.ferry.embedded.mongo.internals;
 
-import java.util.ArrayList;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.backend.AbstractCursor;
-import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
- * A change-stream cursor over {@link BoundedOplog}: turns the entries of one namespace into change events,
- * runs them through the user's pipeline stages ({@code $match}, {@code $project}, ...) and returns a batch.
+ * A change-stream cursor over {@link BoundedOplog}: turns the entries its {@link ChangeStreamScope} watches into change
+ * events, runs them through the user's pipeline stages ({@code $match}, {@code $project}, ...) and returns a batch.
+ * After each batch, {@link #postBatchResumeToken()} is the end of the oplog scanned so far, even if nothing matched.
+ * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate},
+ * which no user stage filters out, and closes the cursor.
  * Unlike a real server, a getMore on an idle stream returns an empty batch at once instead of waiting.
  */
 final class ChangeStreamCursor extends AbstractCursor {
@@ -27,33 +31,43 @@ final class ChangeStreamCursor extends AbstractCursor {
     private static final int MAX_SCANNED_PER_BATCH = 50_000;
 
     private final BoundedOplog oplog;
-    private final String namespace;
-    private final Document namespaceDocument;
+    private final ChangeStreamScope scope;
     private final Aggregation aggregation;
     private final boolean lookUpUpdates;
+    /** The {@code ns} document of each namespace seen, shared by its events as the stock cursor shares its one. */
+    private final Map<String, Document> namespaceDocuments = new HashMap<>();
     private long position;
+    /** Timestamp of the last event returned, to tell whether the post-batch position is that event. */
+    private long lastReturned = -1;
+    private boolean invalidated;
 
-    ChangeStreamCursor(long id, BoundedOplog oplog, String namespace, Aggregation aggregation,
+    ChangeStreamCursor(long id, BoundedOplog oplog, ChangeStreamScope scope, Aggregation aggregation,
                        boolean lookUpUpdates, long position) {
         super(id);
         this.oplog = oplog;
-        this.namespace = namespace;
-        this.namespaceDocument = new Document("db", Utils.getDatabaseNameFromFullName(namespace))
-            .append("coll", Utils.getCollectionNameFromFullName(namespace));
+        this.scope = scope;
         this.aggregation = aggregation;
         this.lookUpUpdates = lookUpUpdates;
         this.position = position;
     }
 
+    /** True once the stream was invalidated: the server then closes the cursor. */
     @Override
     public boolean isEmpty() {
-        return false;
+        return invalidated;
+    }
+
+    String namespace() {
+        return scope.cursorNamespace();
     }
 
     @Override
     public List<Document> takeDocuments(int numberToReturn) {
         int limit = numberToReturn > 0 ? numberToReturn : DEFAULT_BATCH_SIZE;
         List<Document> batch = new ArrayList<>();
+        if (invalidated) {
+            return batch;
+        }
         int bytes = 0;
         int scanned = 0;
         for (OplogEntry entry : oplog.entriesAfter(position)) {
@@ -62,15 +76,35 @@ final class ChangeStreamCursor extends AbstractCursor {
             }
             scanned++;
             position = entry.timestamp();
-            if (!entry.namespace().equals(namespace)) {
+            if (!scope.watches(entry)) {
                 continue;
             }
             // Stages run one event at a time: change streams allow only per-document stages.
             List<Document> out = aggregation.runStages(Stream.of(toChangeEvent(entry)));
-            batch.addAll(out);
+            if (!out.isEmpty()) {
+                batch.addAll(out);
+                lastReturned = entry.timestamp();
+            }
             bytes += entry.bsonBytes() + EVENT_OVERHEAD_BYTES;
+            if (scope.isInvalidatedBy(entry)) {
+                batch.add(invalidateEvent(entry));
+                invalidated = true;
+                break;
+            }
         }
         return batch;
+    }
+
+    /**
+     * Where a stream resumes to continue after everything this cursor has returned and scanned: the last event's
+     * token if the scan ended on it, else a token for the scanned position, which moves on while nothing matches.
+     */
+    Document postBatchResumeToken() {
+        if (invalidated) {
+            return ResumeTokens.encode(position, ResumeTokens.Kind.INVALIDATE);
+        }
+        return position == lastReturned ? ResumeTokens.encode(position)
+            : ResumeTokens.encode(position, ResumeTokens.Kind.HIGH_WATER_MARK);
     }
 
     private Document toChangeEvent(OplogEntry entry) {
@@ -78,20 +112,35 @@ final class ChangeStreamCursor extends AbstractCursor {
             .append("operationType", entry.operation().operationType())
             .append("clusterTime", new BsonTimestamp(entry.timestamp()))
             .append("wallTime", Instant.ofEpochMilli(entry.wallMillis()))
-            .append("ns", namespaceDocument);
+            .append("ns", namespaceDocuments.computeIfAbsent(entry.namespace(), ChangeStreamCursor::namespaceDocument));
         switch (entry.operation()) {
             case INSERT, REPLACE -> event
                 .append("fullDocument", entry.document())
                 .append("documentKey", new Document("_id", entry.documentId()));
             case UPDATE -> {
-                event.append("documentKey", new Document("_id", entry.documentId()));
+                event.append("documentKey", new Document("_id", entry.documentId()))
+                    .append("updateDescription", entry.updateDescription());
                 if (lookUpUpdates) {
-                    event.append("fullDocument", oplog.lookUp(namespace, entry.documentId()));
+                    event.append("fullDocument", oplog.lookUp(entry.namespace(), entry.documentId()));
                 }
             }
             case DELETE -> event.append("documentKey", new Document("_id", entry.documentId()));
-            case DROP -> { }
+            case RENAME -> event.append("to", namespaceDocument(entry.renamedTo()));
+            case DROP, DROP_DATABASE -> { }
         }
         return event;
+    }
+
+    private static Document invalidateEvent(OplogEntry cause) {
+        return new Document("_id", ResumeTokens.encode(cause.timestamp(), ResumeTokens.Kind.INVALIDATE))
+            .append("operationType", "invalidate")
+            .append("clusterTime", new BsonTimestamp(cause.timestamp()))
+            .append("wallTime", Instant.ofEpochMilli(cause.wallMillis()));
+    }
+
+    private static Document namespaceDocument(String namespace) {
+        Document ns = new Document("db", ChangeStreamScope.databaseOf(namespace));
+        String collection = ChangeStreamScope.collectionOf(namespace);
+        return collection == null ? ns : ns.append("coll", collection);
     }
 }

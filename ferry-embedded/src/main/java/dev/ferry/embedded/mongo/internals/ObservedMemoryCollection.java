@@ -1,0 +1,69 @@
+package dev.ferry.embedded.mongo.internals;
+
+import java.util.List;
+
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+
+/**
+ * The memory backend's collection, observed where the stock server tells its oplog too little: it keeps each updated
+ * document's before-image (for {@code updateDescription}), and reports what a findAndModify did, which the stock
+ * server does not report at all.
+ */
+final class ObservedMemoryCollection extends MemoryCollection {
+
+    private static final String ID = "_id";
+
+    private final UpdateImages updateImages;
+    /** What the running findAndModify did; only one command runs at a time. */
+    private Object removedId;
+    private Object updatedId;
+    private Document added;
+
+    ObservedMemoryCollection(MongoDatabase database, String collectionName, CollectionOptions options,
+                             CursorRegistry cursorRegistry, UpdateImages updateImages) {
+        super(database, collectionName, options, cursorRegistry);
+        this.updateImages = updateImages;
+    }
+
+    @Override
+    protected void handleUpdate(Integer position, Document oldDocument, Document newDocument) {
+        super.handleUpdate(position, oldDocument, newDocument);
+        Object id = newDocument.get(ID);
+        updateImages.keep(getFullName(), id, oldDocument);
+        updatedId = id;
+    }
+
+    @Override
+    public synchronized void removeDocument(Document document) {
+        super.removeDocument(document);
+        removedId = document.get(ID);
+    }
+
+    @Override
+    public synchronized void addDocument(Document document) {
+        super.addDocument(document);
+        added = document;
+    }
+
+    /** Runs a findAndModify and reports its write, if any, to the oplog as a real server's oplog would hold it. */
+    synchronized Document findAndModify(Document command, Oplog oplog) {
+        removedId = null;
+        updatedId = null;
+        added = null;
+        Document reply = findAndModify(command);
+        Document query = command.get("query") instanceof Document given ? given : new Document();
+        if (removedId != null) {
+            oplog.handleDelete(getFullName(), query, List.of(removedId));
+        } else if (added != null) {
+            oplog.handleInsert(getFullName(), List.of(added));
+        } else if (updatedId != null) {
+            oplog.handleUpdate(getFullName(), query, (Document) command.get("update"), List.of(updatedId));
+        }
+        return reply;
+    }
+}
