@@ -9,6 +9,8 @@ import java.util.regex.Matcher;
 
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
@@ -134,7 +136,7 @@ public final class MappedEvents {
             }
             return RelaxedJson.of(value.asDocument());
         }
-        BsonDocument rest = document.clone();
+        BsonDocument rest = mutableCopy(document);
         for (String path : mappedPaths()) {
             remove(rest, path);
         }
@@ -205,6 +207,11 @@ public final class MappedEvents {
             current = current.asDocument().get(part);
         }
         return current;
+    }
+
+    /** A deep copy the mapped fields can be removed from (a change stream's documents are raw, immutable BSON). */
+    private static BsonDocument mutableCopy(BsonDocument document) {
+        return document instanceof RawBsonDocument raw ? raw.decode(new BsonDocumentCodec()) : document.clone();
     }
 
     private static void remove(BsonDocument document, String path) {

@@ -51,7 +51,8 @@ class MappedEventsTest {
             .append("kind", new org.bson.BsonString("Hired"))
             .append("name", new org.bson.BsonString("Grace"));
 
-        Event event = new MappedEvents(mapping, TOPICS).read(document);
+        Event event = new MappedEvents(mapping, TOPICS).read(new org.bson.RawBsonDocument(document,
+            new org.bson.codecs.BsonDocumentCodec())); // as a change stream delivers it: raw, immutable
 
         assertThat(event.eventId()).isEqualTo(id.toHexString());
         assertThat(event.aggregateType()).isEqualTo("practitioner");
