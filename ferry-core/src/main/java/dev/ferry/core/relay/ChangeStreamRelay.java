@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,6 +38,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ChangeStreamRelay.class);
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** Documents a copy reads at a time: bounds its memory whatever the collection's size. */
+    private static final int COPY_BATCH = 1_000;
 
     private final RelaySettings settings;
     private final String instanceId;
@@ -44,6 +47,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final Supplier<RecordPublisher> publishers;
     private final CheckpointStore checkpoints;
     private final GapLog gaps;
+    private final SourceCopy copy;
     private final Leadership leadership;
     private final Thread worker;
 
@@ -63,6 +67,18 @@ public final class ChangeStreamRelay implements AutoCloseable {
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source,
                              Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
                              GapLog gaps) {
+        this(settings, instanceId, source, SourceCopy.NONE, publishers, checkpoints, leases, gaps);
+    }
+
+    /**
+     * @param copy the sources whose existing documents are copied before streaming, the first time the relay leads
+     *             (no checkpoint yet): the stream's position is noted first, the copy's progress is checkpointed, a
+     *             successor continues it, and streaming starts at the noted position
+     */
+    public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source, SourceCopy copy,
+                             Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
+                             GapLog gaps) {
+        this.copy = Objects.requireNonNull(copy, "copy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
         this.source = Objects.requireNonNull(source, "source");
@@ -154,6 +170,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
         Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
+        if (checkpoint.isEmpty() && !restartFromNow && !copy.sources().isEmpty()) {
+            checkpoint = Optional.of(beginCopy(epoch));
+        }
         StartPosition start = restartFromNow ? new StartPosition.Now()
             : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
                 .orElse(settings.initialPosition());
@@ -170,8 +189,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
         RecordPublisher publisher = publishers.get();
         currentPublisher = publisher;
         boolean graceful = false;
-        try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
-            term.run(feed, publisher);
+        try {
+            term.copy(publisher);
+            if (running && leadership.isValid(epoch)) {
+                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
+                    term.run(feed, publisher);
+                }
+            }
             graceful = !killed && leadership.isValid(epoch);
         } finally {
             currentPublisher = null;
@@ -182,6 +206,32 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 publisher.abort();
             }
         }
+    }
+
+    /**
+     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
+     * and checkpoints it with every source's copy still to do, before anything is copied: changes made during the
+     * copy are then streamed (some twice; the version check absorbs them), none missed.
+     */
+    private Checkpoint beginCopy(long epoch) {
+        ResumeToken noted = null;
+        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (noted == null && running && System.nanoTime() < deadline) {
+                feed.poll();
+                noted = feed.position();
+            }
+        }
+        if (noted == null) {
+            throw new IllegalStateException("the change stream reported no position to start streaming from after "
+                + "the copy; is this a replica set?");
+        }
+        Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
+        copy.sources().forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
+        Checkpoint started = new Checkpoint(noted, copies, 0, epoch, Instant.now());
+        checkpoints.save(settings.name(), started);
+        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), copy.sources());
+        return started;
     }
 
     private boolean onHistoryLost(HistoryLost e) {
@@ -209,8 +259,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final class Term {
 
         private final long epoch;
-        /** Carried over unchanged: no source is copied yet. */
+        /** Each source's copy progress, as acknowledged; checkpointed with the token. */
         private final Map<String, CheckpointStore.CopyProgress> copies;
+        private boolean copiesChanged;
         private final Deque<Pending> inFlight = new ArrayDeque<>();
         private long sequence;
         private int inFlightEvents;
@@ -221,7 +272,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
         Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
             this.epoch = epoch;
-            this.copies = copies;
+            this.copies = new LinkedHashMap<>(copies);
             this.sequence = sequence;
             this.acknowledgedSequence = sequence;
             this.saved = checkpointed;
@@ -244,6 +295,46 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     acknowledged = feed.position();
                 }
                 maybeCheckpoint(false);
+            }
+        }
+
+        /**
+         * Copies what each source still has to copy, batch by batch, under the same backpressure and acknowledgement
+         * as streaming: a batch's progress is checkpointed only once every record before it is acknowledged.
+         */
+        void copy(RecordPublisher publisher) {
+            for (String name : copy.sources()) {
+                CheckpointStore.CopyProgress progress = copies.get(name);
+                if (progress == null || progress.complete()) {
+                    continue;
+                }
+                String position = progress.position();
+                long copied = progress.copied();
+                if (copied > 0) {
+                    log.info("relay {}: continuing the copy of {} after {} documents", settings.name(), name, copied);
+                }
+                boolean done = false;
+                while (!done && running && leadership.isValid(epoch)) {
+                    SourceCopy.CopyBatch batch = copy.next(name, position, acknowledged, COPY_BATCH);
+                    for (Change change : batch.changes()) {
+                        if (!running || !leadership.isValid(epoch)) {
+                            return;
+                        }
+                        awaitRoom();
+                        send(change, publisher);
+                    }
+                    position = batch.position();
+                    copied += batch.changes().size();
+                    done = batch.done();
+                    inFlight.addLast(new Pending(acknowledged, sequence, 0, false, CompletableFuture.completedFuture(null),
+                        name, new CheckpointStore.CopyProgress(position, copied, done)));
+                    inFlightEvents++;
+                    drainAcknowledged();
+                    maybeCheckpoint(false);
+                }
+                if (done) {
+                    log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
+                }
             }
         }
 
@@ -274,7 +365,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         }
 
         private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
-            inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked));
+            inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked, null, null));
             inFlightEvents += Math.max(events, 1);
         }
 
@@ -315,6 +406,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     throw new IllegalStateException("the broker did not acknowledge a publish");
                 }
                 inFlightEvents -= Math.max(head.events(), 1);
+                if (head.copied() != null) {
+                    copies.put(head.copiedSource(), head.copied());
+                    copiesChanged = true;
+                }
                 acknowledged = head.token();
                 acknowledgedSequence = head.sequence();
                 published.addAndGet(head.events());
@@ -325,7 +420,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         }
 
         private void maybeCheckpoint(boolean force) {
-            if (acknowledged == null || acknowledged.equals(saved)) {
+            if (acknowledged == null || (acknowledged.equals(saved) && !copiesChanged)) {
                 return;
             }
             long now = System.nanoTime();
@@ -337,13 +432,15 @@ public final class ChangeStreamRelay implements AutoCloseable {
             }
             checkpoints.save(settings.name(), new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now()));
             saved = acknowledged;
+            copiesChanged = false;
             lastSaveNanos = now;
             checkpointSequence = acknowledgedSequence;
             restartFromNow = false;
         }
     }
 
+    /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */
     private record Pending(ResumeToken token, long sequence, int events, boolean deadLetter,
-                           CompletableFuture<Void> acked) {
+                           CompletableFuture<Void> acked, String copiedSource, CheckpointStore.CopyProgress copied) {
     }
 }

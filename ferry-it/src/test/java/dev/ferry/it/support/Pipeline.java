@@ -22,6 +22,7 @@ import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
@@ -125,21 +126,26 @@ public final class Pipeline implements AutoCloseable {
     public ChangeStreamRelay startRelay(String instanceId, java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
                                         java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
         return startRelay(instanceId, new MongoChangeSource(database.getCollection(EVENTS, RawBsonDocument.class),
-            ChangeStreamTail.Settings.DEFAULT), leaseWrapper, publisherWrapper);
+            ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, leaseWrapper, publisherWrapper);
     }
 
     /** Starts a relay instance of other sources than the event store (e.g. several collections through one stream). */
     public ChangeStreamRelay startRelay(String instanceId, ChangeSource source) {
-        return startRelay(instanceId, source, leases -> leases, publishers -> publishers);
+        return startRelay(instanceId, source, SourceCopy.NONE, leases -> leases, publishers -> publishers);
     }
 
-    private ChangeStreamRelay startRelay(String instanceId, ChangeSource source,
+    /** Starts a relay instance that copies {@code copy}'s sources before it streams. */
+    public ChangeStreamRelay startRelay(String instanceId, ChangeSource source, SourceCopy copy) {
+        return startRelay(instanceId, source, copy, leases -> leases, publishers -> publishers);
+    }
+
+    private ChangeStreamRelay startRelay(String instanceId, ChangeSource source, SourceCopy copy,
                                          java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
                                          java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
         KafkaPublishers kafkaPublishers = new KafkaPublishers(kafkaSettings);
         kafkaPublishers.ensureTopic(kafkaSettings.deadLetterTopic());
         publishers.add(kafkaPublishers);
-        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId, source,
+        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId, source, copy,
             publisherWrapper.apply(kafkaPublishers), checkpoints(), leaseWrapper.apply(new MongoLeaseStore(database, LEASES)),
             new MongoGapLog(database, GAPS));
         relays.add(relay);

@@ -1,0 +1,46 @@
+package dev.ferry.core.relay;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reads the documents a source already holds, for a relay that copies before it streams: in an order that keeps
+ * each aggregate's (or entity's) versions ascending, in batches, resumable from a position. Memory stays bounded by
+ * the batch, whatever the collection's size.
+ */
+public interface SourceCopy {
+
+    /** The sources to copy before streaming, in the order they are copied. */
+    List<String> sources();
+
+    /**
+     * The next documents of {@code source} after {@code position}.
+     *
+     * @param position  where the last batch ended; {@code ""} for the start
+     * @param stamp     the token every copied change carries: the stream position noted before the copy began
+     * @param maxChanges most changes returned
+     * @return the changes (possibly fewer than asked) and where they end; {@link CopyBatch#done()} once nothing is left
+     */
+    CopyBatch next(String source, String position, ResumeToken stamp, int maxChanges);
+
+    /** One batch of a copy. */
+    record CopyBatch(List<Change> changes, String position, boolean done) {
+        public CopyBatch {
+            changes = List.copyOf(changes);
+            Objects.requireNonNull(position, "position");
+        }
+    }
+
+    /** No source is copied: the relay only streams. */
+    SourceCopy NONE = new SourceCopy() {
+        @Override
+        public List<String> sources() {
+            return List.of();
+        }
+
+        @Override
+        public CopyBatch next(String source, String position, ResumeToken stamp, int maxChanges) {
+            throw new IllegalStateException("nothing to copy");
+        }
+    };
+}
