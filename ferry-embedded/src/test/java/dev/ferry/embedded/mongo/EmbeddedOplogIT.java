@@ -298,6 +298,17 @@ class EmbeddedOplogIT {
     }
 
     @Test
+    void aCollectionStreamIgnoresTheDropOfAnotherCollection() {
+        scenarios.client.getDatabase("ferry").getCollection("audit").insertOne(new Document("any", 1));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.client.getDatabase("ferry").getCollection("audit").drop();
+            scenarios.insertSentinel();
+
+            assertThat(untilSentinel(cursor)).isEmpty();
+        }
+    }
+
+    @Test
     void aRenameIsReportedAndInvalidatesTheStreamWhichOnlyStartAfterMayContinue() {
         BsonDocument invalidate;
         try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoNamespace;
 import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
@@ -158,5 +159,38 @@ class StockOplogDefectsIT {
                 scenarios.events.insertOne(session, event("s", 1, "in a session"));
             }
         }).hasMessageContaining("doesn't support sessions");
+    }
+
+    @Test
+    void aDropIsNotFollowedByAnInvalidate() {
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.drop();
+            scenarios.insertSentinel();
+
+            assertThat(untilSentinel(cursor)).extracting(ChangeStreamDocument::getOperationType)
+                .containsExactly(OperationType.DROP);
+        }
+    }
+
+    @Test
+    void aCollectionStreamReportsTheDropOfAnotherCollection() {
+        scenarios.client.getDatabase("ferry").getCollection("audit").insertOne(new Document("any", 1));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.client.getDatabase("ferry").getCollection("audit").drop();
+            scenarios.insertSentinel();
+
+            assertThat(untilSentinel(cursor)).extracting(ChangeStreamDocument::getOperationType)
+                .containsExactly(OperationType.DROP);
+        }
+    }
+
+    @Test
+    void reportsNoRename() {
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = scenarios.events.watch().cursor()) {
+            scenarios.events.renameCollection(new MongoNamespace("ferry", "archive"));
+            scenarios.insertSentinel();
+
+            assertThat(untilSentinel(cursor)).isEmpty();
+        }
     }
 }

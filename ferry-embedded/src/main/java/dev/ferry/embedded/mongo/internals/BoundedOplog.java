@@ -88,7 +88,8 @@ public final class BoundedOplog implements Oplog {
             Document stored = collection == null ? null : storedDocument(collection, id);
             Document before = updateImages.take(namespace, id);
             if (replacement) {
-                append(namespace, ChangeOperation.REPLACE, id, stored == null ? null : stored.cloneDeeply(), null, null);
+                Document newDocument = stored == null ? null : stored.cloneDeeply();
+                append(namespace, ChangeOperation.REPLACE, id, newDocument, null, null);
             } else {
                 Document description = before == null || stored == null ? UpdateDescriptions.none()
                     : UpdateDescriptions.describe(before, stored.cloneDeeply(), update);

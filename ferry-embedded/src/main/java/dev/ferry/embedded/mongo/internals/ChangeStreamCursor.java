@@ -16,8 +16,9 @@ import de.bwaldvogel.mongo.bson.Document;
  * A change-stream cursor over {@link BoundedOplog}: turns the entries its {@link ChangeStreamScope} watches into change
  * events, runs them through the user's pipeline stages ({@code $match}, {@code $project}, ...) and returns a batch.
  * After each batch, {@link #postBatchResumeToken()} is the end of the oplog scanned so far, even if nothing matched.
- * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate},
- * which no user stage filters out, and closes the cursor.
+ * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate}
+ * and closes the cursor, even if a user stage filtered the invalidate out; the last post-batch token is then the
+ * invalidate's, from which {@code startAfter} continues.
  * Unlike a real server, a getMore on an idle stream returns an empty batch at once instead of waiting.
  */
 final class ChangeStreamCursor extends AbstractCursor {
@@ -87,7 +88,8 @@ final class ChangeStreamCursor extends AbstractCursor {
             }
             bytes += entry.bsonBytes() + EVENT_OVERHEAD_BYTES;
             if (scope.isInvalidatedBy(entry)) {
-                batch.add(invalidateEvent(entry));
+                // A $match may filter the invalidate out; the stream ends all the same, at the invalidate's token.
+                batch.addAll(aggregation.runStages(Stream.of(invalidateEvent(entry))));
                 invalidated = true;
                 break;
             }

@@ -5,7 +5,7 @@ import de.bwaldvogel.mongo.bson.Document;
 /**
  * One write that really happened, in commit order.
  *
- * @param timestamp         the oplog timestamp (seconds in the high 32 bits, increment in the low), unique and increasing
+ * @param timestamp         the oplog timestamp (seconds high 32 bits, increment low), unique and increasing
  * @param wallMillis        wall-clock time of the write
  * @param namespace         {@code db.collection}, or just {@code db} for a dropped database
  * @param operation         what happened

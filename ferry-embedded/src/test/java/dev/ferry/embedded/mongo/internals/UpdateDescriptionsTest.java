@@ -19,8 +19,10 @@ class UpdateDescriptionsTest {
         Document after = new Document("_id", 1).append("name", "Ada L.").append("version", 2)
             .append("address", BEFORE.get("address")).append("tags", BEFORE.get("tags"));
 
-        Document description = UpdateDescriptions.describe(BEFORE, after, new Document("$set", new Document("name", "Ada L."))
-            .append("$inc", new Document("version", 1)).append("$unset", new Document("gone", "")));
+        Document update = new Document("$set", new Document("name", "Ada L."))
+            .append("$inc", new Document("version", 1)).append("$unset", new Document("gone", ""));
+
+        Document description = UpdateDescriptions.describe(BEFORE, after, update);
 
         assertThat(description.get("updatedFields")).isEqualTo(new Document("name", "Ada L.").append("version", 2));
         assertThat(description.get("removedFields")).isEqualTo(List.of("gone"));
