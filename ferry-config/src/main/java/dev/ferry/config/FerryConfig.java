@@ -24,9 +24,9 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  *
  * @param mongodb   Ferry's own MongoDB: leases, checkpoints, parked events, read models
  * @param sources   what the relay reads; default: one {@code commits} source on collection {@code events}
- * @param transport where events go: {@code kafka} (default) or {@code nats} (not available yet)
- * @param kafka     the Kafka transport
- * @param nats      the NATS transport (not available yet)
+ * @param transport where events go: {@code kafka} (default) or {@code nats}
+ * @param kafka     the Kafka transport; may be left out (null) when the transport is {@code nats}
+ * @param nats      the NATS JetStream transport; given only with {@code transport: nats} (null otherwise)
  * @param relay     the relay
  * @param projector {@code ferry project}
  * @param targets   replication targets (not available yet)
@@ -37,17 +37,27 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
 
     public FerryConfig {
         mongodb = section("mongodb", mongodb, () -> new Mongo(null, null));
-        kafka = section("kafka", kafka, () -> new Kafka(null, null, null, null, null, null, null, null, null));
+        transport = transport == null ? Transport.KAFKA : transport;
+        if (transport == Transport.KAFKA || kafka != null) {
+            kafka = section("kafka", kafka, () -> new Kafka(null, null, null, null, null, null, null, null, null));
+        }
+        if (transport == Transport.NATS) {
+            nats = section("nats", nats, () -> new Nats(null, null, null, null, null, null, null, null, null, null));
+        } else if (nats != null) {
+            throw SettingError.invalid("nats", "given, but the transport is kafka; set transport: nats to use it");
+        }
         relay = section("relay", relay, () -> new Relay(null, null, null));
         projector = section("projector", projector, () -> new Projector(null, null, null, null, null));
         admin = section("admin", admin, () -> new Admin(null, null, null));
-        transport = transport == null ? Transport.KAFKA : transport;
         targets = targets == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(targets));
-        TopicNaming naming = new TopicNaming(kafka.topicPrefix());
+        TopicNaming naming = new TopicNaming(kafka == null ? "" : kafka.topicPrefix());
         sources = SourceRules.resolve(sources, mongodb.database(), naming);
         checkProjectedTypes(projector.aggregateTypes(), sources, naming);
+        if (transport == Transport.NATS) {
+            Nats.checkTypes(projector.aggregateTypes(), sources);
+        }
         // After the shape's own rules, so that a file is told about a conflict before it is told to wait for a feature.
-        refuseWhatIsNotAvailable(sources, transport, nats, targets);
+        refuseWhatIsNotAvailable(sources, targets);
     }
 
     private static <T> T section(String name, T value, Supplier<T> defaults) {
@@ -79,18 +89,13 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    private static void refuseWhatIsNotAvailable(List<SourceConfig> sources, Transport transport, Nats nats,
-                                                 List<Target> targets) {
+    private static void refuseWhatIsNotAvailable(List<SourceConfig> sources, List<Target> targets) {
         for (int i = 0; i < sources.size(); i++) {
             if (sources.get(i) instanceof SourceConfig.Entities) {
                 throw SettingError.invalid("sources[" + i + "].kind", "'" + sources.get(i).kind()
                     + "' is not available yet in this version of Ferry; available: [" + SourceConfig.Commits.KIND + ", "
                     + SourceConfig.Events.KIND + "]");
             }
-        }
-        if (transport != Transport.KAFKA || nats != null) {
-            throw SettingError.invalid(nats != null && transport == Transport.KAFKA ? "nats" : "transport",
-                "'nats' is not available yet in this version of Ferry; available: [kafka]");
         }
         if (!targets.isEmpty()) {
             throw SettingError.invalid("targets[0]", "replication targets are not available yet in this version of "
@@ -220,11 +225,83 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
     }
 
     /**
-     * The NATS transport; part of the configuration's shape, not available yet.
+     * The NATS JetStream transport: one stream, subjects {@code <stream>.<type>.<partition>}.
      *
-     * @param servers {@code nats://host:port,…}
+     * @param servers         {@code nats://host:port,…}
+     * @param credentialsFile a {@code .creds} file, if the servers need one; empty: none
+     * @param tls             connect with TLS
+     * @param stream          the stream's name and the subjects' first token
+     * @param partitions      partitions per aggregate type, recorded with the stream (a different count is refused)
+     * @param replicas        stream replicas
+     * @param maxAge          how long the stream keeps messages, e.g. {@code 7d}
+     * @param dedupeWindow    how long the stream drops a re-published event id, e.g. {@code 2m}; dedupe holds only
+     *                        while failover time plus checkpoint lag stays under it
+     * @param maxAckPending   messages delivered, not yet acknowledged, per partition's consumer
+     * @param ackWait         the consumers' redelivery timer, e.g. {@code 5m}; order never depends on it
      */
-    public record Nats(String servers) {
+    public record Nats(String servers, String credentialsFile, Boolean tls, String stream,
+                       @WholeNumber(min = 1, max = Kafka.MAX_PARTITIONS) Integer partitions,
+                       @WholeNumber(min = 1, max = 5) Integer replicas, String maxAge, String dedupeWindow,
+                       @WholeNumber(min = 1, max = 1_000_000) Integer maxAckPending, String ackWait) {
+
+        /**
+         * One subject token: the configuration's copy of ferry-nats' {@code SubjectNaming} rule (this module has no
+         * NATS client); {@code NatsSettingsAgreeWithConfigTest} keeps the two equal.
+         */
+        public static final String TOKEN = "[A-Za-z0-9_-]+";
+
+        public Nats {
+            servers = SettingValues.required("servers", servers, "nats://host:port[,nats://host:port…]",
+                value -> value.matches("(nats|tls)://[^,\\s]+(,(nats|tls)://[^,\\s]+)*"));
+            credentialsFile = SettingValues.text(credentialsFile, "");
+            tls = SettingValues.flag(tls, false);
+            stream = SettingValues.text(stream, "ferry");
+            if (!stream.matches(TOKEN)) {
+                throw SettingError.invalid("stream", "may only contain A-Z a-z 0-9 _ - (it is the subjects' first "
+                    + "token), got '" + stream + "'");
+            }
+            partitions = SettingValues.wholeNumber("partitions", partitions, 12, 1, Kafka.MAX_PARTITIONS);
+            replicas = SettingValues.wholeNumber("replicas", replicas, 1, 1, 5);
+            maxAge = SettingValues.duration("maxAge", maxAge, "7d");
+            dedupeWindow = SettingValues.duration("dedupeWindow", dedupeWindow, "2m");
+            maxAckPending = SettingValues.wholeNumber("maxAckPending", maxAckPending, 5_000, 1, 1_000_000);
+            ackWait = SettingValues.duration("ackWait", ackWait, "5m");
+        }
+
+        public java.time.Duration maxAgeDuration() {
+            return SettingValues.toDuration(maxAge);
+        }
+
+        public java.time.Duration dedupeWindowDuration() {
+            return SettingValues.toDuration(dedupeWindow);
+        }
+
+        public java.time.Duration ackWaitDuration() {
+            return SettingValues.toDuration(ackWait);
+        }
+
+        public java.util.List<String> serverList() {
+            return java.util.List.of(servers.split(","));
+        }
+
+        /** On NATS a type is one subject token: no '.', '*' or '>'. */
+        static void checkTypes(List<String> projected, List<SourceConfig> sources) {
+            for (int i = 0; i < projected.size(); i++) {
+                checkType("projector.aggregateTypes", projected.get(i));
+            }
+            for (int i = 0; i < sources.size(); i++) {
+                for (String type : sources.get(i).claims()) {
+                    checkType("sources[" + i + "].aggregateTypes", type);
+                }
+            }
+        }
+
+        private static void checkType(String key, String type) {
+            if (!type.matches(TOKEN)) {
+                throw SettingError.invalid(key, "'" + type + "' may only contain A-Z a-z 0-9 _ - on NATS (it becomes "
+                    + "one subject token: no '.', '*' or '>')");
+            }
+        }
     }
 
     /**

@@ -49,4 +49,30 @@ final class SettingValues {
         }
         return values.stream().map(String::trim).toList();
     }
+
+    /**
+     * A duration written as a whole number and a unit, {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}
+     * ({@code 500ms}, {@code 2m}, {@code 7d}); returned as written after checking, {@link #toDuration} reads it.
+     */
+    static String duration(String key, String value, String fallback) {
+        String text = text(value, fallback);
+        if (!text.matches("\\d+(ms|s|m|h|d)") || toDuration(text).isZero()) {
+            throw SettingError.invalid(key, "expected a positive duration such as 500ms, 30s, 2m, 12h or 7d, got '"
+                + text + "'");
+        }
+        return text;
+    }
+
+    /** Reads a duration checked by {@link #duration}. */
+    public static java.time.Duration toDuration(String text) {
+        String unit = text.replaceAll("\\d", "");
+        long amount = Long.parseLong(text.substring(0, text.length() - unit.length()));
+        return switch (unit) {
+            case "ms" -> java.time.Duration.ofMillis(amount);
+            case "s" -> java.time.Duration.ofSeconds(amount);
+            case "m" -> java.time.Duration.ofMinutes(amount);
+            case "h" -> java.time.Duration.ofHours(amount);
+            default -> java.time.Duration.ofDays(amount);
+        };
+    }
 }

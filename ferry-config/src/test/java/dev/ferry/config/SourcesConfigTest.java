@@ -171,13 +171,32 @@ class SourcesConfigTest {
     void kindsTransportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
         refuses(MINIMAL + "sources: [{kind: entities, collection: patients}]\n")
             .hasMessage("sources[0].kind: 'entities' is not available yet in this version of Ferry; available: [commits, events]");
-        refuses(MINIMAL + "transport: nats\n")
-            .hasMessage("transport: 'nats' is not available yet in this version of Ferry; available: [kafka]");
-        refuses(MINIMAL + "nats:\n  servers: nats://localhost:4222\n")
-            .hasMessage("nats: 'nats' is not available yet in this version of Ferry; available: [kafka]");
         refuses(MINIMAL + "transport: pigeon\n").hasMessage("transport: expected one of [kafka, nats], got 'pigeon'");
         refuses(MINIMAL + "targets:\n  - name: replica\n    uri: mongodb://elsewhere\n")
             .hasMessage("targets[0]: replication targets are not available yet in this version of Ferry; remove the targets");
+    }
+
+    @Test
+    void natsIsATransportWithItsOwnSectionAndOneTokenTypes() throws IOException {
+        FerryConfig config = load(MINIMAL + "transport: nats\nnats:\n  servers: nats://a:4222,nats://b:4222\n"
+            + "  dedupeWindow: 90s\n");
+        assertThat(config.nats().serverList()).containsExactly("nats://a:4222", "nats://b:4222");
+        assertThat(config.nats().stream()).isEqualTo("ferry");
+        assertThat(config.nats().partitions()).isEqualTo(12);
+        assertThat(config.nats().dedupeWindowDuration()).isEqualTo(java.time.Duration.ofSeconds(90));
+        assertThat(config.nats().maxAgeDuration()).isEqualTo(java.time.Duration.ofDays(7));
+        assertThat(config.nats().ackWaitDuration()).isEqualTo(java.time.Duration.ofMinutes(5));
+        assertThat(config.nats().maxAckPending()).isEqualTo(5_000);
+
+        refuses(MINIMAL + "transport: nats\n").hasMessage(
+            "nats.servers is missing: expected nats://host:port[,nats://host:port…] (in the config file or FERRY_NATS_SERVERS)");
+        refuses(MINIMAL + "nats:\n  servers: nats://localhost:4222\n")
+            .hasMessage("nats: given, but the transport is kafka; set transport: nats to use it");
+        refuses(MINIMAL + "transport: nats\nnats: {servers: 'nats://a:4222', dedupeWindow: soon}\n")
+            .hasMessage("nats.dedupeWindow: expected a positive duration such as 500ms, 30s, 2m, 12h or 7d, got 'soon'");
+        refuses(MINIMAL + "transport: nats\nnats: {servers: 'nats://a:4222'}\nprojector: {aggregateTypes: [patient.v2]}\n")
+            .hasMessage("projector.aggregateTypes: 'patient.v2' may only contain A-Z a-z 0-9 _ - on NATS (it becomes "
+                + "one subject token: no '.', '*' or '>')");
     }
 
     @Test
@@ -263,7 +282,9 @@ class SourcesConfigTest {
         assertThatThrownBy(() -> load(MINIMAL + "sources:\n  - kind: commits\n    collection: ${STORE}\n"))
             .hasMessage("sources[0].collection: refers to environment variable STORE, which is not set");
         assertThatThrownBy(() -> load(MINIMAL, Map.of("FERRY_TRANSPORT", "nats")))
-            .hasMessageStartingWith("transport: 'nats' is not available yet");
+            .hasMessageStartingWith("nats.servers is missing");
+        assertThat(load(MINIMAL, Map.of("FERRY_TRANSPORT", "nats", "FERRY_NATS_SERVERS", "nats://n:4222")).nats()
+            .servers()).isEqualTo("nats://n:4222");
     }
 
     @Test

@@ -24,6 +24,11 @@ public final class ServiceLifecycle {
     }
 
     public static KafkaSettings kafkaSettings(FerryConfig config) {
+        if (config.transport() == FerryConfig.Transport.NATS) {
+            // ferry-nats implements the transport; these commands are wired to it in a next step (issue 21).
+            throw new dev.ferry.config.ConfigError("transport: 'nats' is configured, but this build's commands run on "
+                + "kafka only so far; the NATS transport is the library module ferry-nats");
+        }
         FerryConfig.Kafka kafka = config.kafka();
         return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
             kafka.partitions(), kafka.replicationFactor().shortValue(), kafka.deadLetterTopic(), kafka.idempotence(),

@@ -8,19 +8,19 @@ import java.util.Optional;
  * only: the lease is expired once its (owner, epoch, renewals) has not changed for the TTL. Clocks of other
  * hosts never enter into it.
  */
-final class LeaseObserver {
+public final class LeaseObserver {
 
     private final long ttlNanos;
     private Optional<Lease> seen = Optional.empty();
     private long unchangedSinceNanos;
     private boolean observed;
 
-    LeaseObserver(long ttlNanos) {
+    public LeaseObserver(long ttlNanos) {
         this.ttlNanos = ttlNanos;
     }
 
     /** Records a reading of the lease taken at {@code nowNanos}. */
-    void observe(Optional<Lease> lease, long nowNanos) {
+    public void observe(Optional<Lease> lease, long nowNanos) {
         if (!observed || !Objects.equals(lease, seen)) {
             seen = lease;
             unchangedSinceNanos = nowNanos;
@@ -29,14 +29,14 @@ final class LeaseObserver {
     }
 
     /** True if the lease may be taken: absent, released, or unchanged for the TTL. */
-    boolean mayTake(long nowNanos) {
+    public boolean mayTake(long nowNanos) {
         if (!observed) {
             return false;
         }
         return seen.isEmpty() || seen.get().owner() == null || nowNanos - unchangedSinceNanos >= ttlNanos;
     }
 
-    Optional<Lease> seen() {
+    public Optional<Lease> seen() {
         return seen;
     }
 }

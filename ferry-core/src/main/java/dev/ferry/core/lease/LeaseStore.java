@@ -1,5 +1,6 @@
 package dev.ferry.core.lease;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -11,6 +12,9 @@ public interface LeaseStore {
 
     /** The lease as stored now, if it exists. */
     Optional<Lease> read(String name);
+
+    /** Every lease whose name starts with {@code namePrefix}, as stored now (e.g. the members of a group). */
+    List<Lease> readAll(String namePrefix);
 
     /**
      * Takes the lease if it is still exactly as {@code seen} (or absent when {@code seen} is empty): the

@@ -17,6 +17,12 @@ final class InMemoryLeaseStore implements LeaseStore {
     }
 
     @Override
+    public synchronized java.util.List<Lease> readAll(String namePrefix) {
+        check();
+        return leases.values().stream().filter(lease -> lease.name().startsWith(namePrefix)).toList();
+    }
+
+    @Override
     public synchronized Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
         check();
         Optional<Lease> current = Optional.ofNullable(leases.get(name));

@@ -11,7 +11,7 @@ import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
 
 /**
- * Freezes one relay instance's lease renewals and publishing, as a stop-the-world pause (GC, SIGSTOP, a stalled
+ * Freezes one relay's (or projector's) lease renewals and publishing, as a stop-the-world pause (GC, SIGSTOP, a stalled
  * VM) would: calls block at the gate until {@link #resume()}.
  */
 public final class Pause {
@@ -43,6 +43,12 @@ public final class Pause {
             public java.util.Optional<Lease> read(String name) {
                 await();
                 return delegate.read(name);
+            }
+
+            @Override
+            public java.util.List<Lease> readAll(String namePrefix) {
+                await();
+                return delegate.readAll(namePrefix);
             }
 
             @Override

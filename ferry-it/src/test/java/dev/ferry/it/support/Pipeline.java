@@ -29,7 +29,9 @@ import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.mongodb.parking.MongoParkedEvents;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
@@ -63,6 +65,7 @@ public final class Pipeline implements AutoCloseable {
     private final List<ChangeStreamRelay> relays = new ArrayList<>();
     private final List<KafkaPublishers> publishers = new ArrayList<>();
     private final List<ProjectorRuntime> projectors = new ArrayList<>();
+    private final List<ProjectionProcessor> processors = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private RelaySettings settings;
 
@@ -168,6 +171,24 @@ public final class Pipeline implements AutoCloseable {
         return projector;
     }
 
+    /**
+     * Starts a projector instance over another transport's subscription (e.g. NATS), with the same writer, apply log
+     * and parked store as {@link #startProjector(String, Projection, ProjectorSettings)}.
+     */
+    public ProjectionProcessor startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
+                                              PartitionedSubscription subscription) {
+        ProjectionProcessor processor = new ProjectionProcessor(projection, new MongoReadModelWriter(database, true),
+            parkedEvents(), projectorSettings, subscription, instanceId);
+        processors.add(processor);
+        processor.start();
+        return processor;
+    }
+
+    /** The lease store projectors on a lease-owned transport share with the relay (another collection's keys). */
+    public LeaseStore leases() {
+        return new MongoLeaseStore(database, LEASES);
+    }
+
     public ParkedEvents parkedEvents() {
         return new MongoParkedEvents(database);
     }
@@ -215,6 +236,7 @@ public final class Pipeline implements AutoCloseable {
         for (ProjectorRuntime projector : projectors) {
             projector.kill();
         }
+        processors.forEach(ProjectionProcessor::kill);
         for (ChangeStreamRelay relay : relays) {
             relay.kill();
         }

@@ -4,7 +4,10 @@ import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 
 import java.util.Date;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 import org.bson.Document;
 
@@ -15,6 +18,7 @@ import com.mongodb.ReadConcern;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Updates;
@@ -44,6 +48,13 @@ public final class MongoLeaseStore implements LeaseStore {
     @Override
     public Optional<Lease> read(String name) {
         return Optional.ofNullable(leases.find(eq("_id", name)).first()).map(MongoLeaseStore::toLease);
+    }
+
+    @Override
+    public List<Lease> readAll(String namePrefix) {
+        List<Lease> all = new ArrayList<>();
+        leases.find(Filters.regex("_id", "^" + Pattern.quote(namePrefix))).forEach(d -> all.add(toLease(d)));
+        return all;
     }
 
     @Override

@@ -65,6 +65,15 @@ class MongoLeaseStoreIT {
     }
 
     @Test
+    void leasesAreListedByNamePrefixAndOnlyThose() {
+        leases.tryAcquire("g.member.a", "a", Optional.empty());
+        leases.tryAcquire("g.member.b", "b", Optional.empty());
+        leases.tryAcquire("g.partition.1", "a", Optional.empty());
+        leases.tryAcquire("g+member.c", "c", Optional.empty()); // '.' is no pattern
+        assertThat(leases.readAll("g.member.")).extracting(Lease::owner).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
     void aReleasedLeaseKeepsItsEpochForTheNextOwnerToIncrement() {
         leases.tryAcquire("relay", "a", Optional.empty());
         leases.release("relay", "a", 1);

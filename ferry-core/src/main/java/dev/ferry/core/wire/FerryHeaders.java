@@ -1,0 +1,32 @@
+package dev.ferry.core.wire;
+
+/**
+ * Names of the headers Ferry puts on every record, on every transport. The value alone is the complete event;
+ * headers add CloudEvents attributes (binary mode) for routing, and where the record came from.
+ */
+public final class FerryHeaders {
+
+    public static final String CE_SPECVERSION = "ce_specversion";
+    public static final String CE_ID = "ce_id";
+    public static final String CE_TYPE = "ce_type";
+    public static final String CE_SOURCE = "ce_source";
+    public static final String CE_SUBJECT = "ce_subject";
+    public static final String CE_TIME = "ce_time";
+    public static final String CONTENT_TYPE = "content-type";
+    /**
+     * CloudEvents extension: how the subject's versions follow each other, {@code contiguous} or {@code increasing}
+     * ({@link dev.ferry.core.event.VersionRule}); the same as the value's {@code versionRule}.
+     */
+    public static final String CE_VERSION_RULE = "ce_ferryversionrule";
+    /** The relay instance that published the record. */
+    public static final String FERRY_INSTANCE = "ferry_instance";
+    /** The lease epoch it published in. */
+    public static final String FERRY_EPOCH = "ferry_epoch";
+    /** The event's position in the relay's output, stable across failovers: equal values are duplicates. */
+    public static final String FERRY_SEQUENCE = "ferry_sequence";
+    /** On dead letters: why the document was not relayed. */
+    public static final String FERRY_REASON = "ferry_reason";
+
+    private FerryHeaders() {
+    }
+}

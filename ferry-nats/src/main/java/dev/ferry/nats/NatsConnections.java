@@ -1,0 +1,34 @@
+package dev.ferry.nats;
+
+import java.io.IOException;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+
+/** Opens connections as Ferry needs them: reconnecting without end, so an outage is ridden through. */
+public final class NatsConnections {
+
+    private NatsConnections() {
+    }
+
+    public static Connection open(NatsSettings settings, String name) {
+        try {
+            Options.Builder options = new Options.Builder().servers(settings.servers().toArray(String[]::new))
+                .connectionName(name).maxReconnects(-1).reconnectWait(Duration.ofMillis(250))
+                .connectionTimeout(Duration.ofSeconds(5)).errorListener(new QuietErrorListener());
+            settings.credentialsFile().ifPresent(file -> options.authHandler(Nats.credentials(file)));
+            if (settings.tls()) {
+                options.secure();
+            }
+            return Nats.connect(options.build());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException("cannot connect to NATS at " + settings.servers() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to NATS", e);
+        }
+    }
+}

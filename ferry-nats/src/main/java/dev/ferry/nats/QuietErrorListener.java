@@ -1,0 +1,23 @@
+package dev.ferry.nats;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
+
+/** Routes the client's asynchronous errors to slf4j instead of standard error. */
+final class QuietErrorListener implements ErrorListener {
+
+    private static final Logger log = LoggerFactory.getLogger(QuietErrorListener.class);
+
+    @Override
+    public void errorOccurred(Connection conn, String error) {
+        log.warn("NATS: {}", error);
+    }
+
+    @Override
+    public void exceptionOccurred(Connection conn, Exception exp) {
+        log.debug("NATS: {}", exp.toString());
+    }
+}

@@ -1,0 +1,169 @@
+package dev.ferry.nats.publish;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.PublishOptions;
+import io.nats.client.impl.Headers;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.wire.EventJson;
+import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.SubjectNaming;
+
+/**
+ * Publishes to JetStream for one leadership term, on a connection of its own: subject
+ * {@code <stream>.<type>.<partition>}, value = the event as JSON, the same headers as on Kafka, {@code Nats-Msg-Id} =
+ * the event id (the stream drops a re-publication within its dedupe window).
+ * <p>
+ * <b>Order when a publish fails midway.</b> Publishes are asynchronous, so a failed one could be followed by later
+ * ones that succeed. Each publish therefore names the message id of the one before it
+ * ({@code Nats-Expected-Last-Msg-Id}, stream-wide): the stream stores it only if that one is its last message (or
+ * drops it as a duplicate, which the server checks first). Once one is missing, nothing after it can be stored; the
+ * first failure also fails every later publish here, and the relay starts a new term from its checkpoint. This rests
+ * on the relay being the stream's only publisher: one relay per stream. A term's first publish names nothing (it
+ * cannot know what the last term left), which is safe because every term re-publishes the same sequence.
+ */
+final class NatsRecordPublisher implements RecordPublisher {
+
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Connection connection;
+    private final JetStream jetStream;
+    private final SubjectNaming subjects;
+    private final Semaphore outstanding;
+    private final int maxOutstanding;
+    private final Duration publishTimeout;
+    private String lastMessageId;
+    private volatile Throwable failure;
+
+    NatsRecordPublisher(Connection connection, NatsSettings settings, Duration publishTimeout) {
+        this.connection = connection;
+        this.subjects = settings.subjects();
+        this.maxOutstanding = settings.maxOutstanding();
+        this.outstanding = new Semaphore(maxOutstanding);
+        this.publishTimeout = publishTimeout;
+        try {
+            this.jetStream = connection.jetStream();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("NATS JetStream unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
+        if (!(record instanceof Event event)) {
+            throw new IllegalArgumentException("no NATS wire format for " + record.getClass().getSimpleName());
+        }
+        Headers headers = new Headers();
+        headers.put(FerryHeaders.CE_SPECVERSION, "1.0");
+        headers.put(FerryHeaders.CE_ID, event.eventId());
+        headers.put(FerryHeaders.CE_TYPE, event.eventType());
+        headers.put(FerryHeaders.CE_SOURCE, "ferry/" + event.aggregateType());
+        headers.put(FerryHeaders.CE_SUBJECT, event.aggregateId());
+        headers.put(FerryHeaders.CE_TIME, event.timestamp().toString());
+        headers.put(FerryHeaders.CONTENT_TYPE, "application/json");
+        headers.put(FerryHeaders.CE_VERSION_RULE, event.versionRule().wireName());
+        addProvenance(headers, provenance);
+        try {
+            String subject = subjects.subjectForKey(event.aggregateType(), event.aggregateId());
+            return send(subject, headers, EventJson.encode(event).getBytes(UTF_8), event.eventId());
+        } catch (RuntimeException e) {
+            return failed(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+        Headers headers = new Headers();
+        headers.put(FerryHeaders.FERRY_REASON, malformed.reason());
+        addProvenance(headers, provenance);
+        String value = "{\"reason\":" + EventJson.quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
+            + ",\"document\":" + malformed.documentJson() + "}";
+        // The resume token names the document's change, the same in every term.
+        return send(subjects.deadLetter(), headers, value.getBytes(UTF_8), "dead-letter:" + malformed.token().value());
+    }
+
+    /** Called by the relay's one worker thread, so the chain of expected ids follows the order of the calls. */
+    private CompletableFuture<Void> send(String subject, Headers headers, byte[] value, String messageId) {
+        if (failure != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("an earlier publish of this term failed",
+                failure));
+        }
+        PublishOptions.Builder options = PublishOptions.builder().messageId(messageId).expectedStream(subjects.stream())
+            .streamTimeout(publishTimeout);
+        if (lastMessageId != null) {
+            options.expectedLastMsgId(lastMessageId);
+        }
+        try {
+            if (!outstanding.tryAcquire(publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                return failed(new IllegalStateException(maxOutstanding + " publishes unacknowledged for "
+                    + publishTimeout.toSeconds() + " s"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed(e);
+        }
+        lastMessageId = messageId;
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        try {
+            jetStream.publishAsync(subject, headers, value, options.build()).whenComplete((ack, error) -> {
+                outstanding.release();
+                if (error == null) {
+                    acked.complete(null);
+                } else {
+                    failure = error;
+                    acked.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            outstanding.release();
+            return failed(e);
+        }
+        return acked;
+    }
+
+    private CompletableFuture<Void> failed(Throwable error) {
+        failure = error;
+        return CompletableFuture.failedFuture(error);
+    }
+
+    private static void addProvenance(Headers headers, Provenance provenance) {
+        headers.put(FerryHeaders.FERRY_INSTANCE, provenance.instanceId());
+        headers.put(FerryHeaders.FERRY_EPOCH, Long.toString(provenance.epoch()));
+        headers.put(FerryHeaders.FERRY_SEQUENCE, Long.toString(provenance.sequence()));
+    }
+
+    /** Waits (bounded) for what is outstanding, then closes the connection. */
+    @Override
+    public void close() {
+        try {
+            if (outstanding.tryAcquire(maxOutstanding, CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                outstanding.release(maxOutstanding);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        abort();
+    }
+
+    /** Closes the connection at once: unacknowledged publishes may or may not be stored, in order. */
+    @Override
+    public void abort() {
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.ferry.nats.subscription;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.core.lease.Lease;
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.lease.LeaseTiming;
+import dev.ferry.core.lease.Leadership;
+import dev.ferry.core.subscription.PartitionId;
+
+/**
+ * Which partitions this instance owns, through one lease per partition — the relay's {@link Leadership}, so an owner
+ * is fenced exactly as a relay leader is: it trusts its lease only until {@code ttl - margin} after its last renewal
+ * on its own clock, and a rival takes the lease only after seeing it unchanged for the TTL.
+ * <p>
+ * Balance: the live members ({@link GroupMembership}) sorted by id, this instance's rank {@code r} of {@code n}, its
+ * quota is {@code U/n}, plus one if {@code r < U % n} ({@code U} partitions in all), so the quotas add up to U. Above
+ * its quota an instance asks its polling thread to hand partitions back (revoke, acknowledge, release); below it, it
+ * contends for partitions that are free or whose owner is not alive. A balancing thread decides; the polling thread
+ * of the subscription alone starts and stops consuming, so hand-over stays ordered.
+ */
+final class NatsPartitionOwnership implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(NatsPartitionOwnership.class);
+
+    private static final Comparator<PartitionId> ORDER = Comparator.comparing(PartitionId::topic)
+        .thenComparingInt(PartitionId::number);
+
+    private final LeaseStore leases;
+    private final String group;
+    private final String instanceId;
+    private final LeaseTiming timing;
+    private final List<PartitionId> partitions;
+    private final GroupMembership membership;
+    private final Leadership member;
+    private final Map<PartitionId, Leadership> contended = new ConcurrentHashMap<>();
+    private final Set<PartitionId> releaseRequested = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService balancer;
+
+    NatsPartitionOwnership(LeaseStore leases, String group, String instanceId, LeaseTiming timing,
+                           List<PartitionId> partitions) {
+        this.leases = leases;
+        this.group = group;
+        this.instanceId = instanceId;
+        this.timing = timing;
+        this.partitions = partitions.stream().sorted(ORDER).toList();
+        this.membership = new GroupMembership(leases, group, timing.ttl().toNanos(), System::nanoTime);
+        this.member = new Leadership(leases, GroupMembership.memberPrefix(group) + instanceId, instanceId, timing);
+        this.balancer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "partitions-" + group + "-" + instanceId);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    static String leaseName(String group, PartitionId partition) {
+        return group + ".partition." + partition;
+    }
+
+    void start() {
+        member.start();
+        balancer.scheduleWithFixedDelay(this::balanceSafely, 0, timing.checkInterval().toMillis() * 2,
+            TimeUnit.MILLISECONDS);
+    }
+
+    /** The epoch this instance owns the partition in, if its lease is valid now. */
+    OptionalLong epoch(PartitionId partition) {
+        Leadership lease = contended.get(partition);
+        return lease == null ? OptionalLong.empty() : lease.currentEpoch();
+    }
+
+    boolean isValid(PartitionId partition, long epoch) {
+        Leadership lease = contended.get(partition);
+        return lease != null && lease.isValid(epoch);
+    }
+
+    /** Partitions whose lease is valid now. */
+    List<PartitionId> held() {
+        return partitions.stream().filter(p -> epoch(p).isPresent()).toList();
+    }
+
+    /** Partitions the balance wants handed back. */
+    Set<PartitionId> releaseRequested() {
+        return Set.copyOf(releaseRequested);
+    }
+
+    /** Gives the lease up (after the polling thread revoked the partition and acknowledged what is done). */
+    void release(PartitionId partition) {
+        Leadership lease = contended.remove(partition);
+        releaseRequested.remove(partition);
+        if (lease != null) {
+            lease.close();
+        }
+    }
+
+    /** Stops balancing and releases every lease, so others take over at once. */
+    @Override
+    public void close() {
+        balancer.shutdownNow();
+        awaitBalancer();
+        contended.values().forEach(Leadership::close);
+        contended.clear();
+        member.close();
+    }
+
+    /** Stops without releasing anything, as a crash would: others take over once the leases expire. */
+    void kill() {
+        balancer.shutdownNow();
+        awaitBalancer();
+        contended.values().forEach(Leadership::kill);
+        member.kill();
+    }
+
+    private void awaitBalancer() {
+        try {
+            balancer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void balanceSafely() {
+        try {
+            balance();
+        } catch (RuntimeException e) {
+            log.warn("partitions of {}: instance {} cannot balance now: {}", group, instanceId, e.toString());
+        }
+    }
+
+    private void balance() {
+        List<String> alive = new ArrayList<>(membership.alive(instanceId));
+        int rank = alive.indexOf(instanceId);
+        int count = partitions.size();
+        int quota = count / alive.size() + (rank < count % alive.size() ? 1 : 0);
+        List<PartitionId> held = held();
+        List<PartitionId> contending = contended.keySet().stream().filter(p -> !held.contains(p)).toList();
+        if (held.size() > quota) {
+            int more = held.size() - quota - releaseRequested.size();
+            held.stream().sorted(ORDER.reversed()).filter(p -> !releaseRequested.contains(p)).limit(Math.max(0, more))
+                .forEach(releaseRequested::add);
+        }
+        // A rival whose owner is alive will hand the partition over itself; stop contending for it.
+        int open = Math.max(0, quota - held.size());
+        List<PartitionId> keep = new ArrayList<>();
+        for (PartitionId partition : contending) {
+            Optional<Lease> lease = leases.read(leaseName(group, partition));
+            boolean ownerAlive = lease.map(Lease::owner).filter(o -> !o.equals(instanceId) && alive.contains(o)).isPresent();
+            if (ownerAlive || keep.size() >= open) {
+                stopContending(partition);
+            } else {
+                keep.add(partition);
+            }
+        }
+        if (keep.size() < open) {
+            // Start looking at a place that depends on the rank, so instances go for different partitions.
+            int start = rank * count / alive.size();
+            for (int i = 0; i < count && keep.size() < open; i++) {
+                PartitionId partition = partitions.get((start + i) % count);
+                if (contended.containsKey(partition)) {
+                    continue;
+                }
+                Optional<Lease> lease = leases.read(leaseName(group, partition));
+                if (lease.isEmpty() || lease.get().owner() == null || !alive.contains(lease.get().owner())) {
+                    Leadership contender = new Leadership(leases, leaseName(group, partition), instanceId, timing);
+                    contended.put(partition, contender);
+                    contender.start();
+                    keep.add(partition);
+                }
+            }
+        }
+    }
+
+    private void stopContending(PartitionId partition) {
+        Leadership lease = contended.get(partition);
+        if (lease != null && lease.currentEpoch().isEmpty()) {
+            contended.remove(partition);
+            lease.close(); // releases only if it won meanwhile: the polling thread then sees the partition lost
+        }
+    }
+}

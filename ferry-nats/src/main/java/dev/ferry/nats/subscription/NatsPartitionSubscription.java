@@ -1,0 +1,326 @@
+package dev.ferry.nats.subscription;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.nats.client.Connection;
+import io.nats.client.Message;
+
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.lease.LeaseTiming;
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.nats.NatsConnections;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.SubjectNaming;
+import dev.ferry.nats.subscription.PartitionConsumer.Delivery;
+
+/**
+ * JetStream as the engine's {@link PartitionedSubscription}: partitions are the subjects {@code <stream>.<type>.<n>},
+ * owned through leases ({@link NatsPartitionOwnership}), each read by a consumer of its own that starts at the
+ * partition's ack floor ({@link PartitionConsumer}). A {@link PartitionId} is {@code (type, n)}.
+ * <p>
+ * Everything that touches ownership runs on the polling thread, inside {@link #poll}: a partition whose lease was won
+ * is started and reported gained; one the balance wants back is revoked (the engine acknowledges what is done), its
+ * consumer stopped, its lease released; one whose lease is no longer valid is reported lost. Every acknowledgement
+ * checks the lease first: an owner that was paused past its lease acknowledges nothing.
+ */
+public final class NatsPartitionSubscription implements PartitionedSubscription {
+
+    private static final Logger log = LoggerFactory.getLogger(NatsPartitionSubscription.class);
+    /** Partition leases: a dead owner's partitions move about 2 TTLs (its membership, then the lease) after it died. */
+    public static final LeaseTiming PARTITION_LEASES = new LeaseTiming(Duration.ofMillis(2000), Duration.ofMillis(400),
+        Duration.ofMillis(200), Duration.ofMillis(500));
+    private static final Delivery WAKE_UP = new Delivery(null, null);
+
+    private final NatsSettings settings;
+    private final LeaseStore leases;
+    private final String group;
+    private final String instanceId;
+    private final LeaseTiming timing;
+    private final Consumer<OwnershipEvent> ownershipLog;
+    private final SubjectNaming subjects;
+    private final LinkedBlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
+    /** Owned and consuming, with records received but not yet handed to the engine (paused, or just arrived). */
+    private final Map<PartitionId, PartitionConsumer> active = new HashMap<>();
+    private final Map<PartitionId, Deque<Message>> waiting = new HashMap<>();
+    private final Set<PartitionId> paused = new HashSet<>();
+    private volatile Set<PartitionId> ownedView = Set.of();
+    private Connection connection;
+    private NatsPartitionOwnership ownership;
+    private Ownership engine;
+
+    /**
+     * @param group        the projection: its leases and consumers are named after it
+     * @param ownershipLog told of every gain, delivery, acknowledgement and loss (the ownership log)
+     */
+    public NatsPartitionSubscription(NatsSettings settings, LeaseStore leases, String group, String instanceId,
+                                     LeaseTiming timing, Consumer<OwnershipEvent> ownershipLog) {
+        this.settings = settings;
+        this.leases = leases;
+        this.group = group;
+        this.instanceId = instanceId;
+        this.timing = timing;
+        this.ownershipLog = ownershipLog;
+        this.subjects = settings.subjects();
+    }
+
+    /** With the default partition lease timing, logging ownership at INFO (acknowledgements at DEBUG). */
+    public NatsPartitionSubscription(NatsSettings settings, LeaseStore leases, String group, String instanceId) {
+        this(settings, leases, group, instanceId, PARTITION_LEASES, NatsPartitionSubscription::logEvent);
+    }
+
+    @Override
+    public void open(Set<String> aggregateTypes, Ownership engineOwnership) {
+        this.engine = engineOwnership;
+        aggregateTypes.forEach(SubjectNaming::checkType);
+        List<PartitionId> partitions = new ArrayList<>();
+        for (String type : aggregateTypes) {
+            for (int n = 0; n < settings.partitions(); n++) {
+                partitions.add(new PartitionId(type, n));
+            }
+        }
+        connection = NatsConnections.open(settings, group + "-" + instanceId);
+        ownership = new NatsPartitionOwnership(leases, group, instanceId, timing, partitions);
+        ownership.start();
+    }
+
+    @Override
+    public List<SubscribedRecord> poll(Duration timeout) {
+        followOwnership();
+        List<SubscribedRecord> records = new ArrayList<>();
+        try {
+            if (!anyDeliverable()) {
+                Delivery first = deliveries.poll(Math.min(timeout.toMillis(), timing.checkInterval().toMillis()),
+                    TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    take(first);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Delivery> more = new ArrayList<>();
+        deliveries.drainTo(more);
+        more.forEach(this::take);
+        for (Map.Entry<PartitionId, Deque<Message>> entry : waiting.entrySet()) {
+            PartitionId partition = entry.getKey();
+            Deque<Message> queue = entry.getValue();
+            if (paused.contains(partition) || queue.isEmpty()) {
+                continue;
+            }
+            long from = queue.peekFirst().metaData().streamSequence();
+            long to = queue.peekLast().metaData().streamSequence();
+            while (!queue.isEmpty()) {
+                records.add(record(partition, queue.pollFirst()));
+            }
+            ownershipLog.accept(event(partition, active.get(partition).epoch(), OwnershipEvent.Kind.DELIVERED, from, to));
+        }
+        return records;
+    }
+
+    private boolean anyDeliverable() {
+        return waiting.entrySet().stream().anyMatch(e -> !paused.contains(e.getKey()) && !e.getValue().isEmpty());
+    }
+
+    /** Keeps a delivery if it comes from a partition's current consumer and is not a redelivery. */
+    private void take(Delivery delivery) {
+        if (delivery == WAKE_UP || delivery.message() == null || !delivery.message().isJetStream()) {
+            return;
+        }
+        PartitionConsumer consumer = active.get(delivery.from().partition());
+        if (consumer == delivery.from() && consumer.accept(delivery.message())) {
+            waiting.computeIfAbsent(consumer.partition(), p -> new ArrayDeque<>()).addLast(delivery.message());
+        }
+    }
+
+    private SubscribedRecord record(PartitionId partition, Message message) {
+        String key = message.getHeaders() == null ? null : message.getHeaders().getFirst(FerryHeaders.CE_SUBJECT);
+        if (key == null) {
+            key = "?"; // not a Ferry record; the engine parks it as a poison record of aggregate type/?
+        }
+        return new SubscribedRecord(partition, message.metaData().streamSequence(), partition.topic(), key,
+            message.getData() == null ? new byte[0] : message.getData());
+    }
+
+    /** Starts what was won, hands back what the balance wants back, drops what was lost. */
+    private void followOwnership() {
+        List<PartitionId> lost = new ArrayList<>();
+        for (PartitionConsumer consumer : List.copyOf(active.values())) {
+            if (!ownership.isValid(consumer.partition(), consumer.epoch())) {
+                lost.add(consumer.partition());
+            }
+        }
+        if (!lost.isEmpty()) {
+            lost.forEach(p -> {
+                PartitionConsumer consumer = drop(p);
+                ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.LOST, 0, 0));
+                ownership.release(p);
+            });
+            log.warn("projector {} instance {}: leases of {} ran out or were taken; nothing more acknowledged there",
+                group, instanceId, lost);
+            engine.lost(lost);
+        }
+        List<PartitionId> revoke = ownership.releaseRequested().stream().filter(active::containsKey).toList();
+        if (!revoke.isEmpty()) {
+            engine.revoked(revoke); // acknowledges what is done, while the leases are still held
+            revoke.forEach(p -> {
+                PartitionConsumer consumer = drop(p);
+                ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.REVOKED, 0, 0));
+                ownership.release(p);
+            });
+        }
+        ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
+        List<PartitionId> gained = new ArrayList<>();
+        for (PartitionId partition : ownership.held()) {
+            OptionalLong epoch = ownership.epoch(partition);
+            if (active.containsKey(partition) || epoch.isEmpty() || ownership.releaseRequested().contains(partition)) {
+                continue;
+            }
+            try {
+                PartitionConsumer consumer = PartitionConsumer.start(connection, settings, group,
+                    subjects.subject(partition.topic(), partition.number()), partition, epoch.getAsLong(), deliveries);
+                active.put(partition, consumer);
+                gained.add(partition);
+                ownershipLog.accept(event(partition, consumer.epoch(), OwnershipEvent.Kind.GAINED, consumer.floor() + 1, 0));
+            } catch (Exception e) {
+                log.warn("projector {} instance {}: cannot start consuming {} now: {}", group, instanceId, partition,
+                    e.toString());
+            }
+        }
+        ownedView = Set.copyOf(active.keySet());
+        if (!gained.isEmpty()) {
+            engine.gained(gained);
+        }
+    }
+
+    private PartitionConsumer drop(PartitionId partition) {
+        PartitionConsumer consumer = active.remove(partition);
+        waiting.remove(partition);
+        paused.remove(partition);
+        consumer.stop();
+        ownedView = Set.copyOf(active.keySet());
+        return consumer;
+    }
+
+    @Override
+    public Set<PartitionId> owned() {
+        return ownedView;
+    }
+
+    @Override
+    public void pause(Collection<PartitionId> partitions) {
+        paused.addAll(partitions);
+    }
+
+    @Override
+    public void resume(Collection<PartitionId> partitions) {
+        paused.removeAll(partitions);
+    }
+
+    @Override
+    public boolean acknowledge(Map<PartitionId, Long> next) {
+        boolean all = true;
+        for (Map.Entry<PartitionId, Long> entry : next.entrySet()) {
+            PartitionConsumer consumer = active.get(entry.getKey());
+            if (consumer == null) {
+                all = false;
+                continue;
+            }
+            // Fenced as the relay is: the lease must be valid on this instance's clock right before acknowledging.
+            if (!ownership.isValid(consumer.partition(), consumer.epoch())) {
+                ownershipLog.accept(event(consumer.partition(), consumer.epoch(), OwnershipEvent.Kind.REFUSED, 0,
+                    entry.getValue() - 1));
+                all = false;
+                continue;
+            }
+            try {
+                long[] covered = consumer.acknowledgeBelow(entry.getValue());
+                if (covered != null) {
+                    ownershipLog.accept(event(consumer.partition(), consumer.epoch(), OwnershipEvent.Kind.ACKNOWLEDGED,
+                        covered[0], covered[1]));
+                }
+            } catch (RuntimeException e) {
+                log.debug("projector {}: acknowledgement of {} not sent: {}", group, entry.getKey(), e.toString());
+                all = false;
+            }
+        }
+        return all;
+    }
+
+    @Override
+    public long lag() {
+        long lag = 0;
+        for (PartitionConsumer consumer : active.values()) {
+            lag += consumer.pending() + waiting.getOrDefault(consumer.partition(), new ArrayDeque<>()).size();
+        }
+        return lag;
+    }
+
+    @Override
+    public void wakeup() {
+        deliveries.add(WAKE_UP);
+    }
+
+    /** Hands every partition back at once: the engine acknowledged what is done; the leases are released. */
+    @Override
+    public void close() {
+        if (ownership == null) {
+            return;
+        }
+        List<PartitionId> all = List.copyOf(active.keySet());
+        if (!all.isEmpty()) {
+            engine.revoked(all);
+        }
+        all.forEach(p -> ownershipLog.accept(event(p, drop(p).epoch(), OwnershipEvent.Kind.REVOKED, 0, 0)));
+        ownership.close();
+        closeConnection();
+    }
+
+    /** As a crash: no acknowledgement, no release; the leases expire and others start at the ack floors. */
+    @Override
+    public void abandon() {
+        if (ownership == null) {
+            return;
+        }
+        ownership.kill();
+        closeConnection();
+    }
+
+    private void closeConnection() {
+        try {
+            connection.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private OwnershipEvent event(PartitionId partition, long epoch, OwnershipEvent.Kind kind, long from, long to) {
+        return new OwnershipEvent(instanceId, partition, epoch, kind, from, to, System.nanoTime());
+    }
+
+    private static void logEvent(OwnershipEvent event) {
+        if (event.kind() == OwnershipEvent.Kind.DELIVERED || event.kind() == OwnershipEvent.Kind.ACKNOWLEDGED) {
+            log.debug("ownership {}", event);
+        } else {
+            log.info("ownership {}", event);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.ferry.nats.subscription;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+
+import io.nats.client.ConsumeOptions;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Message;
+import io.nats.client.MessageConsumer;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DeliverPolicy;
+
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.nats.NatsSettings;
+
+/**
+ * One owned partition's durable pull consumer for one lease epoch, named {@code <group>_<type>_<n>_e<epoch>} and
+ * filtering exactly the partition's subject (server 2.9: one filter subject per consumer).
+ * <p>
+ * <b>A new owner starts at the ack floor.</b> It reads the floor of every earlier epoch's consumer of the partition
+ * (the larger of its ack floor and its start sequence - 1, since a consumer that acknowledged nothing reports 0),
+ * creates its own consumer starting right after the highest, then deletes the earlier ones. A deposed owner's late
+ * acknowledgement can thus only reach its own consumer, never the new owner's, and order never depends on AckWait.
+ * Acknowledgement policy {@code all}: acknowledging one message acknowledges the partition's prefix up to it, as a
+ * Kafka offset commit does. Used by the subscription's polling thread, except that deliveries arrive on the
+ * client's thread into the shared queue.
+ */
+final class PartitionConsumer {
+
+    private final PartitionId partition;
+    private final long epoch;
+    private final String name;
+    private final long floor;
+    /** Delivered and not yet acknowledged, by stream sequence: the message to acknowledge a prefix with. */
+    private final NavigableMap<Long, Message> unacknowledged = new TreeMap<>();
+    private MessageConsumer consumer;
+    private long lastDelivered;
+    private long acknowledgedUpTo;
+    private long pending;
+
+    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor) {
+        this.partition = partition;
+        this.epoch = epoch;
+        this.name = name;
+        this.floor = floor;
+        this.lastDelivered = floor;
+        this.acknowledgedUpTo = floor;
+    }
+
+    /** A delivery on the client's thread, tagged with the consumer it came from. */
+    record Delivery(PartitionConsumer from, Message message) {
+    }
+
+    static PartitionConsumer start(Connection connection, NatsSettings settings, String group, String subject,
+                                   PartitionId partition, long epoch, BlockingQueue<Delivery> deliveries)
+        throws IOException, JetStreamApiException {
+        JetStreamManagement management = connection.jetStreamManagement();
+        String base = consumerBase(group, partition);
+        String name = base + epoch;
+        long floor = 0;
+        for (String existing : management.getConsumerNames(settings.stream())) {
+            if (existing.startsWith(base) && !existing.equals(name)) {
+                ConsumerInfo info = management.getConsumerInfo(settings.stream(), existing);
+                Long start = info.getConsumerConfiguration().getStartSequence();
+                floor = Math.max(floor, Math.max(info.getAckFloor().getStreamSequence(), start == null ? 0 : start - 1));
+            }
+        }
+        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
+            .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
+        config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
+            : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
+        management.addOrUpdateConsumer(settings.stream(), config.build());
+        for (String existing : management.getConsumerNames(settings.stream())) {
+            if (existing.startsWith(base) && !existing.equals(name)) {
+                management.deleteConsumer(settings.stream(), existing);
+            }
+        }
+        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
+        self.consumer = connection.jetStream().getConsumerContext(settings.stream(), name)
+            .consume(ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending())).build(),
+                message -> deliveries.add(new Delivery(self, message)));
+        return self;
+    }
+
+    /** {@code <group>_<type>_<n>_e}: consumer names allow no '.', '*', '>' or white space. */
+    static String consumerBase(String group, PartitionId partition) {
+        return (group + "_" + partition.topic() + "_" + partition.number() + "_e").replaceAll("[^A-Za-z0-9_-]", "_");
+    }
+
+    PartitionId partition() {
+        return partition;
+    }
+
+    long epoch() {
+        return epoch;
+    }
+
+    String name() {
+        return name;
+    }
+
+    long floor() {
+        return floor;
+    }
+
+    /**
+     * Takes a delivered message for the engine, or false if it is a redelivery of one already handed over (AckWait
+     * ran out while the engine held it): the engine still has it, and order must not depend on AckWait.
+     */
+    boolean accept(Message message) {
+        long sequence = message.metaData().streamSequence();
+        pending = message.metaData().pendingCount();
+        if (sequence <= lastDelivered) {
+            return false;
+        }
+        lastDelivered = sequence;
+        unacknowledged.put(sequence, message);
+        return true;
+    }
+
+    /** Messages of the partition stored but not yet delivered, as of the last delivery. */
+    long pending() {
+        return pending;
+    }
+
+    /**
+     * Acknowledges everything before {@code next} with one acknowledgement of the last delivered message below it.
+     *
+     * @return the sequences newly covered, {@code [from, to]}, or null if nothing new
+     */
+    long[] acknowledgeBelow(long next) {
+        Map.Entry<Long, Message> last = unacknowledged.floorEntry(next - 1);
+        if (last == null || last.getKey() <= acknowledgedUpTo) {
+            return null;
+        }
+        last.getValue().ack();
+        long[] covered = {acknowledgedUpTo + 1, last.getKey()};
+        acknowledgedUpTo = last.getKey();
+        unacknowledged.headMap(last.getKey(), true).clear();
+        return covered;
+    }
+
+    /** Stops pulling; the consumer stays on the server for the next owner to read its floor from. */
+    void stop() {
+        consumer.stop();
+        try {
+            consumer.close();
+        } catch (Exception e) {
+            // closing a consumer whose connection is gone: nothing to give back
+        }
+    }
+}
