@@ -75,4 +75,13 @@ final class SettingValues {
             default -> java.time.Duration.ofDays(amount);
         };
     }
+
+    /** A source's {@code initialLoad}: {@code none} (default) or {@code copy}. */
+    static String initialLoad(String value) {
+        String load = text(value, "none");
+        if (!load.equals("none") && !load.equals("copy")) {
+            throw SettingError.invalid("initialLoad", "expected none or copy, got '" + value + "'");
+        }
+        return load;
+    }
 }

@@ -39,11 +39,25 @@ public sealed interface SourceConfig {
     SourceConfig inDatabase(String database);
 
     /**
+     * Whether the relay copies the documents the source already holds before it streams its changes ({@code copy}),
+     * or only streams ({@code none}, the default for event stores).
+     */
+    String initialLoad();
+
+    /** {@code initialLoad: copy}. */
+    default boolean copiesFirst() {
+        return "copy".equals(initialLoad());
+    }
+
+    /**
      * Ferry's event store: one document per commit of one aggregate.
      *
      * @param aggregateTypes the types this store holds (claims them); empty: any type no other source claims
+     * @param initialLoad    {@code none} (default) or {@code copy}: copy the stored commits, in per-aggregate order,
+     *                       before streaming
      */
-    record Commits(String name, String database, String collection, List<String> aggregateTypes) implements SourceConfig {
+    record Commits(String name, String database, String collection, List<String> aggregateTypes, String initialLoad)
+        implements SourceConfig {
 
         public static final String KIND = "commits";
 
@@ -52,6 +66,11 @@ public sealed interface SourceConfig {
             name = SettingValues.text(name, collection);
             database = SettingValues.text(database, null);
             aggregateTypes = SettingValues.list("aggregateTypes", aggregateTypes);
+            initialLoad = SettingValues.initialLoad(initialLoad);
+        }
+
+        public Commits(String name, String database, String collection, List<String> aggregateTypes) {
+            this(name, database, collection, aggregateTypes, null);
         }
 
         @Override
@@ -71,7 +90,7 @@ public sealed interface SourceConfig {
 
         @Override
         public Commits inDatabase(String fallback) {
-            return database != null ? this : new Commits(name, fallback, collection, aggregateTypes);
+            return database != null ? this : new Commits(name, fallback, collection, aggregateTypes, initialLoad);
         }
     }
 
@@ -94,11 +113,13 @@ public sealed interface SourceConfig {
      * @param timestamp          the timestamp's field; default: the creation time of an ObjectId {@code _id}
      * @param payload            the payload's field; default: the document less the mapped fields
      * @param metadata           {@code correlationId} and {@code causationId} to their fields
+     * @param initialLoad        {@code none} (default) or {@code copy}: copy the stored events, by id and version,
+     *                           before streaming
      */
     record Events(String name, String database, String collection, String aggregateType, String aggregateTypeField,
                   Stream stream, List<String> aggregateTypes, String aggregateId, String version, Integer versionBase,
                   String versionRule, String eventType, String eventId, String timestamp, String payload,
-                  Map<String, String> metadata) implements SourceConfig {
+                  Map<String, String> metadata, String initialLoad) implements SourceConfig {
 
         public static final String KIND = "events";
 
@@ -132,6 +153,7 @@ public sealed interface SourceConfig {
             timestamp = SettingValues.text(timestamp, null);
             payload = SettingValues.text(payload, null);
             metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+            initialLoad = SettingValues.initialLoad(initialLoad);
             for (String key : metadata.keySet()) {
                 if (!key.equals("correlationId") && !key.equals("causationId")) {
                     throw SettingError.invalid("metadata." + key, "expected correlationId or causationId");
@@ -158,7 +180,7 @@ public sealed interface SourceConfig {
         public Events inDatabase(String fallback) {
             return database != null ? this : new Events(name, fallback, collection, aggregateType, aggregateTypeField,
                 stream, aggregateTypes, aggregateId, version, versionBase, versionRule, eventType, eventId, timestamp,
-                payload, metadata);
+                payload, metadata, initialLoad);
         }
 
         /**
@@ -217,6 +239,12 @@ public sealed interface SourceConfig {
         @Override
         public String claimsKey() {
             return "entity";
+        }
+
+        /** Entity sources copy first by default when they arrive; until then they are refused. */
+        @Override
+        public String initialLoad() {
+            return "copy";
         }
 
         @Override

@@ -104,7 +104,7 @@ class SourcesConfigTest {
             .hasMessageStartingWith("unknown setting 'kafka.bootstrapServer'; kafka has [bootstrapServers, ");
         refuses("mongdb:\n  uri: mongodb://localhost:27017\n").hasMessageStartingWith("unknown section 'mongdb'");
         refuses(MINIMAL + "sources:\n  - kind: commits\n    collection: events\n  - kind: commits\n    colection: x\n")
-            .hasMessage("unknown setting 'sources[1].colection'; sources[1] has [aggregateTypes, collection, database, kind, name]");
+            .hasMessage("unknown setting 'sources[1].colection'; sources[1] has [aggregateTypes, collection, database, initialLoad, kind, name]");
     }
 
     @Test
@@ -248,6 +248,19 @@ class SourcesConfigTest {
         assertThat(staff.version()).isEqualTo("version");
         assertThat(staff.versionRule()).isEqualTo("increasing");
         assertThat(staff.claims()).containsExactly("practitioner");
+    }
+
+    @Test
+    void aSourceOnlyStreamsUnlessToldToCopyFirst() throws IOException {
+        FerryConfig config = load(MINIMAL + """
+            sources:
+              - {kind: commits, collection: a, aggregateTypes: [order], initialLoad: copy}
+              - {kind: events, collection: b, aggregateType: patient}
+            """);
+
+        assertThat(config.sources()).extracting(SourceConfig::initialLoad).containsExactly("copy", "none");
+        refuses(MINIMAL + "sources: [{kind: commits, collection: a, initialLoad: all}]\n")
+            .hasMessage("sources[0].initialLoad: expected none or copy, got 'all'");
     }
 
     @Test

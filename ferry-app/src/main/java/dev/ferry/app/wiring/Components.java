@@ -15,12 +15,16 @@ import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
+import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.kafka.projector.ProjectorRuntime;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.copy.CopiedCollection;
+import dev.ferry.mongodb.copy.MongoSourceCopy;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
 import dev.ferry.mongodb.parking.MongoParkedEvents;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
@@ -80,21 +84,26 @@ public final class Components implements AutoCloseable {
      */
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
         return relay(settings, instanceId, publishers, new MongoChangeSource(
-            eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT));
+            eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+            SourceCopy.NONE);
     }
 
     /** A relay instance (not started) of every configured source, through one change stream and one checkpoint. */
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
                                    List<SourceConfig> sources) {
-        return relay(settings, instanceId, publishers, MongoChangeSource.of(client,
-            RelayedSources.watched(sources, kafka.topicNaming()), ChangeStreamTail.Settings.DEFAULT));
+        List<WatchedCollection> watched = RelayedSources.watched(sources, kafka.topicNaming());
+        List<CopiedCollection> copied = RelayedSources.copied(sources, watched);
+        return relay(settings, instanceId, publishers,
+            MongoChangeSource.of(client, watched, ChangeStreamTail.Settings.DEFAULT),
+            copied.isEmpty() ? SourceCopy.NONE : new MongoSourceCopy(client, copied));
     }
 
     private ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
-                                    MongoChangeSource source) {
+                                    MongoChangeSource source, SourceCopy copy) {
         publishers.ensureTopic(kafka.deadLetterTopic());
-        return new ChangeStreamRelay(settings, instanceId, source, publishers, new MongoCheckpointStore(database, LEASES),
-            new MongoLeaseStore(database, LEASES), new MongoGapLog(database, GAPS));
+        return new ChangeStreamRelay(settings, instanceId, source, copy, publishers,
+            new MongoCheckpointStore(database, LEASES), new MongoLeaseStore(database, LEASES),
+            new MongoGapLog(database, GAPS));
     }
 
     /** A projector instance (not started). */

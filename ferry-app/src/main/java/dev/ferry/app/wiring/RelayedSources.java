@@ -10,6 +10,7 @@ import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.mongodb.changestream.DocumentReaders;
 import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.copy.CopiedCollection;
 import dev.ferry.mongodb.mapping.EventMapping;
 
 /** The configured sources as the collections a relay watches, each with the reader of its kind. */
@@ -31,6 +32,34 @@ final class RelayedSources {
         }
         // The configuration refuses kinds this version cannot read; reaching here is a programming error.
         throw new IllegalStateException("no reader for sources of kind " + source.kind());
+    }
+
+    /** The sources configured to copy before streaming, each in the order that keeps its versions ascending. */
+    static List<CopiedCollection> copied(List<SourceConfig> sources, List<WatchedCollection> watched) {
+        List<CopiedCollection> copied = new java.util.ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            SourceConfig source = sources.get(i);
+            if (!source.copiesFirst()) {
+                continue;
+            }
+            if (source instanceof SourceConfig.Commits) {
+                copied.add(CopiedCollection.commits(source.name(), watched.get(i)));
+            } else if (source instanceof SourceConfig.Events events) {
+                copied.add(new CopiedCollection(source.name(), watched.get(i), order(events)));
+            }
+        }
+        return copied;
+    }
+
+    /** An aggregate's events together, by version: type (if a field), id (or the stream field), version. */
+    private static List<String> order(SourceConfig.Events events) {
+        List<String> order = new java.util.ArrayList<>();
+        if (events.aggregateTypeField() != null) {
+            order.add(events.aggregateTypeField());
+        }
+        order.add(events.stream() != null ? events.stream().field() : events.aggregateId());
+        order.add(events.version());
+        return order;
     }
 
     static EventMapping mapping(SourceConfig.Events events) {

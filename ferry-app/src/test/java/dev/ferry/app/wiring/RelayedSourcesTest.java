@@ -26,10 +26,12 @@ class RelayedSourcesTest {
     void anEventsSourceReadsItsDocumentsByItsMapping() {
         SourceConfig.Events config = new SourceConfig.Events(null, "clinic", "patient_events", null, null,
             new SourceConfig.Events.Stream("streamId", null, null), List.of("patient"), null, "revision", 0, "increasing",
-            "type", null, "createdAt", "data", Map.of("correlationId", "meta.correlationId"));
+            "type", null, "createdAt", "data", Map.of("correlationId", "meta.correlationId"), "copy");
 
         List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS);
 
+        assertThat(RelayedSources.copied(List.of(config), watched)).singleElement()
+            .satisfies(copied -> assertThat(copied.orderBy()).containsExactly("streamId", "revision"));
         assertThat(watched).singleElement().satisfies(collection -> {
             assertThat(collection.database()).isEqualTo("clinic");
             assertThat(collection.collection()).isEqualTo("patient_events");
