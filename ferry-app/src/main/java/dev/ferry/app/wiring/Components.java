@@ -92,7 +92,7 @@ public final class Components implements AutoCloseable {
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
                                    List<SourceConfig> sources) {
         List<WatchedCollection> watched = RelayedSources.watched(sources, kafka.topicNaming());
-        List<CopiedCollection> copied = RelayedSources.copied(sources, watched);
+        List<CopiedCollection> copied = RelayedSources.copied(sources, kafka.topicNaming());
         return relay(settings, instanceId, publishers,
             MongoChangeSource.of(client, watched, ChangeStreamTail.Settings.DEFAULT),
             copied.isEmpty() ? SourceCopy.NONE : new MongoSourceCopy(client, copied));

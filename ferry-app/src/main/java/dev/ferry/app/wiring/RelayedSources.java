@@ -1,5 +1,6 @@
 package dev.ferry.app.wiring;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,11 @@ final class RelayedSources {
     }
 
     static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics) {
-        return sources.stream().map(source -> new WatchedCollection(source.database(), source.collection(),
-            reader(source, topics))).toList();
+        return sources.stream().map(source -> watched(source, topics)).toList();
+    }
+
+    private static WatchedCollection watched(SourceConfig source, TopicNaming topics) {
+        return new WatchedCollection(source.database(), source.collection(), reader(source, topics));
     }
 
     private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics) {
@@ -35,17 +39,17 @@ final class RelayedSources {
     }
 
     /** The sources configured to copy before streaming, each in the order that keeps its versions ascending. */
-    static List<CopiedCollection> copied(List<SourceConfig> sources, List<WatchedCollection> watched) {
-        List<CopiedCollection> copied = new java.util.ArrayList<>();
-        for (int i = 0; i < sources.size(); i++) {
-            SourceConfig source = sources.get(i);
+    static List<CopiedCollection> copied(List<SourceConfig> sources, TopicNaming topics) {
+        List<CopiedCollection> copied = new ArrayList<>();
+        for (SourceConfig source : sources) {
             if (!source.copiesFirst()) {
                 continue;
             }
+            WatchedCollection watched = watched(source, topics);
             if (source instanceof SourceConfig.Commits) {
-                copied.add(CopiedCollection.commits(source.name(), watched.get(i)));
+                copied.add(CopiedCollection.commits(source.name(), watched));
             } else if (source instanceof SourceConfig.Events events) {
-                copied.add(new CopiedCollection(source.name(), watched.get(i), order(events)));
+                copied.add(new CopiedCollection(source.name(), watched, order(events), false));
             }
         }
         return copied;
@@ -53,7 +57,7 @@ final class RelayedSources {
 
     /** An aggregate's events together, by version: type (if a field), id (or the stream field), version. */
     private static List<String> order(SourceConfig.Events events) {
-        List<String> order = new java.util.ArrayList<>();
+        List<String> order = new ArrayList<>();
         if (events.aggregateTypeField() != null) {
             order.add(events.aggregateTypeField());
         }

@@ -30,7 +30,7 @@ class RelayedSourcesTest {
 
         List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS);
 
-        assertThat(RelayedSources.copied(List.of(config), watched)).singleElement()
+        assertThat(RelayedSources.copied(List.of(config), TOPICS)).singleElement()
             .satisfies(copied -> assertThat(copied.orderBy()).containsExactly("streamId", "revision"));
         assertThat(watched).singleElement().satisfies(collection -> {
             assertThat(collection.database()).isEqualTo("clinic");

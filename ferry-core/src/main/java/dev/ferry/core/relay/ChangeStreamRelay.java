@@ -190,8 +190,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
         currentPublisher = publisher;
         boolean graceful = false;
         try {
-            term.copy(publisher);
-            if (running && leadership.isValid(epoch)) {
+            // Stream only once every copy is complete: a stream started early would publish newer versions before
+            // a later term copied older ones.
+            if (term.copy(publisher) && running && leadership.isValid(epoch)) {
                 try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
                     term.run(feed, publisher);
                 }
@@ -215,16 +216,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
      */
     private Checkpoint beginCopy(long epoch) {
         ResumeToken noted = null;
-        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (noted == null && running && System.nanoTime() < deadline) {
-                feed.poll();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (noted == null && running && System.nanoTime() < deadline) {
+            try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+                // The position right after opening: nothing is skipped. A server that reports none until a read is
+                // read once; if that read returned changes, the position after them would skip them: open again.
                 noted = feed.position();
+                if (noted == null && feed.poll().isEmpty()) {
+                    noted = feed.position();
+                }
             }
         }
         if (noted == null) {
-            throw new IllegalStateException("the change stream reported no position to start streaming from after "
-                + "the copy; is this a replica set?");
+            throw new IllegalStateException("the change stream reported no position to note before copying; is this "
+                + "a replica set?");
         }
         Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
         copy.sources().forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
@@ -302,10 +307,18 @@ public final class ChangeStreamRelay implements AutoCloseable {
          * Copies what each source still has to copy, batch by batch, under the same backpressure and acknowledgement
          * as streaming: a batch's progress is checkpointed only once every record before it is acknowledged.
          */
-        void copy(RecordPublisher publisher) {
+        /** @return true if every source's copy is complete; false if leadership or the instance ended first */
+        boolean copy(RecordPublisher publisher) {
+            ResumeToken stamp = acknowledged; // the noted position: acknowledging a copied change keeps it there
             for (String name : copy.sources()) {
                 CheckpointStore.CopyProgress progress = copies.get(name);
-                if (progress == null || progress.complete()) {
+                if (progress == null) {
+                    // Added after the relay first led: copying one source while the others stream is not built yet.
+                    log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is streamed "
+                        + "only (its documents from before are not copied)", settings.name(), name);
+                    continue;
+                }
+                if (progress.complete()) {
                     continue;
                 }
                 String position = progress.position();
@@ -315,10 +328,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 }
                 boolean done = false;
                 while (!done && running && leadership.isValid(epoch)) {
-                    SourceCopy.CopyBatch batch = copy.next(name, position, acknowledged, COPY_BATCH);
+                    SourceCopy.CopyBatch batch = copy.next(name, position, stamp, COPY_BATCH);
                     for (Change change : batch.changes()) {
                         if (!running || !leadership.isValid(epoch)) {
-                            return;
+                            return false;
                         }
                         awaitRoom();
                         send(change, publisher);
@@ -326,16 +339,18 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     position = batch.position();
                     copied += batch.changes().size();
                     done = batch.done();
-                    inFlight.addLast(new Pending(acknowledged, sequence, 0, false, CompletableFuture.completedFuture(null),
+                    inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null),
                         name, new CheckpointStore.CopyProgress(position, copied, done)));
                     inFlightEvents++;
                     drainAcknowledged();
                     maybeCheckpoint(false);
                 }
-                if (done) {
-                    log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
+                if (!done) {
+                    return false;
                 }
+                log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
             }
+            return true;
         }
 
         /** After a graceful stop: everything in flight was flushed; record it. */

@@ -33,7 +33,8 @@ import dev.ferry.mongodb.copy.CopiedCollection;
 import dev.ferry.mongodb.copy.MongoSourceCopy;
 
 /**
- * Copy, then stream: commits stored before the relay first led — more than the embedded oplog still holds — are
+ * Copy, then stream: commits stored before the relay first led — more than the embedded oplog still holds (about
+ * 5,000 commits in five pages, the oplog keeps 3,000 entries) — are
  * copied in per-aggregate order while writers keep appending; the leader is killed mid-copy and its successor
  * continues from the checkpointed copy progress; then the stream continues from the position noted before the copy.
  * Every event is published, none out of order, and the read model equals the fold.
@@ -41,13 +42,13 @@ import dev.ferry.mongodb.copy.MongoSourceCopy;
 @Timeout(300)
 class InitialCopyIT extends PipelineFixture {
 
-    private static final int STORED = 6_000;
+    private static final int STORED = 10_000;
     private static final int APPENDED_DURING = 600;
 
     /** Fewer oplog entries than the stored commits: only a copy can publish them all. */
     @Override
     protected int oplogCapacity() {
-        return 2_000;
+        return 3_000;
     }
 
     @Test

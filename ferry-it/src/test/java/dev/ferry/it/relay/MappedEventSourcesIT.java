@@ -115,7 +115,9 @@ class MappedEventSourcesIT extends PipelineFixture {
         assertThat(delivery.keyMismatches()).isZero();
 
         await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters().size() >= 3);
-        assertThat(deadLetters()).hasSize(3).anySatisfy(reason -> assertThat(reason).contains("field 'revision': missing"))
+        // Exactly the three unmappable documents (a failover may send one twice, with the same reason).
+        assertThat(deadLetters().stream().distinct()).hasSize(3)
+            .anySatisfy(reason -> assertThat(reason).contains("field 'revision': missing"))
             .anySatisfy(reason -> assertThat(reason).contains("field 'streamId': 'nodash' does not match"))
             .anySatisfy(reason -> assertThat(reason).contains("field 'v': expected an integer, got string"));
 

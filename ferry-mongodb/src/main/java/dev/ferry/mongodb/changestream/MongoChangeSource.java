@@ -121,11 +121,6 @@ public final class MongoChangeSource implements ChangeSource {
         if (document == null) {
             return new Change.Malformed(token, "{}", "insert event without a document");
         }
-        try {
-            return source.reader().read(token, document);
-        } catch (RuntimeException e) {
-            // A reader's own mistake must not become a crash loop that stops every source: dead-letter the document.
-            return new Change.Malformed(token, RelaxedJson.of(document), "cannot be read: " + e);
-        }
+        return source.read(token, document);
     }
 }

@@ -6,6 +6,7 @@ import org.bson.BsonDocument;
 
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
  * One collection the relay reads, and how a document inserted into it becomes a change.
@@ -23,6 +24,18 @@ public record WatchedCollection(String database, String collection, DocumentRead
 
     String namespace() {
         return database + "." + collection;
+    }
+
+    /**
+     * The change a document makes, whether the stream or a copy read it. A reader's own unexpected failure must not
+     * become a crash loop that stops every source: the document is dead-lettered with it.
+     */
+    public Change read(ResumeToken token, BsonDocument document) {
+        try {
+            return reader.read(token, document);
+        } catch (RuntimeException e) {
+            return new Change.Malformed(token, RelaxedJson.of(document), "cannot be read: " + e);
+        }
     }
 
     /** How the inserted documents of one source kind become changes. */

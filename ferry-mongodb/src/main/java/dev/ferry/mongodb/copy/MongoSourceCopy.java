@@ -6,12 +6,15 @@ import java.util.List;
 import java.util.Map;
 
 import org.bson.BsonDocument;
+import org.bson.BsonType;
 import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
+import com.mongodb.ReadConcern;
+import com.mongodb.ReadPreference;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
@@ -29,6 +32,11 @@ import dev.ferry.core.relay.SourceCopy;
 public final class MongoSourceCopy implements SourceCopy {
 
     private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+
+    /** MongoDB's sort order of the types a key can hold (numbers stand for all numeric types). */
+    private static final List<BsonType> TYPE_ORDER = List.of(BsonType.DOUBLE, BsonType.STRING, BsonType.DOCUMENT,
+        BsonType.ARRAY, BsonType.BINARY, BsonType.OBJECT_ID, BsonType.BOOLEAN, BsonType.DATE_TIME, BsonType.TIMESTAMP,
+        BsonType.REGULAR_EXPRESSION);
 
     private final MongoClient client;
     private final Map<String, CopiedCollection> sources = new LinkedHashMap<>();
@@ -50,14 +58,18 @@ public final class MongoSourceCopy implements SourceCopy {
             throw new IllegalArgumentException("no source named " + name + " is copied; copied: " + sources.keySet());
         }
         List<String> keys = new ArrayList<>(source.orderBy());
-        keys.add("_id");
+        if (!source.uniqueOrder()) {
+            keys.add("_id"); // the tie-breaker; a unique order needs none, and its index then serves the sort
+        }
+        // From the primary, majority-committed: a secondary could lag behind the noted stream position.
         MongoCollection<BsonDocument> collection = client.getDatabase(source.watched().database())
-            .getCollection(source.watched().collection(), BsonDocument.class);
+            .getCollection(source.watched().collection(), BsonDocument.class)
+            .withReadPreference(ReadPreference.primary()).withReadConcern(ReadConcern.MAJORITY);
         Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
         List<Change> changes = new ArrayList<>();
         BsonDocument last = null;
         for (BsonDocument document : collection.find(after).sort(Sorts.ascending(keys)).limit(maxChanges)) {
-            changes.add(source.watched().reader().read(stamp, document));
+            changes.add(source.watched().read(stamp, document));
             last = document;
         }
         if (last == null) {
@@ -66,18 +78,41 @@ public final class MongoSourceCopy implements SourceCopy {
         return new CopyBatch(changes, key(keys, last).toJson(CANONICAL), changes.size() < maxChanges);
     }
 
-    /** Documents after {@code key} in the order of {@code keys}: (k1 > v1) or (k1 = v1 and k2 > v2) or … */
+    /**
+     * Documents after {@code key} in the order of {@code keys}: (k1 after v1) or (k1 = v1 and k2 after v2) or … A
+     * value is after v if it is greater within v's type, or of a type that sorts after v's ({@code $gt} compares
+     * within one type only); after null (a missing field) is anything not null.
+     */
     private static Bson after(List<String> keys, BsonDocument key) {
         List<Bson> alternatives = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             List<Bson> conditions = new ArrayList<>();
             for (int j = 0; j < i; j++) {
-                conditions.add(Filters.eq(keys.get(j), value(key, keys.get(j))));
+                conditions.add(Filters.eq(keys.get(j), key.get(keys.get(j))));
             }
-            conditions.add(Filters.gt(keys.get(i), value(key, keys.get(i))));
+            conditions.add(after(keys.get(i), key.get(keys.get(i))));
             alternatives.add(conditions.size() == 1 ? conditions.get(0) : Filters.and(conditions));
         }
         return Filters.or(alternatives);
+    }
+
+    private static Bson after(String field, BsonValue value) {
+        if (value.isNull()) {
+            return Filters.ne(field, null);
+        }
+        List<BsonType> later = TYPE_ORDER.subList(TYPE_ORDER.indexOf(bracket(value.getBsonType())) + 1, TYPE_ORDER.size());
+        return later.isEmpty() ? Filters.gt(field, value)
+            : Filters.or(Filters.gt(field, value),
+                new Document(field, new Document("$type", later.stream().map(BsonType::getValue).toList())));
+    }
+
+    /** Numbers compare as one type. */
+    private static BsonType bracket(BsonType type) {
+        return switch (type) {
+            case INT32, INT64, DOUBLE, DECIMAL128 -> BsonType.DOUBLE;
+            case SYMBOL -> BsonType.STRING;
+            default -> type;
+        };
     }
 
     private static BsonDocument key(List<String> keys, BsonDocument document) {
@@ -92,7 +127,4 @@ public final class MongoSourceCopy implements SourceCopy {
         return key;
     }
 
-    private static BsonValue value(BsonDocument key, String path) {
-        return key.get(path);
-    }
 }

@@ -53,6 +53,9 @@ public final class MappedEvents {
             }
             aggregateType = matcher.group("type");
             aggregateId = matcher.group("id");
+            if (aggregateType == null || aggregateType.isEmpty() || aggregateId == null || aggregateId.isEmpty()) {
+                throw new UnmappableDocument(derived.path(), "'" + stream + "' gives no type or no id");
+            }
         }
         checkType(aggregateType);
         return new Event(eventId(document), aggregateType, aggregateId, version(document),
@@ -89,7 +92,11 @@ public final class MappedEvents {
         if (stored < mapping.versionBase()) {
             throw new UnmappableDocument(path, "version " + stored + " is below versionBase " + mapping.versionBase());
         }
-        return stored - mapping.versionBase() + 1;
+        try {
+            return Math.addExact(stored - mapping.versionBase(), 1);
+        } catch (ArithmeticException e) {
+            throw new UnmappableDocument(path, "version " + stored + " is too large");
+        }
     }
 
     private String eventId(BsonDocument document) {
@@ -219,6 +226,9 @@ public final class MappedEvents {
         BsonValue parent = dot < 0 ? document : at(document, path.substring(0, dot));
         if (parent != null && parent.isDocument()) {
             parent.asDocument().remove(path.substring(dot + 1));
+            if (dot > 0 && parent.asDocument().isEmpty()) {
+                remove(document, path.substring(0, dot)); // nothing left of it but mapped fields
+            }
         }
     }
 

@@ -81,6 +81,18 @@ class MappedEventsTest {
     }
 
     @Test
+    void theRestOfTheDocumentLosesMappedFieldsAndWhatOnlyHeldThem() {
+        EventMapping mapping = new EventMapping(new EventMapping.AggregateType.Constant("patient"), "id", "v", 1,
+            VersionRule.CONTIGUOUS, "t", null, "at", null, Map.of("correlationId", "meta.c", "causationId", "trace.by"));
+        BsonDocument document = BsonDocument.parse("""
+            {_id: "e", id: "p", v: 1, t: "T", at: "2026-12-01T10:00:00Z", meta: {c: "c-1", user: "u"}, trace: {by: "x"},
+             name: "Ada"}""");
+
+        assertThat(new MappedEvents(mapping, TOPICS).read(document).payloadJson())
+            .isEqualTo("{\"meta\": {\"user\": \"u\"}, \"name\": \"Ada\"}");
+    }
+
+    @Test
     void anUnmappableDocumentNamesTheFieldAndTheReason() {
         MappedEvents events = new MappedEvents(STREAM_IDS, TOPICS);
         String valid = "_id: 'e', type: 'T', createdAt: {$date: '2026-12-01T10:00:00Z'}, data: {}";
@@ -95,6 +107,13 @@ class MappedEventsTest {
             .hasMessage("field 'revision': expected an integer, got string");
         assertThatThrownBy(() -> events.read(BsonDocument.parse("{" + valid + ", streamId: 'patient-1', revision: -1}")))
             .hasMessage("field 'revision': version -1 is below versionBase 0");
+        assertThatThrownBy(() -> events.read(BsonDocument.parse("{" + valid + ", streamId: 'patient-1', "
+            + "revision: {$numberLong: '9223372036854775807'}}")))
+            .hasMessage("field 'revision': version 9223372036854775807 is too large");
+        assertThatThrownBy(() -> new MappedEvents(new EventMapping(new EventMapping.AggregateType.Derived("s",
+            Pattern.compile("^(?<type>[a-z]+)(-(?<id>.+))?$")), null, "v", 1, VersionRule.CONTIGUOUS, "t", null, "at",
+            null, Map.of()), TOPICS).read(BsonDocument.parse("{_id: 'e', s: 'patient', v: 1, t: 'T', at: '2026-12-01T10:00:00Z'}")))
+            .hasMessage("field 's': 'patient' gives no type or no id");
         assertThatThrownBy(() -> events.read(BsonDocument.parse(
             "{_id: 'e', type: 'T', createdAt: 'yesterday', data: {}, streamId: 'patient-1', revision: 0}")))
             .hasMessage("field 'createdAt': not an ISO-8601 instant: 'yesterday'");
