@@ -501,9 +501,8 @@ class MongoContractIT {
      * A drop ends a collection's stream: {@code drop}, then {@code invalidate}, and the cursor closes. A stream whose
      * {@code $match} filters the invalidate out is closed all the same, silently; its last resume token is the
      * invalidate's, and {@code startAfter} it (never {@code resumeAfter}) reads the re-created collection. Ferry's
-     * relay watches its commits collection exactly so ({@code $match: {operationType: "insert"}}): after a drop or
-     * rename its polls return nothing, it checkpoints that token while idle, and only a restart (which starts after
-     * the checkpoint) makes it read the re-created collection. See ferry-embedded/README.md.
+     * relay watches its commits collection exactly so ({@code $match: {operationType: "insert"}}): its change feed
+     * notices the closed cursor and reopens after that token (DroppedCollectionIT). See ferry-embedded/README.md.
      */
     @Test
     void droppingAWatchedCollectionReportsDropThenInvalidateAndClosesEvenAFilteredStream() {

@@ -89,6 +89,11 @@ public final class ChangeStreamTail implements AutoCloseable {
         try {
             ChangeStreamDocument<RawBsonDocument> first = cursor.tryNext();
             if (first == null) {
+                if (cursor.getServerCursor() == null) {
+                    // The server closed the stream after an invalidate (which an operation-type $match filters out):
+                    // from here on it would return nothing, silently. The resume token is now the invalidate's.
+                    throw new StreamClosed();
+                }
                 backoff.idle();
                 return List.of();
             }
@@ -129,6 +134,14 @@ public final class ChangeStreamTail implements AutoCloseable {
                 + ": MongoDB no longer holds that point in its oplog (error 286, ChangeStreamHistoryLost)", e);
         }
         return e;
+    }
+
+    /** The server closed the change stream: its collection was dropped or renamed, or its database dropped. */
+    public static final class StreamClosed extends RuntimeException {
+        StreamClosed() {
+            super("the server closed the change stream (its collection was dropped or renamed, or its database "
+                + "dropped)");
+        }
     }
 
     /**

@@ -9,6 +9,8 @@ import java.util.stream.Collectors;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.conversions.Bson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.mongodb.MongoNamespace;
 import com.mongodb.client.ChangeStreamIterable;
@@ -30,6 +32,8 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * source names is ignored. Event stores are insert-only, so only inserts are read.
  */
 public final class MongoChangeSource implements ChangeSource {
+
+    private static final Logger log = LoggerFactory.getLogger(MongoChangeSource.class);
 
     private final Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
     private final List<Bson> pipeline;
@@ -81,11 +85,23 @@ public final class MongoChangeSource implements ChangeSource {
 
     @Override
     public ChangeFeed open(StartPosition start) {
-        ChangeStreamTail tail = ChangeStreamTail.open(watch.apply(pipeline), start, settings);
         return new ChangeFeed() {
+            private ChangeStreamTail tail = ChangeStreamTail.open(watch.apply(pipeline), start, settings);
+
             @Override
             public List<Change> poll() {
-                List<ChangeStreamDocument<RawBsonDocument>> batch = tail.poll();
+                List<ChangeStreamDocument<RawBsonDocument>> batch;
+                try {
+                    batch = tail.poll();
+                } catch (ChangeStreamTail.StreamClosed closed) {
+                    // A dropped or renamed collection closes the stream at an invalidate, after everything before it:
+                    // reopen just after it, so a re-created collection is relayed and nothing is skipped.
+                    ResumeToken after = tail.resumeToken();
+                    log.warn("{}; reopening after {}", closed.getMessage(), after);
+                    tail.close();
+                    tail = ChangeStreamTail.open(watch.apply(pipeline), new StartPosition.AfterToken(after), settings);
+                    return List.of();
+                }
                 List<Change> changes = new ArrayList<>(batch.size());
                 for (ChangeStreamDocument<RawBsonDocument> change : batch) {
                     WatchedCollection source = sourceOf(change.getNamespace());
