@@ -4,11 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -20,6 +17,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.common.utils.Time;
+
+import dev.ferry.embedded.LocalServerFiles;
 
 /**
  * A real Apache Kafka broker (KRaft, combined broker and controller, one node) running in this JVM on free
@@ -55,7 +54,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static EmbeddedKafka start(Map<String, Object> brokerOverrides) {
         try {
             Path dataDir = Files.createTempDirectory("ferry-kafka-");
-            EmbeddedKafka kafka = new EmbeddedKafka(dataDir, freePort(), freePort(), brokerOverrides);
+            EmbeddedKafka kafka = new EmbeddedKafka(dataDir, LocalServerFiles.freeLoopbackPort(), LocalServerFiles.freeLoopbackPort(), brokerOverrides);
             kafka.format();
             kafka.startBroker();
             return kafka;
@@ -91,7 +90,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        deleteRecursively(dataDir);
+        LocalServerFiles.deleteDirectory(dataDir);
     }
 
     private synchronized void startBroker() {
@@ -153,22 +152,5 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private Path metadataDir() {
         return dataDir.resolve("metadata");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
-        }
     }
 }

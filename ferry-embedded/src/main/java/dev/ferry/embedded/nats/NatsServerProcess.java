@@ -3,18 +3,17 @@ package dev.ferry.embedded.nats;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
+
+import dev.ferry.embedded.LocalServerFiles;
 
 /**
  * A real {@code nats-server} (the Debian package, 2.9.10) as a child process on a free loopback port, with JetStream
@@ -48,7 +47,7 @@ public final class NatsServerProcess implements AutoCloseable {
         Path binary = locateBinary().orElseThrow(() -> new IllegalStateException(
             "nats-server not found (FERRY_NATS_SERVER, PATH, /usr/sbin, /usr/local/bin): " + INSTALL_HINT));
         try {
-            NatsServerProcess server = new NatsServerProcess(binary, Files.createTempDirectory("ferry-nats-"), freePort());
+            NatsServerProcess server = new NatsServerProcess(binary, Files.createTempDirectory("ferry-nats-"), LocalServerFiles.freeLoopbackPort());
             server.startProcess();
             return server;
         } catch (IOException e) {
@@ -99,7 +98,7 @@ public final class NatsServerProcess implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        deleteRecursively(storeDir);
+        LocalServerFiles.deleteDirectory(storeDir);
     }
 
     private synchronized void startProcess() {
@@ -149,22 +148,5 @@ public final class NatsServerProcess implements AutoCloseable {
         dirs.addAll(List.of("/usr/sbin", "/usr/local/bin", "/usr/bin"));
         return dirs.stream().filter(dir -> !dir.isEmpty()).map(dir -> Path.of(dir, "nats-server"))
             .filter(Files::isExecutable).findFirst();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
-        }
     }
 }
