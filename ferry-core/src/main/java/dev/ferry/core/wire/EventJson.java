@@ -2,6 +2,7 @@ package dev.ferry.core.wire;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.VersionRule;
+import dev.ferry.core.relay.Change;
 
 /**
  * Ferry's one wire format: the complete event as a JSON object, so a consumer in any language needs nothing
@@ -42,6 +43,12 @@ public final class EventJson {
             string(json, event.versionRule().wireName());
         }
         return json.append('}').toString();
+    }
+
+    /** A dead letter's value: why the document was not relayed, where it was in the stream, and the document. */
+    public static String deadLetter(Change.Malformed malformed) {
+        return "{\"reason\":" + quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
+            + ",\"document\":" + malformed.documentJson() + "}";
     }
 
     /** {@code value} as a JSON string literal ({@code null} for null). */

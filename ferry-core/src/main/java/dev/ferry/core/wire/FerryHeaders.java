@@ -1,5 +1,10 @@
 package dev.ferry.core.wire;
 
+import java.util.function.BiConsumer;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.relay.RecordPublisher;
+
 /**
  * Names of the headers Ferry puts on every record, on every transport. The value alone is the complete event;
  * headers add CloudEvents attributes (binary mode) for routing, and where the record came from.
@@ -28,5 +33,24 @@ public final class FerryHeaders {
     public static final String FERRY_REASON = "ferry_reason";
 
     private FerryHeaders() {
+    }
+
+    /** The headers of an event's record, name and value, in one order for every transport. */
+    public static void forEvent(Event event, BiConsumer<String, String> header) {
+        header.accept(CE_SPECVERSION, "1.0");
+        header.accept(CE_ID, event.eventId());
+        header.accept(CE_TYPE, event.eventType());
+        header.accept(CE_SOURCE, "ferry/" + event.aggregateType());
+        header.accept(CE_SUBJECT, event.aggregateId());
+        header.accept(CE_TIME, event.timestamp().toString());
+        header.accept(CONTENT_TYPE, "application/json");
+        header.accept(CE_VERSION_RULE, event.versionRule().wireName());
+    }
+
+    /** Who published a record, in which epoch, at which position of the relay's output. */
+    public static void forProvenance(RecordPublisher.Provenance provenance, BiConsumer<String, String> header) {
+        header.accept(FERRY_INSTANCE, provenance.instanceId());
+        header.accept(FERRY_EPOCH, Long.toString(provenance.epoch()));
+        header.accept(FERRY_SEQUENCE, Long.toString(provenance.sequence()));
     }
 }

@@ -55,14 +55,7 @@ final class KafkaEventPublisher implements RecordPublisher {
         }
         String topic = settings.topicNaming().topicFor(event.aggregateType());
         RecordHeaders headers = new RecordHeaders();
-        headers.add(FerryHeaders.CE_SPECVERSION, "1.0".getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_ID, event.eventId().getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_TYPE, event.eventType().getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_SOURCE, ("ferry/" + event.aggregateType()).getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_SUBJECT, event.aggregateId().getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_TIME, event.timestamp().toString().getBytes(UTF_8));
-        headers.add(FerryHeaders.CONTENT_TYPE, "application/json".getBytes(UTF_8));
-        headers.add(FerryHeaders.CE_VERSION_RULE, event.versionRule().wireName().getBytes(UTF_8));
+        dev.ferry.core.wire.FerryHeaders.forEvent(event, (name, value) -> headers.add(name, value.getBytes(UTF_8)));
         addProvenance(headers, provenance);
         String key = PartitionKey.of(event);
         try {
@@ -90,8 +83,7 @@ final class KafkaEventPublisher implements RecordPublisher {
         RecordHeaders headers = new RecordHeaders();
         headers.add(FerryHeaders.FERRY_REASON, malformed.reason().getBytes(UTF_8));
         addProvenance(headers, provenance);
-        String value = "{\"reason\":" + EventJson.quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
-            + ",\"document\":" + malformed.documentJson() + "}";
+        String value = EventJson.deadLetter(malformed);
         String topic = settings.deadLetterTopic();
         try {
             topics.ensure(topic);
@@ -125,11 +117,8 @@ final class KafkaEventPublisher implements RecordPublisher {
     }
 
     private static void addProvenance(RecordHeaders headers, Provenance provenance) {
-        headers.add(FerryHeaders.FERRY_INSTANCE, provenance.instanceId().getBytes(UTF_8));
-        headers.add(FerryHeaders.FERRY_EPOCH,
-            Long.toString(provenance.epoch()).getBytes(UTF_8));
-        headers.add(FerryHeaders.FERRY_SEQUENCE,
-            Long.toString(provenance.sequence()).getBytes(UTF_8));
+        dev.ferry.core.wire.FerryHeaders.forProvenance(provenance,
+            (name, value) -> headers.add(name, value.getBytes(UTF_8)));
     }
 
     @Override

@@ -66,15 +66,8 @@ final class NatsRecordPublisher implements RecordPublisher {
             throw new IllegalArgumentException("no NATS wire format for " + record.getClass().getSimpleName());
         }
         Headers headers = new Headers();
-        headers.put(FerryHeaders.CE_SPECVERSION, "1.0");
-        headers.put(FerryHeaders.CE_ID, event.eventId());
-        headers.put(FerryHeaders.CE_TYPE, event.eventType());
-        headers.put(FerryHeaders.CE_SOURCE, "ferry/" + event.aggregateType());
-        headers.put(FerryHeaders.CE_SUBJECT, event.aggregateId());
-        headers.put(FerryHeaders.CE_TIME, event.timestamp().toString());
-        headers.put(FerryHeaders.CONTENT_TYPE, "application/json");
-        headers.put(FerryHeaders.CE_VERSION_RULE, event.versionRule().wireName());
-        addProvenance(headers, provenance);
+        FerryHeaders.forEvent(event, headers::put);
+        FerryHeaders.forProvenance(provenance, headers::put);
         try {
             String subject = subjects.subjectForKey(event.aggregateType(), event.aggregateId());
             return send(subject, headers, EventJson.encode(event).getBytes(UTF_8), event.eventId());
@@ -87,9 +80,8 @@ final class NatsRecordPublisher implements RecordPublisher {
     public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
         Headers headers = new Headers();
         headers.put(FerryHeaders.FERRY_REASON, malformed.reason());
-        addProvenance(headers, provenance);
-        String value = "{\"reason\":" + EventJson.quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
-            + ",\"document\":" + malformed.documentJson() + "}";
+        FerryHeaders.forProvenance(provenance, headers::put);
+        String value = EventJson.deadLetter(malformed);
         // The resume token names the document's change, the same in every term.
         return send(subjects.deadLetter(), headers, value.getBytes(UTF_8), "dead-letter:" + malformed.token().value());
     }
@@ -136,12 +128,6 @@ final class NatsRecordPublisher implements RecordPublisher {
     private CompletableFuture<Void> failed(Throwable error) {
         failure = error;
         return CompletableFuture.failedFuture(error);
-    }
-
-    private static void addProvenance(Headers headers, Provenance provenance) {
-        headers.put(FerryHeaders.FERRY_INSTANCE, provenance.instanceId());
-        headers.put(FerryHeaders.FERRY_EPOCH, Long.toString(provenance.epoch()));
-        headers.put(FerryHeaders.FERRY_SEQUENCE, Long.toString(provenance.sequence()));
     }
 
     /** Waits (bounded) for what is outstanding, then closes the connection. */
