@@ -31,9 +31,15 @@ final class ChildProcess {
     }
 
     static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, String... args) throws IOException {
+        return start(name, jar, logs, env, List.of("-Xmx384m"), args);
+    }
+
+    /** @param jvmOptions e.g. the heap limit a test asserts the process stays within */
+    static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, List<String> jvmOptions,
+                              String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.add("-Xmx384m");
+        command.addAll(jvmOptions);
         command.add("-XX:TieredStopAtLevel=1"); // start fast; these processes are short-lived
         command.add("-jar");
         command.add(jar.toString());

@@ -9,21 +9,14 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import org.bson.BsonDocument;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.ErrorCategory;
-import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
-import com.mongodb.client.model.Sorts;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.VersionRule;
@@ -32,6 +25,7 @@ import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
+import dev.ferry.it.support.ForeignEventStore;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.PublishedRecord;
 import dev.ferry.it.support.ReadModelCheck;
@@ -42,8 +36,6 @@ import dev.ferry.mongodb.changestream.DocumentReaders;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.mapping.EventMapping;
-import dev.ferry.mongodb.mapping.MappedEvents;
-import dev.ferry.mongodb.mapping.UnmappableDocument;
 
 /**
  * Event stores as users already have them, relayed by one relay through one change stream with Ferry's own store:
@@ -81,10 +73,10 @@ class MappedEventSourcesIT extends PipelineFixture {
         List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source), pipeline.startRelay("r2", source));
         ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
 
-        AtomicInteger n = new AtomicInteger();
+        ForeignEventStore foreign = new ForeignEventStore(patients);
         List<CompletableFuture<Void>> writers = new ArrayList<>();
         for (int w = 0; w < 3; w++) {
-            writers.add(CompletableFuture.runAsync(() -> appendForeign(patients, 40, 700, n)));
+            writers.add(CompletableFuture.runAsync(() -> foreign.appendRandomly(40, 700)));
         }
         writers.add(CompletableFuture.runAsync(() -> appendStaff(staff, 20, 400)));
         writers.add(new AppendLoad(pipeline.store(), "order", 30, 600, 1).start());
@@ -129,25 +121,6 @@ class MappedEventSourcesIT extends PipelineFixture {
         assertThat(readModel.orderViolations()).isZero();
     }
 
-    /** A writer of the users' own service: the next revision of a random stream, retried when another wrote it. */
-    private static void appendForeign(MongoCollection<Document> events, int streams, int count, AtomicInteger n) {
-        for (int written = 0; written < count; ) {
-            String stream = "patient-" + ThreadLocalRandom.current().nextInt(streams);
-            Document last = events.find(new Document("streamId", stream)).sort(Sorts.descending("revision")).first();
-            int revision = last == null ? 0 : last.getInteger("revision") + 1; // int32, as a Node.js service writes it
-            try {
-                events.insertOne(new Document("_id", new ObjectId()).append("streamId", stream).append("type", "Changed")
-                    .append("revision", revision).append("data", new Document("n", n.incrementAndGet()))
-                    .append("meta", new Document("correlationId", "c-" + written)).append("createdAt", new Date()));
-                written++;
-            } catch (MongoWriteException e) {
-                if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
-                    throw e;
-                }
-            }
-        }
-    }
-
     /** One writer per practitioner at a time, versions from 1, no timestamp field (the ObjectId's time stands in). */
     private static void appendStaff(MongoCollection<Document> events, int practitioners, int count) {
         long[] versions = new long[practitioners];
@@ -159,16 +132,7 @@ class MappedEventSourcesIT extends PipelineFixture {
     }
 
     private List<Event> mapped(MongoCollection<Document> collection, EventMapping mapping) {
-        MappedEvents events = new MappedEvents(mapping, pipeline.kafkaSettings().topicNaming());
-        List<Event> mapped = new ArrayList<>();
-        for (BsonDocument document : collection.withDocumentClass(BsonDocument.class).find()) {
-            try {
-                mapped.add(events.read(document));
-            } catch (UnmappableDocument skipped) {
-                // dead-lettered, checked apart
-            }
-        }
-        return mapped;
+        return ForeignEventStore.mapped(collection, mapping, pipeline.kafkaSettings().topicNaming());
     }
 
     private List<String> deadLetters() {

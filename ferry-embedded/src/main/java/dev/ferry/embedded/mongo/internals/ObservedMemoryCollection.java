@@ -1,10 +1,13 @@
 package dev.ferry.embedded.mongo.internals;
 
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
@@ -48,6 +51,22 @@ final class ObservedMemoryCollection extends MemoryCollection {
     public synchronized void addDocument(Document document) {
         super.addDocument(document);
         added = document;
+    }
+
+    /**
+     * A sorted query with a limit keeps only the first skip + limit matches (then sorts those as the stock backend
+     * does): a keyset page of a large collection no longer sorts the whole collection.
+     */
+    @Override
+    protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documents, int numberToSkip,
+                                                   int limit, int batchSize, Comparator<Document> order,
+                                                   Document fieldSelector) {
+        Stream<Document> candidates = documents;
+        if (order != null && limit > 0) {
+            candidates = SortedSelection.firstOf(documents.filter(document -> documentMatchesQuery(document, query)),
+                order, Math.max(0, numberToSkip) + limit);
+        }
+        return super.matchDocumentsFromStream(query, candidates, numberToSkip, limit, batchSize, order, fieldSelector);
     }
 
     /** Runs a findAndModify and reports its write, if any, to the oplog as a real server's oplog would hold it. */
