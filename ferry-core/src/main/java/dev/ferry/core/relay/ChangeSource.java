@@ -1,5 +1,10 @@
 package dev.ferry.core.relay;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
 /** The event store's change stream, as the relay reads it. */
 public interface ChangeSource {
 
@@ -9,6 +14,41 @@ public interface ChangeSource {
      * @throws HistoryLost if the source no longer retains the start position
      */
     ChangeFeed open(StartPosition start);
+
+    /**
+     * The source's own time of a position it issued (MongoDB: the cluster time in the resume token), if it can tell:
+     * how far behind the relay is, and where a gap starts, by the server's clock rather than when a checkpoint was
+     * written.
+     */
+    default Optional<Instant> timeOf(ResumeToken position) {
+        return Optional.empty();
+    }
+
+    /**
+     * The changes the source still retains (MongoDB: its oplog's oldest and newest entry), if it can tell; a position
+     * older than {@link RetainedHistory#oldest()} can no longer be resumed from.
+     */
+    default Optional<RetainedHistory> retained() {
+        return Optional.empty();
+    }
+
+    /** The window of changes a source still retains, by its own clock. */
+    record RetainedHistory(Instant oldest, Instant newest) {
+
+        public RetainedHistory {
+            Objects.requireNonNull(oldest, "oldest");
+            Objects.requireNonNull(newest, "newest");
+        }
+
+        public Duration span() {
+            return Duration.between(oldest, newest);
+        }
+
+        @Override
+        public String toString() {
+            return oldest + " .. " + newest + " (" + span().toMillis() / 1000.0 + " s)";
+        }
+    }
 
     /** A feed of changes; one reading thread. */
     interface ChangeFeed extends AutoCloseable {

@@ -1,5 +1,6 @@
 package dev.ferry.core.relay;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -63,6 +64,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private volatile RecordPublisher currentPublisher;
     /** Set by the RESTART_FROM_NOW policy until the first checkpoint after the gap is written. */
     private volatile boolean restartFromNow;
+    /** Set by the RECOPY policy until the fresh copy's start is checkpointed. */
+    private volatile boolean recopy;
+    /** Set when the stream could not open at the position noted before a copy: the copy outlasted the oplog. */
+    private volatile boolean copyOutlastedHistory;
+    /** The leader's last acknowledged position and last checkpointed one, for the headroom gauges; null otherwise. */
+    private volatile ResumeToken lastAcknowledged;
+    private volatile ResumeToken lastCheckpointed;
 
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source,
                              Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
@@ -71,9 +79,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /**
-     * @param copy the sources whose existing documents are copied before streaming, the first time the relay leads
-     *             (no checkpoint yet): the stream's position is noted first, the copy's progress is checkpointed, a
-     *             successor continues it, and streaming starts at the noted position
+     * @param copy the sources whose existing documents can be copied: those {@linkplain SourceCopy#copiedFirst() copied
+     *             first} are copied the first time the relay leads (no checkpoint yet), every source with
+     *             {@link StartPosition.Earliest} or when the RECOPY policy applies. The stream's position is noted
+     *             first, the copy's progress is checkpointed, a successor continues it, and streaming starts at the
+     *             noted position
      */
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source, SourceCopy copy,
                              Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
@@ -87,9 +97,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.gaps = Objects.requireNonNull(gaps, "gaps");
         this.leadership = new Leadership(leases, settings.name(), instanceId, settings.leaseTiming());
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
+        if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
+            || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
+            throw new IllegalArgumentException("relay " + settings.name() + ": starting at the earliest position and "
+                + "the RECOPY policy copy every source, but no source can be copied");
+        }
     }
 
+    /**
+     * Starts electing and relaying, after checking that every source this relay may copy unasked can be copied.
+     *
+     * @throws SourceCopy.NotReady if one cannot (e.g. the index its copy reads through is missing)
+     */
     public void start() {
+        copy.prepare(copiesUnasked());
         leadership.start();
         worker.start();
     }
@@ -101,6 +122,36 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     public String instanceId() {
         return instanceId;
+    }
+
+    /**
+     * How close this leader is to losing history: milliseconds from the source's time of the last acknowledged change
+     * to now, and from the oldest change the source retains to the last checkpoint (MongoDB: the oplog headroom). NaN
+     * where unknown: a standby, or a source that cannot tell. The second asks the source, so it costs a round trip.
+     */
+    public double millisBehindSource() {
+        ResumeToken position = lastAcknowledged;
+        return position == null ? Double.NaN
+            : source.timeOf(position).map(time -> (double) Duration.between(time, Instant.now()).toMillis())
+                .orElse(Double.NaN);
+    }
+
+    /** See {@link #millisBehindSource()}. */
+    public double oplogHeadroomMillis() {
+        ResumeToken position = lastCheckpointed;
+        if (position == null) {
+            return Double.NaN;
+        }
+        Optional<Instant> checkpointed = source.timeOf(position);
+        Optional<ChangeSource.RetainedHistory> retained = checkpointed.isEmpty() ? Optional.empty() : source.retained();
+        return retained.map(window -> (double) Duration.between(window.oldest(), checkpointed.get()).toMillis())
+            .orElse(Double.NaN);
+    }
+
+    /** The sources this relay copies without an operator asking: at its first start, or after lost history. */
+    private List<String> copiesUnasked() {
+        return settings.initialPosition() instanceof StartPosition.Earliest
+            || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY ? copy.sources() : copy.copiedFirst();
     }
 
     /** Stops gracefully: flushes what is in flight, writes a last checkpoint, releases the lease. */
@@ -145,6 +196,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (epoch.isEmpty()) {
                 role = RelayStatus.Role.STANDBY;
                 leadingEpoch = -1;
+                lastAcknowledged = null;
+                lastCheckpointed = null;
                 LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
                 continue;
             }
@@ -170,8 +223,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
         Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
-        if (checkpoint.isEmpty() && !restartFromNow && !copy.sources().isEmpty()) {
-            checkpoint = Optional.of(beginCopy(epoch));
+        List<String> toCopy = recopy ? copy.sources()
+            : checkpoint.isPresent() || restartFromNow ? List.of()
+            : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
+        if (!toCopy.isEmpty()) {
+            checkpoint = Optional.of(beginCopy(epoch, toCopy, checkpoint.map(Checkpoint::sequence).orElse(0L)));
+            recopy = false;
         }
         StartPosition start = restartFromNow ? new StartPosition.Now()
             : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
@@ -193,7 +250,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             // Stream only once every copy is complete: a stream started early would publish newer versions before
             // a later term copied older ones.
             if (term.copy(publisher) && running && leadership.isValid(epoch)) {
-                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
+                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(start, term), worker.getName() + "-reader")) {
                     term.run(feed, publisher);
                 }
             }
@@ -210,11 +267,36 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /**
-     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
-     * and checkpoints it with every source's copy still to do, before anything is copied: changes made during the
-     * copy are then streamed (some twice; the version check absorbs them), none missed.
+     * Opens the stream; if it cannot open at the position noted before a copy this term finished, the copy outlasted
+     * the source's history: say so with the copy's duration and the window the source retains.
      */
-    private Checkpoint beginCopy(long epoch) {
+    private ChangeSource.ChangeFeed open(StartPosition start, Term term) {
+        try {
+            return source.open(start);
+        } catch (HistoryLost e) {
+            if (term.copyStartedAt == null || !(start instanceof StartPosition.AfterToken noted)) {
+                throw e;
+            }
+            copyOutlastedHistory = true;
+            Instant notedAt = source.timeOf(noted.token()).orElse(term.copyStartedAt);
+            throw new HistoryLost("the copy of " + term.copiedSources + " took "
+                + Duration.between(notedAt, Instant.now()).toMillis() / 1000.0 + " s from the stream position noted "
+                + "before it (at " + notedAt + "), longer than the source's history window, which now holds "
+                + source.retained().map(Object::toString).orElse("(unknown: the oplog is not readable)")
+                + "; the noted position left it before the copy ended, so the changes made during the copy cannot be "
+                + "streamed. Enlarge the oplog window beyond the copy's duration (or copy fewer sources at a time), "
+                + "then copy again", e);
+        }
+    }
+
+    /**
+     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
+     * and checkpoints it with the copy of {@code sources} still to do, before anything is copied: changes made during
+     * the copy are then streamed (some twice; the version check absorbs them), none missed.
+     *
+     * @param sequence records published so far (a re-copy continues the relay's output sequence)
+     */
+    private Checkpoint beginCopy(long epoch, List<String> sources, long sequence) {
         ResumeToken noted = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (noted == null && running && System.nanoTime() < deadline) {
@@ -232,16 +314,27 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 + "a replica set?");
         }
         Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
-        copy.sources().forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
-        Checkpoint started = new Checkpoint(noted, copies, 0, epoch, Instant.now());
+        sources.forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
+        Checkpoint started = new Checkpoint(noted, copies, sequence, epoch, Instant.now());
         checkpoints.save(settings.name(), started);
-        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), copy.sources());
+        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), sources);
         return started;
     }
 
     private boolean onHistoryLost(HistoryLost e) {
+        boolean outlasted = copyOutlastedHistory;
+        copyOutlastedHistory = false;
+        if (settings.historyLostPolicy() == HistoryLostPolicy.RECOPY && !outlasted) {
+            log.error("relay {}: history lost; policy RECOPY re-publishes every source from the start (a fresh copy), "
+                + "then streams. Cause: {}", settings.name(), e.getMessage());
+            recopy = true;
+            return true;
+        }
         if (settings.historyLostPolicy() == HistoryLostPolicy.RESTART_FROM_NOW) {
-            Instant from = checkpoints.load(settings.name()).map(Checkpoint::savedAt).orElse(null);
+            // The gap starts at the checkpointed position's time on the server; a long copy re-saves the same position
+            // with a later savedAt, which would understate the gap.
+            Instant from = checkpoints.load(settings.name())
+                .map(c -> source.timeOf(c.token()).orElse(c.savedAt())).orElse(null);
             gaps.record(settings.name(), from, Instant.now(), e.getMessage());
             log.error("relay {}: history lost; policy RESTART_FROM_NOW recorded a gap from {} to now and continues. "
                 + "Events appended in the gap were not relayed.", settings.name(), from);
@@ -251,8 +344,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
         }
         failure = "relay " + settings.name() + ": its checkpoint is no longer in MongoDB's oplog (history lost), "
             + "so events after it may never have been published. Nothing more is relayed. To go on, enlarge the "
-            + "oplog window and re-publish from the event store, or set the history-lost policy to RESTART_FROM_NOW "
-            + "to record the gap and continue. Cause: " + e.getMessage();
+            + "oplog window and re-publish from the event store (the history-lost policy RECOPY does it"
+            + (outlasted ? ", but not after a copy that outlasted the window: it would again" : "")
+            + "), or set the history-lost policy to RESTART_FROM_NOW to record the gap and continue. Cause: "
+            + e.getMessage();
         log.error(failure);
         role = RelayStatus.Role.FAILED;
         running = false;
@@ -274,6 +369,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
         private long acknowledgedSequence;
         private ResumeToken saved;
         private long lastSaveNanos = System.nanoTime();
+        /** When this term began copying, and what; null while it copied nothing. */
+        private Instant copyStartedAt;
+        private final List<String> copiedSources = new ArrayList<>();
 
         Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
             this.epoch = epoch;
@@ -282,6 +380,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             this.acknowledgedSequence = sequence;
             this.saved = checkpointed;
             this.acknowledged = checkpointed;
+            lastAcknowledged = checkpointed;
+            lastCheckpointed = checkpointed;
         }
 
         void run(ChangeSource.ChangeFeed feed, RecordPublisher publisher) {
@@ -298,6 +398,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 if (inFlight.isEmpty() && changes.isEmpty() && feed.position() != null) {
                     // Quiet: a real server's post-batch token moves on; keep the checkpoint inside the oplog window.
                     acknowledged = feed.position();
+                    lastAcknowledged = acknowledged;
                 }
                 maybeCheckpoint(false);
             }
@@ -313,14 +414,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
             for (String name : copy.sources()) {
                 CheckpointStore.CopyProgress progress = copies.get(name);
                 if (progress == null) {
-                    // Added after the relay first led: copying one source while the others stream is not built yet.
-                    log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is streamed "
-                        + "only (its documents from before are not copied)", settings.name(), name);
+                    if (copiesUnasked().contains(name)) {
+                        // Added after the relay first led: copying one source while the others stream is not built yet.
+                        log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is "
+                            + "streamed only (its documents from before are not copied)", settings.name(), name);
+                    }
                     continue;
                 }
                 if (progress.complete()) {
                     continue;
                 }
+                if (copyStartedAt == null) {
+                    copyStartedAt = Instant.now();
+                }
+                copiedSources.add(name);
                 String position = progress.position();
                 long copied = progress.copied();
                 if (copied > 0) {
@@ -426,6 +533,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     copiesChanged = true;
                 }
                 acknowledged = head.token();
+                lastAcknowledged = acknowledged;
                 acknowledgedSequence = head.sequence();
                 published.addAndGet(head.events());
                 if (head.deadLetter()) {
@@ -447,6 +555,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             }
             checkpoints.save(settings.name(), new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now()));
             saved = acknowledged;
+            lastCheckpointed = acknowledged;
             copiesChanged = false;
             lastSaveNanos = now;
             checkpointSequence = acknowledgedSequence;

@@ -1,8 +1,10 @@
 package dev.ferry.mongodb.changestream;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -40,18 +42,22 @@ public final class MongoChangeSource implements ChangeSource {
     private final Map<String, WatchedCollection> byNamespace;
     private final WatchedCollection only;
     private final ChangeStreamTail.Settings settings;
+    /** The oplog's window, where the deployment is known; null for a source made of one collection alone. */
+    private final OplogWindow oplogWindow;
 
-    /** Ferry's own event store in one collection. */
+    /** Ferry's own event store in one collection (its oplog window unknown: see {@link #of}). */
     public MongoChangeSource(MongoCollection<RawBsonDocument> commits, ChangeStreamTail.Settings settings) {
         this(stages -> commits.watch(stages, RawBsonDocument.class),
             List.of(new WatchedCollection(commits.getNamespace().getDatabaseName(),
-                commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings);
+                commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings, null);
     }
 
     private MongoChangeSource(Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch,
-                              List<WatchedCollection> collections, ChangeStreamTail.Settings settings) {
+                              List<WatchedCollection> collections, ChangeStreamTail.Settings settings,
+                              OplogWindow oplogWindow) {
         this.watch = watch;
         this.settings = settings;
+        this.oplogWindow = oplogWindow;
         this.byNamespace = collections.stream().collect(Collectors.toMap(WatchedCollection::namespace, c -> c));
         this.only = collections.size() == 1 ? collections.get(0) : null;
         this.pipeline = List.of(new Document("$match", only != null ? new Document("operationType", "insert")
@@ -80,7 +86,19 @@ public final class MongoChangeSource implements ChangeSource {
         } else {
             watch = stages -> client.watch(stages, RawBsonDocument.class);
         }
-        return new MongoChangeSource(watch, collections, settings);
+        return new MongoChangeSource(watch, collections, settings, new OplogWindow(client));
+    }
+
+    /** The cluster time in the token (see {@link ResumeTokenTime}). */
+    @Override
+    public Optional<Instant> timeOf(ResumeToken position) {
+        return ResumeTokenTime.of(position);
+    }
+
+    /** The oplog's window, from {@code local.oplog.rs}; empty where it is not readable. */
+    @Override
+    public Optional<RetainedHistory> retained() {
+        return oplogWindow == null ? Optional.empty() : oplogWindow.read();
     }
 
     @Override
