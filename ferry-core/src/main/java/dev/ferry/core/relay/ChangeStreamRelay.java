@@ -249,7 +249,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         try {
             // Stream only once every copy is complete: a stream started early would publish newer versions before
             // a later term copied older ones.
-            if (term.copy(publisher) && running && leadership.isValid(epoch)) {
+            if (term.copy(publisher) && term.settle() && running && leadership.isValid(epoch)) {
                 try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(start, term), worker.getName() + "-reader")) {
                     term.run(feed, publisher);
                 }
@@ -414,7 +414,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             for (String name : copy.sources()) {
                 CheckpointStore.CopyProgress progress = copies.get(name);
                 if (progress == null) {
-                    if (copiesUnasked().contains(name)) {
+                    if (settings.initialPosition() instanceof StartPosition.Earliest
+                        || copy.copiedFirst().contains(name)) {
                         // Added after the relay first led: copying one source while the others stream is not built yet.
                         log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is "
                             + "streamed only (its documents from before are not copied)", settings.name(), name);
@@ -457,6 +458,27 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 }
                 log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
             }
+            return true;
+        }
+
+        /**
+         * Once a copy is complete, waits for every copied record's acknowledgement and checkpoints it, before the stream
+         * opens: a stream that cannot open (the copy outlasted the oplog) then leaves the copy recorded as done.
+         *
+         * @return false if leadership or the instance ended first
+         */
+        boolean settle() {
+            if (copyStartedAt == null) {
+                return true;
+            }
+            while (!inFlight.isEmpty()) {
+                if (!running || !leadership.isValid(epoch)) {
+                    return false;
+                }
+                awaitHead(WAIT_SLICE_NANOS);
+                drainAcknowledged();
+            }
+            maybeCheckpoint(true);
             return true;
         }
 
