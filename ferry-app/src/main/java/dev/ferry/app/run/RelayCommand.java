@@ -27,7 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code ferry relay}: one relay instance (run several; one leads), with its admin endpoints. */
-@Command(name = "relay", mixinStandardHelpOptions = true,
+@Command(name = "relay", mixinStandardHelpOptions = true, subcommands = RelayCopyCommand.class,
     description = "Run a relay instance: tails the event store's change stream while it holds the lease, publishes to Kafka.")
 public final class RelayCommand implements Callable<Integer> {
 
@@ -52,6 +52,8 @@ public final class RelayCommand implements Callable<Integer> {
         AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
             new Reachability(settings)::ready, () -> statusJson(relay, components, settings), metrics,
             components.parkedEvents());
+        admin.acceptCopyRequests(settings.sources().stream().map(dev.ferry.config.SourceConfig::name).toList(),
+            source -> components.checkpoints().requestCopy(settings.relay().name(), source));
         System.err.printf("ferry relay %s: instance %s started; admin on port %d%n", settings.relay().name(), instanceId,
             admin.port());
         ServiceLifecycle.runUntilStopped(List.of(relay, admin, publishers, components));

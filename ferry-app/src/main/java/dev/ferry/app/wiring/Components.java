@@ -14,6 +14,7 @@ import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.kafka.projector.ProjectorRuntime;
@@ -111,6 +112,11 @@ public final class Components implements AutoCloseable {
     public ProjectorRuntime projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
                                       String instanceId) {
         return new ProjectorRuntime(projection, writer, parkedEvents(), settings, kafka, instanceId);
+    }
+
+    /** Where relays checkpoint, and operators' copy requests wait for the leader. */
+    public CheckpointStore checkpoints() {
+        return new MongoCheckpointStore(database, LEASES);
     }
 
     /** The deployment's oplog window (for the headroom `ferry status` shows). */

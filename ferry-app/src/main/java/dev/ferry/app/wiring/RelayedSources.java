@@ -25,7 +25,7 @@ final class RelayedSources {
     }
 
     private static WatchedCollection watched(SourceConfig source, TopicNaming topics) {
-        return new WatchedCollection(source.database(), source.collection(), reader(source, topics));
+        return new WatchedCollection(source.name(), source.database(), source.collection(), reader(source, topics));
     }
 
     private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /** The event store's change stream, as the relay reads it. */
 public interface ChangeSource {
@@ -14,6 +15,29 @@ public interface ChangeSource {
      * @throws HistoryLost if the source no longer retains the start position
      */
     ChangeFeed open(StartPosition start);
+
+    /**
+     * Opens a feed of the changes after {@code start} of every source but {@code excluded} (sources being copied
+     * while the others stream).
+     */
+    default ChangeFeed open(StartPosition start, Set<String> excluded) {
+        if (excluded.isEmpty()) {
+            return open(start);
+        }
+        throw new UnsupportedOperationException("this source cannot leave out some of its sources");
+    }
+
+    /** Opens a feed of the changes after {@code start} of {@code source} alone. */
+    default ChangeFeed openOnly(StartPosition start, String source) {
+        throw new UnsupportedOperationException("this source cannot read one of its sources alone");
+    }
+
+    /**
+     * Orders two positions this source issued: negative if {@code a} comes first, 0 if they are the same point.
+     */
+    default int compare(ResumeToken a, ResumeToken b) {
+        throw new UnsupportedOperationException("this source cannot order its positions");
+    }
 
     /**
      * The source's own time of a position it issued (MongoDB: the cluster time in the resume token), if it can tell:

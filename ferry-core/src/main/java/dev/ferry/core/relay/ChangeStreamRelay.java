@@ -5,12 +5,15 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +44,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** Documents a copy reads at a time: bounds its memory whatever the collection's size. */
     private static final int COPY_BATCH = 1_000;
+    /** How often the leader looks for operators' copy requests. */
+    private static final long REQUEST_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final RelaySettings settings;
     private final String instanceId;
@@ -250,9 +255,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             // Stream only once every copy is complete: a stream started early would publish newer versions before
             // a later term copied older ones.
             if (term.copy(publisher) && term.settle() && running && leadership.isValid(epoch)) {
-                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(start, term), worker.getName() + "-reader")) {
-                    term.run(feed, publisher);
-                }
+                term.stream(start, publisher);
             }
             graceful = !killed && leadership.isValid(epoch);
         } finally {
@@ -270,9 +273,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
      * Opens the stream; if it cannot open at the position noted before a copy this term finished, the copy outlasted
      * the source's history: say so with the copy's duration and the window the source retains.
      */
-    private ChangeSource.ChangeFeed open(StartPosition start, Term term) {
+    private ChangeSource.ChangeFeed open(StartPosition start, Term term,
+                                         java.util.function.Function<StartPosition, ChangeSource.ChangeFeed> opening) {
         try {
-            return source.open(start);
+            return opening.apply(start);
         } catch (HistoryLost e) {
             if (term.copyStartedAt == null || !(start instanceof StartPosition.AfterToken noted)) {
                 throw e;
@@ -372,6 +376,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
         /** When this term began copying, and what; null while it copied nothing. */
         private Instant copyStartedAt;
         private final List<String> copiedSources = new ArrayList<>();
+        /** Each copy's progress as sent, ahead of {@link #copies} (as acknowledged). */
+        private final Map<String, CheckpointStore.CopyProgress> sentCopies = new HashMap<>();
+        /** Copies alongside the stream whose every batch is sent: their own changes are to be caught up. */
+        private final Set<String> batchesSent = new HashSet<>();
+        private long nextRequestCheckNanos = System.nanoTime();
 
         Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
             this.epoch = epoch;
@@ -384,15 +393,48 @@ public final class ChangeStreamRelay implements AutoCloseable {
             lastCheckpointed = checkpointed;
         }
 
-        void run(ChangeSource.ChangeFeed feed, RecordPublisher publisher) {
+        /**
+         * Streams from {@code start} until leadership or the instance ends. A source being copied while the others
+         * stream (added to the configuration, or asked for by an operator) is left out of the stream while its copy
+         * is published between the stream's batches: its own changes would otherwise be published before older
+         * versions of the same keys. Once its copy is acknowledged, its changes since the position noted before the
+         * copy are caught up (that source alone, up to where the stream had got), then the stream goes on with it.
+         * Nothing of the other sources is published twice or skipped.
+         */
+        void stream(StartPosition start, RecordPublisher publisher) {
+            adoptAddedSources();
+            StartPosition position = start;
+            while (position != null && running && leadership.isValid(epoch)) {
+                Set<String> held = copiedAlongside();
+                Switch next;
+                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(position, this,
+                    at -> source.open(at, held)), worker.getName() + "-reader")) {
+                    next = run(feed, publisher, held, position);
+                }
+                if (next != null && next.caughtUp() != null && !catchUp(next.caughtUp(), next.at(), publisher)) {
+                    return;
+                }
+                position = next == null ? null : new StartPosition.AfterToken(next.at());
+            }
+        }
+
+        /**
+         * Publishes the feed (and a batch of the held source's copy after each of its batches) until the set of held
+         * sources changes.
+         *
+         * @return where to reopen and which source to catch up first, or null once leadership or the instance ended
+         */
+        private Switch run(ChangeSource.ChangeFeed feed, RecordPublisher publisher, Set<String> held,
+                           StartPosition start) {
+            String copying = held.isEmpty() ? null : held.iterator().next();
             while (running && leadership.isValid(epoch)) {
                 List<Change> changes = feed.poll();
                 for (Change change : changes) {
                     if (!running || !leadership.isValid(epoch)) {
-                        return; // deposed or stopping: publish nothing more
+                        return null; // deposed or stopping: publish nothing more
                     }
                     awaitRoom();
-                    send(change, publisher);
+                    send(change, publisher, change.token());
                 }
                 drainAcknowledged();
                 if (inFlight.isEmpty() && changes.isEmpty() && feed.position() != null) {
@@ -401,62 +443,183 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     lastAcknowledged = acknowledged;
                 }
                 maybeCheckpoint(false);
+                if (copying != null && !batchesSent.contains(copying)) {
+                    if (sendCopyBatch(copying, publisher)) {
+                        batchesSent.add(copying);
+                    }
+                } else if (copying != null && feed.position() != null) {
+                    return drainAll() ? new Switch(feed.position(), copying) : null;
+                } else if (feed.position() != null && System.nanoTime() - nextRequestCheckNanos >= 0) {
+                    nextRequestCheckNanos = System.nanoTime() + REQUEST_CHECK_NANOS;
+                    if (takeCopyRequest(feed.position())) {
+                        return new Switch(feed.position(), null);
+                    }
+                }
             }
+            return null;
+        }
+
+        /** Sources to copy first that a relay with a checkpoint has no copy progress of: added since, so copied now. */
+        private void adoptAddedSources() {
+            if (acknowledged == null) {
+                return; // restarting from now after lost history: nothing is noted to catch up from
+            }
+            for (String name : copy.sources()) {
+                if (!copies.containsKey(name) && (settings.initialPosition() instanceof StartPosition.Earliest
+                    || copy.copiedFirst().contains(name))) {
+                    log.info("relay {}: source {} was added; it is copied while the others stream", settings.name(),
+                        name);
+                    copies.put(name, new CheckpointStore.CopyProgress("", 0, false, acknowledged));
+                    copiesChanged = true;
+                }
+            }
+            maybeCheckpoint(true);
+        }
+
+        /** Sources being copied while the others stream, and so left out of the stream. */
+        private Set<String> copiedAlongside() {
+            Set<String> held = new java.util.LinkedHashSet<>();
+            copies.forEach((name, progress) -> {
+                if (!progress.complete() && progress.alongsideStream()) {
+                    held.add(name);
+                }
+            });
+            return held;
         }
 
         /**
-         * Copies what each source still has to copy, batch by batch, under the same backpressure and acknowledgement
-         * as streaming: a batch's progress is checkpointed only once every record before it is acknowledged.
+         * Takes up an operator's request to copy a source again: once everything sent is acknowledged, notes the
+         * stream's position as where the source's own changes are caught up from, and checkpoints it.
+         *
+         * @return whether a copy was taken up (the stream is then reopened without that source)
          */
-        /** @return true if every source's copy is complete; false if leadership or the instance ended first */
-        boolean copy(RecordPublisher publisher) {
-            ResumeToken stamp = acknowledged; // the noted position: acknowledging a copied change keeps it there
-            for (String name : copy.sources()) {
-                CheckpointStore.CopyProgress progress = copies.get(name);
-                if (progress == null) {
-                    if (settings.initialPosition() instanceof StartPosition.Earliest
-                        || copy.copiedFirst().contains(name)) {
-                        // Added after the relay first led: copying one source while the others stream is not built yet.
-                        log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is "
-                            + "streamed only (its documents from before are not copied)", settings.name(), name);
-                    }
+        private boolean takeCopyRequest(ResumeToken position) {
+            for (String requested : checkpoints.copyRequests(settings.name())) {
+                CheckpointStore.CopyProgress current = copies.get(requested);
+                if (!copy.sources().contains(requested) || (current != null && !current.complete())) {
+                    log.warn("relay {}: copy of {} requested, but {}", settings.name(), requested,
+                        current == null ? "no such source can be copied; sources: " + copy.sources()
+                            : "it is being copied already");
+                    checkpoints.clearCopyRequest(settings.name(), requested);
                     continue;
                 }
-                if (progress.complete()) {
-                    continue;
+                if (!drainAll()) {
+                    return false;
                 }
-                if (copyStartedAt == null) {
-                    copyStartedAt = Instant.now();
-                }
-                copiedSources.add(name);
-                String position = progress.position();
-                long copied = progress.copied();
-                if (copied > 0) {
-                    log.info("relay {}: continuing the copy of {} after {} documents", settings.name(), name, copied);
-                }
-                boolean done = false;
-                while (!done && running && leadership.isValid(epoch)) {
-                    SourceCopy.CopyBatch batch = copy.next(name, position, stamp, COPY_BATCH);
-                    for (Change change : batch.changes()) {
+                log.info("relay {}: copying {} again, as requested, while the others stream", settings.name(),
+                    requested);
+                copies.put(requested, new CheckpointStore.CopyProgress("", 0, false, position));
+                sentCopies.remove(requested);
+                copiesChanged = true;
+                maybeCheckpoint(true);
+                checkpoints.clearCopyRequest(settings.name(), requested);
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Publishes {@code name}'s own changes from the position noted before its copy up to {@code until} (where the
+         * stream had got), then records its copy complete.
+         *
+         * @return false if leadership or the instance ended first
+         */
+        private boolean catchUp(String name, ResumeToken until, RecordPublisher publisher) {
+            CheckpointStore.CopyProgress progress = copies.get(name);
+            try (ChangeSource.ChangeFeed feed = open(new StartPosition.AfterToken(progress.notedAt()), this,
+                at -> source.openOnly(at, name))) {
+                while (running && leadership.isValid(epoch)) {
+                    List<Change> changes = feed.poll();
+                    // Stamped with where the stream is: these changes lie before it, so the checkpoint stays there.
+                    ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
+                    for (Change change : changes) {
                         if (!running || !leadership.isValid(epoch)) {
                             return false;
                         }
                         awaitRoom();
-                        send(change, publisher);
+                        send(change, publisher, stamp);
                     }
-                    position = batch.position();
-                    copied += batch.changes().size();
-                    done = batch.done();
-                    inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null),
-                        name, new CheckpointStore.CopyProgress(position, copied, done)));
-                    inFlightEvents++;
                     drainAcknowledged();
                     maybeCheckpoint(false);
+                    if (feed.position() != null && source.compare(feed.position(), until) >= 0) {
+                        break;
+                    }
+                }
+            }
+            if (!drainAll()) {
+                return false;
+            }
+            copies.put(name, new CheckpointStore.CopyProgress(progress.position(), progress.copied(), true, null));
+            copiesChanged = true;
+            batchesSent.remove(name);
+            sentCopies.remove(name);
+            maybeCheckpoint(true);
+            log.info("relay {}: copy of {} done while the others streamed: {} documents; it is streamed again",
+                settings.name(), name, progress.copied());
+            return true;
+        }
+
+        /**
+         * Sends the next batch of {@code name}'s copy and, behind it, the mark of its progress (checkpointed once
+         * everything before it is acknowledged). A copy alongside the stream is not complete when its last batch is
+         * sent: its own changes are caught up first.
+         *
+         * @return whether its last batch is sent; false also if leadership or the instance ended
+         */
+        private boolean sendCopyBatch(String name, RecordPublisher publisher) {
+            CheckpointStore.CopyProgress progress = sentCopies.computeIfAbsent(name, copies::get);
+            if (copyStartedAt == null) {
+                copyStartedAt = Instant.now();
+            }
+            if (!copiedSources.contains(name)) {
+                copiedSources.add(name);
+                if (progress.copied() > 0) {
+                    log.info("relay {}: continuing the copy of {} after {} documents", settings.name(), name,
+                        progress.copied());
+                }
+            }
+            // Copied records carry where the relay is; acknowledging them keeps the checkpoint there.
+            ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
+            SourceCopy.CopyBatch batch = copy.next(name, progress.position(), stamp, COPY_BATCH);
+            for (Change change : batch.changes()) {
+                if (!running || !leadership.isValid(epoch)) {
+                    return false;
+                }
+                awaitRoom();
+                send(change, publisher, stamp);
+            }
+            CheckpointStore.CopyProgress next = progress.advanced(batch.position(),
+                progress.copied() + batch.changes().size(), batch.done() && !progress.alongsideStream());
+            sentCopies.put(name, next);
+            inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null), name,
+                next));
+            inFlightEvents++;
+            drainAcknowledged();
+            maybeCheckpoint(false);
+            return batch.done();
+        }
+
+        /**
+         * Copies what each source still has to copy before streaming, batch by batch, under the same backpressure and
+         * acknowledgement as streaming: a batch's progress is checkpointed only once every record before it is
+         * acknowledged.
+         *
+         * @return true if every such copy is complete; false if leadership or the instance ended first
+         */
+        boolean copy(RecordPublisher publisher) {
+            for (String name : copy.sources()) {
+                CheckpointStore.CopyProgress progress = copies.get(name);
+                if (progress == null || progress.complete() || progress.alongsideStream()) {
+                    continue;
+                }
+                boolean done = false;
+                while (!done && running && leadership.isValid(epoch)) {
+                    done = sendCopyBatch(name, publisher);
                 }
                 if (!done) {
                     return false;
                 }
-                log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
+                log.info("relay {}: copy of {} done: {} documents", settings.name(), name, sentCopies.get(name).copied());
             }
             return true;
         }
@@ -471,6 +634,15 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (copyStartedAt == null) {
                 return true;
             }
+            if (!drainAll()) {
+                return false;
+            }
+            maybeCheckpoint(true);
+            return true;
+        }
+
+        /** Waits until everything sent is acknowledged; false if leadership or the instance ended first. */
+        private boolean drainAll() {
             while (!inFlight.isEmpty()) {
                 if (!running || !leadership.isValid(epoch)) {
                     return false;
@@ -478,7 +650,6 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 awaitHead(WAIT_SLICE_NANOS);
                 drainAcknowledged();
             }
-            maybeCheckpoint(true);
             return true;
         }
 
@@ -491,11 +662,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
             maybeCheckpoint(true);
         }
 
-        private void send(Change change, RecordPublisher publisher) {
+        /** @param token where acknowledging it puts the relay: the change's own, or where the relay already is */
+        private void send(Change change, RecordPublisher publisher, ResumeToken token) {
             if (change instanceof Change.Malformed malformed) {
                 log.warn("relay {}: malformed document sent to the dead-letter topic: {}", settings.name(),
                     malformed.reason());
-                track(change.token(), 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
+                track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
                     true);
                 return;
             }
@@ -505,7 +677,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 sequence++;
                 sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
             }
-            track(change.token(), records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
+            track(token, records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
         }
 
         private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
@@ -583,6 +755,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
             checkpointSequence = acknowledgedSequence;
             restartFromNow = false;
         }
+    }
+
+    /** Where to reopen the stream after the set of sources left out of it changed, and which source to catch up. */
+    private record Switch(ResumeToken at, String caughtUp) {
     }
 
     /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */
