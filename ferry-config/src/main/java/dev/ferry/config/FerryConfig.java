@@ -306,9 +306,11 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
 
     /**
      * @param name        relay name: its lease and checkpoint are keyed by it
-     * @param start       with no checkpoint yet: {@code now}, {@code earliest} (the event store's oldest commit; if the
-     *                    oplog no longer reaches back that far, the history-lost policy applies) or an ISO-8601 instant
-     * @param historyLost {@code fail} or {@code restart-from-now}
+     * @param start       with no checkpoint yet: {@code now}, {@code earliest} (copy every source, then stream: the same
+     *                    copy as {@code initialLoad: copy}, for every source) or an ISO-8601 instant (if the oplog no
+     *                    longer reaches back that far, the history-lost policy applies)
+     * @param historyLost {@code fail}, {@code restart-from-now} or {@code recopy} (copy every source again, then
+     *                    stream)
      */
     public record Relay(String name, String start, HistoryLostPolicy historyLost) {
 

@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 
 import dev.ferry.core.relay.HistoryLostPolicy;
 
-/** {@code relay.historyLost}: the file's spelling ({@code fail}, {@code restart-from-now}) of the core's policy. */
+/**
+ * {@code relay.historyLost}: the file's spelling ({@code fail}, {@code restart-from-now}, {@code recopy}) of the core's
+ * policy.
+ */
 final class HistoryLostDeserializer extends StdScalarDeserializer<HistoryLostPolicy> {
 
     HistoryLostDeserializer() {
@@ -22,7 +25,9 @@ final class HistoryLostDeserializer extends StdScalarDeserializer<HistoryLostPol
             case "" -> null;
             case "fail" -> HistoryLostPolicy.FAIL;
             case "restart-from-now" -> HistoryLostPolicy.RESTART_FROM_NOW;
-            default -> throw SettingError.invalid("", "expected 'fail' or 'restart-from-now', got '" + text + "'");
+            case "recopy" -> HistoryLostPolicy.RECOPY;
+            default -> throw SettingError.invalid("", "expected 'fail', 'restart-from-now' or 'recopy', got '" + text
+                + "'");
         };
     }
 

@@ -57,6 +57,8 @@ class ConfigLoaderTest {
         assertThat(config.projector().aggregateTypes()).containsExactly("patient", "practitioner");
         assertThat(new ConfigLoader(Map.of("FERRY_RELAY_START", "earliest")).load(file(MINIMAL)).relay().start())
             .isEqualTo("earliest");
+        assertThat(new ConfigLoader(Map.of("FERRY_RELAY_HISTORY_LOST", "recopy")).load(file(MINIMAL)).relay()
+            .historyLost()).isEqualTo(HistoryLostPolicy.RECOPY);
         assertThat(new ConfigLoader(Map.of("FERRY_KAFKA_LINGER_MS", "2")).load(file(MINIMAL)).kafka().lingerMs())
             .isEqualTo(2);
         assertThat(ConfigLoader.environmentName("kafka", "bootstrapServers")).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
@@ -87,7 +89,7 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    acks: \"1\"\n")))
             .hasMessage("kafka.properties.acks: set by Ferry, not overridable");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "relay:\n  historyLost: ignore\n")))
-            .hasMessageContaining("relay.historyLost: expected 'fail' or 'restart-from-now'");
+            .hasMessageContaining("relay.historyLost: expected 'fail', 'restart-from-now' or 'recopy'");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "admin:\n  token: ${NOT_SET}\n")))
             .hasMessage("admin.token: refers to environment variable NOT_SET, which is not set");
         assertThatThrownBy(() -> loader.load(file("mongodb: [unclosed\n")))

@@ -7,9 +7,11 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -32,7 +34,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  *   <li>{@code GET /parked?projection=p} — parked aggregates (read-only, open);</li>
  *   <li>{@code POST /parked/retry} and {@code /parked/skip} with {@code projection} and {@code aggregate}
  *       parameters — require {@code Authorization: Bearer <admin.token>}; refused when no token is configured,
- *       and with 404 and the reason when the projection or aggregate has nothing parked.</li>
+ *       and with 404 and the reason when the projection or aggregate has nothing parked;</li>
+ *   <li>{@code POST /relay/copy?source=NAME} (a relay's, once {@link #acceptCopyRequests} is called) — asks the
+ *       leading relay to copy one source again while the others stream; the same token rules; 404 for an unknown
+ *       source.</li>
  * </ul>
  */
 public final class AdminServer implements AutoCloseable {
@@ -40,9 +45,11 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
     private final HttpServer server;
+    private final String token;
 
     public AdminServer(String bind, int port, String token, BooleanSupplier ready, Supplier<String> statusJson,
                        PrometheusMeterRegistry metrics, ParkedEvents parked) throws IOException {
+        this.token = token;
         server = HttpServer.create(new InetSocketAddress(bind, port), 0);
         server.setExecutor(Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "admin-http");
@@ -64,6 +71,53 @@ public final class AdminServer implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /**
+     * Adds {@code POST /relay/copy?source=NAME}: token-protected like the parked operations.
+     *
+     * @param sources the sources that may be named
+     * @param request records the request for the leading relay
+     */
+    public AdminServer acceptCopyRequests(List<String> sources, Consumer<String> request) {
+        server.createContext("/relay/copy", exchange -> {
+            if (!exchange.getRequestMethod().equals("POST")) {
+                respond(exchange, 404, "application/json", "{\"error\":\"not found\"}");
+                return;
+            }
+            if (!permitted(exchange, token)) {
+                return;
+            }
+            String source = query(exchange).get("source");
+            if (source == null || !sources.contains(source)) {
+                respond(exchange, 404, "application/json", "{\"error\":" + EventJson.quote("no source named '" + source
+                    + "'; sources: " + sources) + "}");
+                return;
+            }
+            try {
+                request.accept(source);
+            } catch (IllegalStateException refused) {
+                respond(exchange, 409, "application/json", "{\"error\":" + EventJson.quote(refused.getMessage()) + "}");
+                return;
+            }
+            log.info("admin: copy of source {} requested", source);
+            respond(exchange, 202, "application/json", "{\"requested\":\"copy\",\"source\":" + EventJson.quote(source)
+                + "}");
+        });
+        return this;
+    }
+
+    /** Changing endpoints need the configured token; false once the refusal is answered. */
+    private static boolean permitted(HttpExchange exchange, String token) throws IOException {
+        if (token == null || token.isBlank()) {
+            respond(exchange, 403, "application/json", "{\"error\":\"changes are disabled: no admin.token configured\"}");
+            return false;
+        }
+        if (!authorized(exchange, token)) {
+            respond(exchange, 401, "application/json", "{\"error\":\"a valid 'Authorization: Bearer <token>' is required\"}");
+            return false;
+        }
+        return true;
     }
 
     private static void handleParked(HttpExchange exchange, String token, ParkedEvents parked) throws IOException {
@@ -94,12 +148,7 @@ public final class AdminServer implements AutoCloseable {
             respond(exchange, 404, "application/json", "{\"error\":\"not found\"}");
             return;
         }
-        if (token == null || token.isBlank()) {
-            respond(exchange, 403, "application/json", "{\"error\":\"changes are disabled: no admin.token configured\"}");
-            return;
-        }
-        if (!authorized(exchange, token)) {
-            respond(exchange, 401, "application/json", "{\"error\":\"a valid 'Authorization: Bearer <token>' is required\"}");
+        if (!permitted(exchange, token)) {
             return;
         }
         String aggregate = query.get("aggregate");

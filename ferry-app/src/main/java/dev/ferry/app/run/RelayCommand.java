@@ -14,6 +14,8 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.config.ConfigError;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.kafka.publish.KafkaPublishers;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code ferry relay}: one relay instance (run several; one leads), with its admin endpoints. */
-@Command(name = "relay", mixinStandardHelpOptions = true,
+@Command(name = "relay", mixinStandardHelpOptions = true, subcommands = RelayCopyCommand.class,
     description = "Run a relay instance: tails the event store's change stream while it holds the lease, publishes to Kafka.")
 public final class RelayCommand implements Callable<Integer> {
 
@@ -42,10 +44,16 @@ public final class RelayCommand implements Callable<Integer> {
         ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers,
             settings.sources());
         PrometheusMeterRegistry metrics = metrics(relay);
-        relay.start();
+        try {
+            relay.start();
+        } catch (SourceCopy.NotReady e) {
+            throw new ConfigError(e.getMessage());
+        }
         AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
             new Reachability(settings)::ready, () -> statusJson(relay, components, settings), metrics,
             components.parkedEvents());
+        admin.acceptCopyRequests(settings.sources().stream().map(dev.ferry.config.SourceConfig::name).toList(),
+            source -> components.checkpoints().requestCopy(settings.relay().name(), source));
         System.err.printf("ferry relay %s: instance %s started; admin on port %d%n", settings.relay().name(), instanceId,
             admin.port());
         ServiceLifecycle.runUntilStopped(List.of(relay, admin, publishers, components));
@@ -55,9 +63,7 @@ public final class RelayCommand implements Callable<Integer> {
     static RelaySettings relaySettings(FerryConfig config, Components components) {
         StartPosition start = switch (config.relay().start()) {
             case "now" -> new StartPosition.Now();
-            // A few seconds early: the commit time is the appending host's clock, the oplog's is the server's.
-            case "earliest" -> new StartPosition.AtTime(components.eventStore().firstCommitTime().orElseGet(Instant::now)
-                .minusSeconds(5));
+            case "earliest" -> new StartPosition.Earliest(); // copy every source, then stream
             default -> new StartPosition.AtTime(Instant.parse(config.relay().start()));
         };
         return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
@@ -76,6 +82,12 @@ public final class RelayCommand implements Callable<Integer> {
         Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
         FunctionCounter.builder("ferry.relay.failovers", relay, r -> r.status().terms())
             .description("times this instance took over leadership").register(registry);
+        Gauge.builder("ferry.relay.behind.source.ms", relay, ChangeStreamRelay::millisBehindSource)
+            .description("now minus the cluster time of the last change published (NaN unless leading)")
+            .register(registry);
+        Gauge.builder("ferry.relay.oplog.headroom.ms", relay, ChangeStreamRelay::oplogHeadroomMillis)
+            .description("the checkpoint's cluster time minus the oldest oplog entry's: how much later history "
+                + "would be lost (NaN unless leading, or if local.oplog.rs is not readable)").register(registry);
         return registry;
     }
 

@@ -1,17 +1,28 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 import org.bson.Document;
 
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.mongodb.changestream.ResumeTokenTime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code ferry status}: the relay's lease, checkpoint and recorded gaps, and parked aggregates, from MongoDB. */
+/**
+ * {@code ferry status}: the relay's lease, checkpoint, headroom and recorded gaps, and parked aggregates, from
+ * MongoDB.
+ */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Show who leads the relay, how old its checkpoint is, recorded gaps and parked aggregates.")
+    description = "Show who leads the relay, how old its checkpoint is, how close it is to losing history, recorded "
+        + "gaps and parked aggregates.")
 public final class StatusCommand implements Callable<Integer> {
 
     @Mixin
@@ -33,6 +44,10 @@ public final class StatusCommand implements Callable<Integer> {
                     checkpoint == null ? "none"
                         : "at sequence " + checkpoint.get("sequence") + ", "
                             + (System.currentTimeMillis() - checkpoint.getDate("savedAt").getTime()) / 1000 + " s old");
+                if (checkpoint != null) {
+                    System.out.println(headroom(new ResumeToken(checkpoint.getString("token")),
+                        components.oplogWindow().read()));
+                }
             }
             for (Document gap : components.database().getCollection(Components.GAPS).find(new Document("relay",
                 settings.relay().name()))) {
@@ -42,5 +57,22 @@ public final class StatusCommand implements Callable<Integer> {
             System.out.printf("projection %s: %d parked aggregate(s)%n", settings.projector().projection(), parked);
             return 0;
         }
+    }
+
+    /**
+     * How far the checkpoint is behind the source (now minus its cluster time) and from losing history (its cluster
+     * time minus the oldest oplog entry's): the figures of the relay's gauges, as the checkpoint has them.
+     */
+    static String headroom(ResumeToken checkpoint, Optional<ChangeSource.RetainedHistory> oplog) {
+        Optional<Instant> time = ResumeTokenTime.of(checkpoint);
+        if (time.isEmpty()) {
+            return "headroom: unknown (the checkpoint's position carries no cluster time)";
+        }
+        String behind = String.format(Locale.ROOT, "checkpoint %.1f s behind the source",
+            Duration.between(time.get(), Instant.now()).toMillis() / 1000.0);
+        return behind + "; " + oplog.map(window -> String.format(Locale.ROOT, "oplog headroom %.1f s (oplog %s)",
+                Duration.between(window.oldest(), time.get()).toMillis() / 1000.0, window))
+            .orElse("oplog headroom unknown (local.oplog.rs is not readable: on Atlas, a role that can read the "
+                + "local database, e.g. clusterMonitor)");
     }
 }

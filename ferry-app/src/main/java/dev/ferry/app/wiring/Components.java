@@ -14,6 +14,7 @@ import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.kafka.projector.ProjectorRuntime;
@@ -22,6 +23,7 @@ import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.changestream.OplogWindow;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.copy.CopiedCollection;
 import dev.ferry.mongodb.copy.MongoSourceCopy;
@@ -92,10 +94,10 @@ public final class Components implements AutoCloseable {
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
                                    List<SourceConfig> sources) {
         List<WatchedCollection> watched = RelayedSources.watched(sources, kafka.topicNaming());
-        List<CopiedCollection> copied = RelayedSources.copied(sources, kafka.topicNaming());
+        List<CopiedCollection> copyable = RelayedSources.copyable(sources, kafka.topicNaming());
         return relay(settings, instanceId, publishers,
             MongoChangeSource.of(client, watched, ChangeStreamTail.Settings.DEFAULT),
-            copied.isEmpty() ? SourceCopy.NONE : new MongoSourceCopy(client, copied));
+            new MongoSourceCopy(client, copyable, RelayedSources.copiedFirst(sources)));
     }
 
     private ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
@@ -110,6 +112,16 @@ public final class Components implements AutoCloseable {
     public ProjectorRuntime projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
                                       String instanceId) {
         return new ProjectorRuntime(projection, writer, parkedEvents(), settings, kafka, instanceId);
+    }
+
+    /** Where relays checkpoint, and operators' copy requests wait for the leader. */
+    public CheckpointStore checkpoints() {
+        return new MongoCheckpointStore(database, LEASES);
+    }
+
+    /** The deployment's oplog window (for the headroom `ferry status` shows). */
+    public OplogWindow oplogWindow() {
+        return new OplogWindow(client);
     }
 
     public ParkedEvents parkedEvents() {

@@ -25,7 +25,7 @@ final class RelayedSources {
     }
 
     private static WatchedCollection watched(SourceConfig source, TopicNaming topics) {
-        return new WatchedCollection(source.database(), source.collection(), reader(source, topics));
+        return new WatchedCollection(source.name(), source.database(), source.collection(), reader(source, topics));
     }
 
     private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics) {
@@ -38,13 +38,13 @@ final class RelayedSources {
         throw new IllegalStateException("no reader for sources of kind " + source.kind());
     }
 
-    /** The sources configured to copy before streaming, each in the order that keeps its versions ascending. */
-    static List<CopiedCollection> copied(List<SourceConfig> sources, TopicNaming topics) {
+    /**
+     * Every source as a copy reads it, in the order that keeps its versions ascending: any source can be copied
+     * ({@code relay.start: earliest}, the recopy policy, an operator's request), not only those copied first.
+     */
+    static List<CopiedCollection> copyable(List<SourceConfig> sources, TopicNaming topics) {
         List<CopiedCollection> copied = new ArrayList<>();
         for (SourceConfig source : sources) {
-            if (!source.copiesFirst()) {
-                continue;
-            }
             WatchedCollection watched = watched(source, topics);
             if (source instanceof SourceConfig.Commits) {
                 copied.add(CopiedCollection.commits(source.name(), watched));
@@ -53,6 +53,11 @@ final class RelayedSources {
             }
         }
         return copied;
+    }
+
+    /** The names of the sources configured to copy before streaming ({@code initialLoad: copy}). */
+    static List<String> copiedFirst(List<SourceConfig> sources) {
+        return sources.stream().filter(SourceConfig::copiesFirst).map(SourceConfig::name).toList();
     }
 
     /** An aggregate's events together, by version: type (if a field), id (or the stream field), version. */

@@ -30,8 +30,9 @@ class RelayedSourcesTest {
 
         List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS);
 
-        assertThat(RelayedSources.copied(List.of(config), TOPICS)).singleElement()
+        assertThat(RelayedSources.copyable(List.of(config), TOPICS)).singleElement()
             .satisfies(copied -> assertThat(copied.orderBy()).containsExactly("streamId", "revision"));
+        assertThat(RelayedSources.copiedFirst(List.of(config))).containsExactly("patient_events");
         assertThat(watched).singleElement().satisfies(collection -> {
             assertThat(collection.database()).isEqualTo("clinic");
             assertThat(collection.collection()).isEqualTo("patient_events");

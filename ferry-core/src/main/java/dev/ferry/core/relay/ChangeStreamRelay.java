@@ -1,15 +1,19 @@
 package dev.ferry.core.relay;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +44,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** Documents a copy reads at a time: bounds its memory whatever the collection's size. */
     private static final int COPY_BATCH = 1_000;
+    /** How often the leader looks for operators' copy requests. */
+    private static final long REQUEST_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final RelaySettings settings;
     private final String instanceId;
@@ -63,6 +69,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private volatile RecordPublisher currentPublisher;
     /** Set by the RESTART_FROM_NOW policy until the first checkpoint after the gap is written. */
     private volatile boolean restartFromNow;
+    /** Set by the RECOPY policy until the fresh copy's start is checkpointed. */
+    private volatile boolean recopy;
+    /** Set when the stream could not open at the position noted before a copy: the copy outlasted the oplog. */
+    private volatile boolean copyOutlastedHistory;
+    /** The leader's last acknowledged position and last checkpointed one, for the headroom gauges; null otherwise. */
+    private volatile ResumeToken lastAcknowledged;
+    private volatile ResumeToken lastCheckpointed;
 
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source,
                              Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
@@ -71,9 +84,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /**
-     * @param copy the sources whose existing documents are copied before streaming, the first time the relay leads
-     *             (no checkpoint yet): the stream's position is noted first, the copy's progress is checkpointed, a
-     *             successor continues it, and streaming starts at the noted position
+     * @param copy the sources whose existing documents can be copied: those {@linkplain SourceCopy#copiedFirst() copied
+     *             first} are copied the first time the relay leads (no checkpoint yet), every source with
+     *             {@link StartPosition.Earliest} or when the RECOPY policy applies. The stream's position is noted
+     *             first, the copy's progress is checkpointed, a successor continues it, and streaming starts at the
+     *             noted position
      */
     public ChangeStreamRelay(RelaySettings settings, String instanceId, ChangeSource source, SourceCopy copy,
                              Supplier<RecordPublisher> publishers, CheckpointStore checkpoints, LeaseStore leases,
@@ -87,9 +102,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.gaps = Objects.requireNonNull(gaps, "gaps");
         this.leadership = new Leadership(leases, settings.name(), instanceId, settings.leaseTiming());
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
+        if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
+            || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
+            throw new IllegalArgumentException("relay " + settings.name() + ": starting at the earliest position and "
+                + "the RECOPY policy copy every source, but no source can be copied");
+        }
     }
 
+    /**
+     * Starts electing and relaying, after checking that every source this relay may copy unasked can be copied.
+     *
+     * @throws SourceCopy.NotReady if one cannot (e.g. the index its copy reads through is missing)
+     */
     public void start() {
+        copy.prepare(copiesUnasked());
         leadership.start();
         worker.start();
     }
@@ -101,6 +127,36 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     public String instanceId() {
         return instanceId;
+    }
+
+    /**
+     * How close this leader is to losing history: milliseconds from the source's time of the last acknowledged change
+     * to now, and from the oldest change the source retains to the last checkpoint (MongoDB: the oplog headroom). NaN
+     * where unknown: a standby, or a source that cannot tell. The second asks the source, so it costs a round trip.
+     */
+    public double millisBehindSource() {
+        ResumeToken position = lastAcknowledged;
+        return position == null ? Double.NaN
+            : source.timeOf(position).map(time -> (double) Duration.between(time, Instant.now()).toMillis())
+                .orElse(Double.NaN);
+    }
+
+    /** See {@link #millisBehindSource()}. */
+    public double oplogHeadroomMillis() {
+        ResumeToken position = lastCheckpointed;
+        if (position == null) {
+            return Double.NaN;
+        }
+        Optional<Instant> checkpointed = source.timeOf(position);
+        Optional<ChangeSource.RetainedHistory> retained = checkpointed.isEmpty() ? Optional.empty() : source.retained();
+        return retained.map(window -> (double) Duration.between(window.oldest(), checkpointed.get()).toMillis())
+            .orElse(Double.NaN);
+    }
+
+    /** The sources this relay copies without an operator asking: at its first start, or after lost history. */
+    private List<String> copiesUnasked() {
+        return settings.initialPosition() instanceof StartPosition.Earliest
+            || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY ? copy.sources() : copy.copiedFirst();
     }
 
     /** Stops gracefully: flushes what is in flight, writes a last checkpoint, releases the lease. */
@@ -145,6 +201,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (epoch.isEmpty()) {
                 role = RelayStatus.Role.STANDBY;
                 leadingEpoch = -1;
+                lastAcknowledged = null;
+                lastCheckpointed = null;
                 LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
                 continue;
             }
@@ -170,8 +228,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
         Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
-        if (checkpoint.isEmpty() && !restartFromNow && !copy.sources().isEmpty()) {
-            checkpoint = Optional.of(beginCopy(epoch));
+        List<String> toCopy = recopy ? copy.sources()
+            : checkpoint.isPresent() || restartFromNow ? List.of()
+            : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
+        if (!toCopy.isEmpty()) {
+            checkpoint = Optional.of(beginCopy(epoch, toCopy, checkpoint.map(Checkpoint::sequence).orElse(0L)));
+            recopy = false;
         }
         StartPosition start = restartFromNow ? new StartPosition.Now()
             : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
@@ -192,10 +254,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
         try {
             // Stream only once every copy is complete: a stream started early would publish newer versions before
             // a later term copied older ones.
-            if (term.copy(publisher) && running && leadership.isValid(epoch)) {
-                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(source.open(start), worker.getName() + "-reader")) {
-                    term.run(feed, publisher);
-                }
+            if (term.copy(publisher) && term.settle() && running && leadership.isValid(epoch)) {
+                term.stream(start, publisher);
             }
             graceful = !killed && leadership.isValid(epoch);
         } finally {
@@ -210,11 +270,37 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /**
-     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
-     * and checkpoints it with every source's copy still to do, before anything is copied: changes made during the
-     * copy are then streamed (some twice; the version check absorbs them), none missed.
+     * Opens the stream; if it cannot open at the position noted before a copy this term finished, the copy outlasted
+     * the source's history: say so with the copy's duration and the window the source retains.
      */
-    private Checkpoint beginCopy(long epoch) {
+    private ChangeSource.ChangeFeed open(StartPosition start, Term term,
+                                         java.util.function.Function<StartPosition, ChangeSource.ChangeFeed> opening) {
+        try {
+            return opening.apply(start);
+        } catch (HistoryLost e) {
+            if (term.copyStartedAt == null || !(start instanceof StartPosition.AfterToken noted)) {
+                throw e;
+            }
+            copyOutlastedHistory = true;
+            Instant notedAt = source.timeOf(noted.token()).orElse(term.copyStartedAt);
+            throw new HistoryLost("the copy of " + term.copiedSources + " took "
+                + Duration.between(notedAt, Instant.now()).toMillis() / 1000.0 + " s from the stream position noted "
+                + "before it (at " + notedAt + "), longer than the source's history window, which now holds "
+                + source.retained().map(Object::toString).orElse("(unknown: the oplog is not readable)")
+                + "; the noted position left it before the copy ended, so the changes made during the copy cannot be "
+                + "streamed. Enlarge the oplog window beyond the copy's duration (or copy fewer sources at a time), "
+                + "then copy again", e);
+        }
+    }
+
+    /**
+     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
+     * and checkpoints it with the copy of {@code sources} still to do, before anything is copied: changes made during
+     * the copy are then streamed (some twice; the version check absorbs them), none missed.
+     *
+     * @param sequence records published so far (a re-copy continues the relay's output sequence)
+     */
+    private Checkpoint beginCopy(long epoch, List<String> sources, long sequence) {
         ResumeToken noted = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (noted == null && running && System.nanoTime() < deadline) {
@@ -232,16 +318,27 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 + "a replica set?");
         }
         Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
-        copy.sources().forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
-        Checkpoint started = new Checkpoint(noted, copies, 0, epoch, Instant.now());
+        sources.forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
+        Checkpoint started = new Checkpoint(noted, copies, sequence, epoch, Instant.now());
         checkpoints.save(settings.name(), started);
-        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), copy.sources());
+        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), sources);
         return started;
     }
 
     private boolean onHistoryLost(HistoryLost e) {
+        boolean outlasted = copyOutlastedHistory;
+        copyOutlastedHistory = false;
+        if (settings.historyLostPolicy() == HistoryLostPolicy.RECOPY && !outlasted) {
+            log.error("relay {}: history lost; policy RECOPY re-publishes every source from the start (a fresh copy), "
+                + "then streams. Cause: {}", settings.name(), e.getMessage());
+            recopy = true;
+            return true;
+        }
         if (settings.historyLostPolicy() == HistoryLostPolicy.RESTART_FROM_NOW) {
-            Instant from = checkpoints.load(settings.name()).map(Checkpoint::savedAt).orElse(null);
+            // The gap starts at the checkpointed position's time on the server; a long copy re-saves the same position
+            // with a later savedAt, which would understate the gap.
+            Instant from = checkpoints.load(settings.name())
+                .map(c -> source.timeOf(c.token()).orElse(c.savedAt())).orElse(null);
             gaps.record(settings.name(), from, Instant.now(), e.getMessage());
             log.error("relay {}: history lost; policy RESTART_FROM_NOW recorded a gap from {} to now and continues. "
                 + "Events appended in the gap were not relayed.", settings.name(), from);
@@ -251,8 +348,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
         }
         failure = "relay " + settings.name() + ": its checkpoint is no longer in MongoDB's oplog (history lost), "
             + "so events after it may never have been published. Nothing more is relayed. To go on, enlarge the "
-            + "oplog window and re-publish from the event store, or set the history-lost policy to RESTART_FROM_NOW "
-            + "to record the gap and continue. Cause: " + e.getMessage();
+            + "oplog window and re-publish from the event store (the history-lost policy RECOPY does it"
+            + (outlasted ? ", but not after a copy that outlasted the window: it would again" : "")
+            + "), or set the history-lost policy to RESTART_FROM_NOW to record the gap and continue. Cause: "
+            + e.getMessage();
         log.error(failure);
         role = RelayStatus.Role.FAILED;
         running = false;
@@ -274,6 +373,14 @@ public final class ChangeStreamRelay implements AutoCloseable {
         private long acknowledgedSequence;
         private ResumeToken saved;
         private long lastSaveNanos = System.nanoTime();
+        /** When this term began copying, and what; null while it copied nothing. */
+        private Instant copyStartedAt;
+        private final List<String> copiedSources = new ArrayList<>();
+        /** Each copy's progress as sent, ahead of {@link #copies} (as acknowledged). */
+        private final Map<String, CheckpointStore.CopyProgress> sentCopies = new HashMap<>();
+        /** Copies alongside the stream whose every batch is sent: their own changes are to be caught up. */
+        private final Set<String> batchesSent = new HashSet<>();
+        private long nextRequestCheckNanos = System.nanoTime();
 
         Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
             this.epoch = epoch;
@@ -282,73 +389,266 @@ public final class ChangeStreamRelay implements AutoCloseable {
             this.acknowledgedSequence = sequence;
             this.saved = checkpointed;
             this.acknowledged = checkpointed;
+            lastAcknowledged = checkpointed;
+            lastCheckpointed = checkpointed;
         }
 
-        void run(ChangeSource.ChangeFeed feed, RecordPublisher publisher) {
+        /**
+         * Streams from {@code start} until leadership or the instance ends. A source being copied while the others
+         * stream (added to the configuration, or asked for by an operator) is left out of the stream while its copy
+         * is published between the stream's batches: its own changes would otherwise be published before older
+         * versions of the same keys. Once its copy is acknowledged, its changes since the position noted before the
+         * copy are caught up (that source alone, up to where the stream had got), then the stream goes on with it.
+         * Nothing of the other sources is published twice or skipped.
+         */
+        void stream(StartPosition start, RecordPublisher publisher) {
+            adoptAddedSources();
+            StartPosition position = start;
+            while (position != null && running && leadership.isValid(epoch)) {
+                Set<String> held = copiedAlongside();
+                Switch next;
+                try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(position, this,
+                    at -> source.open(at, held)), worker.getName() + "-reader")) {
+                    next = run(feed, publisher, held, position);
+                }
+                if (next != null && next.caughtUp() != null && !catchUp(next.caughtUp(), next.at(), publisher)) {
+                    return;
+                }
+                position = next == null ? null : new StartPosition.AfterToken(next.at());
+            }
+        }
+
+        /**
+         * Publishes the feed (and a batch of the held source's copy after each of its batches) until the set of held
+         * sources changes.
+         *
+         * @return where to reopen and which source to catch up first, or null once leadership or the instance ended
+         */
+        private Switch run(ChangeSource.ChangeFeed feed, RecordPublisher publisher, Set<String> held,
+                           StartPosition start) {
+            String copying = held.isEmpty() ? null : held.iterator().next();
             while (running && leadership.isValid(epoch)) {
                 List<Change> changes = feed.poll();
                 for (Change change : changes) {
                     if (!running || !leadership.isValid(epoch)) {
-                        return; // deposed or stopping: publish nothing more
+                        return null; // deposed or stopping: publish nothing more
                     }
                     awaitRoom();
-                    send(change, publisher);
+                    send(change, publisher, change.token());
                 }
                 drainAcknowledged();
                 if (inFlight.isEmpty() && changes.isEmpty() && feed.position() != null) {
                     // Quiet: a real server's post-batch token moves on; keep the checkpoint inside the oplog window.
                     acknowledged = feed.position();
+                    lastAcknowledged = acknowledged;
                 }
                 maybeCheckpoint(false);
+                if (copying != null && !batchesSent.contains(copying)) {
+                    if (sendCopyBatch(copying, publisher)) {
+                        batchesSent.add(copying);
+                    }
+                } else if (copying != null && feed.position() != null) {
+                    return drainAll() ? new Switch(feed.position(), copying) : null;
+                } else if (feed.position() != null && System.nanoTime() - nextRequestCheckNanos >= 0) {
+                    nextRequestCheckNanos = System.nanoTime() + REQUEST_CHECK_NANOS;
+                    if (takeCopyRequest(feed.position())) {
+                        return new Switch(feed.position(), null);
+                    }
+                }
             }
+            return null;
+        }
+
+        /** Sources to copy first that a relay with a checkpoint has no copy progress of: added since, so copied now. */
+        private void adoptAddedSources() {
+            if (acknowledged == null) {
+                return; // restarting from now after lost history: nothing is noted to catch up from
+            }
+            for (String name : copy.sources()) {
+                if (!copies.containsKey(name) && (settings.initialPosition() instanceof StartPosition.Earliest
+                    || copy.copiedFirst().contains(name))) {
+                    log.info("relay {}: source {} was added; it is copied while the others stream", settings.name(),
+                        name);
+                    copies.put(name, new CheckpointStore.CopyProgress("", 0, false, acknowledged));
+                    copiesChanged = true;
+                }
+            }
+            maybeCheckpoint(true);
+        }
+
+        /** Sources being copied while the others stream, and so left out of the stream. */
+        private Set<String> copiedAlongside() {
+            Set<String> held = new java.util.LinkedHashSet<>();
+            copies.forEach((name, progress) -> {
+                if (!progress.complete() && progress.alongsideStream()) {
+                    held.add(name);
+                }
+            });
+            return held;
         }
 
         /**
-         * Copies what each source still has to copy, batch by batch, under the same backpressure and acknowledgement
-         * as streaming: a batch's progress is checkpointed only once every record before it is acknowledged.
+         * Takes up an operator's request to copy a source again: once everything sent is acknowledged, notes the
+         * stream's position as where the source's own changes are caught up from, and checkpoints it.
+         *
+         * @return whether a copy was taken up (the stream is then reopened without that source)
          */
-        /** @return true if every source's copy is complete; false if leadership or the instance ended first */
-        boolean copy(RecordPublisher publisher) {
-            ResumeToken stamp = acknowledged; // the noted position: acknowledging a copied change keeps it there
-            for (String name : copy.sources()) {
-                CheckpointStore.CopyProgress progress = copies.get(name);
-                if (progress == null) {
-                    // Added after the relay first led: copying one source while the others stream is not built yet.
-                    log.warn("relay {}: source {} is to be copied first, but the relay already streams; it is streamed "
-                        + "only (its documents from before are not copied)", settings.name(), name);
+        private boolean takeCopyRequest(ResumeToken position) {
+            for (String requested : checkpoints.copyRequests(settings.name())) {
+                CheckpointStore.CopyProgress current = copies.get(requested);
+                if (!copy.sources().contains(requested) || (current != null && !current.complete())) {
+                    log.warn("relay {}: copy of {} requested, but {}", settings.name(), requested,
+                        current == null ? "no such source can be copied; sources: " + copy.sources()
+                            : "it is being copied already");
+                    checkpoints.clearCopyRequest(settings.name(), requested);
                     continue;
                 }
-                if (progress.complete()) {
-                    continue;
+                if (!drainAll()) {
+                    return false;
                 }
-                String position = progress.position();
-                long copied = progress.copied();
-                if (copied > 0) {
-                    log.info("relay {}: continuing the copy of {} after {} documents", settings.name(), name, copied);
-                }
-                boolean done = false;
-                while (!done && running && leadership.isValid(epoch)) {
-                    SourceCopy.CopyBatch batch = copy.next(name, position, stamp, COPY_BATCH);
-                    for (Change change : batch.changes()) {
+                log.info("relay {}: copying {} again, as requested, while the others stream", settings.name(),
+                    requested);
+                copies.put(requested, new CheckpointStore.CopyProgress("", 0, false, position));
+                sentCopies.remove(requested);
+                copiesChanged = true;
+                maybeCheckpoint(true);
+                checkpoints.clearCopyRequest(settings.name(), requested);
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Publishes {@code name}'s own changes from the position noted before its copy up to {@code until} (where the
+         * stream had got), then records its copy complete.
+         *
+         * @return false if leadership or the instance ended first
+         */
+        private boolean catchUp(String name, ResumeToken until, RecordPublisher publisher) {
+            CheckpointStore.CopyProgress progress = copies.get(name);
+            try (ChangeSource.ChangeFeed feed = open(new StartPosition.AfterToken(progress.notedAt()), this,
+                at -> source.openOnly(at, name))) {
+                while (running && leadership.isValid(epoch)) {
+                    List<Change> changes = feed.poll();
+                    // Stamped with where the stream is: these changes lie before it, so the checkpoint stays there.
+                    ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
+                    for (Change change : changes) {
                         if (!running || !leadership.isValid(epoch)) {
                             return false;
                         }
                         awaitRoom();
-                        send(change, publisher);
+                        send(change, publisher, stamp);
                     }
-                    position = batch.position();
-                    copied += batch.changes().size();
-                    done = batch.done();
-                    inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null),
-                        name, new CheckpointStore.CopyProgress(position, copied, done)));
-                    inFlightEvents++;
                     drainAcknowledged();
                     maybeCheckpoint(false);
+                    if (feed.position() != null && source.compare(feed.position(), until) >= 0) {
+                        break;
+                    }
+                }
+            }
+            if (!drainAll()) {
+                return false;
+            }
+            copies.put(name, new CheckpointStore.CopyProgress(progress.position(), progress.copied(), true, null));
+            copiesChanged = true;
+            batchesSent.remove(name);
+            sentCopies.remove(name);
+            maybeCheckpoint(true);
+            log.info("relay {}: copy of {} done while the others streamed: {} documents; it is streamed again",
+                settings.name(), name, progress.copied());
+            return true;
+        }
+
+        /**
+         * Sends the next batch of {@code name}'s copy and, behind it, the mark of its progress (checkpointed once
+         * everything before it is acknowledged). A copy alongside the stream is not complete when its last batch is
+         * sent: its own changes are caught up first.
+         *
+         * @return whether its last batch is sent; false also if leadership or the instance ended
+         */
+        private boolean sendCopyBatch(String name, RecordPublisher publisher) {
+            CheckpointStore.CopyProgress progress = sentCopies.computeIfAbsent(name, copies::get);
+            if (copyStartedAt == null) {
+                copyStartedAt = Instant.now();
+            }
+            if (!copiedSources.contains(name)) {
+                copiedSources.add(name);
+                if (progress.copied() > 0) {
+                    log.info("relay {}: continuing the copy of {} after {} documents", settings.name(), name,
+                        progress.copied());
+                }
+            }
+            // Copied records carry where the relay is; acknowledging them keeps the checkpoint there.
+            ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
+            SourceCopy.CopyBatch batch = copy.next(name, progress.position(), stamp, COPY_BATCH);
+            for (Change change : batch.changes()) {
+                if (!running || !leadership.isValid(epoch)) {
+                    return false;
+                }
+                awaitRoom();
+                send(change, publisher, stamp);
+            }
+            CheckpointStore.CopyProgress next = progress.advanced(batch.position(),
+                progress.copied() + batch.changes().size(), batch.done() && !progress.alongsideStream());
+            sentCopies.put(name, next);
+            inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null), name,
+                next));
+            inFlightEvents++;
+            drainAcknowledged();
+            maybeCheckpoint(false);
+            return batch.done();
+        }
+
+        /**
+         * Copies what each source still has to copy before streaming, batch by batch, under the same backpressure and
+         * acknowledgement as streaming: a batch's progress is checkpointed only once every record before it is
+         * acknowledged.
+         *
+         * @return true if every such copy is complete; false if leadership or the instance ended first
+         */
+        boolean copy(RecordPublisher publisher) {
+            for (String name : copy.sources()) {
+                CheckpointStore.CopyProgress progress = copies.get(name);
+                if (progress == null || progress.complete() || progress.alongsideStream()) {
+                    continue;
+                }
+                boolean done = false;
+                while (!done && running && leadership.isValid(epoch)) {
+                    done = sendCopyBatch(name, publisher);
                 }
                 if (!done) {
                     return false;
                 }
-                log.info("relay {}: copy of {} done: {} documents", settings.name(), name, copied);
+                log.info("relay {}: copy of {} done: {} documents", settings.name(), name, sentCopies.get(name).copied());
+            }
+            return true;
+        }
+
+        /**
+         * Once a copy is complete, waits for every copied record's acknowledgement and checkpoints it, before the stream
+         * opens: a stream that cannot open (the copy outlasted the oplog) then leaves the copy recorded as done.
+         *
+         * @return false if leadership or the instance ended first
+         */
+        boolean settle() {
+            if (copyStartedAt == null) {
+                return true;
+            }
+            if (!drainAll()) {
+                return false;
+            }
+            maybeCheckpoint(true);
+            return true;
+        }
+
+        /** Waits until everything sent is acknowledged; false if leadership or the instance ended first. */
+        private boolean drainAll() {
+            while (!inFlight.isEmpty()) {
+                if (!running || !leadership.isValid(epoch)) {
+                    return false;
+                }
+                awaitHead(WAIT_SLICE_NANOS);
+                drainAcknowledged();
             }
             return true;
         }
@@ -362,11 +662,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
             maybeCheckpoint(true);
         }
 
-        private void send(Change change, RecordPublisher publisher) {
+        /** @param token where acknowledging it puts the relay: the change's own, or where the relay already is */
+        private void send(Change change, RecordPublisher publisher, ResumeToken token) {
             if (change instanceof Change.Malformed malformed) {
                 log.warn("relay {}: malformed document sent to the dead-letter topic: {}", settings.name(),
                     malformed.reason());
-                track(change.token(), 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
+                track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
                     true);
                 return;
             }
@@ -376,7 +677,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 sequence++;
                 sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
             }
-            track(change.token(), records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
+            track(token, records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
         }
 
         private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
@@ -426,6 +727,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     copiesChanged = true;
                 }
                 acknowledged = head.token();
+                lastAcknowledged = acknowledged;
                 acknowledgedSequence = head.sequence();
                 published.addAndGet(head.events());
                 if (head.deadLetter()) {
@@ -447,11 +749,16 @@ public final class ChangeStreamRelay implements AutoCloseable {
             }
             checkpoints.save(settings.name(), new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now()));
             saved = acknowledged;
+            lastCheckpointed = acknowledged;
             copiesChanged = false;
             lastSaveNanos = now;
             checkpointSequence = acknowledgedSequence;
             restartFromNow = false;
         }
+    }
+
+    /** Where to reopen the stream after the set of sources left out of it changed, and which source to catch up. */
+    private record Switch(ResumeToken at, String caughtUp) {
     }
 
     /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /** Where the relay records how far it has published, fenced by the leader's epoch. */
 public interface CheckpointStore {
@@ -41,16 +42,52 @@ public interface CheckpointStore {
     }
 
     /**
+     * Operators' requests to copy a source again, not yet taken up by the leader.
+     */
+    default Set<String> copyRequests(String relayName) {
+        return Set.of();
+    }
+
+    /**
+     * Asks the relay's leader to copy {@code source} again while the others keep streaming.
+     *
+     * @throws IllegalStateException if the relay has never run
+     */
+    default void requestCopy(String relayName, String source) {
+        throw new UnsupportedOperationException("this checkpoint store takes no copy requests");
+    }
+
+    /** The leader took up the request (its copy progress is checkpointed). */
+    default void clearCopyRequest(String relayName, String source) {
+    }
+
+    /**
      * How far the copy of one source's existing documents has got.
      *
      * @param position where the copy goes on (after the last document copied), opaque to all but the source
      * @param copied   documents copied so far
      * @param complete whether the copy is done and the source is only streamed
+     * @param notedAt  for a copy made while the other sources stream: the stream position noted before it, from which
+     *                 the source's own changes are streamed once its copy is done; null for a copy before streaming
+     *                 (the checkpoint's token is then that position)
      */
-    record CopyProgress(String position, long copied, boolean complete) {
+    record CopyProgress(String position, long copied, boolean complete, ResumeToken notedAt) {
 
         public CopyProgress {
             Objects.requireNonNull(position, "position");
+        }
+
+        public CopyProgress(String position, long copied, boolean complete) {
+            this(position, copied, complete, null);
+        }
+
+        /** Copied while the other sources stream. */
+        public boolean alongsideStream() {
+            return notedAt != null;
+        }
+
+        public CopyProgress advanced(String newPosition, long newCopied, boolean done) {
+            return new CopyProgress(newPosition, newCopied, done, notedAt);
         }
     }
 

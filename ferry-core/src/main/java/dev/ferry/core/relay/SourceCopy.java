@@ -10,8 +10,25 @@ import java.util.Objects;
  */
 public interface SourceCopy {
 
-    /** The sources to copy before streaming, in the order they are copied. */
+    /** Every source that can be copied, in the order they are copied. */
     List<String> sources();
+
+    /**
+     * The sources copied before streaming the first time a relay leads (no checkpoint yet); the others are copied
+     * only when asked ({@code relay.start: earliest}, the RECOPY policy, an operator's request).
+     */
+    default List<String> copiedFirst() {
+        return sources();
+    }
+
+    /**
+     * Checks, before the relay starts, that each of {@code sources} can be copied in its order (e.g. that the index
+     * the copy reads through exists), creating what is Ferry's own to create.
+     *
+     * @throws NotReady naming the source and what to do, in one line
+     */
+    default void prepare(List<String> sources) {
+    }
 
     /**
      * The next documents of {@code source} after {@code position}.
@@ -28,6 +45,13 @@ public interface SourceCopy {
         public CopyBatch {
             changes = List.copyOf(changes);
             Objects.requireNonNull(position, "position");
+        }
+    }
+
+    /** A source that cannot be copied as it is; the message says what to do. */
+    final class NotReady extends RuntimeException {
+        public NotReady(String message) {
+            super(message, null, false, false);
         }
     }
 

@@ -17,6 +17,13 @@ public sealed interface StartPosition {
     record Now() implements StartPosition {
     }
 
+    /**
+     * Everything the sources hold: with no checkpoint yet, the relay copies every source (noting the stream position
+     * first), then streams from the noted position. Not a position a feed opens at.
+     */
+    record Earliest() implements StartPosition {
+    }
+
     /** Changes made at or after a point in time, if the source still retains them. */
     record AtTime(Instant time) implements StartPosition {
         public AtTime {

@@ -144,7 +144,7 @@ class EmbeddedOplogIT {
     @Test
     void malformedAndFutureResumeTokensAreRefused() {
         BsonDocument malformed = new BsonDocument("_data", new BsonString("not-a-token"));
-        BsonDocument future = new BsonDocument("_data", new BsonString("7fffffffffffffff"));
+        BsonDocument future = new BsonDocument("_data", new BsonString("827fffffffffffffff"));
 
         assertThatThrownBy(() -> scenarios.events.watch().resumeAfter(malformed).cursor())
             .isInstanceOfSatisfying(MongoCommandException.class, e -> {

@@ -71,6 +71,9 @@ public final class ChangeStreamTail implements AutoCloseable {
             stream = stream.startAfter(BsonDocument.parse(after.token().value()));
         } else if (start instanceof StartPosition.AtTime at) {
             stream = stream.startAtOperationTime(operationTime(at.time()));
+        } else if (start instanceof StartPosition.Earliest) {
+            throw new IllegalArgumentException("a change stream has no earliest position to open at; the relay copies "
+                + "every source, then opens the stream at the position it noted before the copy");
         }
         try {
             return new ChangeStreamTail(stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),

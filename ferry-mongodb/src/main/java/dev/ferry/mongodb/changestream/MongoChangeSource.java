@@ -1,8 +1,11 @@
 package dev.ferry.mongodb.changestream;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -36,27 +39,41 @@ public final class MongoChangeSource implements ChangeSource {
     private static final Logger log = LoggerFactory.getLogger(MongoChangeSource.class);
 
     private final Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
-    private final List<Bson> pipeline;
+    private final List<WatchedCollection> collections;
     private final Map<String, WatchedCollection> byNamespace;
     private final WatchedCollection only;
     private final ChangeStreamTail.Settings settings;
+    /** The oplog's window, where the deployment is known; null for a source made of one collection alone. */
+    private final OplogWindow oplogWindow;
 
-    /** Ferry's own event store in one collection. */
+    /** Ferry's own event store in one collection (its oplog window unknown: see {@link #of}). */
     public MongoChangeSource(MongoCollection<RawBsonDocument> commits, ChangeStreamTail.Settings settings) {
         this(stages -> commits.watch(stages, RawBsonDocument.class),
             List.of(new WatchedCollection(commits.getNamespace().getDatabaseName(),
-                commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings);
+                commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings, null);
     }
 
     private MongoChangeSource(Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch,
-                              List<WatchedCollection> collections, ChangeStreamTail.Settings settings) {
+                              List<WatchedCollection> collections, ChangeStreamTail.Settings settings,
+                              OplogWindow oplogWindow) {
         this.watch = watch;
         this.settings = settings;
+        this.oplogWindow = oplogWindow;
+        this.collections = List.copyOf(collections);
         this.byNamespace = collections.stream().collect(Collectors.toMap(WatchedCollection::namespace, c -> c));
         this.only = collections.size() == 1 ? collections.get(0) : null;
-        this.pipeline = List.of(new Document("$match", only != null ? new Document("operationType", "insert")
-            : new Document("operationType", "insert").append("$or", collections.stream()
-                .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())).toList())));
+    }
+
+    /** The inserts of {@code included}, by namespace unless the stream is of that one collection anyway. */
+    private List<Bson> pipeline(List<WatchedCollection> included) {
+        if (included.isEmpty()) {
+            return List.of(new Document("$match", new Document("operationType", "none of them"))); // nothing
+        }
+        if (only != null) {
+            return List.of(new Document("$match", new Document("operationType", "insert")));
+        }
+        return List.of(new Document("$match", new Document("operationType", "insert").append("$or", included.stream()
+            .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())).toList())));
     }
 
     /**
@@ -80,11 +97,59 @@ public final class MongoChangeSource implements ChangeSource {
         } else {
             watch = stages -> client.watch(stages, RawBsonDocument.class);
         }
-        return new MongoChangeSource(watch, collections, settings);
+        return new MongoChangeSource(watch, collections, settings, new OplogWindow(client));
+    }
+
+    /** The cluster time in the token (see {@link ResumeTokenTime}). */
+    @Override
+    public Optional<Instant> timeOf(ResumeToken position) {
+        return ResumeTokenTime.of(position);
+    }
+
+    /** The oplog's window, from {@code local.oplog.rs}; empty where it is not readable. */
+    @Override
+    public Optional<RetainedHistory> retained() {
+        return oplogWindow == null ? Optional.empty() : oplogWindow.read();
     }
 
     @Override
     public ChangeFeed open(StartPosition start) {
+        return open(start, Set.of());
+    }
+
+    @Override
+    public ChangeFeed open(StartPosition start, Set<String> excluded) {
+        return feed(start, collections.stream().filter(c -> !excluded.contains(c.name())).toList());
+    }
+
+    @Override
+    public ChangeFeed openOnly(StartPosition start, String source) {
+        List<WatchedCollection> one = collections.stream().filter(c -> c.name().equals(source)).toList();
+        if (one.isEmpty()) {
+            throw new IllegalArgumentException("no source named " + source + " is watched");
+        }
+        return feed(start, one);
+    }
+
+    /**
+     * Resume tokens in the order of their {@code _data}: since MongoDB 4.2 a hex-encoded KeyString, whose byte order
+     * is the stream's order (cluster time first, then the event's place within it).
+     */
+    @Override
+    public int compare(ResumeToken a, ResumeToken b) {
+        return data(a).compareToIgnoreCase(data(b));
+    }
+
+    private static String data(ResumeToken token) {
+        org.bson.BsonValue data = org.bson.BsonDocument.parse(token.value()).get("_data");
+        if (data == null || !data.isString()) {
+            throw new IllegalStateException("a resume token without a hex-encoded _data cannot be ordered: " + token);
+        }
+        return data.asString().getValue();
+    }
+
+    private ChangeFeed feed(StartPosition start, List<WatchedCollection> included) {
+        List<Bson> pipeline = pipeline(included);
         return new ChangeFeed() {
             private ChangeStreamTail tail = ChangeStreamTail.open(watch.apply(pipeline), start, settings);
 

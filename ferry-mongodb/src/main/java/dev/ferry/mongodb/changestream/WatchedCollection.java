@@ -11,15 +11,22 @@ import dev.ferry.mongodb.store.RelaxedJson;
 /**
  * One collection the relay reads, and how a document inserted into it becomes a change.
  *
+ * @param name   the source's name (a relay may leave it out of its stream while copying it)
  * @param reader turns an inserted document into a change; a document it cannot read becomes
  *               {@link Change.Malformed} with the reason, never an exception
  */
-public record WatchedCollection(String database, String collection, DocumentReader reader) {
+public record WatchedCollection(String name, String database, String collection, DocumentReader reader) {
 
     public WatchedCollection {
+        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(collection, "collection");
         Objects.requireNonNull(reader, "reader");
+    }
+
+    /** A source named after its collection. */
+    public WatchedCollection(String database, String collection, DocumentReader reader) {
+        this(collection, database, collection, reader);
     }
 
     String namespace() {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.bson.BsonDocument;
 import org.bson.BsonType;
@@ -23,6 +25,7 @@ import com.mongodb.client.model.Sorts;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
  * Copies collections in key order with range queries: each batch reads the documents after the last one copied
@@ -40,10 +43,24 @@ public final class MongoSourceCopy implements SourceCopy {
 
     private final MongoClient client;
     private final Map<String, CopiedCollection> sources = new LinkedHashMap<>();
+    private final List<String> copiedFirst;
+    /** Sources whose order a unique index proved unique (found by {@link #prepare}): no {@code _id} tie-breaker. */
+    private final Set<String> uniqueByIndex = ConcurrentHashMap.newKeySet();
 
+    /** Copies every one of {@code sources} first. */
     public MongoSourceCopy(MongoClient client, List<CopiedCollection> sources) {
+        this(client, sources, sources.stream().map(CopiedCollection::name).toList());
+    }
+
+    /**
+     * @param sources     every source that can be copied
+     * @param copiedFirst the names of those copied before streaming the first time a relay leads
+     */
+    public MongoSourceCopy(MongoClient client, List<CopiedCollection> sources, List<String> copiedFirst) {
         this.client = client;
         sources.forEach(source -> this.sources.put(source.name(), source));
+        this.copiedFirst = List.copyOf(copiedFirst);
+        this.copiedFirst.forEach(this::source);
     }
 
     @Override
@@ -52,19 +69,40 @@ public final class MongoSourceCopy implements SourceCopy {
     }
 
     @Override
-    public CopyBatch next(String name, String position, ResumeToken stamp, int maxChanges) {
-        CopiedCollection source = sources.get(name);
-        if (source == null) {
-            throw new IllegalArgumentException("no source named " + name + " is copied; copied: " + sources.keySet());
+    public List<String> copiedFirst() {
+        return copiedFirst;
+    }
+
+    /**
+     * Checks that each source has an index the copy reads through: a unique one on exactly its order, or one on its
+     * order followed by {@code _id} (the tie-breaker). Without one, each page would sort the whole collection in
+     * memory, which MongoDB refuses past 100 MB. Ferry's own store gets its indexes created instead.
+     */
+    @Override
+    public void prepare(List<String> names) {
+        for (String name : names) {
+            CopiedCollection source = source(name);
+            MongoCollection<BsonDocument> collection = collection(source);
+            if (source.ferryStore()) {
+                MongoEventStore.createIndexes(collection);
+            }
+            CopyIndex index = CopyIndex.find(collection, source.orderBy())
+                .orElseThrow(() -> new NotReady(CopyIndex.missing(source.name(), source.watched().database(),
+                    source.watched().collection(), source.orderBy())));
+            if (index.unique()) {
+                uniqueByIndex.add(name);
+            }
         }
+    }
+
+    @Override
+    public CopyBatch next(String name, String position, ResumeToken stamp, int maxChanges) {
+        CopiedCollection source = source(name);
         List<String> keys = new ArrayList<>(source.orderBy());
-        if (!source.uniqueOrder()) {
+        if (!source.uniqueOrder() && !uniqueByIndex.contains(name)) {
             keys.add("_id"); // the tie-breaker; a unique order needs none, and its index then serves the sort
         }
-        // From the primary, majority-committed: a secondary could lag behind the noted stream position.
-        MongoCollection<BsonDocument> collection = client.getDatabase(source.watched().database())
-            .getCollection(source.watched().collection(), BsonDocument.class)
-            .withReadPreference(ReadPreference.primary()).withReadConcern(ReadConcern.MAJORITY);
+        MongoCollection<BsonDocument> collection = collection(source);
         Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
         List<Change> changes = new ArrayList<>();
         BsonDocument last = null;
@@ -78,6 +116,21 @@ public final class MongoSourceCopy implements SourceCopy {
         return new CopyBatch(changes, key(keys, last).toJson(CANONICAL), changes.size() < maxChanges);
     }
 
+    private CopiedCollection source(String name) {
+        CopiedCollection source = sources.get(name);
+        if (source == null) {
+            throw new IllegalArgumentException("no source named " + name + " can be copied; sources: " + sources.keySet());
+        }
+        return source;
+    }
+
+    /** From the primary, majority-committed: a secondary could lag behind the noted stream position. */
+    private MongoCollection<BsonDocument> collection(CopiedCollection source) {
+        return client.getDatabase(source.watched().database())
+            .getCollection(source.watched().collection(), BsonDocument.class)
+            .withReadPreference(ReadPreference.primary()).withReadConcern(ReadConcern.MAJORITY);
+    }
+
     /**
      * Documents after {@code key} in the order of {@code keys}: (k1 after v1) or (k1 = v1 and k2 after v2) or … A
      * value is after v if it is greater within v's type, or of a type that sorts after v's ({@code $gt} compares
@@ -88,9 +141,9 @@ public final class MongoSourceCopy implements SourceCopy {
         for (int i = 0; i < keys.size(); i++) {
             List<Bson> conditions = new ArrayList<>();
             for (int j = 0; j < i; j++) {
-                conditions.add(Filters.eq(keys.get(j), key.get(keys.get(j))));
+                conditions.add(Filters.eq(keys.get(j), key.get(keys.get(j), org.bson.BsonNull.VALUE)));
             }
-            conditions.add(after(keys.get(i), key.get(keys.get(i))));
+            conditions.add(after(keys.get(i), key.get(keys.get(i), org.bson.BsonNull.VALUE)));
             alternatives.add(conditions.size() == 1 ? conditions.get(0) : Filters.and(conditions));
         }
         return Filters.or(alternatives);

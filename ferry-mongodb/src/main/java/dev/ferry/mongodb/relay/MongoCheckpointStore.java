@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.bson.Document;
 
@@ -32,6 +33,9 @@ public final class MongoCheckpointStore implements CheckpointStore {
 
     private static final String CHECKPOINT = "checkpoint";
     private static final String COPIES = "copies";
+    private static final String NOTED_AT = "notedAt";
+    /** Sources operators asked to copy again, in the lease document beside the checkpoint. */
+    private static final String COPY_REQUESTS = "copyRequests";
 
     private final MongoCollection<Document> leases;
 
@@ -50,8 +54,10 @@ public final class MongoCheckpointStore implements CheckpointStore {
         }
         Map<String, CopyProgress> copies = new LinkedHashMap<>();
         for (Document copy : checkpoint.getList(COPIES, Document.class, List.of())) {
+            String notedAt = copy.getString(NOTED_AT);
             copies.put(copy.getString("source"), new CopyProgress(copy.getString("position"),
-                ((Number) copy.get("copied")).longValue(), copy.getBoolean("complete", false)));
+                ((Number) copy.get("copied")).longValue(), copy.getBoolean("complete", false),
+                notedAt == null ? null : new ResumeToken(notedAt)));
         }
         return Optional.of(new Checkpoint(new ResumeToken(checkpoint.getString("token")), copies,
             ((Number) checkpoint.get("sequence")).longValue(), ((Number) checkpoint.get("epoch")).longValue(),
@@ -59,11 +65,31 @@ public final class MongoCheckpointStore implements CheckpointStore {
     }
 
     @Override
+    public Set<String> copyRequests(String relayName) {
+        Document lease = leases.find(eq("_id", relayName)).projection(Projections.include(COPY_REQUESTS)).first();
+        return lease == null ? Set.of() : Set.copyOf(lease.getList(COPY_REQUESTS, String.class, List.of()));
+    }
+
+    @Override
+    public void requestCopy(String relayName, String source) {
+        if (leases.updateOne(eq("_id", relayName), Updates.addToSet(COPY_REQUESTS, source)).getMatchedCount() == 0) {
+            throw new IllegalStateException("relay " + relayName + " has never run: start it first (a first start "
+                + "copies the sources configured with initialLoad: copy)");
+        }
+    }
+
+    @Override
+    public void clearCopyRequest(String relayName, String source) {
+        leases.updateOne(eq("_id", relayName), Updates.pull(COPY_REQUESTS, source));
+    }
+
+    @Override
     public void save(String relayName, Checkpoint checkpoint) {
         // An array, not a document keyed by source: a source's name may hold characters a field name may not.
         List<Document> copies = new ArrayList<>();
         checkpoint.copies().forEach((source, copy) -> copies.add(new Document("source", source)
-            .append("position", copy.position()).append("copied", copy.copied()).append("complete", copy.complete())));
+            .append("position", copy.position()).append("copied", copy.copied()).append("complete", copy.complete())
+            .append(NOTED_AT, copy.notedAt() == null ? null : copy.notedAt().value())));
         long matched = leases.updateOne(and(eq("_id", relayName), eq("epoch", checkpoint.epoch())),
             Updates.set(CHECKPOINT, new Document("token", checkpoint.token().value()).append(COPIES, copies)
                 .append("sequence", checkpoint.sequence()).append("epoch", checkpoint.epoch())

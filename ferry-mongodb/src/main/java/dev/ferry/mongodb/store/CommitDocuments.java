@@ -28,9 +28,9 @@ import dev.ferry.core.event.EventMetadata;
  */
 public final class CommitDocuments {
 
-    static final String AGGREGATE_TYPE = "aggregateType";
-    static final String AGGREGATE_ID = "aggregateId";
-    static final String FIRST_VERSION = "firstVersion";
+    public static final String AGGREGATE_TYPE = "aggregateType";
+    public static final String AGGREGATE_ID = "aggregateId";
+    public static final String FIRST_VERSION = "firstVersion";
     static final String LAST_VERSION = "lastVersion";
     static final String EVENTS = "events";
 

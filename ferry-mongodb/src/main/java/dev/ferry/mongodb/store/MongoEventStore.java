@@ -58,11 +58,19 @@ public final class MongoEventStore implements EventStore {
 
     /** Creates the indexes the store's guarantees rest on; idempotent. */
     public MongoEventStore createIndexes() {
+        createIndexes(commits);
+        return this;
+    }
+
+    /**
+     * Creates the indexes of a collection of commits, idempotently: the unique (aggregateType, aggregateId,
+     * firstVersion) that appends race on and a copy reads through, and its lastVersion twin.
+     */
+    public static void createIndexes(MongoCollection<?> commits) {
         commits.createIndex(Indexes.ascending(CommitDocuments.AGGREGATE_TYPE, CommitDocuments.AGGREGATE_ID,
             CommitDocuments.FIRST_VERSION), new IndexOptions().unique(true).name("aggregate_first_version"));
         commits.createIndex(Indexes.ascending(CommitDocuments.AGGREGATE_TYPE, CommitDocuments.AGGREGATE_ID,
             CommitDocuments.LAST_VERSION), new IndexOptions().unique(true).name("aggregate_last_version"));
-        return this;
     }
 
     @Override

@@ -143,6 +143,19 @@ public final class BoundedOplog implements Oplog {
         return clock.last();
     }
 
+    /**
+     * The retained entries in natural (oldest first) or reverse order, at most {@code limit}, as a replica set's
+     * {@code local.oplog.rs} holds them: {@code ts}, {@code t}, {@code wall}, {@code op}, {@code ns}.
+     */
+    List<Document> oplogDocuments(boolean newestFirst, int limit) {
+        Collection<OplogEntry> ordered = newestFirst ? entries.descendingMap().values() : entries.values();
+        return ordered.stream().limit(limit).map(entry -> new Document("ts", new BsonTimestamp(entry.timestamp()))
+            .append("t", 1L)
+            .append("wall", java.time.Instant.ofEpochMilli(entry.wallMillis()))
+            .append("op", entry.operation().oplogCode())
+            .append("ns", entry.namespace())).toList();
+    }
+
     /** Number of entries currently retained. */
     public synchronized int size() {
         return size;

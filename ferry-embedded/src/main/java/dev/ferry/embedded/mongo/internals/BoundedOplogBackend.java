@@ -12,8 +12,8 @@ import io.netty.channel.Channel;
 /**
  * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
  * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
- * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, and an
- * {@code operationTime} in every reply.
+ * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, its oldest and newest entries
+ * readable in {@code local.oplog.rs} ({@link OplogCollection}), and an {@code operationTime} in every reply.
  */
 public final class BoundedOplogBackend extends MemoryBackend {
 
@@ -64,6 +64,9 @@ public final class BoundedOplogBackend extends MemoryBackend {
         Document changeStream = ChangeStreamCommands.changeStreamStage(command, query);
         if (changeStream != null && boundedOplog != null) {
             return changeStreams.open(databaseName, command, query, changeStream, boundedOplog);
+        }
+        if (boundedOplog != null && OplogCollection.isRead(databaseName, command, query)) {
+            return OplogCollection.find(query, boundedOplog);
         }
         Document reply = super.handleCommand(channel, databaseName, command, query);
         if (command.equalsIgnoreCase("ismaster")) {
