@@ -15,10 +15,12 @@ import org.bson.conversions.Bson;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
+import com.mongodb.MongoCursorNotFoundException;
 import com.mongodb.ReadConcern;
 import com.mongodb.ReadPreference;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
 
@@ -46,6 +48,8 @@ public final class MongoSourceCopy implements SourceCopy {
     private final List<String> copiedFirst;
     /** Sources whose order a unique index proved unique (found by {@link #prepare}): no {@code _id} tie-breaker. */
     private final Set<String> uniqueByIndex = ConcurrentHashMap.newKeySet();
+    /** The read a copy is in the middle of (relay instances sharing this copy in one JVM take turns). */
+    private OpenRead read;
 
     /** Copies every one of {@code sources} first. */
     public MongoSourceCopy(MongoClient client, List<CopiedCollection> sources) {
@@ -96,24 +100,86 @@ public final class MongoSourceCopy implements SourceCopy {
     }
 
     @Override
-    public CopyBatch next(String name, String position, ResumeToken stamp, int maxChanges) {
+    public synchronized CopyBatch next(String name, String position, ResumeToken stamp, int maxChanges) {
         CopiedCollection source = source(name);
         List<String> keys = new ArrayList<>(source.orderBy());
         if (!source.uniqueOrder() && !uniqueByIndex.contains(name)) {
             keys.add("_id"); // the tie-breaker; a unique order needs none, and its index then serves the sort
         }
-        MongoCollection<BsonDocument> collection = collection(source);
-        Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
+        try {
+            return read(source, keys, position, stamp, maxChanges);
+        } catch (MongoCursorNotFoundException e) {
+            // The server dropped a read left idle too long (backpressure, a long stream batch): read again from here.
+            closeRead();
+            return read(source, keys, position, stamp, maxChanges);
+        }
+    }
+
+    private CopyBatch read(CopiedCollection source, List<String> keys, String position, ResumeToken stamp,
+                           int maxChanges) {
+        OpenRead read = this.read;
+        if (read == null || !read.continues(source.name(), position)) {
+            closeRead();
+            Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
+            read = new OpenRead(source.name(), collection(source).find(after).sort(Sorts.ascending(keys))
+                .batchSize(maxChanges).cursor());
+            this.read = read;
+        }
         List<Change> changes = new ArrayList<>();
         BsonDocument last = null;
-        for (BsonDocument document : collection.find(after).sort(Sorts.ascending(keys)).limit(maxChanges)) {
-            changes.add(source.watched().read(stamp, document));
-            last = document;
+        boolean done;
+        try {
+            while (changes.size() < maxChanges && read.cursor().hasNext()) {
+                last = read.cursor().next();
+                changes.add(source.watched().read(stamp, last));
+            }
+            done = !read.cursor().hasNext();
+        } catch (RuntimeException e) {
+            closeRead(); // the next call opens a fresh read after the position it is given
+            throw e;
         }
-        if (last == null) {
-            return new CopyBatch(List.of(), position, true);
+        String reached = last == null ? position : key(keys, last).toJson(CANONICAL);
+        read.reached(reached);
+        if (done) {
+            closeRead();
         }
-        return new CopyBatch(changes, key(keys, last).toJson(CANONICAL), changes.size() < maxChanges);
+        return new CopyBatch(changes, reached, done);
+    }
+
+    private void closeRead() {
+        if (read != null) {
+            read.cursor().close();
+            read = null;
+        }
+    }
+
+    /**
+     * One query per copy, read on batch after batch, rather than one range query per batch: a page's query must
+     * skip what earlier pages read, which costs a server without a usable index (or a busy one) a scan each time. A
+     * caller asking for another position (a new leadership term, a restart) gets a new query from there.
+     */
+    private static final class OpenRead {
+
+        private final String source;
+        private final MongoCursor<BsonDocument> cursor;
+        private String position = "";
+
+        OpenRead(String source, MongoCursor<BsonDocument> cursor) {
+            this.source = source;
+            this.cursor = cursor;
+        }
+
+        boolean continues(String name, String from) {
+            return source.equals(name) && position.equals(from) && !position.isEmpty();
+        }
+
+        void reached(String key) {
+            position = key;
+        }
+
+        MongoCursor<BsonDocument> cursor() {
+            return cursor;
+        }
     }
 
     private CopiedCollection source(String name) {
