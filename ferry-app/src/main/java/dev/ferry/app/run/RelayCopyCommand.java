@@ -7,8 +7,8 @@ import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SourceConfig;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ferry relay copy --source NAME}: records a request to copy one source again; the relay instance that leads
@@ -18,15 +18,16 @@ import picocli.CommandLine.Option;
     description = "Ask the leading relay to copy one source again while the other sources keep streaming.")
 public final class RelayCopyCommand implements Callable<Integer> {
 
-    @Mixin
-    ConfigOption config;
+    /** The relay's: {@code -c} is inherited, so it may be given after {@code copy}. */
+    @ParentCommand
+    RelayCommand relay;
 
     @Option(names = "--source", required = true, description = "the source's name (sources[].name; default: its collection)")
     String source;
 
     @Override
     public Integer call() {
-        FerryConfig settings = config.load();
+        FerryConfig settings = relay.config.load();
         List<String> names = settings.sources().stream().map(SourceConfig::name).toList();
         if (!names.contains(source)) {
             System.err.println("ferry relay copy: no source named '" + source + "'; sources: " + names);

@@ -391,6 +391,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
             this.acknowledged = checkpointed;
             lastAcknowledged = checkpointed;
             lastCheckpointed = checkpointed;
+            if (checkpointed == null) {
+                // Restarting from now after lost history: a copy alongside the stream would catch its source up from
+                // a position that is lost too. It is dropped; copying that source needs a new request.
+                this.copies.entrySet().removeIf(entry -> {
+                    boolean dropped = !entry.getValue().complete() && entry.getValue().alongsideStream();
+                    if (dropped) {
+                        log.warn("relay {}: the copy of {} alongside the stream is dropped with the lost history; "
+                            + "request it again (ferry relay copy --source {})", settings.name(), entry.getKey(),
+                            entry.getKey());
+                        copiesChanged = true;
+                    }
+                    return dropped;
+                });
+            }
         }
 
         /**

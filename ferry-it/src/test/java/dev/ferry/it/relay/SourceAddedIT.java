@@ -104,9 +104,12 @@ class SourceAddedIT extends PipelineFixture {
         System.out.println("SourceAddedIT requested: " + delivery);
         assertThat(delivery.lost()).isZero();
         assertThat(delivery.orderViolations()).isZero();
-        // gamma twice (the first copy, and the requested one), the others once: not re-published
-        assertThat(records.stream().filter(r -> !r.aggregateType().equals("gamma")).count())
-            .isEqualTo(stored.stream().filter(e -> !e.aggregateType().equals("gamma")).count());
+        // gamma twice (the first copy, and the requested one); the others are not re-published by the copy: within
+        // one leadership epoch none of their events is published twice (a failover re-publishes what was not
+        // checkpointed, in a later epoch)
+        assertThat(records.stream().filter(r -> !r.aggregateType().equals("gamma"))
+            .collect(java.util.stream.Collectors.groupingBy(r -> r.epoch() + "/" + r.eventId(),
+                java.util.stream.Collectors.counting())).values()).allMatch(count -> count == 1);
         assertThat(records.stream().filter(r -> r.aggregateType().equals("gamma")).count())
             .isGreaterThanOrEqualTo(STORED_GAMMA * 2L + 300);
         // interleaved: after the request, the others' records come between gamma's copied ones
