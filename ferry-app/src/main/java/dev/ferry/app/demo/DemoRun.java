@@ -13,6 +13,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
@@ -22,9 +23,8 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
-import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 
@@ -66,18 +66,18 @@ final class DemoRun {
         RelaySettings relaySettings = RelaySettings.defaults("demo-relay")
             .withInitialPosition(new StartPosition.AtTime(Instant.now().minusSeconds(1)));
 
-        List<KafkaPublishers> publishers = List.of(new KafkaPublishers(kafkaSettings), new KafkaPublishers(kafkaSettings));
+        List<Transport.Publishers> publishers = List.of(components.relayPublishers(), components.relayPublishers());
         List<ChangeStreamRelay> relays = List.of(
             components.relay(relaySettings, "relay-1", publishers.get(0)),
             components.relay(relaySettings, "relay-2", publishers.get(1)));
         relays.forEach(ChangeStreamRelay::start);
-        List<ProjectorRuntime> projectors = new ArrayList<>();
+        List<ProjectionProcessor> projectors = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             projectors.add(components.projector(projection, new LatencyObservingWriter(
                 new MongoReadModelWriter(components.database(), true), millis -> latency.recordValue(millis * 1000)),
                 ProjectorSettings.DEFAULT, "projector-" + i));
         }
-        projectors.forEach(ProjectorRuntime::start);
+        projectors.forEach(ProjectionProcessor::start);
 
         HealthcareLoad load = new HealthcareLoad(components.eventStore(), options.aggregates(), options.events(),
             options.ratePerSecond(), options.payloadBytes());
@@ -87,7 +87,7 @@ final class DemoRun {
         ChangeStreamRelay killedRelay = null;
         long relayKilledAt = 0;
         long relayFailoverMillis = -1;
-        ProjectorRuntime killedProjector = null;
+        ProjectionProcessor killedProjector = null;
         Set<String> orphaned = Set.of();
         long projectorKilledAt = 0;
         long projectorFailoverMillis = -1;
@@ -123,7 +123,7 @@ final class DemoRun {
             }
             if (killedProjector != null && projectorFailoverMillis < 0) {
                 Set<String> owned = new HashSet<>();
-                for (ProjectorRuntime p : projectors) {
+                for (ProjectionProcessor p : projectors) {
                     if (p != killedProjector) {
                         owned.addAll(p.status().assigned());
                     }
@@ -153,7 +153,7 @@ final class DemoRun {
 
         projectors.forEach(p -> p.close());
         relays.forEach(ChangeStreamRelay::close);
-        publishers.forEach(KafkaPublishers::close);
+        publishers.forEach(Transport.Publishers::close);
 
         List<String> topics = projection.aggregateTypes().stream().map(kafkaSettings.topicNaming()::topicFor).toList();
         PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.topics(kafkaSettings, topics);
@@ -167,7 +167,7 @@ final class DemoRun {
 
     private PipelineVerifier.ReadModelVerdict awaitVerdict(PipelineVerifier verifier, List<Event> stored, long started,
                                                        HealthcareLoad load, List<ChangeStreamRelay> relays,
-                                                       List<ProjectorRuntime> projectors) {
+                                                       List<ProjectionProcessor> projectors) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         PipelineVerifier.ReadModelVerdict verdict = verifier.readModel(READ_MODEL, stored);
         while (!(verdict.exact() && verdict.applies() >= stored.size()) && System.nanoTime() < deadline) {
@@ -179,7 +179,7 @@ final class DemoRun {
     }
 
     private void progressLine(long started, HealthcareLoad load, List<ChangeStreamRelay> relays,
-                              List<ProjectorRuntime> projectors) {
+                              List<ProjectionProcessor> projectors) {
         long published = relays.stream().mapToLong(r -> r.status().published()).sum();
         long applied = projectors.stream().mapToLong(p -> p.status().applied()).sum();
         ChangeStreamRelay leader = leader(relays);
