@@ -13,7 +13,10 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.KafkaTransport;
+import dev.ferry.app.wiring.NatsTransport;
 import dev.ferry.app.wiring.Transport;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
@@ -23,22 +26,29 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
+import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import dev.ferry.nats.NatsSettings;
 
 /**
- * The demo: the embedded MongoDB and Kafka, a healthcare load, 2 relays and 3 projectors; the leader relay and a
+ * The demo: the embedded MongoDB and Kafka (or a nats-server), a healthcare load, 2 relays and 3 projectors; the leader relay and a
  * projector are killed abruptly mid-run; at the end the event store, the topics and the read model are checked
- * against each other.
+ * against each other (the topics, or the JetStream stream).
  */
 final class DemoRun {
 
     private static final String EVENTS = "events";
     private static final String READ_MODEL = "healthcare";
 
-    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
+    /** @param transport {@code kafka} (the embedded Kafka) or {@code nats} (a nats-server child process) */
+    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes, FerryConfig.Transport transport) {
+
+        Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
+            this(events, ratePerSecond, aggregates, payloadBytes, FerryConfig.Transport.KAFKA);
+        }
     }
 
     private final Options options;
@@ -51,16 +61,26 @@ final class DemoRun {
 
     DemoReport run() throws Exception {
         try (EmbeddedMongo mongo = EmbeddedMongo.start(0, (int) Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
-                 options.events() * 2));
-             EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            KafkaSettings kafkaSettings = KafkaSettings.local(kafka.bootstrapServers());
-            try (Components components = new Components(mongo.connectionString(), "ferry_demo", EVENTS, kafkaSettings)) {
-                return run(components, kafkaSettings);
+                 options.events() * 2))) {
+            if (options.transport() == FerryConfig.Transport.NATS) {
+                // Stopped on every way out: here, and by its shutdown hook on Ctrl-C.
+                try (NatsServerProcess nats = NatsServerProcess.start()) {
+                    return run(mongo, new NatsTransport(NatsSettings.local(nats.url(), "ferry_demo")));
+                }
+            }
+            try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+                return run(mongo, new KafkaTransport(KafkaSettings.local(kafka.bootstrapServers())));
             }
         }
     }
 
-    private DemoReport run(Components components, KafkaSettings kafkaSettings) throws Exception {
+    private DemoReport run(EmbeddedMongo mongo, Transport transport) throws Exception {
+        try (Components components = new Components(mongo.connectionString(), "ferry_demo", EVENTS, transport)) {
+            return run(components);
+        }
+    }
+
+    private DemoReport run(Components components) throws Exception {
         Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 3);
         Projection projection = HealthcareDomain.readModel(READ_MODEL);
         RelaySettings relaySettings = RelaySettings.defaults("demo-relay")
@@ -155,14 +175,15 @@ final class DemoRun {
         relays.forEach(ChangeStreamRelay::close);
         publishers.forEach(Transport.Publishers::close);
 
-        List<String> topics = projection.aggregateTypes().stream().map(kafkaSettings.topicNaming()::topicFor).toList();
-        PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.topics(kafkaSettings, topics);
+        PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.transported(components.transport(),
+            projection.aggregateTypes());
         Histogram histogram = latency.getIntervalHistogram();
         return new DemoReport(stored.size(), topicVerdict.distinctEvents(), topicVerdict.records(), readModel.applies(),
             readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayFailoverMillis,
             projectorFailoverMillis, stored.size() / seconds, new DemoReport.Latency(
                 histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
-                histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts());
+                histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts(),
+            components.transport().name(), topicVerdict.records() - topicVerdict.distinctEvents());
     }
 
     private PipelineVerifier.ReadModelVerdict awaitVerdict(PipelineVerifier verifier, List<Event> stored, long started,

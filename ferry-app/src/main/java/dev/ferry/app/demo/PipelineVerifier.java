@@ -21,6 +21,9 @@ import com.mongodb.client.MongoDatabase;
 
 import io.nats.client.Connection;
 
+import dev.ferry.app.wiring.KafkaTransport;
+import dev.ferry.app.wiring.NatsTransport;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.engine.wire.EventJsonDecoder;
@@ -91,6 +94,15 @@ public final class PipelineVerifier {
             exact &= versionMatches && stateMatches;
         }
         return new ReadModelVerdict(applies, duplicates, order, exact, byAggregate.size());
+    }
+
+    /** What the transport holds of these aggregate types: the topics on Kafka, the stream on NATS. */
+    public static TopicVerdict transported(Transport transport, Set<String> aggregateTypes) {
+        if (transport instanceof NatsTransport nats) {
+            return stream(nats.settings());
+        }
+        KafkaSettings kafka = ((KafkaTransport) transport).settings();
+        return topics(kafka, aggregateTypes.stream().sorted().map(kafka.topicNaming()::topicFor).toList());
     }
 
     /**
