@@ -59,7 +59,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** {@code kafka} or {@code nats}, as in the configuration's {@code transport}. */
-    static final class TransportName implements ITypeConverter<FerryConfig.Transport> {
+    public static final class TransportName implements ITypeConverter<FerryConfig.Transport> {
         @Override
         public FerryConfig.Transport convert(String value) {
             return switch (value) {
