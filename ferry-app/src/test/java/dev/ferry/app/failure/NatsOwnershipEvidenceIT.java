@@ -26,10 +26,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -59,8 +59,8 @@ class NatsOwnershipEvidenceIT {
     private static final Pattern EVENT = Pattern.compile("OwnershipEvent\\[instance=(\\S+), partition=(\\S+), "
         + "epoch=(\\d+), kind=(\\w+), from=(\\d+), to=(\\d+), atNanos=-?\\d+, wallMicros=(\\d+)]");
 
-    @TempDir
-    Path dir;
+    /** Kept after the run: the processes' logs are the ownership evidence. */
+    private final Path dir = Path.of("target", "nats-ownership-evidence", Long.toString(System.currentTimeMillis()));
 
     private final List<ChildProcess> processes = Collections.synchronizedList(new ArrayList<>());
     private final Map<ChildProcess, Integer> adminPorts = new LinkedHashMap<>();
@@ -80,6 +80,8 @@ class NatsOwnershipEvidenceIT {
     @Test
     void ownersNeverOverlapAFrozenOwnerWritesNothingAndPartitionsBalance() throws Exception {
         assertThat(JAR).as("the jar built by mvn package").exists();
+        Files.createDirectories(dir);
+        System.out.println("NatsOwnershipEvidenceIT: the processes' logs are in " + dir.toAbsolutePath());
         ChildProcess embedded = start("embedded", Map.of(), "embedded", "--transport", "nats");
         String mongoUri = embedded.awaitLine("FERRY_MONGODB_URI=(\\S+)", Duration.ofSeconds(60));
         String nats = embedded.awaitLine("FERRY_NATS_SERVERS=(\\S+)", Duration.ofSeconds(60));
@@ -90,7 +92,7 @@ class NatsOwnershipEvidenceIT {
         relay.awaitLine("admin on port (\\d+)", Duration.ofSeconds(90));
         ChildProcess p1 = startProjector("projector-1");
         ChildProcess p2 = startProjector("projector-2");
-        awaitBalanced(List.of(p1, p2), "2 instances");
+        awaitBalanced(List.of(p1, p2), "the start (2 instances)", Duration.ofSeconds(60)); // not the bound: both starting
 
         try (MongoClient client = MongoClients.create(mongoUri)) {
             MongoDatabase database = client.getDatabase("ferry");
@@ -226,14 +228,22 @@ class NatsOwnershipEvidenceIT {
 
     /** Waits until every partition is owned and each member owns its fair share ± 1; returns how long it took. */
     private long awaitBalanced(List<ChildProcess> members, String after) {
+        return awaitBalanced(members, after, Duration.ofSeconds(10));
+    }
+
+    private long awaitBalanced(List<ChildProcess> members, String after, Duration bound) {
         long started = System.nanoTime();
-        await("balanced within 10 s of " + after).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-            .until(() -> {
+        try {
+            await().atMost(bound).pollInterval(Duration.ofMillis(100)).until(() -> {
                 List<Set<String>> owned = members.stream().map(this::owned).toList();
                 Set<String> all = owned.stream().flatMap(Set::stream).collect(Collectors.toSet());
                 int fair = PARTITIONS / members.size();
                 return all.size() == PARTITIONS && owned.stream().allMatch(o -> Math.abs(o.size() - fair) <= 1);
             });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not balanced within " + bound.toSeconds() + " s of " + after + ": "
+                + members.stream().map(m -> m.name() + "=" + owned(m) + " (" + status(m) + ")\n" + m.tail()).toList(), e);
+        }
         long millis = (System.nanoTime() - started) / 1_000_000;
         System.out.printf("NatsOwnershipEvidenceIT: balanced %d ms after %s: %s%n", millis, after,
             members.stream().map(m -> m.name() + "=" + owned(m).size()).toList());
