@@ -182,7 +182,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             lost.forEach(p -> {
                 PartitionConsumer consumer = drop(p);
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.LOST, 0, 0));
-                ownership.release(p);
+                ownership.release(p, consumer.epoch());
             });
             log.warn("projector {} instance {}: leases of {} ran out or were taken; nothing more acknowledged there",
                 group, instanceId, lost);
@@ -194,7 +194,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             revoke.forEach(p -> {
                 PartitionConsumer consumer = drop(p);
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.REVOKED, 0, 0));
-                ownership.release(p);
+                ownership.release(p, consumer.epoch());
             });
         }
         ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
