@@ -55,7 +55,7 @@ public final class ProjectionProcessor implements AutoCloseable {
         SequencedParking parking = new SequencedParking(projection.name(), parkedEvents, settings.retry(), lifecycle,
             counters);
         RunProjector projector = new RunProjector(projection, writer, settings.retry(), breakers, control, parking,
-            counters, lifecycle);
+            counters, lifecycle, subscription);
         this.lanes = new AggregateLanes<>(settings.laneThreads(), projection.name() + "-" + instanceId, MAX_RUN,
             projector);
         OperatorRequests requests = new OperatorRequests(projection, parkedEvents, writer, projector, parking, lanes,

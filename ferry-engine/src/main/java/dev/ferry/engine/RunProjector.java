@@ -15,6 +15,7 @@ import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.engine.wire.EventJsonDecoder;
 
 /**
@@ -32,10 +33,13 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
     private final SequencedParking parking;
     private final Counters counters;
     private final Lifecycle lifecycle;
+    private final PartitionedSubscription subscription;
     private final EventJsonDecoder decoder = new EventJsonDecoder();
 
+    /** @param subscription asked before every read-model write whether this instance still owns the partition */
     RunProjector(Projection projection, ReadModelWriter writer, RetryPolicy retry, DependencyBreakers breakers,
-                 PartitionControl control, SequencedParking parking, Counters counters, Lifecycle lifecycle) {
+                 PartitionControl control, SequencedParking parking, Counters counters, Lifecycle lifecycle,
+                 PartitionedSubscription subscription) {
         this.projection = projection;
         this.writer = writer;
         this.retry = retry;
@@ -44,6 +48,7 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         this.parking = parking;
         this.counters = counters;
         this.lifecycle = lifecycle;
+        this.subscription = subscription;
     }
 
     /** A decoded event and its handler's change, waiting to be written with the rest of its run. */
@@ -114,6 +119,11 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         if (ready.isEmpty() || lifecycle.killed()) {
             return;
         }
+        // Fenced: a former owner (paused past its lease) leaves the run unfinished, for the partition's next owner.
+        if (!subscription.mayWrite(ready.get(0).delivered().partition(), ready.get(0).delivered().record().position(),
+            ready.get(ready.size() - 1).delivered().record().position())) {
+            return;
+        }
         List<ReadModelWriter.Outcome> outcomes;
         try {
             outcomes = writer.applyRun(projection, ready.stream()
@@ -169,6 +179,9 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
             }
             try {
                 if (lastFailure == null) {
+                    if (!subscription.mayWrite(partition, delivered.record().position(), delivered.record().position())) {
+                        return false; // fenced: left unfinished for the next owner
+                    }
                     ReadModelWriter.Outcome outcome = writer.apply(projection, event,
                         projection.apply(event, context(event)));
                     if (control.isBreakerPaused(partition)) {

@@ -153,6 +153,8 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
 
     @Override
     public void gained(Collection<PartitionId> gained) {
+        // Owned from now on, records or not: the status shows it (nothing is acknowledged before a record is done).
+        gained.forEach(p -> partitions.computeIfAbsent(p, x -> new PartitionOffsets()));
         control.gained(gained);
         if (!gained.isEmpty()) {
             try {

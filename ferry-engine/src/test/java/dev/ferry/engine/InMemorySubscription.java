@@ -22,6 +22,8 @@ final class InMemorySubscription implements PartitionedSubscription {
     private final LinkedBlockingQueue<SubscribedRecord> pending = new LinkedBlockingQueue<>();
     private final Set<PartitionId> owned = ConcurrentHashMap.newKeySet();
     final Map<PartitionId, Long> acknowledged = new ConcurrentHashMap<>();
+    /** Partitions whose ownership lapsed: the engine may not write their records. */
+    final Set<PartitionId> lapsed = ConcurrentHashMap.newKeySet();
     private Ownership ownership;
     volatile boolean closed;
 
@@ -52,6 +54,11 @@ final class InMemorySubscription implements PartitionedSubscription {
             ownership.gained(gained);
         }
         return records;
+    }
+
+    @Override
+    public boolean mayWrite(PartitionId partition, long first, long last) {
+        return !lapsed.contains(partition);
     }
 
     @Override

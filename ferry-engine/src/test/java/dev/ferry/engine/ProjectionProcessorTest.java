@@ -84,6 +84,25 @@ class ProjectionProcessorTest {
         }
     }
 
+    @Test
+    void aPartitionWhoseOwnershipLapsedGetsNoReadModelWriteAndNoAcknowledgement() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient").build();
+        subscription.lapsed.add(P1);
+        subscription.deliver(records(Map.of(P0, List.of("a"), P1, List.of("c")), 3));
+        ProjectionProcessor processor = start(projection, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(3).equals(subscription.acknowledged.get(P0)));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                .until(() -> !writer.applied.containsKey("c"));
+            assertThat(writer.applied).containsOnlyKeys("a");
+            // nothing of P1 acknowledged: at most "everything before its first record (position 0)"
+            assertThat(subscription.acknowledged.getOrDefault(P1, 0L)).isZero();
+            assertThat(processor.status().parked()).isZero();
+        } finally {
+            processor.close();
+        }
+    }
+
     private ProjectionProcessor start(Projection projection, RetryPolicy retry) {
         ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
             ProjectorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");

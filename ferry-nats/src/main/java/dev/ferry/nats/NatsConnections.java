@@ -15,10 +15,19 @@ public final class NatsConnections {
     }
 
     public static Connection open(NatsSettings settings, String name) {
+        return connect(settings, new Options.Builder().connectionName(name).maxReconnects(-1)
+            .reconnectWait(Duration.ofMillis(250)).connectionTimeout(Duration.ofSeconds(5)));
+    }
+
+    /** A connection that gives up instead of reconnecting: for checking at start-up that the servers answer. */
+    public static Connection probe(NatsSettings settings, Duration timeout) {
+        return connect(settings, new Options.Builder().connectionName("ferry-probe").maxReconnects(0)
+            .noReconnect().connectionTimeout(timeout));
+    }
+
+    private static Connection connect(NatsSettings settings, Options.Builder options) {
         try {
-            Options.Builder options = new Options.Builder().servers(settings.servers().toArray(String[]::new))
-                .connectionName(name).maxReconnects(-1).reconnectWait(Duration.ofMillis(250))
-                .connectionTimeout(Duration.ofSeconds(5)).errorListener(new QuietErrorListener());
+            options.servers(settings.servers().toArray(String[]::new)).errorListener(new QuietErrorListener());
             settings.credentialsFile().ifPresent(file -> options.authHandler(Nats.credentials(file)));
             if (settings.tls()) {
                 options.secure();

@@ -1,11 +1,7 @@
 package dev.ferry.app.admin;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.bson.Document;
 
 import com.mongodb.ConnectionString;
@@ -13,10 +9,11 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
 
 /**
- * Whether MongoDB and Kafka answer, within a few seconds: checked at start-up (one clear line if not) and by the
+ * Whether MongoDB and the transport (Kafka or NATS) answer, within a few seconds: checked at start-up (one clear line if not) and by the
  * readiness endpoint (cached briefly, so probes do not hammer the backends).
  */
 public final class Reachability {
@@ -35,7 +32,7 @@ public final class Reachability {
     /** @return null if both answer, else one line naming the unreachable one and why */
     public String problem() {
         String mongo = mongoProblem();
-        return mongo != null ? mongo : kafkaProblem();
+        return mongo != null ? mongo : Transport.of(config).problem(TIMEOUT_SECONDS);
     }
 
     public boolean ready() {
@@ -56,29 +53,8 @@ public final class Reachability {
             client.getDatabase("admin").runCommand(new Document("ping", 1));
             return null;
         } catch (RuntimeException e) {
-            return "cannot reach MongoDB at " + uri.getHosts() + " within " + TIMEOUT_SECONDS + " s: " + firstLine(e);
+            return "cannot reach MongoDB at " + uri.getHosts() + " within " + TIMEOUT_SECONDS + " s: " + Transport.firstLine(e);
         }
     }
 
-    private String kafkaProblem() {
-        Map<String, Object> properties = new java.util.HashMap<>(config.kafka().properties());
-        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
-        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000);
-        try (Admin admin = Admin.create(properties)) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_SECONDS * 1000)).nodes()
-                .get(TIMEOUT_SECONDS + 1, TimeUnit.SECONDS);
-            return null;
-        } catch (Exception e) {
-            return "cannot reach Kafka at " + config.kafka().bootstrapServers() + " within " + TIMEOUT_SECONDS + " s: "
-                + firstLine(e);
-        }
-    }
-
-    private static String firstLine(Throwable e) {
-        Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-        String message = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
-    }
 }

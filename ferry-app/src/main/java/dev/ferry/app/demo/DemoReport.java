@@ -17,10 +17,15 @@ import java.util.Locale;
  * @param throughputPerSecond     events appended per second of the run, all applied by its end
  * @param latency                 append to read model written, milliseconds
  * @param conflicts               appends rejected by optimistic concurrency and retried
+ * @param transport               {@code kafka} or {@code nats}
+ * @param streamDuplicates        records the transport stored more than once (counted by event id): on Kafka what a
+ *                                relay failover re-published; on NATS what {@code Nats-Msg-Id} dedupe let through
+ *                                (normally 0). Harmless either way (the read model's version check skips them).
  */
 public record DemoReport(long eventsAppended, long eventsPublished, long topicRecords, long eventsApplied,
                          long duplicatesApplied, long orderViolations, boolean readModelExact, long relayFailoverMillis,
-                         long projectorFailoverMillis, double throughputPerSecond, Latency latency, long conflicts) {
+                         long projectorFailoverMillis, double throughputPerSecond, Latency latency, long conflicts,
+                         String transport, long streamDuplicates) {
 
     public record Latency(double p50, double p99, double p999) {
     }
@@ -34,17 +39,19 @@ public record DemoReport(long eventsAppended, long eventsPublished, long topicRe
                 + "\"duplicatesApplied\":%d,\"orderViolations\":%d,\"readModelExact\":%b,\"relayFailoverMillis\":%d,"
                 + "\"projectorFailoverMillis\":%d,\"throughputPerSecond\":%.1f,"
                 + "\"latencyMillis\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
-                + "\"topicRecords\":%d,\"conflicts\":%d,\"guaranteesHeld\":%b}",
+                + "\"topicRecords\":%d,\"conflicts\":%d,\"guaranteesHeld\":%b,\"transport\":\"%s\","
+                + "\"streamDuplicates\":%d}",
             eventsAppended, eventsPublished, eventsApplied, duplicatesApplied, orderViolations, readModelExact,
             relayFailoverMillis, projectorFailoverMillis, throughputPerSecond, latency.p50(), latency.p99(),
-            latency.p999(), topicRecords, conflicts, guaranteesHeld());
+            latency.p999(), topicRecords, conflicts, guaranteesHeld(), transport, streamDuplicates);
     }
 
     public String toText() {
         return String.format(Locale.ROOT, """
-            Ferry demo report
+            Ferry demo report (transport: %s)
               events appended:            %,d  (%,d conflicting appends retried)
               events published:           %,d  (%,d records: %,d re-published after the relay failover)
+              stream duplicates:          %,d  (records stored more than once; 0 expected on NATS: Nats-Msg-Id dedupe)
               events applied:             %,d
               duplicates applied:         %d  (must be 0)
               order violations:           %d  (must be 0)
@@ -54,7 +61,8 @@ public record DemoReport(long eventsAppended, long eventsPublished, long topicRe
               throughput:                 %,.0f events/s
               end-to-end latency:         p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms  (append -> read model written)
               guarantees held:            %s
-            """, eventsAppended, conflicts, eventsPublished, topicRecords, topicRecords - eventsPublished, eventsApplied,
+            """, transport, eventsAppended, conflicts, eventsPublished, topicRecords, topicRecords - eventsPublished,
+            streamDuplicates, eventsApplied,
             duplicatesApplied, orderViolations, readModelExact ? "yes" : "NO", relayFailoverMillis,
             projectorFailoverMillis, throughputPerSecond, latency.p50(), latency.p99(), latency.p999(),
             guaranteesHeld() ? "yes" : "NO");

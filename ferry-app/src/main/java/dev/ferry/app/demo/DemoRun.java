@@ -13,6 +13,10 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.KafkaTransport;
+import dev.ferry.app.wiring.NatsTransport;
+import dev.ferry.app.wiring.Transport;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
@@ -22,23 +26,29 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
-import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import dev.ferry.nats.NatsSettings;
 
 /**
- * The demo: the embedded MongoDB and Kafka, a healthcare load, 2 relays and 3 projectors; the leader relay and a
+ * The demo: the embedded MongoDB and Kafka (or a nats-server), a healthcare load, 2 relays and 3 projectors; the leader relay and a
  * projector are killed abruptly mid-run; at the end the event store, the topics and the read model are checked
- * against each other.
+ * against each other (the topics, or the JetStream stream).
  */
 final class DemoRun {
 
     private static final String EVENTS = "events";
     private static final String READ_MODEL = "healthcare";
 
-    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
+    /** @param transport {@code kafka} (the embedded Kafka) or {@code nats} (a nats-server child process) */
+    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes, FerryConfig.Transport transport) {
+
+        Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
+            this(events, ratePerSecond, aggregates, payloadBytes, FerryConfig.Transport.KAFKA);
+        }
     }
 
     private final Options options;
@@ -51,33 +61,43 @@ final class DemoRun {
 
     DemoReport run() throws Exception {
         try (EmbeddedMongo mongo = EmbeddedMongo.start(0, (int) Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
-                 options.events() * 2));
-             EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            KafkaSettings kafkaSettings = KafkaSettings.local(kafka.bootstrapServers());
-            try (Components components = new Components(mongo.connectionString(), "ferry_demo", EVENTS, kafkaSettings)) {
-                return run(components, kafkaSettings);
+                 options.events() * 2))) {
+            if (options.transport() == FerryConfig.Transport.NATS) {
+                // Stopped on every way out: here, and by its shutdown hook on Ctrl-C.
+                try (NatsServerProcess nats = NatsServerProcess.start()) {
+                    return run(mongo, new NatsTransport(NatsSettings.local(nats.url(), "ferry_demo")));
+                }
+            }
+            try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+                return run(mongo, new KafkaTransport(KafkaSettings.local(kafka.bootstrapServers())));
             }
         }
     }
 
-    private DemoReport run(Components components, KafkaSettings kafkaSettings) throws Exception {
+    private DemoReport run(EmbeddedMongo mongo, Transport transport) throws Exception {
+        try (Components components = new Components(mongo.connectionString(), "ferry_demo", EVENTS, transport)) {
+            return run(components);
+        }
+    }
+
+    private DemoReport run(Components components) throws Exception {
         Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 3);
         Projection projection = HealthcareDomain.readModel(READ_MODEL);
         RelaySettings relaySettings = RelaySettings.defaults("demo-relay")
             .withInitialPosition(new StartPosition.AtTime(Instant.now().minusSeconds(1)));
 
-        List<KafkaPublishers> publishers = List.of(new KafkaPublishers(kafkaSettings), new KafkaPublishers(kafkaSettings));
+        List<Transport.Publishers> publishers = List.of(components.relayPublishers(), components.relayPublishers());
         List<ChangeStreamRelay> relays = List.of(
             components.relay(relaySettings, "relay-1", publishers.get(0)),
             components.relay(relaySettings, "relay-2", publishers.get(1)));
         relays.forEach(ChangeStreamRelay::start);
-        List<ProjectorRuntime> projectors = new ArrayList<>();
+        List<ProjectionProcessor> projectors = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             projectors.add(components.projector(projection, new LatencyObservingWriter(
                 new MongoReadModelWriter(components.database(), true), millis -> latency.recordValue(millis * 1000)),
                 ProjectorSettings.DEFAULT, "projector-" + i));
         }
-        projectors.forEach(ProjectorRuntime::start);
+        projectors.forEach(ProjectionProcessor::start);
 
         HealthcareLoad load = new HealthcareLoad(components.eventStore(), options.aggregates(), options.events(),
             options.ratePerSecond(), options.payloadBytes());
@@ -87,7 +107,7 @@ final class DemoRun {
         ChangeStreamRelay killedRelay = null;
         long relayKilledAt = 0;
         long relayFailoverMillis = -1;
-        ProjectorRuntime killedProjector = null;
+        ProjectionProcessor killedProjector = null;
         Set<String> orphaned = Set.of();
         long projectorKilledAt = 0;
         long projectorFailoverMillis = -1;
@@ -123,7 +143,7 @@ final class DemoRun {
             }
             if (killedProjector != null && projectorFailoverMillis < 0) {
                 Set<String> owned = new HashSet<>();
-                for (ProjectorRuntime p : projectors) {
+                for (ProjectionProcessor p : projectors) {
                     if (p != killedProjector) {
                         owned.addAll(p.status().assigned());
                     }
@@ -153,21 +173,22 @@ final class DemoRun {
 
         projectors.forEach(p -> p.close());
         relays.forEach(ChangeStreamRelay::close);
-        publishers.forEach(KafkaPublishers::close);
+        publishers.forEach(Transport.Publishers::close);
 
-        List<String> topics = projection.aggregateTypes().stream().map(kafkaSettings.topicNaming()::topicFor).toList();
-        PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.topics(kafkaSettings, topics);
+        PipelineVerifier.TopicVerdict topicVerdict = PipelineVerifier.transported(components.transport(),
+            projection.aggregateTypes());
         Histogram histogram = latency.getIntervalHistogram();
         return new DemoReport(stored.size(), topicVerdict.distinctEvents(), topicVerdict.records(), readModel.applies(),
             readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayFailoverMillis,
             projectorFailoverMillis, stored.size() / seconds, new DemoReport.Latency(
                 histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
-                histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts());
+                histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts(),
+            components.transport().name(), topicVerdict.records() - topicVerdict.distinctEvents());
     }
 
     private PipelineVerifier.ReadModelVerdict awaitVerdict(PipelineVerifier verifier, List<Event> stored, long started,
                                                        HealthcareLoad load, List<ChangeStreamRelay> relays,
-                                                       List<ProjectorRuntime> projectors) {
+                                                       List<ProjectionProcessor> projectors) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         PipelineVerifier.ReadModelVerdict verdict = verifier.readModel(READ_MODEL, stored);
         while (!(verdict.exact() && verdict.applies() >= stored.size()) && System.nanoTime() < deadline) {
@@ -179,7 +200,7 @@ final class DemoRun {
     }
 
     private void progressLine(long started, HealthcareLoad load, List<ChangeStreamRelay> relays,
-                              List<ProjectorRuntime> projectors) {
+                              List<ProjectionProcessor> projectors) {
         long published = relays.stream().mapToLong(r -> r.status().published()).sum();
         long applied = projectors.stream().mapToLong(p -> p.status().applied()).sum();
         ChangeStreamRelay leader = leader(relays);

@@ -19,14 +19,22 @@ import org.bson.Document;
 
 import com.mongodb.client.MongoDatabase;
 
+import io.nats.client.Connection;
+
+import dev.ferry.app.wiring.KafkaTransport;
+import dev.ferry.app.wiring.NatsTransport;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.engine.wire.EventJsonDecoder;
 import dev.ferry.mongodb.readmodel.ApplyLogAudit;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.CommitDocuments;
+import dev.ferry.nats.NatsConnections;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.StreamContents;
 
-/** Reads the event store, the topics and the read model, and checks them against each other. */
+/** Reads the event store, the topics (or the NATS stream) and the read model, and checks them against each other. */
 public final class PipelineVerifier {
 
     public record ReadModelVerdict(long applies, long duplicates, long orderViolations, boolean exact, long aggregates) {
@@ -88,16 +96,69 @@ public final class PipelineVerifier {
         return new ReadModelVerdict(applies, duplicates, order, exact, byAggregate.size());
     }
 
+    /** What the transport holds of these aggregate types: the topics on Kafka, the stream on NATS. */
+    public static TopicVerdict transported(Transport transport, Set<String> aggregateTypes) {
+        if (transport instanceof NatsTransport nats) {
+            return stream(nats.settings());
+        }
+        KafkaSettings kafka = ((KafkaTransport) transport).settings();
+        return topics(kafka, aggregateTypes.stream().sorted().map(kafka.topicNaming()::topicFor).toList());
+    }
+
+    /**
+     * The stream's contents as {@link TopicVerdict}: every message of the aggregates' subjects, in stream order (an
+     * aggregate lives in one subject). {@code records - distinctEvents} are messages stored more than once.
+     */
+    public static TopicVerdict stream(NatsSettings nats) {
+        Connection connection = NatsConnections.open(nats, "ferry-verifier");
+        try {
+            EventJsonDecoder decoder = new EventJsonDecoder();
+            Tally tally = new Tally();
+            for (StreamContents.StoredMessage message : StreamContents.read(connection, nats.stream())) {
+                if (nats.subjects().parse(message.subject()).isPresent()) {
+                    tally.add(decoder.decode(message.value()));
+                }
+            }
+            return tally.verdict();
+        } finally {
+            try {
+                connection.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Records seen in order per aggregate: how many, which events, how many beyond the next version. */
+    private static final class Tally {
+        private final Map<String, Long> highest = new HashMap<>();
+        private final Set<String> ids = new HashSet<>();
+        private long records;
+        private long order;
+
+        void add(Event event) {
+            records++;
+            ids.add(event.eventId());
+            String aggregate = event.aggregateType() + "/" + event.aggregateId();
+            long max = highest.getOrDefault(aggregate, 0L);
+            if (event.version() > max + 1) {
+                order++;
+            }
+            highest.put(aggregate, Math.max(max, event.version()));
+        }
+
+        TopicVerdict verdict() {
+            return new TopicVerdict(records, ids.size(), order);
+        }
+    }
+
     public static TopicVerdict topics(KafkaSettings kafka, List<String> topics) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         EventJsonDecoder decoder = new EventJsonDecoder();
-        long records = 0;
-        long order = 0;
-        Map<String, Long> highest = new HashMap<>();
-        Set<String> ids = new HashSet<>();
+        Tally tally = new Tally();
         try (KafkaConsumer<String, byte[]> consumer =
                  new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
@@ -113,18 +174,10 @@ public final class PipelineVerifier {
                 && System.nanoTime() < deadline) {
                 // Poll returns each partition's records in order, and an aggregate lives in one partition.
                 for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    records++;
-                    Event event = decoder.decode(record.value());
-                    ids.add(event.eventId());
-                    String aggregate = event.aggregateType() + "/" + event.aggregateId();
-                    long max = highest.getOrDefault(aggregate, 0L);
-                    if (event.version() > max + 1) {
-                        order++;
-                    }
-                    highest.put(aggregate, Math.max(max, event.version()));
+                    tally.add(decoder.decode(record.value()));
                 }
             }
         }
-        return new TopicVerdict(records, ids.size(), order);
+        return tally.verdict();
     }
 }

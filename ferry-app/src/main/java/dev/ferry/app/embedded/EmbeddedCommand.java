@@ -7,8 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import dev.ferry.app.demo.DemoCommand;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
+import dev.ferry.embedded.nats.NatsServerProcess;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,7 +20,7 @@ import picocli.CommandLine.Option;
  * Ferry's processes against them; with {@code --self-test}, proves the stack works end to end and exits.
  */
 @Command(name = "embedded", mixinStandardHelpOptions = true,
-    description = "Start the embedded MongoDB and Kafka on free loopback ports and print their connection strings.")
+    description = "Start the embedded MongoDB and Kafka (or a nats-server) on free loopback ports and print their connection strings.")
 public final class EmbeddedCommand implements Callable<Integer> {
 
     @Option(names = "--self-test", description = "Relay a batch of documents MongoDB -> Kafka through the embedded "
@@ -31,8 +34,25 @@ public final class EmbeddedCommand implements Callable<Integer> {
         description = "oplog entries the embedded MongoDB keeps (default: ${DEFAULT-VALUE})")
     int oplogCapacity;
 
+    @Option(names = "--transport", defaultValue = "kafka", converter = DemoCommand.TransportName.class,
+        description = "kafka (the embedded broker) or nats (a nats-server child process, JetStream on a temporary "
+            + "directory; needs the nats-server package) (default: ${DEFAULT-VALUE})")
+    FerryConfig.Transport transport;
+
     @Override
     public Integer call() throws Exception {
+        if (transport == FerryConfig.Transport.NATS) {
+            if (selfTest) {
+                System.err.println("ferry embedded: --self-test runs on kafka only");
+                return 2;
+            }
+            try (EmbeddedMongo mongo = EmbeddedMongo.start(0, oplogCapacity);
+                 NatsServerProcess nats = NatsServerProcess.start()) {
+                System.out.println("FERRY_MONGODB_URI=" + mongo.connectionString());
+                System.out.println("FERRY_NATS_SERVERS=" + nats.url());
+                return runUntilStopped("nats", nats::stop, nats::restart);
+            }
+        }
         try (EmbeddedMongo mongo = EmbeddedMongo.start(0, oplogCapacity);
              EmbeddedKafka kafka = EmbeddedKafka.start()) {
             System.out.println("FERRY_MONGODB_URI=" + mongo.connectionString());
@@ -42,32 +62,36 @@ public final class EmbeddedCommand implements Callable<Integer> {
                 return new StackSelfTest(mongo.connectionString(), kafka.bootstrapServers(), events, System.out).run()
                     ? 0 : 1;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
-            System.err.println("embedded stack running; stop with Ctrl-C or SIGTERM; stdin takes 'kafka stop' and "
-                + "'kafka start' (a broker outage on demand, same port)");
-            Thread control = new Thread(() -> readControl(kafka), "embedded-control");
-            control.setDaemon(true);
-            control.start();
-            stopped.await();
-            return 0;
+            return runUntilStopped("kafka", kafka::stop, kafka::restart);
         }
     }
 
+    private static int runUntilStopped(String broker, Runnable stop, Runnable start) throws InterruptedException {
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+        System.err.println("embedded stack running; stop with Ctrl-C or SIGTERM; stdin takes '" + broker + " stop' and '"
+            + broker + " start' (a broker outage on demand, same port" + (broker.equals("nats") ? " and store)" : ")"));
+        Thread control = new Thread(() -> readControl(broker, stop, start), "embedded-control");
+        control.setDaemon(true);
+        control.start();
+        stopped.await();
+        return 0;
+    }
+
     /** Fault injection for failure tests: the broker can be stopped and started again from stdin. */
-    private static void readControl(EmbeddedKafka kafka) {
+    private static void readControl(String broker, Runnable stop, Runnable start) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                switch (line.trim()) {
-                    case "kafka stop" -> {
-                        kafka.stop();
-                        System.out.println("kafka stopped");
-                    }
-                    case "kafka start" -> {
-                        kafka.restart();
-                        System.out.println("kafka started");
-                    }
-                    default -> System.out.println("unknown command: " + line);
+                String command = line.trim();
+                if (command.equals(broker + " stop")) {
+                    stop.run();
+                    System.out.println(broker + " stopped");
+                } else if (command.equals(broker + " start")) {
+                    start.run();
+                    System.out.println(broker + " started");
+                } else {
+                    System.out.println("unknown command: " + line);
                 }
                 System.out.flush();
             }

@@ -21,7 +21,7 @@ import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.wire.EventJson;
-import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ProjectorStatus;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
@@ -35,7 +35,7 @@ import picocli.CommandLine.Mixin;
 
 /**
  * {@code ferry project}: a projector instance of the generic "latest state" projection. Users' own projections use
- * the library API ({@link Projection}, {@link ProjectorRuntime}).
+ * the library API ({@link Projection}, {@link ProjectionProcessor} over a transport's subscription).
  */
 @Command(name = "project", mixinStandardHelpOptions = true,
     description = "Run a projector instance that materializes each aggregate's latest state into a MongoDB collection.")
@@ -60,7 +60,7 @@ public final class ProjectCommand implements Callable<Integer> {
         Timer latency = Timer.builder("ferry.projector.end.to.end")
             .description("append to read model written, per applied event").publishPercentileHistogram()
             .register(metrics);
-        ProjectorRuntime projector = components.projector(projection, new LatencyObservingWriter(
+        ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
                 new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
                 millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
             ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
@@ -110,7 +110,7 @@ public final class ProjectCommand implements Callable<Integer> {
         return null;
     }
 
-    static void bindMetrics(ProjectorRuntime projector, PrometheusMeterRegistry registry) {
+    static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry) {
         FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
         FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
             .description("events skipped because the read model already had them").register(registry);
@@ -125,7 +125,7 @@ public final class ProjectCommand implements Callable<Integer> {
             .description("records in the owned partitions not yet fetched").register(registry);
     }
 
-    static String statusJson(ProjectorRuntime projector, Projection projection, String instanceId) {
+    static String statusJson(ProjectionProcessor projector, Projection projection, String instanceId) {
         ProjectorStatus status = projector.status();
         return "{\"component\":\"projector\",\"projection\":" + EventJson.quote(projection.name()) + ",\"instance\":"
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())

@@ -10,6 +10,7 @@ import org.bson.Document;
 import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
@@ -18,7 +19,6 @@ import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.config.ConfigError;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.core.wire.EventJson;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -28,7 +28,7 @@ import picocli.CommandLine.Mixin;
 
 /** {@code ferry relay}: one relay instance (run several; one leads), with its admin endpoints. */
 @Command(name = "relay", mixinStandardHelpOptions = true, subcommands = RelayCopyCommand.class,
-    description = "Run a relay instance: tails the event store's change stream while it holds the lease, publishes to Kafka.")
+    description = "Run a relay instance: tails the event store's change stream while it holds the lease, publishes to Kafka or NATS JetStream.")
 public final class RelayCommand implements Callable<Integer> {
 
     @Mixin
@@ -39,7 +39,7 @@ public final class RelayCommand implements Callable<Integer> {
         FerryConfig settings = config.load();
         ServiceLifecycle.requireReachable(settings);
         Components components = ServiceLifecycle.components(settings);
-        KafkaPublishers publishers = new KafkaPublishers(components.kafka());
+        Transport.Publishers publishers = components.relayPublishers();
         String instanceId = Components.newInstanceId();
         ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers,
             settings.sources());
@@ -73,9 +73,9 @@ public final class RelayCommand implements Callable<Integer> {
     static PrometheusMeterRegistry metrics(ChangeStreamRelay relay) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
-            .description("events acknowledged by Kafka, published by this instance").register(registry);
+            .description("events acknowledged by the transport, published by this instance").register(registry);
         FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
-            .description("malformed event-store documents sent to the dead-letter topic").register(registry);
+            .description("malformed event-store documents sent to the dead-letter topic (subject on NATS)").register(registry);
         Gauge.builder("ferry.relay.leader", relay, r -> r.status().role() == RelayStatus.Role.LEADER ? 1 : 0)
             .description("1 while this instance leads").register(registry);
         Gauge.builder("ferry.relay.epoch", relay, r -> r.status().epoch()).register(registry);

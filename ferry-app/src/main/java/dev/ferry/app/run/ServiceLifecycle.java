@@ -6,9 +6,9 @@ import java.util.concurrent.TimeUnit;
 
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SourceConfig;
-import dev.ferry.kafka.publish.KafkaSettings;
 
 /** What every long-running command does: check the backends, run until SIGTERM, then close in order. */
 public final class ServiceLifecycle {
@@ -21,18 +21,6 @@ public final class ServiceLifecycle {
         if (problem != null) {
             throw new Unreachable(problem);
         }
-    }
-
-    public static KafkaSettings kafkaSettings(FerryConfig config) {
-        if (config.transport() == FerryConfig.Transport.NATS) {
-            // ferry-nats implements the transport; these commands are wired to it in a next step (issue 21).
-            throw new dev.ferry.config.ConfigError("transport: 'nats' is configured, but this build's commands run on "
-                + "kafka only so far; the NATS transport is the library module ferry-nats");
-        }
-        FerryConfig.Kafka kafka = config.kafka();
-        return new KafkaSettings(kafka.bootstrapServers(), new dev.ferry.core.partition.TopicNaming(kafka.topicPrefix()),
-            kafka.partitions(), kafka.replicationFactor().shortValue(), kafka.deadLetterTopic(), kafka.idempotence(),
-            kafka.lingerMs(), kafka.compression(), kafka.properties());
     }
 
     /**
@@ -48,7 +36,7 @@ public final class ServiceLifecycle {
     /** Components whose event store is {@code source}. */
     public static Components components(FerryConfig config, SourceConfig.Commits source) {
         return new Components(config.mongodb().uri(), config.mongodb().database(), source.database(),
-            source.collection(), kafkaSettings(config));
+            source.collection(), Transport.of(config));
     }
 
     /** Blocks until the JVM is asked to stop, then closes {@code resources} in order, gracefully. */

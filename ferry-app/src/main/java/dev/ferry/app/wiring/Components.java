@@ -17,9 +17,8 @@ import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
-import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
@@ -34,8 +33,8 @@ import dev.ferry.mongodb.relay.MongoGapLog;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
- * Wires Ferry's parts on MongoDB and Kafka the way every command uses them: one place that knows the collection
- * names and which implementation serves which port.
+ * Wires Ferry's parts on MongoDB and a {@link Transport} (Kafka or NATS JetStream) the way every command uses them:
+ * one place that knows the collection names and which implementation serves which port.
  */
 public final class Components implements AutoCloseable {
 
@@ -46,11 +45,16 @@ public final class Components implements AutoCloseable {
     private final MongoDatabase database;
     private final MongoDatabase eventsDatabase;
     private final String eventsCollection;
-    private final KafkaSettings kafka;
+    private final Transport transport;
 
     /** The event store in Ferry's own database. */
+    public Components(String mongoUri, String databaseName, String eventsCollection, Transport transport) {
+        this(mongoUri, databaseName, databaseName, eventsCollection, transport);
+    }
+
+    /** The event store in Ferry's own database, on Kafka. */
     public Components(String mongoUri, String databaseName, String eventsCollection, KafkaSettings kafka) {
-        this(mongoUri, databaseName, databaseName, eventsCollection, kafka);
+        this(mongoUri, databaseName, databaseName, eventsCollection, new KafkaTransport(kafka));
     }
 
     /**
@@ -59,24 +63,29 @@ public final class Components implements AutoCloseable {
      * @param eventsCollection the event store's collection
      */
     public Components(String mongoUri, String databaseName, String eventsDatabase, String eventsCollection,
-                      KafkaSettings kafka) {
+                      Transport transport) {
         this.client = MongoClients.create(mongoUri);
         this.database = client.getDatabase(databaseName);
         this.eventsDatabase = client.getDatabase(eventsDatabase);
         this.eventsCollection = eventsCollection;
-        this.kafka = kafka;
+        this.transport = transport;
     }
 
     public MongoDatabase database() {
         return database;
     }
 
-    public KafkaSettings kafka() {
-        return kafka;
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The relay's publishers on this transport; the caller closes them after the relay. */
+    public Transport.Publishers relayPublishers() {
+        return transport.relayPublishers();
     }
 
     public MongoEventStore eventStore() {
-        return new MongoEventStore(eventsDatabase, eventsCollection, kafka.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES)
+        return new MongoEventStore(eventsDatabase, eventsCollection, transport.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES)
             .createIndexes();
     }
 
@@ -84,34 +93,38 @@ public final class Components implements AutoCloseable {
      * A relay instance (not started) of the event store; the caller keeps owning {@code publishers} and closes them
      * after the relay.
      */
-    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers) {
+    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, Transport.Publishers publishers) {
         return relay(settings, instanceId, publishers, new MongoChangeSource(
             eventsDatabase.getCollection(eventsCollection, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
             SourceCopy.NONE);
     }
 
     /** A relay instance (not started) of every configured source, through one change stream and one checkpoint. */
-    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
+    public ChangeStreamRelay relay(RelaySettings settings, String instanceId, Transport.Publishers publishers,
                                    List<SourceConfig> sources) {
-        List<WatchedCollection> watched = RelayedSources.watched(sources, kafka.topicNaming());
-        List<CopiedCollection> copyable = RelayedSources.copyable(sources, kafka.topicNaming());
+        List<WatchedCollection> watched = RelayedSources.watched(sources, transport.topicNaming());
+        List<CopiedCollection> copyable = RelayedSources.copyable(sources, transport.topicNaming());
         return relay(settings, instanceId, publishers,
             MongoChangeSource.of(client, watched, ChangeStreamTail.Settings.DEFAULT),
             new MongoSourceCopy(client, copyable, RelayedSources.copiedFirst(sources)));
     }
 
-    private ChangeStreamRelay relay(RelaySettings settings, String instanceId, KafkaPublishers publishers,
+    private ChangeStreamRelay relay(RelaySettings settings, String instanceId, Transport.Publishers publishers,
                                     MongoChangeSource source, SourceCopy copy) {
-        publishers.ensureTopic(kafka.deadLetterTopic());
         return new ChangeStreamRelay(settings, instanceId, source, copy, publishers,
             new MongoCheckpointStore(database, LEASES), new MongoLeaseStore(database, LEASES),
             new MongoGapLog(database, GAPS));
     }
 
-    /** A projector instance (not started). */
-    public ProjectorRuntime projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
-                                      String instanceId) {
-        return new ProjectorRuntime(projection, writer, parkedEvents(), settings, kafka, instanceId);
+    /**
+     * A projector instance (not started): the engine over this transport's partitions of the projection's aggregate
+     * types, which are created here if missing.
+     */
+    public ProjectionProcessor projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
+                                         String instanceId) {
+        transport.prepareFor(projection.aggregateTypes());
+        return new ProjectionProcessor(projection, writer, parkedEvents(), settings, transport.subscription(
+            projection.name(), instanceId, new MongoLeaseStore(database, LEASES), settings.sessionTimeout()), instanceId);
     }
 
     /** Where relays checkpoint, and operators' copy requests wait for the leader. */

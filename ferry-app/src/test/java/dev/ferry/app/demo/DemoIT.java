@@ -44,5 +44,7 @@ class DemoIT {
         assertThat(json.get("latencyMillis").has("p99")).isTrue();
         assertThat(json.get("latencyMillis").has("p999")).isTrue();
         assertThat(json.get("readModelExact").asBoolean()).isTrue();
+        assertThat(json.get("transport").asText()).isEqualTo("kafka");
+        assertThat(json.get("streamDuplicates").asLong()).isEqualTo(report.topicRecords() - report.eventsPublished());
     }
 }

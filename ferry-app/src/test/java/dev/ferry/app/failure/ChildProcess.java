@@ -16,7 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A Ferry process started from the built jar, its output in files, killable as an operating system would. */
-final class ChildProcess {
+public final class ChildProcess {
 
     private final String name;
     private final Process process;
@@ -30,13 +30,13 @@ final class ChildProcess {
         this.err = err;
     }
 
-    static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, String... args) throws IOException {
+    public static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, String... args) throws IOException {
         return start(name, jar, logs, env, List.of("-Xmx384m"), args);
     }
 
     /** @param jvmOptions e.g. the heap limit a test asserts the process stays within */
-    static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, List<String> jvmOptions,
-                              String... args) throws IOException {
+    public static ChildProcess start(String name, Path jar, Path logs, Map<String, String> env, List<String> jvmOptions,
+                                     String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(jvmOptions);
@@ -51,16 +51,16 @@ final class ChildProcess {
         return new ChildProcess(name, builder.start(), out, err);
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** Waits for a line of stdout or stderr matching {@code regex}; returns its first group. */
-    String awaitLine(String regex, Duration atMost) {
+    public String awaitLine(String regex, Duration atMost) {
         Pattern pattern = Pattern.compile(regex);
         String[] found = new String[1];
         await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
@@ -86,14 +86,14 @@ final class ChildProcess {
         return Optional.empty();
     }
 
-    void send(String line) throws IOException {
+    public void send(String line) throws IOException {
         OutputStream stdin = process.getOutputStream();
         stdin.write((line + "\n").getBytes(StandardCharsets.UTF_8));
         stdin.flush();
     }
 
     /** kill -9. */
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor();
@@ -102,7 +102,7 @@ final class ChildProcess {
         }
     }
 
-    void signal(String signal) throws IOException, InterruptedException {
+    public void signal(String signal) throws IOException, InterruptedException {
         if (process.isAlive()) {
             new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -110,11 +110,11 @@ final class ChildProcess {
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    String tail() {
+    public String tail() {
         try {
             List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
@@ -124,7 +124,7 @@ final class ChildProcess {
     }
 
     /** Always called: resumes a stopped process so that the kill lands, then kills it and anything it started. */
-    void destroy() {
+    public void destroy() {
         try {
             signal("CONT");
         } catch (IOException | InterruptedException e) {

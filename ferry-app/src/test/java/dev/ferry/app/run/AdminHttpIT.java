@@ -26,7 +26,7 @@ import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
-import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.app.wiring.Transport;
 
 /**
  * The admin endpoints over real HTTP: health, readiness that follows the backends, metrics, status, parked ops (a
@@ -49,7 +49,7 @@ class AdminHttpIT {
                 + "admin:\n  bind: 127.0.0.1\n  port: 0\n  token: s3cr3t\n");
             FerryConfig config = new ConfigLoader(Map.of()).load(file);
             try (Components components = ServiceLifecycle.components(config);
-                 KafkaPublishers publishers = new KafkaPublishers(components.kafka())) {
+                 Transport.Publishers publishers = components.relayPublishers()) {
                 ChangeStreamRelay relay = components.relay(RelayCommand.relaySettings(config, components), "r1", publishers);
                 relay.start();
                 try (AdminServer admin = new AdminServer("127.0.0.1", 0, "s3cr3t", new Reachability(config)::ready,

@@ -82,6 +82,23 @@ class CommandLineErrorsIT {
         }
     }
 
+    @Test
+    void anUnreachableNatsIsOneLineAndExitStatus3() throws IOException {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start()) {
+            Path config = dir.resolve("ferry.yml");
+            int natsPort = closedPort();
+            Files.writeString(config, "mongodb:\n  uri: " + mongo.connectionString()
+                + "\ntransport: nats\nnats:\n  servers: nats://127.0.0.1:" + natsPort
+                + "\nprojector:\n  aggregateTypes: [patient]\n");
+
+            Result result = run("project", "--config", config.toString());
+
+            assertThat(result.exit()).isEqualTo(3);
+            assertThat(result.err().lines()).singleElement().asString()
+                .startsWith("ferry: cannot reach NATS JetStream at nats://127.0.0.1:" + natsPort);
+        }
+    }
+
     private static int closedPort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
+import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.NewEvent;
@@ -31,7 +32,6 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
@@ -57,7 +57,7 @@ class HeadroomGaugesIT {
                 + "projector:\n  aggregateTypes: [patient]\nadmin:\n  bind: 127.0.0.1\n  port: 0\n");
             FerryConfig config = new ConfigLoader(Map.of()).load(file);
             try (Components components = ServiceLifecycle.components(config);
-                 KafkaPublishers publishers = new KafkaPublishers(components.kafka())) {
+                 Transport.Publishers publishers = components.relayPublishers()) {
                 MongoEventStore store = components.eventStore();
                 for (int i = 0; i < 20; i++) {
                     store.append("patient", "p-" + i, 0, List.of(new NewEvent("PatientRegistered", "{}")));

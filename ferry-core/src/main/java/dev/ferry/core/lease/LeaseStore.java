@@ -33,4 +33,10 @@ public interface LeaseStore {
 
     /** Gives a held lease up so a standby can take it at once (graceful shutdown). */
     void release(String name, String owner, long epoch);
+
+    /**
+     * Deletes the lease if it is still exactly as {@code seen} (same owner, epoch and renewal count): for leases of
+     * instances long gone, e.g. the group members of killed projectors. A holder that renewed since keeps it.
+     */
+    void remove(Lease seen);
 }

@@ -11,8 +11,8 @@ import java.util.Set;
  * and acknowledging how far each partition is done. Kafka's consumer group is one implementation; any transport
  * that keeps per-key order within a partition and can move partitions between instances can be another.
  * <p>
- * One thread (the engine's) calls every method except {@link #wakeup()}; the {@link Ownership} callbacks run on
- * that thread too, from inside {@link #poll}.
+ * One thread (the engine's) calls every method except {@link #wakeup()} and {@link #mayWrite}; the
+ * {@link Ownership} callbacks run on that thread too, from inside {@link #poll}.
  */
 public interface PartitionedSubscription extends AutoCloseable {
 
@@ -42,6 +42,17 @@ public interface PartitionedSubscription extends AutoCloseable {
      *         the positions and acknowledges them later, or the next owner gets the records again
      */
     boolean acknowledge(Map<PartitionId, Long> next);
+
+    /**
+     * Asked by the engine right before it writes records {@code first..last} of a partition to the read model, from
+     * any of its threads: false if this instance must not, because its ownership lapsed (e.g. it was paused past a
+     * lease). The records are then left unfinished, for the next owner. A transport may log the write as evidence of
+     * who wrote what under which ownership. The version-checked write keeps the read model right either way; this
+     * keeps a former owner from writing at all once it can know it is one.
+     */
+    default boolean mayWrite(PartitionId partition, long first, long last) {
+        return true;
+    }
 
     /** Records in owned partitions not yet delivered (the transport's latest view). */
     long lag();

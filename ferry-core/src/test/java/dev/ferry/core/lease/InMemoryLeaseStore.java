@@ -53,6 +53,11 @@ final class InMemoryLeaseStore implements LeaseStore {
         }
     }
 
+    @Override
+    public synchronized void remove(Lease seen) {
+        leases.remove(seen.name(), seen);
+    }
+
     private void check() {
         if (unreachable) {
             throw new IllegalStateException("lease store unreachable");

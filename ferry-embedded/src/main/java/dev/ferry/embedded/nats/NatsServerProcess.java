@@ -32,13 +32,22 @@ public final class NatsServerProcess implements AutoCloseable {
     private final Path storeDir;
     private final Path logFile;
     private final int port;
-    private Process process;
+    /** One per server, whatever the number of restarts: a JVM that exits (Ctrl-C too) leaves no server behind. */
+    private final Thread shutdownHook;
+    private volatile Process process;
 
     private NatsServerProcess(Path binary, Path storeDir, int port) {
         this.binary = binary;
         this.storeDir = storeDir;
         this.logFile = storeDir.resolve("nats-server.log");
         this.port = port;
+        this.shutdownHook = new Thread(() -> {
+            Process running = process;
+            if (running != null) {
+                running.destroyForcibly();
+            }
+        }, "nats-server-stop");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Starts a server with JetStream on a fresh temporary directory and a free loopback port. */
@@ -47,7 +56,12 @@ public final class NatsServerProcess implements AutoCloseable {
             "nats-server not found (FERRY_NATS_SERVER, PATH, /usr/sbin, /usr/local/bin): " + INSTALL_HINT));
         try {
             NatsServerProcess server = new NatsServerProcess(binary, Files.createTempDirectory("ferry-nats-"), LocalServerFiles.freeLoopbackPort());
-            server.startProcess();
+            try {
+                server.startProcess();
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the NATS store directory", e);
@@ -98,6 +112,11 @@ public final class NatsServerProcess implements AutoCloseable {
     public void close() {
         stop();
         LocalServerFiles.deleteDirectory(storeDir);
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway, and finds nothing to stop
+        }
     }
 
     private synchronized void startProcess() {
@@ -112,7 +131,6 @@ public final class NatsServerProcess implements AutoCloseable {
             throw new UncheckedIOException("cannot start " + binary + ": " + INSTALL_HINT, e);
         }
         Process started = process;
-        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
         // Ready once it says so in this start's part of the log (JetStream has recovered its streams by then).
         while (!logSince(logOffset).contains("Server is ready")) {
             if (!started.isAlive()) {

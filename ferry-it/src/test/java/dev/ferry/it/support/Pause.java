@@ -67,6 +67,11 @@ public final class Pause {
             public void release(String name, String owner, long epoch) {
                 delegate.release(name, owner, epoch);
             }
+
+            @Override
+            public void remove(Lease seen) {
+                delegate.remove(seen);
+            }
         };
     }
 

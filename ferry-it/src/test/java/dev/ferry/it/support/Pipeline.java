@@ -69,12 +69,14 @@ public final class Pipeline implements AutoCloseable {
     private final Instant startedAt = Instant.now();
     private RelaySettings settings;
 
+    /** @param kafka the broker, or null for a pipeline on another transport (its relays then start with publishers) */
     public Pipeline(MongoUnderTest mongo, EmbeddedKafka kafka) {
         this.mongo = mongo;
         this.kafka = kafka;
         this.client = MongoClients.create(mongo.connectionString());
         this.database = client.getDatabase(mongo.databaseName());
-        this.kafkaSettings = KafkaSettings.local(kafka.bootstrapServers())
+        // Without a broker the settings only name topics (the event store checks types against them).
+        this.kafkaSettings = KafkaSettings.local(kafka == null ? "127.0.0.1:9" : kafka.bootstrapServers())
             .withTopics(new TopicNaming(topicPrefix), topicPrefix + "dead-letter");
         this.store = new MongoEventStore(database, EVENTS, kafkaSettings.topicNaming(),
             MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
@@ -130,6 +132,16 @@ public final class Pipeline implements AutoCloseable {
                                         java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
         return startRelay(instanceId, new MongoChangeSource(database.getCollection(EVENTS, RawBsonDocument.class),
             ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, leaseWrapper, publisherWrapper);
+    }
+
+    /** Starts a relay instance of the event store on another transport: {@code transport} makes its publishers. */
+    public ChangeStreamRelay startRelayOn(String instanceId, Supplier<RecordPublisher> transport) {
+        ChangeStreamRelay relay = new ChangeStreamRelay(settings, instanceId, new MongoChangeSource(
+            database.getCollection(EVENTS, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE,
+            transport, checkpoints(), new MongoLeaseStore(database, LEASES), new MongoGapLog(database, GAPS));
+        relays.add(relay);
+        relay.start();
+        return relay;
     }
 
     /** Starts a relay instance of other sources than the event store (e.g. several collections through one stream). */

@@ -97,6 +97,12 @@ public final class MongoLeaseStore implements LeaseStore {
             Updates.combine(Updates.set(OWNER, null), Updates.inc(RENEWALS, 1L)));
     }
 
+    @Override
+    public void remove(Lease seen) {
+        leases.deleteOne(and(eq("_id", seen.name()), eq(OWNER, seen.owner()), eq(EPOCH, seen.epoch()),
+            eq(RENEWALS, seen.renewals())));
+    }
+
     private static Lease toLease(Document document) {
         return new Lease(document.getString("_id"), document.getString(OWNER),
             ((Number) document.get(EPOCH)).longValue(), ((Number) document.get(RENEWALS)).longValue());

@@ -25,6 +25,8 @@ final class GroupMembership {
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final Map<String, LeaseObserver> observers = new HashMap<>();
+    /** Watches members for {@link #FORGET_AFTER_TTLS} TTLs: a member unchanged that long is deleted. */
+    private final Map<String, LeaseObserver> forgetting = new HashMap<>();
 
     GroupMembership(LeaseStore leases, String group, long ttlNanos, LongSupplier nanoTime) {
         this.leases = leases;
@@ -32,6 +34,13 @@ final class GroupMembership {
         this.ttlNanos = ttlNanos;
         this.nanoTime = nanoTime;
     }
+
+    /**
+     * A member lease unchanged for this many TTLs belongs to an instance killed long ago; it is deleted so the
+     * collection does not grow with every killed instance. Far beyond the TTL, so a paused instance that wakes
+     * finds its lease gone rather than having it deleted while it renews (the delete is conditional anyway).
+     */
+    static final int FORGET_AFTER_TTLS = 10;
 
     static String memberPrefix(String group) {
         return group + ".member.";
@@ -48,6 +57,14 @@ final class GroupMembership {
             observer.observe(Optional.of(member), now);
             if (member.owner() != null && !observer.mayTake(now)) {
                 alive.add(member.owner());
+            }
+            LeaseObserver longGone = forgetting.computeIfAbsent(member.name(),
+                name -> new LeaseObserver(ttlNanos * FORGET_AFTER_TTLS));
+            longGone.observe(Optional.of(member), now);
+            if (longGone.mayTake(now) && !member.isHeldBy(self)) {
+                leases.remove(member);
+                observers.remove(member.name());
+                forgetting.remove(member.name());
             }
         }
         return alive;

@@ -106,6 +106,21 @@ final class NatsPartitionOwnership implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives up the lease the partition was owned under at {@code epoch}, also when it already ran out: a lease that
+     * stepped down (not renewed in time) is not released by its {@link Leadership}, and would stay in the store under
+     * this live instance's name, where no rival contends for it. Released only if still exactly ours at that epoch.
+     */
+    void release(PartitionId partition, long epoch) {
+        release(partition);
+        try {
+            leases.release(leaseName(group, partition), instanceId, epoch);
+        } catch (RuntimeException e) {
+            log.warn("partitions of {}: instance {} cannot release {} now ({}); it contends for it again",
+                group, instanceId, partition, e.toString());
+        }
+    }
+
     /** Stops balancing and releases every lease, so others take over at once. */
     @Override
     public void close() {
@@ -173,7 +188,10 @@ final class NatsPartitionOwnership implements AutoCloseable {
                     continue;
                 }
                 Optional<Lease> lease = leases.read(leaseName(group, partition));
-                if (lease.isEmpty() || lease.get().owner() == null || !alive.contains(lease.get().owner())) {
+                // A lease still in this instance's name that it no longer holds (it stepped down, or its release
+                // failed) is contended for too: no rival will, since its owner is alive.
+                if (lease.isEmpty() || lease.get().owner() == null || lease.get().isHeldBy(instanceId)
+                    || !alive.contains(lease.get().owner())) {
                     Leadership contender = new Leadership(leases, leaseName(group, partition), instanceId, timing);
                     contended.put(partition, contender);
                     contender.start();

@@ -1,6 +1,7 @@
 package dev.ferry.nats.subscription;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -40,11 +42,15 @@ import dev.ferry.nats.subscription.PartitionConsumer.Delivery;
  * Everything that touches ownership runs on the polling thread, inside {@link #poll}: a partition whose lease was won
  * is started and reported gained; one the balance wants back is revoked (the engine acknowledges what is done), its
  * consumer stopped, its lease released; one whose lease is no longer valid is reported lost. Every acknowledgement
- * checks the lease first: an owner that was paused past its lease acknowledges nothing.
+ * checks the lease first, and so does every read-model write ({@link #mayWrite}): an owner that was paused past its
+ * lease acknowledges and writes nothing.
  */
 public final class NatsPartitionSubscription implements PartitionedSubscription {
 
     private static final Logger log = LoggerFactory.getLogger(NatsPartitionSubscription.class);
+    /** The ownership log: {@code dev.ferry.nats.ownership} at DEBUG shows every write and acknowledgement. */
+    public static final String OWNERSHIP_LOGGER = "dev.ferry.nats.ownership";
+    private static final Logger ownershipLogger = LoggerFactory.getLogger(OWNERSHIP_LOGGER);
     /** Partition leases: a dead owner's partitions move about 2 TTLs (its membership, then the lease) after it died. */
     public static final LeaseTiming PARTITION_LEASES = new LeaseTiming(Duration.ofMillis(2000), Duration.ofMillis(400),
         Duration.ofMillis(200), Duration.ofMillis(500));
@@ -62,7 +68,10 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final Map<PartitionId, PartitionConsumer> active = new HashMap<>();
     private final Map<PartitionId, Deque<Message>> waiting = new HashMap<>();
     private final Set<PartitionId> paused = new HashSet<>();
-    private volatile Set<PartitionId> ownedView = Set.of();
+    /** What is owned, under which epoch: read by the engine's lane threads ({@link #mayWrite}). */
+    private volatile Map<PartitionId, Long> ownedEpochs = Map.of();
+    /** Partitions (and epochs) a write was refused for: given up at the next poll even if the lease recovers. */
+    private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
     private NatsPartitionOwnership ownership;
     private Ownership engine;
@@ -164,7 +173,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private void followOwnership() {
         List<PartitionId> lost = new ArrayList<>();
         for (PartitionConsumer consumer : List.copyOf(active.values())) {
-            if (!ownership.isValid(consumer.partition(), consumer.epoch())) {
+            if (!ownership.isValid(consumer.partition(), consumer.epoch())
+                || fenced.remove(consumer.partition() + "@" + consumer.epoch())) {
                 lost.add(consumer.partition());
             }
         }
@@ -172,7 +182,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             lost.forEach(p -> {
                 PartitionConsumer consumer = drop(p);
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.LOST, 0, 0));
-                ownership.release(p);
+                ownership.release(p, consumer.epoch());
             });
             log.warn("projector {} instance {}: leases of {} ran out or were taken; nothing more acknowledged there",
                 group, instanceId, lost);
@@ -184,7 +194,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             revoke.forEach(p -> {
                 PartitionConsumer consumer = drop(p);
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.REVOKED, 0, 0));
-                ownership.release(p);
+                ownership.release(p, consumer.epoch());
             });
         }
         ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
@@ -205,7 +215,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
                     e.toString());
             }
         }
-        ownedView = Set.copyOf(active.keySet());
+        publishOwned();
         if (!gained.isEmpty()) {
             engine.gained(gained);
         }
@@ -216,13 +226,39 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         waiting.remove(partition);
         paused.remove(partition);
         consumer.stop();
-        ownedView = Set.copyOf(active.keySet());
+        publishOwned();
         return consumer;
+    }
+
+    private void publishOwned() {
+        Map<PartitionId, Long> epochs = new HashMap<>();
+        active.values().forEach(consumer -> epochs.put(consumer.partition(), consumer.epoch()));
+        ownedEpochs = Map.copyOf(epochs);
     }
 
     @Override
     public Set<PartitionId> owned() {
-        return ownedView;
+        return ownedEpochs.keySet();
+    }
+
+    /**
+     * Fenced as acknowledgements are: the lease must be valid on this instance's clock right before the write. A
+     * refused write gives the partition up for good (a lease that recovers later would otherwise leave the refused
+     * records unfinished under a live owner).
+     */
+    @Override
+    public boolean mayWrite(PartitionId partition, long first, long last) {
+        Long epoch = ownedEpochs.get(partition);
+        if (epoch == null) {
+            return false;
+        }
+        if (!ownership.isValid(partition, epoch)) {
+            fenced.add(partition + "@" + epoch);
+            ownershipLog.accept(event(partition, epoch, OwnershipEvent.Kind.WRITE_REFUSED, first, last));
+            return false;
+        }
+        ownershipLog.accept(event(partition, epoch, OwnershipEvent.Kind.WRITTEN, first, last));
+        return true;
     }
 
     @Override
@@ -313,14 +349,16 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     }
 
     private OwnershipEvent event(PartitionId partition, long epoch, OwnershipEvent.Kind kind, long from, long to) {
-        return new OwnershipEvent(instanceId, partition, epoch, kind, from, to, System.nanoTime());
+        Instant now = Instant.now();
+        return new OwnershipEvent(instanceId, partition, epoch, kind, from, to, System.nanoTime(),
+            now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000);
     }
 
+    /** Changes of ownership at INFO; every delivery, write and acknowledgement at DEBUG, on a logger of its own. */
     private static void logEvent(OwnershipEvent event) {
-        if (event.kind() == OwnershipEvent.Kind.DELIVERED || event.kind() == OwnershipEvent.Kind.ACKNOWLEDGED) {
-            log.debug("ownership {}", event);
-        } else {
-            log.info("ownership {}", event);
+        switch (event.kind()) {
+            case DELIVERED, WRITTEN, ACKNOWLEDGED -> ownershipLogger.debug("ownership {}", event);
+            default -> ownershipLogger.info("ownership {}", event);
         }
     }
 }

@@ -4,20 +4,26 @@ import dev.ferry.core.subscription.PartitionId;
 
 /**
  * What an instance did with a partition, for the ownership log: who, which partition, under which lease epoch,
- * which stream sequences, when (this JVM's monotonic clock). Acknowledgements of two epochs of one partition never
- * overlap in sequences or in time; a test checks exactly that from these.
+ * which stream sequences, when (this JVM's monotonic clock, and the wall clock for comparing processes of one host).
+ * Writes and acknowledgements of two owners of one partition never overlap in time, nor acknowledgements in
+ * sequences; tests check exactly that from these.
  *
- * @param from first stream sequence concerned (delivered, acknowledged); 0 where none
- * @param to   last stream sequence concerned; 0 where none
+ * @param from       first stream sequence concerned (delivered, written, acknowledged); 0 where none
+ * @param to         last stream sequence concerned; 0 where none
+ * @param wallMicros the wall clock, microseconds since the epoch
  */
 public record OwnershipEvent(String instance, PartitionId partition, long epoch, Kind kind, long from, long to,
-                             long atNanos) {
+                             long atNanos, long wallMicros) {
 
     public enum Kind {
         /** The lease was won and the partition's consumer starts after the ack floor ({@code from}). */
         GAINED,
         /** Records {@code from..to} handed to the engine. */
         DELIVERED,
+        /** Records {@code from..to} about to be written to the read model, the lease valid right before. */
+        WRITTEN,
+        /** A write of records {@code from..to} not made because the lease was no longer valid. */
+        WRITE_REFUSED,
         /** Everything up to {@code to} acknowledged ({@code from} = the first sequence this acknowledgement covers). */
         ACKNOWLEDGED,
         /** An acknowledgement not sent because the lease was no longer valid. */

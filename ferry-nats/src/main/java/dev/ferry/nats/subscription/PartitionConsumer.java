@@ -1,6 +1,7 @@
 package dev.ferry.nats.subscription;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -33,6 +34,13 @@ import dev.ferry.nats.NatsSettings;
  * client's thread into the shared queue.
  */
 final class PartitionConsumer {
+
+    /**
+     * How long a pull request waits on the server; the client expects heartbeats at half of it. A pull lost with a
+     * server restart is noticed by the missing heartbeats and re-issued: with the client's default (30 s) a
+     * partition stood still for about 40 s after a restart, with this for a few seconds.
+     */
+    static final Duration PULL_EXPIRES = Duration.ofSeconds(5);
 
     private final PartitionId partition;
     private final long epoch;
@@ -84,7 +92,8 @@ final class PartitionConsumer {
         }
         PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
         self.consumer = connection.jetStream().getConsumerContext(settings.stream(), name)
-            .consume(ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending())).build(),
+            .consume(ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
+                    .expiresIn(PULL_EXPIRES.toMillis()).build(),
                 message -> deliveries.add(new Delivery(self, message)));
         return self;
     }

@@ -141,6 +141,65 @@ class NatsPartitionOwnershipIT {
         assertNoTwoOwnersOverlap();
     }
 
+    /**
+     * Renewals failing for longer than the TTL (the store unreachable for them, or a starved scheduler): every lease
+     * steps down and the partitions are lost. They must come back — a lease left in the store under the name of a
+     * live instance that no longer holds it is contended for by nobody else.
+     */
+    @Test
+    void partitionsWhoseLeasesSteppedDownAreOwnedAgain() throws Exception {
+        AtomicBoolean renewalsFail = new AtomicBoolean();
+        Instance a = start("a", failingRenewals(leases, renewalsFail));
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.owned().size() == PARTITIONS);
+        publish(50);
+
+        renewalsFail.set(true);
+        await().atMost(Duration.ofSeconds(15)).until(() -> log.stream().filter(e -> e.kind() == Kind.LOST)
+            .map(OwnershipEvent::partition).distinct().count() == PARTITIONS);
+        renewalsFail.set(false);
+        await().atMost(Duration.ofSeconds(20)).until(() -> a.owned().size() == PARTITIONS);
+        publish(50);
+        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledgedUpTo().equals(lastSequences()));
+        assertNoTwoOwnersOverlap();
+    }
+
+    private static LeaseStore failingRenewals(LeaseStore delegate, AtomicBoolean failing) {
+        return new LeaseStore() {
+            @Override
+            public Optional<Lease> read(String name) {
+                return delegate.read(name);
+            }
+
+            @Override
+            public List<Lease> readAll(String namePrefix) {
+                return delegate.readAll(namePrefix);
+            }
+
+            @Override
+            public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
+                return delegate.tryAcquire(name, owner, seen);
+            }
+
+            @Override
+            public boolean renew(String name, String owner, long epoch) {
+                if (failing.get() && name.contains(".partition.")) {
+                    throw new IllegalStateException("renewal failed (test)");
+                }
+                return delegate.renew(name, owner, epoch);
+            }
+
+            @Override
+            public void release(String name, String owner, long epoch) {
+                delegate.release(name, owner, epoch);
+            }
+
+            @Override
+            public void remove(Lease seen) {
+                delegate.remove(seen);
+            }
+        };
+    }
+
     private void awaitBalance(List<Instance> members) {
         long started = System.nanoTime();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
@@ -357,6 +416,12 @@ class NatsPartitionOwnershipIT {
                 @Override
                 public void release(String name, String owner, long epoch) {
                     delegate.release(name, owner, epoch);
+                }
+
+                @Override
+                public void remove(Lease seen) {
+                    pass();
+                    delegate.remove(seen);
                 }
             };
         }

@@ -1,0 +1,84 @@
+package dev.ferry.app.wiring;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.kafka.projector.KafkaPartitionSubscription;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.kafka.publish.TopicProvisioner;
+
+/** Kafka (or Event Hubs): a topic per aggregate type, a consumer group per projection. */
+public record KafkaTransport(KafkaSettings settings) implements Transport {
+
+    /** The consumer group of a projection (as {@code ProjectorRuntime} names it). */
+    public static String groupId(String projection) {
+        return "ferry-projection-" + projection;
+    }
+
+    @Override
+    public String name() {
+        return "kafka";
+    }
+
+    @Override
+    public TopicNaming topicNaming() {
+        return settings.topicNaming();
+    }
+
+    @Override
+    public Publishers relayPublishers() {
+        KafkaPublishers publishers = new KafkaPublishers(settings);
+        publishers.ensureTopic(settings.deadLetterTopic());
+        return new Publishers() {
+            @Override
+            public RecordPublisher get() {
+                return publishers.get();
+            }
+
+            @Override
+            public void close() {
+                publishers.close();
+            }
+        };
+    }
+
+    @Override
+    public void prepareFor(Set<String> aggregateTypes) {
+        try (TopicProvisioner topics = new TopicProvisioner(settings)) {
+            aggregateTypes.stream().map(settings.topicNaming()::topicFor).sorted().forEach(topics::ensure);
+        }
+    }
+
+    @Override
+    public PartitionedSubscription subscription(String group, String instanceId, LeaseStore leases,
+                                                Duration sessionTimeout) {
+        return new KafkaPartitionSubscription(settings, groupId(group), group + "-" + instanceId, sessionTimeout);
+    }
+
+    @Override
+    public String problem(int timeoutSeconds) {
+        Map<String, Object> properties = new java.util.HashMap<>(settings.clientProperties());
+        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000);
+        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000);
+        try (Admin admin = Admin.create(properties)) {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(timeoutSeconds * 1000)).nodes()
+                .get(timeoutSeconds + 1, TimeUnit.SECONDS);
+            return null;
+        } catch (Exception e) {
+            return "cannot reach Kafka at " + settings.bootstrapServers() + " within " + timeoutSeconds + " s: "
+                + Transport.firstLine(e);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.ferry.app.wiring;
+
+import java.time.Duration;
+import java.util.Set;
+
+import io.nats.client.Connection;
+
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.nats.NatsConnections;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.SubjectNaming;
+import dev.ferry.nats.publish.NatsPublishers;
+import dev.ferry.nats.subscription.NatsPartitionSubscription;
+
+/**
+ * NATS JetStream: one stream, subjects {@code <stream>.<type>.<partition>}, partitions owned by projector instances
+ * through leases in Ferry's MongoDB database (next to the relay's).
+ */
+public record NatsTransport(NatsSettings settings) implements Transport {
+
+    @Override
+    public String name() {
+        return "nats";
+    }
+
+    /**
+     * No prefix: on NATS the type is a subject token of its own. The event store checks Kafka's characters; the
+     * stricter subject rule ({@link SubjectNaming#checkType}) is checked when the configuration loads.
+     */
+    @Override
+    public TopicNaming topicNaming() {
+        return new TopicNaming("");
+    }
+
+    @Override
+    public Publishers relayPublishers() {
+        NatsPublishers publishers = new NatsPublishers(settings);
+        return new Publishers() {
+            @Override
+            public RecordPublisher get() {
+                return publishers.get();
+            }
+
+            @Override
+            public void close() {
+                // every term's publisher closes its own connection
+            }
+        };
+    }
+
+    @Override
+    public void prepareFor(Set<String> aggregateTypes) {
+        aggregateTypes.forEach(SubjectNaming::checkType);
+        new NatsPublishers(settings).ensureStream();
+    }
+
+    @Override
+    public PartitionedSubscription subscription(String group, String instanceId, LeaseStore leases,
+                                                Duration sessionTimeout) {
+        return new NatsPartitionSubscription(settings, leases, group, instanceId);
+    }
+
+    @Override
+    public String problem(int timeoutSeconds) {
+        try (Connection connection = NatsConnections.probe(settings, Duration.ofSeconds(timeoutSeconds))) {
+            connection.jetStreamManagement().getAccountStatistics();
+            return null;
+        } catch (Exception e) {
+            return "cannot reach NATS JetStream at " + String.join(",", settings.servers()) + " within "
+                + timeoutSeconds + " s: " + Transport.firstLine(e);
+        }
+    }
+}
