@@ -46,7 +46,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         } else if (nats != null) {
             throw SettingError.invalid("nats", "given, but the transport is kafka; set transport: nats to use it");
         }
-        relay = section("relay", relay, () -> new Relay(null, null, null));
+        relay = section("relay", relay, () -> new Relay(null, null, null, null));
         projector = section("projector", projector, () -> new Projector(null, null, null, null, null));
         admin = section("admin", admin, () -> new Admin(null, null, null));
         targets = targets == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(targets));
@@ -311,10 +311,16 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
      *                    longer reaches back that far, the history-lost policy applies)
      * @param historyLost {@code fail}, {@code restart-from-now} or {@code recopy} (copy every source again, then
      *                    stream)
+     * @param leaseTtl    how long a leader's lease lasts unrenewed ({@code 1s}); failover takes about this long, and a
+     *                    leader steps down if MongoDB does not answer its renewals within it
      */
-    public record Relay(String name, String start, HistoryLostPolicy historyLost) {
+    public record Relay(String name, String start, HistoryLostPolicy historyLost, String leaseTtl) {
 
         public Relay {
+            leaseTtl = SettingValues.duration("leaseTtl", leaseTtl, "1s");
+            if (SettingValues.toDuration(leaseTtl).toMillis() < 100) {
+                throw SettingError.invalid("leaseTtl", "expected at least 100ms, got '" + leaseTtl + "'");
+            }
             name = SettingValues.text(name, "ferry-relay");
             start = SettingValues.text(start, "now");
             if (!start.equals("now") && !start.equals("earliest")) {
@@ -326,6 +332,10 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
                 }
             }
             historyLost = historyLost == null ? HistoryLostPolicy.FAIL : historyLost;
+        }
+
+        public java.time.Duration leaseTtlDuration() {
+            return SettingValues.toDuration(leaseTtl);
         }
     }
 

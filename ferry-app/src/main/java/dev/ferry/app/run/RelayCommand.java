@@ -12,6 +12,7 @@ import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.RelayStatus;
@@ -67,7 +68,8 @@ public final class RelayCommand implements Callable<Integer> {
             default -> new StartPosition.AtTime(Instant.parse(config.relay().start()));
         };
         return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
-            .withHistoryLostPolicy(config.relay().historyLost());
+            .withHistoryLostPolicy(config.relay().historyLost())
+            .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()));
     }
 
     static PrometheusMeterRegistry metrics(ChangeStreamRelay relay) {

@@ -18,6 +18,14 @@ public record LeaseTiming(Duration ttl, Duration renewInterval, Duration checkIn
     public static final LeaseTiming DEFAULT = new LeaseTiming(Duration.ofMillis(1000), Duration.ofMillis(200),
         Duration.ofMillis(100), Duration.ofMillis(250));
 
+    /**
+     * The default's proportions for another TTL: a longer one tolerates slower renewals (a distant or overloaded
+     * server) at the price of a failover that takes as much longer.
+     */
+    public static LeaseTiming withTtl(Duration ttl) {
+        return new LeaseTiming(ttl, ttl.dividedBy(5), ttl.dividedBy(10), ttl.dividedBy(4));
+    }
+
     public LeaseTiming {
         Objects.requireNonNull(ttl, "ttl");
         Objects.requireNonNull(renewInterval, "renewInterval");
