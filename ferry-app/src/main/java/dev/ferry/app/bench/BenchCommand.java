@@ -1,5 +1,6 @@
 package dev.ferry.app.bench;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -149,13 +150,17 @@ public final class BenchCommand {
                 rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory),
                 FerryLauncher.ofThisJvm(FerryCommand.class.getName()), System.err);
             List<BenchmarkResult> results = benchmark.run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
             if (json) {
-                benchmark.printMarkdown(results, System.err);
-                System.out.println(PipelineBenchmark.toJson(results));
+                benchmark.printMarkdown(results, err);
+                out.println(PipelineBenchmark.toJson(results));
             } else {
-                benchmark.printMarkdown(results, System.out);
+                benchmark.printMarkdown(results, out);
             }
-            System.err.println("latency plot: " + plot.toAbsolutePath());
+            out.flush();
+            err.println("latency plot: " + plot.toAbsolutePath() + "; each process's output: " + logDirectory);
+            err.flush();
             return 0;
         }
     }

@@ -81,12 +81,12 @@ public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double
                 + "\"ferryPerSecond\":%.1f,\"ferryPerSecondMin\":%.1f,\"ferryPerSecondMax\":%.1f,\"runs\":%d,"
                 + "\"ferryPerSecondRuns\":%s,\"baselinePerSecond\":%.1f,\"slowestBaseline\":\"raw %s\",\"ratio\":%.3f,"
                 + "\"rawPipelinePerSecond\":%.1f,\"rawPipelinePerSecondMin\":%.1f,\"ratioToRawPipeline\":%.3f,"
-                + "\"coldJvmPerSecond\":%.1f,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
+                + "\"coldJvmPerSecond\":%s,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
                 + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"processes\":%s}",
             payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
             runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ferryPerSecond())).collect(Collectors.joining(",", "[", "]")),
             slowest.median(), median.slowestStageName(), ferry.median() / slowest.median(), rawPipeline().median(),
-            rawPipeline().min(), worstRatioToRawPipeline(), coldJvmPerSecond,
+            rawPipeline().min(), worstRatioToRawPipeline(), ProcessCost.number(coldJvmPerSecond),
             median.raw().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(",", "{", "}")),
             PROCESSES.stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,

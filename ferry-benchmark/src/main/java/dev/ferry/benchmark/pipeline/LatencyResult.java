@@ -58,6 +58,11 @@ public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult
     }
 
     static String latency(double[] values) {
-        return String.format(Locale.ROOT, "{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f}", values[0], values[1], values[2]);
+        return "{\"p50\":" + number(values[0]) + ",\"p99\":" + number(values[1]) + ",\"p999\":" + number(values[2]) + "}";
+    }
+
+    /** A figure with two decimals, or null where there was nothing to measure. */
+    private static String number(double value) {
+        return Double.isNaN(value) ? "null" : String.format(Locale.ROOT, "%.2f", value);
     }
 }

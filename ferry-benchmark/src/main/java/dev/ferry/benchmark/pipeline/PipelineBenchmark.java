@@ -1,6 +1,7 @@
 package dev.ferry.benchmark.pipeline;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -147,14 +148,14 @@ public final class PipelineBenchmark {
      */
     private CatchUpResult.Run ferryCatchUp(ProductionLayout layout, ProductionLayout.Service relay,
                                            ProductionLayout.Service projector, int bytes, int events) throws Exception {
+        AdminEndpoint applied = projector.admin();
+        long before = applied.statusNumber("applied"); // every earlier scenario's events are applied by now
         relay.process().signal("STOP");
         try {
             appendInParallel(layout.store(), events, bytes, "c" + tags.incrementAndGet() + "-");
         } finally {
             relay.process().signal("CONT");
         }
-        AdminEndpoint applied = projector.admin();
-        long before = applied.statusNumber("applied");
         long opensAt = before + Math.max(1, (long) (events * WINDOW_OPENS_AT));
         awaitApplied(applied, opensAt, Duration.ofMinutes(5));
         long windowStart = System.nanoTime();
@@ -343,7 +344,7 @@ public final class PipelineBenchmark {
     // ---- reports ----
 
     /** The Markdown report. */
-    public void printMarkdown(List<BenchmarkResult> results, PrintStream out) {
+    public void printMarkdown(List<BenchmarkResult> results, PrintWriter out) {
         out.printf("# Ferry pipeline benchmark%n%nmachine: %s; production layout: embedded MongoDB + Kafka in one "
             + "process, relay and projector each in their own (JVM options of the Dockerfile, -XX:MaxRAM=768m); medians "
             + "of %d runs with (min–max)%n%n", machine, options.repeat());

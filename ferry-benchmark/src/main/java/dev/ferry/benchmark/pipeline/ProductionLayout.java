@@ -107,7 +107,7 @@ final class ProductionLayout implements AutoCloseable {
 
     /**
      * Starts {@code ferry relay} or {@code ferry project}. A process that found the stack unreachable at start-up
-     * (exit status 3: its 5-second check timed out on a busy machine) is started again, twice at most.
+     * (exit status 3: its 5-second check timed out on a busy machine) is started again, four times at most.
      */
     private Service startService(String role, String startedLine) throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -118,7 +118,7 @@ final class ProductionLayout implements AutoCloseable {
                 int port = Integer.parseInt(process.awaitLine("admin on port (\\d+)", START_TIMEOUT));
                 return new Service(process, instance, new AdminEndpoint(port));
             } catch (IllegalStateException e) {
-                if (attempt == 3 || process.isAlive() || process.exitValue() != 3) {
+                if (attempt == 5 || process.isAlive() || process.exitValue() != 3) {
                     throw e;
                 }
                 progress.printf("  %s found the stack unreachable at start-up; starting it again%n", process.name());

@@ -61,7 +61,9 @@ final class RelayFailover {
                 progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, first send %.0f ms, acknowledged %.0f ms "
                     + "after kill -9%n", kill, kills, result.leaseTakenMillis(), result.firstSendMillis(), result.ackedMillis());
                 relays.remove(leader);
-                relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
+                if (kill < kills) {
+                    relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
+                }
             }
         } finally {
             loading = false;
