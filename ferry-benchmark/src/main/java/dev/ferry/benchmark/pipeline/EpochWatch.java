@@ -20,8 +20,8 @@ import dev.ferry.core.wire.FerryHeaders;
 
 /**
  * Reads a topic as it is written and notes, for each lease epoch (the record header {@link FerryHeaders#FERRY_EPOCH}),
- * its first record: when the relay's producer created it and when it could be read from the broker, i.e. after the
- * broker acknowledged it.
+ * its first record — when the relay's producer created it and when it could be read from the broker, i.e. after the
+ * broker acknowledged it — and how many records it had, the last one created when.
  */
 final class EpochWatch implements AutoCloseable {
 
@@ -29,7 +29,12 @@ final class EpochWatch implements AutoCloseable {
     record First(long createdAt, long seenAt) {
     }
 
+    /** An epoch's records so far: how many, and the creation time of the latest (wall-clock ms). */
+    record Span(long records, long lastCreatedAt) {
+    }
+
     private final Map<Long, First> firsts = new ConcurrentHashMap<>();
+    private final Map<Long, Span> spans = new ConcurrentHashMap<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private volatile boolean running = true;
@@ -52,8 +57,10 @@ final class EpochWatch implements AutoCloseable {
                 long seenAt = System.currentTimeMillis();
                 Header epoch = record.headers().lastHeader(FerryHeaders.FERRY_EPOCH);
                 if (epoch != null) {
-                    firsts.putIfAbsent(Long.parseLong(new String(epoch.value(), StandardCharsets.UTF_8)),
-                        new First(record.timestamp(), seenAt));
+                    long value = Long.parseLong(new String(epoch.value(), StandardCharsets.UTF_8));
+                    firsts.putIfAbsent(value, new First(record.timestamp(), seenAt));
+                    spans.merge(value, new Span(1, record.timestamp()),
+                        (a, b) -> new Span(a.records() + 1, Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
                 }
             }
         }
@@ -69,6 +76,19 @@ final class EpochWatch implements AutoCloseable {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
+    }
+
+    /** Waits until {@code epoch} had {@code records}; returns its first record and its span. */
+    Map.Entry<First, Span> awaitRecords(long epoch, long records, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (spans.getOrDefault(epoch, new Span(0, 0)).records() < records) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("epoch " + epoch + " had " + spans.getOrDefault(epoch, new Span(0, 0))
+                    .records() + " of " + records + " records after " + atMost);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        return Map.entry(firsts.get(epoch), spans.get(epoch));
     }
 
     /** Waits for the first record of any epoch after {@code epoch}; returns the earliest seen. */
