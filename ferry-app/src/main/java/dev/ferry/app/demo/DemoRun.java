@@ -152,7 +152,7 @@ final class DemoRun {
         PipelineVerifier.ReadModelVerdict readModel = awaitVerdict(verifier, stored, started, load, relays, projectors);
         double seconds = (System.nanoTime() - started) / 1e9;
         progressLine(started, load, relays, projectors);
-        progress.println();
+        line.end();
 
         projectors.forEach(p -> p.close());
         relays.forEach(ChangeStreamRelay::close);

@@ -23,6 +23,13 @@ final class ProgressLine {
         this.terminal = System.console() != null;
     }
 
+    /** Leaves the line as it is and moves below it: nothing redraws it after this. */
+    synchronized void end() {
+        current = "";
+        out.println();
+        out.flush();
+    }
+
     /** Routes stderr through this line until closed (on a terminal only; log4j's console appender follows stderr). */
     AutoCloseable keepWhole() {
         if (!terminal) {
