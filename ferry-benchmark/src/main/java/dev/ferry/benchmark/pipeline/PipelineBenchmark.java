@@ -82,9 +82,11 @@ public final class PipelineBenchmark {
         long started = System.nanoTime();
         List<BenchmarkResult> results = new ArrayList<>();
         int largest = Math.max(options.smallEvents(), Math.max(options.largeEvents(), options.backlog()));
-        // The oplog holds a round's events and read-model updates; older rounds fall out of it.
-        try (ProductionLayout layout = new ProductionLayout(launcher, options.logs(), 3 * largest + 100_000,
-            options.lingerMs(), progress)) {
+        // The oplog must hold the raw documents until the raw pipeline's last round has read them, after each round's
+        // bulk write; Ferry's rounds need only their own events and updates. Older entries fall out of it.
+        int oplog = (options.warmUpRounds() + 3) * largest + 100_000;
+        try (ProductionLayout layout = new ProductionLayout(launcher, options.logs(), oplog, options.lingerMs(),
+            progress)) {
             ProductionLayout.Service relay = layout.startRelay();
             ProductionLayout.Service projector = layout.startProjector();
             machine = String.format(Locale.ROOT, "%d cores, %s, Java %s", Runtime.getRuntime().availableProcessors(),
@@ -202,7 +204,8 @@ public final class PipelineBenchmark {
             "--since", since.toString(), "--events", Integer.toString(events), "--payload-bytes", Integer.toString(bytes),
             "--linger-ms", Integer.toString(options.lingerMs()),
             "--rounds", Integer.toString(options.warmUpRounds() + 1),
-            "--stages", "change-stream,kafka,bulk-write,pipeline"));
+            // The readers of the raw documents first: the oplog need not hold them past the other stages' writes.
+            "--stages", "change-stream,pipeline,kafka,bulk-write"));
         layout.client().getDatabase("raw").getCollection(collection).drop();
         Map<String, Map<String, String>> last = lastRounds(lines);
         Map<String, Double> raw = new LinkedHashMap<>();

@@ -107,14 +107,26 @@ public final class RawBaselines {
 
     /** CPU, allocation and GC of this process from its construction, ended by {@link #end()}. */
     private static final class Window {
-        private final long started = System.nanoTime();
-        private final ProcessCpu.Sample cpu = ProcessCpu.sample(ProcessHandle.current().pid());
-        private final long allocated = allocatedBytes();
-        private final long gcMillis = gcMillis();
+        private long started;
+        private ProcessCpu.Sample cpu;
+        private long allocated;
+        private long gcMillis;
         private long nanos;
         private ProcessCpu.Sample spent;
         private long allocatedInWindow;
         private long gcMillisInWindow;
+
+        Window() {
+            begin();
+        }
+
+        /** (Re)starts the window: a stage whose clients are connected and subscribed, as Ferry's processes are. */
+        void begin() {
+            started = System.nanoTime();
+            cpu = ProcessCpu.sample(ProcessHandle.current().pid());
+            allocated = allocatedBytes();
+            gcMillis = gcMillis();
+        }
 
         /** Ends the window before the clients close (their threads' allocation counts only while they live). */
         void end() {
@@ -171,6 +183,10 @@ public final class RawBaselines {
         createTopic(topic);
         byte[] value = RawDocuments.payload(options.payloadBytes()).getBytes(StandardCharsets.UTF_8);
         try (KafkaProducer<String, byte[]> producer = producer(); KafkaConsumer<String, byte[]> consumer = consumer()) {
+            consumer.subscribe(List.of(topic));
+            awaitAssignment(consumer);
+            producer.partitionsFor(topic);
+            window.begin();
             List<Future<?>> sends = new ArrayList<>();
             for (int i = 0; i < options.events(); i++) {
                 sends.add(producer.send(new ProducerRecord<>(topic, RawDocuments.key(i), value)));
@@ -179,7 +195,6 @@ public final class RawBaselines {
                 send.get();
             }
             long consumed = 0;
-            consumer.subscribe(List.of(topic));
             while (consumed < options.events()) {
                 consumed += consumer.poll(Duration.ofMillis(100)).count();
             }
@@ -214,9 +229,13 @@ public final class RawBaselines {
         createTopic(topic);
         MongoCollection<Document> readModel = database.getCollection("raw_read_model_" + UUID.randomUUID());
         long applied = 0;
-        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer(); KafkaProducer<String, byte[]> producer = producer()) {
+            // Connected, subscribed and with the topic's metadata before the window, as Ferry's running processes are.
             consumer.subscribe(List.of(topic));
-            CompletableFuture<Void> relaying = CompletableFuture.runAsync(() -> relay(database, topic));
+            awaitAssignment(consumer);
+            producer.partitionsFor(topic);
+            window.begin();
+            CompletableFuture<Void> relaying = CompletableFuture.runAsync(() -> relay(database, producer, topic));
             while (applied < options.events()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
                 if (records.isEmpty()) {
@@ -239,11 +258,10 @@ public final class RawBaselines {
         return applied;
     }
 
-    private void relay(MongoDatabase database, String topic) {
+    private void relay(MongoDatabase database, KafkaProducer<String, byte[]> producer, String topic) {
         long sent = 0;
         try (ChangeStreamTail tail = ChangeStreamTail.open(database.getCollection(options.collection(),
-                 RawBsonDocument.class), List.of(), new StartPosition.AtTime(options.since()), ChangeStreamTail.Settings.DEFAULT);
-             KafkaProducer<String, byte[]> producer = producer()) {
+            RawBsonDocument.class), List.of(), new StartPosition.AtTime(options.since()), ChangeStreamTail.Settings.DEFAULT)) {
             while (sent < options.events()) {
                 for (ChangeStreamDocument<RawBsonDocument> change : tail.poll()) {
                     RawBsonDocument document = change.getFullDocument();
