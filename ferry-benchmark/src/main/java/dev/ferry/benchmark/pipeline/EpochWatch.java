@@ -78,17 +78,27 @@ final class EpochWatch implements AutoCloseable {
         }
     }
 
-    /** Waits until {@code epoch} had {@code records}; returns its first record and its span. */
-    Map.Entry<First, Span> awaitRecords(long epoch, long records, Duration atMost) {
+    /**
+     * Waits until the epochs after {@code epoch} had {@code records} together (a leader that lost and re-took its
+     * lease publishes in more than one); returns their earliest first record and their span.
+     */
+    Map.Entry<First, Span> awaitRecordsAfter(long epoch, long records, Duration atMost) {
         long deadline = System.nanoTime() + atMost.toNanos();
-        while (spans.getOrDefault(epoch, new Span(0, 0)).records() < records) {
+        while (true) {
+            Span span = spans.entrySet().stream().filter(e -> e.getKey() > epoch).map(Map.Entry::getValue)
+                .reduce(new Span(0, 0), (a, b) -> new Span(a.records() + b.records(),
+                    Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
+            if (span.records() >= records) {
+                First first = firsts.entrySet().stream().filter(e -> e.getKey() > epoch).map(Map.Entry::getValue)
+                    .min((a, b) -> Long.compare(a.createdAt(), b.createdAt())).orElseThrow();
+                return Map.entry(first, span);
+            }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("epoch " + epoch + " had " + spans.getOrDefault(epoch, new Span(0, 0))
-                    .records() + " of " + records + " records after " + atMost);
+                throw new IllegalStateException("the epochs after " + epoch + " had " + span.records() + " of "
+                    + records + " records after " + atMost);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
-        return Map.entry(firsts.get(epoch), spans.get(epoch));
     }
 
     /** Waits for the first record of any epoch after {@code epoch}; returns the earliest seen. */

@@ -94,10 +94,9 @@ final class RelayFailover {
         long startedAt = System.currentTimeMillis();
         layout.startRelay();
         double startSeconds = (System.currentTimeMillis() - startedAt) / 1e3;
-        awaitLeaseAfter(before);
-        long epoch = layout.leaseEpoch();
         // It re-sends what followed its predecessor's last checkpoint too: at least the backlog.
-        Map.Entry<EpochWatch.First, EpochWatch.Span> records = watch.awaitRecords(epoch, backlog, Duration.ofMinutes(10));
+        Map.Entry<EpochWatch.First, EpochWatch.Span> records = watch.awaitRecordsAfter(before, backlog,
+            Duration.ofMinutes(10));
         long firstCreated = records.getKey().createdAt();
         long lastCreated = records.getValue().lastCreatedAt();
         double fromFirst = records.getValue().records() / (Math.max(1, lastCreated - firstCreated) / 1e3);
