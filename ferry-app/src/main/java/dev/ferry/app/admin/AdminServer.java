@@ -22,6 +22,8 @@ import com.sun.net.httpserver.HttpServer;
 
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.wire.EventJson;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
@@ -50,6 +52,10 @@ public final class AdminServer implements AutoCloseable {
     public AdminServer(String bind, int port, String token, BooleanSupplier ready, Supplier<String> statusJson,
                        PrometheusMeterRegistry metrics, ParkedEvents parked) throws IOException {
         this.token = token;
+        // The JVM's own figures beside Ferry's: allocation, GC pauses, heap. Operators watch them; the benchmark
+        // reads them for its per-event cost.
+        new JvmGcMetrics().bindTo(metrics);
+        new JvmMemoryMetrics().bindTo(metrics);
         server = HttpServer.create(new InetSocketAddress(bind, port), 0);
         server.setExecutor(Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "admin-http");

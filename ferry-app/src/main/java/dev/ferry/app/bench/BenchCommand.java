@@ -1,13 +1,19 @@
 package dev.ferry.app.bench;
 
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-import java.nio.file.Path;
-import java.util.List;
-
+import dev.ferry.app.FerryCommand;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
+import dev.ferry.benchmark.pipeline.BenchmarkResult;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
+import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.raw.RawBaselines;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.kafka.publish.KafkaSettings;
 import picocli.CommandLine;
@@ -18,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", description = "Measurement programs.",
-    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Oplog.class, BenchCommand.Projector.class})
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
+        BenchCommand.Raw.class})
 public final class BenchCommand {
 
     @Command(name = "oplog", mixinStandardHelpOptions = true,
@@ -75,8 +82,9 @@ public final class BenchCommand {
     }
 
     @Command(name = "pipeline", mixinStandardHelpOptions = true,
-        description = "Catch-up throughput (300 B and 10 KB events) and steady-state latency of the whole pipeline, "
-            + "with raw change-stream, raw Kafka and raw bulk-write baselines measured in the same run.")
+        description = "Catch-up throughput (300 B and 10 KB events), steady-state latency and relay failover, laid out "
+            + "as in production: the embedded stack, the relay and the projector each in a process of their own, with "
+            + "raw baselines and a raw pipeline measured in the same run; every scenario --repeat times.")
     static final class Pipeline implements Callable<Integer> {
 
         // Large enough that the catch-up lasts several seconds: a 2-second run measured mostly topic creation, the
@@ -93,12 +101,31 @@ public final class BenchCommand {
         @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
         int seconds;
 
+        @Option(names = "--repeat", defaultValue = "3", description = "runs of every scenario; medians and spread are "
+            + "reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--warm-up-rounds", defaultValue = "2", description = "unmeasured catch-up rounds first, for the "
+            + "JIT (default: ${DEFAULT-VALUE})")
+        int warmUpRounds;
+
+        @Option(names = "--kills", defaultValue = "20", description = "kill -9 of the leader relay under 1,000 events/s; "
+            + "0 skips the failover scenario (default: ${DEFAULT-VALUE})")
+        int kills;
+
+        @Option(names = "--backlog", defaultValue = "100000", description = "events the successor relay catches up after "
+            + "the kills (default: ${DEFAULT-VALUE})")
+        int backlog;
+
         @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS,
-            description = "the relay producer's linger.ms, 0..5; the raw Kafka baseline uses the same (default: ${DEFAULT-VALUE})")
+            description = "the relay producer's linger.ms, 0..5; the raw producers use the same (default: ${DEFAULT-VALUE})")
         int lingerMs;
 
         @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
         Path plot;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
 
         @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
         boolean json;
@@ -112,15 +139,77 @@ public final class BenchCommand {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                     "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
             }
-            List<PipelineBenchmark.Result> results = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents,
-                largeEvents, rates, Duration.ofSeconds(seconds), plot, lingerMs), System.err).run();
-            if (json) {
-                PipelineBenchmark.printMarkdown(results, System.err);
-                System.out.println(PipelineBenchmark.toJson(results));
-            } else {
-                PipelineBenchmark.printMarkdown(results, System.out);
+            if (repeat < 1 || warmUpRounds < 0 || kills < 0 || backlog < 1 || smallEvents < 100 || largeEvents < 100
+                || seconds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, "
+                    + "--events/--large-events at least 100, --backlog and --seconds at least 1, --warm-up-rounds and "
+                    + "--kills at least 0");
             }
-            System.err.println("latency plot: " + plot.toAbsolutePath());
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-");
+            PipelineBenchmark benchmark = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents, largeEvents,
+                rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory),
+                FerryLauncher.ofThisJvm(FerryCommand.class.getName()), System.err);
+            List<BenchmarkResult> results = benchmark.run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (json) {
+                benchmark.printMarkdown(results, err);
+                out.println(PipelineBenchmark.toJson(results));
+            } else {
+                benchmark.printMarkdown(results, out);
+            }
+            out.flush();
+            err.println("latency plot: " + plot.toAbsolutePath() + "; each process's output: " + logDirectory);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "raw", hidden = true, description = "The raw baselines, in a process of their own: started by "
+        + "'ferry bench pipeline', which inserts the documents they read.")
+    static final class Raw implements Callable<Integer> {
+
+        @Option(names = "--stages", split = ",", required = true)
+        List<String> stages;
+
+        @Option(names = "--mongodb-uri", required = true)
+        String mongoUri;
+
+        @Option(names = "--bootstrap-servers", required = true)
+        String bootstrapServers;
+
+        @Option(names = "--database", defaultValue = "raw")
+        String database;
+
+        @Option(names = "--collection", defaultValue = "docs")
+        String collection;
+
+        @Option(names = "--since", description = "ISO-8601 instant: read the collection's changes from here")
+        Instant since;
+
+        @Option(names = "--events", defaultValue = "10000")
+        int events;
+
+        @Option(names = "--payload-bytes", defaultValue = "300")
+        int payloadBytes;
+
+        @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS)
+        int lingerMs;
+
+        @Option(names = "--rounds", defaultValue = "1")
+        int rounds;
+
+        @Option(names = "--rate", defaultValue = "1000")
+        int rate;
+
+        @Option(names = "--seconds", defaultValue = "5")
+        int seconds;
+
+        @Override
+        public Integer call() throws Exception {
+            new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, database, collection,
+                since == null ? Instant.now() : since, events, payloadBytes, lingerMs, rounds, rate,
+                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds)), System.out).run();
             return 0;
         }
     }

@@ -53,14 +53,17 @@ final class DemoRun {
 
     private final Options options;
     private final PrintStream progress;
+    private final ProgressLine line;
 
     DemoRun(Options options, PrintStream progress) {
         this.options = options;
         this.progress = progress;
+        this.line = new ProgressLine(progress);
     }
 
     DemoReport run() throws Exception {
-        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, (int) Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
+        try (AutoCloseable wholeLine = line.keepWhole();
+             EmbeddedMongo mongo = EmbeddedMongo.start(0, (int) Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
                  options.events() * 2))) {
             if (options.transport() == FerryConfig.Transport.NATS) {
                 // Stopped on every way out: here, and by its shutdown hook on Ctrl-C.
@@ -169,7 +172,7 @@ final class DemoRun {
         PipelineVerifier.ReadModelVerdict readModel = awaitVerdict(verifier, stored, started, load, relays, projectors);
         double seconds = (System.nanoTime() - started) / 1e9;
         progressLine(started, load, relays, projectors);
-        progress.println();
+        line.end();
 
         projectors.forEach(p -> p.close());
         relays.forEach(ChangeStreamRelay::close);
@@ -204,10 +207,10 @@ final class DemoRun {
         long published = relays.stream().mapToLong(r -> r.status().published()).sum();
         long applied = projectors.stream().mapToLong(p -> p.status().applied()).sum();
         ChangeStreamRelay leader = leader(relays);
-        progress.printf("\r%5.1fs  appended %,7d  published %,7d  applied %,7d  lag %,6d  leader %s   ",
-            (System.nanoTime() - started) / 1e9, load.appended(), published, applied, Math.max(0, load.appended() - applied),
-            leader == null ? "(election)" : leader.instanceId() + " epoch " + leader.status().epoch());
-        progress.flush();
+        line.show(String.format("%5.1fs  appended %,7d (%,.0f/s)  published %,7d  applied %,7d  lag %,6d  leader %s   ",
+            (System.nanoTime() - started) / 1e9, load.appended(), load.achievedPerSecond(), published, applied,
+            Math.max(0, load.appended() - applied),
+            leader == null ? "(election)" : leader.instanceId() + " epoch " + leader.status().epoch()));
     }
 
     private static ChangeStreamRelay leader(List<ChangeStreamRelay> relays) {

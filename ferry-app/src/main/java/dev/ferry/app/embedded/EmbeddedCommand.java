@@ -3,9 +3,14 @@ package dev.ferry.app.embedded;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.RuntimeMXBean;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 
 import dev.ferry.app.demo.DemoCommand;
 import dev.ferry.config.FerryConfig;
@@ -50,6 +55,7 @@ public final class EmbeddedCommand implements Callable<Integer> {
                  NatsServerProcess nats = NatsServerProcess.start()) {
                 System.out.println("FERRY_MONGODB_URI=" + mongo.connectionString());
                 System.out.println("FERRY_NATS_SERVERS=" + nats.url());
+                System.out.println(settings());
                 return runUntilStopped("nats", nats::stop, nats::restart);
             }
         }
@@ -57,6 +63,7 @@ public final class EmbeddedCommand implements Callable<Integer> {
              EmbeddedKafka kafka = EmbeddedKafka.start()) {
             System.out.println("FERRY_MONGODB_URI=" + mongo.connectionString());
             System.out.println("FERRY_KAFKA_BOOTSTRAP_SERVERS=" + kafka.bootstrapServers());
+            System.out.println(settings());
             System.out.flush();
             if (selfTest) {
                 return new StackSelfTest(mongo.connectionString(), kafka.bootstrapServers(), events, System.out).run()
@@ -77,6 +84,19 @@ public final class EmbeddedCommand implements Callable<Integer> {
         control.start();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * What this stand-in for Atlas and Kafka runs with, so that figures measured against it say so: the embedded
+     * MongoDB keeps all its data on this JVM's heap, so the heap and collector matter.
+     */
+    private String settings() {
+        RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
+        return String.format(Locale.ROOT, "settings: oplog capacity %,d entries; JVM %s, max heap %,d MiB, %s, options "
+                + "%s; %d cores", oplogCapacity, runtime.getVmVersion(), Runtime.getRuntime().maxMemory() >> 20,
+            ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName)
+                .collect(Collectors.joining(" + ")), runtime.getInputArguments(),
+            Runtime.getRuntime().availableProcessors());
     }
 
     /** Fault injection for failure tests: the broker can be stopped and started again from stdin. */

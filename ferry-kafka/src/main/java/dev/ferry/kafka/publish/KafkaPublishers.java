@@ -52,7 +52,8 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         topics.ensure(topic);
     }
 
-    Map<String, Object> producerConfig() {
+    /** The relay's producer settings (the benchmark's raw pipeline produces with the same). */
+    public Map<String, Object> producerConfig() {
         Map<String, Object> config = new HashMap<>(settings.clientProperties());
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         config.put(ProducerConfig.ACKS_CONFIG, "all");

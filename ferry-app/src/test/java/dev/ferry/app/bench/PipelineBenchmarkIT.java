@@ -1,0 +1,75 @@
+package dev.ferry.app.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ferry.app.FerryCommand;
+
+/**
+ * {@code ferry bench pipeline --json} at a tiny size, so that the benchmark program cannot rot: it starts the embedded
+ * stack, a relay, a projector and the raw baselines as processes of their own, kills the leader relay once, and prints
+ * every figure other tools read. No figure is judged here (a benchmark measures; a test does not time).
+ */
+@Timeout(300)
+class PipelineBenchmarkIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theBenchmarkRunsEveryScenarioInTheProductionLayoutAndPrintsTheDocumentedJson() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = FerryCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), "bench", "pipeline",
+            "--events", "500", "--large-events", "100", "--rates", "100", "--seconds", "1", "--repeat", "1",
+            "--warm-up-rounds", "0", "--kills", "1", "--backlog", "500", "--logs", dir.resolve("logs").toString(),
+            "--plot", dir.resolve("plot.png").toString(), "--json");
+        assertThat(status).as("exit status; stderr: %s", err).isZero();
+
+        String json = out.toString().lines().filter(line -> line.startsWith("[")).findFirst().orElseThrow();
+        JsonNode results = new ObjectMapper().readTree(json);
+        assertThat(results).hasSize(4);
+        for (int i = 0; i < 2; i++) {
+            JsonNode catchUp = results.get(i);
+            assertThat(catchUp.get("scenario").asText()).isEqualTo("catch-up");
+            assertThat(catchUp.get("runs").asInt()).isEqualTo(1);
+            assertThat(catchUp.get("ferryPerSecond").asDouble()).isPositive();
+            assertThat(catchUp.get("ferryPerSecondMin").asDouble()).isPositive();
+            assertThat(catchUp.get("rawPipelinePerSecond").asDouble()).isPositive();
+            assertThat(catchUp.get("ratioToRawPipeline").asDouble()).isPositive();
+            assertThat(catchUp.get("baselinePerSecond").asDouble()).isPositive();
+            for (String process : new String[] {"relay", "projector", "stack"}) {
+                assertThat(catchUp.get("cpuMicrosPerEvent").get(process).asDouble()).as(process).isPositive();
+            }
+            assertThat(catchUp.get("processes").get("relay").has("allocatedBytesPerEvent")).isTrue();
+        }
+        assertThat(results.get(0).get("payloadBytes").asInt()).isEqualTo(300);
+        assertThat(results.get(1).get("payloadBytes").asInt()).isEqualTo(10_240);
+
+        JsonNode steady = results.get(2);
+        assertThat(steady.get("scenario").asText()).isEqualTo("steady-state latency");
+        assertThat(steady.get("rate").asInt()).isEqualTo(100);
+        assertThat(steady.get("achievedPerSecond").asDouble()).isPositive();
+        assertThat(steady.get("latencyMillis").get("p99").asDouble()).isPositive();
+        assertThat(steady.get("latencyMillisWorst").has("p99")).isTrue();
+        assertThat(steady.get("rawKafkaLatencyMillis").get("p99").asDouble()).isPositive();
+        assertThat(steady.get("rawChangeStreamLatencyMillis").get("p99").asDouble()).isPositive();
+
+        JsonNode failover = results.get(3);
+        assertThat(failover.get("scenario").asText()).isEqualTo("failover");
+        assertThat(failover.get("kills").asInt()).isEqualTo(1);
+        assertThat(failover.get("p50Millis").asDouble()).isPositive();
+        assertThat(failover.get("maxMillis").asDouble()).isGreaterThanOrEqualTo(failover.get("p99Millis").asDouble());
+        assertThat(failover.get("successorCatchUpPerSecond").asDouble()).isPositive();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+/**
+ * A catch-up (a backlog in the event store to a complete read model) at one payload size, run several times.
+ *
+ * @param coldJvmPerSecond Ferry's rate in the first round, its relay and projector just started (JIT still compiling)
+ */
+public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double coldJvmPerSecond)
+    implements BenchmarkResult {
+
+    /** The processes whose cost is reported, in the JSON's order. */
+    static final List<String> PROCESSES = List.of("relay", "projector", "stack");
+
+    /**
+     * One run: Ferry's rate and cost, and in the same run the raw stages' and the raw pipeline's.
+     *
+     * @param raw rate of each raw stage: change-stream, kafka, bulk-write, pipeline
+     * @param cost Ferry's processes' cost: relay, projector, stack
+     * @param rawPipelineCpuMicrosPerEvent all the raw pipeline process's CPU per event
+     */
+    public record Run(double ferryPerSecond, Map<String, Double> raw, Map<String, ProcessCost> cost,
+                      double rawPipelineCpuMicrosPerEvent) {
+
+        double slowestStage() {
+            return List.of("change-stream", "kafka", "bulk-write").stream().mapToDouble(raw::get).min().orElse(Double.NaN);
+        }
+
+        /** The slowest stage as the JSON has always named it. */
+        String slowestStageName() {
+            String stage = List.of("change-stream", "kafka", "bulk-write").stream()
+                .min((a, b) -> Double.compare(raw.get(a), raw.get(b))).orElseThrow();
+            return switch (stage) {
+                case "change-stream" -> "raw change stream";
+                case "kafka" -> "raw Kafka produce->consume";
+                default -> "raw read-model bulk write";
+            };
+        }
+
+        double ratioToRawPipeline() {
+            return ferryPerSecond / raw.get("pipeline");
+        }
+    }
+
+    @Override
+    public String scenario() {
+        return "catch-up";
+    }
+
+    Spread ferry() {
+        return spread(Run::ferryPerSecond);
+    }
+
+    Spread rawPipeline() {
+        return spread(run -> run.raw().get("pipeline"));
+    }
+
+    Spread slowestStage() {
+        return spread(Run::slowestStage);
+    }
+
+    /** The worst run's Ferry ÷ raw pipeline: a target counts only if the worst run meets it. */
+    double worstRatioToRawPipeline() {
+        return runs.stream().mapToDouble(Run::ratioToRawPipeline).min().orElse(Double.NaN);
+    }
+
+    Spread cost(String process, ToDoubleFunction<ProcessCost> figure) {
+        return spread(run -> figure.applyAsDouble(run.cost().get(process)));
+    }
+
+    private Spread spread(ToDoubleFunction<Run> figure) {
+        return Spread.of(runs.stream().mapToDouble(figure).toArray());
+    }
+
+    @Override
+    public String toJson() {
+        Spread ferry = ferry();
+        Spread slowest = slowestStage();
+        Run median = runs.stream().min((a, b) -> Double.compare(Math.abs(a.ferryPerSecond() - ferry.median()),
+            Math.abs(b.ferryPerSecond() - ferry.median()))).orElseThrow();
+        return String.format(Locale.ROOT, "{\"scenario\":\"catch-up\",\"payloadBytes\":%d,\"events\":%d,"
+                + "\"ferryPerSecond\":%.1f,\"ferryPerSecondMin\":%.1f,\"ferryPerSecondMax\":%.1f,\"runs\":%d,"
+                + "\"ferryPerSecondRuns\":%s,\"baselinePerSecond\":%.1f,\"slowestBaseline\":\"%s\",\"ratio\":%.3f,"
+                + "\"rawPipelinePerSecond\":%.1f,\"rawPipelinePerSecondMin\":%.1f,\"ratioToRawPipeline\":%.3f,"
+                + "\"coldJvmPerSecond\":%s,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
+                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"processes\":%s}",
+            payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
+            runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ferryPerSecond())).collect(Collectors.joining(",", "[", "]")),
+            slowest.median(), median.slowestStageName(), ferry.median() / slowest.median(), rawPipeline().median(),
+            rawPipeline().min(), worstRatioToRawPipeline(), ProcessCost.number(coldJvmPerSecond),
+            median.raw().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
+                .collect(Collectors.joining(",", "{", "}")),
+            PROCESSES.stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
+                cost(p, ProcessCost::cpuMicrosPerEvent).median())).collect(Collectors.joining(",", "{", "}")),
+            Spread.of(runs.stream().mapToDouble(Run::rawPipelineCpuMicrosPerEvent).toArray()).median(),
+            PROCESSES.stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
+                .collect(Collectors.joining(",", "{", "}")));
+    }
+}

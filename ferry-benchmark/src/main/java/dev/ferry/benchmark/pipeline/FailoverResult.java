@@ -1,0 +1,56 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Relay failovers under load: kill -9 of the leader, time to the first broker-acknowledged record of the new epoch,
+ * with where the time went; then a successor's catch-up over a backlog appended while no relay ran.
+ *
+ * @param kills                 one entry per kill
+ * @param backlogEvents         the backlog
+ * @param successorStartSeconds process start to "instance started"
+ * @param successorPerSecond    the successor's rate from its first published event to the backlog's last
+ * @param successorPerSecondWithStart the same from its process start
+ */
+public record FailoverResult(List<Kill> kills, int rate, long backlogEvents, double successorStartSeconds,
+                             double successorPerSecond, double successorPerSecondWithStart) implements BenchmarkResult {
+
+    /**
+     * One kill's times from the kill -9, in ms.
+     *
+     * @param leaseTakenMillis the lease document showed the new epoch (the TTL, the standby's check, its write)
+     * @param firstSendMillis  the first record of the new epoch was created by the new leader's producer
+     * @param ackedMillis      that record was readable from the broker: acknowledged
+     */
+    public record Kill(double leaseTakenMillis, double firstSendMillis, double ackedMillis) {
+    }
+
+    @Override
+    public String scenario() {
+        return "failover";
+    }
+
+    double[] acked() {
+        return kills.stream().mapToDouble(Kill::ackedMillis).toArray();
+    }
+
+    @Override
+    public String toJson() {
+        double[] acked = acked();
+        double[] lease = kills.stream().mapToDouble(Kill::leaseTakenMillis).toArray();
+        double[] send = kills.stream().mapToDouble(Kill::firstSendMillis).toArray();
+        return String.format(Locale.ROOT, "{\"scenario\":\"failover\",\"kills\":%d,\"rate\":%d,\"p50Millis\":%.0f,"
+                + "\"p99Millis\":%.0f,\"maxMillis\":%.0f,\"leaseTakenMillis\":%s,\"firstSendMillis\":%s,"
+                + "\"backlogEvents\":%d,\"successorStartSeconds\":%.2f,\"successorCatchUpPerSecond\":%.1f,"
+                + "\"successorCatchUpPerSecondWithStart\":%.1f}",
+            kills.size(), rate, Spread.percentile(acked, 50), Spread.percentile(acked, 99), Spread.percentile(acked, 100),
+            percentiles(lease), percentiles(send), backlogEvents, successorStartSeconds, successorPerSecond,
+            successorPerSecondWithStart);
+    }
+
+    static String percentiles(double[] values) {
+        return String.format(Locale.ROOT, "{\"p50\":%.0f,\"p99\":%.0f,\"max\":%.0f}", Spread.percentile(values, 50),
+            Spread.percentile(values, 99), Spread.percentile(values, 100));
+    }
+}

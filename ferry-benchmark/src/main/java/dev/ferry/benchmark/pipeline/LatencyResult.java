@@ -1,0 +1,68 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Steady-state end-to-end latency (append to read model written) at one requested rate, run several times, beside
+ * raw Kafka's and the raw change stream's at the same rate. A rate counts only if every run's load reached it.
+ */
+public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult {
+
+    /** Whether the load generator reached the requested rate: within this share of it. */
+    static final double REACHED = 0.95;
+
+    /**
+     * @param ferry      p50, p99, p99.9 in ms
+     * @param breakdown  where Ferry's time went (append to relay send, send to consumed)
+     */
+    public record Run(long events, double achievedPerSecond, double[] ferry, double[] rawKafka, double[] rawChangeStream,
+                      String breakdown) {
+    }
+
+    @Override
+    public String scenario() {
+        return "steady-state latency";
+    }
+
+    Run medianRun() {
+        List<Run> byP99 = runs.stream().sorted(Comparator.comparingDouble(run -> run.ferry()[1])).toList();
+        return byP99.get((byP99.size() - 1) / 2);
+    }
+
+    Run worstRun() {
+        return runs.stream().max(Comparator.comparingDouble(run -> run.ferry()[1])).orElseThrow();
+    }
+
+    double achievedMin() {
+        return runs.stream().mapToDouble(Run::achievedPerSecond).min().orElse(0);
+    }
+
+    boolean reached() {
+        return achievedMin() >= rate * REACHED;
+    }
+
+    @Override
+    public String toJson() {
+        Run median = medianRun();
+        return String.format(Locale.ROOT, "{\"scenario\":\"steady-state latency\",\"payloadBytes\":300,\"events\":%d,"
+                + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
+                + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
+                + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
+                + "\"rawChangeStreamLatencyMillis\":%s}",
+            median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
+            Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
+            latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
+            latency(median.rawChangeStream()));
+    }
+
+    static String latency(double[] values) {
+        return "{\"p50\":" + number(values[0]) + ",\"p99\":" + number(values[1]) + ",\"p999\":" + number(values[2]) + "}";
+    }
+
+    /** A figure with two decimals, or null where there was nothing to measure. */
+    private static String number(double value) {
+        return Double.isNaN(value) ? "null" : String.format(Locale.ROOT, "%.2f", value);
+    }
+}

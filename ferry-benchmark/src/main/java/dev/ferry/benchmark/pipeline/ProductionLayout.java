@@ -1,0 +1,184 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.bson.Document;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.benchmark.process.AdminEndpoint;
+import dev.ferry.benchmark.process.ChildJvm;
+import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.process.JvmOptions;
+import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.mongodb.store.MongoEventStore;
+
+/**
+ * Ferry laid out as in production, every part a process of its own: the embedded stack ({@code ferry embedded},
+ * standing in for Atlas and Kafka), relays ({@code ferry relay}) and a projector ({@code ferry project}) with the
+ * deployed JVM options, and the raw baselines ({@code ferry bench raw}) with the same options. The benchmark itself
+ * appends and observes from its own process.
+ */
+final class ProductionLayout implements AutoCloseable {
+
+    static final String DATABASE = "ferry";
+    static final String AGGREGATE_TYPE = "patient";
+    static final String TOPIC = "ferry." + AGGREGATE_TYPE;
+    /** The lease's id: the relay's default name. */
+    static final String RELAY_NAME = "ferry-relay";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    /** A started relay or projector: its process and its admin endpoints. */
+    record Service(ChildJvm process, String instanceId, AdminEndpoint admin) {
+    }
+
+    private final FerryLauncher launcher;
+    private final Path logs;
+    private final List<ChildJvm> processes = new ArrayList<>();
+    private final AtomicInteger started = new AtomicInteger();
+    private final ChildJvm stack;
+    private final Map<String, String> env;
+    private final Path config;
+    private final MongoClient client;
+    private final MongoEventStore store;
+    private final PrintStream progress;
+
+    ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, PrintStream progress)
+        throws IOException {
+        this.launcher = launcher;
+        this.logs = logs;
+        this.progress = progress;
+        stack = start("stack", JvmOptions.STACK, Map.of(), List.of("embedded", "--oplog-capacity",
+            Integer.toString(oplogCapacity)));
+        String mongoUri = stack.awaitLine("FERRY_MONGODB_URI=(\\S+)", START_TIMEOUT);
+        String bootstrap = stack.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", START_TIMEOUT);
+        progress.printf("embedded stack (pid %d): %s%n", stack.pid(), stack.awaitLine("(settings: .*)", START_TIMEOUT));
+        stack.awaitLine("(embedded stack running)", START_TIMEOUT);
+        env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        config = writeConfig(logs.resolve("ferry.yml"), lingerMs);
+        client = MongoClients.create(mongoUri);
+        store = new MongoEventStore(database(), "events", new TopicNaming("ferry."),
+            MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
+        progress.printf("relay and projector JVM options: %s; logs in %s%n", String.join(" ", JvmOptions.DEPLOYED), logs);
+    }
+
+    String mongoUri() {
+        return env.get("FERRY_MONGODB_URI");
+    }
+
+    String bootstrapServers() {
+        return env.get("FERRY_KAFKA_BOOTSTRAP_SERVERS");
+    }
+
+    ChildJvm stack() {
+        return stack;
+    }
+
+    MongoDatabase database() {
+        return client.getDatabase(DATABASE);
+    }
+
+    MongoClient client() {
+        return client;
+    }
+
+    MongoEventStore store() {
+        return store;
+    }
+
+    Service startRelay() throws IOException {
+        return startService("relay", "ferry relay \\S+: instance (\\S+) started");
+    }
+
+    Service startProjector() throws IOException {
+        return startService("projector", "ferry project \\S+: instance (\\S+) started");
+    }
+
+    /**
+     * Starts {@code ferry relay} or {@code ferry project}. A process that found the stack unreachable at start-up
+     * (exit status 3: its 5-second check timed out on a busy machine) is started again, four times at most.
+     */
+    private Service startService(String role, String startedLine) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            ChildJvm process = start(role + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, env,
+                List.of(role.equals("relay") ? "relay" : "project", "--config", config.toString()));
+            try {
+                String instance = process.awaitLine(startedLine, START_TIMEOUT);
+                int port = Integer.parseInt(process.awaitLine("admin on port (\\d+)", START_TIMEOUT));
+                return new Service(process, instance, new AdminEndpoint(port));
+            } catch (IllegalStateException e) {
+                if (attempt == 5 || process.isAlive() || process.exitValue() != 3) {
+                    throw e;
+                }
+                progress.printf("  %s found the stack unreachable at start-up; starting it again%n", process.name());
+            }
+        }
+    }
+
+    /** Runs {@code ferry bench raw <args>} to its end with the deployed JVM options; returns its RESULT lines. */
+    List<String> runRaw(String name, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bench", "raw", "--mongodb-uri", mongoUri(),
+            "--bootstrap-servers", bootstrapServers()));
+        command.addAll(args);
+        try (ChildJvm raw = start(name + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, Map.of(), command)) {
+            raw.awaitExit(Duration.ofMinutes(20));
+            return raw.stdoutLines("^RESULT (.*)$");
+        }
+    }
+
+    /** The relay lease's epoch now (0 before the first leader). */
+    long leaseEpoch() {
+        Document lease = database().getCollection("ferry_leases").find(new Document("_id", RELAY_NAME)).first();
+        return lease == null || lease.get("epoch") == null ? 0 : ((Number) lease.get("epoch")).longValue();
+    }
+
+    private ChildJvm start(String name, List<String> jvmOptions, Map<String, String> environment, List<String> args)
+        throws IOException {
+        ChildJvm process = launcher.start(name, jvmOptions, environment, logs, args);
+        processes.add(process);
+        return process;
+    }
+
+    private static Path writeConfig(Path file, int lingerMs) throws IOException {
+        Files.writeString(file, """
+            mongodb:
+              uri: ${FERRY_MONGODB_URI}
+              database: %s
+            kafka:
+              bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
+              partitions: 6
+              replicationFactor: 1
+              lingerMs: %d
+              compression: none
+            relay:
+              name: %s
+              start: %s
+            projector:
+              aggregateTypes: [%s]
+            admin:
+              bind: 127.0.0.1
+              port: 0
+            """.formatted(DATABASE, lingerMs, RELAY_NAME, Instant.now().minusSeconds(5), AGGREGATE_TYPE));
+        return file;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        // Relays and projectors first, the stack they talk to last.
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).close();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.benchmark.pipeline;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import org.bson.Document;
+
+/**
+ * Relay failover under load, as Kubernetes would live it: two relays (a leader and a standby) with the default lease
+ * settings, a load of {@value #RATE} events/s, and {@code kills} times: kill -9 of the leader, the time to the first
+ * record of the new epoch the broker acknowledged, and a replacement relay started. Then every relay is killed, a
+ * backlog appended, and one relay started: its catch-up rate, JIT cold.
+ */
+final class RelayFailover {
+
+    static final int RATE = 1_000;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final ProductionLayout layout;
+    private final ProductionLayout.Service first;
+    private final int kills;
+    private final int backlog;
+    private final PrintStream progress;
+    private final AtomicInteger tags = new AtomicInteger();
+    private volatile boolean loading = true;
+
+    RelayFailover(ProductionLayout layout, ProductionLayout.Service first, int kills, int backlog, PrintStream progress) {
+        this.layout = layout;
+        this.first = first;
+        this.kills = kills;
+        this.backlog = backlog;
+        this.progress = progress;
+    }
+
+    FailoverResult run() throws Exception {
+        List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, layout.startRelay()));
+        List<FailoverResult.Kill> measured = new ArrayList<>();
+        CompletableFuture<Void> load = CompletableFuture.runAsync(this::load);
+        try (EpochWatch watch = new EpochWatch(layout.bootstrapServers(), ProductionLayout.TOPIC)) {
+            try {
+                for (int kill = 1; kill <= kills; kill++) {
+                    measured.add(killLeader(relays, watch, kill));
+                }
+            } finally {
+                loading = false;
+                load.join();
+            }
+            for (ProductionLayout.Service relay : relays) {
+                relay.process().kill();
+            }
+            return successor(watch, measured);
+        }
+    }
+
+    private FailoverResult.Kill killLeader(List<ProductionLayout.Service> relays, EpochWatch watch, int kill)
+        throws Exception {
+        Document lease = lease();
+        long epoch = ((Number) lease.get("epoch")).longValue();
+        ProductionLayout.Service leader = relays.stream()
+            .filter(relay -> relay.instanceId().equals(lease.getString("owner"))).findFirst()
+            .orElseThrow(() -> new IllegalStateException("the lease's owner is none of the relays: " + lease));
+        watch.awaitEpoch(epoch, TIMEOUT); // the leader is publishing: the kill lands mid-stream
+        long killedAt = System.currentTimeMillis();
+        leader.process().kill();
+        long leaseTaken = awaitLeaseAfter(epoch) - killedAt;
+        EpochWatch.First next = watch.awaitAfter(epoch, TIMEOUT);
+        FailoverResult.Kill result = new FailoverResult.Kill(leaseTaken, next.createdAt() - killedAt,
+            next.seenAt() - killedAt);
+        progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, first send %.0f ms, acknowledged %.0f ms after "
+            + "kill -9%n", kill, kills, result.leaseTakenMillis(), result.firstSendMillis(), result.ackedMillis());
+        relays.remove(leader);
+        if (kill < kills) {
+            relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
+        }
+        return result;
+    }
+
+    /**
+     * With no relay running, appends the backlog and starts one relay: its start-up time, and its rate from the
+     * creation of its first record to that of the backlog's last (the relay's producer stamps each record).
+     */
+    private FailoverResult successor(EpochWatch watch, List<FailoverResult.Kill> measured) throws Exception {
+        progress.printf("  all relays killed; appending a backlog of %,d events...%n", backlog);
+        long before = layout.leaseEpoch();
+        PipelineBenchmark.appendInParallel(layout.store(), backlog, 300, "b" + tags.incrementAndGet() + "-");
+        long startedAt = System.currentTimeMillis();
+        layout.startRelay();
+        double startSeconds = (System.currentTimeMillis() - startedAt) / 1e3;
+        // It re-sends what followed its predecessor's last checkpoint too: at least the backlog.
+        Map.Entry<EpochWatch.First, EpochWatch.Span> records = watch.awaitRecordsAfter(before, backlog,
+            Duration.ofMinutes(10));
+        long firstCreated = records.getKey().createdAt();
+        long lastCreated = records.getValue().lastCreatedAt();
+        double fromFirst = records.getValue().records() / (Math.max(1, lastCreated - firstCreated) / 1e3);
+        double fromStart = records.getValue().records() / (Math.max(1, lastCreated - startedAt) / 1e3);
+        progress.printf(Locale.ROOT, "  successor: started in %.1f s, then %,.0f/s (%,.0f/s counting its start)%n",
+            startSeconds, fromFirst, fromStart);
+        return new FailoverResult(measured, RATE, backlog, startSeconds, fromFirst, fromStart);
+    }
+
+    private Document lease() {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            Document lease = layout.database().getCollection("ferry_leases")
+                .find(new Document("_id", ProductionLayout.RELAY_NAME)).first();
+            if (lease != null && lease.getString("owner") != null) {
+                return lease;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no relay holds the lease after " + TIMEOUT);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    /** Polls the lease document until its epoch moved past {@code epoch}; returns when (wall clock, ms). */
+    private long awaitLeaseAfter(long epoch) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (layout.leaseEpoch() <= epoch) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no relay took the lease over within " + TIMEOUT);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        return System.currentTimeMillis();
+    }
+
+    /** The load under the kills: one-second open-loop windows at the rate, each on aggregates of its own. */
+    private void load() {
+        try {
+            while (loading) {
+                PipelineBenchmark.appendAtRate(layout.store(), RATE, Duration.ofSeconds(1), "f" + tags.incrementAndGet() + "-");
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("the failover load failed: " + e.getMessage(), e);
+        }
+    }
+}
