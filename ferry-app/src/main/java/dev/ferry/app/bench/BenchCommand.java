@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import dev.ferry.app.FerryCommand;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.BenchmarkResult;
+import dev.ferry.benchmark.pipeline.CopyRate;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.raw.RawBaselines;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", description = "Measurement programs.",
-    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Copy.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
         BenchCommand.Raw.class})
 public final class BenchCommand {
 
@@ -161,6 +162,44 @@ public final class BenchCommand {
             out.flush();
             err.println("latency plot: " + plot.toAbsolutePath() + "; each process's output: " + logDirectory);
             err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "copy", mixinStandardHelpOptions = true,
+        description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
+            + "production layout: the embedded stack and the relay in processes of their own; --repeat fresh runs.")
+    static final class Copy implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
+        int events;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (repeat < 1 || events < 1_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--repeat must be at least 1 and --events at least 1000");
+            }
+            long started = System.nanoTime();
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-copy-");
+            List<Double> rates = new CopyRate(FerryLauncher.ofThisJvm(FerryCommand.class.getName()), logDirectory,
+                System.err).run(events, repeat);
+            List<Double> sorted = rates.stream().sorted().toList();
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
+                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"elapsedSeconds\":%d}%n", events, repeat,
+                sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
+                java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+            out.flush();
             return 0;
         }
     }

@@ -98,18 +98,25 @@ final class ProductionLayout implements AutoCloseable {
     }
 
     Service startRelay() throws IOException {
-        return startService("relay", "ferry relay \\S+: instance (\\S+) started");
+        return startService("relay", "ferry relay \\S+: instance (\\S+) started", config);
+    }
+
+    /** A relay of the same configuration but {@code relay.start: earliest}: with no checkpoint it copies, then streams. */
+    Service startCopyingRelay() throws IOException {
+        Path copying = logs.resolve("ferry-earliest.yml");
+        Files.writeString(copying, Files.readString(config).replaceFirst("(?m)^  start: .*$", "  start: earliest"));
+        return startService("relay", "ferry relay \\S+: instance (\\S+) started", copying);
     }
 
     Service startProjector() throws IOException {
-        return startService("projector", "ferry project \\S+: instance (\\S+) started");
+        return startService("projector", "ferry project \\S+: instance (\\S+) started", config);
     }
 
     /**
      * Starts {@code ferry relay} or {@code ferry project}. A process that found the stack unreachable at start-up
      * (exit status 3: its 5-second check timed out on a busy machine) is started again, four times at most.
      */
-    private Service startService(String role, String startedLine) throws IOException {
+    private Service startService(String role, String startedLine, Path config) throws IOException {
         for (int attempt = 1; ; attempt++) {
             ChildJvm process = start(role + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, env,
                 List.of(role.equals("relay") ? "relay" : "project", "--config", config.toString()));
