@@ -61,13 +61,19 @@ final class ProductionLayout implements AutoCloseable {
         this.progress = progress;
         stack = start("stack", JvmOptions.STACK, Map.of(), List.of("embedded", "--oplog-capacity",
             Integer.toString(oplogCapacity)));
-        String mongoUri = stack.awaitLine("FERRY_MONGODB_URI=(\\S+)", START_TIMEOUT);
-        String bootstrap = stack.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", START_TIMEOUT);
-        progress.printf("embedded stack (pid %d): %s%n", stack.pid(), stack.awaitLine("(settings: .*)", START_TIMEOUT));
-        stack.awaitLine("(embedded stack running)", START_TIMEOUT);
-        env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        config = writeConfig(logs.resolve("ferry.yml"), lingerMs);
-        client = MongoClients.create(mongoUri);
+        try {
+            String mongoUri = stack.awaitLine("FERRY_MONGODB_URI=(\\S+)", START_TIMEOUT);
+            String bootstrap = stack.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", START_TIMEOUT);
+            progress.printf("embedded stack (pid %d): %s%n", stack.pid(),
+                stack.awaitLine("(settings: .*)", START_TIMEOUT));
+            stack.awaitLine("(embedded stack running)", START_TIMEOUT);
+            env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+            config = writeConfig(logs.resolve("ferry.yml"), lingerMs);
+        } catch (IOException | RuntimeException e) {
+            stack.close(); // no layout exists yet to close it
+            throw e;
+        }
+        client = MongoClients.create(env.get("FERRY_MONGODB_URI"));
         store = new MongoEventStore(database(), "events", new TopicNaming("ferry."),
             MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
         progress.printf("relay and projector JVM options: %s; logs in %s%n", String.join(" ", JvmOptions.DEPLOYED), logs);

@@ -22,11 +22,19 @@ public final class ChildJvm implements AutoCloseable {
     private final Path out;
     private final Path err;
 
+    /** Kills the process if the benchmark's own JVM ends first (Ctrl-C, an exception out of main). */
+    private final Thread orphanGuard;
+
     private ChildJvm(String name, Process process, Path out, Path err) {
         this.name = name;
         this.process = process;
         this.out = out;
         this.err = err;
+        this.orphanGuard = new Thread(() -> {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }, "kill-" + name);
+        Runtime.getRuntime().addShutdownHook(orphanGuard);
     }
 
     static ChildJvm start(String name, List<String> command, Map<String, String> env, Path logs) throws IOException {
@@ -139,6 +147,11 @@ public final class ChildJvm implements AutoCloseable {
     /** Resumes a stopped process so that the kill lands, then kills it and anything it started. */
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(orphanGuard);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
         try {
             signal("CONT");
             process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -517,6 +517,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     checkpoints.clearCopyRequest(settings.name(), requested);
                     continue;
                 }
+                try {
+                    copy.prepare(List.of(requested)); // a source copied only on request was not checked at start-up
+                } catch (SourceCopy.NotReady e) {
+                    log.warn("relay {}: copy of {} requested, but {}", settings.name(), requested, e.getMessage());
+                    checkpoints.clearCopyRequest(settings.name(), requested);
+                    continue;
+                }
                 if (!drainAll()) {
                     return false;
                 }
@@ -526,7 +533,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 sentCopies.remove(requested);
                 copiesChanged = true;
                 maybeCheckpoint(true);
-                checkpoints.clearCopyRequest(settings.name(), requested);
+                if (!copiesChanged) {
+                    // Taken up only once checkpointed: a leader deposed before that leaves it to its successor.
+                    checkpoints.clearCopyRequest(settings.name(), requested);
+                }
                 return true;
             }
             return false;

@@ -252,7 +252,9 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         if (epoch == null) {
             return false;
         }
-        if (!ownership.isValid(partition, epoch)) {
+        // Once refused, refused until the partition is dropped at the next poll: a lease whose late renewal lands
+        // would otherwise let a later record of an aggregate be written before the refused earlier one.
+        if (fenced.contains(partition + "@" + epoch) || !ownership.isValid(partition, epoch)) {
             fenced.add(partition + "@" + epoch);
             ownershipLog.accept(event(partition, epoch, OwnershipEvent.Kind.WRITE_REFUSED, first, last));
             return false;
