@@ -305,11 +305,14 @@ public final class ChangeStreamRelay implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (noted == null && running && System.nanoTime() < deadline) {
             try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
-                // The position right after opening: nothing is skipped. A server that reports none until a read is
-                // read once; if that read returned changes, the position after them would skip them: open again.
+                // The position right after opening. A server that reports none until a read is read once; the
+                // position after what that read returned is as good: those changes were made before the copy starts,
+                // so the copy reads their effect (sources not copied start "now" a moment later). Waiting for a read
+                // that returns nothing never ends while writers are busy.
                 noted = feed.position();
-                if (noted == null && feed.poll().isEmpty()) {
-                    noted = feed.position();
+                if (noted == null) {
+                    List<Change> read = feed.poll();
+                    noted = feed.position() != null || read.isEmpty() ? feed.position() : read.get(read.size() - 1).token();
                 }
             }
         }
