@@ -42,7 +42,7 @@ public final class RelayCommand implements Callable<Integer> {
         Components components = ServiceLifecycle.components(settings);
         Transport.Publishers publishers = components.relayPublishers();
         String instanceId = Components.newInstanceId();
-        ChangeStreamRelay relay = components.relay(relaySettings(settings, components), instanceId, publishers,
+        ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers,
             settings.sources());
         PrometheusMeterRegistry metrics = metrics(relay);
         try {
@@ -61,7 +61,7 @@ public final class RelayCommand implements Callable<Integer> {
         return 0;
     }
 
-    static RelaySettings relaySettings(FerryConfig config, Components components) {
+    static RelaySettings relaySettings(FerryConfig config) {
         StartPosition start = switch (config.relay().start()) {
             case "now" -> new StartPosition.Now();
             case "earliest" -> new StartPosition.Earliest(); // copy every source, then stream

@@ -50,7 +50,7 @@ class AdminHttpIT {
             FerryConfig config = new ConfigLoader(Map.of()).load(file);
             try (Components components = ServiceLifecycle.components(config);
                  Transport.Publishers publishers = components.relayPublishers()) {
-                ChangeStreamRelay relay = components.relay(RelayCommand.relaySettings(config, components), "r1", publishers);
+                ChangeStreamRelay relay = components.relay(RelayCommand.relaySettings(config), "r1", publishers);
                 relay.start();
                 try (AdminServer admin = new AdminServer("127.0.0.1", 0, "s3cr3t", new Reachability(config)::ready,
                     () -> RelayCommand.statusJson(relay, components, config), RelayCommand.metrics(relay),

@@ -62,9 +62,9 @@ class HeadroomGaugesIT {
                 for (int i = 0; i < 20; i++) {
                     store.append("patient", "p-" + i, 0, List.of(new NewEvent("PatientRegistered", "{}")));
                 }
-                ChangeStreamRelay leader = components.relay(RelayCommand.relaySettings(config, components), "r1",
+                ChangeStreamRelay leader = components.relay(RelayCommand.relaySettings(config), "r1",
                     publishers, config.sources());
-                ChangeStreamRelay standby = components.relay(RelayCommand.relaySettings(config, components), "r2",
+                ChangeStreamRelay standby = components.relay(RelayCommand.relaySettings(config), "r2",
                     publishers, config.sources());
                 leader.start();
                 await().atMost(Duration.ofSeconds(30)).until(() -> leader.status().role() == RelayStatus.Role.LEADER);
