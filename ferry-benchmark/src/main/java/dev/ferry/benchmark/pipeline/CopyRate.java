@@ -2,6 +2,7 @@ package dev.ferry.benchmark.pipeline;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -31,6 +32,9 @@ public final class CopyRate {
     /** The relay checkpoints about once a second; finer polling would not make the end sharper. */
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+    /** See {@link ProductionLayout#startCopyingRelay}: long enough for the embedded server's first sorted read. */
+    static final Duration LEASE_TTL = Duration.ofSeconds(15);
+
     private final FerryLauncher launcher;
     private final Path logs;
     private final PrintStream progress;
@@ -48,7 +52,9 @@ public final class CopyRate {
             try (ProductionLayout layout = new ProductionLayout(launcher, logs.resolve("copy-" + run),
                 Math.max(10_000, events / 10), 5, progress)) {
                 storeHistory(layout.database().getCollection("events"), events);
-                layout.startCopyingRelay();
+                progress.printf("copy run %d: relay.leaseTtl %d s (see ProductionLayout.startCopyingRelay)%n", run,
+                    LEASE_TTL.toSeconds());
+                layout.startCopyingRelay(LEASE_TTL);
                 MongoCheckpointStore checkpoints = new MongoCheckpointStore(layout.database(), "ferry_leases");
                 long started = awaitProgress(checkpoints, false);
                 long ended = awaitProgress(checkpoints, true);

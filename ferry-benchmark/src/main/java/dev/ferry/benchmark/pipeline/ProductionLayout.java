@@ -107,10 +107,17 @@ final class ProductionLayout implements AutoCloseable {
         return startService("relay", "ferry relay \\S+: instance (\\S+) started", config);
     }
 
-    /** A relay of the same configuration but {@code relay.start: earliest}: with no checkpoint it copies, then streams. */
-    Service startCopyingRelay() throws IOException {
+    /**
+     * A relay of the same configuration but {@code relay.start: earliest}: with no checkpoint it copies, then streams.
+     * Its lease lasts {@code leaseTtl} (the documented setting): the embedded MongoDB answers one operation at a time
+     * and sorts the copy's whole first read in memory, which for 100,000 commits takes longer than the default 1 s —
+     * the lease renewals waiting behind it would make the relay step down at every term's first read, forever. A real
+     * MongoDB answers that read through the index and renews meanwhile.
+     */
+    Service startCopyingRelay(Duration leaseTtl) throws IOException {
         Path copying = logs.resolve("ferry-earliest.yml");
-        Files.writeString(copying, Files.readString(config).replaceFirst("(?m)^  start: .*$", "  start: earliest"));
+        Files.writeString(copying, Files.readString(config).replaceFirst("(?m)^  start: .*$",
+            "  start: earliest\n  leaseTtl: " + leaseTtl.toMillis() + "ms"));
         return startService("relay", "ferry relay \\S+: instance (\\S+) started", copying);
     }
 
