@@ -1,8 +1,5 @@
 package dev.ferry.mongodb.store;
 
-import static com.mongodb.client.model.Filters.and;
-import static com.mongodb.client.model.Filters.eq;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -114,8 +111,10 @@ public final class MongoEventStore implements EventStore {
     @Override
     public List<Event> read(String aggregateType, String aggregateId) {
         List<Event> events = new ArrayList<>();
-        for (BsonDocument commit : rawCommits.find(and(eq(CommitDocuments.AGGREGATE_TYPE, aggregateType),
-            eq(CommitDocuments.AGGREGATE_ID, aggregateId))).sort(Sorts.ascending(CommitDocuments.FIRST_VERSION))) {
+        // A plain equality document (not $and): the index's prefix, which the embedded server answers from it too.
+        Document filter = new Document(CommitDocuments.AGGREGATE_TYPE, aggregateType)
+            .append(CommitDocuments.AGGREGATE_ID, aggregateId);
+        for (BsonDocument commit : rawCommits.find(filter).sort(Sorts.ascending(CommitDocuments.FIRST_VERSION))) {
             events.addAll(CommitDocuments.decode(commit));
         }
         return events;
