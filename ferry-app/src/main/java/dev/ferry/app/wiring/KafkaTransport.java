@@ -38,8 +38,7 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
 
     @Override
     public Publishers relayPublishers() {
-        KafkaPublishers publishers = new KafkaPublishers(settings);
-        publishers.ensureTopic(settings.deadLetterTopic());
+        KafkaPublishers publishers = KafkaPublishers.keepingOneReady(settings); // ensures the dead-letter topic
         return new Publishers() {
             @Override
             public RecordPublisher get() {

@@ -227,6 +227,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
+        TakeoverTimeline timeline = new TakeoverTimeline(settings.name(), epoch);
         Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
         List<String> toCopy = recopy ? copy.sources()
             : checkpoint.isPresent() || restartFromNow ? List.of()
@@ -240,7 +241,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 .orElse(settings.initialPosition());
         Term term = new Term(epoch, checkpoint.map(Checkpoint::sequence).orElse(0L),
             restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
-            checkpoint.map(Checkpoint::copies).orElse(Map.of()));
+            checkpoint.map(Checkpoint::copies).orElse(Map.of()), timeline);
         role = RelayStatus.Role.LEADER;
         if (leadingEpoch != epoch) {
             terms.incrementAndGet();
@@ -249,6 +250,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
         RecordPublisher publisher = publishers.get();
+        timeline.publisherReady();
         currentPublisher = publisher;
         boolean graceful = false;
         try {
@@ -384,9 +386,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
         /** Copies alongside the stream whose every batch is sent: their own changes are to be caught up. */
         private final Set<String> batchesSent = new HashSet<>();
         private long nextRequestCheckNanos = System.nanoTime();
+        private final TakeoverTimeline timeline;
 
-        Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies) {
+        Term(long epoch, long sequence, ResumeToken checkpointed, Map<String, CheckpointStore.CopyProgress> copies,
+             TakeoverTimeline timeline) {
             this.epoch = epoch;
+            this.timeline = timeline;
             this.copies = new LinkedHashMap<>(copies);
             this.sequence = sequence;
             this.acknowledgedSequence = sequence;
@@ -426,6 +431,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 Switch next;
                 try (ChangeSource.ChangeFeed feed = new ReadAheadFeed(open(position, this,
                     at -> source.open(at, held)), worker.getName() + "-reader")) {
+                    timeline.streamOpened();
                     next = run(feed, publisher, held, position);
                 }
                 if (next != null && next.caughtUp() != null && !catchUp(next.caughtUp(), next.at(), publisher)) {
@@ -450,6 +456,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     if (!running || !leadership.isValid(epoch)) {
                         return null; // deposed or stopping: publish nothing more
                     }
+                    timeline.changeRead();
                     awaitRoom();
                     send(change, publisher, change.token());
                 }
@@ -756,6 +763,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 acknowledged = head.token();
                 lastAcknowledged = acknowledged;
                 acknowledgedSequence = head.sequence();
+                timeline.acknowledged();
                 published.addAndGet(head.events());
                 if (head.deadLetter()) {
                     deadLettered.incrementAndGet();

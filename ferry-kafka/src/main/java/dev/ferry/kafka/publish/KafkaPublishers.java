@@ -1,10 +1,17 @@
 package dev.ferry.kafka.publish;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -34,17 +41,94 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     private final KafkaSettings settings;
     private final TopicProvisioner topics;
     private volatile boolean idempotence;
+    /** Makes the next term's producer ahead of time; null unless {@link #keepingOneReady}. */
+    private final ExecutorService maker;
+    /** The next term's producer, being made or ready, and whether it was made idempotent; guarded by {@code this}. */
+    private Future<Producer<String, byte[]>> ready;
+    private boolean readyIdempotent;
 
     public KafkaPublishers(KafkaSettings settings) {
+        this(settings, false);
+    }
+
+    private KafkaPublishers(KafkaSettings settings, boolean keepOneReady) {
         this.settings = settings;
         this.topics = new TopicProvisioner(settings);
         this.idempotence = settings.idempotence();
+        this.maker = keepOneReady ? Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "kafka-producer-ahead");
+            thread.setDaemon(true);
+            return thread;
+        }) : null;
+    }
+
+    /**
+     * Publishers for a relay, keeping the next term's producer made and connected ahead: a standby that takes over
+     * then does not spend its first seconds as leader making one (on a cold JVM of two cores, loading the client's
+     * classes, connecting and fetching metadata took seconds of the failover). A producer made ahead has sent nothing,
+     * so it is as fresh as one made at the takeover.
+     */
+    public static KafkaPublishers keepingOneReady(KafkaSettings settings) {
+        KafkaPublishers publishers = new KafkaPublishers(settings, true);
+        publishers.ensureTopic(settings.deadLetterTopic()); // the topic the producer made ahead fetches metadata of
+        publishers.makeNextAhead();
+        return publishers;
     }
 
     @Override
     public RecordPublisher get() {
-        return new KafkaEventPublisher(new KafkaProducer<>(producerConfig(), new StringSerializer(),
-            new ByteArraySerializer()), topics, settings, this::idempotenceRefused);
+        Producer<String, byte[]> producer = takeReady();
+        if (producer == null) {
+            producer = newProducer();
+        }
+        if (maker != null) {
+            makeNextAhead();
+        }
+        return new KafkaEventPublisher(producer, topics, settings, this::idempotenceRefused);
+    }
+
+    private KafkaProducer<String, byte[]> newProducer() {
+        return new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /**
+     * The producer made ahead, if it is ready and made with today's settings; else null (one still being made, e.g.
+     * while Kafka is unreachable, is not waited for: the term makes its own, as it would without one ahead).
+     */
+    private synchronized Producer<String, byte[]> takeReady() {
+        Future<Producer<String, byte[]>> taken = ready;
+        ready = null;
+        if (taken == null || !taken.isDone()) {
+            return null;
+        }
+        try {
+            Producer<String, byte[]> producer = taken.get();
+            if (readyIdempotent == idempotence) {
+                return producer;
+            }
+            producer.close(Duration.ZERO);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            log.debug("the producer made ahead failed; making one now", e.getCause());
+        }
+        return null;
+    }
+
+    private synchronized void makeNextAhead() {
+        if (ready != null) {
+            return;
+        }
+        readyIdempotent = idempotence;
+        ready = maker.submit(() -> {
+            KafkaProducer<String, byte[]> producer = newProducer();
+            try {
+                producer.partitionsFor(settings.deadLetterTopic()); // connects and loads the metadata path
+            } catch (RuntimeException e) {
+                log.debug("the producer made ahead could not fetch metadata yet: {}", e.toString());
+            }
+            return producer;
+        });
     }
 
     /** Makes sure a topic exists, e.g. the dead-letter topic at start-up. */
@@ -79,6 +163,20 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
 
     @Override
     public void close() {
+        if (maker != null) {
+            maker.shutdownNow(); // interrupts a metadata wait, e.g. while Kafka is unreachable
+            try {
+                if (!maker.awaitTermination(10, TimeUnit.SECONDS)) {
+                    log.warn("the producer being made ahead did not finish within 10 s; left to the JVM's exit");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Producer<String, byte[]> left = takeReady();
+            if (left != null) {
+                left.close(Duration.ZERO);
+            }
+        }
         topics.close();
     }
 }

@@ -2,6 +2,7 @@ package dev.ferry.kafka.publish;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -96,7 +97,39 @@ class KafkaEventPublisherIT {
         assertThat(new EventJsonDecoder().decode(readOne("gz.patient").value())).isEqualTo(event);
     }
 
+    @Test
+    void aRelaysPublishersKeepTheNextTermsProducerReadyAndLeaveNoProducerBehind() throws Exception {
+        KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
+        long producersBefore = producerThreads();
+        try (KafkaPublishers publishers = KafkaPublishers.keepingOneReady(settings)) {
+            // One made ahead, connected: a term taking it over publishes at once.
+            await().atMost(Duration.ofSeconds(30))
+                .until(() -> producerThreads() == producersBefore + 1);
+            for (int term = 1; term <= 2; term++) {
+                RecordPublisher publisher = publishers.get();
+                Event event = new Event("ahead-" + term, "ahead", "a-1", term, "Made", Instant.now(), "{}",
+                    new EventMetadata(null, null));
+                publisher.publish(event, new RecordPublisher.Provenance("r1", term, term)).get();
+                publisher.close();
+            }
+            assertThat(readAll("ferry.ahead", 2)).extracting(ConsumerRecord::key).containsExactly("a-1", "a-1");
+        }
+        await().atMost(Duration.ofSeconds(30))
+            .until(() -> producerThreads() == producersBefore);
+    }
+
+    /** Producers alive in this JVM: each runs one network thread. */
+    private static long producerThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter(thread -> thread.getName().startsWith("kafka-producer-network-thread")).count();
+    }
+
     private static ConsumerRecord<String, byte[]> readOne(String topic) {
+        return readAll(topic, 1).get(0);
+    }
+
+    /** The topic's records from the start, once there are {@code count} (and only that many). */
+    private static List<ConsumerRecord<String, byte[]>> readAll(String topic, int count) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "publisher-it-" + topic);
@@ -106,12 +139,12 @@ class KafkaEventPublisherIT {
                  new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (records.isEmpty() && System.nanoTime() < deadline) {
+            while (records.size() < count && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
         }
-        assertThat(records).hasSize(1);
-        return records.get(0);
+        assertThat(records).hasSize(count);
+        return records;
     }
 
     private static String header(ConsumerRecord<String, byte[]> record, String name) {
