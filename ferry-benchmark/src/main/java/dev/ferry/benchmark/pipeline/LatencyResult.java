@@ -7,8 +7,10 @@ import java.util.Locale;
 /**
  * Steady-state end-to-end latency (append to read model written) at one requested rate, run several times, beside
  * raw Kafka's and the raw change stream's at the same rate. A rate counts only if every run's load reached it.
+ *
+ * @param transport {@code kafka} or {@code nats}: what Ferry's relay and projector ran on
  */
-public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult {
+public record LatencyResult(String transport, int rate, List<Run> runs) implements BenchmarkResult {
 
     /** Whether the load generator reached the requested rate: within this share of it. */
     static final double REACHED = 0.95;
@@ -46,12 +48,12 @@ public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult
     @Override
     public String toJson() {
         Run median = medianRun();
-        return String.format(Locale.ROOT, "{\"scenario\":\"steady-state latency\",\"payloadBytes\":300,\"events\":%d,"
+        return String.format(Locale.ROOT, "{\"scenario\":\"steady-state latency\",\"transport\":\"%s\",\"payloadBytes\":300,\"events\":%d,"
                 + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
                 + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
                 + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
                 + "\"rawChangeStreamLatencyMillis\":%s}",
-            median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
+            transport, median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
             Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
             latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
             latency(median.rawChangeStream()));

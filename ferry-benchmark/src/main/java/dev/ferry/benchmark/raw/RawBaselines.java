@@ -54,7 +54,7 @@ import dev.ferry.mongodb.changestream.ChangeStreamTail;
  * The baselines, run in a process of their own with the relay's JVM options ({@code ferry bench raw}): what plain
  * clients do on the same stack — a change-stream read, a Kafka produce-to-consume, a read-model bulk write, and all of
  * them chained as a raw pipeline with none of Ferry's leases, checkpoints, version checks or lanes — plus raw Kafka's
- * and the raw change stream's latency at a rate. Each stage runs {@code rounds} times (the first ones warm the JIT,
+ * and the raw change stream's latency at a rate, and on NATS a JetStream publish-to-consume ({@link RawJetStream}). Each stage runs {@code rounds} times (the first ones warm the JIT,
  * as Ferry's processes are warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
  * {@code /proc/self}, its allocation and its GC pauses over the round.
  */
@@ -64,11 +64,15 @@ public final class RawBaselines {
     static final int MAX_POLL_RECORDS = 1000;
 
     /**
-     * @param stages     any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency
-     * @param collection where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
-     *                   read by the change-stream and pipeline stages
+     * @param stages      any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency,
+     *                    jetstream
+     * @param natsServers the nats-server(s) of the jetstream stage; empty without it
+     * @param collection  where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
+     *                    read by the change-stream and pipeline stages
+     * @param partitions  the jetstream stage's partitions (subjects), as many as Ferry's stream has
      */
-    public record Options(List<String> stages, String mongoUri, String bootstrapServers, String database,
+    public record Options(List<String> stages, String mongoUri, String bootstrapServers, String natsServers,
+                          int partitions, String database,
                           String collection, Instant since, int events, int payloadBytes, int lingerMs, int rounds,
                           int rate, Duration warmUp, Duration window) {
     }
@@ -92,6 +96,7 @@ public final class RawBaselines {
                     String figures = switch (stage) {
                         case "change-stream" -> window.rate(changeStream(database), options.events());
                         case "kafka" -> window.rate(kafka(window), options.events());
+                        case "jetstream" -> jetStream(window);
                         case "bulk-write" -> window.rate(bulkWrite(database, window), options.events());
                         case "pipeline" -> window.rate(pipeline(database, window), options.events());
                         case "kafka-latency" -> latency(kafkaLatency());
@@ -200,6 +205,29 @@ public final class RawBaselines {
             }
             window.end();
             return consumed;
+        }
+    }
+
+    /**
+     * Publish every message with acknowledgement, then consume them all, as the Kafka stage does; its rate is the
+     * whole round's, the publish's and the consume's follow.
+     */
+    private String jetStream(Window window) throws Exception {
+        if (options.natsServers().isBlank()) {
+            throw new IllegalArgumentException("the jetstream stage needs --nats-servers");
+        }
+        byte[] value = RawDocuments.payload(options.payloadBytes()).getBytes(StandardCharsets.UTF_8);
+        try (RawJetStream jetStream = new RawJetStream(options.natsServers(), options.partitions())) {
+            window.begin();
+            long started = System.nanoTime();
+            jetStream.publish(options.events(), value);
+            long published = System.nanoTime();
+            long consumed = jetStream.consume(options.events());
+            long ended = System.nanoTime();
+            window.end();
+            return window.rate(consumed, options.events()) + String.format(Locale.ROOT,
+                " publishPerSecond=%.1f consumePerSecond=%.1f", options.events() / ((published - started) / 1e9),
+                consumed / ((ended - published) / 1e9));
         }
     }
 
