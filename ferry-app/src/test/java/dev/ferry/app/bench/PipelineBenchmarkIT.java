@@ -90,6 +90,9 @@ class PipelineBenchmarkIT {
             for (String process : new String[] {"relay", "projector", "stack"}) {
                 assertThat(catchUp.get("cpuMicrosPerEvent").get(process).asDouble()).as(process).isPositive();
             }
+            // the broker is a process of its own on NATS (/proc counts in 10 ms ticks: a tiny run may show 0)
+            assertThat(catchUp.get("cpuMicrosPerEvent").get("nats-server").asDouble()).isNotNegative();
+            assertThat(catchUp.get("processes").has("nats-server")).isTrue();
         }
         assertThat(results.get(0).get("payloadBytes").asInt()).isEqualTo(300);
         assertThat(results.get(1).get("payloadBytes").asInt()).isEqualTo(10_240);
@@ -101,6 +104,7 @@ class PipelineBenchmarkIT {
         assertThat(steady.get("achievedPerSecond").asDouble()).isPositive();
         assertThat(steady.get("latencyMillis").get("p99").asDouble()).isPositive();
         assertThat(steady.get("rawKafkaLatencyMillis").get("p99").asDouble()).isPositive();
+        assertThat(steady.get("rawJetStreamLatencyMillis").get("p99").asDouble()).isPositive();
     }
 
     /** Runs {@code ferry bench pipeline ... --json} to its end and returns the JSON array it printed. */

@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A catch-up (a backlog in the event store to a complete read model) at one payload size, run several times.
@@ -17,6 +18,8 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
 
     /** The processes whose cost is reported, in the JSON's order. */
     static final List<String> PROCESSES = List.of("relay", "projector", "stack");
+    /** On NATS, the broker's process after them: Kafka runs in the stack's, nats-server in one of its own. */
+    static final String NATS_SERVER = "nats-server";
 
     /**
      * One run: Ferry's rate and cost, and in the same run the raw stages' and the raw pipeline's.
@@ -76,6 +79,11 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
         return runs.stream().mapToDouble(Run::ratioToRawJetStream).min().orElse(Double.NaN);
     }
 
+    /** The processes whose cost this result reports, in the JSON's order. */
+    List<String> processes() {
+        return onNats() ? Stream.concat(PROCESSES.stream(), Stream.of(NATS_SERVER)).toList() : PROCESSES;
+    }
+
     boolean onNats() {
         return transport.equals("nats");
     }
@@ -115,10 +123,10 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
             rawPipeline().min(), worstRatioToRawPipeline(), ProcessCost.number(coldJvmPerSecond),
             median.raw().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(",", "{", "}")),
-            PROCESSES.stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
+            processes().stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
                 cost(p, ProcessCost::cpuMicrosPerEvent).median())).collect(Collectors.joining(",", "{", "}")),
             Spread.of(runs.stream().mapToDouble(Run::rawPipelineCpuMicrosPerEvent).toArray()).median(),
-            PROCESSES.stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
+            processes().stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
                 .collect(Collectors.joining(",", "{", "}")), onNats() ? jetStreamJson() : "");
     }
 

@@ -17,10 +17,12 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
 
     /**
      * @param ferry      p50, p99, p99.9 in ms
+     * @param rawJetStream p50, p99, p99.9 in ms of a raw JetStream publish with ack to a pull consumer, on NATS;
+     *                     else null
      * @param breakdown  where Ferry's time went (append to relay send, send to consumed)
      */
     public record Run(long events, double achievedPerSecond, double[] ferry, double[] rawKafka, double[] rawChangeStream,
-                      String breakdown) {
+                      double[] rawJetStream, String breakdown) {
     }
 
     @Override
@@ -52,11 +54,12 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
                 + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
                 + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
                 + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
-                + "\"rawChangeStreamLatencyMillis\":%s}",
+                + "\"rawChangeStreamLatencyMillis\":%s%s}",
             transport, median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
             Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
             latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
-            latency(median.rawChangeStream()));
+            latency(median.rawChangeStream()),
+            median.rawJetStream() == null ? "" : ",\"rawJetStreamLatencyMillis\":" + latency(median.rawJetStream()));
     }
 
     static String latency(double[] values) {

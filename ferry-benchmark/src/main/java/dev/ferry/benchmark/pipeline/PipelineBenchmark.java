@@ -180,7 +180,7 @@ public final class PipelineBenchmark {
         Map<String, ProcessCost.Mark> end = marks(layout, relay, projector);
         double measured = before + events - opensAt;
         Map<String, ProcessCost> cost = new LinkedHashMap<>();
-        for (String process : CatchUpResult.PROCESSES) {
+        for (String process : start.keySet()) {
             cost.put(process, start.get(process).until(end.get(process), measured));
         }
         return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN);
@@ -192,6 +192,9 @@ public final class PipelineBenchmark {
         marks.put("relay", ProcessCost.Mark.of(relay.process().pid(), relay.admin()));
         marks.put("projector", ProcessCost.Mark.of(projector.process().pid(), projector.admin()));
         marks.put("stack", ProcessCost.Mark.of(layout.stack().pid(), null));
+        if (layout.natsPid().isPresent()) {
+            marks.put(CatchUpResult.NATS_SERVER, ProcessCost.Mark.of(layout.natsPid().getAsLong(), null));
+        }
         return marks;
     }
 
@@ -279,16 +282,19 @@ public final class PipelineBenchmark {
         List<String> lines = layout.runRaw("raw-latency", List.of("--database", "raw", "--rate", Integer.toString(rate),
             "--seconds", Long.toString(options.latencyWindow().toSeconds()), "--payload-bytes", "300",
             "--linger-ms", Integer.toString(options.lingerMs()), "--rounds", "1",
-            "--stages", "kafka-latency,change-stream-latency"));
+            "--stages", "kafka-latency,change-stream-latency"
+                + (options.transport() == FerryConfig.Transport.NATS ? ",jetstream-latency" : "")));
         Map<String, Map<String, String>> raw = lastRounds(lines);
         progress.printf(Locale.ROOT, "  achieved %,.0f/s; Ferry p50 %.1f / p99 %.1f ms; %s; raw Kafka p99 %s ms, raw "
-                + "change stream p99 %s ms%n", load.perSecond(), ferry[0], ferry[1], breakdown,
-            raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"));
+                + "change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1], breakdown,
+            raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"),
+            raw.containsKey("jetstream-latency") ? ", raw JetStream p99 " + raw.get("jetstream-latency").get("p99") + " ms" : "");
         if (plotted) {
             plot.add("Ferry @" + rate + "/s", BucketPercentiles.histogram(start, end, "ferry_projector_end_to_end_seconds"));
         }
         return new LatencyResult.Run(load.appended(), load.perSecond(), ferry, percentiles(raw.get("kafka-latency")),
-            percentiles(raw.get("change-stream-latency")), breakdown);
+            percentiles(raw.get("change-stream-latency")),
+            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, breakdown);
     }
 
     private static double[] percentiles(Map<String, String> figures) {
@@ -392,24 +398,30 @@ public final class PipelineBenchmark {
         }
         if (options.transport() == FerryConfig.Transport.NATS) {
             out.printf("%n| payload | Ferry on NATS events/s | raw JetStream publish→consume events/s | Ferry ÷ raw "
-                + "JetStream (worst run) | raw JetStream publish/s | raw JetStream consume/s |%n|---|---|---|---|---|---|%n");
+                + "JetStream (worst run) | raw JetStream publish/s | raw JetStream consume/s | CPU µs/event nats-server "
+                + "|%n|---|---|---|---|---|---|---|%n");
             for (BenchmarkResult result : results) {
                 if (result instanceof CatchUpResult r) {
-                    out.printf(Locale.ROOT, "| %d B | %s | %s | %.2f | %s | %s |%n", r.payloadBytes(),
+                    out.printf(Locale.ROOT, "| %d B | %s | %s | %.2f | %s | %s | %.0f |%n", r.payloadBytes(),
                         r.ferry().markdown("%,.0f"), r.raw("jetstream").markdown("%,.0f"), r.worstRatioToRawJetStream(),
-                        r.raw("jetstream-publish").markdown("%,.0f"), r.raw("jetstream-consume").markdown("%,.0f"));
+                        r.raw("jetstream-publish").markdown("%,.0f"), r.raw("jetstream-consume").markdown("%,.0f"),
+                        r.cost(CatchUpResult.NATS_SERVER, ProcessCost::cpuMicrosPerEvent).median());
                 }
             }
         }
+        boolean nats = options.transport() == FerryConfig.Transport.NATS;
         out.printf("%n| rate requested | achieved (worst run) | Ferry p50 / p99 / p99.9 ms (median run) | worst run's "
-            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%n|---|---|---|---|---|---|%n");
+            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%s%n|---|---|---|---|---|---|%s%n",
+            nats ? " raw JetStream p50 / p99 ms |" : "", nats ? "---|" : "");
         for (BenchmarkResult result : results) {
             if (result instanceof LatencyResult r) {
                 LatencyResult.Run median = r.medianRun();
-                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%n",
+                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%s%n",
                     r.rate(), r.achievedMin(), r.reached() ? "" : " (rate not reached)", median.ferry()[0],
                     median.ferry()[1], median.ferry()[2], r.worstRun().ferry()[1], median.rawKafka()[0],
-                    median.rawKafka()[1], median.rawChangeStream()[0], median.rawChangeStream()[1]);
+                    median.rawKafka()[1], median.rawChangeStream()[0], median.rawChangeStream()[1],
+                    median.rawJetStream() == null ? "" : String.format(Locale.ROOT, " %.1f / %.1f |",
+                        median.rawJetStream()[0], median.rawJetStream()[1]));
             }
         }
         for (BenchmarkResult result : results) {

@@ -120,6 +120,11 @@ final class ProductionLayout implements AutoCloseable {
         return transport;
     }
 
+    /** The nats-server's process id on NATS: the broker is not in the stack's process there, as Kafka is. */
+    java.util.OptionalLong natsPid() {
+        return nats == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(nats.pid());
+    }
+
     ChildJvm stack() {
         return stack;
     }

@@ -65,7 +65,7 @@ public final class RawBaselines {
 
     /**
      * @param stages      any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency,
-     *                    jetstream
+     *                    jetstream, jetstream-latency
      * @param natsServers the nats-server(s) of the jetstream stage; empty without it
      * @param collection  where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
      *                    read by the change-stream and pipeline stages
@@ -101,6 +101,7 @@ public final class RawBaselines {
                         case "pipeline" -> window.rate(pipeline(database, window), options.events());
                         case "kafka-latency" -> latency(kafkaLatency());
                         case "change-stream-latency" -> latency(changeStreamLatency(database));
+                        case "jetstream-latency" -> latency(jetStreamLatency());
                         default -> throw new IllegalArgumentException("unknown stage '" + stage + "'");
                     };
                     out.printf(Locale.ROOT, "RESULT stage=%s round=%d %s%n", stage, round, figures);
@@ -220,7 +221,7 @@ public final class RawBaselines {
         try (RawJetStream jetStream = new RawJetStream(options.natsServers(), options.partitions())) {
             window.begin();
             long started = System.nanoTime();
-            jetStream.publish(options.events(), value);
+            jetStream.publishAll(options.events(), value);
             long published = System.nanoTime();
             long consumed = jetStream.consume(options.events());
             long ended = System.nanoTime();
@@ -229,6 +230,50 @@ public final class RawBaselines {
                 " publishPerSecond=%.1f consumePerSecond=%.1f", options.events() / ((published - started) / 1e9),
                 consumed / ((ended - published) / 1e9));
         }
+    }
+
+    /** As {@link #kafkaLatency()}: publish with acknowledgement at the rate, the pull consumer records each age. */
+    private Histogram jetStreamLatency() throws Exception {
+        if (options.natsServers().isBlank()) {
+            throw new IllegalArgumentException("the jetstream-latency stage needs --nats-servers");
+        }
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+        long warm = options.rate() * options.warmUp().toSeconds();
+        long total = options.rate() * options.window().toSeconds();
+        AtomicLong measuredFrom = new AtomicLong(Long.MAX_VALUE);
+        try (RawJetStream jetStream = new RawJetStream(options.natsServers(), options.partitions())) {
+            CompletableFuture<Void> consuming = CompletableFuture.runAsync(() -> {
+                long deadline = System.nanoTime() + (options.warmUp().toNanos() + options.window().toNanos()) * 4;
+                try {
+                    while (histogram.getTotalCount() < total && System.nanoTime() < deadline) {
+                        io.nats.client.Message message = jetStream.next(Duration.ofMillis(50));
+                        if (message != null) {
+                            long sent = Long.parseLong(new String(message.getData(), 0, 19, StandardCharsets.UTF_8).trim());
+                            if (sent >= measuredFrom.get()) {
+                                histogram.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                            }
+                        }
+                    }
+                    jetStream.flushAck();
+                } catch (Exception e) {
+                    throw new IllegalStateException("the raw JetStream latency consumer failed: " + e.getMessage(), e);
+                }
+            });
+            long interval = TimeUnit.SECONDS.toNanos(1) / options.rate();
+            long next = System.nanoTime();
+            String pad = RawDocuments.payload(options.payloadBytes() - 20);
+            for (long i = 0; i < warm + total; i++) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                next += interval;
+                if (i == warm) {
+                    measuredFrom.set(System.nanoTime());
+                }
+                jetStream.publish((int) i, (String.format("%19d", System.nanoTime()) + pad).getBytes(StandardCharsets.UTF_8));
+            }
+            jetStream.awaitPublished();
+            consuming.get(2, TimeUnit.MINUTES);
+        }
+        return histogram;
     }
 
     private long bulkWrite(MongoDatabase database, Window window) {
