@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bson.Document;
@@ -121,8 +122,8 @@ final class ProductionLayout implements AutoCloseable {
     }
 
     /** The nats-server's process id on NATS: the broker is not in the stack's process there, as Kafka is. */
-    java.util.OptionalLong natsPid() {
-        return nats == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(nats.pid());
+    OptionalLong natsPid() {
+        return nats == null ? OptionalLong.empty() : OptionalLong.of(nats.pid());
     }
 
     ChildJvm stack() {

@@ -54,8 +54,9 @@ import dev.ferry.mongodb.changestream.ChangeStreamTail;
  * The baselines, run in a process of their own with the relay's JVM options ({@code ferry bench raw}): what plain
  * clients do on the same stack — a change-stream read, a Kafka produce-to-consume, a read-model bulk write, and all of
  * them chained as a raw pipeline with none of Ferry's leases, checkpoints, version checks or lanes — plus raw Kafka's
- * and the raw change stream's latency at a rate, and on NATS a JetStream publish-to-consume ({@link RawJetStream}). Each stage runs {@code rounds} times (the first ones warm the JIT,
- * as Ferry's processes are warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
+ * and the raw change stream's latency at a rate; for NATS, a JetStream publish-to-consume and its latency at a rate
+ * ({@link RawJetStream}). Each stage runs {@code rounds} times (the first ones warm the JIT, as Ferry's processes are
+ * warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
  * {@code /proc/self}, its allocation and its GC pauses over the round.
  */
 public final class RawBaselines {

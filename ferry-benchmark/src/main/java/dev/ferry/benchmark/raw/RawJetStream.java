@@ -3,6 +3,7 @@ package dev.ferry.benchmark.raw;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +50,7 @@ final class RawJetStream implements AutoCloseable {
 
     /** Creates the stream and its consumer: connected and subscribed before any window opens, like Ferry's processes. */
     RawJetStream(String servers, int partitions) throws IOException, JetStreamApiException {
-        settings = new NatsSettings(List.of(servers.split(",")), java.util.Optional.empty(), false,
+        settings = new NatsSettings(List.of(servers.split(",")), Optional.empty(), false,
             "raw_" + UUID.randomUUID().toString().replace("-", ""), partitions, 1, NatsSettings.DEFAULT_MAX_AGE,
             NatsSettings.DEFAULT_DEDUPE_WINDOW, NatsSettings.DEFAULT_MAX_OUTSTANDING, NatsSettings.DEFAULT_MAX_ACK_PENDING,
             NatsSettings.DEFAULT_ACK_WAIT);
