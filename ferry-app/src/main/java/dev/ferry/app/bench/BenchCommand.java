@@ -9,12 +9,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import dev.ferry.app.FerryCommand;
+import dev.ferry.app.demo.DemoCommand;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.BenchmarkResult;
 import dev.ferry.benchmark.pipeline.CopyRate;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.raw.RawBaselines;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.kafka.publish.KafkaSettings;
 import picocli.CommandLine;
@@ -131,6 +133,12 @@ public final class BenchCommand {
         @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
         boolean json;
 
+        @Option(names = "--transport", defaultValue = "kafka", converter = DemoCommand.TransportName.class,
+            description = "what the relay and the projector run on: kafka (the embedded broker) or nats (a nats-server "
+                + "process; needs the nats-server package; adds a raw JetStream baseline, no failover scenario) "
+                + "(default: ${DEFAULT-VALUE})")
+        FerryConfig.Transport transport;
+
         @Spec
         CommandSpec spec;
 
@@ -148,7 +156,8 @@ public final class BenchCommand {
             }
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-");
             PipelineBenchmark benchmark = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents, largeEvents,
-                rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory),
+                rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory,
+                transport),
                 FerryLauncher.ofThisJvm(FerryCommand.class.getName()), System.err);
             List<BenchmarkResult> results = benchmark.run();
             PrintWriter out = spec.commandLine().getOut();
@@ -217,6 +226,12 @@ public final class BenchCommand {
         @Option(names = "--bootstrap-servers", required = true)
         String bootstrapServers;
 
+        @Option(names = "--nats-servers", defaultValue = "", description = "the jetstream stage's server(s)")
+        String natsServers;
+
+        @Option(names = "--partitions", defaultValue = "6", description = "the jetstream stage's partitions")
+        int partitions;
+
         @Option(names = "--database", defaultValue = "raw")
         String database;
 
@@ -246,7 +261,8 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, database, collection,
+            new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, natsServers, partitions,
+                database, collection,
                 since == null ? Instant.now() : since, events, payloadBytes, lingerMs, rounds, rate,
                 PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds)), System.out).run();
             return 0;

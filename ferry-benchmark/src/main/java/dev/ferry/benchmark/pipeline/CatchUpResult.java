@@ -5,22 +5,27 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A catch-up (a backlog in the event store to a complete read model) at one payload size, run several times.
  *
+ * @param transport        {@code kafka} or {@code nats}: what Ferry's relay and projector ran on
  * @param coldJvmPerSecond Ferry's rate in the first round, its relay and projector just started (JIT still compiling)
  */
-public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double coldJvmPerSecond)
+public record CatchUpResult(String transport, int payloadBytes, int events, List<Run> runs, double coldJvmPerSecond)
     implements BenchmarkResult {
 
     /** The processes whose cost is reported, in the JSON's order. */
     static final List<String> PROCESSES = List.of("relay", "projector", "stack");
+    /** On NATS, the broker's process after them: Kafka runs in the stack's, nats-server in one of its own. */
+    static final String NATS_SERVER = "nats-server";
 
     /**
      * One run: Ferry's rate and cost, and in the same run the raw stages' and the raw pipeline's.
      *
-     * @param raw rate of each raw stage: change-stream, kafka, bulk-write, pipeline
+     * @param raw rate of each raw stage: change-stream, kafka, bulk-write, pipeline; on NATS also jetstream (publish
+     *            then consume), jetstream-publish and jetstream-consume
      * @param cost Ferry's processes' cost: relay, projector, stack
      * @param rawPipelineCpuMicrosPerEvent all the raw pipeline process's CPU per event
      */
@@ -45,6 +50,10 @@ public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double
         double ratioToRawPipeline() {
             return ferryPerSecond / raw.get("pipeline");
         }
+
+        double ratioToRawJetStream() {
+            return ferryPerSecond / raw.get("jetstream");
+        }
     }
 
     @Override
@@ -58,6 +67,25 @@ public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double
 
     Spread rawPipeline() {
         return spread(run -> run.raw().get("pipeline"));
+    }
+
+    /** A raw stage's rate over the runs, e.g. jetstream (on NATS only). */
+    Spread raw(String stage) {
+        return spread(run -> run.raw().get(stage));
+    }
+
+    /** The worst run's Ferry ÷ raw JetStream. */
+    double worstRatioToRawJetStream() {
+        return runs.stream().mapToDouble(Run::ratioToRawJetStream).min().orElse(Double.NaN);
+    }
+
+    /** The processes whose cost this result reports, in the JSON's order. */
+    List<String> processes() {
+        return onNats() ? Stream.concat(PROCESSES.stream(), Stream.of(NATS_SERVER)).toList() : PROCESSES;
+    }
+
+    boolean onNats() {
+        return transport.equals("nats");
     }
 
     Spread slowestStage() {
@@ -83,22 +111,31 @@ public record CatchUpResult(int payloadBytes, int events, List<Run> runs, double
         Spread slowest = slowestStage();
         Run median = runs.stream().min((a, b) -> Double.compare(Math.abs(a.ferryPerSecond() - ferry.median()),
             Math.abs(b.ferryPerSecond() - ferry.median()))).orElseThrow();
-        return String.format(Locale.ROOT, "{\"scenario\":\"catch-up\",\"payloadBytes\":%d,\"events\":%d,"
+        return String.format(Locale.ROOT, "{\"scenario\":\"catch-up\",\"transport\":\"%s\",\"payloadBytes\":%d,\"events\":%d,"
                 + "\"ferryPerSecond\":%.1f,\"ferryPerSecondMin\":%.1f,\"ferryPerSecondMax\":%.1f,\"runs\":%d,"
                 + "\"ferryPerSecondRuns\":%s,\"baselinePerSecond\":%.1f,\"slowestBaseline\":\"%s\",\"ratio\":%.3f,"
                 + "\"rawPipelinePerSecond\":%.1f,\"rawPipelinePerSecondMin\":%.1f,\"ratioToRawPipeline\":%.3f,"
                 + "\"coldJvmPerSecond\":%s,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
-                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"processes\":%s}",
-            payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
+                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"processes\":%s%s}",
+            transport, payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
             runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ferryPerSecond())).collect(Collectors.joining(",", "[", "]")),
             slowest.median(), median.slowestStageName(), ferry.median() / slowest.median(), rawPipeline().median(),
             rawPipeline().min(), worstRatioToRawPipeline(), ProcessCost.number(coldJvmPerSecond),
             median.raw().entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(",", "{", "}")),
-            PROCESSES.stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
+            processes().stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
                 cost(p, ProcessCost::cpuMicrosPerEvent).median())).collect(Collectors.joining(",", "{", "}")),
             Spread.of(runs.stream().mapToDouble(Run::rawPipelineCpuMicrosPerEvent).toArray()).median(),
-            PROCESSES.stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
-                .collect(Collectors.joining(",", "{", "}")));
+            processes().stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
+                .collect(Collectors.joining(",", "{", "}")), onNats() ? jetStreamJson() : "");
+    }
+
+    /** Beside Ferry's rate on NATS: the raw JetStream publish-then-consume of the same size, in the same run. */
+    private String jetStreamJson() {
+        Spread jetStream = raw("jetstream");
+        return String.format(Locale.ROOT, ",\"rawJetStreamPerSecond\":%.1f,\"rawJetStreamPerSecondMin\":%.1f,"
+                + "\"rawJetStreamPublishPerSecond\":%.1f,\"rawJetStreamConsumePerSecond\":%.1f,"
+                + "\"ratioToRawJetStream\":%.3f", jetStream.median(), jetStream.min(),
+            raw("jetstream-publish").median(), raw("jetstream-consume").median(), worstRatioToRawJetStream());
     }
 }

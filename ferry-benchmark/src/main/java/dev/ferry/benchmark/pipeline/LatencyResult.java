@@ -7,18 +7,22 @@ import java.util.Locale;
 /**
  * Steady-state end-to-end latency (append to read model written) at one requested rate, run several times, beside
  * raw Kafka's and the raw change stream's at the same rate. A rate counts only if every run's load reached it.
+ *
+ * @param transport {@code kafka} or {@code nats}: what Ferry's relay and projector ran on
  */
-public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult {
+public record LatencyResult(String transport, int rate, List<Run> runs) implements BenchmarkResult {
 
     /** Whether the load generator reached the requested rate: within this share of it. */
     static final double REACHED = 0.95;
 
     /**
      * @param ferry      p50, p99, p99.9 in ms
+     * @param rawJetStream p50, p99, p99.9 in ms of a raw JetStream publish with ack to a pull consumer, on NATS;
+     *                     else null
      * @param breakdown  where Ferry's time went (append to relay send, send to consumed)
      */
     public record Run(long events, double achievedPerSecond, double[] ferry, double[] rawKafka, double[] rawChangeStream,
-                      String breakdown) {
+                      double[] rawJetStream, String breakdown) {
     }
 
     @Override
@@ -46,15 +50,16 @@ public record LatencyResult(int rate, List<Run> runs) implements BenchmarkResult
     @Override
     public String toJson() {
         Run median = medianRun();
-        return String.format(Locale.ROOT, "{\"scenario\":\"steady-state latency\",\"payloadBytes\":300,\"events\":%d,"
+        return String.format(Locale.ROOT, "{\"scenario\":\"steady-state latency\",\"transport\":\"%s\",\"payloadBytes\":300,\"events\":%d,"
                 + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
                 + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
                 + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
-                + "\"rawChangeStreamLatencyMillis\":%s}",
-            median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
+                + "\"rawChangeStreamLatencyMillis\":%s%s}",
+            transport, median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
             Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
             latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
-            latency(median.rawChangeStream()));
+            latency(median.rawChangeStream()),
+            median.rawJetStream() == null ? "" : ",\"rawJetStreamLatencyMillis\":" + latency(median.rawJetStream()));
     }
 
     static String latency(double[] values) {

@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.raw.RawDocuments;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.mongodb.store.MongoEventStore;
 
@@ -36,6 +37,9 @@ import dev.ferry.mongodb.store.MongoEventStore;
  *   <li>steady-state latency at each rate: append to read model written, with the load generator's achieved rate;</li>
  *   <li>relay failover: {@code kills} kill -9 of the leader under load ({@link RelayFailover}).</li>
  * </ul>
+ * On NATS JetStream ({@code transport}) the relay and the projector run with {@code transport: nats}; each catch-up
+ * adds a raw JetStream publish-to-consume of the same size beside the raw Kafka stages, the latency runs have no
+ * per-stage breakdown (its probe reads Kafka), and there is no failover scenario (its epoch watch reads Kafka).
  * A program, not a test.
  */
 public final class PipelineBenchmark {
@@ -49,9 +53,10 @@ public final class PipelineBenchmark {
      * @param kills        relay failovers to measure (0: none)
      * @param backlog      events of the successor's catch-up after the failovers
      * @param logs         where each process's output goes
+     * @param transport    what the relay and the projector run on
      */
     public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot, int lingerMs,
-                          int repeat, int warmUpRounds, int kills, int backlog, Path logs) {
+                          int repeat, int warmUpRounds, int kills, int backlog, Path logs, FerryConfig.Transport transport) {
     }
 
     /** Unmeasured load before each steady-state measurement: new clients connect and fetch metadata first. */
@@ -86,7 +91,7 @@ public final class PipelineBenchmark {
         // bulk write; Ferry's rounds need only their own events and updates. Older entries fall out of it.
         int oplog = (options.warmUpRounds() + 3) * largest + 100_000;
         try (ProductionLayout layout = new ProductionLayout(launcher, options.logs(), oplog, options.lingerMs(),
-            progress)) {
+            options.transport(), progress)) {
             ProductionLayout.Service relay = layout.startRelay();
             ProductionLayout.Service projector = layout.startProjector();
             machine = String.format(Locale.ROOT, "%d cores, %s, Java %s", Runtime.getRuntime().availableProcessors(),
@@ -108,13 +113,14 @@ public final class PipelineBenchmark {
                         scenario[0], scenario[1]);
                     CatchUpResult.Run ferry = ferryCatchUp(layout, relay, projector, scenario[0], scenario[1]);
                     CatchUpResult.Run run = withRaw(layout, ferry, scenario[0], scenario[1]);
-                    progress.printf(Locale.ROOT, "  Ferry %,.0f/s; raw pipeline %,.0f/s (ratio %.2f); raw stages %s%n",
-                        run.ferryPerSecond(), run.raw().get("pipeline"), run.ratioToRawPipeline(), run.raw());
+                    progress.printf(Locale.ROOT, "  Ferry %,.0f/s (%s); raw pipeline %,.0f/s (ratio %.2f); raw stages %s%n",
+                        run.ferryPerSecond(), transportName(), run.raw().get("pipeline"), run.ratioToRawPipeline(),
+                        run.raw());
                     runs.computeIfAbsent(scenario[0], k -> new ArrayList<>()).add(run);
                 }
             }
             for (int[] scenario : catchUps()) {
-                results.add(new CatchUpResult(scenario[0], scenario[1], runs.get(scenario[0]),
+                results.add(new CatchUpResult(transportName(), scenario[0], scenario[1], runs.get(scenario[0]),
                     cold.getOrDefault(scenario[0], Double.NaN)));
             }
 
@@ -124,16 +130,23 @@ public final class PipelineBenchmark {
                     progress.printf("steady state at %,d events/s, run %d/%d...%n", rate, repeat, options.repeat());
                     latencyRuns.add(latency(layout, projector, rate, repeat == 1));
                 }
-                results.add(new LatencyResult(rate, latencyRuns));
+                results.add(new LatencyResult(transportName(), rate, latencyRuns));
             }
 
-            if (options.kills() > 0) {
+            if (options.kills() > 0 && options.transport() == FerryConfig.Transport.NATS) {
+                progress.printf("relay failover: skipped on NATS (its epoch watch reads the Kafka topic)%n");
+            } else if (options.kills() > 0) {
                 results.add(new RelayFailover(layout, relay, options.kills(), options.backlog(), progress).run());
             }
         }
         plot.write(options.plot(), "End-to-end latency percentiles (production layout, " + machine + ")");
         progress.printf(Locale.ROOT, "benchmark done in %.1f minutes%n", (System.nanoTime() - started) / 60e9);
         return results;
+    }
+
+    /** {@code kafka} or {@code nats}, as the configuration and the JSON name it. */
+    private String transportName() {
+        return options.transport().name().toLowerCase(Locale.ROOT);
     }
 
     /** The catch-up scenarios: {payload bytes, events}. */
@@ -167,7 +180,7 @@ public final class PipelineBenchmark {
         Map<String, ProcessCost.Mark> end = marks(layout, relay, projector);
         double measured = before + events - opensAt;
         Map<String, ProcessCost> cost = new LinkedHashMap<>();
-        for (String process : CatchUpResult.PROCESSES) {
+        for (String process : start.keySet()) {
             cost.put(process, start.get(process).until(end.get(process), measured));
         }
         return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN);
@@ -179,6 +192,9 @@ public final class PipelineBenchmark {
         marks.put("relay", ProcessCost.Mark.of(relay.process().pid(), relay.admin()));
         marks.put("projector", ProcessCost.Mark.of(projector.process().pid(), projector.admin()));
         marks.put("stack", ProcessCost.Mark.of(layout.stack().pid(), null));
+        if (layout.natsPid().isPresent()) {
+            marks.put(CatchUpResult.NATS_SERVER, ProcessCost.Mark.of(layout.natsPid().getAsLong(), null));
+        }
         return marks;
     }
 
@@ -205,12 +221,19 @@ public final class PipelineBenchmark {
             "--linger-ms", Integer.toString(options.lingerMs()),
             "--rounds", Integer.toString(options.warmUpRounds() + 1),
             // The readers of the raw documents first: the oplog need not hold them past the other stages' writes.
-            "--stages", "change-stream,pipeline,kafka,bulk-write"));
+            "--stages", "change-stream,pipeline,kafka,bulk-write"
+                + (options.transport() == FerryConfig.Transport.NATS ? ",jetstream" : "")));
         layout.client().getDatabase("raw").getCollection(collection).drop();
         Map<String, Map<String, String>> last = lastRounds(lines);
         Map<String, Double> raw = new LinkedHashMap<>();
         for (String stage : List.of("change-stream", "kafka", "bulk-write", "pipeline")) {
             raw.put(stage, Double.parseDouble(last.get(stage).get("perSecond")));
+        }
+        if (last.containsKey("jetstream")) {
+            Map<String, String> jetStream = last.get("jetstream");
+            raw.put("jetstream", Double.parseDouble(jetStream.get("perSecond")));
+            raw.put("jetstream-publish", Double.parseDouble(jetStream.get("publishPerSecond")));
+            raw.put("jetstream-consume", Double.parseDouble(jetStream.get("consumePerSecond")));
         }
         return new CatchUpResult.Run(ferry.ferryPerSecond(), raw, ferry.cost(),
             Double.parseDouble(last.get("pipeline").get("cpuMicrosPerEvent")));
@@ -241,30 +264,37 @@ public final class PipelineBenchmark {
         AdminEndpoint.Metrics start;
         Load load;
         // The probe joins its group during the warm-up: a join takes seconds, and the window must not wait for it.
-        try (StageLatencyProbe probe = new StageLatencyProbe(layout.bootstrapServers(), ProductionLayout.TOPIC)) {
+        // It reads the Kafka topic: on NATS there is none (null: try-with-resources skips it).
+        try (StageLatencyProbe probe = options.transport() == FerryConfig.Transport.KAFKA
+            ? new StageLatencyProbe(layout.bootstrapServers(), ProductionLayout.TOPIC) : null) {
             long warm = appendAtRate(layout.store(), rate, STEADY_WARM_UP, tag + "w").appended();
             awaitApplied(admin, before + warm, Duration.ofMinutes(2));
             start = admin.metrics();
-            probe.reset();
+            if (probe != null) {
+                probe.reset();
+            }
             load = appendAtRate(layout.store(), rate, options.latencyWindow(), tag);
             awaitApplied(admin, before + warm + load.appended(), Duration.ofMinutes(2));
-            breakdown = probe.summary();
+            breakdown = probe != null ? probe.summary() : "no stage breakdown on NATS";
         }
         AdminEndpoint.Metrics end = admin.metrics();
         double[] ferry = BucketPercentiles.between(start, end, "ferry_projector_end_to_end_seconds");
         List<String> lines = layout.runRaw("raw-latency", List.of("--database", "raw", "--rate", Integer.toString(rate),
             "--seconds", Long.toString(options.latencyWindow().toSeconds()), "--payload-bytes", "300",
             "--linger-ms", Integer.toString(options.lingerMs()), "--rounds", "1",
-            "--stages", "kafka-latency,change-stream-latency"));
+            "--stages", "kafka-latency,change-stream-latency"
+                + (options.transport() == FerryConfig.Transport.NATS ? ",jetstream-latency" : "")));
         Map<String, Map<String, String>> raw = lastRounds(lines);
         progress.printf(Locale.ROOT, "  achieved %,.0f/s; Ferry p50 %.1f / p99 %.1f ms; %s; raw Kafka p99 %s ms, raw "
-                + "change stream p99 %s ms%n", load.perSecond(), ferry[0], ferry[1], breakdown,
-            raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"));
+                + "change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1], breakdown,
+            raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"),
+            raw.containsKey("jetstream-latency") ? ", raw JetStream p99 " + raw.get("jetstream-latency").get("p99") + " ms" : "");
         if (plotted) {
             plot.add("Ferry @" + rate + "/s", BucketPercentiles.histogram(start, end, "ferry_projector_end_to_end_seconds"));
         }
         return new LatencyResult.Run(load.appended(), load.perSecond(), ferry, percentiles(raw.get("kafka-latency")),
-            percentiles(raw.get("change-stream-latency")), breakdown);
+            percentiles(raw.get("change-stream-latency")),
+            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, breakdown);
     }
 
     private static double[] percentiles(Map<String, String> figures) {
@@ -350,7 +380,9 @@ public final class PipelineBenchmark {
     public void printMarkdown(List<BenchmarkResult> results, PrintWriter out) {
         out.printf("# Ferry pipeline benchmark%n%nmachine: %s; production layout: embedded MongoDB + Kafka in one "
             + "process, relay and projector each in their own (JVM options of the Dockerfile, -XX:MaxRAM=768m); medians "
-            + "of %d runs with (min–max)%n%n", machine, options.repeat());
+            + "of %d runs with (min–max)%s%n%n", machine, options.repeat(),
+            options.transport() == FerryConfig.Transport.NATS ? "; Ferry's relay and projector on NATS JetStream (a "
+                + "nats-server process of its own), the raw Kafka stages beside them on the stack's idle Kafka" : "");
         out.printf("| payload | events | Ferry events/s | raw pipeline events/s | Ferry ÷ raw pipeline (worst run) "
             + "| slowest raw stage events/s | CPU µs/event relay / projector / stack | cold JVM events/s |%n");
         out.printf("|---|---|---|---|---|---|---|---|%n");
@@ -364,15 +396,32 @@ public final class PipelineBenchmark {
                     r.cost("stack", ProcessCost::cpuMicrosPerEvent).median(), r.coldJvmPerSecond());
             }
         }
+        if (options.transport() == FerryConfig.Transport.NATS) {
+            out.printf("%n| payload | Ferry on NATS events/s | raw JetStream publish→consume events/s | Ferry ÷ raw "
+                + "JetStream (worst run) | raw JetStream publish/s | raw JetStream consume/s | CPU µs/event nats-server "
+                + "|%n|---|---|---|---|---|---|---|%n");
+            for (BenchmarkResult result : results) {
+                if (result instanceof CatchUpResult r) {
+                    out.printf(Locale.ROOT, "| %d B | %s | %s | %.2f | %s | %s | %.0f |%n", r.payloadBytes(),
+                        r.ferry().markdown("%,.0f"), r.raw("jetstream").markdown("%,.0f"), r.worstRatioToRawJetStream(),
+                        r.raw("jetstream-publish").markdown("%,.0f"), r.raw("jetstream-consume").markdown("%,.0f"),
+                        r.cost(CatchUpResult.NATS_SERVER, ProcessCost::cpuMicrosPerEvent).median());
+                }
+            }
+        }
+        boolean nats = options.transport() == FerryConfig.Transport.NATS;
         out.printf("%n| rate requested | achieved (worst run) | Ferry p50 / p99 / p99.9 ms (median run) | worst run's "
-            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%n|---|---|---|---|---|---|%n");
+            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%s%n|---|---|---|---|---|---|%s%n",
+            nats ? " raw JetStream p50 / p99 ms |" : "", nats ? "---|" : "");
         for (BenchmarkResult result : results) {
             if (result instanceof LatencyResult r) {
                 LatencyResult.Run median = r.medianRun();
-                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%n",
+                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%s%n",
                     r.rate(), r.achievedMin(), r.reached() ? "" : " (rate not reached)", median.ferry()[0],
                     median.ferry()[1], median.ferry()[2], r.worstRun().ferry()[1], median.rawKafka()[0],
-                    median.rawKafka()[1], median.rawChangeStream()[0], median.rawChangeStream()[1]);
+                    median.rawKafka()[1], median.rawChangeStream()[0], median.rawChangeStream()[1],
+                    median.rawJetStream() == null ? "" : String.format(Locale.ROOT, " %.1f / %.1f |",
+                        median.rawJetStream()[0], median.rawJetStream()[1]));
             }
         }
         for (BenchmarkResult result : results) {

@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bson.Document;
@@ -21,7 +23,9 @@ import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.ChildJvm;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.process.JvmOptions;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
@@ -29,6 +33,9 @@ import dev.ferry.mongodb.store.MongoEventStore;
  * standing in for Atlas and Kafka), relays ({@code ferry relay}) and a projector ({@code ferry project}) with the
  * deployed JVM options, and the raw baselines ({@code ferry bench raw}) with the same options. The benchmark itself
  * appends and observes from its own process.
+ * <p>
+ * On NATS the layout also runs a nats-server (JetStream on a temporary directory) and configures the relays and the
+ * projector with {@code transport: nats}; the stack's Kafka stays up, idle, for the raw Kafka baselines beside them.
  */
 final class ProductionLayout implements AutoCloseable {
 
@@ -37,6 +44,8 @@ final class ProductionLayout implements AutoCloseable {
     static final String TOPIC = "ferry." + AGGREGATE_TYPE;
     /** The lease's id: the relay's default name. */
     static final String RELAY_NAME = "ferry-relay";
+    /** Partitions of the pipeline's topic, or per type of its NATS stream. */
+    static final int PARTITIONS = 6;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     /** A started relay or projector: its process and its admin endpoints. */
@@ -48,6 +57,9 @@ final class ProductionLayout implements AutoCloseable {
     private final List<ChildJvm> processes = new ArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
     private final ChildJvm stack;
+    private final FerryConfig.Transport transport;
+    /** The nats-server on NATS, else null. */
+    private final NatsServerProcess nats;
     private final Map<String, String> env;
     private final Path config;
     private final MongoClient client;
@@ -56,23 +68,41 @@ final class ProductionLayout implements AutoCloseable {
 
     ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, PrintStream progress)
         throws IOException {
+        this(launcher, logs, oplogCapacity, lingerMs, FerryConfig.Transport.KAFKA, progress);
+    }
+
+    ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, FerryConfig.Transport transport,
+                     PrintStream progress) throws IOException {
         this.launcher = launcher;
         this.logs = logs;
         this.progress = progress;
+        this.transport = transport;
         stack = start("stack", JvmOptions.STACK, Map.of(), List.of("embedded", "--oplog-capacity",
             Integer.toString(oplogCapacity)));
+        NatsServerProcess server = null;
         try {
             String mongoUri = stack.awaitLine("FERRY_MONGODB_URI=(\\S+)", START_TIMEOUT);
             String bootstrap = stack.awaitLine("FERRY_KAFKA_BOOTSTRAP_SERVERS=(\\S+)", START_TIMEOUT);
             progress.printf("embedded stack (pid %d): %s%n", stack.pid(),
                 stack.awaitLine("(settings: .*)", START_TIMEOUT));
             stack.awaitLine("(embedded stack running)", START_TIMEOUT);
-            env = Map.of("FERRY_MONGODB_URI", mongoUri, "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-            config = writeConfig(logs.resolve("ferry.yml"), lingerMs);
+            Map<String, String> environment = new HashMap<>(Map.of("FERRY_MONGODB_URI", mongoUri,
+                "FERRY_KAFKA_BOOTSTRAP_SERVERS", bootstrap));
+            if (transport == FerryConfig.Transport.NATS) {
+                server = NatsServerProcess.start();
+                environment.put("FERRY_NATS_SERVERS", server.url());
+                progress.printf("nats-server %s, JetStream in %s%n", server.url(), server.storeDir());
+            }
+            env = Map.copyOf(environment);
+            config = writeConfig(logs.resolve("ferry.yml"), lingerMs, transport);
         } catch (IOException | RuntimeException e) {
             stack.close(); // no layout exists yet to close it
+            if (server != null) {
+                server.close();
+            }
             throw e;
         }
+        nats = server;
         client = MongoClients.create(env.get("FERRY_MONGODB_URI"));
         store = new MongoEventStore(database(), "events", new TopicNaming("ferry."),
             MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
@@ -85,6 +115,15 @@ final class ProductionLayout implements AutoCloseable {
 
     String bootstrapServers() {
         return env.get("FERRY_KAFKA_BOOTSTRAP_SERVERS");
+    }
+
+    FerryConfig.Transport transport() {
+        return transport;
+    }
+
+    /** The nats-server's process id on NATS: the broker is not in the stack's process there, as Kafka is. */
+    OptionalLong natsPid() {
+        return nats == null ? OptionalLong.empty() : OptionalLong.of(nats.pid());
     }
 
     ChildJvm stack() {
@@ -150,6 +189,9 @@ final class ProductionLayout implements AutoCloseable {
     List<String> runRaw(String name, List<String> args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bench", "raw", "--mongodb-uri", mongoUri(),
             "--bootstrap-servers", bootstrapServers()));
+        if (nats != null) {
+            command.addAll(List.of("--nats-servers", nats.url(), "--partitions", Integer.toString(PARTITIONS)));
+        }
         command.addAll(args);
         try (ChildJvm raw = start(name + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, Map.of(), command)) {
             raw.awaitExit(Duration.ofMinutes(20));
@@ -170,17 +212,27 @@ final class ProductionLayout implements AutoCloseable {
         return process;
     }
 
-    private static Path writeConfig(Path file, int lingerMs) throws IOException {
+    /** The relays' and the projector's configuration: the transport's section is the only difference. */
+    private static Path writeConfig(Path file, int lingerMs, FerryConfig.Transport transport) throws IOException {
+        String section = transport == FerryConfig.Transport.NATS ? """
+            transport: nats
+            nats:
+              servers: ${FERRY_NATS_SERVERS}
+              stream: ferry
+              partitions: %d
+            """.formatted(PARTITIONS) : """
+            kafka:
+              bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
+              partitions: %d
+              replicationFactor: 1
+              lingerMs: %d
+              compression: none
+            """.formatted(PARTITIONS, lingerMs);
         Files.writeString(file, """
             mongodb:
               uri: ${FERRY_MONGODB_URI}
               database: %s
-            kafka:
-              bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
-              partitions: 6
-              replicationFactor: 1
-              lingerMs: %d
-              compression: none
+            %s\
             relay:
               name: %s
               start: %s
@@ -189,7 +241,7 @@ final class ProductionLayout implements AutoCloseable {
             admin:
               bind: 127.0.0.1
               port: 0
-            """.formatted(DATABASE, lingerMs, RELAY_NAME, Instant.now().minusSeconds(5), AGGREGATE_TYPE));
+            """.formatted(DATABASE, section, RELAY_NAME, Instant.now().minusSeconds(5), AGGREGATE_TYPE));
         return file;
     }
 
@@ -199,6 +251,9 @@ final class ProductionLayout implements AutoCloseable {
         // Relays and projectors first, the stack they talk to last.
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).close();
+        }
+        if (nats != null) {
+            nats.close();
         }
     }
 }

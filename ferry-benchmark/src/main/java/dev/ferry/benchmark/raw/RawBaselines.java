@@ -54,8 +54,9 @@ import dev.ferry.mongodb.changestream.ChangeStreamTail;
  * The baselines, run in a process of their own with the relay's JVM options ({@code ferry bench raw}): what plain
  * clients do on the same stack — a change-stream read, a Kafka produce-to-consume, a read-model bulk write, and all of
  * them chained as a raw pipeline with none of Ferry's leases, checkpoints, version checks or lanes — plus raw Kafka's
- * and the raw change stream's latency at a rate. Each stage runs {@code rounds} times (the first ones warm the JIT,
- * as Ferry's processes are warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
+ * and the raw change stream's latency at a rate; for NATS, a JetStream publish-to-consume and its latency at a rate
+ * ({@link RawJetStream}). Each stage runs {@code rounds} times (the first ones warm the JIT, as Ferry's processes are
+ * warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
  * {@code /proc/self}, its allocation and its GC pauses over the round.
  */
 public final class RawBaselines {
@@ -64,11 +65,15 @@ public final class RawBaselines {
     static final int MAX_POLL_RECORDS = 1000;
 
     /**
-     * @param stages     any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency
-     * @param collection where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
-     *                   read by the change-stream and pipeline stages
+     * @param stages      any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency,
+     *                    jetstream, jetstream-latency
+     * @param natsServers the nats-server(s) of the jetstream stage; empty without it
+     * @param collection  where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
+     *                    read by the change-stream and pipeline stages
+     * @param partitions  the jetstream stage's partitions (subjects), as many as Ferry's stream has
      */
-    public record Options(List<String> stages, String mongoUri, String bootstrapServers, String database,
+    public record Options(List<String> stages, String mongoUri, String bootstrapServers, String natsServers,
+                          int partitions, String database,
                           String collection, Instant since, int events, int payloadBytes, int lingerMs, int rounds,
                           int rate, Duration warmUp, Duration window) {
     }
@@ -92,10 +97,12 @@ public final class RawBaselines {
                     String figures = switch (stage) {
                         case "change-stream" -> window.rate(changeStream(database), options.events());
                         case "kafka" -> window.rate(kafka(window), options.events());
+                        case "jetstream" -> jetStream(window);
                         case "bulk-write" -> window.rate(bulkWrite(database, window), options.events());
                         case "pipeline" -> window.rate(pipeline(database, window), options.events());
                         case "kafka-latency" -> latency(kafkaLatency());
                         case "change-stream-latency" -> latency(changeStreamLatency(database));
+                        case "jetstream-latency" -> latency(jetStreamLatency());
                         default -> throw new IllegalArgumentException("unknown stage '" + stage + "'");
                     };
                     out.printf(Locale.ROOT, "RESULT stage=%s round=%d %s%n", stage, round, figures);
@@ -201,6 +208,73 @@ public final class RawBaselines {
             window.end();
             return consumed;
         }
+    }
+
+    /**
+     * Publish every message with acknowledgement, then consume them all, as the Kafka stage does; its rate is the
+     * whole round's, the publish's and the consume's follow.
+     */
+    private String jetStream(Window window) throws Exception {
+        if (options.natsServers().isBlank()) {
+            throw new IllegalArgumentException("the jetstream stage needs --nats-servers");
+        }
+        byte[] value = RawDocuments.payload(options.payloadBytes()).getBytes(StandardCharsets.UTF_8);
+        try (RawJetStream jetStream = new RawJetStream(options.natsServers(), options.partitions())) {
+            window.begin();
+            long started = System.nanoTime();
+            jetStream.publishAll(options.events(), value);
+            long published = System.nanoTime();
+            long consumed = jetStream.consume(options.events());
+            long ended = System.nanoTime();
+            window.end();
+            return window.rate(consumed, options.events()) + String.format(Locale.ROOT,
+                " publishPerSecond=%.1f consumePerSecond=%.1f", options.events() / ((published - started) / 1e9),
+                consumed / ((ended - published) / 1e9));
+        }
+    }
+
+    /** As {@link #kafkaLatency()}: publish with acknowledgement at the rate, the pull consumer records each age. */
+    private Histogram jetStreamLatency() throws Exception {
+        if (options.natsServers().isBlank()) {
+            throw new IllegalArgumentException("the jetstream-latency stage needs --nats-servers");
+        }
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+        long warm = options.rate() * options.warmUp().toSeconds();
+        long total = options.rate() * options.window().toSeconds();
+        AtomicLong measuredFrom = new AtomicLong(Long.MAX_VALUE);
+        try (RawJetStream jetStream = new RawJetStream(options.natsServers(), options.partitions())) {
+            CompletableFuture<Void> consuming = CompletableFuture.runAsync(() -> {
+                long deadline = System.nanoTime() + (options.warmUp().toNanos() + options.window().toNanos()) * 4;
+                try {
+                    while (histogram.getTotalCount() < total && System.nanoTime() < deadline) {
+                        io.nats.client.Message message = jetStream.next(Duration.ofMillis(50));
+                        if (message != null) {
+                            long sent = Long.parseLong(new String(message.getData(), 0, 19, StandardCharsets.UTF_8).trim());
+                            if (sent >= measuredFrom.get()) {
+                                histogram.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                            }
+                        }
+                    }
+                    jetStream.flushAck();
+                } catch (Exception e) {
+                    throw new IllegalStateException("the raw JetStream latency consumer failed: " + e.getMessage(), e);
+                }
+            });
+            long interval = TimeUnit.SECONDS.toNanos(1) / options.rate();
+            long next = System.nanoTime();
+            String pad = RawDocuments.payload(options.payloadBytes() - 20);
+            for (long i = 0; i < warm + total; i++) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                next += interval;
+                if (i == warm) {
+                    measuredFrom.set(System.nanoTime());
+                }
+                jetStream.publish((int) i, (String.format("%19d", System.nanoTime()) + pad).getBytes(StandardCharsets.UTF_8));
+            }
+            jetStream.awaitPublished();
+            consuming.get(2, TimeUnit.MINUTES);
+        }
+        return histogram;
     }
 
     private long bulkWrite(MongoDatabase database, Window window) {

@@ -81,6 +81,14 @@ public final class NatsServerProcess implements AutoCloseable {
         return storeDir;
     }
 
+    /** The running server's process id (a benchmark reads its CPU from {@code /proc}). */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException("nats-server is stopped");
+        }
+        return process.pid();
+    }
+
     /** Stops the server (SIGTERM, then waits): clients see it gone until {@link #restart()}. */
     public synchronized void stop() {
         if (process != null) {
