@@ -53,7 +53,7 @@ public final class ProjectionProcessor implements AutoCloseable {
         this.breakers = new DependencyBreakers(settings.breaker());
         this.control = new PartitionControl(projection.name());
         SequencedParking parking = new SequencedParking(projection.name(), parkedEvents, settings.retry(), lifecycle,
-            counters);
+            counters, subscription);
         RunProjector projector = new RunProjector(projection, writer, settings.retry(), breakers, control, parking,
             counters, lifecycle, subscription);
         this.lanes = new AggregateLanes<>(settings.laneThreads(), projection.name() + "-" + instanceId, MAX_RUN,

@@ -89,8 +89,9 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                 // Documented rule: an undecodable record is parked with its raw value, and its aggregate with it.
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
-                parking.park(aggregateKey, null, delivered.record(), poison.getMessage(), "", 0);
-                delivered.finish();
+                if (parking.park(aggregateKey, null, delivered.record(), poison.getMessage(), "", 0)) {
+                    delivered.finish();
+                }
                 continue;
             }
             if (parking.isParked(aggregateKey)) {
@@ -151,15 +152,17 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                         parking.parkBehind(aggregateKey, handled.event(), handled.delivered());
                         continue;
                     }
-                    parkGap(aggregateKey, handled.event(), handled.delivered(), 1);
+                    if (!parkGap(aggregateKey, handled.event(), handled.delivered(), 1)) {
+                        continue; // fenced: left unfinished for the partition's next owner
+                    }
                 }
             }
             handled.delivered().finish();
         }
     }
 
-    private void parkGap(String aggregateKey, Event event, LaneItem.Delivered delivered, int attempts) {
-        parking.park(aggregateKey, event, delivered.record(), "gap: the read model of " + aggregateKey + " is at version "
+    private boolean parkGap(String aggregateKey, Event event, LaneItem.Delivered delivered, int attempts) {
+        return parking.park(aggregateKey, event, delivered.record(), "gap: the read model of " + aggregateKey + " is at version "
             + writer.version(projection, event.aggregateId()) + ", this event is version " + event.version(), "", attempts);
     }
 
@@ -167,7 +170,7 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
      * One event on its own, retried with backoff and parked after the retry budget.
      *
      * @param failed the failure of a first attempt already made, or null
-     * @return true if the record is finished (applied, duplicate or parked); false if abandoned
+     * @return true if the record is finished (applied, duplicate or parked); false if abandoned or fenced
      */
     private boolean applyWithRetries(Event event, LaneItem.Delivered delivered, String aggregateKey, Exception failed) {
         PartitionId partition = delivered.partition();
@@ -190,7 +193,9 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                     switch (outcome) {
                         case APPLIED -> counters.applied.incrementAndGet();
                         case DUPLICATE -> counters.duplicates.incrementAndGet();
-                        case GAP -> parkGap(aggregateKey, event, delivered, attempts + 1);
+                        case GAP -> {
+                            return parkGap(aggregateKey, event, delivered, attempts + 1);
+                        }
                     }
                     return true;
                 }
@@ -204,9 +209,8 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
             } else {
                 attempts++;
                 if (attempts >= retry.maxAttempts()) {
-                    parking.park(aggregateKey, event, delivered.record(), lastFailure.toString(),
+                    return parking.park(aggregateKey, event, delivered.record(), lastFailure.toString(),
                         stackSummary(lastFailure), attempts);
-                    return true;
                 }
                 LockSupport.parkNanos(retry.backoffAfter(attempts).toNanos());
             }

@@ -13,6 +13,7 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.SubscribedRecord;
 
 /**
@@ -29,14 +30,18 @@ final class SequencedParking {
     private final RetryPolicy retry;
     private final Lifecycle lifecycle;
     private final Counters counters;
+    private final PartitionedSubscription fence;
     private final Set<String> parkedAggregates = ConcurrentHashMap.newKeySet();
 
-    SequencedParking(String projection, ParkedEvents store, RetryPolicy retry, Lifecycle lifecycle, Counters counters) {
+    /** @param fence asked before every parking write whether this instance still owns the record's partition */
+    SequencedParking(String projection, ParkedEvents store, RetryPolicy retry, Lifecycle lifecycle, Counters counters,
+                     PartitionedSubscription fence) {
         this.projection = projection;
         this.store = store;
         this.retry = retry;
         this.lifecycle = lifecycle;
         this.counters = counters;
+        this.fence = fence;
     }
 
     /** Learns of aggregates parked by any instance. */
@@ -61,18 +66,29 @@ final class SequencedParking {
         parkedAggregates.remove(aggregateKey);
     }
 
+    /** Parks a record behind its aggregate's parked ones and finishes it; a fenced one is left unfinished. */
     void parkBehind(String aggregateKey, Event event, LaneItem.Delivered delivered) {
-        park(aggregateKey, event, delivered.record(), "parked behind an earlier parked event of this aggregate", "", 0);
-        delivered.finish();
+        if (park(aggregateKey, event, delivered.record(), "parked behind an earlier parked event of this aggregate", "",
+            0)) {
+            delivered.finish();
+        }
     }
 
     /**
      * Parks one record. Parking must not fail: a record that is neither applied nor parked would hold its partition's
      * acknowledgement back, so it is retried until it succeeds or the instance stops.
      *
+     * Fenced like a read-model write: a former owner of the partition (paused past its lease) parks nothing — a
+     * parked record would hold the aggregate's later events back while the next owner applies them.
+     *
      * @param event null for an undecodable record, whose raw value is kept instead
+     * @return true if parked; false if this instance no longer owns the partition (the record is left unfinished,
+     *         for the partition's next owner)
      */
-    void park(String aggregateKey, Event event, SubscribedRecord record, String error, String stack, int attempts) {
+    boolean park(String aggregateKey, Event event, SubscribedRecord record, String error, String stack, int attempts) {
+        if (!fence.mayWrite(record.partition(), record.position(), record.position())) {
+            return false;
+        }
         parkedAggregates.add(aggregateKey);
         ParkedEvent parked = new ParkedEvent(aggregateKey, event, error, stack, attempts, record.partition().topic(),
             record.partition().number(), record.position(),
@@ -80,6 +96,9 @@ final class SequencedParking {
             Instant.now());
         for (int attempt = 1; ; attempt++) {
             try {
+                if (attempt > 1 && !fence.mayWrite(record.partition(), record.position(), record.position())) {
+                    return false; // lost the partition while the store was unreachable
+                }
                 store.park(projection, parked);
                 break;
             } catch (RuntimeException e) {
@@ -96,5 +115,6 @@ final class SequencedParking {
             log.warn("projector {}: parked {} ({}){}", projection, aggregateKey, error,
                 event == null ? "" : " at version " + event.version());
         }
+        return true;
     }
 }

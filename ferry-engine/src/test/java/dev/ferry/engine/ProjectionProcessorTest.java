@@ -103,6 +103,31 @@ class ProjectionProcessorTest {
         }
     }
 
+    @Test
+    void aPartitionWhoseOwnershipLapsedParksNothingEvenForFailingOrUndecodableRecords() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient")
+            .otherwise((event, context) -> {
+                if (event.aggregateId().equals("c")) {
+                    throw new IllegalStateException("handler refuses c");
+                }
+                return ReadModelChange.UNCHANGED;
+            }).build();
+        subscription.lapsed.add(P1);
+        List<SubscribedRecord> records = new ArrayList<>(records(Map.of(P0, List.of("a"), P1, List.of("c")), 2));
+        records.add(new SubscribedRecord(P1, 2, "patient", "d", "not json".getBytes(UTF_8)));
+        subscription.deliver(records);
+        ProjectionProcessor processor = start(projection, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(2).equals(subscription.acknowledged.get(P0)));
+            // Long enough for the retry budget (2 attempts, 1-2 ms apart) to be spent many times over.
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(parked.events::isEmpty);
+            assertThat(processor.status().parked()).isZero();
+            assertThat(subscription.acknowledged.getOrDefault(P1, 0L)).isZero();
+        } finally {
+            processor.close();
+        }
+    }
+
     private ProjectionProcessor start(Projection projection, RetryPolicy retry) {
         ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
             ProjectorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
