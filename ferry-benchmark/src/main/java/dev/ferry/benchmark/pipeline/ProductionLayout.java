@@ -104,8 +104,13 @@ final class ProductionLayout implements AutoCloseable {
         }
         nats = server;
         client = MongoClients.create(env.get("FERRY_MONGODB_URI"));
-        store = new MongoEventStore(database(), "events", new TopicNaming("ferry."),
-            MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
+        try {
+            store = new MongoEventStore(database(), "events", new TopicNaming("ferry."),
+                MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
+        } catch (RuntimeException e) {
+            close(); // the stack (and nats-server) are up: no process may outlive a failed start
+            throw e;
+        }
         progress.printf("relay and projector JVM options: %s; logs in %s%n", String.join(" ", JvmOptions.DEPLOYED), logs);
     }
 

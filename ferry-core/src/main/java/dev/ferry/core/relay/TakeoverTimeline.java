@@ -6,9 +6,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where a new leader's first seconds go, logged once per term when its first record is acknowledged: making the
- * publisher, opening the stream, the first change read, the first acknowledgement. A failover's time is the lease's
- * expiry plus these, so an operator (and the failover benchmark) can see which part to shorten.
+ * Where a term's first seconds go, logged once per term when the relay sees its first record acknowledged, counted
+ * from the moment it starts leading (the lease is already taken; a term restarted in the same epoch after an error
+ * starts a new timeline): the checkpoint read and the publisher ready, the stream opened, the first change read, the
+ * first acknowledgement seen (the relay drains acknowledgements between batches, so a little after the broker's).
+ * A failover's time is the lease's expiry and take-over plus these, so an operator (and the failover benchmark) can
+ * see which part to shorten.
  */
 final class TakeoverTimeline {
 
@@ -49,9 +52,9 @@ final class TakeoverTimeline {
         }
         reported = true;
         long now = System.nanoTime();
-        log.info("relay {}: epoch {}'s first record acknowledged {} ms after taking the lease (publisher made in {} ms, "
-                + "stream opened at {} ms, first change read at {} ms)", relay, epoch, millis(now), since(publisherReadyAt),
-            since(streamOpenedAt), since(firstChangeAt));
+        log.info("relay {}: epoch {}'s first record acknowledged {} ms after the term began (checkpoint read and "
+                + "publisher ready at {} ms, stream opened at {} ms, first change read at {} ms)",
+            relay, epoch, millis(now), since(publisherReadyAt), since(streamOpenedAt), since(firstChangeAt));
     }
 
     private long millis(long at) {

@@ -3,11 +3,12 @@ package dev.ferry.kafka.publish;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -43,9 +44,15 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     private volatile boolean idempotence;
     /** Makes the next term's producer ahead of time; null unless {@link #keepingOneReady}. */
     private final ExecutorService maker;
-    /** The next term's producer, being made or ready, and whether it was made idempotent; guarded by {@code this}. */
-    private Future<Producer<String, byte[]>> ready;
+    /**
+     * The next term's producer, being made or ready (kept while unfinished, so none is ever left unowned), and
+     * whether it was made idempotent; guarded by {@code this}.
+     */
+    private CompletableFuture<Producer<String, byte[]>> ready;
     private boolean readyIdempotent;
+    private boolean closed;
+    /** Terms that found no producer ready and made their own (a figure for tests and troubleshooting). */
+    private final AtomicInteger madeAtTakeover = new AtomicInteger();
 
     public KafkaPublishers(KafkaSettings settings) {
         this(settings, false);
@@ -80,6 +87,9 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         Producer<String, byte[]> producer = takeReady();
         if (producer == null) {
             producer = newProducer();
+            if (maker != null) {
+                madeAtTakeover.incrementAndGet();
+            }
         }
         if (maker != null) {
             makeNextAhead();
@@ -87,40 +97,49 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         return new KafkaEventPublisher(producer, topics, settings, this::idempotenceRefused);
     }
 
+    /** How many terms found no producer made ahead and made their own. */
+    int producersMadeAtTakeover() {
+        return madeAtTakeover.get();
+    }
+
+    /** Whether the next term's producer is made and waiting. */
+    synchronized boolean hasProducerReady() {
+        return ready != null && ready.isDone() && !ready.isCompletedExceptionally();
+    }
+
     private KafkaProducer<String, byte[]> newProducer() {
         return new KafkaProducer<>(producerConfig(), new StringSerializer(), new ByteArraySerializer());
     }
 
     /**
-     * The producer made ahead, if it is ready and made with today's settings; else null (one still being made, e.g.
-     * while Kafka is unreachable, is not waited for: the term makes its own, as it would without one ahead).
+     * The producer made ahead, if it is ready and made with today's settings; else null. One still being made (e.g.
+     * while Kafka is unreachable, its metadata wait lasting up to {@code max.block.ms}) is not waited for — the term
+     * makes its own, as it would without one ahead — and stays the next term's.
      */
     private synchronized Producer<String, byte[]> takeReady() {
-        Future<Producer<String, byte[]>> taken = ready;
-        ready = null;
-        if (taken == null || !taken.isDone()) {
+        if (ready == null || !ready.isDone()) {
             return null;
         }
+        CompletableFuture<Producer<String, byte[]>> taken = ready;
+        ready = null;
         try {
-            Producer<String, byte[]> producer = taken.get();
+            Producer<String, byte[]> producer = taken.join();
             if (readyIdempotent == idempotence) {
                 return producer;
             }
-            producer.close(Duration.ZERO);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
+            producer.close(Duration.ZERO); // made before the endpoint refused idempotence
+        } catch (CompletionException | CancellationException e) {
             log.debug("the producer made ahead failed; making one now", e.getCause());
         }
         return null;
     }
 
     private synchronized void makeNextAhead() {
-        if (ready != null) {
+        if (ready != null || closed) {
             return;
         }
         readyIdempotent = idempotence;
-        ready = maker.submit(() -> {
+        ready = CompletableFuture.supplyAsync(() -> {
             KafkaProducer<String, byte[]> producer = newProducer();
             try {
                 producer.partitionsFor(settings.deadLetterTopic()); // connects and loads the metadata path
@@ -128,7 +147,7 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
                 log.debug("the producer made ahead could not fetch metadata yet: {}", e.toString());
             }
             return producer;
-        });
+        }, maker);
     }
 
     /** Makes sure a topic exists, e.g. the dead-letter topic at start-up. */
@@ -164,18 +183,17 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     @Override
     public void close() {
         if (maker != null) {
-            maker.shutdownNow(); // interrupts a metadata wait, e.g. while Kafka is unreachable
-            try {
-                if (!maker.awaitTermination(10, TimeUnit.SECONDS)) {
-                    log.warn("the producer being made ahead did not finish within 10 s; left to the JVM's exit");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            CompletableFuture<Producer<String, byte[]>> left;
+            synchronized (this) {
+                closed = true;
+                left = ready;
+                ready = null;
             }
-            Producer<String, byte[]> left = takeReady();
             if (left != null) {
-                left.close(Duration.ZERO);
+                // Closed now if made, or as soon as it is (a metadata wait is interrupted below).
+                left.thenAccept(producer -> producer.close(Duration.ZERO));
             }
+            maker.shutdownNow();
         }
         topics.close();
     }

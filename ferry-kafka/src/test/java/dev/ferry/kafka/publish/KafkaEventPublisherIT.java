@@ -102,20 +102,20 @@ class KafkaEventPublisherIT {
         KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
         long producersBefore = producerThreads();
         try (KafkaPublishers publishers = KafkaPublishers.keepingOneReady(settings)) {
-            // One made ahead, connected: a term taking it over publishes at once.
-            await().atMost(Duration.ofSeconds(30))
-                .until(() -> producerThreads() == producersBefore + 1);
             for (int term = 1; term <= 2; term++) {
+                // One made ahead and connected (the earlier term's closed): the term takes it over.
+                await().atMost(Duration.ofSeconds(30)).until(publishers::hasProducerReady);
+                assertThat(producerThreads()).isEqualTo(producersBefore + 1);
                 RecordPublisher publisher = publishers.get();
                 Event event = new Event("ahead-" + term, "ahead", "a-1", term, "Made", Instant.now(), "{}",
                     new EventMetadata(null, null));
                 publisher.publish(event, new RecordPublisher.Provenance("r1", term, term)).get();
                 publisher.close();
             }
+            assertThat(publishers.producersMadeAtTakeover()).isZero();
             assertThat(readAll("ferry.ahead", 2)).extracting(ConsumerRecord::key).containsExactly("a-1", "a-1");
         }
-        await().atMost(Duration.ofSeconds(30))
-            .until(() -> producerThreads() == producersBefore);
+        await().atMost(Duration.ofSeconds(30)).until(() -> producerThreads() == producersBefore);
     }
 
     /** Producers alive in this JVM: each runs one network thread. */

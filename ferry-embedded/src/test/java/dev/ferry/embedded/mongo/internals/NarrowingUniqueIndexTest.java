@@ -30,9 +30,20 @@ class NarrowingUniqueIndexTest {
         Document history = new Document("aggregateType", "patient").append("aggregateId", "p-1");
         assertThat(commits.canHandle(history)).isTrue();
         assertThat(commits.getPositions(history)).containsExactly(0, 2);
-        // Numbers are normalized as the index stores them: 1 (int) and 1L name the same key.
         assertThat(commits.getPositions(new Document("aggregateType", "patient").append("aggregateId", "p-2")))
             .containsExactly(1);
+    }
+
+    @Test
+    void normalizesNumbersAsTheIndexStoresThem() {
+        NarrowingUniqueIndex byShard = new NarrowingUniqueIndex("shard_version",
+            List.of(new IndexKey("shard", true), new IndexKey("version", true)), false);
+        byShard.add(new Document("shard", 1).append("version", 1L), 0, null); // an Int32 stored
+        byShard.add(new Document("shard", 2).append("version", 1L), 1, null);
+
+        // asked as an Int64 or a double, as a driver may send it: the same key, as on a real server
+        assertThat(byShard.getPositions(new Document("shard", 1L))).containsExactly(0);
+        assertThat(byShard.getPositions(new Document("shard", 2.0))).containsExactly(1);
     }
 
     @Test
