@@ -260,17 +260,7 @@ public final class RawBaselines {
                     throw new IllegalStateException("the raw JetStream latency consumer failed: " + e.getMessage(), e);
                 }
             });
-            long interval = TimeUnit.SECONDS.toNanos(1) / options.rate();
-            long next = System.nanoTime();
-            String pad = RawDocuments.payload(options.payloadBytes() - 20);
-            for (long i = 0; i < warm + total; i++) {
-                LockSupport.parkNanos(next - System.nanoTime());
-                next += interval;
-                if (i == warm) {
-                    measuredFrom.set(System.nanoTime());
-                }
-                jetStream.publish((int) i, (String.format("%19d", System.nanoTime()) + pad).getBytes(StandardCharsets.UTF_8));
-            }
+            sendAtRate(warm + total, warm, measuredFrom, jetStream::publish);
             jetStream.awaitPublished();
             consuming.get(2, TimeUnit.MINUTES);
         }
@@ -377,18 +367,8 @@ public final class RawBaselines {
                     }
                 }
             });
-            long interval = TimeUnit.SECONDS.toNanos(1) / options.rate();
-            long next = System.nanoTime();
-            String pad = RawDocuments.payload(options.payloadBytes() - 20);
-            for (long i = 0; i < warm + total; i++) {
-                LockSupport.parkNanos(next - System.nanoTime());
-                next += interval;
-                if (i == warm) {
-                    measuredFrom.set(System.nanoTime());
-                }
-                String value = String.format("%19d", System.nanoTime()) + pad;
-                producer.send(new ProducerRecord<>(topic, RawDocuments.key((int) i), value.getBytes(StandardCharsets.UTF_8)));
-            }
+            sendAtRate(warm + total, warm, measuredFrom,
+                (i, value) -> producer.send(new ProducerRecord<>(topic, RawDocuments.key(i), value)));
             consuming.get(2, TimeUnit.MINUTES);
         }
         return histogram;
@@ -409,6 +389,30 @@ public final class RawBaselines {
             }
         }
         consumer.assignment().forEach(consumer::position); // resolves the start offsets now, not on the first record
+    }
+
+    /** Sends one message of the payload size. */
+    @FunctionalInterface
+    private interface Send {
+        void send(int index, byte[] value) throws Exception;
+    }
+
+    /**
+     * The latency stages' open-loop load: {@code count} messages at the rate, each starting with its send time (19
+     * digits, nanoTime) that the consumer subtracts; the window opens ({@code measuredFrom}) after {@code warm}.
+     */
+    private void sendAtRate(long count, long warm, AtomicLong measuredFrom, Send send) throws Exception {
+        long interval = TimeUnit.SECONDS.toNanos(1) / options.rate();
+        long next = System.nanoTime();
+        String pad = RawDocuments.payload(options.payloadBytes() - 20);
+        for (long i = 0; i < count; i++) {
+            LockSupport.parkNanos(next - System.nanoTime());
+            next += interval;
+            if (i == warm) {
+                measuredFrom.set(System.nanoTime());
+            }
+            send.send((int) i, (String.format("%19d", System.nanoTime()) + pad).getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     private Histogram changeStreamLatency(MongoDatabase database) throws Exception {
