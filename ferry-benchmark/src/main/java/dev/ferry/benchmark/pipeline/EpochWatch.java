@@ -2,19 +2,13 @@ package dev.ferry.benchmark.pipeline;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import dev.ferry.core.wire.FerryHeaders;
 
@@ -35,36 +29,21 @@ final class EpochWatch implements AutoCloseable {
 
     private final Map<Long, First> firsts = new ConcurrentHashMap<>();
     private final Map<Long, Span> spans = new ConcurrentHashMap<>();
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final TopicTail tail;
 
     EpochWatch(String bootstrapServers, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "epoch-watch-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        thread = new Thread(this::run, "epoch-watch");
-        thread.setDaemon(true);
-        thread.start();
+        tail = new TopicTail(bootstrapServers, topic, "epoch-watch", Duration.ofMillis(10), this::note);
     }
 
-    private void run() {
-        while (running) {
-            for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(10))) {
-                long seenAt = System.currentTimeMillis();
-                Header epoch = record.headers().lastHeader(FerryHeaders.FERRY_EPOCH);
-                if (epoch != null) {
-                    long value = Long.parseLong(new String(epoch.value(), StandardCharsets.UTF_8));
-                    firsts.putIfAbsent(value, new First(record.timestamp(), seenAt));
-                    spans.merge(value, new Span(1, record.timestamp()),
-                        (a, b) -> new Span(a.records() + 1, Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
-                }
-            }
+    private void note(ConsumerRecord<byte[], byte[]> record) {
+        long seenAt = System.currentTimeMillis();
+        Header epoch = record.headers().lastHeader(FerryHeaders.FERRY_EPOCH);
+        if (epoch != null) {
+            long value = Long.parseLong(new String(epoch.value(), StandardCharsets.UTF_8));
+            firsts.putIfAbsent(value, new First(record.timestamp(), seenAt));
+            spans.merge(value, new Span(1, record.timestamp()),
+                (a, b) -> new Span(a.records() + 1, Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
         }
-        consumer.close();
     }
 
     /** Waits until a record of {@code epoch} has been seen. */
@@ -119,11 +98,6 @@ final class EpochWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        tail.close();
     }
 }

@@ -1,18 +1,11 @@
 package dev.ferry.benchmark.pipeline;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import org.HdrHistogram.Recorder;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.engine.wire.EventJsonDecoder;
@@ -27,32 +20,17 @@ final class StageLatencyProbe implements AutoCloseable {
     private final Recorder appendToSend = new Recorder(TimeUnit.MINUTES.toMillis(5), 3);
     private final Recorder sendToConsumed = new Recorder(TimeUnit.MINUTES.toMillis(5), 3);
     private final EventJsonDecoder decoder = new EventJsonDecoder();
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final TopicTail tail;
 
     StageLatencyProbe(String bootstrapServers, String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID());
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        thread = new Thread(this::run, "stage-latency-probe");
-        thread.setDaemon(true);
-        thread.start();
+        tail = new TopicTail(bootstrapServers, topic, "stage-latency-probe", Duration.ofMillis(50), this::note);
     }
 
-    private void run() {
-        while (running) {
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
-                long now = System.currentTimeMillis();
-                Event event = decoder.decode(record.value());
-                appendToSend.recordValue(Math.max(0, record.timestamp() - event.timestamp().toEpochMilli()));
-                sendToConsumed.recordValue(Math.max(0, now - record.timestamp()));
-            }
-        }
-        consumer.close();
+    private void note(ConsumerRecord<byte[], byte[]> record) {
+        long now = System.currentTimeMillis();
+        Event event = decoder.decode(record.value());
+        appendToSend.recordValue(Math.max(0, record.timestamp() - event.timestamp().toEpochMilli()));
+        sendToConsumed.recordValue(Math.max(0, now - record.timestamp()));
     }
 
     /** Starts a new measuring interval (drops what was recorded so far). */
@@ -72,11 +50,6 @@ final class StageLatencyProbe implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        try {
-            thread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        tail.close();
     }
 }
