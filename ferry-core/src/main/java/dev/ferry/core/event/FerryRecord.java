@@ -3,10 +3,11 @@ package dev.ferry.core.event;
 /**
  * What the relay publishes and projectors consume: one change of one key, with the version the version check
  * compares and the rule it compares by. The topic is chosen by {@link #type()}, the partition by {@link #key()}, so
- * one key's records stay in order. Today every record is an {@link Event} (of a commit); the source kinds still to
- * come add their own record kinds here, and each transport's publisher learns to write them.
+ * one key's records stay in order: an {@link Event} (of a commit or a mapped event store), an {@link EntityChange} of
+ * an entity collection, or the {@link Tombstone} that follows an entity's delete. Each transport's publisher writes
+ * each kind in its wire format.
  */
-public sealed interface FerryRecord permits Event {
+public sealed interface FerryRecord permits Event, EntityChange, Tombstone {
 
     /** The aggregate type or entity name: selects the topic. */
     String type();
@@ -16,8 +17,6 @@ public sealed interface FerryRecord permits Event {
 
     /** Globally unique: consumers' idempotency key, and a transport's de-duplication id. */
     String recordId();
-
-    long version();
 
     VersionRule versionRule();
 }

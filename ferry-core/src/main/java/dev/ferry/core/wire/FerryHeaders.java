@@ -2,7 +2,9 @@ package dev.ferry.core.wire;
 
 import java.util.function.BiConsumer;
 
+import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.relay.RecordPublisher;
 
 /**
@@ -23,6 +25,10 @@ public final class FerryHeaders {
      * ({@link dev.ferry.core.event.VersionRule}); the same as the value's {@code versionRule}.
      */
     public static final String CE_VERSION_RULE = "ce_ferryversionrule";
+    /** CloudEvents extension on entity records: the change's version ({@link dev.ferry.core.event.EntityVersion}). */
+    public static final String CE_VERSION = "ce_ferryversion";
+    /** On the record that follows an entity's delete: {@code true}; its value is empty (Kafka: null). */
+    public static final String FERRY_TOMBSTONE = "ferry_tombstone";
     /** The relay instance that published the record. */
     public static final String FERRY_INSTANCE = "ferry_instance";
     /** The lease epoch it published in. */
@@ -45,6 +51,26 @@ public final class FerryHeaders {
         header.accept(CE_TIME, event.timestamp().toString());
         header.accept(CONTENT_TYPE, "application/json");
         header.accept(CE_VERSION_RULE, event.versionRule().wireName());
+    }
+
+    /** The headers of an entity change's record: {@code ce_type} is {@code <entity>.<operation>}, e.g. {@code patient.update}. */
+    public static void forEntityChange(EntityChange change, BiConsumer<String, String> header) {
+        header.accept(CE_SPECVERSION, "1.0");
+        header.accept(CE_ID, change.recordId());
+        header.accept(CE_TYPE, change.entity() + "." + change.operation().wireName());
+        header.accept(CE_SOURCE, "ferry/" + change.entity());
+        header.accept(CE_SUBJECT, change.id());
+        header.accept(CE_TIME, change.time().toString());
+        header.accept(CONTENT_TYPE, "application/json");
+        header.accept(CE_VERSION_RULE, change.versionRule().wireName());
+        header.accept(CE_VERSION, change.version().wire());
+    }
+
+    /** The headers of a tombstone: the key's delete it follows, by id and version. */
+    public static void forTombstone(Tombstone tombstone, BiConsumer<String, String> header) {
+        header.accept(CE_SUBJECT, tombstone.key());
+        header.accept(CE_VERSION, tombstone.of().version().wire());
+        header.accept(FERRY_TOMBSTONE, "true");
     }
 
     /** Who published a record, in which epoch, at which position of the relay's output. */
