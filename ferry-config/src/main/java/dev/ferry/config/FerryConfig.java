@@ -90,13 +90,6 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
     }
 
     private static void refuseWhatIsNotAvailable(List<SourceConfig> sources, List<Target> targets) {
-        for (int i = 0; i < sources.size(); i++) {
-            if (sources.get(i) instanceof SourceConfig.Entities) {
-                throw SettingError.invalid("sources[" + i + "].kind", "'" + sources.get(i).kind()
-                    + "' is not available yet in this version of Ferry; available: [" + SourceConfig.Commits.KIND + ", "
-                    + SourceConfig.Events.KIND + "]");
-            }
-        }
         if (!targets.isEmpty()) {
             throw SettingError.invalid("targets[0]", "replication targets are not available yet in this version of "
                 + "Ferry; remove the targets");

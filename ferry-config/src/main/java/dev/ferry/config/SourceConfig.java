@@ -211,11 +211,20 @@ public sealed interface SourceConfig {
     }
 
     /**
-     * A collection of plain documents whose changes Ferry publishes as events (not available yet).
+     * A collection of plain documents (an entity: created, updated and deleted in place) whose every change Ferry
+     * publishes: topic = the entity, key = the document's {@code _id}, the operation and the document in the value.
      *
-     * @param entity the entity its documents are (claims it); default: the collection's name
+     * @param entity         the entity its documents are (claims it; names the topic); default: the collection's name
+     * @param initialLoad    {@code copy} (default): copy the documents the collection holds, by {@code _id}, before
+     *                       streaming; or {@code none}
+     * @param maxRecordBytes the largest record the broker takes (default 1000000, below Kafka's, Event Hubs' and NATS'
+     *                       1 MiB); a larger change is dead-lettered with its id and size
+     * @param prePostImages  {@code true} if the collection keeps pre- and post-images
+     *                       ({@code changeStreamPreAndPostImages}, MongoDB 6.0+): changes then carry the document
+     *                       before them, and updates the post-image rather than the update lookup's result
      */
-    record Entities(String name, String database, String collection, String entity) implements SourceConfig {
+    record Entities(String name, String database, String collection, String entity, String initialLoad,
+                    Integer maxRecordBytes, Boolean prePostImages) implements SourceConfig {
 
         public static final String KIND = "entities";
 
@@ -224,6 +233,14 @@ public sealed interface SourceConfig {
             name = SettingValues.text(name, collection);
             database = SettingValues.text(database, null);
             entity = SettingValues.text(entity, collection);
+            initialLoad = SettingValues.initialLoad(initialLoad == null ? "copy" : initialLoad);
+            maxRecordBytes = SettingValues.wholeNumber("maxRecordBytes", maxRecordBytes, 1_000_000, 1024,
+                Integer.MAX_VALUE);
+            prePostImages = SettingValues.flag(prePostImages, false);
+        }
+
+        public Entities(String name, String database, String collection, String entity) {
+            this(name, database, collection, entity, null, null, null);
         }
 
         @Override
@@ -241,15 +258,10 @@ public sealed interface SourceConfig {
             return "entity";
         }
 
-        /** Entity sources copy first by default when they arrive; until then they are refused. */
-        @Override
-        public String initialLoad() {
-            return "copy";
-        }
-
         @Override
         public Entities inDatabase(String fallback) {
-            return database != null ? this : new Entities(name, fallback, collection, entity);
+            return database != null ? this : new Entities(name, fallback, collection, entity, initialLoad,
+                maxRecordBytes, prePostImages);
         }
     }
 }

@@ -168,9 +168,7 @@ class SourcesConfigTest {
     }
 
     @Test
-    void kindsTransportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
-        refuses(MINIMAL + "sources: [{kind: entities, collection: patients}]\n")
-            .hasMessage("sources[0].kind: 'entities' is not available yet in this version of Ferry; available: [commits, events]");
+    void transportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
         refuses(MINIMAL + "transport: pigeon\n").hasMessage("transport: expected one of [kafka, nats], got 'pigeon'");
         refuses(MINIMAL + "targets:\n  - name: replica\n    uri: mongodb://elsewhere\n")
             .hasMessage("targets[0]: replication targets are not available yet in this version of Ferry; remove the targets");
@@ -200,9 +198,35 @@ class SourcesConfigTest {
     }
 
     @Test
-    void aConflictIsReportedBeforeAKindThatIsNotAvailable() {
+    void twoEntitySourcesOfOneNameConflict() {
         refuses(MINIMAL + "sources: [{kind: entities, collection: a}, {kind: entities, collection: a}]\n")
             .hasMessageStartingWith("sources[1].name: 'a' is already the name of sources[0]");
+    }
+
+    @Test
+    void anEntitySourceCopiesFirstAndPublishesItsCollectionAsTheEntityByDefault() throws IOException {
+        FerryConfig config = load(MINIMAL + "sources: [{kind: entities, collection: patients}]\n");
+
+        SourceConfig.Entities patients = (SourceConfig.Entities) config.sources().get(0);
+        assertThat(patients.entity()).isEqualTo("patients");
+        assertThat(patients.claims()).containsExactly("patients");
+        assertThat(patients.copiesFirst()).isTrue();
+        assertThat(patients.maxRecordBytes()).isEqualTo(1_000_000);
+        assertThat(patients.prePostImages()).isFalse();
+
+        SourceConfig.Entities named = (SourceConfig.Entities) load(MINIMAL + "sources: [{kind: entities, "
+            + "collection: patients, entity: patient, initialLoad: none, maxRecordBytes: 500000, prePostImages: true}]\n")
+            .sources().get(0);
+        assertThat(named.entity()).isEqualTo("patient");
+        assertThat(named.copiesFirst()).isFalse();
+        assertThat(named.maxRecordBytes()).isEqualTo(500_000);
+        assertThat(named.prePostImages()).isTrue();
+    }
+
+    @Test
+    void anEntitySourcesRecordLimitBelowOneKilobyteIsRefused() {
+        refuses(MINIMAL + "sources: [{kind: entities, collection: patients, maxRecordBytes: 100}]\n")
+            .hasMessageStartingWith("sources[0].maxRecordBytes: expected a whole number from 1024");
     }
 
     @Test

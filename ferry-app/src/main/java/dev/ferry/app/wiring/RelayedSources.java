@@ -6,12 +6,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import org.bson.BsonDocument;
+
+import com.mongodb.client.MongoClient;
+
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.mongodb.changestream.DocumentReaders;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.copy.CopiedCollection;
+import dev.ferry.mongodb.entity.EntityChanges;
+import dev.ferry.mongodb.entity.EntitySource;
 import dev.ferry.mongodb.mapping.EventMapping;
 
 /** The configured sources as the collections a relay watches, each with the reader of its kind. */
@@ -20,19 +26,26 @@ final class RelayedSources {
     private RelayedSources() {
     }
 
-    static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics) {
-        return sources.stream().map(source -> watched(source, topics)).toList();
+    /** @param client where entity sources look up what a batch of their changes needs (rival ids) */
+    static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics, MongoClient client) {
+        return sources.stream().map(source -> watched(source, topics, client)).toList();
     }
 
-    private static WatchedCollection watched(SourceConfig source, TopicNaming topics) {
-        return new WatchedCollection(source.name(), source.database(), source.collection(), reader(source, topics));
+    private static WatchedCollection watched(SourceConfig source, TopicNaming topics, MongoClient client) {
+        return new WatchedCollection(source.name(), source.database(), source.collection(),
+            reader(source, topics, client));
     }
 
-    private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics) {
+    private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics, MongoClient client) {
         if (source instanceof SourceConfig.Commits) {
             return DocumentReaders.commits();
         } else if (source instanceof SourceConfig.Events events) {
             return DocumentReaders.mappedEvents(mapping(events), topics);
+        } else if (source instanceof SourceConfig.Entities entities) {
+            topics.checkAggregateType(entities.entity());
+            return new EntityChanges(new EntitySource(entities.name(), entities.entity(), entities.database(),
+                entities.collection(), entities.maxRecordBytes(), entities.prePostImages()),
+                client.getDatabase(entities.database()).getCollection(entities.collection(), BsonDocument.class));
         }
         // The configuration refuses kinds this version cannot read; reaching here is a programming error.
         throw new IllegalStateException("no reader for sources of kind " + source.kind());
@@ -42,14 +55,16 @@ final class RelayedSources {
      * Every source as a copy reads it, in the order that keeps its versions ascending: any source can be copied
      * ({@code relay.start: earliest}, the recopy policy, an operator's request), not only those copied first.
      */
-    static List<CopiedCollection> copyable(List<SourceConfig> sources, TopicNaming topics) {
+    static List<CopiedCollection> copyable(List<SourceConfig> sources, TopicNaming topics, MongoClient client) {
         List<CopiedCollection> copied = new ArrayList<>();
         for (SourceConfig source : sources) {
-            WatchedCollection watched = watched(source, topics);
+            WatchedCollection watched = watched(source, topics, client);
             if (source instanceof SourceConfig.Commits) {
                 copied.add(CopiedCollection.commits(source.name(), watched));
             } else if (source instanceof SourceConfig.Events events) {
                 copied.add(new CopiedCollection(source.name(), watched, order(events), false));
+            } else if (source instanceof SourceConfig.Entities) {
+                copied.add(new CopiedCollection(source.name(), watched, List.of("_id"), true)); // one version per id
             }
         }
         return copied;

@@ -6,7 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 import org.bson.BsonDocument;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
 
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.event.Event;
@@ -16,11 +20,21 @@ import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 
-/** A configured events source reads its documents exactly as its settings say; a commits source reads commits. */
+/**
+ * A configured events source reads its documents exactly as its settings say; a commits source reads commits; an
+ * entities source reads every operation.
+ */
 class RelayedSourcesTest {
 
     private static final TopicNaming TOPICS = new TopicNaming("ferry.");
     private static final ResumeToken TOKEN = new ResumeToken("{\"_data\": \"01\"}");
+    /** Sources only hold collections; nothing here reads them, so no server is needed (the driver connects lazily). */
+    private static final MongoClient NOT_CONNECTED = MongoClients.create("mongodb://127.0.0.1:9");
+
+    @AfterAll
+    static void closeClient() {
+        NOT_CONNECTED.close();
+    }
 
     @Test
     void anEventsSourceReadsItsDocumentsByItsMapping() {
@@ -28,9 +42,9 @@ class RelayedSourcesTest {
             new SourceConfig.Events.Stream("streamId", null, null), List.of("patient"), null, "revision", 0, "increasing",
             "type", null, "createdAt", "data", Map.of("correlationId", "meta.correlationId"), "copy");
 
-        List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS);
+        List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED);
 
-        assertThat(RelayedSources.copyable(List.of(config), TOPICS)).singleElement()
+        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
             .satisfies(copied -> assertThat(copied.orderBy()).containsExactly("streamId", "revision"));
         assertThat(RelayedSources.copiedFirst(List.of(config))).containsExactly("patient_events");
         assertThat(watched).singleElement().satisfies(collection -> {
@@ -53,9 +67,23 @@ class RelayedSourcesTest {
     }
 
     @Test
+    void anEntitiesSourceReadsEveryOperationAndIsCopiedInIdOrder() {
+        SourceConfig.Entities config = new SourceConfig.Entities(null, "clinic", "patients", "patient");
+
+        assertThat(RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
+            .satisfies(watched -> assertThat(watched.readsEveryOperation()).isTrue());
+        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
+            .satisfies(copied -> {
+                assertThat(copied.orderBy()).containsExactly("_id");
+                assertThat(copied.uniqueOrder()).isTrue();
+            });
+        assertThat(RelayedSources.copiedFirst(List.of(config))).containsExactly("patients");
+    }
+
+    @Test
     void aCommitsSourceReadsCommits() {
         List<WatchedCollection> watched = RelayedSources.watched(
-            List.of(new SourceConfig.Commits(null, "ferry", "events", null)), TOPICS);
+            List.of(new SourceConfig.Commits(null, "ferry", "events", null)), TOPICS, NOT_CONNECTED);
 
         assertThat(watched.get(0).reader().read(TOKEN, BsonDocument.parse("{aggregateType: 'patient'}")))
             .isInstanceOf(Change.Malformed.class)

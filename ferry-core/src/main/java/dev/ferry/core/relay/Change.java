@@ -3,8 +3,11 @@ package dev.ferry.core.relay;
 import java.util.List;
 import java.util.Objects;
 
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.event.Tombstone;
 
 /**
  * One entry of the change feed, whatever kind of source it came from: the records it publishes, in order, and the
@@ -46,17 +49,54 @@ public sealed interface Change {
         }
     }
 
-    /** A document of a source that cannot be read as its kind; it goes to the dead-letter topic with the reason. */
-    record Malformed(ResumeToken token, String documentJson, String reason) implements Change {
+    /**
+     * One change of one document of an entity collection: the {@link EntityChange}, and after a delete the
+     * {@link Tombstone} of its key.
+     */
+    record EntityChanged(ResumeToken token, EntityChange change) implements Change {
+        public EntityChanged {
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(change, "change");
+        }
+
+        @Override
+        public List<FerryRecord> records() {
+            return change.operation() == EntityOperation.DELETE ? List.of(change, new Tombstone(change))
+                : List.of(change);
+        }
+    }
+
+    /**
+     * A document of a source that cannot be published as its kind; it goes to the dead-letter topic with the reason.
+     *
+     * @param documentJson the document, or as much of it as identifies it (an oversized one: its {@code _id})
+     */
+    record Malformed(ResumeToken token, String documentJson, String reason, Cause cause) implements Change {
         public Malformed {
             Objects.requireNonNull(token, "token");
             Objects.requireNonNull(documentJson, "documentJson");
             Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(cause, "cause");
+        }
+
+        /** A document that cannot be read as its source's kind. */
+        public Malformed(ResumeToken token, String documentJson, String reason) {
+            this(token, documentJson, reason, Cause.UNREADABLE);
         }
 
         @Override
         public List<FerryRecord> records() {
             return List.of();
+        }
+
+        /** Why it is dead-lettered, for the metrics. */
+        public enum Cause {
+            /** not readable as its source's kind */
+            UNREADABLE,
+            /** its record would exceed the broker's record size */
+            OVERSIZED,
+            /** its key is also another document's key (entities) */
+            KEY_COLLISION
         }
     }
 }

@@ -59,6 +59,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong oversized = new AtomicLong();
     private final AtomicLong terms = new AtomicLong();
     private volatile long checkpointSequence = -1;
     private volatile long leadingEpoch = -1;
@@ -121,7 +122,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     public RelayStatus status() {
-        return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), checkpointSequence, failure,
+        return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), oversized.get(),
+            checkpointSequence, failure,
             terms.get());
     }
 
@@ -625,7 +627,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             CheckpointStore.CopyProgress next = progress.advanced(batch.position(),
                 progress.copied() + batch.changes().size(), batch.done() && !progress.alongsideStream());
             sentCopies.put(name, next);
-            inFlight.addLast(new Pending(stamp, sequence, 0, false, CompletableFuture.completedFuture(null), name,
+            inFlight.addLast(new Pending(stamp, sequence, 0, null, CompletableFuture.completedFuture(null), name,
                 next));
             inFlightEvents++;
             drainAcknowledged();
@@ -702,7 +704,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 log.warn("relay {}: malformed document sent to the dead-letter topic: {}", settings.name(),
                     malformed.reason());
                 track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
-                    true);
+                    malformed.cause());
                 return;
             }
             List<? extends FerryRecord> records = change.records();
@@ -711,10 +713,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 sequence++;
                 sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
             }
-            track(token, records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), false);
+            track(token, records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), null);
         }
 
-        private void track(ResumeToken token, int events, CompletableFuture<Void> acked, boolean deadLetter) {
+        /** @param deadLetter why it was dead-lettered; null for records published */
+        private void track(ResumeToken token, int events, CompletableFuture<Void> acked, Change.Malformed.Cause deadLetter) {
             inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked, null, null));
             inFlightEvents += Math.max(events, 1);
         }
@@ -765,8 +768,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 acknowledgedSequence = head.sequence();
                 timeline.acknowledged();
                 published.addAndGet(head.events());
-                if (head.deadLetter()) {
+                if (head.deadLetter() != null) {
                     deadLettered.incrementAndGet();
+                    if (head.deadLetter() == Change.Malformed.Cause.OVERSIZED) {
+                        oversized.incrementAndGet();
+                    }
                 }
             }
         }
@@ -797,7 +803,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */
-    private record Pending(ResumeToken token, long sequence, int events, boolean deadLetter,
+    private record Pending(ResumeToken token, long sequence, int events, Change.Malformed.Cause deadLetter,
                            CompletableFuture<Void> acked, String copiedSource, CheckpointStore.CopyProgress copied) {
     }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -15,16 +16,19 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
 
+import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 
 /**
- * Publishes to Kafka: topic per aggregate type (created explicitly), key = aggregate id, value = the event as
- * JSON, CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them. Used by one
+ * Publishes to Kafka: topic per aggregate type or entity (created explicitly; an entity's compacted), key = aggregate
+ * or entity id, value = the event or entity change as JSON (a tombstone: none), CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them. Used by one
  * relay thread at a time; a partition's first record goes alone ({@link FirstSendGate}).
  */
 final class KafkaEventPublisher implements RecordPublisher {
@@ -50,20 +54,32 @@ final class KafkaEventPublisher implements RecordPublisher {
 
     @Override
     public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
-        if (!(record instanceof Event event)) {
-            throw new IllegalArgumentException("no Kafka wire format for " + record.getClass().getSimpleName());
-        }
-        String topic = settings.topicNaming().topicFor(event.aggregateType());
+        String topic = settings.topicNaming().topicFor(record.type());
         RecordHeaders headers = new RecordHeaders();
-        dev.ferry.core.wire.FerryHeaders.forEvent(event, (name, value) -> headers.add(name, value.getBytes(UTF_8)));
+        BiConsumer<String, String> header = (name, value) -> headers.add(name, value.getBytes(UTF_8));
+        byte[] value;
+        if (record instanceof Event event) {
+            dev.ferry.core.wire.FerryHeaders.forEvent(event, header);
+            value = EventJson.encode(event).getBytes(UTF_8);
+        } else if (record instanceof EntityChange change) {
+            dev.ferry.core.wire.FerryHeaders.forEntityChange(change, header);
+            value = EntityJson.encode(change).getBytes(UTF_8);
+        } else {
+            dev.ferry.core.wire.FerryHeaders.forTombstone((Tombstone) record, header);
+            value = null; // Kafka's tombstone: compaction forgets the key
+        }
         addProvenance(headers, provenance);
-        String key = PartitionKey.of(event);
+        String key = PartitionKey.of(record);
         try {
-            topics.ensure(topic);
+            if (record instanceof Event) {
+                topics.ensure(topic);
+            } else {
+                topics.ensureCompacted(topic);
+            }
             TopicPartition partition = new TopicPartition(topic, partitionFor(topic, key));
             firstSends.awaitFirstSend(partition);
-            CompletableFuture<Void> acked = send(new ProducerRecord<>(topic, partition.partition(), key,
-                EventJson.encode(event).getBytes(UTF_8), headers));
+            CompletableFuture<Void> acked = send(new ProducerRecord<>(topic, partition.partition(), key, value,
+                headers));
             firstSends.sent(partition, acked);
             return acked;
         } catch (RuntimeException e) {

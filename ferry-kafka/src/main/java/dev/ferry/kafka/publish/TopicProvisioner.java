@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RetriableException;
 
 /**
@@ -25,6 +26,9 @@ public final class TopicProvisioner implements AutoCloseable {
 
     private static final long CREATE_TIMEOUT_SECONDS = 30;
     private static final long LEADER_POLL_MILLIS = 50;
+
+    private static final Map<String, String> COMPACTED = Map.of(TopicConfig.CLEANUP_POLICY_CONFIG,
+        TopicConfig.CLEANUP_POLICY_COMPACT);
 
     private final Admin admin;
     private final int partitions;
@@ -41,11 +45,23 @@ public final class TopicProvisioner implements AutoCloseable {
 
     /** Makes sure the topic exists; cheap after the first call for a topic. */
     public void ensure(String topic) {
+        ensure(topic, Map.of());
+    }
+
+    /**
+     * Makes sure an entity's topic exists, created compacted ({@code cleanup.policy=compact}): Kafka keeps each key's
+     * latest record, and forgets a deleted key after its tombstone. A topic that already exists is left as it is.
+     */
+    public void ensureCompacted(String topic) {
+        ensure(topic, COMPACTED);
+    }
+
+    private void ensure(String topic, Map<String, String> configs) {
         if (known.contains(topic)) {
             return;
         }
         try {
-            admin.createTopics(Set.of(new NewTopic(topic, partitions, replicationFactor))).all()
+            admin.createTopics(Set.of(new NewTopic(topic, partitions, replicationFactor).configs(configs))).all()
                 .get(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             awaitLeaders(topic);
         } catch (ExecutionException e) {

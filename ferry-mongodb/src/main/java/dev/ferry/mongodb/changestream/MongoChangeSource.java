@@ -2,6 +2,7 @@ package dev.ferry.mongodb.changestream;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,8 @@ import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.client.model.changestream.FullDocument;
+import com.mongodb.client.model.changestream.FullDocumentBeforeChange;
 
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ChangeSource;
@@ -32,7 +35,8 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * covers them (a collection's, a database's, or the cluster's), filtered by namespace, so that one resume token and
  * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
  * a reader cannot read becomes {@link Change.Malformed} (never a stop or a crash loop). A change of a collection no
- * source names is ignored. Event stores are insert-only, so only inserts are read.
+ * source names is ignored. Event stores are insert-only, so only their inserts are read; an entity collection's
+ * documents change in place, so every insert, update, replace and delete of it is read.
  */
 public final class MongoChangeSource implements ChangeSource {
 
@@ -64,16 +68,50 @@ public final class MongoChangeSource implements ChangeSource {
         this.only = collections.size() == 1 ? collections.get(0) : null;
     }
 
-    /** The inserts of {@code included}, by namespace unless the stream is of that one collection anyway. */
+    /**
+     * The changes of {@code included}: inserts of event stores, every operation of entity collections; by namespace
+     * unless the stream is of that one collection anyway.
+     */
     private List<Bson> pipeline(List<WatchedCollection> included) {
         if (included.isEmpty()) {
             return List.of(new Document("$match", new Document("operationType", "none of them"))); // nothing
         }
         if (only != null) {
-            return List.of(new Document("$match", new Document("operationType", "insert")));
+            return List.of(new Document("$match", new Document("operationType", operationTypes(only))));
         }
-        return List.of(new Document("$match", new Document("operationType", "insert").append("$or", included.stream()
-            .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())).toList())));
+        if (included.stream().noneMatch(WatchedCollection::readsEveryOperation)) {
+            return List.of(new Document("$match", new Document("operationType", "insert").append("$or", included.stream()
+                .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())).toList())));
+        }
+        return List.of(new Document("$match", new Document("$or", included.stream()
+            .map(c -> new Document("ns.db", c.database()).append("ns.coll", c.collection())
+                .append("operationType", operationTypes(c))).toList())));
+    }
+
+    private static Object operationTypes(WatchedCollection collection) {
+        return collection.reader() instanceof WatchedCollection.ChangeReader changes
+            ? new Document("$in", changes.operations()) : "insert";
+    }
+
+    /**
+     * The stream's options for what its changes carry: an entity's update carries the document after it (the
+     * post-image where every entity collection keeps images, else the update lookup's result: the document as it is
+     * when the stream reads the change), and the document before it where a collection keeps pre-images.
+     */
+    private ChangeStreamIterable<RawBsonDocument> watch(List<Bson> pipeline, List<WatchedCollection> included) {
+        ChangeStreamIterable<RawBsonDocument> stream = watch.apply(pipeline);
+        List<WatchedCollection.ChangeReader> entities = included.stream()
+            .filter(WatchedCollection::readsEveryOperation)
+            .map(c -> (WatchedCollection.ChangeReader) c.reader()).toList();
+        if (entities.isEmpty()) {
+            return stream;
+        }
+        boolean imagesEverywhere = entities.stream().allMatch(WatchedCollection.ChangeReader::wantsBeforeImages);
+        stream = stream.fullDocument(imagesEverywhere ? FullDocument.REQUIRED : FullDocument.UPDATE_LOOKUP);
+        if (entities.stream().anyMatch(WatchedCollection.ChangeReader::wantsBeforeImages)) {
+            stream = stream.fullDocumentBeforeChange(FullDocumentBeforeChange.WHEN_AVAILABLE);
+        }
+        return stream;
     }
 
     /**
@@ -151,7 +189,7 @@ public final class MongoChangeSource implements ChangeSource {
     private ChangeFeed feed(StartPosition start, List<WatchedCollection> included) {
         List<Bson> pipeline = pipeline(included);
         return new ChangeFeed() {
-            private ChangeStreamTail tail = ChangeStreamTail.open(watch.apply(pipeline), start, settings);
+            private ChangeStreamTail tail = ChangeStreamTail.open(watch(pipeline, included), start, settings);
 
             @Override
             public List<Change> poll() {
@@ -164,17 +202,10 @@ public final class MongoChangeSource implements ChangeSource {
                     ResumeToken after = tail.resumeToken();
                     log.warn("{}; reopening after {}", closed.getMessage(), after);
                     tail.close();
-                    tail = ChangeStreamTail.open(watch.apply(pipeline), new StartPosition.AfterToken(after), settings);
+                    tail = ChangeStreamTail.open(watch(pipeline, included), new StartPosition.AfterToken(after), settings);
                     return List.of();
                 }
-                List<Change> changes = new ArrayList<>(batch.size());
-                for (ChangeStreamDocument<RawBsonDocument> change : batch) {
-                    WatchedCollection source = sourceOf(change.getNamespace());
-                    if (source != null) {
-                        changes.add(toChange(source, change));
-                    }
-                }
-                return changes;
+                return read(batch);
             }
 
             @Override
@@ -187,6 +218,36 @@ public final class MongoChangeSource implements ChangeSource {
                 tail.close();
             }
         };
+    }
+
+    /**
+     * The batch's changes in stream order. An entity collection's changes are read together (what they need from
+     * MongoDB is one query per batch), then put back in their places.
+     */
+    private List<Change> read(List<ChangeStreamDocument<RawBsonDocument>> batch) {
+        Change[] read = new Change[batch.size()];
+        Map<WatchedCollection, List<Integer>> entityChanges = new LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            WatchedCollection source = sourceOf(batch.get(i).getNamespace());
+            if (source != null && source.readsEveryOperation()) {
+                entityChanges.computeIfAbsent(source, s -> new ArrayList<>()).add(i);
+            } else if (source != null) {
+                read[i] = toChange(source, batch.get(i));
+            }
+        }
+        entityChanges.forEach((source, places) -> {
+            List<Change> changes = source.readChanges(places.stream().map(batch::get).toList());
+            for (int i = 0; i < places.size(); i++) {
+                read[places.get(i)] = changes.get(i);
+            }
+        });
+        List<Change> changes = new ArrayList<>(batch.size());
+        for (Change change : read) {
+            if (change != null) {
+                changes.add(change);
+            }
+        }
+        return changes;
     }
 
     private WatchedCollection sourceOf(MongoNamespace namespace) {

@@ -1,8 +1,12 @@
 package dev.ferry.mongodb.changestream;
 
+import java.util.List;
 import java.util.Objects;
 
 import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.ResumeToken;
@@ -45,9 +49,72 @@ public record WatchedCollection(String name, String database, String collection,
         }
     }
 
+    /** The changes copied documents make, in order (an entity collection's read together: one query per batch). */
+    public List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents) {
+        if (reader instanceof ChangeReader changeReader) {
+            try {
+                return changeReader.readCopied(stamp, documents);
+            } catch (com.mongodb.MongoException e) {
+                throw e; // MongoDB unreachable or failing: the copy resumes from its last position
+            } catch (RuntimeException e) {
+                return documents.stream().<Change>map(document -> new Change.Malformed(stamp, RelaxedJson.of(document),
+                    "cannot be read: " + e)).toList();
+            }
+        }
+        return documents.stream().map(document -> read(stamp, document)).toList();
+    }
+
+    /**
+     * The changes of an entity collection (see {@link #readsEveryOperation()}), in order; a reader's own unexpected
+     * failure dead-letters the batch's changes with it rather than stopping every source.
+     */
+    public List<Change> readChanges(List<ChangeStreamDocument<RawBsonDocument>> changes) {
+        ChangeReader changeReader = (ChangeReader) reader;
+        try {
+            return changeReader.read(changes);
+        } catch (com.mongodb.MongoException e) {
+            throw e; // MongoDB unreachable or failing: the relay's term ends and the next one reads them again
+        } catch (RuntimeException e) {
+            return changes.stream().<Change>map(change -> new Change.Malformed(
+                new ResumeToken(RelaxedJson.of(change.getResumeToken())),
+                change.getDocumentKey() == null ? "{}" : RelaxedJson.of(change.getDocumentKey()),
+                "cannot be read: " + e)).toList();
+        }
+    }
+
+    /** Whether the source's documents change in place (entities): its stream carries every operation. */
+    public boolean readsEveryOperation() {
+        return reader instanceof ChangeReader;
+    }
+
     /** How the inserted documents of one source kind become changes. */
     @FunctionalInterface
     public interface DocumentReader {
         Change read(ResumeToken token, BsonDocument document);
+    }
+
+    /**
+     * How the changes of a collection whose documents change in place (entities) become changes: every operation of
+     * {@link #operations()}, read a batch at a time (so that what a batch needs from MongoDB is one query), and the
+     * documents a copy reads.
+     */
+    public interface ChangeReader extends DocumentReader {
+
+        /** The operation types it reads ({@code insert}, {@code update}, …). */
+        List<String> operations();
+
+        /** Whether its changes should carry the document as it was before (where the collection keeps pre-images). */
+        boolean wantsBeforeImages();
+
+        /** One change per given change, in order; one that cannot be published becomes {@link Change.Malformed}. */
+        List<Change> read(List<ChangeStreamDocument<RawBsonDocument>> changes);
+
+        /** One change per copied document, in order, each carrying {@code stamp}. */
+        List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents);
+
+        @Override
+        default Change read(ResumeToken token, BsonDocument document) {
+            return readCopied(token, List.of(document)).get(0);
+        }
     }
 }

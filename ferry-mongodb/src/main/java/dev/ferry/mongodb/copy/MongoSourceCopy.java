@@ -125,15 +125,17 @@ public final class MongoSourceCopy implements SourceCopy {
                 .batchSize(maxChanges).cursor());
             this.read = read;
         }
-        List<Change> changes = new ArrayList<>();
+        List<BsonDocument> documents = new ArrayList<>();
         BsonDocument last = null;
         boolean done;
+        List<Change> changes;
         try {
-            while (changes.size() < maxChanges && read.cursor().hasNext()) {
+            while (documents.size() < maxChanges && read.cursor().hasNext()) {
                 last = read.cursor().next();
-                changes.add(source.watched().read(stamp, last));
+                documents.add(last);
             }
             done = !read.cursor().hasNext();
+            changes = source.watched().readCopied(stamp, documents);
         } catch (RuntimeException e) {
             closeRead(); // the next call opens a fresh read after the position it is given
             throw e;

@@ -12,10 +12,13 @@ import io.nats.client.JetStream;
 import io.nats.client.PublishOptions;
 import io.nats.client.impl.Headers;
 
+import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.nats.NatsSettings;
@@ -23,8 +26,9 @@ import dev.ferry.nats.SubjectNaming;
 
 /**
  * Publishes to JetStream for one leadership term, on a connection of its own: subject
- * {@code <stream>.<type>.<partition>}, value = the event as JSON, the same headers as on Kafka, {@code Nats-Msg-Id} =
- * the event id (the stream drops a re-publication within its dedupe window).
+ * {@code <stream>.<type>.<partition>}, value = the event or entity change as JSON (a tombstone: empty), the same
+ * headers as on Kafka, {@code Nats-Msg-Id} = the record id (the stream drops a re-publication within its dedupe
+ * window).
  * <p>
  * <b>Order when a publish fails midway.</b> Publishes are asynchronous, so a failed one could be followed by later
  * ones that succeed. Each publish therefore names the message id of the one before it
@@ -62,15 +66,23 @@ final class NatsRecordPublisher implements RecordPublisher {
 
     @Override
     public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
-        if (!(record instanceof Event event)) {
-            throw new IllegalArgumentException("no NATS wire format for " + record.getClass().getSimpleName());
-        }
         Headers headers = new Headers();
-        FerryHeaders.forEvent(event, headers::put);
+        byte[] value;
+        if (record instanceof Event event) {
+            FerryHeaders.forEvent(event, headers::put);
+            value = EventJson.encode(event).getBytes(UTF_8);
+        } else if (record instanceof EntityChange change) {
+            FerryHeaders.forEntityChange(change, headers::put);
+            value = EntityJson.encode(change).getBytes(UTF_8);
+        } else {
+            // No compaction in JetStream; the tombstone still tells a consumer the key is gone (empty value).
+            FerryHeaders.forTombstone((Tombstone) record, headers::put);
+            value = new byte[0];
+        }
         FerryHeaders.forProvenance(provenance, headers::put);
         try {
-            String subject = subjects.subjectForKey(event.aggregateType(), event.aggregateId());
-            return send(subject, headers, EventJson.encode(event).getBytes(UTF_8), event.eventId());
+            String subject = subjects.subjectForKey(record.type(), record.key());
+            return send(subject, headers, value, record.recordId());
         } catch (RuntimeException e) {
             return failed(e);
         }

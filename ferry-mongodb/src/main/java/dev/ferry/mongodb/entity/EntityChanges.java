@@ -1,0 +1,202 @@
+package dev.ferry.mongodb.entity;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import org.bson.BsonDocument;
+import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
+
+import com.mongodb.ReadPreference;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
+import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.mongodb.changestream.ResumeTokenFields;
+import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.store.RelaxedJson;
+
+/**
+ * Reads the changes of one entity collection — every insert, update, replace and delete, whether from the change
+ * stream or a copy — as {@link EntityChange}s. The version is the change's cluster time and its place among the
+ * changes sharing that cluster time (see {@link EntityVersion}); a copied document carries the stream position noted
+ * before the copy, at place 0. Changes that cannot be published become dead letters with the reason, never
+ * dropped: a record larger than the broker takes, and an id whose key is also another document's key.
+ */
+public final class EntityChanges implements WatchedCollection.ChangeReader {
+
+    private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
+    /** The record's JSON around the document(s): names, id, version, source, cluster time. */
+    private static final int ENVELOPE_BYTES = 512;
+    private static final List<String> OPERATIONS = List.of("insert", "update", "replace", "delete");
+
+    private final EntitySource source;
+    private final MongoCollection<BsonDocument> collection;
+
+    /** @param collection the source collection, read for rival ids (from the primary: a secondary may lag) */
+    public EntityChanges(EntitySource source, MongoCollection<BsonDocument> collection) {
+        this.source = source;
+        this.collection = collection.withReadPreference(ReadPreference.primary());
+    }
+
+    public EntitySource source() {
+        return source;
+    }
+
+    @Override
+    public List<String> operations() {
+        return OPERATIONS;
+    }
+
+    @Override
+    public boolean wantsBeforeImages() {
+        return source.beforeImages();
+    }
+
+    @Override
+    public List<Change> read(List<ChangeStreamDocument<RawBsonDocument>> changes) {
+        List<BsonValue> ids = new ArrayList<>(changes.size());
+        for (ChangeStreamDocument<RawBsonDocument> change : changes) {
+            BsonDocument key = change.getDocumentKey();
+            ids.add(key == null ? null : key.get("_id"));
+        }
+        Set<String> contested = contestedKeys(ids);
+        List<Change> read = new ArrayList<>(changes.size());
+        for (int i = 0; i < changes.size(); i++) {
+            read.add(streamed(changes.get(i), ids.get(i), contested));
+        }
+        return read;
+    }
+
+    @Override
+    public List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents) {
+        Optional<ResumeTokenFields.ClusterTime> noted = ResumeTokenFields.clusterTime(stamp);
+        List<BsonValue> ids = documents.stream().map(document -> document.get("_id")).toList();
+        Set<String> contested = contestedKeys(ids);
+        List<Change> read = new ArrayList<>(documents.size());
+        for (int i = 0; i < documents.size(); i++) {
+            BsonDocument document = documents.get(i);
+            if (noted.isEmpty()) {
+                read.add(new Change.Malformed(stamp, RelaxedJson.of(document), "the copy's noted stream position "
+                    + stamp.value() + " carries no cluster time, so its documents would have no version"));
+                continue;
+            }
+            EntityVersion version = EntityVersion.ofClusterTime(noted.get().seconds(), noted.get().increment(), 0);
+            read.add(change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
+                noted.get().seconds(), noted.get().increment()));
+        }
+        return read;
+    }
+
+    private Change streamed(ChangeStreamDocument<RawBsonDocument> change, BsonValue id, Set<String> contested) {
+        ResumeToken token = new ResumeToken(RelaxedJson.of(change.getResumeToken()));
+        String operationType = change.getOperationTypeString();
+        EntityOperation operation = switch (operationType == null ? "" : operationType) {
+            case "insert" -> EntityOperation.CREATE;
+            case "update", "replace" -> EntityOperation.UPDATE;
+            case "delete" -> EntityOperation.DELETE;
+            default -> null;
+        };
+        RawBsonDocument document = change.getFullDocument();
+        if (operation == null) {
+            return new Change.Malformed(token, "{}", "not an entity change: operation type " + operationType);
+        }
+        if (id == null) {
+            return new Change.Malformed(token, "{}", operationType + " event without a documentKey._id");
+        }
+        if (operation == EntityOperation.CREATE && document == null) {
+            return new Change.Malformed(token, idOnly(id), "insert event without a document");
+        }
+        BsonTimestamp clusterTime = change.getClusterTime();
+        Optional<ResumeTokenFields.ClusterTime> time = clusterTime != null
+            ? Optional.of(new ResumeTokenFields.ClusterTime(Integer.toUnsignedLong(clusterTime.getTime()),
+                Integer.toUnsignedLong(clusterTime.getInc())))
+            : ResumeTokenFields.clusterTime(token);
+        if (time.isEmpty()) {
+            return new Change.Malformed(token, idOnly(id), "the change has no cluster time, so no version");
+        }
+        OptionalLong index = ResumeTokenFields.transactionIndex(token);
+        if (index.isEmpty() && change.getTxnNumber() != null) {
+            // Two changes of one transaction share a cluster time; without the index they would share a version.
+            return new Change.Malformed(token, idOnly(id), "a change inside a transaction whose resume token does "
+                + "not tell its place in the transaction, so its version would not be unique: " + token.value());
+        }
+        EntityVersion version = EntityVersion.ofClusterTime(time.get().seconds(), time.get().increment(),
+            index.orElse(0) + 1);
+        return change(token, id, contested, operation, version, operation == EntityOperation.DELETE ? null : document,
+            change.getFullDocumentBeforeChange(), time.get().seconds(), time.get().increment());
+    }
+
+    private Change change(ResumeToken token, BsonValue id, Set<String> contested, EntityOperation operation,
+                          EntityVersion version, BsonDocument document, BsonDocument before, long seconds,
+                          long increment) {
+        String key = EntityKeys.of(id);
+        if (contested.contains(key)) {
+            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + ": the key '" + key
+                + "' of _id " + EntityKeys.canonical(id) + " is also the key of another document's _id in "
+                + source.database() + "." + source.collection() + " (a string equal to an ObjectId's hex, or to another "
+                + "value's Extended JSON); refused rather than merged: keep the collection's ids of one type",
+                Change.Malformed.Cause.KEY_COLLISION);
+        }
+        String documentJson = document == null ? null : document.toJson(CANONICAL);
+        String beforeJson = before == null ? null : before.toJson(CANONICAL);
+        long bytes = ENVELOPE_BYTES + key.length() + utf8Length(documentJson) + utf8Length(beforeJson);
+        if (bytes > source.maxRecordBytes()) {
+            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "
+                + operation.wireName() + " is about " + bytes + " bytes as a record, over the broker's "
+                + source.maxRecordBytes() + " (maxRecordBytes); not published", Change.Malformed.Cause.OVERSIZED);
+        }
+        return new Change.EntityChanged(token, new EntityChange(source.entity(), key, operation, version, documentJson,
+            beforeJson, source.database(), source.collection(), seconds, increment));
+    }
+
+    /** The keys of {@code ids} that another document's id also has, by one query for all their rivals. */
+    private Set<String> contestedKeys(List<BsonValue> ids) {
+        List<BsonValue> rivals = new ArrayList<>();
+        for (BsonValue id : ids) {
+            if (id != null) {
+                EntityKeys.rival(id).ifPresent(rivals::add);
+            }
+        }
+        Set<String> contested = new HashSet<>();
+        if (rivals.isEmpty()) {
+            return contested;
+        }
+        // $in matches numbers across types (5 finds 5L), whose keys differ: compare keys, not values.
+        for (BsonDocument found : collection.find(Filters.in("_id", rivals)).projection(Projections.include("_id"))) {
+            contested.add(EntityKeys.of(found.get("_id")));
+        }
+        return contested;
+    }
+
+    private static String idOnly(BsonValue id) {
+        return new BsonDocument("_id", id).toJson(CANONICAL);
+    }
+
+    private static long utf8Length(String text) {
+        if (text == null) {
+            return 0;
+        }
+        long bytes = text.length();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                bytes += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
+            }
+        }
+        return bytes;
+    }
+}
