@@ -19,6 +19,10 @@ import com.mongodb.client.MongoCollection;
 record CopyIndex(String name, boolean unique) {
 
     static Optional<CopyIndex> find(MongoCollection<BsonDocument> collection, List<String> orderBy) {
+        if (orderBy.equals(List.of("_id"))) {
+            // Every collection has its unique _id index (listIndexes does not call it unique), from its creation on.
+            return Optional.of(new CopyIndex("_id_", true));
+        }
         List<String> withTieBreaker = new ArrayList<>(orderBy);
         withTieBreaker.add("_id");
         CopyIndex found = null;
