@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
 import org.bson.BsonTimestamp;
@@ -56,6 +57,8 @@ import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.OperationType;
 import com.mongodb.client.model.changestream.UpdateDescription;
 
+import dev.ferry.mongodb.entity.EntityChanges;
+import dev.ferry.mongodb.entity.EntitySource;
 
 /**
  * Every MongoDB behaviour Ferry relies on, pinned down. Runs against the embedded server, and against a real
@@ -550,6 +553,29 @@ class MongoContractIT {
         }
     }
 
+    /**
+     * An entity's versions grow per document across an update, a delete and a re-create of the same id: each change
+     * has a later cluster time than the one before it.
+     */
+    @Test
+    void anEntitysVersionsGrowAcrossUpdateDeleteAndRecreate() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        try (MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor = patients
+            .watch(RawBsonDocument.class).fullDocument(FullDocument.UPDATE_LOOKUP).cursor()) {
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.inc("n", 1));
+            patients.deleteOne(eq("_id", "p-1"));
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+
+            List<dev.ferry.core.relay.Change> read = entities(patients).read(take(cursor, 4));
+            List<String> versions = read.stream()
+                .map(change -> ((dev.ferry.core.relay.Change.EntityChanged) change).change().version().wire()).toList();
+            assertThat(versions).isSortedAccordingTo(String::compareTo).doesNotHaveDuplicates();
+            assertThat(read).extracting(change -> ((dev.ferry.core.relay.Change.EntityChanged) change).change()
+                .operation().wireName()).containsExactly("create", "update", "delete", "create");
+        }
+    }
+
     // ---- only on a real deployment ----
 
     /** The embedded server has no transactions; a real replica set reports a transaction's writes at one time. */
@@ -570,16 +596,52 @@ class MongoContractIT {
         }
     }
 
+    /**
+     * Two updates of one document inside one transaction share a cluster time; the entity's versions still grow,
+     * by each change's place in the transaction (read from the real server's resume tokens).
+     */
+    @Test
+    void twoUpdatesOfOneDocumentInOneTransactionShareAClusterTimeButNotAVersion() {
+        assumeFalse(mongo.mongo().isEmbedded(), "multi-document transactions need FERRY_MONGODB_URI");
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        patients.insertOne(new Document("_id", "p-1").append("n", 0)); // creates the collection outside the transaction
+        try (MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor = patients
+            .watch(RawBsonDocument.class).fullDocument(FullDocument.UPDATE_LOOKUP).cursor();
+             ClientSession session = mongo.client().startSession()) {
+            session.withTransaction(() -> {
+                patients.updateOne(session, eq("_id", "p-1"), Updates.inc("n", 1));
+                patients.updateOne(session, eq("_id", "p-1"), Updates.inc("n", 1));
+                return null;
+            });
+
+            List<ChangeStreamDocument<RawBsonDocument>> changes = take(cursor, 2);
+            assertThat(changes.get(0).getClusterTime()).isEqualTo(changes.get(1).getClusterTime());
+            List<dev.ferry.core.relay.Change> read = entities(patients).read(changes);
+            assertThat(read).allSatisfy(change ->
+                assertThat(change).isInstanceOf(dev.ferry.core.relay.Change.EntityChanged.class));
+            String first = ((dev.ferry.core.relay.Change.EntityChanged) read.get(0)).change().version().wire();
+            String second = ((dev.ferry.core.relay.Change.EntityChanged) read.get(1)).change().version().wire();
+            assertThat(first).isLessThan(second);
+        }
+    }
+
+    private static EntityChanges entities(MongoCollection<Document> collection) {
+        MongoNamespace namespace = collection.getNamespace();
+        return new EntityChanges(new EntitySource(namespace.getCollectionName(), "patient", namespace.getDatabaseName(),
+            namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, false),
+            database.getCollection(namespace.getCollectionName(), BsonDocument.class));
+    }
+
     private static Document event(String aggregateId, int version) {
         return new Document("aggregateId", aggregateId).append("version", version);
     }
 
-    private static List<ChangeStreamDocument<Document>> take(
-        MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor, int count) {
-        List<ChangeStreamDocument<Document>> seen = new ArrayList<>();
+    private static <T> List<ChangeStreamDocument<T>> take(MongoChangeStreamCursor<ChangeStreamDocument<T>> cursor,
+                                                          int count) {
+        List<ChangeStreamDocument<T>> seen = new ArrayList<>();
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> {
             while (seen.size() < count) {
-                ChangeStreamDocument<Document> change = cursor.tryNext();
+                ChangeStreamDocument<T> change = cursor.tryNext();
                 if (change == null) {
                     return false;
                 }
