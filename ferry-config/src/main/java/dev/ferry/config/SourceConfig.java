@@ -222,9 +222,13 @@ public sealed interface SourceConfig {
      * @param prePostImages  {@code true} if the collection keeps pre- and post-images
      *                       ({@code changeStreamPreAndPostImages}, MongoDB 6.0+): changes then carry the document
      *                       before them, and updates the post-image rather than the update lookup's result
+     * @param versionField   a field holding each document's version, for sharded clusters (documents moving between
+     *                       shards): a non-negative integer or a date, raised by every write; a re-created document
+     *                       must carry a higher value than the deleted one. Needs {@code prePostImages: true} (a
+     *                       delete's version is the deleted document's). Default: none, the cluster time orders
      */
     record Entities(String name, String database, String collection, String entity, String initialLoad,
-                    Integer maxRecordBytes, Boolean prePostImages) implements SourceConfig {
+                    Integer maxRecordBytes, Boolean prePostImages, String versionField) implements SourceConfig {
 
         public static final String KIND = "entities";
 
@@ -237,10 +241,15 @@ public sealed interface SourceConfig {
             maxRecordBytes = SettingValues.wholeNumber("maxRecordBytes", maxRecordBytes, 1_000_000, 1024,
                 Integer.MAX_VALUE);
             prePostImages = SettingValues.flag(prePostImages, false);
+            versionField = SettingValues.text(versionField, null);
+            if (versionField != null && !prePostImages) {
+                throw SettingError.invalid("versionField", "needs prePostImages: true (a delete's version is the "
+                    + "deleted document's " + versionField + ", which only the collection's pre-images hold)");
+            }
         }
 
         public Entities(String name, String database, String collection, String entity) {
-            this(name, database, collection, entity, null, null, null);
+            this(name, database, collection, entity, null, null, null, null);
         }
 
         @Override
@@ -261,7 +270,7 @@ public sealed interface SourceConfig {
         @Override
         public Entities inDatabase(String fallback) {
             return database != null ? this : new Entities(name, fallback, collection, entity, initialLoad,
-                maxRecordBytes, prePostImages);
+                maxRecordBytes, prePostImages, versionField);
         }
     }
 }

@@ -224,6 +224,15 @@ class SourcesConfigTest {
     }
 
     @Test
+    void anEntitySourcesVersionFieldNeedsPreAndPostImages() throws IOException {
+        refuses(MINIMAL + "sources: [{kind: entities, collection: patients, versionField: rev}]\n")
+            .hasMessage("sources[0].versionField: needs prePostImages: true (a delete's version is the deleted "
+                + "document's rev, which only the collection's pre-images hold)");
+        assertThat(((SourceConfig.Entities) load(MINIMAL + "sources: [{kind: entities, collection: patients, "
+            + "versionField: rev, prePostImages: true}]\n").sources().get(0)).versionField()).isEqualTo("rev");
+    }
+
+    @Test
     void anEntitySourcesRecordLimitBelowOneKilobyteIsRefused() {
         refuses(MINIMAL + "sources: [{kind: entities, collection: patients, maxRecordBytes: 100}]\n")
             .hasMessageStartingWith("sources[0].maxRecordBytes: expected a whole number from 1024");

@@ -102,8 +102,8 @@ public final class Components implements AutoCloseable {
     /** A relay instance (not started) of every configured source, through one change stream and one checkpoint. */
     public ChangeStreamRelay relay(RelaySettings settings, String instanceId, Transport.Publishers publishers,
                                    List<SourceConfig> sources) {
-        List<WatchedCollection> watched = RelayedSources.watched(sources, transport.topicNaming(), client);
-        List<CopiedCollection> copyable = RelayedSources.copyable(sources, transport.topicNaming(), client);
+        List<WatchedCollection> watched = RelayedSources.watched(sources, transport.topicNaming(), client, database);
+        List<CopiedCollection> copyable = RelayedSources.copyable(sources, transport.topicNaming(), client, database);
         return relay(settings, instanceId, publishers,
             MongoChangeSource.of(client, watched, ChangeStreamTail.Settings.DEFAULT),
             new MongoSourceCopy(client, copyable, RelayedSources.copiedFirst(sources)));

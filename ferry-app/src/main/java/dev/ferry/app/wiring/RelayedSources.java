@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import org.bson.BsonDocument;
 
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.event.VersionRule;
@@ -23,20 +24,29 @@ import dev.ferry.mongodb.mapping.EventMapping;
 /** The configured sources as the collections a relay watches, each with the reader of its kind. */
 final class RelayedSources {
 
+    /** In Ferry's database: the versions of the deletes of entity sources with a version field of their own. */
+    static final String TOMBSTONE_LEDGER = "ferry_entity_tombstones";
+
     private RelayedSources() {
     }
 
-    /** @param client where entity sources look up what a batch of their changes needs (rival ids) */
-    static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics, MongoClient client) {
-        return sources.stream().map(source -> watched(source, topics, client)).toList();
+    /**
+     * @param client where entity sources look up what a batch of their changes needs (rival ids)
+     * @param ferry  Ferry's own database: where entity sources with a version field keep their tombstones' versions
+     */
+    static List<WatchedCollection> watched(List<SourceConfig> sources, TopicNaming topics, MongoClient client,
+                                           MongoDatabase ferry) {
+        return sources.stream().map(source -> watched(source, topics, client, ferry)).toList();
     }
 
-    private static WatchedCollection watched(SourceConfig source, TopicNaming topics, MongoClient client) {
+    private static WatchedCollection watched(SourceConfig source, TopicNaming topics, MongoClient client,
+                                             MongoDatabase ferry) {
         return new WatchedCollection(source.name(), source.database(), source.collection(),
-            reader(source, topics, client));
+            reader(source, topics, client, ferry));
     }
 
-    private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics, MongoClient client) {
+    private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics, MongoClient client,
+                                                           MongoDatabase ferry) {
         if (source instanceof SourceConfig.Commits) {
             return DocumentReaders.commits();
         } else if (source instanceof SourceConfig.Events events) {
@@ -44,8 +54,9 @@ final class RelayedSources {
         } else if (source instanceof SourceConfig.Entities entities) {
             topics.checkAggregateType(entities.entity());
             return new EntityChanges(new EntitySource(entities.name(), entities.entity(), entities.database(),
-                entities.collection(), entities.maxRecordBytes(), entities.prePostImages()),
-                client.getDatabase(entities.database()).getCollection(entities.collection(), BsonDocument.class));
+                entities.collection(), entities.maxRecordBytes(), entities.prePostImages(), entities.versionField()),
+                client.getDatabase(entities.database()).getCollection(entities.collection(), BsonDocument.class),
+                ferry.getCollection(TOMBSTONE_LEDGER, BsonDocument.class));
         }
         // The configuration refuses kinds this version cannot read; reaching here is a programming error.
         throw new IllegalStateException("no reader for sources of kind " + source.kind());
@@ -55,10 +66,11 @@ final class RelayedSources {
      * Every source as a copy reads it, in the order that keeps its versions ascending: any source can be copied
      * ({@code relay.start: earliest}, the recopy policy, an operator's request), not only those copied first.
      */
-    static List<CopiedCollection> copyable(List<SourceConfig> sources, TopicNaming topics, MongoClient client) {
+    static List<CopiedCollection> copyable(List<SourceConfig> sources, TopicNaming topics, MongoClient client,
+                                           MongoDatabase ferry) {
         List<CopiedCollection> copied = new ArrayList<>();
         for (SourceConfig source : sources) {
-            WatchedCollection watched = watched(source, topics, client);
+            WatchedCollection watched = watched(source, topics, client, ferry);
             if (source instanceof SourceConfig.Commits) {
                 copied.add(CopiedCollection.commits(source.name(), watched));
             } else if (source instanceof SourceConfig.Events events) {

@@ -42,9 +42,9 @@ class RelayedSourcesTest {
             new SourceConfig.Events.Stream("streamId", null, null), List.of("patient"), null, "revision", 0, "increasing",
             "type", null, "createdAt", "data", Map.of("correlationId", "meta.correlationId"), "copy");
 
-        List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED);
+        List<WatchedCollection> watched = RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"));
 
-        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
+        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"))).singleElement()
             .satisfies(copied -> assertThat(copied.orderBy()).containsExactly("streamId", "revision"));
         assertThat(RelayedSources.copiedFirst(List.of(config))).containsExactly("patient_events");
         assertThat(watched).singleElement().satisfies(collection -> {
@@ -70,9 +70,9 @@ class RelayedSourcesTest {
     void anEntitiesSourceReadsEveryOperationAndIsCopiedInIdOrder() {
         SourceConfig.Entities config = new SourceConfig.Entities(null, "clinic", "patients", "patient");
 
-        assertThat(RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
+        assertThat(RelayedSources.watched(List.of(config), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"))).singleElement()
             .satisfies(watched -> assertThat(watched.readsEveryOperation()).isTrue());
-        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED)).singleElement()
+        assertThat(RelayedSources.copyable(List.of(config), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"))).singleElement()
             .satisfies(copied -> {
                 assertThat(copied.orderBy()).containsExactly("_id");
                 assertThat(copied.uniqueOrder()).isTrue();
@@ -83,7 +83,7 @@ class RelayedSourcesTest {
     @Test
     void aCommitsSourceReadsCommits() {
         List<WatchedCollection> watched = RelayedSources.watched(
-            List.of(new SourceConfig.Commits(null, "ferry", "events", null)), TOPICS, NOT_CONNECTED);
+            List.of(new SourceConfig.Commits(null, "ferry", "events", null)), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"));
 
         assertThat(watched.get(0).reader().read(TOKEN, BsonDocument.parse("{aggregateType: 'patient'}")))
             .isInstanceOf(Change.Malformed.class)

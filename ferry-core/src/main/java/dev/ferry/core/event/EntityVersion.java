@@ -11,13 +11,16 @@ package dev.ferry.core.event;
  *   counted from 1); a document read by a copy carries the stream position noted before the copy, with position 0, so
  *   that any change streamed after it sorts after it.</li>
  *   <li>A version field of the users' own (sharded clusters): {@code "VVVVVVVVVVVVVVVVVVV"}, the field's non-negative
- *   integer as nineteen zero-padded decimal digits.</li>
+ *   integer as nineteen zero-padded decimal digits; a delete carries the deleted document's value followed by
+ *   {@code ".d"}, which sorts after that value and before any higher one, so the delete applies on top of the
+ *   document's last version and only a re-create with a higher value comes after it.</li>
  * </ul>
  */
 public record EntityVersion(String wire) implements Comparable<EntityVersion> {
 
     private static final int DIGITS = 10;
     private static final int FIELD_DIGITS = 19;
+    private static final String DELETE_SUFFIX = ".d";
 
     public EntityVersion {
         if (wire == null || wire.isEmpty()) {
@@ -40,6 +43,11 @@ public record EntityVersion(String wire) implements Comparable<EntityVersion> {
             throw new IllegalArgumentException("a version field must not be negative, was " + value);
         }
         return new EntityVersion(padded(value, FIELD_DIGITS));
+    }
+
+    /** The version of a delete of a document whose field held {@code value}: just after it. */
+    public static EntityVersion ofFieldDelete(long value) {
+        return new EntityVersion(ofField(value).wire() + DELETE_SUFFIX);
     }
 
     private static String padded(long value, int digits) {

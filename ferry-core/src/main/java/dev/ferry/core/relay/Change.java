@@ -96,7 +96,9 @@ public sealed interface Change {
             /** its record would exceed the broker's record size */
             OVERSIZED,
             /** its key is also another document's key (entities) */
-            KEY_COLLISION
+            KEY_COLLISION,
+            /** a re-created entity whose own version field is not above its tombstone's */
+            STALE_VERSION
         }
     }
 }

@@ -54,6 +54,8 @@ class EntityJsonTest {
         assertThat(nextIncrement.wire()).isLessThan(nextSecond.wire());
         assertThat(nextSecond.wire()).isLessThan(largestTime.wire());
         assertThat(EntityVersion.ofField(9).wire()).isLessThan(EntityVersion.ofField(10).wire());
+        assertThat(EntityVersion.ofField(9).wire()).isLessThan(EntityVersion.ofFieldDelete(9).wire());
+        assertThat(EntityVersion.ofFieldDelete(9).wire()).isLessThan(EntityVersion.ofField(10).wire());
         assertThatThrownBy(() -> EntityVersion.ofField(-1)).hasMessageContaining("must not be negative");
     }
 }

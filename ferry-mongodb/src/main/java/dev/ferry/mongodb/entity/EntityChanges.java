@@ -1,13 +1,17 @@
 package dev.ferry.mongodb.entity;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonTimestamp;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
@@ -33,7 +37,8 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * Reads the changes of one entity collection — every insert, update, replace and delete, whether from the change
  * stream or a copy — as {@link EntityChange}s. The version is the change's cluster time and its place among the
  * changes sharing that cluster time (see {@link EntityVersion}); a copied document carries the stream position noted
- * before the copy, at place 0. Changes that cannot be published become dead letters with the reason, never
+ * before the copy, at place 0. A source with a version field of its own (sharded clusters) takes the document's
+ * field instead (a delete: the pre-image's, just after it) and refuses a re-create not above its tombstone. Changes that cannot be published become dead letters with the reason, never
  * dropped: a record larger than the broker takes, and an id whose key is also another document's key.
  */
 public final class EntityChanges implements WatchedCollection.ChangeReader {
@@ -45,11 +50,27 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
 
     private final EntitySource source;
     private final MongoCollection<BsonDocument> collection;
+    /** With a version field of the users' own: the deletes' versions, for judging re-creates. */
+    private final TombstoneLedger tombstones;
 
-    /** @param collection the source collection, read for rival ids (from the primary: a secondary may lag) */
+    /** A source versioned by cluster time. */
     public EntityChanges(EntitySource source, MongoCollection<BsonDocument> collection) {
+        this(source, collection, null);
+    }
+
+    /**
+     * @param collection the source collection, read for rival ids (from the primary: a secondary may lag)
+     * @param ledger     where a source with a version field records its deletes (Ferry's database); null otherwise
+     */
+    public EntityChanges(EntitySource source, MongoCollection<BsonDocument> collection,
+                         MongoCollection<BsonDocument> ledger) {
+        if (source.versionField() != null && ledger == null) {
+            throw new IllegalArgumentException("a source with a version field needs a tombstone ledger");
+        }
         this.source = source;
         this.collection = collection.withReadPreference(ReadPreference.primary());
+        this.tombstones = source.versionField() == null ? null
+            : new TombstoneLedger(ledger.withReadPreference(ReadPreference.primary()), source.name());
     }
 
     public EntitySource source() {
@@ -74,11 +95,57 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             ids.add(key == null ? null : key.get("_id"));
         }
         Set<String> contested = contestedKeys(ids);
+        Map<String, List<TombstoneLedger.Tombstone>> recorded = tombstones == null ? Map.of()
+            : new HashMap<>(tombstones.load(ids.stream().filter(Objects::nonNull).map(EntityKeys::of).toList()));
+        List<Map.Entry<String, TombstoneLedger.Tombstone>> deletes = new ArrayList<>();
         List<Change> read = new ArrayList<>(changes.size());
         for (int i = 0; i < changes.size(); i++) {
-            read.add(streamed(changes.get(i), ids.get(i), contested));
+            Change change = streamed(changes.get(i), ids.get(i), contested);
+            if (tombstones != null && change instanceof Change.EntityChanged changed) {
+                change = judged(changed, changes.get(i), recorded, deletes);
+            }
+            read.add(change);
+        }
+        if (tombstones != null) {
+            tombstones.record(deletes); // before anything of the batch is published
         }
         return read;
+    }
+
+    /**
+     * With a version field: a delete is noted as its key's latest tombstone; a create whose version is not above the
+     * key's tombstone before it is refused — consumers would skip it as older than the delete, and it would be lost.
+     */
+    private Change judged(Change.EntityChanged changed, ChangeStreamDocument<RawBsonDocument> change,
+                          Map<String, List<TombstoneLedger.Tombstone>> recorded,
+                          List<Map.Entry<String, TombstoneLedger.Tombstone>> deletes) {
+        EntityChange entity = changed.change();
+        String position = change.getResumeToken().getString("_data", new BsonString("")).getValue();
+        List<TombstoneLedger.Tombstone> keyTombstones = recorded.computeIfAbsent(entity.id(), k -> new ArrayList<>());
+        if (entity.operation() == EntityOperation.DELETE) {
+            TombstoneLedger.Tombstone tombstone = new TombstoneLedger.Tombstone(position, entity.version());
+            if (keyTombstones.stream().noneMatch(t -> t.position().equals(position))) {
+                keyTombstones.add(tombstone);
+            }
+            deletes.add(Map.entry(entity.id(), tombstone));
+            return changed;
+        }
+        if (entity.operation() == EntityOperation.CREATE) {
+            Optional<TombstoneLedger.Tombstone> before = TombstoneLedger.before(keyTombstones, position);
+            if (before.isPresent() && !entity.version().isAfter(before.get().version())) {
+                return new Change.Malformed(changed.token(), "{\"_id\": " + EntityKeys.canonical(ids(change)) + "}",
+                    "entity " + source.entity() + " id " + entity.id() + ": re-created with " + source.versionField()
+                    + " " + entity.version() + ", not above its tombstone's " + before.get().version() + "; not "
+                    + "published (consumers would take it for older than the delete): a re-created document must "
+                    + "carry a higher " + source.versionField() + " than the one deleted",
+                    Change.Malformed.Cause.STALE_VERSION);
+            }
+        }
+        return changed;
+    }
+
+    private static BsonValue ids(ChangeStreamDocument<RawBsonDocument> change) {
+        return change.getDocumentKey().get("_id");
     }
 
     @Override
@@ -94,7 +161,15 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                     + stamp.value() + " carries no cluster time, so its documents would have no version"));
                 continue;
             }
-            EntityVersion version = EntityVersion.ofClusterTime(noted.get().seconds(), noted.get().increment(), 0);
+            EntityVersion version;
+            try {
+                version = source.versionField() != null ? EntityVersion.ofField(fieldVersion(document))
+                    : EntityVersion.ofClusterTime(noted.get().seconds(), noted.get().increment(), 0);
+            } catch (IllegalArgumentException e) {
+                read.add(new Change.Malformed(stamp, idOnly(ids.get(i)), "entity " + source.entity() + " id "
+                    + EntityKeys.of(ids.get(i)) + ": " + e.getMessage()));
+                continue;
+            }
             read.add(change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
                 noted.get().seconds(), noted.get().increment()));
         }
@@ -134,8 +209,26 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             return new Change.Malformed(token, idOnly(id), "a change inside a transaction whose resume token does "
                 + "not tell its place in the transaction, so its version would not be unique: " + token.value());
         }
-        EntityVersion version = EntityVersion.ofClusterTime(time.get().seconds(), time.get().increment(),
-            index.orElse(0) + 1);
+        EntityVersion version;
+        if (source.versionField() != null) {
+            BsonDocument versioned = operation == EntityOperation.DELETE ? change.getFullDocumentBeforeChange() : document;
+            if (versioned == null) {
+                return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
+                    + ": the " + operation.wireName() + " carries no document to read " + source.versionField()
+                    + " from" + (operation == EntityOperation.DELETE ? " (the collection must keep pre-images: "
+                    + "changeStreamPreAndPostImages)" : ""));
+            }
+            try {
+                long value = fieldVersion(versioned);
+                version = operation == EntityOperation.DELETE ? EntityVersion.ofFieldDelete(value)
+                    : EntityVersion.ofField(value);
+            } catch (IllegalArgumentException e) {
+                return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
+                    + ": " + e.getMessage());
+            }
+        } else {
+            version = EntityVersion.ofClusterTime(time.get().seconds(), time.get().increment(), index.orElse(0) + 1);
+        }
         return change(token, id, contested, operation, version, operation == EntityOperation.DELETE ? null : document,
             change.getFullDocumentBeforeChange(), time.get().seconds(), time.get().increment());
     }
@@ -180,6 +273,37 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             contested.add(EntityKeys.of(found.get("_id")));
         }
         return contested;
+    }
+
+    /**
+     * The version field's value: a non-negative integer (a JavaScript number past int32 included) or a date (its
+     * milliseconds).
+     *
+     * @throws IllegalArgumentException naming the field and what it holds
+     */
+    private long fieldVersion(BsonDocument document) {
+        BsonValue value = document;
+        for (String part : source.versionField().split("\\.")) {
+            value = value != null && value.isDocument() ? value.asDocument().get(part) : null;
+        }
+        long version;
+        if (value == null || value.isNull()) {
+            throw new IllegalArgumentException("its version field " + source.versionField() + " is missing");
+        } else if (value.isInt32() || value.isInt64()) {
+            version = value.asNumber().longValue();
+        } else if (value.isDouble() && value.asDouble().getValue() == Math.rint(value.asDouble().getValue())
+            && Math.abs(value.asDouble().getValue()) < 0x1p53) {
+            version = (long) value.asDouble().getValue();
+        } else if (value.isDateTime()) {
+            version = value.asDateTime().getValue();
+        } else {
+            throw new IllegalArgumentException("its version field " + source.versionField() + " holds a "
+                + value.getBsonType().name().toLowerCase(java.util.Locale.ROOT) + ", not an integer or a date");
+        }
+        if (version < 0) {
+            throw new IllegalArgumentException("its version field " + source.versionField() + " is negative: " + version);
+        }
+        return version;
     }
 
     private static String idOnly(BsonValue id) {
