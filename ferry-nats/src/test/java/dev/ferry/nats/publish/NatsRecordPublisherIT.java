@@ -20,12 +20,17 @@ import org.junit.jupiter.api.Timeout;
 import io.nats.client.Connection;
 import io.nats.client.api.StreamConfiguration;
 
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
+import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.KeyPartitioner;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RecordPublisher.Provenance;
+import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.embedded.nats.NatsServerProcess;
@@ -95,6 +100,29 @@ class NatsRecordPublisherIT {
             assertThat(message.header(FerryHeaders.FERRY_EPOCH)).isEqualTo("3");
             assertThat(message.header(FerryHeaders.FERRY_SEQUENCE)).isEqualTo(String.valueOf(i + 1));
         }
+    }
+
+    @Test
+    void anEntitysDeleteAndItsTombstoneGoToTheKeysSubjectWithTheEntityJsonAndHeaders() throws Exception {
+        RecordPublisher publisher = new NatsPublishers(settings).get();
+        EntityChange delete = new EntityChange("patient", "p-1", EntityOperation.DELETE,
+            EntityVersion.ofClusterTime(1764670000L, 5, 1), null, null, "clinic", "patients", 1764670000L, 5);
+        publisher.publish(delete, new Provenance("relay-1", 3, 1)).get(10, TimeUnit.SECONDS);
+        publisher.publish(new Tombstone(delete), new Provenance("relay-1", 3, 2)).get(10, TimeUnit.SECONDS);
+        publisher.close();
+
+        List<StoredMessage> stored = StreamContents.read(reader, settings.stream());
+        assertThat(stored).extracting(StoredMessage::subject).containsOnly(settings.stream() + ".patient."
+            + KeyPartitioner.partitionOf("p-1", 12));
+        assertThat(stored).hasSize(2);
+        assertThat(new String(stored.get(0).value(), UTF_8)).isEqualTo(EntityJson.encode(delete));
+        assertThat(stored.get(0).header(FerryHeaders.CE_TYPE)).isEqualTo("patient.delete");
+        assertThat(stored.get(0).header(FerryHeaders.CE_VERSION)).isEqualTo(delete.version().wire());
+        assertThat(stored.get(0).header("Nats-Msg-Id")).isEqualTo(delete.recordId());
+        assertThat(stored.get(1).value()).isNullOrEmpty();
+        assertThat(stored.get(1).header(FerryHeaders.FERRY_TOMBSTONE)).isEqualTo("true");
+        assertThat(stored.get(1).header(FerryHeaders.CE_SUBJECT)).isEqualTo("p-1");
+        assertThat(stored.get(1).header(FerryHeaders.CE_VERSION)).isEqualTo(delete.version().wire());
     }
 
     @Test
