@@ -79,6 +79,14 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
                 throw SettingError.invalid("projector.aggregateTypes", e.getMessage());
             }
         }
+        // An entity's topic holds entity changes and tombstones, not events: a projector could read none of them.
+        for (SourceConfig source : sources) {
+            if (source instanceof SourceConfig.Entities entities && types.contains(entities.entity())) {
+                throw SettingError.invalid("projector.aggregateTypes", "'" + entities.entity() + "' is an entity "
+                    + "(sources: kind entities): its topic carries entity changes, not events; projectors read "
+                    + "aggregate types");
+            }
+        }
         // A commits source that lists no types holds any type; otherwise a projected type must come from somewhere.
         if (sources.stream().allMatch(source -> !source.claims().isEmpty())) {
             List<String> claimed = sources.stream().flatMap(source -> source.claims().stream()).toList();

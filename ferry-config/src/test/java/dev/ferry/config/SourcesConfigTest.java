@@ -233,6 +233,14 @@ class SourcesConfigTest {
     }
 
     @Test
+    void anEntityIsNotAProjectedType() {
+        refuses(MINIMAL + "sources: [{kind: commits, collection: events}, {kind: entities, collection: patients, "
+            + "entity: patient}]\nprojector:\n  aggregateTypes: [patient]\n")
+            .hasMessage("projector.aggregateTypes: 'patient' is an entity (sources: kind entities): its topic carries "
+                + "entity changes, not events; projectors read aggregate types");
+    }
+
+    @Test
     void anEntitySourcesRecordLimitBelowOneKilobyteIsRefused() {
         refuses(MINIMAL + "sources: [{kind: entities, collection: patients, maxRecordBytes: 100}]\n")
             .hasMessageStartingWith("sources[0].maxRecordBytes: expected a whole number from 1024");
