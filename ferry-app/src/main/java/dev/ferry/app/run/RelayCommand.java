@@ -77,7 +77,10 @@ public final class RelayCommand implements Callable<Integer> {
         FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
             .description("events acknowledged by the transport, published by this instance").register(registry);
         FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
-            .description("malformed event-store documents sent to the dead-letter topic (subject on NATS)").register(registry);
+            .description("documents and changes sent to the dead-letter topic (subject on NATS)").register(registry);
+        FunctionCounter.builder("ferry.relay.oversized", relay, r -> r.status().oversized())
+            .description("entity changes dead-lettered for being larger than a broker record (maxRecordBytes)")
+            .register(registry);
         Gauge.builder("ferry.relay.leader", relay, r -> r.status().role() == RelayStatus.Role.LEADER ? 1 : 0)
             .description("1 while this instance leads").register(registry);
         Gauge.builder("ferry.relay.epoch", relay, r -> r.status().epoch()).register(registry);
