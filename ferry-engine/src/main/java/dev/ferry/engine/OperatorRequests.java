@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
-import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.subscription.PartitionId;
 
@@ -18,25 +17,25 @@ import dev.ferry.core.subscription.PartitionId;
  * Carries out operators' retry and skip requests for the aggregates whose partitions this instance owns. A request
  * runs in the aggregate's lane, so it is serialized with the aggregate's live events, which wait behind it.
  */
-final class OperatorRequests {
+final class OperatorRequests<R> {
 
     private static final Logger log = LoggerFactory.getLogger(OperatorRequests.class);
 
-    private final Projection projection;
+    private final LaneTarget<R, ?> target;
+    private final String name;
     private final ParkedEvents store;
-    private final ReadModelWriter writer;
-    private final RunProjector projector;
-    private final SequencedParking parking;
+    private final RunApplier<R, ?> applier;
+    private final SequencedParking<R> parking;
     private final AggregateLanes<LaneItem> lanes;
     private final Counters counters;
     private final Set<String> inProgress = ConcurrentHashMap.newKeySet();
 
-    OperatorRequests(Projection projection, ParkedEvents store, ReadModelWriter writer, RunProjector projector,
-                     SequencedParking parking, AggregateLanes<LaneItem> lanes, Counters counters) {
-        this.projection = projection;
+    OperatorRequests(LaneTarget<R, ?> target, ParkedEvents store, RunApplier<R, ?> applier, SequencedParking<R> parking,
+                     AggregateLanes<LaneItem> lanes, Counters counters) {
+        this.target = target;
+        this.name = target.name();
         this.store = store;
-        this.writer = writer;
-        this.projector = projector;
+        this.applier = applier;
         this.parking = parking;
         this.lanes = lanes;
         this.counters = counters;
@@ -46,15 +45,15 @@ final class OperatorRequests {
     void poll(Set<PartitionId> owned) {
         List<ParkedEvents.PendingRequest> pending;
         try {
-            pending = store.pendingRequests(projection.name());
+            pending = store.pendingRequests(name);
         } catch (RuntimeException e) {
-            log.warn("projector {}: cannot read operator requests: {}", projection.name(), e.toString());
+            log.warn("{}: cannot read operator requests: {}", name, e.toString());
             return;
         }
         for (ParkedEvents.PendingRequest request : pending) {
-            List<ParkedEvent> parked = store.parked(projection.name(), request.aggregateKey());
+            List<ParkedEvent> parked = store.parked(name, request.aggregateKey());
             if (parked.isEmpty()) {
-                store.complete(projection.name(), request, "nothing parked");
+                store.complete(name, request, "nothing parked");
                 continue;
             }
             PartitionId partition = new PartitionId(parked.get(0).topic(), parked.get(0).partition());
@@ -66,48 +65,58 @@ final class OperatorRequests {
 
     private void carryOut(ParkedEvents.PendingRequest request) {
         String key = request.aggregateKey();
-        List<ParkedEvent> parked = new ArrayList<>(store.parked(projection.name(), key));
+        List<ParkedEvent> parked = new ArrayList<>(store.parked(name, key));
         String result;
         try {
             if (request.request() == ParkedEvents.Request.SKIP_FIRST && !parked.isEmpty()) {
                 ParkedEvent first = parked.remove(0);
-                if (first.event() != null) {
-                    writer.skip(projection, first.event(), "skipped by an operator");
+                R record = decodedOrNull(first);
+                if (record != null) {
+                    target.skip(record, "skipped by an operator");
                 }
-                store.remove(projection.name(), first);
+                store.remove(name, first);
             }
             result = retryParked(key, parked);
         } catch (RuntimeException e) {
             result = "failed: " + e;
         }
-        store.complete(projection.name(), request, result);
+        store.complete(name, request, result);
         inProgress.remove(request.id());
-        log.info("projector {}: {} of {}: {}", projection.name(), request.request(), key, result);
+        log.info("{}: {} of {}: {}", name, request.request(), key, result);
     }
 
     private String retryParked(String key, List<ParkedEvent> parked) {
         int done = 0;
         for (ParkedEvent event : parked) {
-            if (event.event() == null) {
+            R record = decodedOrNull(event);
+            if (record == null) {
                 return "stopped at an undecodable record (offset " + event.offset() + "); skip it to go on; "
                     + done + " applied";
             }
             try {
-                ReadModelWriter.Outcome outcome = projector.reapply(event.event());
+                ReadModelWriter.Outcome outcome = applier.reapply(record);
                 if (outcome == ReadModelWriter.Outcome.GAP) {
-                    return "stopped at version " + event.event().version() + ": the read model is at "
-                        + writer.version(projection, event.event().aggregateId()) + "; " + done + " applied";
+                    return "stopped at " + target.describe(record) + ": " + target.gap(record) + "; " + done
+                        + " applied";
                 }
                 if (outcome == ReadModelWriter.Outcome.APPLIED) {
                     counters.applied.incrementAndGet();
                 }
-                store.remove(projection.name(), event);
+                store.remove(name, event);
                 done++;
             } catch (Exception e) {
-                return "stopped at version " + event.event().version() + ": " + e + "; " + done + " applied";
+                return "stopped at " + target.describe(record) + ": " + e + "; " + done + " applied";
             }
         }
         parking.released(key);
         return "all " + done + " parked events applied; the aggregate is live again";
+    }
+
+    private R decodedOrNull(ParkedEvent parked) {
+        try {
+            return target.fromParked(parked);
+        } catch (LaneTarget.Undecodable e) {
+            return null;
+        }
     }
 }

@@ -21,11 +21,12 @@ import dev.ferry.core.subscription.SubscribedRecord;
  * aggregate has a parked event, every later event of it is parked behind, until an operator's retry empties it.
  * Knows which aggregates are parked (here or by any instance; confirmed against the store when used).
  */
-final class SequencedParking {
+final class SequencedParking<R> {
 
     private static final Logger log = LoggerFactory.getLogger(SequencedParking.class);
 
     private final String projection;
+    private final LaneTarget<R, ?> target;
     private final ParkedEvents store;
     private final RetryPolicy retry;
     private final Lifecycle lifecycle;
@@ -34,9 +35,10 @@ final class SequencedParking {
     private final Set<String> parkedAggregates = ConcurrentHashMap.newKeySet();
 
     /** @param fence asked before every parking write whether this instance still owns the record's partition */
-    SequencedParking(String projection, ParkedEvents store, RetryPolicy retry, Lifecycle lifecycle, Counters counters,
-                     PartitionedSubscription fence) {
-        this.projection = projection;
+    SequencedParking(LaneTarget<R, ?> target, ParkedEvents store, RetryPolicy retry, Lifecycle lifecycle,
+                     Counters counters, PartitionedSubscription fence) {
+        this.projection = target.name();
+        this.target = target;
         this.store = store;
         this.retry = retry;
         this.lifecycle = lifecycle;
@@ -67,8 +69,8 @@ final class SequencedParking {
     }
 
     /** Parks a record behind its aggregate's parked ones and finishes it; a fenced one is left unfinished. */
-    void parkBehind(String aggregateKey, Event event, LaneItem.Delivered delivered) {
-        if (park(aggregateKey, event, delivered.record(), "parked behind an earlier parked event of this aggregate", "",
+    void parkBehind(String aggregateKey, R record, LaneItem.Delivered delivered) {
+        if (park(aggregateKey, record, delivered.record(), "parked behind an earlier parked event of this aggregate", "",
             0)) {
             delivered.finish();
         }
@@ -81,15 +83,16 @@ final class SequencedParking {
      * Fenced like a read-model write: a former owner of the partition (paused past its lease) parks nothing — a
      * parked record would hold the aggregate's later events back while the next owner applies them.
      *
-     * @param event null for an undecodable record, whose raw value is kept instead
+     * @param decoded null for an undecodable record; a record whose target keeps no event is kept by its raw value
      * @return true if parked; false if this instance no longer owns the partition (the record is left unfinished,
      *         for the partition's next owner)
      */
-    boolean park(String aggregateKey, Event event, SubscribedRecord record, String error, String stack, int attempts) {
+    boolean park(String aggregateKey, R decoded, SubscribedRecord record, String error, String stack, int attempts) {
         if (!fence.mayWrite(record.partition(), record.position(), record.position())) {
             return false;
         }
         parkedAggregates.add(aggregateKey);
+        Event event = decoded == null ? null : target.parkedAs(decoded);
         ParkedEvent parked = new ParkedEvent(aggregateKey, event, error, stack, attempts, record.partition().topic(),
             record.partition().number(), record.position(),
             event == null && record.value() != null ? new String(record.value(), StandardCharsets.UTF_8) : null,
@@ -105,15 +108,15 @@ final class SequencedParking {
                 if (!lifecycle.active()) {
                     throw e; // stopping: the record stays unfinished and is re-delivered to the next owner
                 }
-                log.warn("projector {}: cannot park {} yet (attempt {}): {}", projection, aggregateKey, attempt,
+                log.warn("{}: cannot park {} yet (attempt {}): {}", projection, aggregateKey, attempt,
                     e.toString());
                 LockSupport.parkNanos(retry.backoffAfter(Math.min(attempt, 10)).toNanos());
             }
         }
         counters.parked.incrementAndGet();
-        if (attempts > 0 || event == null) {
-            log.warn("projector {}: parked {} ({}){}", projection, aggregateKey, error,
-                event == null ? "" : " at version " + event.version());
+        if (attempts > 0 || decoded == null) {
+            log.warn("{}: parked {} ({}){}", projection, aggregateKey, error,
+                decoded == null ? "" : " at " + target.describe(decoded));
         }
         return true;
     }

@@ -34,8 +34,8 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     private final ProjectorSettings settings;
     private final AggregateLanes<LaneItem> lanes;
     private final PartitionControl control;
-    private final SequencedParking parking;
-    private final OperatorRequests requests;
+    private final SequencedParking<?> parking;
+    private final OperatorRequests<?> requests;
     private final Lifecycle lifecycle;
     /** Partitions with records handed to lanes in the current ownership, and how far each is done. */
     private final Map<PartitionId, PartitionOffsets> partitions = new ConcurrentHashMap<>();
@@ -43,7 +43,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
 
     SubscriptionLoop(String projection, Set<String> aggregateTypes, String instanceId,
                      PartitionedSubscription subscription, ProjectorSettings settings, AggregateLanes<LaneItem> lanes,
-                     PartitionControl control, SequencedParking parking, OperatorRequests requests, Lifecycle lifecycle) {
+                     PartitionControl control, SequencedParking<?> parking, OperatorRequests<?> requests, Lifecycle lifecycle) {
         this.projection = projection;
         this.aggregateTypes = aggregateTypes;
         this.instanceId = instanceId;

@@ -8,40 +8,37 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
-import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
-import dev.ferry.core.projection.Projection;
-import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
-import dev.ferry.engine.wire.EventJsonDecoder;
 
 /**
- * The work of an aggregate's lane: decodes its records, runs the handlers in order and writes consecutive events as
- * one version-checked run. A failing event is retried alone with backoff and parked after the retry budget; a
- * dependency behind an open breaker pauses the partition instead of spending the budget.
+ * The work of an aggregate's lane, for any {@link LaneTarget}: decodes its records, prepares them in order (a
+ * projection's handlers) and writes consecutive ones as one version-checked run. A failing record is retried alone
+ * with backoff and parked after the retry budget; a dependency behind an open breaker pauses the partition instead of
+ * spending the budget.
+ *
+ * @param <R> a decoded record
+ * @param <S> a record made ready to write
  */
-final class RunProjector implements AggregateLanes.Worker<LaneItem> {
+final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
 
-    private final Projection projection;
-    private final ReadModelWriter writer;
+    private final LaneTarget<R, S> target;
     private final RetryPolicy retry;
     private final DependencyBreakers breakers;
     private final PartitionControl control;
-    private final SequencedParking parking;
+    private final SequencedParking<R> parking;
     private final Counters counters;
     private final Lifecycle lifecycle;
     private final PartitionedSubscription subscription;
-    private final EventJsonDecoder decoder = new EventJsonDecoder();
 
-    /** @param subscription asked before every read-model write whether this instance still owns the partition */
-    RunProjector(Projection projection, ReadModelWriter writer, RetryPolicy retry, DependencyBreakers breakers,
-                 PartitionControl control, SequencedParking parking, Counters counters, Lifecycle lifecycle,
-                 PartitionedSubscription subscription) {
-        this.projection = projection;
-        this.writer = writer;
+    /** @param subscription asked before every write whether this instance still owns the partition */
+    RunApplier(LaneTarget<R, S> target, RetryPolicy retry, DependencyBreakers breakers, PartitionControl control,
+               SequencedParking<R> parking, Counters counters, Lifecycle lifecycle,
+               PartitionedSubscription subscription) {
+        this.target = target;
         this.retry = retry;
         this.breakers = breakers;
         this.control = control;
@@ -51,8 +48,8 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         this.subscription = subscription;
     }
 
-    /** A decoded event and its handler's change, waiting to be written with the rest of its run. */
-    private record Handled(LaneItem.Delivered delivered, Event event, ReadModelChange change) {
+    /** A decoded record made ready, waiting to be written with the rest of its run. */
+    private record Handled<R, S>(LaneItem.Delivered delivered, R record, S step) {
     }
 
     /** One batch of an aggregate's lane: consecutive records are projected as a run, requests run in their place. */
@@ -77,15 +74,15 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
      * writes what came before it, so the aggregate's order holds.
      */
     private void project(String aggregateKey, List<LaneItem.Delivered> run) {
-        List<Handled> ready = new ArrayList<>();
+        List<Handled<R, S>> ready = new ArrayList<>();
         for (LaneItem.Delivered delivered : run) {
             if (delivered.abandoned() || lifecycle.killed()) {
                 continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
             }
-            Event event;
+            R record;
             try {
-                event = decoder.decode(delivered.record().value());
-            } catch (EventJsonDecoder.UndecodableEvent poison) {
+                record = target.decode(delivered.record());
+            } catch (LaneTarget.Undecodable poison) {
                 // Documented rule: an undecodable record is parked with its raw value, and its aggregate with it.
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
@@ -94,18 +91,25 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                 }
                 continue;
             }
+            if (record == null) {
+                // Nothing to apply (an entity's tombstone), yet it keeps its place: what came before is written first.
+                write(aggregateKey, ready);
+                ready = new ArrayList<>();
+                delivered.finish();
+                continue;
+            }
             if (parking.isParked(aggregateKey)) {
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
-                parking.parkBehind(aggregateKey, event, delivered);
+                parking.parkBehind(aggregateKey, record, delivered);
                 continue;
             }
             try {
-                ready.add(new Handled(delivered, event, projection.apply(event, context(event))));
+                ready.add(new Handled<>(delivered, record, target.prepare(record, context(record))));
             } catch (Exception failed) {
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
-                if (applyWithRetries(event, delivered, aggregateKey, failed)) {
+                if (applyWithRetries(record, delivered, aggregateKey, failed)) {
                     delivered.finish();
                 }
             }
@@ -113,10 +117,10 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         write(aggregateKey, ready);
     }
 
-    /** Writes handled events of one aggregate as one run; if the write fails, each goes the retrying way alone. */
-    private void write(String aggregateKey, List<Handled> handledEvents) {
+    /** Writes handled records of one aggregate as one run; if the write fails, each goes the retrying way alone. */
+    private void write(String aggregateKey, List<Handled<R, S>> handledRecords) {
         // Records whose partition moved on meanwhile are abandoned: the partition's next owner gets them again.
-        List<Handled> ready = handledEvents.stream().filter(h -> !h.delivered().abandoned()).toList();
+        List<Handled<R, S>> ready = handledRecords.stream().filter(h -> !h.delivered().abandoned()).toList();
         if (ready.isEmpty() || lifecycle.killed()) {
             return;
         }
@@ -127,13 +131,12 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         }
         List<ReadModelWriter.Outcome> outcomes;
         try {
-            outcomes = writer.applyRun(projection, ready.stream()
-                .map(handled -> new ReadModelWriter.Step(handled.event(), handled.change())).toList());
+            outcomes = target.writeRun(ready.stream().map(Handled::step).toList());
         } catch (RuntimeException e) {
-            for (Handled handled : ready) {
+            for (Handled<R, S> handled : ready) {
                 if (parking.isParked(aggregateKey)) {
-                    parking.parkBehind(aggregateKey, handled.event(), handled.delivered());
-                } else if (applyWithRetries(handled.event(), handled.delivered(), aggregateKey, null)) {
+                    parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
+                } else if (applyWithRetries(handled.record(), handled.delivered(), aggregateKey, null)) {
                     handled.delivered().finish();
                 }
             }
@@ -143,16 +146,16 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
             control.resumeAfterBreaker();
         }
         for (int i = 0; i < ready.size(); i++) {
-            Handled handled = ready.get(i);
+            Handled<R, S> handled = ready.get(i);
             switch (outcomes.get(i)) {
                 case APPLIED -> counters.applied.incrementAndGet();
                 case DUPLICATE -> counters.duplicates.incrementAndGet();
                 case GAP -> {
                     if (parking.isParked(aggregateKey)) {
-                        parking.parkBehind(aggregateKey, handled.event(), handled.delivered());
+                        parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
                         continue;
                     }
-                    if (!parkGap(aggregateKey, handled.event(), handled.delivered(), 1)) {
+                    if (!parkGap(aggregateKey, handled.record(), handled.delivered(), 1)) {
                         continue; // fenced: left unfinished for the partition's next owner
                     }
                 }
@@ -161,18 +164,17 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         }
     }
 
-    private boolean parkGap(String aggregateKey, Event event, LaneItem.Delivered delivered, int attempts) {
-        return parking.park(aggregateKey, event, delivered.record(), "gap: the read model of " + aggregateKey + " is at version "
-            + writer.version(projection, event.aggregateId()) + ", this event is version " + event.version(), "", attempts);
+    private boolean parkGap(String aggregateKey, R record, LaneItem.Delivered delivered, int attempts) {
+        return parking.park(aggregateKey, record, delivered.record(), "gap: " + target.gap(record), "", attempts);
     }
 
     /**
-     * One event on its own, retried with backoff and parked after the retry budget.
+     * One record on its own, retried with backoff and parked after the retry budget.
      *
      * @param failed the failure of a first attempt already made, or null
      * @return true if the record is finished (applied, duplicate or parked); false if abandoned or fenced
      */
-    private boolean applyWithRetries(Event event, LaneItem.Delivered delivered, String aggregateKey, Exception failed) {
+    private boolean applyWithRetries(R record, LaneItem.Delivered delivered, String aggregateKey, Exception failed) {
         PartitionId partition = delivered.partition();
         Exception lastFailure = failed;
         int attempts = 0;
@@ -185,8 +187,7 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                     if (!subscription.mayWrite(partition, delivered.record().position(), delivered.record().position())) {
                         return false; // fenced: left unfinished for the next owner
                     }
-                    ReadModelWriter.Outcome outcome = writer.apply(projection, event,
-                        projection.apply(event, context(event)));
+                    ReadModelWriter.Outcome outcome = target.write(target.prepare(record, context(record)));
                     if (control.isBreakerPaused(partition)) {
                         control.resumeAfterBreaker();
                     }
@@ -194,7 +195,7 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                         case APPLIED -> counters.applied.incrementAndGet();
                         case DUPLICATE -> counters.duplicates.incrementAndGet();
                         case GAP -> {
-                            return parkGap(aggregateKey, event, delivered, attempts + 1);
+                            return parkGap(aggregateKey, record, delivered, attempts + 1);
                         }
                     }
                     return true;
@@ -203,13 +204,13 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
                 lastFailure = e;
             }
             if (lastFailure instanceof DependencyBreakers.DependencyUnavailable) {
-                // Not this event's fault: pause the partition, probe at the breaker's interval, no attempt spent.
+                // Not this record's fault: pause the partition, probe at the breaker's interval, no attempt spent.
                 control.pauseForBreaker(partition);
                 LockSupport.parkNanos(breakers.openFor().toNanos());
             } else {
                 attempts++;
                 if (attempts >= retry.maxAttempts()) {
-                    return parking.park(aggregateKey, event, delivered.record(), lastFailure.toString(),
+                    return parking.park(aggregateKey, record, delivered.record(), lastFailure.toString(),
                         stackSummary(lastFailure), attempts);
                 }
                 LockSupport.parkNanos(retry.backoffAfter(attempts).toNanos());
@@ -218,16 +219,16 @@ final class RunProjector implements AggregateLanes.Worker<LaneItem> {
         }
     }
 
-    /** Applies one parked event again, for an operator's retry: handler, then the version-checked write. */
-    ReadModelWriter.Outcome reapply(Event event) throws Exception {
-        return writer.apply(projection, event, projection.apply(event, context(event)));
+    /** Applies one parked record again, for an operator's retry: prepared, then the version-checked write. */
+    ReadModelWriter.Outcome reapply(R record) throws Exception {
+        return target.write(target.prepare(record, context(record)));
     }
 
-    private HandlerContext context(Event event) {
+    private HandlerContext context(R record) {
         return new HandlerContext() {
             @Override
             public String idempotencyKey() {
-                return event.eventId();
+                return target.idempotencyKey(record);
             }
 
             @Override
