@@ -180,47 +180,4 @@ class ProjectionProcessorTest {
             throw new UnsupportedOperationException();
         }
     }
-
-    private static final class ParkedInMemory implements ParkedEvents {
-        final List<ParkedEvent> events = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void park(String projection, ParkedEvent parked) {
-            events.add(parked);
-        }
-
-        @Override
-        public Set<String> parkedAggregates(String projection) {
-            return events.stream().map(ParkedEvent::aggregateKey).collect(Collectors.toSet());
-        }
-
-        @Override
-        public List<ParkedEvent> parked(String projection, String aggregateKey) {
-            return events.stream().filter(e -> e.aggregateKey().equals(aggregateKey)).toList();
-        }
-
-        @Override
-        public void remove(String projection, ParkedEvent parked) {
-            events.remove(parked);
-        }
-
-        @Override
-        public void request(String projection, String aggregateKey, Request request) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Set<String> projections() {
-            return Set.of();
-        }
-
-        @Override
-        public List<PendingRequest> pendingRequests(String projection) {
-            return List.of();
-        }
-
-        @Override
-        public void complete(String projection, PendingRequest request, String result) {
-        }
-    }
 }
