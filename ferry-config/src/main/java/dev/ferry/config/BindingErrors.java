@@ -51,9 +51,10 @@ final class BindingErrors {
         }
         if (e instanceof InvalidTypeIdException kind) {
             String key = path + ".kind";
+            List<String> kinds = path.startsWith("targets") ? TargetConfig.KINDS : SourceConfig.KINDS;
             return kind.getTypeId() == null
-                ? SettingError.missing(key, "one of " + SourceConfig.KINDS)
-                : SettingError.invalid(key, "expected one of " + SourceConfig.KINDS + ", got '" + kind.getTypeId() + "'");
+                ? SettingError.missing(key, "one of " + kinds)
+                : SettingError.invalid(key, "expected one of " + kinds + ", got '" + kind.getTypeId() + "'");
         }
         if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
             return SettingError.invalid(path, "expected " + shapeOf(mismatch.getTargetType(), path));
@@ -74,7 +75,7 @@ final class BindingErrors {
         if (parent.isEmpty()) {
             return new ConfigError("unknown section '" + key + "'; expected one of " + known);
         }
-        if (type != null && SourceConfig.class.isAssignableFrom(type)) {
+        if (type != null && (SourceConfig.class.isAssignableFrom(type) || TargetConfig.class.isAssignableFrom(type))) {
             known.add("kind");
         }
         return new ConfigError("unknown setting '" + parent + "." + key + "'; " + parent + " has " + known);
@@ -90,7 +91,8 @@ final class BindingErrors {
         }
         for (Iterator<String> keys = node.fieldNames(); keys.hasNext(); ) {
             String key = keys.next();
-            if (!known.contains(key) && !(key.equals("kind") && SourceConfig.class.isAssignableFrom(type.getRawClass()))) {
+            if (!known.contains(key) && !(key.equals("kind") && (SourceConfig.class.isAssignableFrom(type.getRawClass())
+                || TargetConfig.class.isAssignableFrom(type.getRawClass())))) {
                 return unknownSetting(path, key, known, type.getRawClass());
             }
         }

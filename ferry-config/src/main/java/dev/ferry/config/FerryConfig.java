@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 
 import dev.ferry.core.partition.TopicNaming;
@@ -29,11 +28,11 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  * @param nats      the NATS JetStream transport; given only with {@code transport: nats} (null otherwise)
  * @param relay     the relay
  * @param projector {@code ferry project}
- * @param targets   replication targets (not available yet)
+ * @param targets   replication targets of {@code ferry replicate}
  * @param admin     the admin HTTP server of every process
  */
 public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport transport, Kafka kafka, Nats nats,
-                          Relay relay, Projector projector, List<Target> targets, Admin admin) {
+                          Relay relay, Projector projector, List<TargetConfig> targets, Admin admin) {
 
     public FerryConfig {
         mongodb = section("mongodb", mongodb, () -> new Mongo(null, null));
@@ -56,8 +55,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         if (transport == Transport.NATS) {
             Nats.checkTypes(projector.aggregateTypes(), sources);
         }
-        // After the shape's own rules, so that a file is told about a conflict before it is told to wait for a feature.
-        refuseWhatIsNotAvailable(sources, targets);
+        checkTargets(targets, sources, projector);
     }
 
     private static <T> T section(String name, T value, Supplier<T> defaults) {
@@ -97,10 +95,31 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    private static void refuseWhatIsNotAvailable(List<SourceConfig> sources, List<Target> targets) {
-        if (!targets.isEmpty()) {
-            throw SettingError.invalid("targets[0]", "replication targets are not available yet in this version of "
-                + "Ferry; remove the targets");
+    /**
+     * Targets have unique names, none a projection's (each is a consumer group), and replicate entities that an
+     * {@code entities} source publishes.
+     */
+    private static void checkTargets(List<TargetConfig> targets, List<SourceConfig> sources, Projector projector) {
+        List<String> published = sources.stream().filter(source -> source instanceof SourceConfig.Entities)
+            .flatMap(source -> source.claims().stream()).toList();
+        for (int i = 0; i < targets.size(); i++) {
+            TargetConfig target = targets.get(i);
+            for (int j = 0; j < i; j++) {
+                if (targets.get(j).name().equals(target.name())) {
+                    throw SettingError.invalid("targets[" + i + "].name", "'" + target.name() + "' is already the "
+                        + "name of targets[" + j + "]; each target is a consumer group of its own");
+                }
+            }
+            if (target.name().equals(projector.projection())) {
+                throw SettingError.invalid("targets[" + i + "].name", "'" + target.name() + "' is the projector's "
+                    + "projection name; each is a consumer group of its own");
+            }
+            for (String entity : target.entities()) {
+                if (!published.contains(entity)) {
+                    throw SettingError.invalid("targets[" + i + "].entities", "'" + entity + "' is published by no "
+                        + "entities source; the entities sources publish " + published);
+                }
+            }
         }
     }
 
@@ -364,16 +383,6 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
                 throw SettingError.invalid("notifyUrl", "expected an http:// or https:// URL, got '" + notifyUrl + "'");
             }
         }
-    }
-
-    /**
-     * A replication target; part of the configuration's shape, not available yet. Its settings are fixed when
-     * replication is built, so until then an entry is refused whole, whatever it holds.
-     *
-     * @param name the target's name
-     */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Target(String name) {
     }
 
     /**

@@ -168,10 +168,12 @@ class SourcesConfigTest {
     }
 
     @Test
-    void transportsAndTargetsOfLaterVersionsAreRefusedWithOneLine() {
+    void unknownTransportsAndTargetKindsAreRefusedWithOneLine() {
         refuses(MINIMAL + "transport: pigeon\n").hasMessage("transport: expected one of [kafka, nats], got 'pigeon'");
         refuses(MINIMAL + "targets:\n  - name: replica\n    uri: mongodb://elsewhere\n")
-            .hasMessage("targets[0]: replication targets are not available yet in this version of Ferry; remove the targets");
+            .hasMessage("targets[0].kind is missing: expected one of [mongodb, postgresql]");
+        refuses(MINIMAL + "targets:\n  - {kind: h2, name: replica}\n")
+            .hasMessage("targets[0].kind: expected one of [mongodb, postgresql], got 'h2'");
     }
 
     @Test
@@ -230,6 +232,42 @@ class SourcesConfigTest {
                 + "document's rev, which only the collection's pre-images hold)");
         assertThat(((SourceConfig.Entities) load(MINIMAL + "sources: [{kind: entities, collection: patients, "
             + "versionField: rev, prePostImages: true}]\n").sources().get(0)).versionField()).isEqualTo("rev");
+    }
+
+    @Test
+    void targetsReplicateEntitiesOfEntitiesSourcesUnderNamesOfTheirOwn() throws IOException {
+        String sources = "sources: [{kind: entities, collection: patients, entity: patient}]\n";
+        FerryConfig config = load(MINIMAL + sources + """
+            targets:
+              - {kind: mongodb, name: mongo-replica, database: replica, entities: [patient]}
+              - kind: postgresql
+                name: pg-replica
+                url: jdbc:postgresql://localhost:5432/replica
+                entities: [patient]
+                tables:
+                  patient: {table: patients, columns: [{name: family, field: name.family, type: text}]}
+            """);
+        TargetConfig.MongoDb mongo = (TargetConfig.MongoDb) config.targets().get(0);
+        assertThat(mongo.collectionOf("patient")).isEqualTo("patient");
+        assertThat(mongo.tombstoneRetentionDuration()).isEqualTo(java.time.Duration.ofDays(7));
+        TargetConfig.PostgreSql postgres = (TargetConfig.PostgreSql) config.targets().get(1);
+        assertThat(postgres.tableOf("patient").columns()).singleElement()
+            .isEqualTo(new TargetConfig.PostgreSql.Column("family", "name.family", "text"));
+        assertThat(postgres.poolSize()).isEqualTo(8);
+
+        refuses(MINIMAL + sources + "targets: [{kind: mongodb, name: r, database: d, entities: [invoice]}]\n")
+            .hasMessage("targets[0].entities: 'invoice' is published by no entities source; the entities sources "
+                + "publish [patient]");
+        refuses(MINIMAL + sources + "targets: [{kind: mongodb, name: r, database: d, entities: [patient]}, "
+            + "{kind: mongodb, name: r, database: e, entities: [patient]}]\n")
+            .hasMessageStartingWith("targets[1].name: 'r' is already the name of targets[0]");
+        refuses(MINIMAL + sources + "targets: [{kind: postgresql, name: r, url: 'postgres://x', entities: [patient]}]\n")
+            .hasMessage("targets[0].url: expected a JDBC URL such as jdbc:postgresql://host:5432/db, got 'postgres://x'");
+        refuses(MINIMAL + sources + "targets: [{kind: postgresql, name: r, url: 'jdbc:postgresql://x/d', "
+            + "entities: [patient], tables: {patient: {table: p, columns: [{name: c, field: f, type: varchar}]}}}]\n")
+            .hasMessageStartingWith("targets[0].tables.patient.columns[0].type: expected one of [text, integer");
+        refuses(MINIMAL + sources + "targets: [{kind: mongodb, name: r, database: d, entities: [patient], color: red}]\n")
+            .hasMessageStartingWith("unknown setting 'targets[0].color'");
     }
 
     @Test
