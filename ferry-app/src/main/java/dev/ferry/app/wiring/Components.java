@@ -1,6 +1,7 @@
 package dev.ferry.app.wiring;
 
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 import org.bson.RawBsonDocument;
@@ -17,8 +18,11 @@ import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.replica.ReplicaWriter;
+import dev.ferry.engine.ChangeNotifier;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ReplicationProcessor;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
@@ -125,6 +129,18 @@ public final class Components implements AutoCloseable {
         transport.prepareFor(projection.aggregateTypes());
         return new ProjectionProcessor(projection, writer, parkedEvents(), settings, transport.subscription(
             projection.name(), instanceId, new MongoLeaseStore(database, LEASES), settings.sessionTimeout()), instanceId);
+    }
+
+    /**
+     * A replicator instance (not started): the engine over this transport's partitions of the entities' topics (made
+     * here if missing, compacted as the relay makes them), in consumer group {@code name}, writing {@code writer}.
+     */
+    public ReplicationProcessor replicator(String name, Set<String> entities, ReplicaWriter writer,
+                                           ChangeNotifier notifier, ProjectorSettings settings, String instanceId) {
+        transport.prepareForEntities(entities);
+        return new ReplicationProcessor(name, entities, writer, notifier, parkedEvents(), settings,
+            transport.subscription(name, instanceId, new MongoLeaseStore(database, LEASES), settings.sessionTimeout()),
+            instanceId);
     }
 
     /** Where relays checkpoint, and operators' copy requests wait for the leader. */

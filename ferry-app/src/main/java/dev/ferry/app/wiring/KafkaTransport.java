@@ -60,6 +60,13 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
     }
 
     @Override
+    public void prepareForEntities(Set<String> entities) {
+        try (TopicProvisioner topics = new TopicProvisioner(settings)) {
+            entities.stream().map(settings.topicNaming()::topicFor).sorted().forEach(topics::ensureCompacted);
+        }
+    }
+
+    @Override
     public PartitionedSubscription subscription(String group, String instanceId, LeaseStore leases,
                                                 Duration sessionTimeout) {
         return new KafkaPartitionSubscription(settings, groupId(group), group + "-" + instanceId, sessionTimeout);

@@ -58,6 +58,11 @@ public record NatsTransport(NatsSettings settings) implements Transport {
     }
 
     @Override
+    public void prepareForEntities(Set<String> entities) {
+        prepareFor(entities); // one stream for every type; JetStream has no per-key compaction
+    }
+
+    @Override
     public PartitionedSubscription subscription(String group, String instanceId, LeaseStore leases,
                                                 Duration sessionTimeout) {
         return new NatsPartitionSubscription(settings, leases, group, instanceId);

@@ -38,6 +38,9 @@ public sealed interface Transport permits KafkaTransport, NatsTransport {
     /** Creates what the projector reads, if missing, so a projector may start before any relay. */
     void prepareFor(Set<String> aggregateTypes);
 
+    /** Makes sure the topics of {@code entities} exist, as the relay creates them (Kafka: compacted). */
+    void prepareForEntities(Set<String> entities);
+
     /**
      * A projector instance's subscription to the partitions of {@code group}'s aggregate types.
      *
