@@ -1,11 +1,5 @@
 package dev.ferry.app.run;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
@@ -16,7 +10,6 @@ import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
@@ -82,11 +75,14 @@ public final class ProjectCommand implements Callable<Integer> {
      * breaker, with the event id as {@code Idempotency-Key}.
      */
     public static Projection latestState(String name, List<String> aggregateTypes, String notifyUrl) {
-        HttpClient http = notifyUrl.isEmpty() ? null : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        RestNotification notification = notifyUrl.isEmpty() ? null : new RestNotification(notifyUrl);
         return Projection.named(name).forAggregateTypes(aggregateTypes.toArray(String[]::new))
             .otherwise((event, context) -> {
-                if (http != null) {
-                    context.call("notify", () -> notify(http, notifyUrl, event, context.idempotencyKey()));
+                if (notification != null) {
+                    context.call("notify", () -> {
+                        notification.post(EventJson.encode(event), context.idempotencyKey());
+                        return null;
+                    });
                 }
                 String type = event.eventType();
                 if (type.endsWith("Created") || type.endsWith("Registered")) {
@@ -97,17 +93,6 @@ public final class ProjectCommand implements Callable<Integer> {
                 }
                 return new ReadModelChange.Merge(event.payloadJson());
             }).build();
-    }
-
-    private static Void notify(HttpClient http, String url, Event event, String idempotencyKey) throws Exception {
-        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(url))
-                .header("Content-Type", "application/json").header("Idempotency-Key", idempotencyKey)
-                .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(EventJson.encode(event))).build(),
-            HttpResponse.BodyHandlers.discarding());
-        if (response.statusCode() / 100 != 2) {
-            throw new IOException("notify " + url + " answered " + response.statusCode());
-        }
-        return null;
     }
 
     static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry) {
