@@ -1,0 +1,106 @@
+package dev.ferry.core.replica;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
+import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ReplicaWriter.Outcome;
+
+/**
+ * A batch of entity changes cut into runs, one per id in the order the ids first appear, each run keeping its changes'
+ * delivery order; the outcomes of the runs are put back in the batch's order. Every replica writer plans its writes
+ * from these runs, so what counts as applied or duplicate is decided in one place.
+ */
+public final class ChangeRuns {
+
+    private final List<EntityChange> batch;
+    private final List<Run> runs;
+
+    private ChangeRuns(List<EntityChange> batch, List<Run> runs) {
+        this.batch = batch;
+        this.runs = runs;
+    }
+
+    public static ChangeRuns of(List<EntityChange> batch) {
+        Map<String, List<Integer>> positions = new LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            EntityChange change = batch.get(i);
+            positions.computeIfAbsent(change.entity() + '\u0000' + change.id(), key -> new ArrayList<>()).add(i);
+        }
+        List<Run> runs = new ArrayList<>(positions.size());
+        for (List<Integer> at : positions.values()) {
+            EntityChange first = batch.get(at.get(0));
+            runs.add(new Run(first.entity(), first.id(), at.stream().map(batch::get).toList(), at));
+        }
+        return new ChangeRuns(batch, runs);
+    }
+
+    public List<Run> runs() {
+        return runs;
+    }
+
+    /** The outcomes of the final plans, one per run in any order, put back in the batch's order. */
+    public List<Outcome> outcomes(List<Plan> plans) {
+        Outcome[] outcomes = new Outcome[batch.size()];
+        for (Plan plan : plans) {
+            for (int i = 0; i < plan.outcomes().size(); i++) {
+                outcomes[plan.run().positions().get(i)] = plan.outcomes().get(i);
+            }
+        }
+        for (int i = 0; i < outcomes.length; i++) {
+            if (outcomes[i] == null) {
+                throw new IllegalStateException("no outcome planned for " + batch.get(i).recordId());
+            }
+        }
+        return Arrays.asList(outcomes);
+    }
+
+    /** The changes of one id, in delivery order, and where each stands in the batch. */
+    public record Run(String entity, String id, List<EntityChange> changes, List<Integer> positions) {
+
+        /** Versions strictly increasing: if the stored version is below the first, every change is new. */
+        public boolean increasing() {
+            for (int i = 1; i < changes.size(); i++) {
+                if (!changes.get(i).version().isAfter(changes.get(i - 1).version())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /**
+         * Plans this run over what the replica holds: a change is applied when its version is greater than the stored
+         * one and than every change applied before it; the state to write is the last applied change.
+         *
+         * @param stored the replica's version of the id, null if it holds nothing
+         */
+        public Plan plan(EntityVersion stored) {
+            List<Outcome> outcomes = new ArrayList<>(changes.size());
+            EntityVersion at = stored;
+            EntityChange last = null;
+            for (EntityChange change : changes) {
+                if (at != null && !change.version().isAfter(at)) {
+                    outcomes.add(Outcome.DUPLICATE);
+                } else if (change.operation() != EntityOperation.DELETE && change.documentJson() == null) {
+                    outcomes.add(Outcome.NO_DOCUMENT);
+                } else {
+                    outcomes.add(Outcome.APPLIED);
+                    at = change.version();
+                    last = change;
+                }
+            }
+            return new Plan(this, outcomes, last);
+        }
+    }
+
+    /**
+     * @param write the state to write (the last applied change), null if nothing is new
+     */
+    public record Plan(Run run, List<Outcome> outcomes, EntityChange write) {
+    }
+}
