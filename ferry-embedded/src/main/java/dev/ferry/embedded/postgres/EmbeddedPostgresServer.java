@@ -116,13 +116,24 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     /** Stops the server (a fast shutdown: clients are disconnected), keeping its data: until {@link #restart()}. */
     public synchronized void stop() {
         if (server != null) {
+            Optional<ProcessHandle> postmaster = postmasterPid(dataDirectory()).flatMap(ProcessHandle::of);
             try {
-                server.close();
+                server.close(); // pg_ctl stop -m fast, waiting 5 s at most
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot stop the embedded PostgreSQL on port " + port, e);
             } finally {
                 server = null;
+                // pg_ctl gives up after 5 s and the library only logs it: make sure the port and data are free
+                postmaster.ifPresent(process -> awaitExit(process, STOP_WAIT));
             }
+        }
+    }
+
+    private static void awaitExit(ProcessHandle process, Duration wait) {
+        try {
+            process.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception notYet) {
+            process.destroyForcibly();
         }
     }
 
@@ -230,11 +241,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         // SIGTERM: a smart shutdown, quick here since the dead JVM's connections are gone; SIGKILL if it lingers
         // (the backends then exit on their own once they see their postmaster gone).
         process.get().destroy();
-        try {
-            process.get().onExit().get(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception notYet) {
-            process.get().destroyForcibly();
-        }
+        awaitExit(process.get(), STOP_WAIT);
         return true;
     }
 

@@ -100,12 +100,13 @@ public final class MongoReplicaWriter implements ReplicaWriter {
             byCollection.computeIfAbsent(collectionOf(run.entity()), name -> new ArrayList<>()).add(run);
         }
         BsonDateTime now = new BsonDateTime(clock.millis());
+        Documents documents = new Documents();
         List<Plan> plans = new ArrayList<>(runs.runs().size());
-        byCollection.forEach((name, ofCollection) -> plans.addAll(write(collection(name), ofCollection, now)));
+        byCollection.forEach((name, ofCollection) -> plans.addAll(write(collection(name), ofCollection, now, documents)));
         return runs.outcomes(plans);
     }
 
-    private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now) {
+    private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now, Documents documents) {
         List<Plan> done = new ArrayList<>(runs.size());
         List<Run> pending = runs;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
@@ -114,7 +115,7 @@ public final class MongoReplicaWriter implements ReplicaWriter {
                     + collection.getNamespace() + " kept changing under this writer " + MAX_ATTEMPTS + " times: is a "
                     + "document without " + FERRY + " in the collection, or another program writing it?");
             }
-            Map<Run, Stored> stored = stored(collection, pending);
+            Map<Run, Stored> stored = stored(collection, pending, documents);
             List<Plan> plans = new ArrayList<>(pending.size());
             List<ReplaceOneModel<BsonDocument>> models = new ArrayList<>();
             for (Run run : pending) {
@@ -122,7 +123,7 @@ public final class MongoReplicaWriter implements ReplicaWriter {
                 Plan plan = run.plan(current.version());
                 plans.add(plan);
                 if (plan.write() != null) {
-                    models.add(replace(current, plan.write(), now));
+                    models.add(replace(current, plan.write(), now, documents));
                 }
             }
             Set<Integer> collided = bulkWrite(collection, models);
@@ -141,23 +142,16 @@ public final class MongoReplicaWriter implements ReplicaWriter {
     }
 
     /** A conditional upsert: matches only the version planned over, so it never overwrites a newer document. */
-    private static ReplaceOneModel<BsonDocument> replace(Stored current, EntityChange change, BsonDateTime now) {
+    private static ReplaceOneModel<BsonDocument> replace(Stored current, EntityChange change, BsonDateTime now, Documents documents) {
         BsonDocument ferry = new BsonDocument("version", new BsonString(change.version().wire()));
         BsonDocument replacement;
         if (change.operation() == EntityOperation.DELETE) {
             ferry.append("deletedAt", now);
             replacement = new BsonDocument("_id", current.id());
         } else {
-            replacement = parse(change);
-            if (replacement.containsKey(FERRY)) {
-                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has a field "
-                    + FERRY + ", which its replica keeps for Ferry's version: it cannot be replicated");
-            }
-            if (!replacement.containsKey("_id")) {
-                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has no _id");
-            }
+            replacement = documents.of(change);
         }
-        replacement.append(FERRY, ferry);
+        replacement.put(FERRY, ferry); // put: a run planned again writes the same document with its new _ferry
         Bson filter = current.version() == null
             ? Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.lt(VERSION, change.version().wire()))
             : Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.eq(VERSION, current.version().wire()));
@@ -184,11 +178,11 @@ public final class MongoReplicaWriter implements ReplicaWriter {
     }
 
     /** The stored state of each run's document, in one query; a delete's {@code _id} is settled here. */
-    private Map<Run, Stored> stored(MongoCollection<BsonDocument> collection, List<Run> runs) {
+    private Map<Run, Stored> stored(MongoCollection<BsonDocument> collection, List<Run> runs, Documents documents) {
         Map<Run, List<BsonValue>> candidates = new IdentityHashMap<>();
         List<BsonValue> all = new ArrayList<>();
         for (Run run : runs) {
-            List<BsonValue> ids = idsOf(run);
+            List<BsonValue> ids = idsOf(run, documents);
             candidates.put(run, ids);
             all.addAll(ids);
         }
@@ -206,10 +200,10 @@ public final class MongoReplicaWriter implements ReplicaWriter {
     }
 
     /** The run's {@code _id}: exactly, from a document of the run; else what its key can stand for. */
-    private static List<BsonValue> idsOf(Run run) {
+    private static List<BsonValue> idsOf(Run run, Documents documents) {
         for (EntityChange change : run.changes()) {
             if (change.documentJson() != null) {
-                BsonValue id = parse(change).get("_id");
+                BsonValue id = documents.of(change).get("_id");
                 if (id != null) {
                     return List.of(id);
                 }
@@ -267,12 +261,30 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         return collection;
     }
 
-    private static BsonDocument parse(EntityChange change) {
-        try {
-            return BsonDocument.parse(change.documentJson());
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id()
-                + " is not Extended JSON: " + e.getMessage(), e);
+    /** The batch's documents, each parsed once (a 10 KB document costs more to parse than to send). */
+    private static final class Documents {
+        private final Map<EntityChange, BsonDocument> parsed = new IdentityHashMap<>();
+
+        BsonDocument of(EntityChange change) {
+            return parsed.computeIfAbsent(change, Documents::parse);
+        }
+
+        private static BsonDocument parse(EntityChange change) {
+            BsonDocument document;
+            try {
+                document = BsonDocument.parse(change.documentJson());
+            } catch (JsonParseException e) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id()
+                    + " is not Extended JSON: " + e.getMessage(), e);
+            }
+            if (document.containsKey(FERRY)) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has a field "
+                    + FERRY + ", which its replica keeps for Ferry's version: it cannot be replicated");
+            }
+            if (!document.containsKey("_id")) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has no _id");
+            }
+            return document;
         }
     }
 
