@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -149,7 +150,9 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
             }
             Map<String, EntityVersion> stored = lockStored(connection, table, pending);
             List<Plan> plans = pending.stream().map(run -> run.plan(stored.get(run.id()))).toList();
-            Set<String> written = upsert(connection, table, plans.stream().filter(plan -> plan.write() != null).toList(), now);
+            List<Plan> writes = plans.stream().filter(plan -> plan.write() != null)
+                .sorted(Comparator.comparing((Plan plan) -> plan.run().id())).toList();
+            Set<String> written = upsert(connection, table, writes, now);
             List<Run> again = new ArrayList<>();
             for (Plan plan : plans) {
                 if (plan.write() == null || written.contains(plan.run().id())) {

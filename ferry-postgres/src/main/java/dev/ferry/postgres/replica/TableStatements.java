@@ -19,7 +19,8 @@ final class TableStatements {
         this.table = table;
         String name = table.table();
         List<MappedColumn> mapped = table.columns();
-        selectForUpdate = "SELECT id, version FROM " + name + " WHERE id = ANY(?) FOR UPDATE";
+        // in id order, as the upsert writes: two writers of overlapping ids (a handover) wait for each other, never deadlock
+        selectForUpdate = "SELECT id, version FROM " + name + " WHERE id = ANY(?) ORDER BY id FOR UPDATE";
         stored = "SELECT version, deleted_at IS NOT NULL FROM " + name + " WHERE id = ?";
         purge = "DELETE FROM " + name + " WHERE deleted_at < ?";
         upsertHead = "INSERT INTO " + name + " AS cur (id, version, document, deleted_at"

@@ -15,7 +15,13 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -167,6 +173,44 @@ class PostgresReplicaWriterIT {
         assertThat(replica.writer.stored("patient", "old")).isEmpty();
         assertThat(replica.writer.stored("patient", "recent")).contains(new StoredVersion(v(2), true));
         assertThat(replica.writer.stored("patient", "live")).contains(new StoredVersion(v(1), false));
+    }
+
+    /** Writers racing on one id (a lane handover): each outcome exact, nothing fails, nothing goes back. */
+    @Test
+    void racingWritersOfOneIdNeverFailAndNeverGoBack() throws Exception {
+        Replica replica = replica(List.of());
+        int versions = 40;
+        ExecutorService writers = Executors.newFixedThreadPool(4);
+        try {
+            List<Callable<Long>> tasks = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                Random random = new Random(w);
+                tasks.add(() -> {
+                    List<Integer> order = new ArrayList<>();
+                    for (int n = 1; n <= versions; n++) {
+                        order.add(n);
+                    }
+                    Collections.shuffle(order, random);
+                    long applied = 0;
+                    for (int n : order) {
+                        EntityChange change = n % 9 == 0 ? delete("a", n) : update("a", n, patient("a", n));
+                        applied += replica.writer.write(List.of(change)).stream().filter(outcome -> outcome == Outcome.APPLIED).count();
+                    }
+                    return applied;
+                });
+            }
+            long applied = 0;
+            for (Future<Long> result : writers.invokeAll(tasks)) {
+                applied += result.get(60, TimeUnit.SECONDS);
+            }
+
+            assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(versions), false));
+            Verdict verdict = replica.history.check();
+            assertThat(verdict.examples()).isEmpty();
+            assertThat(verdict.writes()).as("each write reported applied is one in PostgreSQL's log").isEqualTo(applied);
+        } finally {
+            writers.shutdownNow();
+        }
     }
 
     @Test
