@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,11 +130,30 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    /** Waits for the process to end, SIGKILL if it has not within {@code wait}. */
     private static void awaitExit(ProcessHandle process, Duration wait) {
-        try {
-            process.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception notYet) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (isRunning(process) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        if (isRunning(process)) {
             process.destroyForcibly();
+        }
+    }
+
+    /**
+     * Running, and not merely a zombie: a postmaster whose JVM is gone is re-parented, and its exit is reaped only
+     * when its new parent gets to it, which {@link ProcessHandle#isAlive()} does not tell apart.
+     */
+    static boolean isRunning(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException | RuntimeException gone) {
+            return false;
         }
     }
 
@@ -152,6 +172,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 .setCleanDataDirectory(false) // this class deletes it on close, and keeps it over a restart
                 .setPort(port)
                 .setPGStartupWait(Duration.ofSeconds(60)) // 2 shared cores and a cold page cache
+                // The library turns it off; a commit must survive the server being killed, as on a real server.
+                // (It also passes -F, fsync off: the OS still has every write unless the machine itself crashes.)
+                .setServerConfig("synchronous_commit", "on")
                 .start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the embedded PostgreSQL on port " + port + " with data in "
