@@ -53,8 +53,10 @@ import dev.ferry.core.replica.ReplicaWriter;
  */
 public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable {
 
-    /** Most rows in one INSERT (PostgreSQL takes at most 65,535 parameters in a statement). */
+    /** Most rows in one INSERT. */
     private static final int MAX_ROWS = 1000;
+    /** PostgreSQL's limit of parameters in one statement. */
+    private static final int MAX_PARAMETERS = 65_535;
     /** Rounds an id is planned again when a concurrent writer inserted it between the read and the write. */
     private static final int MAX_ATTEMPTS = 5;
 
@@ -185,8 +187,9 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
     private static Set<String> upsert(Connection connection, TableStatements table, List<Plan> plans, OffsetDateTime now)
         throws SQLException {
         Set<String> written = new HashSet<>();
-        for (int from = 0; from < plans.size(); from += MAX_ROWS) {
-            List<Plan> chunk = plans.subList(from, Math.min(plans.size(), from + MAX_ROWS));
+        int rows = Math.min(MAX_ROWS, MAX_PARAMETERS / table.parametersPerRow());
+        for (int from = 0; from < plans.size(); from += rows) {
+            List<Plan> chunk = plans.subList(from, Math.min(plans.size(), from + rows));
             try (PreparedStatement upsert = connection.prepareStatement(table.upsert(chunk.size()))) {
                 int parameter = 1;
                 for (Plan plan : chunk) {

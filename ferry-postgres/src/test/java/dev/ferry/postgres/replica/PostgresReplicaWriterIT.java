@@ -138,6 +138,19 @@ class PostgresReplicaWriterIT {
     }
 
     @Test
+    void aBatchLargerThanOneStatementIsWrittenWhole() {
+        Replica replica = replica(List.of(new MappedColumn("name", "name", "text")));
+        List<EntityChange> batch = new ArrayList<>();
+        for (int i = 0; i < 2_500; i++) {
+            batch.add(create("p" + i, 1, patient("p" + i, 1)));
+        }
+
+        assertThat(replica.writer.write(batch)).hasSize(2_500).containsOnly(Outcome.APPLIED);
+
+        assertThat(replica.query("SELECT count(*) FROM " + replica.table + " WHERE name = 'v1'")).isEqualTo("2500");
+    }
+
+    @Test
     void typesSurviveAsCanonicalExtendedJsonAndInMappedColumns() {
         Replica replica = replica(List.of(new MappedColumn("visits", "visits", "bigint"),
             new MappedColumn("balance", "balance", "numeric(12,2)"), new MappedColumn("born", "born", "timestamptz"),
