@@ -63,16 +63,6 @@ public final class ChangeRuns {
     /** The changes of one id, in delivery order, and where each stands in the batch. */
     public record Run(String entity, String id, List<EntityChange> changes, List<Integer> positions) {
 
-        /** Versions strictly increasing: if the stored version is below the first, every change is new. */
-        public boolean increasing() {
-            for (int i = 1; i < changes.size(); i++) {
-                if (!changes.get(i).version().isAfter(changes.get(i - 1).version())) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
         /**
          * Plans this run over what the replica holds: a change is applied when its version is greater than the stored
          * one and than every change applied before it; the state to write is the last applied change.

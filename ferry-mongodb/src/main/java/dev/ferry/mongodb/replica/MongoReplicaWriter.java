@@ -1,0 +1,294 @@
+package dev.ferry.mongodb.replica;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.conversions.Bson;
+import org.bson.json.JsonParseException;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.bulk.BulkWriteError;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReplaceOneModel;
+import com.mongodb.client.model.ReplaceOptions;
+
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
+import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ChangeRuns;
+import dev.ferry.core.replica.ChangeRuns.Plan;
+import dev.ferry.core.replica.ChangeRuns.Run;
+import dev.ferry.core.replica.ReplicaWriter;
+
+/**
+ * Entity replicas in MongoDB, a collection per entity ({@link MongoReplicaCollection}). A replica document is the
+ * source document itself — its canonical Extended JSON read back to BSON, so every type survives (an Int64 stays an
+ * Int64, a Decimal128 a Decimal128, dates, ObjectIds, nested arrays alike) — plus one field Ferry keeps:
+ * <pre>{_id: …, …the source's fields…, _ferry: {version: "…"}}
+ * {_id: …, _ferry: {version: "…", deletedAt: ISODate(…)}}   // a tombstone</pre>
+ * Compare a replica with its source leaving {@code _ferry} out: the rest is BSON-equal. A source document with a field
+ * named {@code _ferry} cannot be replicated (its write fails with that reason).
+ * <p>
+ * A batch reads the stored versions of its ids in one query, plans each id's run over them ({@link ChangeRuns}) and
+ * replaces each id's document with its last new state in one unordered bulk write, each replace an upsert
+ * conditional on the version it planned over ({@code {_id, "_ferry.version": stored}}, or {@code < new} where nothing
+ * was stored). A document another writer changed meanwhile is not matched, so the upsert collides with it on
+ * {@code _id}: that duplicate-key error is no failure, the run is planned again over what is stored now (usually: all
+ * duplicates). A delete replaces the document with its tombstone, so an older change arriving later finds a higher
+ * version and changes nothing; a re-create with a higher version replaces the tombstone.
+ */
+public final class MongoReplicaWriter implements ReplicaWriter {
+
+    public static final String FERRY = "_ferry";
+    public static final String VERSION = FERRY + ".version";
+    public static final String DELETED_AT = FERRY + ".deletedAt";
+
+    /** Rounds a run is planned again when its document changed between the read and the write. */
+    private static final int MAX_ATTEMPTS = 5;
+
+    private final MongoDatabase database;
+    private final Map<String, String> collectionByEntity = new LinkedHashMap<>();
+    private final Set<String> indexed = ConcurrentHashMap.newKeySet();
+    private final Duration tombstoneRetention;
+    private final Clock clock;
+
+    /**
+     * @param tombstoneRetention tombstones written longer ago are removed by {@link #purgeTombstones()}
+     * @param clock              gives a tombstone's {@code deletedAt} and the purge's now
+     */
+    public MongoReplicaWriter(MongoDatabase database, List<MongoReplicaCollection> collections, Duration tombstoneRetention,
+                              Clock clock) {
+        this.database = database;
+        this.tombstoneRetention = tombstoneRetention;
+        this.clock = clock;
+        for (MongoReplicaCollection collection : collections) {
+            if (collectionByEntity.put(collection.entity(), collection.collection()) != null) {
+                throw new IllegalArgumentException("entity " + collection.entity() + " has two replica collections");
+            }
+        }
+    }
+
+    @Override
+    public List<Outcome> write(List<EntityChange> changes) {
+        if (changes.isEmpty()) {
+            return List.of();
+        }
+        ChangeRuns runs = ChangeRuns.of(changes);
+        Map<String, List<Run>> byCollection = new LinkedHashMap<>();
+        for (Run run : runs.runs()) {
+            byCollection.computeIfAbsent(collectionOf(run.entity()), name -> new ArrayList<>()).add(run);
+        }
+        BsonDateTime now = new BsonDateTime(clock.millis());
+        Documents documents = new Documents();
+        List<Plan> plans = new ArrayList<>(runs.runs().size());
+        byCollection.forEach((name, ofCollection) -> plans.addAll(write(collection(name), ofCollection, now, documents)));
+        return runs.outcomes(plans);
+    }
+
+    private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now, Documents documents) {
+        List<Plan> done = new ArrayList<>(runs.size());
+        List<Run> pending = runs;
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > MAX_ATTEMPTS) {
+                throw new IllegalStateException("the replica of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
+                    + collection.getNamespace() + " kept changing under this writer " + MAX_ATTEMPTS + " times: is a "
+                    + "document without " + FERRY + " in the collection, or another program writing it?");
+            }
+            Map<Run, Stored> stored = stored(collection, pending, documents);
+            List<Plan> plans = new ArrayList<>(pending.size());
+            List<ReplaceOneModel<BsonDocument>> models = new ArrayList<>();
+            for (Run run : pending) {
+                Stored current = stored.get(run);
+                Plan plan = run.plan(current.version());
+                plans.add(plan);
+                if (plan.write() != null) {
+                    models.add(replace(current, plan.write(), now, documents));
+                }
+            }
+            Set<Integer> collided = bulkWrite(collection, models);
+            List<Run> again = new ArrayList<>();
+            int model = 0;
+            for (Plan plan : plans) {
+                if (plan.write() != null && collided.contains(model++)) {
+                    again.add(plan.run()); // changed by another writer since the read: plan over what it wrote
+                } else {
+                    done.add(plan);
+                }
+            }
+            pending = again;
+        }
+        return done;
+    }
+
+    /** A conditional upsert: matches only the version planned over, so it never overwrites a newer document. */
+    private static ReplaceOneModel<BsonDocument> replace(Stored current, EntityChange change, BsonDateTime now, Documents documents) {
+        BsonDocument ferry = new BsonDocument("version", new BsonString(change.version().wire()));
+        BsonDocument replacement;
+        if (change.operation() == EntityOperation.DELETE) {
+            ferry.append("deletedAt", now);
+            replacement = new BsonDocument("_id", current.id());
+        } else {
+            replacement = documents.of(change);
+        }
+        replacement.put(FERRY, ferry); // put: a run planned again writes the same document with its new _ferry
+        Bson filter = current.version() == null
+            ? Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.lt(VERSION, change.version().wire()))
+            : Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.eq(VERSION, current.version().wire()));
+        return new ReplaceOneModel<>(filter, replacement, new ReplaceOptions().upsert(true));
+    }
+
+    /** Writes the models; the indexes of those whose upsert collided with a document that did not match. */
+    private static Set<Integer> bulkWrite(MongoCollection<BsonDocument> collection, List<ReplaceOneModel<BsonDocument>> models) {
+        Set<Integer> collided = new HashSet<>();
+        if (models.isEmpty()) {
+            return collided;
+        }
+        try {
+            collection.bulkWrite(models, new BulkWriteOptions().ordered(false));
+        } catch (MongoBulkWriteException e) {
+            for (BulkWriteError error : e.getWriteErrors()) {
+                if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
+                    throw e;
+                }
+                collided.add(error.getIndex());
+            }
+        }
+        return collided;
+    }
+
+    /** The stored state of each run's document, in one query; a delete's {@code _id} is settled here. */
+    private Map<Run, Stored> stored(MongoCollection<BsonDocument> collection, List<Run> runs, Documents documents) {
+        Map<Run, List<BsonValue>> candidates = new IdentityHashMap<>();
+        List<BsonValue> all = new ArrayList<>();
+        for (Run run : runs) {
+            List<BsonValue> ids = idsOf(run, documents);
+            candidates.put(run, ids);
+            all.addAll(ids);
+        }
+        Map<BsonValue, BsonDocument> found = new HashMap<>();
+        for (BsonDocument document : collection.find(Filters.in("_id", all)).projection(Projections.include(FERRY))) {
+            found.put(document.get("_id"), document);
+        }
+        Map<Run, Stored> stored = new IdentityHashMap<>();
+        for (Run run : runs) {
+            List<BsonValue> ids = candidates.get(run);
+            BsonValue id = ids.stream().filter(found::containsKey).findFirst().orElse(ids.get(0));
+            stored.put(run, new Stored(id, versionOf(found.get(id))));
+        }
+        return stored;
+    }
+
+    /** The run's {@code _id}: exactly, from a document of the run; else what its key can stand for. */
+    private static List<BsonValue> idsOf(Run run, Documents documents) {
+        for (EntityChange change : run.changes()) {
+            if (change.documentJson() != null) {
+                BsonValue id = documents.of(change).get("_id");
+                if (id != null) {
+                    return List.of(id);
+                }
+            }
+        }
+        return ReplicaIds.candidates(run.id());
+    }
+
+    private static EntityVersion versionOf(BsonDocument document) {
+        if (document == null || !document.isDocument(FERRY) || !document.getDocument(FERRY).isString("version")) {
+            return null;
+        }
+        return new EntityVersion(document.getDocument(FERRY).getString("version").getValue());
+    }
+
+    @Override
+    public Optional<StoredVersion> stored(String entity, String id) {
+        for (BsonValue candidate : ReplicaIds.candidates(id)) {
+            BsonDocument document = collection(collectionOf(entity)).find(Filters.eq("_id", candidate))
+                .projection(Projections.include(FERRY)).first();
+            EntityVersion version = versionOf(document);
+            if (version != null) {
+                return Optional.of(new StoredVersion(version, document.getDocument(FERRY).containsKey("deletedAt")));
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public long purgeTombstones() {
+        BsonDateTime cutoff = new BsonDateTime(clock.instant().minus(tombstoneRetention).toEpochMilli());
+        long purged = 0;
+        for (String name : collectionByEntity.values()) {
+            purged += collection(name).deleteMany(Filters.lt(DELETED_AT, cutoff)).getDeletedCount();
+        }
+        return purged;
+    }
+
+    private String collectionOf(String entity) {
+        String name = collectionByEntity.get(entity);
+        if (name == null) {
+            throw new IllegalArgumentException("entity '" + entity + "' has no replica collection; configured: "
+                + collectionByEntity.keySet());
+        }
+        return name;
+    }
+
+    /** The collection, with the purge's index made on first use (sparse: only tombstones have the field). */
+    private MongoCollection<BsonDocument> collection(String name) {
+        MongoCollection<BsonDocument> collection = database.getCollection(name, BsonDocument.class);
+        if (!indexed.contains(name)) {
+            collection.createIndex(Indexes.ascending(DELETED_AT), new IndexOptions().sparse(true).name("ferry_tombstones"));
+            indexed.add(name);
+        }
+        return collection;
+    }
+
+    /** The batch's documents, each parsed once (a 10 KB document costs more to parse than to send). */
+    private static final class Documents {
+        private final Map<EntityChange, BsonDocument> parsed = new IdentityHashMap<>();
+
+        BsonDocument of(EntityChange change) {
+            return parsed.computeIfAbsent(change, Documents::parse);
+        }
+
+        private static BsonDocument parse(EntityChange change) {
+            BsonDocument document;
+            try {
+                document = BsonDocument.parse(change.documentJson());
+            } catch (JsonParseException e) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id()
+                    + " is not Extended JSON: " + e.getMessage(), e);
+            }
+            if (document.containsKey(FERRY)) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has a field "
+                    + FERRY + ", which its replica keeps for Ferry's version: it cannot be replicated");
+            }
+            if (!document.containsKey("_id")) {
+                throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has no _id");
+            }
+            return document;
+        }
+    }
+
+    /** A run's document as stored: its {@code _id}, and its version (null if none is stored). */
+    private record Stored(BsonValue id, EntityVersion version) {
+    }
+}

@@ -1,0 +1,329 @@
+package dev.ferry.postgres.replica;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.event.EntityOperation;
+import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ChangeRuns;
+import dev.ferry.core.replica.ChangeRuns.Plan;
+import dev.ferry.core.replica.ChangeRuns.Run;
+import dev.ferry.core.replica.ReplicaWriter;
+
+/**
+ * Entity replicas in PostgreSQL, a table per entity ({@link PostgresTable}), created if missing:
+ * <pre>id text PRIMARY KEY, version text COLLATE "C" NOT NULL, document jsonb, deleted_at timestamptz, [mapped columns]</pre>
+ * A batch is one transaction on one pooled connection: the stored versions of its ids are read and locked
+ * ({@code SELECT … FOR UPDATE}), each id's run is planned over them ({@link ChangeRuns}), and the last new state of
+ * every id is written in one multi-row {@code INSERT INTO t AS cur … ON CONFLICT (id) DO UPDATE … WHERE cur.version <
+ * EXCLUDED.version RETURNING id}. The condition keeps the replica from going back in time whatever happens around it
+ * (another writer, a redelivery); the lock and the returned ids only make the reported outcomes exact. An id a
+ * concurrent writer inserted meanwhile (not returned) is planned again. A delete writes a tombstone: the row keeps
+ * id and version, with {@code document} and the mapped columns null and {@code deleted_at} the time it was written.
+ * <p>
+ * A failed batch (PostgreSQL down, restarting, a connection cut) is rolled back and reported by an exception; HikariCP
+ * replaces broken connections, so writing the batch again once the server is back is all a caller does.
+ */
+public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable {
+
+    /** Most rows in one INSERT. */
+    private static final int MAX_ROWS = 1000;
+    /** PostgreSQL's limit of parameters in one statement. */
+    private static final int MAX_PARAMETERS = 65_535;
+    /** Rounds an id is planned again when a concurrent writer inserted it between the read and the write. */
+    private static final int MAX_ATTEMPTS = 5;
+
+    private final DataSource dataSource;
+    private final HikariDataSource ownedPool;
+    private final Map<String, TableStatements> byEntity = new LinkedHashMap<>();
+    private final Set<String> created = ConcurrentHashMap.newKeySet();
+    private final Duration tombstoneRetention;
+    private final Clock clock;
+
+    /**
+     * @param dataSource         connections to the target, pooled by the caller
+     * @param tables             one per entity written
+     * @param tombstoneRetention tombstones written longer ago are purged by {@link #purgeTombstones()}
+     * @param clock              gives a tombstone's {@code deleted_at} and the purge's now
+     */
+    public PostgresReplicaWriter(DataSource dataSource, List<PostgresTable> tables, Duration tombstoneRetention, Clock clock) {
+        this(dataSource, null, tables, tombstoneRetention, clock);
+    }
+
+    private PostgresReplicaWriter(DataSource dataSource, HikariDataSource ownedPool, List<PostgresTable> tables,
+                                  Duration tombstoneRetention, Clock clock) {
+        this.dataSource = dataSource;
+        this.ownedPool = ownedPool;
+        this.tombstoneRetention = tombstoneRetention;
+        this.clock = clock;
+        tables.forEach(table -> byEntity.put(table.entity(), new TableStatements(table)));
+    }
+
+    /** A writer with a HikariCP pool of its own, closed with it. */
+    public static PostgresReplicaWriter open(PostgresTarget target) {
+        HikariDataSource pool = pool(target);
+        return new PostgresReplicaWriter(pool, pool, target.tables(), target.tombstoneRetention(), Clock.systemUTC());
+    }
+
+    /** A HikariCP pool for the target. */
+    public static HikariDataSource pool(PostgresTarget target) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setUsername(target.user());
+        config.setPassword(target.password());
+        config.setMaximumPoolSize(target.poolSize());
+        config.setPoolName("ferry-replica");
+        // Start even while the server is down: the first write fails and is retried, like any other outage.
+        config.setInitializationFailTimeout(-1);
+        config.setConnectionTimeout(Duration.ofSeconds(10).toMillis());
+        return new HikariDataSource(config);
+    }
+
+    /** Creates every configured table that is missing (writes do it too, on first use of a table). */
+    public void createTables() {
+        byEntity.values().forEach(this::ensureCreated);
+    }
+
+    @Override
+    public List<Outcome> write(List<EntityChange> changes) {
+        if (changes.isEmpty()) {
+            return List.of();
+        }
+        ChangeRuns runs = ChangeRuns.of(changes);
+        Map<TableStatements, List<Run>> byTable = new LinkedHashMap<>();
+        for (Run run : runs.runs()) {
+            byTable.computeIfAbsent(statements(run.entity()), table -> new ArrayList<>()).add(run);
+        }
+        byTable.keySet().forEach(this::ensureCreated);
+        OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                List<Plan> plans = new ArrayList<>(runs.runs().size());
+                for (Map.Entry<TableStatements, List<Run>> table : byTable.entrySet()) {
+                    plans.addAll(write(connection, table.getKey(), table.getValue(), now));
+                }
+                connection.commit();
+                return runs.outcomes(plans);
+            } catch (SQLException | RuntimeException e) {
+                rollBack(connection, e);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw failed("write " + changes.size() + " changes", e);
+        }
+    }
+
+    /** Plans and writes the runs of one table, within the caller's transaction; the final plans. */
+    private List<Plan> write(Connection connection, TableStatements table, List<Run> runs, OffsetDateTime now) throws SQLException {
+        List<Plan> done = new ArrayList<>(runs.size());
+        List<Run> pending = runs;
+        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+            if (attempt > MAX_ATTEMPTS) {
+                throw new IllegalStateException("the row of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
+                    + table.table.table() + " kept changing under this writer " + MAX_ATTEMPTS + " times");
+            }
+            Map<String, EntityVersion> stored = lockStored(connection, table, pending);
+            List<Plan> plans = pending.stream().map(run -> run.plan(stored.get(run.id()))).toList();
+            List<Plan> writes = plans.stream().filter(plan -> plan.write() != null)
+                .sorted(Comparator.comparing((Plan plan) -> plan.run().id())).toList();
+            Set<String> written = upsert(connection, table, writes, now);
+            List<Run> again = new ArrayList<>();
+            for (Plan plan : plans) {
+                if (plan.write() == null || written.contains(plan.run().id())) {
+                    done.add(plan);
+                } else {
+                    again.add(plan.run()); // inserted by another writer since the read: plan over what it wrote
+                }
+            }
+            pending = again;
+        }
+        return done;
+    }
+
+    private static Map<String, EntityVersion> lockStored(Connection connection, TableStatements table, List<Run> runs)
+        throws SQLException {
+        Map<String, EntityVersion> stored = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement(table.selectForUpdate)) {
+            Array ids = connection.createArrayOf("text", runs.stream().map(Run::id).toArray());
+            select.setArray(1, ids);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    stored.put(rows.getString(1), new EntityVersion(rows.getString(2)));
+                }
+            }
+        }
+        return stored;
+    }
+
+    /** Writes each plan's state; the ids written (a row at a version not below the plan's is left as it is). */
+    private static Set<String> upsert(Connection connection, TableStatements table, List<Plan> plans, OffsetDateTime now)
+        throws SQLException {
+        Set<String> written = new HashSet<>();
+        int rows = Math.min(MAX_ROWS, MAX_PARAMETERS / table.parametersPerRow());
+        for (int from = 0; from < plans.size(); from += rows) {
+            List<Plan> chunk = plans.subList(from, Math.min(plans.size(), from + rows));
+            try (PreparedStatement upsert = connection.prepareStatement(table.upsert(chunk.size()))) {
+                int parameter = 1;
+                for (Plan plan : chunk) {
+                    bindRow(upsert, parameter, table.table, plan.write(), now);
+                    parameter += table.parametersPerRow();
+                }
+                try (ResultSet ids = upsert.executeQuery()) {
+                    while (ids.next()) {
+                        written.add(ids.getString(1));
+                    }
+                }
+            }
+        }
+        return written;
+    }
+
+    private static void bindRow(PreparedStatement upsert, int first, PostgresTable table, EntityChange change,
+                                OffsetDateTime now) throws SQLException {
+        boolean delete = change.operation() == EntityOperation.DELETE;
+        upsert.setString(first, change.id());
+        upsert.setString(first + 1, change.version().wire());
+        upsert.setString(first + 2, change.documentJson()); // null for a tombstone
+        if (delete) {
+            upsert.setObject(first + 3, now, Types.TIMESTAMP_WITH_TIMEZONE);
+        } else {
+            upsert.setNull(first + 3, Types.TIMESTAMP_WITH_TIMEZONE);
+        }
+        for (int i = 0; i < table.columns().size(); i++) {
+            MappedColumn column = table.columns().get(i);
+            upsert.setString(first + 4 + i, delete ? null : DocumentFields.text(change.documentJson(), column.path()));
+        }
+    }
+
+    @Override
+    public Optional<StoredVersion> stored(String entity, String id) {
+        TableStatements table = statements(entity);
+        ensureCreated(table);
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement(table.stored)) {
+            select.setString(1, id);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(new StoredVersion(new EntityVersion(row.getString(1)), row.getBoolean(2)))
+                    : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failed("read the version of " + entity + "/" + id, e);
+        }
+    }
+
+    @Override
+    public long purgeTombstones() {
+        Instant cutoff = clock.instant().minus(tombstoneRetention);
+        long purged = 0;
+        for (TableStatements table : byEntity.values()) {
+            ensureCreated(table);
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement purge = connection.prepareStatement(table.purge)) {
+                purge.setTimestamp(1, Timestamp.from(cutoff));
+                purged += purge.executeUpdate();
+            } catch (SQLException e) {
+                throw failed("purge the tombstones of " + table.table.table(), e);
+            }
+        }
+        return purged;
+    }
+
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            ownedPool.close();
+        }
+    }
+
+    private TableStatements statements(String entity) {
+        TableStatements table = byEntity.get(entity);
+        if (table == null) {
+            throw new IllegalArgumentException("entity '" + entity + "' has no table; configured: " + byEntity.keySet());
+        }
+        return table;
+    }
+
+    /**
+     * Creates the table if missing, once per writer. Several replicators may start together: an advisory lock per
+     * table makes them create it one after another ({@code CREATE TABLE IF NOT EXISTS} alone races on the catalog).
+     */
+    private void ensureCreated(TableStatements table) {
+        String name = table.table.table();
+        if (created.contains(name)) {
+            return;
+        }
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("SELECT pg_advisory_xact_lock(hashtext('ferry replica table ' || current_schema() || '." + name + "'))");
+                for (String sql : table.create()) {
+                    statement.execute(sql);
+                }
+                checkVersionOrder(connection, name);
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollBack(connection, e);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw failed("create the table " + name, e);
+        }
+        created.add(name);
+    }
+
+    /** A table made by someone else must still compare versions byte by byte, or "newer" would mean something else. */
+    private static void checkVersionOrder(Connection connection, String table) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT collation_name FROM information_schema.columns "
+            + "WHERE table_schema = current_schema() AND table_name = ? AND column_name = 'version'")) {
+            select.setString(1, table);
+            try (ResultSet row = select.executeQuery()) {
+                if (row.next() && !"C".equals(row.getString(1))) {
+                    throw new IllegalStateException("table " + table + ": column version must be COLLATE \"C\" (versions "
+                        + "compare byte by byte), is " + row.getString(1) + "; ALTER TABLE " + table
+                        + " ALTER COLUMN version TYPE text COLLATE \"C\"");
+                }
+            }
+        }
+    }
+
+    private static void rollBack(Connection connection, Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e); // the connection is broken; the pool drops it
+        }
+    }
+
+    private static IllegalStateException failed(String what, SQLException e) {
+        return new IllegalStateException("PostgreSQL replica: cannot " + what + ": " + e.getMessage()
+            + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")"), e);
+    }
+}
