@@ -6,6 +6,7 @@ import dev.ferry.app.embedded.EmbeddedCommand;
 import dev.ferry.app.run.ParkedCommand;
 import dev.ferry.app.run.ProjectCommand;
 import dev.ferry.app.run.RelayCommand;
+import dev.ferry.app.run.ReplicateCommand;
 import dev.ferry.app.run.StatusCommand;
 import dev.ferry.app.run.Unreachable;
 import dev.ferry.config.ConfigError;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 /** The {@code ferry} executable. */
 @Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0-SNAPSHOT",
     description = "Relays MongoDB event-store changes to Kafka, exactly once in effect.",
-    subcommands = {DemoCommand.class, RelayCommand.class, ProjectCommand.class, StatusCommand.class,
+    subcommands = {DemoCommand.class, RelayCommand.class, ProjectCommand.class, ReplicateCommand.class, StatusCommand.class,
         ParkedCommand.class, EmbeddedCommand.class, BenchCommand.class})
 public final class FerryCommand {
 

@@ -119,7 +119,8 @@ public sealed interface TargetConfig {
          */
         public record Table(String table, List<Column> columns) {
             public Table {
-                table = SettingValues.required("table", table, "the table's name", value -> value.matches("[A-Za-z_][A-Za-z0-9_]*"));
+                table = SettingValues.required("table", table, "a table name of a-z, 0-9 and _",
+                    value -> value.matches("[a-z_][a-z0-9_]{0,62}"));
                 columns = columns == null ? List.of() : List.copyOf(columns);
             }
         }
@@ -135,7 +136,9 @@ public sealed interface TargetConfig {
                 "timestamptz", "date", "jsonb");
 
             public Column {
-                name = SettingValues.required("name", name, "the column's name", value -> value.matches("[A-Za-z_][A-Za-z0-9_]*"));
+                name = SettingValues.required("name", name, "a column name of a-z, 0-9 and _, not id, version, document "
+                    + "or deleted_at (Ferry's)", value -> value.matches("[a-z_][a-z0-9_]{0,62}")
+                    && !List.of("id", "version", "document", "deleted_at").contains(value));
                 field = SettingValues.required("field", field, "the document field it is filled from", value -> true);
                 type = SettingValues.required("type", type, "one of " + TYPES, TYPES::contains);
             }

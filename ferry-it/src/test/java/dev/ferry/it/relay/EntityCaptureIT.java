@@ -5,11 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Date;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +19,6 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.bson.BsonDocument;
 import org.bson.BsonDocumentWrapper;
 import org.bson.Document;
-import org.bson.types.Decimal128;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -30,12 +26,11 @@ import org.junit.jupiter.api.Timeout;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.InsertOneModel;
-import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.Updates;
 
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.it.support.CrudWriter;
 import dev.ferry.it.support.EntityTopic;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.TopicRecords;
@@ -77,7 +72,7 @@ class EntityCaptureIT extends PipelineFixture {
         AtomicInteger done = new AtomicInteger();
         List<CompletableFuture<Void>> writers = new ArrayList<>();
         for (int w = 0; w < WRITERS; w++) {
-            Writer writer = new Writer(patients, w, expected, done);
+            CrudWriter writer = new CrudWriter(patients, w, IDS_PER_WRITER, OPERATIONS_PER_WRITER, expected, done);
             writers.add(CompletableFuture.runAsync(writer::run));
         }
         await().atMost(Duration.ofSeconds(120)).until(() -> done.get() >= WRITERS * OPERATIONS_PER_WRITER / 3);
@@ -103,7 +98,7 @@ class EntityCaptureIT extends PipelineFixture {
         }
         assertThat(changes).isGreaterThanOrEqualTo(WRITERS * OPERATIONS_PER_WRITER);
         for (String key : expected.keySet()) {
-            Document now = patients.find(Filters.eq("_id", idOf(key))).first();
+            Document now = patients.find(Filters.eq("_id", CrudWriter.idOf(key))).first();
             assertThat(published.lastDocument(key)).as("the last record of %s", key)
                 .isEqualTo(now == null ? null : bson(now));
         }
@@ -165,14 +160,16 @@ class EntityCaptureIT extends PipelineFixture {
         await().atMost(Duration.ofSeconds(60)).until(() ->
             EntityTopic.read(pipeline.topics(), topic).keys().contains("small"));
         assertThat(EntityTopic.read(pipeline.topics(), topic).keys()).doesNotContain("large");
-        assertThat(pipeline.topics().readRaw(pipeline.deadLetterTopic())).singleElement().satisfies(deadLetter -> {
+        // Dead-lettered once by the stream, and once more if the relay's initial copy read it too.
+        List<ConsumerRecord<String, byte[]>> deadLetters = pipeline.topics().readRaw(pipeline.deadLetterTopic());
+        assertThat(deadLetters).hasSizeBetween(1, 2).allSatisfy(deadLetter -> {
             assertThat(TopicRecords.header(deadLetter, FerryHeaders.FERRY_REASON))
                 .startsWith("entity patient id large: the create is about ").contains("bytes as a record, over the "
                     + "broker's 65536 (maxRecordBytes)");
             assertThat(new String(deadLetter.value(), java.nio.charset.StandardCharsets.UTF_8))
                 .contains("\"document\":{\"_id\": \"large\"}").hasSizeLessThan(2_000);
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().oversized() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().oversized() == deadLetters.size());
     }
 
     @Test
@@ -210,122 +207,4 @@ class EntityCaptureIT extends PipelineFixture {
         return BsonDocumentWrapper.asBsonDocument(document, MongoClientSettings.getDefaultCodecRegistry());
     }
 
-    /** Writer w's ids: ObjectIds, strings and Int64s, so that every key form is exercised. */
-    private static Object idOf(String key) {
-        if (key.matches("[0-9a-f]{24}")) {
-            return new ObjectId(key);
-        } else if (key.startsWith("{\"$numberLong\"")) {
-            return Long.parseLong(key.replaceAll("[^0-9]", ""));
-        }
-        return key;
-    }
-
-    /**
-     * One writer and its own ids (so it knows each id's changes in order): random operations of every kind, and the
-     * operations each id should show in the topic.
-     */
-    private static final class Writer {
-
-        private final MongoCollection<Document> patients;
-        private final Map<String, List<String>> expected;
-        private final AtomicInteger done;
-        private final Random random;
-        private final List<Object> ids = new ArrayList<>();
-        private final Map<Object, Long> sequence = new HashMap<>();
-        private final Map<Object, Boolean> exists = new HashMap<>();
-
-        Writer(MongoCollection<Document> patients, int index, Map<String, List<String>> expected, AtomicInteger done) {
-            this.patients = patients;
-            this.expected = expected;
-            this.done = done;
-            this.random = new Random(index);
-            for (int i = 0; i < IDS_PER_WRITER; i++) {
-                Object id = switch (i % 3) {
-                    case 0 -> new ObjectId();
-                    case 1 -> "w" + index + "-p" + i;
-                    default -> (long) index * 1_000_000 + i;
-                };
-                ids.add(id);
-                exists.put(id, false);
-            }
-        }
-
-        void run() {
-            for (int step = 0; step < OPERATIONS_PER_WRITER; step++) {
-                Object id = ids.get(random.nextInt(ids.size()));
-                if (!exists.get(id)) {
-                    create(id);
-                } else {
-                    change(id);
-                }
-                done.incrementAndGet();
-            }
-        }
-
-        private void create(Object id) {
-            if (random.nextBoolean()) {
-                patients.insertOne(document(id));
-            } else {
-                patients.bulkWrite(List.of(new InsertOneModel<>(document(id))));
-            }
-            exists.put(id, true);
-            note(id, "create");
-        }
-
-        private void change(Object id) {
-            int choice = random.nextInt(10);
-            switch (choice) {
-                case 0 -> patients.updateOne(Filters.eq("_id", id), bump(id));
-                case 1 -> patients.replaceOne(Filters.eq("_id", id), document(id));
-                case 2 -> patients.findOneAndUpdate(Filters.eq("_id", id), bump(id));
-                case 3 -> patients.findOneAndReplace(Filters.eq("_id", id), document(id));
-                case 4 -> {
-                    patients.bulkWrite(List.of(new UpdateOneModel<>(Filters.eq("_id", id), bump(id)),
-                        new UpdateOneModel<>(Filters.eq("_id", id), bump(id))));
-                    note(id, "update");
-                }
-                case 5 -> {
-                    Object other = ids.get(random.nextInt(ids.size()));
-                    if (other.equals(id) || !exists.get(other)) {
-                        patients.updateOne(Filters.eq("_id", id), bump(id));
-                    } else {
-                        patients.updateMany(Filters.in("_id", id, other), Updates.inc("n", 1));
-                        note(other, "update");
-                    }
-                }
-                case 6, 7 -> {
-                    patients.deleteOne(Filters.eq("_id", id));
-                    exists.put(id, false);
-                    note(id, "delete");
-                    return;
-                }
-                case 8 -> {
-                    patients.findOneAndDelete(Filters.eq("_id", id));
-                    exists.put(id, false);
-                    note(id, "delete");
-                    return;
-                }
-                default -> patients.updateOne(Filters.eq("_id", id),
-                    Updates.set("tags", List.of("a", sequence.merge(id, 1L, Long::sum))));
-            }
-            note(id, "update");
-        }
-
-        private Document document(Object id) {
-            long seq = sequence.merge(id, 1L, Long::sum);
-            return new Document("_id", id).append("seq", seq).append("n", random.nextInt(1000))
-                .append("name", "patient " + id).append("born", new Date(1_000_000_000_000L + seq))
-                .append("balance", new Decimal128(seq)).append("tags", List.of("x", seq));
-        }
-
-        private org.bson.conversions.Bson bump(Object id) {
-            return Updates.combine(Updates.set("seq", sequence.merge(id, 1L, Long::sum)), Updates.inc("n", 1));
-        }
-
-        private void note(Object id, String operation) {
-            String key = id instanceof ObjectId objectId ? objectId.toHexString()
-                : id instanceof Long number ? "{\"$numberLong\": \"" + number + "\"}" : (String) id;
-            expected.computeIfAbsent(key, k -> new ArrayList<>()).add(operation);
-        }
-    }
 }
