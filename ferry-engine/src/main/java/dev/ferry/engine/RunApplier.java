@@ -11,6 +11,7 @@ import java.util.concurrent.locks.LockSupport;
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
 
@@ -203,8 +204,10 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             } catch (Exception e) {
                 lastFailure = e;
             }
-            if (lastFailure instanceof DependencyBreakers.DependencyUnavailable) {
-                // Not this record's fault: pause the partition, probe at the breaker's interval, no attempt spent.
+            if (lastFailure instanceof DependencyBreakers.DependencyUnavailable
+                || lastFailure instanceof TargetUnavailable) {
+                // Not this record's fault (a dependency, or the store written, is down): pause the partition, probe
+                // at the breaker's interval, no attempt spent.
                 control.pauseForBreaker(partition);
                 LockSupport.parkNanos(breakers.openFor().toNanos());
             } else {

@@ -3,6 +3,7 @@ package dev.ferry.it.support;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -23,13 +24,16 @@ import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
+import dev.ferry.kafka.projector.KafkaPartitionSubscription;
 import dev.ferry.kafka.projector.ProjectorRuntime;
 import dev.ferry.engine.ProjectionProcessor;
+import dev.ferry.engine.ReplicationProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.kafka.publish.KafkaPublishers;
@@ -66,6 +70,7 @@ public final class Pipeline implements AutoCloseable {
     private final List<KafkaPublishers> publishers = new ArrayList<>();
     private final List<ProjectorRuntime> projectors = new ArrayList<>();
     private final List<ProjectionProcessor> processors = new ArrayList<>();
+    private final List<ReplicationProcessor> replicators = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private RelaySettings settings;
 
@@ -196,6 +201,20 @@ public final class Pipeline implements AutoCloseable {
         return processor;
     }
 
+    /**
+     * Starts a replicator instance of one target over Kafka: consumer group {@code target}, the entities' topics, the
+     * same parked store as the projectors.
+     */
+    public ReplicationProcessor startReplicator(String instanceId, String target, Set<String> entities,
+                                                ReplicaWriter writer, ProjectorSettings replicatorSettings) {
+        ReplicationProcessor replicator = new ReplicationProcessor(target, entities, writer, null, parkedEvents(),
+            replicatorSettings, new KafkaPartitionSubscription(kafkaSettings, "ferry-replica-" + target,
+                target + "-" + instanceId, replicatorSettings.sessionTimeout()), instanceId);
+        replicators.add(replicator);
+        replicator.start();
+        return replicator;
+    }
+
     /** The lease store projectors on a lease-owned transport share with the relay (another collection's keys). */
     public LeaseStore leases() {
         return new MongoLeaseStore(database, LEASES);
@@ -249,6 +268,7 @@ public final class Pipeline implements AutoCloseable {
             projector.kill();
         }
         processors.forEach(ProjectionProcessor::kill);
+        replicators.forEach(ReplicationProcessor::kill);
         for (ChangeStreamRelay relay : relays) {
             relay.kill();
         }

@@ -22,6 +22,10 @@ import org.bson.json.JsonParseException;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoNodeIsRecoveringException;
+import com.mongodb.MongoNotPrimaryException;
+import com.mongodb.MongoSocketException;
+import com.mongodb.MongoTimeoutException;
 import com.mongodb.bulk.BulkWriteError;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
@@ -34,6 +38,7 @@ import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 
 import dev.ferry.core.event.EntityChange;
+import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ChangeRuns;
@@ -89,8 +94,22 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         }
     }
 
+    /**
+     * {@inheritDoc} A MongoDB that cannot be reached now (socket, timeout, no primary, a node recovering) is
+     * {@link TargetUnavailable}: the engine waits it out without parking.
+     */
     @Override
     public List<Outcome> write(List<EntityChange> changes) {
+        try {
+            return writeReachable(changes);
+        } catch (MongoSocketException | MongoTimeoutException | MongoNotPrimaryException
+                 | MongoNodeIsRecoveringException e) {
+            throw new TargetUnavailable("MongoDB replica: cannot write " + changes.size() + " changes now: "
+                + e.getMessage(), e);
+        }
+    }
+
+    private List<Outcome> writeReachable(List<EntityChange> changes) {
         if (changes.isEmpty()) {
             return List.of();
         }

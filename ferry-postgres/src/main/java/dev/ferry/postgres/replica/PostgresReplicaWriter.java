@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.sql.Types;
@@ -32,6 +33,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
@@ -322,8 +324,17 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
         }
     }
 
-    private static IllegalStateException failed(String what, SQLException e) {
-        return new IllegalStateException("PostgreSQL replica: cannot " + what + ": " + e.getMessage()
-            + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")"), e);
+    /**
+     * A connection problem or a server shutting down (SQLState class 08, 57P01–57P03, no connection from the pool in
+     * time) is {@link TargetUnavailable}: the engine waits it out without parking; anything else is the change's.
+     */
+    private static RuntimeException failed(String what, SQLException e) {
+        String message = "PostgreSQL replica: cannot " + what + ": " + e.getMessage()
+            + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")");
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+            return new TargetUnavailable(message, e);
+        }
+        return new IllegalStateException(message, e);
     }
 }
