@@ -32,11 +32,11 @@ import com.mongodb.client.model.Filters;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ReplicationProcessor;
-import dev.ferry.it.relay.RelayFailoverIT;
 import dev.ferry.it.support.CrudWriter;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
@@ -120,7 +120,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             postgresReplicators.add(pipeline.startReplicator(instance, "pg-replica", Set.copyOf(ENTITIES),
                 new PostgresReplicaWriter(pool, target.tables(), Duration.ofDays(7), Clock.systemUTC()), REPLICATOR));
         }
-        ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
+        ChangeStreamRelay leader = awaitLeader(relays);
 
         Map<String, List<String>> expected = new ConcurrentHashMap<>();
         AtomicInteger done = new AtomicInteger();
@@ -184,6 +184,12 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         MongoSourceCopy copy = new MongoSourceCopy(pipeline.client(), copied);
         MongoChangeSource changes = MongoChangeSource.of(pipeline.client(), watched, ChangeStreamTail.Settings.DEFAULT);
         return List.of(pipeline.startRelay("r1", changes, copy), pipeline.startRelay("r2", changes, copy));
+    }
+
+    private static ChangeStreamRelay awaitLeader(List<ChangeStreamRelay> relays) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+            .until(() -> relays.stream().anyMatch(r -> r.status().role() == RelayStatus.Role.LEADER));
+        return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElseThrow();
     }
 
     private static void awaitDone(AtomicInteger done, int operations) {
