@@ -41,7 +41,8 @@ final class PartitionControl {
     /** A dependency is down for an event of {@code partition}: stop fetching it until a probe succeeds. */
     void pauseForBreaker(PartitionId partition) {
         if (breakerPaused.add(partition)) {
-            log.warn("projector {}: a dependency is down; pausing {} until a probe succeeds", projection, partition);
+            log.warn("{}: a dependency, or the store written, is down; pausing {} until a probe succeeds", projection,
+                partition);
             actions.add(() -> {
                 if (subscription.owned().contains(partition)) {
                     subscription.pause(Set.of(partition));
