@@ -55,6 +55,27 @@ class CommandLineErrorsIT {
     }
 
     @Test
+    void replicateWithoutTargetsOrWithAnUnknownTargetIsOneLineAndExitStatus2() throws IOException {
+        Path config = dir.resolve("ferry.yml");
+        Files.writeString(config, "mongodb:\n  uri: mongodb://localhost:1\nkafka:\n  bootstrapServers: localhost:1\n");
+
+        Result none = run("replicate", "--config", config.toString());
+
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err().lines()).containsExactly("ferry: targets is missing: expected the replicas to keep, e.g. "
+            + "[{kind: mongodb, name: replica, database: replica, entities: [patient]}]");
+
+        Files.writeString(config, "mongodb:\n  uri: mongodb://localhost:1\nkafka:\n  bootstrapServers: localhost:1\n"
+            + "sources: [{kind: entities, collection: patients, entity: patient}]\n"
+            + "targets: [{kind: mongodb, name: replica, database: replica, entities: [patient]}]\n");
+        Result unknown = run("replicate", "--config", config.toString(), "--target", "elsewhere");
+
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err().lines()).containsExactly("ferry: --target: no target named 'elsewhere'; targets: "
+            + "[replica]");
+    }
+
+    @Test
     void anUnreachableMongoDbIsOneLineAndExitStatus3() throws IOException {
         Path config = dir.resolve("ferry.yml");
         Files.writeString(config, "mongodb:\n  uri: mongodb://127.0.0.1:" + closedPort()
