@@ -55,6 +55,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         if (transport == Transport.NATS) {
             Nats.checkTypes(projector.aggregateTypes(), sources);
         }
+        checkImagesAllOrNone(sources);
         checkTargets(targets, sources, projector);
     }
 
@@ -99,6 +100,18 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
      * Targets have unique names, none a projection's (each is a consumer group), and replicate entities that an
      * {@code entities} source publishes.
      */
+    /** One change stream reads every source: its post-image option is one for all entity sources. */
+    private static void checkImagesAllOrNone(List<SourceConfig> sources) {
+        List<SourceConfig.Entities> entitySources = sources.stream().filter(SourceConfig.Entities.class::isInstance)
+            .map(SourceConfig.Entities.class::cast).toList();
+        if (entitySources.stream().map(SourceConfig.Entities::prePostImages).distinct().count() > 1) {
+            int odd = sources.indexOf(entitySources.stream()
+                .filter(e -> e.prePostImages() != entitySources.get(0).prePostImages()).findFirst().orElseThrow());
+            throw SettingError.invalid("sources[" + odd + "].prePostImages", "expected the same for every entities "
+                + "source (one change stream reads them all: post-images for all, or update lookups for all)");
+        }
+    }
+
     private static void checkTargets(List<TargetConfig> targets, List<SourceConfig> sources, Projector projector) {
         List<String> published = sources.stream().filter(source -> source instanceof SourceConfig.Entities)
             .flatMap(source -> source.claims().stream()).toList();
@@ -311,7 +324,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
             }
             for (int i = 0; i < sources.size(); i++) {
                 for (String type : sources.get(i).claims()) {
-                    checkType("sources[" + i + "].aggregateTypes", type);
+                    checkType("sources[" + i + "]." + sources.get(i).claimsKey(), type);
                 }
             }
         }

@@ -58,6 +58,8 @@ public sealed interface TargetConfig {
             database = SettingValues.required("database", database, "the replica's database", value -> true);
             collections = collections == null ? Map.of() : Map.copyOf(collections);
             checkNamesEntities("collections", collections.keySet(), entities);
+            Map<String, String> named = collections;
+            checkOnePlaceEach("collections", entities, entity -> named.getOrDefault(entity, entity));
             tombstoneRetention = SettingValues.duration("tombstoneRetention", tombstoneRetention, "7d");
             notifyUrl = checkedUrl(notifyUrl);
             lanes = SettingValues.wholeNumber("lanes", lanes, 16, 1, 1024);
@@ -98,6 +100,15 @@ public sealed interface TargetConfig {
             poolSize = SettingValues.wholeNumber("poolSize", poolSize, 8, 1, 256);
             tables = tables == null ? Map.of() : Map.copyOf(tables);
             checkNamesEntities("tables", tables.keySet(), entities);
+            Map<String, Table> named = tables;
+            for (String entity : entities) {
+                if (!named.containsKey(entity) && !entity.matches(TABLE_NAME)) {
+                    throw SettingError.invalid("tables." + entity, "'" + entity + "' is not a table name (a-z, 0-9 "
+                        + "and _): give the entity's table, e.g. tables: {" + entity + ": {table: "
+                        + entity.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "}}");
+                }
+            }
+            checkOnePlaceEach("tables", entities, entity -> named.containsKey(entity) ? named.get(entity).table() : entity);
             tombstoneRetention = SettingValues.duration("tombstoneRetention", tombstoneRetention, "7d");
             notifyUrl = checkedUrl(notifyUrl);
             lanes = SettingValues.wholeNumber("lanes", lanes, 16, 1, 1024);
@@ -120,7 +131,7 @@ public sealed interface TargetConfig {
         public record Table(String table, List<Column> columns) {
             public Table {
                 table = SettingValues.required("table", table, "a table name of a-z, 0-9 and _",
-                    value -> value.matches("[a-z_][a-z0-9_]{0,62}"));
+                    value -> value.matches(TABLE_NAME));
                 columns = columns == null ? List.of() : List.copyOf(columns);
             }
         }
@@ -141,6 +152,22 @@ public sealed interface TargetConfig {
                     && !List.of("id", "version", "document", "deleted_at").contains(value));
                 field = SettingValues.required("field", field, "the document field it is filled from", value -> true);
                 type = SettingValues.required("type", type, "one of " + TYPES, TYPES::contains);
+            }
+        }
+    }
+
+    /** A PostgreSQL identifier Ferry writes without quoting. */
+    String TABLE_NAME = "[a-z_][a-z0-9_]{0,62}";
+
+    /** Two entities in one collection or table would merge their ids and compare versions across entities. */
+    private static void checkOnePlaceEach(String key, List<String> entities,
+                                          java.util.function.Function<String, String> placeOf) {
+        Map<String, String> entityByPlace = new java.util.HashMap<>();
+        for (String entity : entities) {
+            String other = entityByPlace.putIfAbsent(placeOf.apply(entity), entity);
+            if (other != null) {
+                throw SettingError.invalid(key + "." + entity, "'" + placeOf.apply(entity) + "' is already where '"
+                    + other + "' goes; each entity needs its own");
             }
         }
     }

@@ -268,6 +268,19 @@ class SourcesConfigTest {
             .hasMessageStartingWith("targets[0].tables.patient.columns[0].type: expected one of [text, integer");
         refuses(MINIMAL + sources + "targets: [{kind: mongodb, name: r, database: d, entities: [patient], color: red}]\n")
             .hasMessageStartingWith("unknown setting 'targets[0].color'");
+        String two = "sources: [{kind: entities, collection: patients, entity: patient}, "
+            + "{kind: entities, collection: staff, entity: Practitioner}]\n";
+        refuses(MINIMAL + two + "targets: [{kind: mongodb, name: r, database: d, entities: [patient, Practitioner], "
+            + "collections: {Practitioner: patient}}]\n")
+            .hasMessage("targets[0].collections.Practitioner: 'patient' is already where 'patient' goes; each entity "
+                + "needs its own");
+        refuses(MINIMAL + two + "targets: [{kind: postgresql, name: r, url: 'jdbc:postgresql://x/d', "
+            + "entities: [patient, Practitioner]}]\n")
+            .hasMessage("targets[0].tables.Practitioner: 'Practitioner' is not a table name (a-z, 0-9 and _): give the "
+                + "entity's table, e.g. tables: {Practitioner: {table: practitioner}}");
+        refuses(MINIMAL + "sources: [{kind: entities, collection: a, prePostImages: true}, {kind: entities, "
+            + "collection: b}]\n")
+            .hasMessageStartingWith("sources[1].prePostImages: expected the same for every entities source");
     }
 
     @Test

@@ -46,8 +46,8 @@ final class ReplicaTarget implements LaneTarget<EntityChange, EntityChange> {
 
     @Override
     public EntityChange decode(SubscribedRecord record) {
-        if (record.value() == null) {
-            return null; // the tombstone after a delete
+        if (record.value() == null || record.value().length == 0) {
+            return null; // the tombstone after a delete (Kafka: no value; NATS: an empty one)
         }
         return decode(record.value());
     }

@@ -206,6 +206,9 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             }
             if (lastFailure instanceof DependencyBreakers.DependencyUnavailable
                 || lastFailure instanceof TargetUnavailable) {
+                if (!lifecycle.active()) {
+                    return false; // stopping: left unfinished, not acknowledged, delivered again to the next owner
+                }
                 // Not this record's fault (a dependency, or the store written, is down): pause the partition, probe
                 // at the breaker's interval, no attempt spent.
                 control.pauseForBreaker(partition);

@@ -614,9 +614,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
                         progress.copied());
                 }
             }
-            // Copied records carry where the relay is; acknowledging them keeps the checkpoint there.
+            // Copied records carry where the relay is; acknowledging them keeps the checkpoint there. What they read is
+            // at least as recent as the position noted before the copy (a copy before streaming: the relay is there).
             ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
-            SourceCopy.CopyBatch batch = copy.next(name, progress.position(), stamp, COPY_BATCH);
+            ResumeToken notedAt = progress.alongsideStream() ? progress.notedAt() : stamp;
+            SourceCopy.CopyBatch batch = copy.next(name, progress.position(), stamp, notedAt, COPY_BATCH);
             for (Change change : batch.changes()) {
                 if (!running || !leadership.isValid(epoch)) {
                     return false;

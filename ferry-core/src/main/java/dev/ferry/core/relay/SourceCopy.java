@@ -34,11 +34,15 @@ public interface SourceCopy {
      * The next documents of {@code source} after {@code position}.
      *
      * @param position  where the last batch ended; {@code ""} for the start
-     * @param stamp     the token every copied change carries: the stream position noted before the copy began
+     * @param stamp     the token every copied change carries, where acknowledging it puts the relay: the stream
+     *                  position noted before the copy (a copy before streaming), or where the relay is (a copy
+     *                  while the other sources stream)
+     * @param notedAt   the stream position noted before the copy began: everything the copy reads is at least this
+     *                  recent, so versions taken from a position (an entity's) are this one's, never a later one
      * @param maxChanges most changes returned
      * @return the changes (possibly fewer than asked) and where they end; {@link CopyBatch#done()} once nothing is left
      */
-    CopyBatch next(String source, String position, ResumeToken stamp, int maxChanges);
+    CopyBatch next(String source, String position, ResumeToken stamp, ResumeToken notedAt, int maxChanges);
 
     /** One batch of a copy. */
     record CopyBatch(List<Change> changes, String position, boolean done) {
@@ -63,7 +67,7 @@ public interface SourceCopy {
         }
 
         @Override
-        public CopyBatch next(String source, String position, ResumeToken stamp, int maxChanges) {
+        public CopyBatch next(String source, String position, ResumeToken stamp, ResumeToken notedAt, int maxChanges) {
             throw new IllegalStateException("nothing to copy");
         }
     };

@@ -120,7 +120,8 @@ class SlowCopyIT extends PipelineFixture {
         }
 
         @Override
-        public CopyBatch next(String source, String position, ResumeToken stamp, int maxChanges) {
+        public CopyBatch next(String source, String position, ResumeToken stamp, ResumeToken notedAt,
+                               int maxChanges) {
             if (copyBegan == null) {
                 copyBegan = Instant.now();
                 for (int i = 0; i < OPLOG_CAPACITY + 50; i++) {
@@ -129,7 +130,7 @@ class SlowCopyIT extends PipelineFixture {
                 await().atMost(Duration.ofSeconds(10))
                     .until(() -> Duration.between(copyBegan, Instant.now()).compareTo(COPY_AT_LEAST) > 0);
             }
-            return copy.next(source, position, stamp, maxChanges);
+            return copy.next(source, position, stamp, notedAt, maxChanges);
         }
     }
 }

@@ -106,8 +106,10 @@ public final class MongoChangeSource implements ChangeSource {
         if (entities.isEmpty()) {
             return stream;
         }
+        // All or none (the configuration says so): a missing post-image is then dead-lettered by the reader, not a
+        // stream that fails at the same change on every retry.
         boolean imagesEverywhere = entities.stream().allMatch(WatchedCollection.ChangeReader::wantsBeforeImages);
-        stream = stream.fullDocument(imagesEverywhere ? FullDocument.REQUIRED : FullDocument.UPDATE_LOOKUP);
+        stream = stream.fullDocument(imagesEverywhere ? FullDocument.WHEN_AVAILABLE : FullDocument.UPDATE_LOOKUP);
         if (entities.stream().anyMatch(WatchedCollection.ChangeReader::wantsBeforeImages)) {
             stream = stream.fullDocumentBeforeChange(FullDocumentBeforeChange.WHEN_AVAILABLE);
         }

@@ -49,11 +49,15 @@ public record WatchedCollection(String name, String database, String collection,
         }
     }
 
-    /** The changes copied documents make, in order (an entity collection's read together: one query per batch). */
-    public List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents) {
+    /**
+     * The changes copied documents make, in order (an entity collection's read together: one query per batch).
+     *
+     * @param notedAt the stream position noted before the copy (what an entity's copied versions are)
+     */
+    public List<Change> readCopied(ResumeToken stamp, ResumeToken notedAt, List<BsonDocument> documents) {
         if (reader instanceof ChangeReader changeReader) {
             try {
-                return changeReader.readCopied(stamp, documents);
+                return changeReader.readCopied(stamp, notedAt, documents);
             } catch (com.mongodb.MongoException e) {
                 throw e; // MongoDB unreachable or failing: the copy resumes from its last position
             } catch (RuntimeException e) {
@@ -109,12 +113,15 @@ public record WatchedCollection(String name, String database, String collection,
         /** One change per given change, in order; one that cannot be published becomes {@link Change.Malformed}. */
         List<Change> read(List<ChangeStreamDocument<RawBsonDocument>> changes);
 
-        /** One change per copied document, in order, each carrying {@code stamp}. */
-        List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents);
+        /**
+         * One change per copied document, in order, each carrying {@code stamp}; versioned at {@code notedAt}, the
+         * stream position noted before the copy (never later: a change made after the read must sort after it).
+         */
+        List<Change> readCopied(ResumeToken stamp, ResumeToken notedAt, List<BsonDocument> documents);
 
         @Override
         default Change read(ResumeToken token, BsonDocument document) {
-            return readCopied(token, List.of(document)).get(0);
+            return readCopied(token, token, List.of(document)).get(0);
         }
     }
 }

@@ -100,23 +100,24 @@ public final class MongoSourceCopy implements SourceCopy {
     }
 
     @Override
-    public synchronized CopyBatch next(String name, String position, ResumeToken stamp, int maxChanges) {
+    public synchronized CopyBatch next(String name, String position, ResumeToken stamp, ResumeToken notedAt,
+                                       int maxChanges) {
         CopiedCollection source = source(name);
         List<String> keys = new ArrayList<>(source.orderBy());
         if (!source.uniqueOrder() && !uniqueByIndex.contains(name)) {
             keys.add("_id"); // the tie-breaker; a unique order needs none, and its index then serves the sort
         }
         try {
-            return read(source, keys, position, stamp, maxChanges);
+            return read(source, keys, position, stamp, notedAt, maxChanges);
         } catch (MongoCursorNotFoundException e) {
             // The server dropped a read left idle too long (backpressure, a long stream batch): read again from here.
             closeRead();
-            return read(source, keys, position, stamp, maxChanges);
+            return read(source, keys, position, stamp, notedAt, maxChanges);
         }
     }
 
     private CopyBatch read(CopiedCollection source, List<String> keys, String position, ResumeToken stamp,
-                           int maxChanges) {
+                           ResumeToken notedAt, int maxChanges) {
         OpenRead read = this.read;
         if (read == null || !read.continues(source.name(), position)) {
             closeRead();
@@ -135,7 +136,7 @@ public final class MongoSourceCopy implements SourceCopy {
                 documents.add(last);
             }
             done = !read.cursor().hasNext();
-            changes = source.watched().readCopied(stamp, documents);
+            changes = source.watched().readCopied(stamp, notedAt, documents);
         } catch (RuntimeException e) {
             closeRead(); // the next call opens a fresh read after the position it is given
             throw e;

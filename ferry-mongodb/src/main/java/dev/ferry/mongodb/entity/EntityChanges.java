@@ -113,8 +113,9 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
     }
 
     /**
-     * With a version field: a delete is noted as its key's latest tombstone; a create whose version is not above the
-     * key's tombstone before it is refused — consumers would skip it as older than the delete, and it would be lost.
+     * With a version field: a delete is noted as its key's latest tombstone; any other change whose version is not
+     * above the key's tombstone before it is refused — consumers would skip it as older than the delete, and it would
+     * be lost.
      */
     private Change judged(Change.EntityChanged changed, ChangeStreamDocument<RawBsonDocument> change,
                           Map<String, List<TombstoneLedger.Tombstone>> recorded,
@@ -130,35 +131,47 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             deletes.add(Map.entry(entity.id(), tombstone));
             return changed;
         }
-        if (entity.operation() == EntityOperation.CREATE) {
-            Optional<TombstoneLedger.Tombstone> before = TombstoneLedger.before(keyTombstones, position);
-            if (before.isPresent() && !entity.version().isAfter(before.get().version())) {
-                return new Change.Malformed(changed.token(), "{\"_id\": " + EntityKeys.canonical(ids(change)) + "}",
-                    "entity " + source.entity() + " id " + entity.id() + ": re-created with " + source.versionField()
-                    + " " + entity.version() + ", not above its tombstone's " + before.get().version() + "; not "
-                    + "published (consumers would take it for older than the delete): a re-created document must "
-                    + "carry a higher " + source.versionField() + " than the one deleted",
-                    Change.Malformed.Cause.STALE_VERSION);
-            }
+        return notBelowItsTombstone(changed, position, keyTombstones, idOnly(change.getDocumentKey().get("_id")));
+    }
+
+    /** @param idJson the refused change's dead letter: its {@code _id} alone */
+    private Change notBelowItsTombstone(Change.EntityChanged changed, String position,
+                                        List<TombstoneLedger.Tombstone> keyTombstones, String idJson) {
+        EntityChange entity = changed.change();
+        Optional<TombstoneLedger.Tombstone> before = TombstoneLedger.before(keyTombstones, position);
+        if (before.isPresent() && !entity.version().isAfter(before.get().version())) {
+            return new Change.Malformed(changed.token(), idJson, "entity "
+                + source.entity() + " id " + entity.id() + ": " + (entity.operation() == EntityOperation.CREATE
+                ? "re-created" : entity.operation().wireName() + "d") + " with " + source.versionField() + " "
+                + entity.version() + ", not above its tombstone's " + before.get().version() + "; not published "
+                + "(consumers would take it for older than the delete): a re-created document must carry a higher "
+                + source.versionField() + " than the one deleted", Change.Malformed.Cause.STALE_VERSION);
         }
         return changed;
     }
 
-    private static BsonValue ids(ChangeStreamDocument<RawBsonDocument> change) {
-        return change.getDocumentKey().get("_id");
+    private static String position(ResumeToken token) {
+        try {
+            return org.bson.BsonDocument.parse(token.value()).getString("_data", new BsonString("")).getValue();
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
     @Override
-    public List<Change> readCopied(ResumeToken stamp, List<BsonDocument> documents) {
-        Optional<ResumeTokenFields.ClusterTime> noted = ResumeTokenFields.clusterTime(stamp);
+    public List<Change> readCopied(ResumeToken stamp, ResumeToken notedAt, List<BsonDocument> documents) {
+        Optional<ResumeTokenFields.ClusterTime> noted = ResumeTokenFields.clusterTime(notedAt);
         List<BsonValue> ids = documents.stream().map(document -> document.get("_id")).toList();
         Set<String> contested = contestedKeys(ids);
+        Map<String, List<TombstoneLedger.Tombstone>> recorded = tombstones == null ? Map.of()
+            : tombstones.load(ids.stream().filter(Objects::nonNull).map(EntityKeys::of).toList());
+        String position = position(notedAt);
         List<Change> read = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             BsonDocument document = documents.get(i);
             if (noted.isEmpty()) {
-                read.add(new Change.Malformed(stamp, RelaxedJson.of(document), "the copy's noted stream position "
-                    + stamp.value() + " carries no cluster time, so its documents would have no version"));
+                read.add(new Change.Malformed(stamp, idOnly(ids.get(i)), "the copy's noted stream position "
+                    + notedAt.value() + " carries no cluster time, so its documents would have no version"));
                 continue;
             }
             EntityVersion version;
@@ -170,8 +183,13 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                     + EntityKeys.of(ids.get(i)) + ": " + e.getMessage()));
                 continue;
             }
-            read.add(change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
-                noted.get().seconds(), noted.get().increment()));
+            Change change = change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
+                noted.get().seconds(), noted.get().increment());
+            if (tombstones != null && change instanceof Change.EntityChanged changed) {
+                change = notBelowItsTombstone(changed, position,
+                    recorded.getOrDefault(changed.change().id(), List.of()), idOnly(ids.get(i)));
+            }
+            read.add(change);
         }
         return read;
     }
@@ -194,6 +212,12 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         }
         if (operation == EntityOperation.CREATE && document == null) {
             return new Change.Malformed(token, idOnly(id), "insert event without a document");
+        }
+        if (operation == EntityOperation.UPDATE && document == null && source.beforeImages()) {
+            // With images kept, a missing post-image is not "deleted since": it expired or was never written.
+            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
+                + ": the update carries no post-image although the collection keeps them (expired? "
+                + "changeStreamPreAndPostImages off?)");
         }
         BsonTimestamp clusterTime = change.getClusterTime();
         Optional<ResumeTokenFields.ClusterTime> time = clusterTime != null
@@ -246,7 +270,10 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         }
         String documentJson = document == null ? null : document.toJson(CANONICAL);
         String beforeJson = before == null ? null : before.toJson(CANONICAL);
-        long bytes = ENVELOPE_BYTES + key.length() + utf8Length(documentJson) + utf8Length(beforeJson);
+        // The value, and the headers beside it: the key in the record key, the value, ce_id and ce_subject; the version
+        // in the value, ce_id and ce_ferryversion.
+        long bytes = ENVELOPE_BYTES + 4 * utf8Length(key) + 3L * version.wire().length() + utf8Length(documentJson)
+            + utf8Length(beforeJson);
         if (bytes > source.maxRecordBytes()) {
             return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "
                 + operation.wireName() + " is about " + bytes + " bytes as a record, over the broker's "

@@ -104,7 +104,8 @@ final class TombstoneLedger {
             ledger.bulkWrite(writes, new BulkWriteOptions().ordered(true));
         } catch (MongoBulkWriteException e) {
             // An upsert whose filter missed an existing key (recorded already: a change read again) collides on _id.
-            boolean recordedAlready = e.getWriteErrors().stream()
+            boolean recordedAlready = e.getWriteConcernError() == null && !e.getWriteErrors().isEmpty()
+                && e.getWriteErrors().stream()
                 .allMatch(error -> ErrorCategory.fromErrorCode(error.getCode()) == ErrorCategory.DUPLICATE_KEY);
             if (!recordedAlready) {
                 throw e;

@@ -186,6 +186,11 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         try {
             collection.bulkWrite(models, new BulkWriteOptions().ordered(false));
         } catch (MongoBulkWriteException e) {
+            if (e.getWriteConcernError() != null) {
+                // Not known durable: the offset must not be acknowledged; written again, it is a duplicate.
+                throw new TargetUnavailable("MongoDB replica: a write not acknowledged by the write concern: "
+                    + e.getWriteConcernError().getMessage(), e);
+            }
             for (BulkWriteError error : e.getWriteErrors()) {
                 if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
                     throw e;

@@ -131,7 +131,7 @@ class CopyIndexCheckIT {
             String position = "";
             boolean done = false;
             while (!done) {
-                SourceCopy.CopyBatch batch = copy.next(name, position, STAMP, 3);
+                SourceCopy.CopyBatch batch = copy.next(name, position, STAMP, STAMP, 3);
                 batch.changes().forEach(change -> {
                     Event event = (Event) change.records().get(0);
                     copied.add(event.aggregateId() + "/" + event.version());
