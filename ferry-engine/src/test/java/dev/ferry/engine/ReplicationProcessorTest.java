@@ -48,7 +48,8 @@ class ReplicationProcessorTest {
         records.add(record(P0, p0++, change("a", EntityOperation.UPDATE, 2)));
         records.add(record(P0, p0++, change("a", EntityOperation.UPDATE, 2))); // redelivered after a relay failover
         records.add(record(P0, p0++, change("a", EntityOperation.DELETE, 3)));
-        records.add(new SubscribedRecord(P0, p0++, "patient", "a", null)); // its tombstone
+        records.add(new SubscribedRecord(P0, p0++, "patient", "a", null)); // its tombstone (Kafka: no value)
+        records.add(new SubscribedRecord(P0, p0++, "patient", "a", new byte[0])); // (NATS: an empty one)
         records.add(record(P0, p0++, change("a", EntityOperation.CREATE, 4)));
         records.add(record(P1, 0, change("b", EntityOperation.CREATE, 1)));
         records.add(record(P1, 1, change("b", EntityOperation.UPDATE, 1)));

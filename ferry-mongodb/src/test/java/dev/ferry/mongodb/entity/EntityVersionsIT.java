@@ -23,14 +23,15 @@ import dev.ferry.core.relay.Change;
 import dev.ferry.mongodb.MongoTestDatabase;
 
 /**
- * A source with a version field of the users' own (sharded clusters): versions are the field's values, a delete's is
- * just after the deleted document's, and a re-created document not above its tombstone is dead-lettered with the
- * reason, never dropped — also when the re-create comes in a later batch, and the same way when a batch is read again
- * after a failover. The changes are given as a real server with pre-images delivers them (the embedded server keeps
+ * The versions entity changes carry. A copied document is versioned at the stream position noted before the copy,
+ * never where the relay is. With a version field of the users' own (sharded clusters): versions are the field's
+ * values, a delete's is just after the deleted document's, and a change (re-create, update, copy) not above its key's
+ * tombstone is dead-lettered with the reason, never dropped — also when it comes in a later batch, and the same way
+ * when a batch is read again after a failover. The changes are given as a real server with pre-images delivers them (the embedded server keeps
  * no pre-images); the tombstone ledger is a real collection.
  */
 @Timeout(60)
-class EntityVersionFieldIT {
+class EntityVersionsIT {
 
     private MongoTestDatabase mongo;
     private MongoCollection<BsonDocument> patients;
@@ -68,6 +69,50 @@ class EntityVersionFieldIT {
             assertThat(refused.documentJson()).isEqualTo("{\"_id\": \"p-1\"}");
         });
         assertThat(versions(read.subList(4, 5))).containsExactly("0000000000000000003");
+    }
+
+    @Test
+    void anUpdateNotAboveTheTombstoneBeforeItIsDeadLetteredAndAHigherOneIsPublished() {
+        List<Change> read = reader().read(List.of(insert("p-1", 5), delete("p-1", 5), update("p-1", 5),
+            update("p-1", 6)));
+
+        assertThat(read.get(2)).isInstanceOfSatisfying(Change.Malformed.class, refused -> {
+            assertThat(refused.cause()).isEqualTo(Change.Malformed.Cause.STALE_VERSION);
+            assertThat(refused.reason()).startsWith("entity patient id p-1: updated with rev 0000000000000000005, "
+                + "not above its tombstone's 0000000000000000005.d");
+        });
+        assertThat(versions(read.subList(3, 4))).containsExactly("0000000000000000006");
+    }
+
+    @Test
+    void aCopiedDocumentNotAboveItsTombstoneIsDeadLettered() {
+        reader().read(List.of(insert("p-1", 5), delete("p-1", 5)));
+        clock++;
+        dev.ferry.core.relay.ResumeToken noted = new dev.ferry.core.relay.ResumeToken("{\"_data\": \""
+            + String.format("82%08X%08X", clock, 1) + "\"}");
+
+        List<Change> copied = reader().readCopied(noted, noted, List.of(versioned("p-1", 4), versioned("p-2", 1)));
+
+        assertThat(copied.get(0)).isInstanceOf(Change.Malformed.class);
+        assertThat(copied.get(1)).isInstanceOf(Change.EntityChanged.class);
+    }
+
+    @Test
+    void withoutAVersionFieldACopiedDocumentIsVersionedAtTheNotedPositionNotWhereTheRelayIs() {
+        EntityChanges byClusterTime = new EntityChanges(new EntitySource("patients", "patient",
+            mongo.database().getName(), "patients", EntitySource.DEFAULT_MAX_RECORD_BYTES, false), patients);
+        dev.ferry.core.relay.ResumeToken noted = new dev.ferry.core.relay.ResumeToken("{\"_data\": \"82"
+            + String.format("%08X%08X", 2000, 3) + "\"}");
+        dev.ferry.core.relay.ResumeToken relayIsAt = new dev.ferry.core.relay.ResumeToken("{\"_data\": \"82"
+            + String.format("%08X%08X", 2100, 1) + "\"}");
+
+        List<Change> copied = byClusterTime.readCopied(relayIsAt, noted, List.of(versioned("p-1", 1)));
+
+        // A change made after the document was read (and before the relay reached 2100) must sort after it.
+        assertThat(copied).singleElement().isInstanceOfSatisfying(Change.EntityChanged.class, changed -> {
+            assertThat(changed.change().version().wire()).isEqualTo("0000002000.0000000003.0000000000");
+            assertThat(changed.token()).isEqualTo(relayIsAt);
+        });
     }
 
     @Test
