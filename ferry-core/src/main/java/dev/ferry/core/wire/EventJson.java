@@ -45,10 +45,22 @@ public final class EventJson {
         return json.append('}').toString();
     }
 
-    /** A dead letter's value: why the document was not relayed, where it was in the stream, and the document. */
+    /** Past this, a dead letter carries the document's size and beginning, not the document: it must fit a record. */
+    static final int MAX_DEAD_LETTER_DOCUMENT_CHARS = 256 * 1024;
+    private static final int DOCUMENT_START_CHARS = 4096;
+
+    /**
+     * A dead letter's value: why the document was not relayed, where it was in the stream, and the document — or, for
+     * a document too large for a record, its size in characters and its beginning.
+     */
     public static String deadLetter(Change.Malformed malformed) {
-        return "{\"reason\":" + quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value()
-            + ",\"document\":" + malformed.documentJson() + "}";
+        String document = malformed.documentJson();
+        String head = "{\"reason\":" + quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value();
+        if (document.length() > MAX_DEAD_LETTER_DOCUMENT_CHARS) {
+            return head + ",\"document\":null,\"documentChars\":" + document.length() + ",\"documentStart\":"
+                + quote(document.substring(0, DOCUMENT_START_CHARS)) + "}";
+        }
+        return head + ",\"document\":" + document + "}";
     }
 
     /** {@code value} as a JSON string literal ({@code null} for null). */

@@ -1,10 +1,10 @@
 package dev.ferry.postgres.replica;
 
-import static dev.ferry.postgres.replica.EntityChanges.create;
-import static dev.ferry.postgres.replica.EntityChanges.delete;
-import static dev.ferry.postgres.replica.EntityChanges.patient;
-import static dev.ferry.postgres.replica.EntityChanges.update;
-import static dev.ferry.postgres.replica.EntityChanges.v;
+import static dev.ferry.postgres.replica.PatientChanges.create;
+import static dev.ferry.postgres.replica.PatientChanges.delete;
+import static dev.ferry.postgres.replica.PatientChanges.patient;
+import static dev.ferry.postgres.replica.PatientChanges.update;
+import static dev.ferry.postgres.replica.PatientChanges.v;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;

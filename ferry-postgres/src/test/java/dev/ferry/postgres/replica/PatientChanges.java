@@ -5,11 +5,11 @@ import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
 
 /** Entity changes for tests: version n is cluster time (n, 1), position 1. */
-final class EntityChanges {
+final class PatientChanges {
 
     static final String ENTITY = "patient";
 
-    private EntityChanges() {
+    private PatientChanges() {
     }
 
     static EntityVersion v(long n) {
