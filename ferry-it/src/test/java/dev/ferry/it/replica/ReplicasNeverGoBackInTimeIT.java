@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,6 +35,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
+import dev.ferry.core.replica.ReplicaWrite;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ReplicationProcessor;
@@ -154,6 +156,19 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             compared += (int) pipeline.database().getCollection(entity).countDocuments();
         }
         assertThat(compared).as("documents compared").isPositive();
+        // The independent logs saw every write: each one's last write of an id is what the replica holds.
+        for (int i = 0; i < ENTITIES.size(); i++) {
+            String entity = ENTITIES.get(i);
+            Map<String, String> mongoVersions = new HashMap<>();
+            for (BsonDocument document : replicaDatabase.getCollection(entity, BsonDocument.class).find()) {
+                mongoVersions.put(EntityKeys.of(document.get("_id")),
+                    document.getDocument("_ferry").getString("version").getValue());
+            }
+            MongoReplicaHistory mongoHistory = mongoHistories.get(i);
+            await().atMost(Duration.ofSeconds(30)).until(() -> lastWrites(mongoHistory.writes()).equals(mongoVersions));
+            assertThat(lastWrites(postgresHistories.get(i).writes())).as("PostgreSQL %s history", entity)
+                .isEqualTo(postgresVersions(entity));
+        }
         for (MongoReplicaHistory history : mongoHistories) {
             ReplicaHistoryCheck.Verdict verdict = history.check();
             assertThat(verdict.writes()).isPositive();
@@ -192,6 +207,24 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
             .until(() -> relays.stream().anyMatch(r -> r.status().role() == RelayStatus.Role.LEADER));
         return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElseThrow();
+    }
+
+    private static Map<String, String> lastWrites(List<ReplicaWrite> writes) {
+        Map<String, String> last = new HashMap<>();
+        writes.forEach(write -> last.put(write.id(), write.version().wire()));
+        return last;
+    }
+
+    private Map<String, String> postgresVersions(String table) throws SQLException {
+        Map<String, String> versions = new HashMap<>();
+        try (Connection connection = pool.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT id, version FROM " + table);
+             ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                versions.put(rows.getString(1), rows.getString(2));
+            }
+        }
+        return versions;
     }
 
     private static void awaitDone(AtomicInteger done, int operations) {
