@@ -1,10 +1,7 @@
 package dev.ferry.mongodb.entity;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -20,8 +17,6 @@ import org.bson.json.JsonWriterSettings;
 
 import com.mongodb.ReadPreference;
 import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.core.event.EntityChange;
@@ -38,20 +33,21 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * stream or a copy — as {@link EntityChange}s. The version is the change's cluster time and its place among the
  * changes sharing that cluster time (see {@link EntityVersion}); a copied document carries the stream position noted
  * before the copy, at place 0. A source with a version field of its own (sharded clusters) takes the document's
- * field instead (a delete: the pre-image's, just after it) and refuses a re-create not above its tombstone. Changes that cannot be published become dead letters with the reason, never
- * dropped: a record larger than the broker takes, and an id whose key is also another document's key.
+ * field instead (a delete: the pre-image's, just after it) and refuses a change not above its key's tombstone
+ * ({@link TombstoneRule}). Changes that cannot be published become dead letters with the reason, never dropped: a
+ * record larger than the broker takes ({@link RecordSize}), an id whose key is also another document's key
+ * ({@link RivalKeys}).
  */
 public final class EntityChanges implements WatchedCollection.ChangeReader {
 
     private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
-    /** The record's JSON around the document(s): names, id, version, source, cluster time. */
-    private static final int ENVELOPE_BYTES = 512;
     private static final List<String> OPERATIONS = List.of("insert", "update", "replace", "delete");
 
     private final EntitySource source;
-    private final MongoCollection<BsonDocument> collection;
-    /** With a version field of the users' own: the deletes' versions, for judging re-creates. */
-    private final TombstoneLedger tombstones;
+    private final RivalKeys rivals;
+    /** With a version field of the users' own; null when the cluster time orders. */
+    private final VersionField versionField;
+    private final TombstoneRule tombstones;
 
     /** A source versioned by cluster time. */
     public EntityChanges(EntitySource source, MongoCollection<BsonDocument> collection) {
@@ -59,7 +55,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
     }
 
     /**
-     * @param collection the source collection, read for rival ids (from the primary: a secondary may lag)
+     * @param collection the source collection, read for rival ids
      * @param ledger     where a source with a version field records its deletes (Ferry's database); null otherwise
      */
     public EntityChanges(EntitySource source, MongoCollection<BsonDocument> collection,
@@ -68,9 +64,11 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             throw new IllegalArgumentException("a source with a version field needs a tombstone ledger");
         }
         this.source = source;
-        this.collection = collection.withReadPreference(ReadPreference.primary());
-        this.tombstones = source.versionField() == null ? null
-            : new TombstoneLedger(ledger.withReadPreference(ReadPreference.primary()), source.name());
+        this.rivals = new RivalKeys(collection);
+        this.versionField = source.versionField() == null ? null : new VersionField(source.versionField());
+        this.tombstones = source.versionField() == null ? null : new TombstoneRule(
+            new TombstoneLedger(ledger.withReadPreference(ReadPreference.primary()), source.name()), source.entity(),
+            source.versionField());
     }
 
     public EntitySource source() {
@@ -94,78 +92,28 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             BsonDocument key = change.getDocumentKey();
             ids.add(key == null ? null : key.get("_id"));
         }
-        Set<String> contested = contestedKeys(ids);
-        Map<String, List<TombstoneLedger.Tombstone>> recorded = tombstones == null ? Map.of()
-            : new HashMap<>(tombstones.load(ids.stream().filter(Objects::nonNull).map(EntityKeys::of).toList()));
-        List<Map.Entry<String, TombstoneLedger.Tombstone>> deletes = new ArrayList<>();
+        Set<String> contested = rivals.contested(ids);
+        TombstoneRule.Batch judging = tombstones == null ? null : tombstones.batch(keys(ids));
         List<Change> read = new ArrayList<>(changes.size());
         for (int i = 0; i < changes.size(); i++) {
             Change change = streamed(changes.get(i), ids.get(i), contested);
-            if (tombstones != null && change instanceof Change.EntityChanged changed) {
-                change = judged(changed, changes.get(i), recorded, deletes);
+            if (judging != null && change instanceof Change.EntityChanged changed) {
+                change = judging.judged(changed, position(changed.token()), idOnly(ids.get(i)));
             }
             read.add(change);
         }
-        if (tombstones != null) {
-            tombstones.record(deletes); // before anything of the batch is published
+        if (judging != null) {
+            judging.finish();
         }
         return read;
-    }
-
-    /**
-     * With a version field: a delete is noted as its key's latest tombstone; any other change whose version is not
-     * above the key's tombstone before it is refused — consumers would skip it as older than the delete, and it would
-     * be lost.
-     */
-    private Change judged(Change.EntityChanged changed, ChangeStreamDocument<RawBsonDocument> change,
-                          Map<String, List<TombstoneLedger.Tombstone>> recorded,
-                          List<Map.Entry<String, TombstoneLedger.Tombstone>> deletes) {
-        EntityChange entity = changed.change();
-        String position = change.getResumeToken().getString("_data", new BsonString("")).getValue();
-        List<TombstoneLedger.Tombstone> keyTombstones = recorded.computeIfAbsent(entity.id(), k -> new ArrayList<>());
-        if (entity.operation() == EntityOperation.DELETE) {
-            TombstoneLedger.Tombstone tombstone = new TombstoneLedger.Tombstone(position, entity.version());
-            if (keyTombstones.stream().noneMatch(t -> t.position().equals(position))) {
-                keyTombstones.add(tombstone);
-            }
-            deletes.add(Map.entry(entity.id(), tombstone));
-            return changed;
-        }
-        return notBelowItsTombstone(changed, position, keyTombstones, idOnly(change.getDocumentKey().get("_id")));
-    }
-
-    /** @param idJson the refused change's dead letter: its {@code _id} alone */
-    private Change notBelowItsTombstone(Change.EntityChanged changed, String position,
-                                        List<TombstoneLedger.Tombstone> keyTombstones, String idJson) {
-        EntityChange entity = changed.change();
-        Optional<TombstoneLedger.Tombstone> before = TombstoneLedger.before(keyTombstones, position);
-        if (before.isPresent() && !entity.version().isAfter(before.get().version())) {
-            return new Change.Malformed(changed.token(), idJson, "entity "
-                + source.entity() + " id " + entity.id() + ": " + (entity.operation() == EntityOperation.CREATE
-                ? "re-created" : entity.operation().wireName() + "d") + " with " + source.versionField() + " "
-                + entity.version() + ", not above its tombstone's " + before.get().version() + "; not published "
-                + "(consumers would take it for older than the delete): a re-created document must carry a higher "
-                + source.versionField() + " than the one deleted", Change.Malformed.Cause.STALE_VERSION);
-        }
-        return changed;
-    }
-
-    private static String position(ResumeToken token) {
-        try {
-            return org.bson.BsonDocument.parse(token.value()).getString("_data", new BsonString("")).getValue();
-        } catch (RuntimeException e) {
-            return "";
-        }
     }
 
     @Override
     public List<Change> readCopied(ResumeToken stamp, ResumeToken notedAt, List<BsonDocument> documents) {
         Optional<ResumeTokenFields.ClusterTime> noted = ResumeTokenFields.clusterTime(notedAt);
         List<BsonValue> ids = documents.stream().map(document -> document.get("_id")).toList();
-        Set<String> contested = contestedKeys(ids);
-        Map<String, List<TombstoneLedger.Tombstone>> recorded = tombstones == null ? Map.of()
-            : tombstones.load(ids.stream().filter(Objects::nonNull).map(EntityKeys::of).toList());
-        String position = position(notedAt);
+        Set<String> contested = rivals.contested(ids);
+        TombstoneRule.Batch judging = tombstones == null ? null : tombstones.batch(keys(ids));
         List<Change> read = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             BsonDocument document = documents.get(i);
@@ -176,18 +124,16 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             }
             EntityVersion version;
             try {
-                version = source.versionField() != null ? EntityVersion.ofField(fieldVersion(document))
+                version = versionField != null ? EntityVersion.ofField(versionField.valueIn(document))
                     : EntityVersion.ofClusterTime(noted.get().seconds(), noted.get().increment(), 0);
             } catch (IllegalArgumentException e) {
-                read.add(new Change.Malformed(stamp, idOnly(ids.get(i)), "entity " + source.entity() + " id "
-                    + EntityKeys.of(ids.get(i)) + ": " + e.getMessage()));
+                read.add(refused(stamp, ids.get(i), e.getMessage()));
                 continue;
             }
             Change change = change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
                 noted.get().seconds(), noted.get().increment());
-            if (tombstones != null && change instanceof Change.EntityChanged changed) {
-                change = notBelowItsTombstone(changed, position,
-                    recorded.getOrDefault(changed.change().id(), List.of()), idOnly(ids.get(i)));
+            if (judging != null && change instanceof Change.EntityChanged changed) {
+                change = judging.judged(changed, position(notedAt), idOnly(ids.get(i)));
             }
             read.add(change);
         }
@@ -215,8 +161,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         }
         if (operation == EntityOperation.UPDATE && document == null && source.beforeImages()) {
             // With images kept, a missing post-image is not "deleted since": it expired or was never written.
-            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
-                + ": the update carries no post-image although the collection keeps them (expired? "
+            return refused(token, id, "the update carries no post-image although the collection keeps them (expired? "
                 + "changeStreamPreAndPostImages off?)");
         }
         BsonTimestamp clusterTime = change.getClusterTime();
@@ -234,21 +179,19 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                 + "not tell its place in the transaction, so its version would not be unique: " + token.value());
         }
         EntityVersion version;
-        if (source.versionField() != null) {
+        if (versionField != null) {
             BsonDocument versioned = operation == EntityOperation.DELETE ? change.getFullDocumentBeforeChange() : document;
             if (versioned == null) {
-                return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
-                    + ": the " + operation.wireName() + " carries no document to read " + source.versionField()
-                    + " from" + (operation == EntityOperation.DELETE ? " (the collection must keep pre-images: "
-                    + "changeStreamPreAndPostImages)" : ""));
+                return refused(token, id, "the " + operation.wireName() + " carries no document to read "
+                    + versionField.path() + " from" + (operation == EntityOperation.DELETE ? " (the collection must "
+                    + "keep pre-images: changeStreamPreAndPostImages)" : ""));
             }
             try {
-                long value = fieldVersion(versioned);
+                long value = versionField.valueIn(versioned);
                 version = operation == EntityOperation.DELETE ? EntityVersion.ofFieldDelete(value)
                     : EntityVersion.ofField(value);
             } catch (IllegalArgumentException e) {
-                return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id)
-                    + ": " + e.getMessage());
+                return refused(token, id, e.getMessage());
             }
         } else {
             version = EntityVersion.ofClusterTime(time.get().seconds(), time.get().increment(), index.orElse(0) + 1);
@@ -257,6 +200,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             change.getFullDocumentBeforeChange(), time.get().seconds(), time.get().increment());
     }
 
+    /** The change, or its dead letter if its key is contested or its record too large. */
     private Change change(ResumeToken token, BsonValue id, Set<String> contested, EntityOperation operation,
                           EntityVersion version, BsonDocument document, BsonDocument before, long seconds,
                           long increment) {
@@ -270,10 +214,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         }
         String documentJson = document == null ? null : document.toJson(CANONICAL);
         String beforeJson = before == null ? null : before.toJson(CANONICAL);
-        // The value, and the headers beside it: the key in the record key, the value, ce_id and ce_subject; the version
-        // in the value, ce_id and ce_ferryversion.
-        long bytes = ENVELOPE_BYTES + 4 * utf8Length(key) + 3L * version.wire().length() + utf8Length(documentJson)
-            + utf8Length(beforeJson);
+        long bytes = RecordSize.of(key, version.wire(), documentJson, beforeJson);
         if (bytes > source.maxRecordBytes()) {
             return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "
                 + operation.wireName() + " is about " + bytes + " bytes as a record, over the broker's "
@@ -283,71 +224,25 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
             beforeJson, source.database(), source.collection(), seconds, increment));
     }
 
-    /** The keys of {@code ids} that another document's id also has, by one query for all their rivals. */
-    private Set<String> contestedKeys(List<BsonValue> ids) {
-        List<BsonValue> rivals = new ArrayList<>();
-        for (BsonValue id : ids) {
-            if (id != null) {
-                EntityKeys.rival(id).ifPresent(rivals::add);
-            }
-        }
-        Set<String> contested = new HashSet<>();
-        if (rivals.isEmpty()) {
-            return contested;
-        }
-        // $in matches numbers across types (5 finds 5L), whose keys differ: compare keys, not values.
-        for (BsonDocument found : collection.find(Filters.in("_id", rivals)).projection(Projections.include("_id"))) {
-            contested.add(EntityKeys.of(found.get("_id")));
-        }
-        return contested;
+    private Change.Malformed refused(ResumeToken token, BsonValue id, String why) {
+        return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id) + ": "
+            + why);
     }
 
-    /**
-     * The version field's value: a non-negative integer (a JavaScript number past int32 included) or a date (its
-     * milliseconds).
-     *
-     * @throws IllegalArgumentException naming the field and what it holds
-     */
-    private long fieldVersion(BsonDocument document) {
-        BsonValue value = document;
-        for (String part : source.versionField().split("\\.")) {
-            value = value != null && value.isDocument() ? value.asDocument().get(part) : null;
+    private static List<String> keys(List<BsonValue> ids) {
+        return ids.stream().filter(Objects::nonNull).map(EntityKeys::of).toList();
+    }
+
+    /** A stream position as the tombstone ledger orders them: the token's {@code _data}. */
+    private static String position(ResumeToken token) {
+        try {
+            return BsonDocument.parse(token.value()).getString("_data", new BsonString("")).getValue();
+        } catch (RuntimeException e) {
+            return "";
         }
-        long version;
-        if (value == null || value.isNull()) {
-            throw new IllegalArgumentException("its version field " + source.versionField() + " is missing");
-        } else if (value.isInt32() || value.isInt64()) {
-            version = value.asNumber().longValue();
-        } else if (value.isDouble() && value.asDouble().getValue() == Math.rint(value.asDouble().getValue())
-            && Math.abs(value.asDouble().getValue()) < 0x1p53) {
-            version = (long) value.asDouble().getValue();
-        } else if (value.isDateTime()) {
-            version = value.asDateTime().getValue();
-        } else {
-            throw new IllegalArgumentException("its version field " + source.versionField() + " holds a "
-                + value.getBsonType().name().toLowerCase(java.util.Locale.ROOT) + ", not an integer or a date");
-        }
-        if (version < 0) {
-            throw new IllegalArgumentException("its version field " + source.versionField() + " is negative: " + version);
-        }
-        return version;
     }
 
     private static String idOnly(BsonValue id) {
         return new BsonDocument("_id", id).toJson(CANONICAL);
-    }
-
-    private static long utf8Length(String text) {
-        if (text == null) {
-            return 0;
-        }
-        long bytes = text.length();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= 0x80) {
-                bytes += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
-            }
-        }
-        return bytes;
     }
 }
