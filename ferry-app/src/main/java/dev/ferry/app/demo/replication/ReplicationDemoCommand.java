@@ -25,7 +25,7 @@ public final class ReplicationDemoCommand implements Callable<Integer> {
     int rate;
 
     @Option(names = "--ids", defaultValue = "100",
-        description = "ids per writer (4 writers: 2 on patient, 2 on practitioner) (default: ${DEFAULT-VALUE})")
+        description = "ids per writer (8 writers: 4 on patient, 4 on practitioner) (default: ${DEFAULT-VALUE})")
     int ids;
 
     @Option(names = "--work-dir", defaultValue = ".ferry-demo",

@@ -6,9 +6,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -63,13 +65,13 @@ public final class ReplicationDemoRun {
     private static final String MONGO_TARGET = "mongodb";
     private static final String POSTGRES_TARGET = "postgresql";
     private static final int REPLICATORS_PER_TARGET = 3;
-    private static final int WRITERS_PER_ENTITY = 2;
+    private static final int WRITERS_PER_ENTITY = 4; // synchronous writers: enough of them to reach the rate
     private static final int POOL_PER_REPLICATOR = 4;
     // never reached in the demo: tombstones are kept for the whole run
     private static final Duration TOMBSTONE_RETENTION = Duration.ofDays(7);
 
     /**
-     * @param idsPerWriter  ids each writer creates, changes, deletes and re-creates (4 writers)
+     * @param idsPerWriter  ids each writer creates, changes, deletes and re-creates (8 writers)
      * @param workDirectory where the embedded PostgreSQL lives while the demo runs ({@code postgres/} under it)
      */
     public record Options(long changes, int ratePerSecond, int idsPerWriter, Path workDirectory) {
@@ -288,6 +290,7 @@ public final class ReplicationDemoRun {
         private final ReplicatorKill mongo;
         private final ReplicatorKill postgres;
         private ChangeStreamRelay killedRelay;
+        private final Map<ChangeStreamRelay, Long> publishedAtKill = new HashMap<>();
         private long relayKilledAt;
         private long relayMillis = -1;
 
@@ -302,6 +305,8 @@ public final class ReplicationDemoRun {
             if (killedRelay == null && made >= options.changes() * 4 / 10) {
                 killedRelay = leader(relays);
                 if (killedRelay != null) {
+                    // a relay's count covers all its terms: the successor's first publish is one beyond it
+                    relays.forEach(relay -> publishedAtKill.put(relay, relay.status().published()));
                     progress.printf("%n>>> killing the leader relay %s (no lease release, producer not flushed)%n",
                         killedRelay.instanceId());
                     killedRelay.kill();
@@ -310,7 +315,8 @@ public final class ReplicationDemoRun {
             }
             if (killedRelay != null && relayMillis < 0) {
                 ChangeStreamRelay successor = leader(relays);
-                if (successor != null && successor != killedRelay && successor.status().published() > 0) {
+                if (successor != null && successor != killedRelay
+                    && successor.status().published() > publishedAtKill.get(successor)) {
                     relayMillis = (System.nanoTime() - relayKilledAt) / 1_000_000;
                     progress.printf("%n>>> %s took over; publishing resumed %d ms after the kill%n",
                         successor.instanceId(), relayMillis);
