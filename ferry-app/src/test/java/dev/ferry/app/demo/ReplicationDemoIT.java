@@ -54,6 +54,7 @@ class ReplicationDemoIT {
         assertThat(report.get("resurrections").asLong()).isZero();
         assertThat(report.get("relayFailoverMillis").asLong()).isPositive();
         assertThat(report.get("replicatorFailoverMillis").asLong()).isPositive();
+        assertThat(report.get("latencyMillis").get("p99").asDouble()).as("latency measured").isPositive();
         for (String replica : new String[] {"mongodb", "postgresql"}) {
             JsonNode detail = report.get("replicas").get(replica);
             assertThat(detail.get("exact").asBoolean()).as(replica).isTrue();
