@@ -90,7 +90,7 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
               changes published:          %,d  (%,d published again after the relay failover)
               changes applied:            %,d  (both replicas)
               duplicates skipped:         %,d  (redelivered changes a replica already held)
-              documents compared:         %,d  (source documents, with each replica)
+              documents compared:         %,d  (each source document once per replica)
               replicas exact:             %s
               order violations:           %d  (must be 0; from the replicas' independent write logs)
               resurrections:              %d  (must be 0; from the replicas' independent write logs)

@@ -202,6 +202,7 @@ public final class ReplicationDemoRun {
         double seconds = (System.nanoTime() - started) / 1e9;
         progressLine(started, load, relays, mongoReplicators, postgresReplicators);
         line.end();
+        awaitQuiet(mongoHistories);
 
         ReplicationDemoReport.Replica mongoDetail = detail(MONGO_TARGET, mongoReplicators, mongoVerdict,
             mongoHistories.stream().map(MongoReplicaHistory::check).toList(),
@@ -250,6 +251,21 @@ public final class ReplicationDemoRun {
             histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::resurrections).sum(),
             histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::repeats).sum(), unreadable, failoverMillis,
             examples);
+    }
+
+    /**
+     * Waits (10 s at most) until the MongoDB replica's change streams have read every write: no new write seen for
+     * half a second. The PostgreSQL log is a table, complete at every commit.
+     */
+    private static void awaitQuiet(List<MongoReplicaHistory> histories) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long seen = -1;
+        long now = histories.stream().mapToLong(history -> history.writes().size()).sum();
+        while (now != seen && System.nanoTime() < deadline) {
+            seen = now;
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
+            now = histories.stream().mapToLong(history -> history.writes().size()).sum();
+        }
     }
 
     private static long published(List<ChangeStreamRelay> relays) {
