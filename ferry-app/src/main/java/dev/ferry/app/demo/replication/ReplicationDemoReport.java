@@ -87,7 +87,7 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT, """
             Ferry demo report: replication (MongoDB source -> Kafka -> MongoDB and PostgreSQL replicas)
               changes captured:           %,d  (creates, updates, replaces, deletes, re-creates on the source)
-              changes published:          %,d  (%,d published again after the relay failover)
+              changes published:          %,d  (%,d again after a change of leader relay)
               changes applied:            %,d  (both replicas)
               duplicates skipped:         %,d  (redelivered changes a replica already held)
               documents compared:         %,d  (each source document once per replica)
