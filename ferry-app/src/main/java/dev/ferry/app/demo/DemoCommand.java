@@ -3,6 +3,7 @@ package dev.ferry.app.demo;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
+import dev.ferry.app.demo.replication.ReplicationDemoCommand;
 import dev.ferry.config.FerryConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code ferry demo}: the whole pipeline on the embedded stack, with failures injected, and a verdict. */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = ReplicationDemoCommand.class,
     description = "Run Ferry end to end on the embedded MongoDB and Kafka (or NATS JetStream): a healthcare load, 2 relays, 3 projectors; "
         + "kill the leader relay and a projector mid-run; report whether every guarantee held. Exit status 1 if not.")
 public final class DemoCommand implements Callable<Integer> {

@@ -9,7 +9,7 @@ import java.io.PrintStream;
  * goes through this: the line is cleared before another writer's output and drawn again after its newline. Elsewhere
  * (a pipe, a file, a test) the line is drawn as before and stderr is left alone.
  */
-final class ProgressLine {
+public final class ProgressLine {
 
     private static final String CLEAR_LINE = "\r\033[K";
 
@@ -18,20 +18,20 @@ final class ProgressLine {
     private String current = "";
     private boolean othersMidLine;
 
-    ProgressLine(PrintStream out) {
+    public ProgressLine(PrintStream out) {
         this.out = out;
         this.terminal = System.console() != null;
     }
 
     /** Leaves the line as it is and moves below it: nothing redraws it after this. */
-    synchronized void end() {
+    public synchronized void end() {
         current = "";
         out.println();
         out.flush();
     }
 
     /** Routes stderr through this line until closed (on a terminal only; log4j's console appender follows stderr). */
-    AutoCloseable keepWhole() {
+    public AutoCloseable keepWhole() {
         if (!terminal) {
             return () -> { };
         }
@@ -40,7 +40,7 @@ final class ProgressLine {
         return () -> System.setErr(previous);
     }
 
-    synchronized void show(String text) {
+    public synchronized void show(String text) {
         current = text;
         if (!othersMidLine) { // otherwise it is drawn after their newline
             out.print((terminal ? CLEAR_LINE : "\r") + text);
