@@ -4,7 +4,9 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -114,6 +116,7 @@ final class DemoRun {
         Set<String> orphaned = Set.of();
         long projectorKilledAt = 0;
         long projectorFailoverMillis = -1;
+        Map<ChangeStreamRelay, Long> publishedAtKill = new HashMap<>();
         long nextProgress = System.nanoTime();
         PipelineVerifier verifier = new PipelineVerifier(components.database(), EVENTS);
         while (!load.awaitDone(50, TimeUnit.MILLISECONDS) || relayFailoverMillis < 0 || projectorFailoverMillis < 0) {
@@ -121,6 +124,9 @@ final class DemoRun {
             if (killedRelay == null && appended >= options.events() * 4 / 10) {
                 killedRelay = leader(relays);
                 if (killedRelay != null) {
+                    // a relay's count covers all its terms (a lease flap included): the successor's first publish
+                    // after the kill is one beyond what it had then
+                    relays.forEach(relay -> publishedAtKill.put(relay, relay.status().published()));
                     progress.printf("%n>>> killing the leader relay %s (no lease release, producer not flushed)%n",
                         killedRelay.instanceId());
                     killedRelay.kill();
@@ -129,7 +135,8 @@ final class DemoRun {
             }
             if (killedRelay != null && relayFailoverMillis < 0) {
                 ChangeStreamRelay successor = leader(relays);
-                if (successor != null && successor != killedRelay && successor.status().published() > 0) {
+                if (successor != null && successor != killedRelay
+                    && successor.status().published() > publishedAtKill.get(successor)) {
                     relayFailoverMillis = (System.nanoTime() - relayKilledAt) / 1_000_000;
                     progress.printf("%n>>> %s took over; publishing resumed %d ms after the kill%n",
                         successor.instanceId(), relayFailoverMillis);
