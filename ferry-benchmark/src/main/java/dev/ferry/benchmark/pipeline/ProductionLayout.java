@@ -44,7 +44,7 @@ public final class ProductionLayout implements AutoCloseable {
     static final String AGGREGATE_TYPE = "patient";
     static final String TOPIC = "ferry." + AGGREGATE_TYPE;
     /** The lease's id: the relay's default name. */
-    static final String RELAY_NAME = "ferry-relay";
+    public static final String RELAY_NAME = "ferry-relay";
     /** Partitions of the pipeline's topic, or per type of its NATS stream. */
     static final int PARTITIONS = 6;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
@@ -208,7 +208,7 @@ public final class ProductionLayout implements AutoCloseable {
     }
 
     /** The relay lease's epoch now (0 before the first leader). */
-    long leaseEpoch() {
+    public long leaseEpoch() {
         Document lease = database().getCollection("ferry_leases").find(new Document("_id", RELAY_NAME)).first();
         return lease == null || lease.get("epoch") == null ? 0 : ((Number) lease.get("epoch")).longValue();
     }

@@ -24,6 +24,7 @@ import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.pipeline.ProductionLayout;
 import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.process.ProcessCpu;
 import dev.ferry.benchmark.raw.PatientDocuments;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
@@ -72,12 +73,16 @@ public final class ReplicationBenchmark {
     static final String LAYOUT = "production layout: embedded MongoDB + Kafka in one process; the relay and one "
         + "replicator per target each in their own (the Dockerfile's JVM options, -XX:MaxRAM=768m); the embedded "
         + "PostgreSQL 17 server; the MongoDB replica in the stack's MongoDB";
+    /** The PostgreSQL server's role: its postmaster and every backend process under it. */
+    static final String POSTGRESQL_SERVER = "postgresql";
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(10);
 
     private final Options options;
     private final FerryLauncher launcher;
     private final PrintStream progress;
+    /** The processes whose CPU each run accounts for, by role. */
+    private final Map<String, Long> processes = new LinkedHashMap<>();
 
     public ReplicationBenchmark(Options options, FerryLauncher launcher, PrintStream progress) {
         this.options = options;
@@ -96,16 +101,22 @@ public final class ReplicationBenchmark {
              ProductionLayout layout = new ProductionLayout(launcher, options.logs(), EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
                  KafkaSettings.DEFAULT_LINGER_MS, progress)) {
             progress.printf("embedded PostgreSQL (pid %d): %s%n", postgres.pid(), postgres.jdbcUrl());
+            processes.put("writers", ProcessHandle.current().pid());
+            processes.put(POSTGRESQL_SERVER, postgres.pid());
             Path config = writeConfig(options.logs().resolve("replication.yml"), postgres.jdbcUrl());
             MongoCollection<Document> patients = layout.client().getDatabase(ProductionLayout.DATABASE)
                 .getCollection(COLLECTION);
-            layout.startService("relay", List.of("relay", "--config", config.toString()));
+            processes.put("stack", layout.stack().pid());
+            processes.put("relay", layout.startService("relay", List.of("relay", "--config", config.toString()))
+                .process().pid());
             // The relay creates the entity's topic as it publishes the first change: the replicators find it there.
             PatientWriters.write(patients, 1, Duration.ofMillis(200), options.smallBytes(), "first-");
             Map<String, AdminEndpoint> replicas = new LinkedHashMap<>();
             for (String target : List.of(MONGODB_TARGET, POSTGRESQL_TARGET)) {
-                replicas.put(target, layout.startService("replicator-" + target, List.of("replicate", "--config",
-                    config.toString(), "--target", target)).admin());
+                ProductionLayout.Service replicator = layout.startService("replicator-" + target, List.of("replicate",
+                    "--config", config.toString(), "--target", target));
+                replicas.put(target, replicator.admin());
+                processes.put("replicator-" + target, replicator.process().pid());
             }
             for (int bytes : sizes()) {
                 Map<String, Long> before = processed(replicas);
@@ -128,6 +139,13 @@ public final class ReplicationBenchmark {
                         run.writes(), run.sourcePerSecond(), run.mongoPerSecond(), run.mongoBehindMillis(),
                         run.postgresPerSecond(), run.postgresBehindMillis(), run.rawJdbcPerSecond(),
                         run.rawKafkaPerSecond());
+                    if (run.relayLeaseTakeovers() > 0) {
+                        progress.printf("  the relay's lease was taken %d times during the run (a leader stepped down: "
+                            + "a renewal answered later than its TTL)%n", run.relayLeaseTakeovers());
+                    }
+                    progress.printf(Locale.ROOT, "  CPU µs per write: %s%n", run.cpuMicrosPerWrite().entrySet().stream()
+                        .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
+                        .collect(Collectors.joining(", ")));
                     runs.computeIfAbsent(bytes, key -> new ArrayList<>()).add(run);
                 }
             }
@@ -150,8 +168,15 @@ public final class ReplicationBenchmark {
                                           Map<String, AdminEndpoint> replicas, String jdbcUrl, int bytes, String prefix)
         throws Exception {
         Map<String, Long> before = processed(replicas);
+        Map<String, Long> cpuBefore = cpuNanos();
+        long epochBefore = layout.leaseEpoch();
         PatientWriters.Writes writes = PatientWriters.write(patients, options.writers(), options.window(), bytes, prefix);
         Map<String, Long> done = awaitReplicas(replicas, before, writes.count());
+        Map<String, Long> cpuAfter = cpuNanos();
+        long leaseTakeovers = layout.leaseEpoch() - epochBefore;
+        Map<String, Double> cpuMicrosPerWrite = new LinkedHashMap<>();
+        cpuAfter.forEach((role, nanos) -> cpuMicrosPerWrite.put(role,
+            (nanos - cpuBefore.getOrDefault(role, 0L)) / 1e3 / writes.count()));
         int recordBytes = PatientDocuments.jsonBytes(bytes);
         List<String> lines = layout.runRaw("raw", List.of("--stages", "jdbc-upsert,kafka", "--events",
             Long.toString(writes.count()), "--payload-bytes", Integer.toString(recordBytes), "--jdbc-url", jdbcUrl,
@@ -164,7 +189,32 @@ public final class ReplicationBenchmark {
             writes.count() / ((postgresDone - writes.firstNanos()) / 1e9),
             (mongoDone - writes.lastNanos()) / 1e6, (postgresDone - writes.lastNanos()) / 1e6,
             Double.parseDouble(raw.get("jdbc-upsert").get("perSecond")),
-            Double.parseDouble(raw.get("kafka").get("perSecond")));
+            Double.parseDouble(raw.get("kafka").get("perSecond")), cpuMicrosPerWrite, leaseTakeovers);
+    }
+
+    /**
+     * Each process's CPU so far, from {@code /proc}: the window's difference divided by the writes is its cost per
+     * write. The PostgreSQL server counts its backends too (the pooled connections live through the run).
+     */
+    private Map<String, Long> cpuNanos() {
+        Map<String, Long> cpu = new LinkedHashMap<>();
+        processes.forEach((role, pid) -> {
+            long nanos = ProcessCpu.sample(pid).cpuNanos();
+            if (role.equals(POSTGRESQL_SERVER)) {
+                nanos += ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
+                    .mapToLong(backend -> sampleOrZero(backend.pid())).sum();
+            }
+            cpu.put(role, nanos);
+        });
+        return cpu;
+    }
+
+    private static long sampleOrZero(long pid) {
+        try {
+            return ProcessCpu.sample(pid).cpuNanos();
+        } catch (RuntimeException ended) {
+            return 0; // a backend that ended between listing and reading
+        }
     }
 
     /** Changes each replicator has handled: written, or skipped as already there (a redelivery). */
@@ -232,7 +282,7 @@ public final class ReplicationBenchmark {
               replicationFactor: 1
               compression: none
             relay:
-              name: ferry-relay-replication
+              name: %s
               start: %s
             targets:
               - kind: mongodb
@@ -246,7 +296,8 @@ public final class ReplicationBenchmark {
             admin:
               bind: 127.0.0.1
               port: 0
-            """.formatted(ProductionLayout.DATABASE, COLLECTION, ENTITY, Instant.now().minusSeconds(5), MONGODB_TARGET,
+            """.formatted(ProductionLayout.DATABASE, COLLECTION, ENTITY, ProductionLayout.RELAY_NAME,
+            Instant.now().minusSeconds(5), MONGODB_TARGET,
             ENTITY, POSTGRESQL_TARGET, EventJson.quote(jdbcUrl), ENTITY));
         return file;
     }
@@ -289,6 +340,12 @@ public final class ReplicationBenchmark {
                 r.spread(ReplicationResult.Run::rawKafkaPerSecond).markdown("%,.0f"), r.seedKafkaPerSecond(),
                 r.spread(ReplicationResult.Run::mongoBehindMillis).markdown("%,.0f"),
                 r.spread(ReplicationResult.Run::postgresBehindMillis).markdown("%,.0f"));
+        }
+        out.printf("%nCPU µs per write (median run), from the first write to the last replica write:%n%n");
+        for (ReplicationResult r : report.results()) {
+            out.printf(Locale.ROOT, "- %,d B: %s%n", r.documentBytes(), r.medianCpuMicrosPerWrite().entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
+                .collect(Collectors.joining(", ")));
         }
         out.flush();
     }
