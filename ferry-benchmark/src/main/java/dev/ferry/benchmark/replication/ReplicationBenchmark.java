@@ -59,8 +59,8 @@ public final class ReplicationBenchmark {
     }
 
     /** The benchmark's outcome: what it measured, where, and how long it took. */
-    public record Report(Machine machine, String loadBefore, String loadAfter, List<ReplicationResult> results,
-                         long elapsedSeconds) {
+    public record Report(Machine machine, String loadBefore, String loadAfter, Map<String, Double> idleCores,
+                         List<ReplicationResult> results, long elapsedSeconds) {
     }
 
     static final String ENTITY = "patient";
@@ -76,6 +76,7 @@ public final class ReplicationBenchmark {
     /** The PostgreSQL server's role: its postmaster and every backend process under it. */
     static final String POSTGRESQL_SERVER = "postgresql";
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final Duration IDLE_WINDOW = Duration.ofSeconds(5);
     private static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(10);
 
     private final Options options;
@@ -96,6 +97,7 @@ public final class ReplicationBenchmark {
         Machine machine = Machine.ofThisHost();
         progress.printf("machine: %s; load average (1/5/15 min) %s%n", machine.describe(), loadBefore);
         List<ReplicationResult> results = new ArrayList<>();
+        Map<String, Double> idleCores;
         // Closed in reverse: the layout's processes (whose replicator writes to PostgreSQL) before the server.
         try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
              ProductionLayout layout = new ProductionLayout(launcher, options.logs(), EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
@@ -127,6 +129,11 @@ public final class ReplicationBenchmark {
                     PatientDocuments.jsonBytes(bytes), writes.count(), writes.perSecond());
             }
             awaitQuiet(replicas);
+            idleCores = idleCores();
+            Map<String, Double> idle = idleCores;
+            progress.printf("idle, no writes for %d s: cores used per process: %s%n", IDLE_WINDOW.toSeconds(),
+                idle.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue()))
+                    .collect(Collectors.joining(", ")));
             Map<Integer, List<ReplicationResult.Run>> runs = new LinkedHashMap<>();
             for (int repeat = 1; repeat <= options.repeat(); repeat++) {
                 for (int bytes : sizes()) {
@@ -156,7 +163,7 @@ public final class ReplicationBenchmark {
         }
         long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
         progress.printf("benchmark done in %d s%n", elapsed);
-        return new Report(machine, loadBefore, loadAverage(), results, elapsed);
+        return new Report(machine, loadBefore, loadAverage(), idleCores, results, elapsed);
     }
 
     private int[] sizes() {
@@ -207,6 +214,19 @@ public final class ReplicationBenchmark {
             cpu.put(role, nanos);
         });
         return cpu;
+    }
+
+    /**
+     * Each process's CPU with nothing written (cores): what it costs to stand by — lease renewals, change-stream and
+     * consumer polls, the broker's own work. At a low write rate this is much of each write's CPU.
+     */
+    private Map<String, Double> idleCores() {
+        Map<String, Long> before = cpuNanos();
+        LockSupport.parkNanos(IDLE_WINDOW.toNanos());
+        Map<String, Long> after = cpuNanos();
+        Map<String, Double> cores = new LinkedHashMap<>();
+        after.forEach((role, nanos) -> cores.put(role, (nanos - before.get(role)) / (double) IDLE_WINDOW.toNanos()));
+        return cores;
     }
 
     private static long sampleOrZero(long pid) {
@@ -315,9 +335,12 @@ public final class ReplicationBenchmark {
 
     public static String toJson(Report report) {
         return String.format(Locale.ROOT, "{\"benchmark\":\"replication\",\"machine\":%s,\"layout\":%s,"
-                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"scenarios\":[%s]}",
+                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"idleCores\":{%s},"
+                + "\"scenarios\":[%s]}",
             report.machine().toJson(), EventJson.quote(LAYOUT), EventJson.quote(report.loadBefore()),
-            EventJson.quote(report.loadAfter()), report.elapsedSeconds(),
+            EventJson.quote(report.loadAfter()), report.elapsedSeconds(), report.idleCores().entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(), e.getValue()))
+                .collect(Collectors.joining(",")),
             report.results().stream().map(ReplicationResult::toJson).collect(Collectors.joining(",")));
     }
 
@@ -342,6 +365,8 @@ public final class ReplicationBenchmark {
                 r.spread(ReplicationResult.Run::postgresBehindMillis).markdown("%,.0f"));
         }
         out.printf("%nCPU µs per write (median run), from the first write to the last replica write:%n%n");
+        out.printf(Locale.ROOT, "- idle (nothing written, cores used): %s%n", report.idleCores().entrySet().stream()
+            .map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue())).collect(Collectors.joining(", ")));
         for (ReplicationResult r : report.results()) {
             out.printf(Locale.ROOT, "- %,d B: %s%n", r.documentBytes(), r.medianCpuMicrosPerWrite().entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
