@@ -200,7 +200,7 @@ public final class BenchCommand {
             + "reported (default: ${DEFAULT-VALUE})")
         int repeat;
 
-        @Option(names = "--warm-up-seconds", defaultValue = "5", description = "unmeasured writing of each size first, "
+        @Option(names = "--warm-up-seconds", defaultValue = "20", description = "unmeasured writing of each size first, "
             + "for the JIT (default: ${DEFAULT-VALUE})")
         int warmUpSeconds;
 
