@@ -16,6 +16,7 @@ import dev.ferry.benchmark.pipeline.CopyRate;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.raw.RawBaselines;
+import dev.ferry.benchmark.replication.ReplicationBenchmark;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.kafka.publish.KafkaSettings;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", description = "Measurement programs.",
-    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Copy.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
         BenchCommand.Raw.class})
 public final class BenchCommand {
 
@@ -175,6 +176,66 @@ public final class BenchCommand {
         }
     }
 
+    @Command(name = "replication", mixinStandardHelpOptions = true,
+        description = "Entity replication's write rate: writers insert patients as fast as the source accepts for a "
+            + "window, with small documents and with 10 KB ones; the rate from the first write to each replica's last "
+            + "write (MongoDB, PostgreSQL), beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run, "
+            + "laid out as in production (the stack, the relay and one replicator per target in processes of their "
+            + "own, the embedded PostgreSQL 17); every scenario --repeat times.")
+    static final class Replication implements Callable<Integer> {
+
+        @Option(names = "--seconds", defaultValue = "10", description = "seconds the writers write per run (default: "
+            + "${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--large-bytes", defaultValue = "10240", description = "the large documents' size (default: "
+            + "${DEFAULT-VALUE})")
+        int largeBytes;
+
+        @Option(names = "--writers", defaultValue = "8", description = "concurrent writers, one insert at a time each "
+            + "(default: ${DEFAULT-VALUE})")
+        int writers;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "runs of each scenario; medians and spread are "
+            + "reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--warm-up-seconds", defaultValue = "20", description = "unmeasured writing of each size first, "
+            + "for the JIT (default: ${DEFAULT-VALUE})")
+        int warmUpSeconds;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
+        boolean json;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seconds, --repeat, --writers and "
+                    + "--warm-up-seconds must be at least 1, --large-bytes at least 1000");
+            }
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-replication-");
+            ReplicationBenchmark.Report report = new ReplicationBenchmark(new ReplicationBenchmark.Options(
+                Duration.ofSeconds(seconds), 0, largeBytes, writers, repeat, Duration.ofSeconds(warmUpSeconds),
+                logDirectory), FerryLauncher.ofThisJvm(FerryCommand.class.getName()), System.err).run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            ReplicationBenchmark.printMarkdown(report, json ? err : out);
+            if (json) {
+                out.println(ReplicationBenchmark.toJson(report));
+            }
+            out.flush();
+            err.println("each process's output: " + logDirectory);
+            err.flush();
+            return 0;
+        }
+    }
+
     @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
             + "production layout: the embedded stack and the relay in processes of their own; --repeat fresh runs.")
@@ -232,6 +293,9 @@ public final class BenchCommand {
         @Option(names = "--partitions", defaultValue = "6", description = "the jetstream stage's partitions")
         int partitions;
 
+        @Option(names = "--jdbc-url", defaultValue = "", description = "the jdbc-upsert stage's PostgreSQL")
+        String jdbcUrl;
+
         @Option(names = "--database", defaultValue = "raw")
         String database;
 
@@ -264,7 +328,7 @@ public final class BenchCommand {
             new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, natsServers, partitions,
                 database, collection,
                 since == null ? Instant.now() : since, events, payloadBytes, lingerMs, rounds, rate,
-                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds)), System.out).run();
+                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds), jdbcUrl), System.out).run();
             return 0;
         }
     }

@@ -240,7 +240,7 @@ public final class PipelineBenchmark {
     }
 
     /** Each stage's last RESULT line (after the warm-up rounds), as key=value pairs. */
-    static Map<String, Map<String, String>> lastRounds(List<String> lines) {
+    public static Map<String, Map<String, String>> lastRounds(List<String> lines) {
         Map<String, Map<String, String>> last = new HashMap<>();
         for (String line : lines) {
             Map<String, String> figures = new HashMap<>();

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 import org.bson.Document;
 
@@ -37,19 +38,19 @@ import dev.ferry.mongodb.store.MongoEventStore;
  * On NATS the layout also runs a nats-server (JetStream on a temporary directory) and configures the relays and the
  * projector with {@code transport: nats}; the stack's Kafka stays up, idle, for the raw Kafka baselines beside them.
  */
-final class ProductionLayout implements AutoCloseable {
+public final class ProductionLayout implements AutoCloseable {
 
-    static final String DATABASE = "ferry";
+    public static final String DATABASE = "ferry";
     static final String AGGREGATE_TYPE = "patient";
     static final String TOPIC = "ferry." + AGGREGATE_TYPE;
     /** The lease's id: the relay's default name. */
-    static final String RELAY_NAME = "ferry-relay";
+    public static final String RELAY_NAME = "ferry-relay";
     /** Partitions of the pipeline's topic, or per type of its NATS stream. */
     static final int PARTITIONS = 6;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     /** A started relay or projector: its process and its admin endpoints. */
-    record Service(ChildJvm process, String instanceId, AdminEndpoint admin) {
+    public record Service(ChildJvm process, String instanceId, AdminEndpoint admin) {
     }
 
     private final FerryLauncher launcher;
@@ -66,7 +67,7 @@ final class ProductionLayout implements AutoCloseable {
     private final MongoEventStore store;
     private final PrintStream progress;
 
-    ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, PrintStream progress)
+    public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, PrintStream progress)
         throws IOException {
         this(launcher, logs, oplogCapacity, lingerMs, FerryConfig.Transport.KAFKA, progress);
     }
@@ -114,11 +115,11 @@ final class ProductionLayout implements AutoCloseable {
         progress.printf("relay and projector JVM options: %s; logs in %s%n", String.join(" ", JvmOptions.DEPLOYED), logs);
     }
 
-    String mongoUri() {
+    public String mongoUri() {
         return env.get("FERRY_MONGODB_URI");
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return env.get("FERRY_KAFKA_BOOTSTRAP_SERVERS");
     }
 
@@ -131,7 +132,7 @@ final class ProductionLayout implements AutoCloseable {
         return nats == null ? OptionalLong.empty() : OptionalLong.of(nats.pid());
     }
 
-    ChildJvm stack() {
+    public ChildJvm stack() {
         return stack;
     }
 
@@ -139,7 +140,7 @@ final class ProductionLayout implements AutoCloseable {
         return client.getDatabase(DATABASE);
     }
 
-    MongoClient client() {
+    public MongoClient client() {
         return client;
     }
 
@@ -148,7 +149,7 @@ final class ProductionLayout implements AutoCloseable {
     }
 
     Service startRelay() throws IOException {
-        return startService("relay", "ferry relay \\S+: instance (\\S+) started", config);
+        return startService("relay", List.of("relay", "--config", config.toString()));
     }
 
     /**
@@ -162,21 +163,23 @@ final class ProductionLayout implements AutoCloseable {
         Path copying = logs.resolve("ferry-earliest.yml");
         Files.writeString(copying, Files.readString(config).replaceFirst("(?m)^  start: .*$",
             "  start: earliest\n  leaseTtl: " + leaseTtl.toMillis() + "ms"));
-        return startService("relay", "ferry relay \\S+: instance (\\S+) started", copying);
+        return startService("relay", List.of("relay", "--config", copying.toString()));
     }
 
     Service startProjector() throws IOException {
-        return startService("projector", "ferry project \\S+: instance (\\S+) started", config);
+        return startService("projector", List.of("project", "--config", config.toString()));
     }
 
     /**
-     * Starts {@code ferry relay} or {@code ferry project}. A process that found the stack unreachable at start-up
-     * (exit status 3: its 5-second check timed out on a busy machine) is started again, four times at most.
+     * Starts {@code ferry <args>} (a service that prints {@code ferry <command> ...: instance <id> started} and its
+     * admin port: relay, project, replicate) with the deployed JVM options and the stack's connection strings in its
+     * environment; {@code role} names its log files. A process that found the stack unreachable at start-up (exit
+     * status 3: its 5-second check timed out on a busy machine) is started again, four times at most.
      */
-    private Service startService(String role, String startedLine, Path config) throws IOException {
+    public Service startService(String role, List<String> args) throws IOException {
+        String startedLine = "ferry " + Pattern.quote(args.get(0)) + " .+: instance (\\S+) started";
         for (int attempt = 1; ; attempt++) {
-            ChildJvm process = start(role + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, env,
-                List.of(role.equals("relay") ? "relay" : "project", "--config", config.toString()));
+            ChildJvm process = start(role + "-" + started.incrementAndGet(), JvmOptions.DEPLOYED, env, args);
             try {
                 String instance = process.awaitLine(startedLine, START_TIMEOUT);
                 int port = Integer.parseInt(process.awaitLine("admin on port (\\d+)", START_TIMEOUT));
@@ -191,7 +194,7 @@ final class ProductionLayout implements AutoCloseable {
     }
 
     /** Runs {@code ferry bench raw <args>} to its end with the deployed JVM options; returns its RESULT lines. */
-    List<String> runRaw(String name, List<String> args) throws Exception {
+    public List<String> runRaw(String name, List<String> args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bench", "raw", "--mongodb-uri", mongoUri(),
             "--bootstrap-servers", bootstrapServers()));
         if (nats != null) {
@@ -205,7 +208,7 @@ final class ProductionLayout implements AutoCloseable {
     }
 
     /** The relay lease's epoch now (0 before the first leader). */
-    long leaseEpoch() {
+    public long leaseEpoch() {
         Document lease = database().getCollection("ferry_leases").find(new Document("_id", RELAY_NAME)).first();
         return lease == null || lease.get("epoch") == null ? 0 : ((Number) lease.get("epoch")).longValue();
     }

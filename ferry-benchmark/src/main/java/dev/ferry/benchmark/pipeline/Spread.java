@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /** Several runs' values of one figure: the median is what a README quotes, min and max its spread. */
-record Spread(double min, double median, double max) {
+public record Spread(double min, double median, double max) {
 
-    static Spread of(double... values) {
+    public static Spread of(double... values) {
         if (values.length == 0) {
             return new Spread(Double.NaN, Double.NaN, Double.NaN);
         }
@@ -28,7 +28,7 @@ record Spread(double min, double median, double max) {
         return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
     }
 
-    String markdown(String format) {
+    public String markdown(String format) {
         return String.format(Locale.ROOT, format + " (" + format + "–" + format + ")", median, min, max);
     }
 }

@@ -66,16 +66,17 @@ public final class RawBaselines {
 
     /**
      * @param stages      any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency,
-     *                    jetstream, jetstream-latency
+     *                    jetstream, jetstream-latency, jdbc-upsert
      * @param natsServers the nats-server(s) of the jetstream stage; empty without it
      * @param collection  where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
      *                    read by the change-stream and pipeline stages
      * @param partitions  the jetstream stage's partitions (subjects), as many as Ferry's stream has
+     * @param jdbcUrl     the jdbc-upsert stage's PostgreSQL ({@link RawJdbcUpsert}); empty without it
      */
     public record Options(List<String> stages, String mongoUri, String bootstrapServers, String natsServers,
                           int partitions, String database,
                           String collection, Instant since, int events, int payloadBytes, int lingerMs, int rounds,
-                          int rate, Duration warmUp, Duration window) {
+                          int rate, Duration warmUp, Duration window, String jdbcUrl) {
     }
 
     private final Options options;
@@ -98,6 +99,7 @@ public final class RawBaselines {
                         case "change-stream" -> window.rate(changeStream(database), options.events());
                         case "kafka" -> window.rate(kafka(window), options.events());
                         case "jetstream" -> jetStream(window);
+                        case "jdbc-upsert" -> window.rate(jdbcUpsert(window), options.events());
                         case "bulk-write" -> window.rate(bulkWrite(database, window), options.events());
                         case "pipeline" -> window.rate(pipeline(database, window), options.events());
                         case "kafka-latency" -> latency(kafkaLatency());
@@ -207,6 +209,19 @@ public final class RawBaselines {
             }
             window.end();
             return consumed;
+        }
+    }
+
+    /** Patient documents of {@code payloadBytes} upserted by plain JDBC: the PostgreSQL replica's baseline. */
+    private long jdbcUpsert(Window window) throws Exception {
+        if (options.jdbcUrl().isBlank()) {
+            throw new IllegalArgumentException("the jdbc-upsert stage needs --jdbc-url");
+        }
+        try (RawJdbcUpsert.Table table = new RawJdbcUpsert(options.jdbcUrl()).open()) {
+            window.begin();
+            long upserted = table.upsert(options.events(), options.payloadBytes());
+            window.end();
+            return upserted;
         }
     }
 

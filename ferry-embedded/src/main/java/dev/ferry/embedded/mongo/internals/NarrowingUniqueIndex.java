@@ -17,7 +17,9 @@ import de.bwaldvogel.mongo.bson.Document;
  * any further conditions and the sort to the normal matcher:
  * <ul>
  *   <li>every key of the index by a plain value <em>plus other conditions</em>, e.g. {@code {_id: "p-1", _version: 4}}
- *   (every conditional update Ferry makes) — one candidate, found by its key;</li>
+ *   (every conditional update Ferry makes) — one candidate, found by its key; also when the conditions come as one
+ *   top-level {@code $and} of field conditions, as the Java driver's {@code Filters.and} sends them (a replica
+ *   writer's conditional replace: {@code {$and: [{_id: "p-1"}, {_ferry.version: {$lt: ...}}]}});</li>
  *   <li>for a compound index, all keys but the last by plain values, e.g. {@code {aggregateType: "patient",
  *   aggregateId: "p-1"}} sorted by {@code firstVersion} (an aggregate's history) — the candidates sharing that
  *   prefix, kept in a second map.</li>
@@ -38,11 +40,13 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
 
     @Override
     public synchronized boolean canHandle(Document query) {
-        return super.canHandle(query) || narrowsTo(query) != null || prefixOf(query) != null;
+        Document conditions = flattened(query);
+        return super.canHandle(conditions) || narrowsTo(conditions) != null || prefixOf(conditions) != null;
     }
 
     @Override
     public synchronized Iterable<Integer> getPositions(Document query) {
+        query = flattened(query);
         if (super.canHandle(query)) {
             return super.getPositions(query);
         }
@@ -77,6 +81,29 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
     }
 
     /** The query's conditions on this index's keys alone, if it names each by a plain value and more; else null. */
+    /**
+     * A query that is one top-level {@code $and} of field conditions on distinct fields, as one document of those
+     * conditions (the index only finds candidates: the matcher still applies the whole query); any other query as it is.
+     */
+    private static Document flattened(Document query) {
+        if (query.size() != 1 || !(query.get("$and") instanceof java.util.Collection<?> clauses)) {
+            return query;
+        }
+        Document merged = new Document();
+        for (Object clause : clauses) {
+            if (!(clause instanceof Document conditions)) {
+                return query;
+            }
+            for (String field : conditions.keySet()) {
+                if (field.startsWith("$") || merged.containsKey(field)) {
+                    return query;
+                }
+                merged.put(field, conditions.get(field));
+            }
+        }
+        return merged;
+    }
+
     private Document narrowsTo(Document query) {
         if (query.keySet().size() <= keySet().size() || !query.keySet().containsAll(keySet())) {
             return null;

@@ -69,6 +69,22 @@ class NarrowingUniqueIndexTest {
     }
 
     @Test
+    void servesTheKeyInsideATopLevelAndAsTheDriversFiltersAndSendsIt() {
+        NarrowingUniqueIndex ids = new NarrowingUniqueIndex("_id_", List.of(new IndexKey("_id", true)), false);
+        ids.add(new Document("_id", "p-1"), 0, null);
+        ids.add(new Document("_id", "p-2"), 1, null);
+
+        Document conditionalReplace = new Document("$and", List.of(new Document("_id", "p-2"),
+            new Document("_ferry.version", new Document("$lt", "0000000002"))));
+        assertThat(ids.canHandle(conditionalReplace)).isTrue();
+        assertThat(ids.getPositions(conditionalReplace)).containsExactly(1);
+        assertThat(ids.canHandle(new Document("$and", List.of(new Document("_id", "p-1"),
+            new Document("$or", List.of(new Document("a", 1))))))).as("an operator clause").isFalse();
+        assertThat(ids.canHandle(new Document("$and", List.of(new Document("_id", "p-1"), new Document("_id", "p-2")))))
+            .as("one field twice").isFalse();
+    }
+
+    @Test
     void leavesQueriesItCannotNarrowToTheScan() {
         assertThat(commits.canHandle(new Document("aggregateType", "patient"))).isFalse();
         assertThat(commits.canHandle(new Document("aggregateType", "patient")

@@ -1,0 +1,88 @@
+package dev.ferry.benchmark.replication;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+import dev.ferry.benchmark.pipeline.Spread;
+
+/**
+ * One scenario of the replication benchmark over all its runs: the replicas' write rates beside the raw baselines of
+ * the same runs, and the seed's Kafka figure quoted for the same document size.
+ *
+ * @param documentBytes    the patient documents' size (Extended JSON)
+ * @param seconds          how long the writers wrote
+ * @param seedKafkaPerSecond the seed's figure for Kafka at this size (a quote, not measured here)
+ */
+record ReplicationResult(int documentBytes, int seconds, double seedKafkaPerSecond, List<Run> runs) {
+
+    /**
+     * One run. Rates count the documents written, from the first write's start to the moment a replica had them all
+     * (its replicator's applied changes, polled every 20 ms).
+     *
+     * @param writes               documents the writers inserted
+     * @param sourcePerSecond      the writers' rate: first write to last acknowledgement
+     * @param mongoPerSecond       first write to the MongoDB replica's last write
+     * @param postgresPerSecond    first write to the PostgreSQL replica's last write
+     * @param mongoBehindMillis    the MongoDB replica's last write after the source's last write
+     * @param postgresBehindMillis the PostgreSQL replica's last write after the source's last write
+     * @param rawJdbcPerSecond     the same number of documents upserted by plain JDBC, same PostgreSQL
+     * @param rawKafkaPerSecond    as many records of the same size produced and consumed, same broker
+     * @param cpuMicrosPerWrite    each process's CPU over the run (first write to the last replica write) per write
+     * @param relayLeaseTakeovers  new lease epochs during the run: the leader relay stepped down and a relay took over
+     */
+    record Run(long writes, double sourcePerSecond, double mongoPerSecond, double postgresPerSecond,
+               double mongoBehindMillis, double postgresBehindMillis, double rawJdbcPerSecond,
+               double rawKafkaPerSecond, Map<String, Double> cpuMicrosPerWrite, long relayLeaseTakeovers) {
+
+        String toJson() {
+            return String.format(Locale.ROOT, "{\"writes\":%d,\"sourceWritesPerSecond\":%.1f,\"replicaPerSecond\":"
+                    + "{\"mongodb\":%.1f,\"postgresql\":%.1f},\"replicaLastWriteAfterSourceMillis\":{\"mongodb\":%.0f,"
+                    + "\"postgresql\":%.0f},\"rawJdbcUpsertPerSecond\":%.1f,\"rawKafkaPerSecond\":%.1f,"
+                    + "\"relayLeaseTakeovers\":%d,\"cpuMicrosPerWrite\":{%s}}", writes,
+                sourcePerSecond, mongoPerSecond, postgresPerSecond, mongoBehindMillis, postgresBehindMillis,
+                rawJdbcPerSecond, rawKafkaPerSecond, relayLeaseTakeovers, cpuMicrosPerWrite.entrySet().stream()
+                    .map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
+                    .collect(Collectors.joining(",")));
+        }
+    }
+
+    Spread spread(ToDoubleFunction<Run> figure) {
+        return Spread.of(runs.stream().mapToDouble(figure).toArray());
+    }
+
+    /** The PostgreSQL replica's rate ÷ the raw JDBC upsert's, in the run where it is lowest. */
+    double worstRatioToRawJdbc() {
+        return runs.stream().mapToDouble(run -> run.postgresPerSecond() / run.rawJdbcPerSecond()).min().orElse(Double.NaN);
+    }
+
+    /** Each process's median CPU per write over the runs. */
+    Map<String, Double> medianCpuMicrosPerWrite() {
+        Map<String, Double> medians = new java.util.LinkedHashMap<>();
+        runs.get(0).cpuMicrosPerWrite().keySet().forEach(role -> medians.put(role,
+            spread(run -> run.cpuMicrosPerWrite().getOrDefault(role, Double.NaN)).median()));
+        return medians;
+    }
+
+    String toJson() {
+        return String.format(Locale.ROOT, "{\"scenario\":\"replication\",\"documentBytes\":%d,\"seconds\":%d,\"runs\":%d,"
+                + "\"writes\":%s,\"sourceWritesPerSecond\":%s,\"replicaPerSecond\":{\"mongodb\":%s,\"postgresql\":%s},"
+                + "\"replicaLastWriteAfterSourceMillis\":{\"mongodb\":%s,\"postgresql\":%s},\"rawJdbcUpsertPerSecond\":%s,"
+                + "\"rawKafkaPerSecond\":%s,\"postgresqlToRawJdbcWorstRun\":%.3f,\"seedKafkaPerSecond\":%.0f,\"cpuMicrosPerWrite\":{%s},\"perRun\":[%s]}",
+            documentBytes, seconds, runs.size(), json(spread(Run::writes)), json(spread(Run::sourcePerSecond)),
+            json(spread(Run::mongoPerSecond)), json(spread(Run::postgresPerSecond)), json(spread(Run::mongoBehindMillis)),
+            json(spread(Run::postgresBehindMillis)), json(spread(Run::rawJdbcPerSecond)),
+            json(spread(Run::rawKafkaPerSecond)), worstRatioToRawJdbc(), seedKafkaPerSecond,
+            medianCpuMicrosPerWrite().entrySet().stream()
+                .map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
+                .collect(Collectors.joining(",")),
+            runs.stream().map(Run::toJson).collect(Collectors.joining(",")));
+    }
+
+    private static String json(Spread spread) {
+        return String.format(Locale.ROOT, "{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f}", spread.median(), spread.min(),
+            spread.max());
+    }
+}
