@@ -80,7 +80,6 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
         return position;
     }
 
-    /** The query's conditions on this index's keys alone, if it names each by a plain value and more; else null. */
     /**
      * A query that is one top-level {@code $and} of field conditions on distinct fields, as one document of those
      * conditions (the index only finds candidates: the matcher still applies the whole query); any other query as it is.
@@ -104,6 +103,7 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
         return merged;
     }
 
+    /** The query's conditions on this index's keys alone, if it names each by a plain value and more; else null. */
     private Document narrowsTo(Document query) {
         if (query.keySet().size() <= keySet().size() || !query.keySet().containsAll(keySet())) {
             return null;
