@@ -3,10 +3,8 @@ package dev.ferry.app.demo;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -24,7 +22,6 @@ import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
@@ -109,39 +106,16 @@ final class DemoRun {
         long started = System.nanoTime();
         load.start();
 
-        ChangeStreamRelay killedRelay = null;
-        long relayKilledAt = 0;
-        long relayFailoverMillis = -1;
+        LeaderRelayKill relayKill = new LeaderRelayKill(relays, progress);
         ProjectionProcessor killedProjector = null;
         Set<String> orphaned = Set.of();
         long projectorKilledAt = 0;
         long projectorFailoverMillis = -1;
-        Map<ChangeStreamRelay, Long> publishedAtKill = new HashMap<>();
         long nextProgress = System.nanoTime();
         PipelineVerifier verifier = new PipelineVerifier(components.database(), EVENTS);
-        while (!load.awaitDone(50, TimeUnit.MILLISECONDS) || relayFailoverMillis < 0 || projectorFailoverMillis < 0) {
+        while (!load.awaitDone(50, TimeUnit.MILLISECONDS) || relayKill.failoverMillis() < 0 || projectorFailoverMillis < 0) {
             long appended = load.appended();
-            if (killedRelay == null && appended >= options.events() * 4 / 10) {
-                killedRelay = leader(relays);
-                if (killedRelay != null) {
-                    // a relay's count covers all its terms (a lease flap included): the successor's first publish
-                    // after the kill is one beyond what it had then
-                    relays.forEach(relay -> publishedAtKill.put(relay, relay.status().published()));
-                    progress.printf("%n>>> killing the leader relay %s (no lease release, producer not flushed)%n",
-                        killedRelay.instanceId());
-                    killedRelay.kill();
-                    relayKilledAt = System.nanoTime();
-                }
-            }
-            if (killedRelay != null && relayFailoverMillis < 0) {
-                ChangeStreamRelay successor = leader(relays);
-                if (successor != null && successor != killedRelay
-                    && successor.status().published() > publishedAtKill.get(successor)) {
-                    relayFailoverMillis = (System.nanoTime() - relayKilledAt) / 1_000_000;
-                    progress.printf("%n>>> %s took over; publishing resumed %d ms after the kill%n",
-                        successor.instanceId(), relayFailoverMillis);
-                }
-            }
+            relayKill.step(appended >= options.events() * 4 / 10);
             if (killedProjector == null && appended >= options.events() * 6 / 10) {
                 killedProjector = projectors.stream().filter(p -> !p.status().assigned().isEmpty()).findFirst().orElse(null);
                 if (killedProjector != null) {
@@ -189,7 +163,7 @@ final class DemoRun {
             projection.aggregateTypes());
         Histogram histogram = latency.getIntervalHistogram();
         return new DemoReport(stored.size(), topicVerdict.distinctEvents(), topicVerdict.records(), readModel.applies(),
-            readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayFailoverMillis,
+            readModel.duplicates(), readModel.orderViolations(), readModel.exact(), relayKill.failoverMillis(),
             projectorFailoverMillis, stored.size() / seconds, new DemoReport.Latency(
                 histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
                 histogram.getValueAtPercentile(99.9) / 1000.0), load.conflicts(),
@@ -213,14 +187,11 @@ final class DemoRun {
                               List<ProjectionProcessor> projectors) {
         long published = relays.stream().mapToLong(r -> r.status().published()).sum();
         long applied = projectors.stream().mapToLong(p -> p.status().applied()).sum();
-        ChangeStreamRelay leader = leader(relays);
+        ChangeStreamRelay leader = LeaderRelayKill.leader(relays);
         line.show(String.format("%5.1fs  appended %,7d (%,.0f/s)  published %,7d  applied %,7d  lag %,6d  leader %s   ",
             (System.nanoTime() - started) / 1e9, load.appended(), load.achievedPerSecond(), published, applied,
             Math.max(0, load.appended() - applied),
             leader == null ? "(election)" : leader.instanceId() + " epoch " + leader.status().epoch()));
     }
 
-    private static ChangeStreamRelay leader(List<ChangeStreamRelay> relays) {
-        return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElse(null);
-    }
 }

@@ -6,11 +6,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -24,6 +22,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import com.zaxxer.hikari.HikariDataSource;
 
+import dev.ferry.app.demo.LeaderRelayKill;
 import dev.ferry.app.demo.ProgressLine;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.KafkaTransport;
@@ -31,7 +30,6 @@ import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.StartPosition;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
 import dev.ferry.core.replica.ReplicaWriter;
@@ -274,7 +272,7 @@ public final class ReplicationDemoRun {
 
     private void awaitLeader(List<ChangeStreamRelay> relays) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (leader(relays) == null) {
+        while (LeaderRelayKill.leader(relays) == null) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("no relay became leader within 60 s");
             }
@@ -284,16 +282,12 @@ public final class ReplicationDemoRun {
 
     private void progressLine(long started, PatientAndPractitionerWrites load, List<ChangeStreamRelay> relays,
                               List<ReplicationProcessor> mongoReplicators, List<ReplicationProcessor> postgresReplicators) {
-        ChangeStreamRelay leader = leader(relays);
+        ChangeStreamRelay leader = LeaderRelayKill.leader(relays);
         line.show(String.format("%5.1fs  changes %,7d (%,.0f/s)  published %,7d  applied: mongodb %,7d  postgresql %,7d"
                 + "  leader %s   ", (System.nanoTime() - started) / 1e9, load.made(), load.achievedPerSecond(),
             published(relays), mongoReplicators.stream().mapToLong(r -> r.status().applied()).sum(),
             postgresReplicators.stream().mapToLong(r -> r.status().applied()).sum(),
             leader == null ? "(election)" : leader.instanceId() + " epoch " + leader.status().epoch()));
-    }
-
-    private static ChangeStreamRelay leader(List<ChangeStreamRelay> relays) {
-        return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElse(null);
     }
 
     /**
@@ -302,42 +296,19 @@ public final class ReplicationDemoRun {
      */
     private final class Failovers {
 
-        private final List<ChangeStreamRelay> relays;
+        private final LeaderRelayKill relayKill;
         private final ReplicatorKill mongo;
         private final ReplicatorKill postgres;
-        private ChangeStreamRelay killedRelay;
-        private final Map<ChangeStreamRelay, Long> publishedAtKill = new HashMap<>();
-        private long relayKilledAt;
-        private long relayMillis = -1;
 
         Failovers(List<ChangeStreamRelay> relays, List<ReplicationProcessor> mongoReplicators,
                   List<ReplicationProcessor> postgresReplicators) {
-            this.relays = relays;
+            this.relayKill = new LeaderRelayKill(relays, progress);
             this.mongo = new ReplicatorKill(MONGO_TARGET, mongoReplicators);
             this.postgres = new ReplicatorKill(POSTGRES_TARGET, postgresReplicators);
         }
 
         void step(long made) {
-            if (killedRelay == null && made >= options.changes() * 4 / 10) {
-                killedRelay = leader(relays);
-                if (killedRelay != null) {
-                    // a relay's count covers all its terms: the successor's first publish is one beyond it
-                    relays.forEach(relay -> publishedAtKill.put(relay, relay.status().published()));
-                    progress.printf("%n>>> killing the leader relay %s (no lease release, producer not flushed)%n",
-                        killedRelay.instanceId());
-                    killedRelay.kill();
-                    relayKilledAt = System.nanoTime();
-                }
-            }
-            if (killedRelay != null && relayMillis < 0) {
-                ChangeStreamRelay successor = leader(relays);
-                if (successor != null && successor != killedRelay
-                    && successor.status().published() > publishedAtKill.get(successor)) {
-                    relayMillis = (System.nanoTime() - relayKilledAt) / 1_000_000;
-                    progress.printf("%n>>> %s took over; publishing resumed %d ms after the kill%n",
-                        successor.instanceId(), relayMillis);
-                }
-            }
+            relayKill.step(made >= options.changes() * 4 / 10);
             if (made >= options.changes() * 6 / 10) {
                 mongo.step();
                 postgres.step();
@@ -345,11 +316,11 @@ public final class ReplicationDemoRun {
         }
 
         boolean measured() {
-            return relayMillis >= 0 && mongo.millis >= 0 && postgres.millis >= 0;
+            return relayKill.failoverMillis() >= 0 && mongo.millis >= 0 && postgres.millis >= 0;
         }
 
         long relayMillis() {
-            return relayMillis;
+            return relayKill.failoverMillis();
         }
 
         long mongoMillis() {
