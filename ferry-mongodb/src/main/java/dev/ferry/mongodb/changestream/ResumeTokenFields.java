@@ -31,6 +31,11 @@ public final class ResumeTokenFields {
     }
 
     public static Optional<ClusterTime> clusterTime(ResumeToken token) {
+        return clusterTime(parsed(token));
+    }
+
+    /** The same, of a token as the driver gives it (no round trip through JSON). */
+    public static Optional<ClusterTime> clusterTime(BsonDocument token) {
         byte[] data = data(token);
         if (data == null || data.length < 9 || (data[0] & 0xff) != TIMESTAMP_TYPE) {
             return Optional.empty();
@@ -40,6 +45,11 @@ public final class ResumeTokenFields {
 
     /** The change's index within its transaction (0 outside one), where the token carries it. */
     public static OptionalLong transactionIndex(ResumeToken token) {
+        return transactionIndex(parsed(token));
+    }
+
+    /** The same, of a token as the driver gives it (no round trip through JSON). */
+    public static OptionalLong transactionIndex(BsonDocument token) {
         byte[] data = data(token);
         if (data == null || data.length < 9 || (data[0] & 0xff) != TIMESTAMP_TYPE) {
             return OptionalLong.empty();
@@ -84,10 +94,21 @@ public final class ResumeTokenFields {
             | (data[offset + 3] & 0xff);
     }
 
-    /** The hex {@code _data} as bytes, as far as it is hex; null if the token has none. */
-    private static byte[] data(ResumeToken token) {
+    private static BsonDocument parsed(ResumeToken token) {
         try {
-            BsonValue data = BsonDocument.parse(token.value()).get("_data");
+            return BsonDocument.parse(token.value());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The hex {@code _data} as bytes, as far as it is hex; null if the token has none. */
+    private static byte[] data(BsonDocument token) {
+        if (token == null) {
+            return null;
+        }
+        try {
+            BsonValue data = token.get("_data");
             if (data == null || !data.isString()) {
                 return null;
             }

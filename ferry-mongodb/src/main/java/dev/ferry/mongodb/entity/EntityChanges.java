@@ -98,7 +98,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         for (int i = 0; i < changes.size(); i++) {
             Change change = streamed(changes.get(i), ids.get(i), contested);
             if (judging != null && change instanceof Change.EntityChanged changed) {
-                change = judging.judged(changed, position(changed.token()), idOnly(ids.get(i)));
+                change = judging.judged(changed, position(changes.get(i).getResumeToken()), idOnly(ids.get(i)));
             }
             read.add(change);
         }
@@ -168,11 +168,11 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         Optional<ResumeTokenFields.ClusterTime> time = clusterTime != null
             ? Optional.of(new ResumeTokenFields.ClusterTime(Integer.toUnsignedLong(clusterTime.getTime()),
                 Integer.toUnsignedLong(clusterTime.getInc())))
-            : ResumeTokenFields.clusterTime(token);
+            : ResumeTokenFields.clusterTime(change.getResumeToken());
         if (time.isEmpty()) {
             return new Change.Malformed(token, idOnly(id), "the change has no cluster time, so no version");
         }
-        OptionalLong index = ResumeTokenFields.transactionIndex(token);
+        OptionalLong index = ResumeTokenFields.transactionIndex(change.getResumeToken());
         if (index.isEmpty() && change.getTxnNumber() != null) {
             // Two changes of one transaction share a cluster time; without the index they would share a version.
             return new Change.Malformed(token, idOnly(id), "a change inside a transaction whose resume token does "
@@ -236,10 +236,14 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
     /** A stream position as the tombstone ledger orders them: the token's {@code _data}. */
     private static String position(ResumeToken token) {
         try {
-            return BsonDocument.parse(token.value()).getString("_data", new BsonString("")).getValue();
+            return position(BsonDocument.parse(token.value()));
         } catch (RuntimeException e) {
             return "";
         }
+    }
+
+    private static String position(BsonDocument token) {
+        return token.getString("_data", new BsonString("")).getValue();
     }
 
     private static String idOnly(BsonValue id) {
