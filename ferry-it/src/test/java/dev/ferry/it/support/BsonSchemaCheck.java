@@ -12,8 +12,9 @@ import org.bson.BsonValue;
 /**
  * Evaluates a MongoDB {@code $jsonSchema} against a document, for the keywords Ferry's commit contract uses
  * ({@code bsonType}, {@code required}, {@code properties}, {@code items}, {@code minItems}, {@code minimum},
- * {@code minLength}, {@code pattern}). The embedded MongoDB ignores collection validators; against a real server
- * the contract tests let the server's own validator judge as well.
+ * {@code minLength}, {@code maxLength}, {@code pattern}; lengths in code points, as JSON Schema counts them). The
+ * embedded MongoDB ignores collection validators; against a real server the contract tests let the server's own
+ * validator judge as well.
  */
 public final class BsonSchemaCheck {
 
@@ -66,8 +67,12 @@ public final class BsonSchemaCheck {
             }
         } else if (value.isString()) {
             String text = value.asString().getValue();
-            if (schema.containsKey("minLength") && text.length() < schema.getNumber("minLength").intValue()) {
+            int length = text.codePointCount(0, text.length());
+            if (schema.containsKey("minLength") && length < schema.getNumber("minLength").intValue()) {
                 found.add(path + ": shorter than " + schema.getNumber("minLength").intValue());
+            }
+            if (schema.containsKey("maxLength") && length > schema.getNumber("maxLength").intValue()) {
+                found.add(path + ": longer than " + schema.getNumber("maxLength").intValue());
             }
             if (schema.containsKey("pattern") && !Pattern.compile(schema.getString("pattern").getValue()).matcher(text).find()) {
                 found.add(path + ": does not match " + schema.getString("pattern").getValue());
