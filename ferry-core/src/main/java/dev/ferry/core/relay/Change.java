@@ -98,7 +98,9 @@ public sealed interface Change {
             /** its key is also another document's key (entities) */
             KEY_COLLISION,
             /** a re-created entity whose own version field is not above its tombstone's */
-            STALE_VERSION
+            STALE_VERSION,
+            /** readable, but the transport cannot carry what it derives (a topic or subject name, a header value) */
+            UNCARRIABLE
         }
     }
 }
