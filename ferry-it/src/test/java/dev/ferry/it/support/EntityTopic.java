@@ -2,6 +2,8 @@ package dev.ferry.it.support;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -12,6 +14,10 @@ import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
+import org.bson.json.JsonParseException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.core.wire.FerryHeaders;
 
@@ -47,16 +53,40 @@ public final class EntityTopic {
         return new EntityTopic(topics.readRaw(topic));
     }
 
+    /** The topic as {@code raw} holds it (its records in partition and offset order). */
+    public static EntityTopic of(List<ConsumerRecord<String, byte[]>> raw) {
+        return new EntityTopic(raw);
+    }
+
     private static Entry entry(ConsumerRecord<String, byte[]> record) {
         if (record.value() == null) {
             return new Entry(record.key(), TopicRecords.header(record, FerryHeaders.CE_VERSION), null, null, true, false);
         }
-        BsonDocument value = BsonDocument.parse(new String(record.value(), UTF_8));
+        String json = new String(record.value(), UTF_8);
+        BsonDocument value;
+        try {
+            value = BsonDocument.parse(json);
+        } catch (JsonParseException e) {
+            // A document whose own fields look like Extended JSON's type wrappers ({"$date": "d"}) cannot be read back
+            // as BSON: its change is still there, without the document.
+            return unparsedDocument(record, json);
+        }
         BsonValue document = value.get("document");
         String version = value.getString("version").getValue();
         return new Entry(record.key(), version, value.getString("operation").getValue(),
             document == null || document.isNull() ? null : document.asDocument(), false,
             version.endsWith(".0000000000"));
+    }
+
+    private static Entry unparsedDocument(ConsumerRecord<String, byte[]> record, String json) {
+        try {
+            JsonNode value = new ObjectMapper().readTree(json);
+            String version = value.path("version").asText();
+            return new Entry(record.key(), version, value.path("operation").asText(), null, false,
+                version.endsWith(".0000000000"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("an entity record that is not JSON: " + json, e);
+        }
     }
 
     public int records() {

@@ -67,6 +67,14 @@ public final class FuzzedWrites {
 
     /** Aggregate types of valid commits: one topic each (a 200-character one, the contract's longest). */
     public static final List<String> COMMIT_TYPES = List.of("order", "in.voice", "Ship_ment-2", "L".repeat(199) + "9");
+    /**
+     * Topics the test creates before writing, and aggregate types whose topics Kafka then refuses: they differ from one
+     * of them only in '.' against '_' (Kafka's metrics would confuse them).
+     */
+    public static final List<String> PRE_CREATED_TYPES = List.of("in.voice", "Ship_ment-2");
+    private static final List<String> COLLIDING_TYPES = List.of("in_voice", "Ship.ment-2");
+    /** Characters a String.isBlank() sees as white space and a regex's ASCII \s does not (nor, for some, ECMA's). */
+    private static final String UNUSUAL_WHITE_SPACE = "\u001C\u001D\u001E\u001F\u2003\u3000\u1680\u2028\u00A0\u0085";
     /** Aggregate types the streamId store's documents name ({@code <type>-<id>}). */
     public static final List<String> STREAM_TYPES = List.of("patient", "visit");
     /** The constant type of the staff store. */
@@ -179,6 +187,8 @@ public final class FuzzedWrites {
         valid("commit, large (< 1 MiB records)", Source.COMMITS, 1, () -> commitWithPayload(
             new BsonDocument("blob", new BsonString("x".repeat(random(100_000, 600_000))))));
         valid("commit, versions up to Long.MAX_VALUE", Source.COMMITS, 1, this::maxVersionCommit);
+        valid("commit, ids of non-ASCII or control white space (\\S in the schema: ASCII white space, as MongoDB reads it)",
+            Source.COMMITS, 1, this::unusualWhiteSpaceCommit);
         invalid("commit: a required field missing", Source.COMMITS, 3, this::commitMissingField);
         invalid("commit: a field of a wrong BSON type", Source.COMMITS, 4, this::commitWrongType);
         invalid("commit: aggregateType not a topic name", Source.COMMITS, 2, this::commitBadType);
@@ -188,6 +198,8 @@ public final class FuzzedWrites {
         invalid("commit: versions out of relation", Source.COMMITS, 2, this::commitVersionRelation);
         invalid("commit: a version below 1", Source.COMMITS, 1, this::commitBelowMinimum);
         invalid("commit: no events", Source.COMMITS, 1, () -> brokenCommit(c -> c.put("events", new BsonArray())));
+        invalid("commit: aggregateType whose topic collides with an existing one ('.' and '_')", Source.COMMITS, 1,
+            () -> brokenCommit(c -> c.put("aggregateType", new BsonString(pickOf(COLLIDING_TYPES)))));
         invalid("commit: over max.request.size", Source.COMMITS, 1, this::oversizedCommit);
         // Mapped events.
         valid("mapped event (streamId)", Source.STREAMS, 10, () -> streamEvent(false));
@@ -197,6 +209,8 @@ public final class FuzzedWrites {
         invalid("mapped: a mapped field missing or null", Source.STREAMS, 2, this::mappedMissing);
         invalid("mapped: a mapped field of a wrong type", Source.STREAMS, 3, this::mappedWrongType);
         invalid("mapped: streamId does not split", Source.STREAMS, 1, this::streamUnmatched);
+        invalid("mapped: streamId with nothing before its first '-'", Source.STREAMS, 1, () -> brokenStreamEvent(e ->
+            e.put("streamId", new BsonString("-" + draw(identifier) + "-" + ++counter))));
         invalid("mapped: type not a topic name", Source.STREAMS, 1, this::streamBadType);
         invalid("mapped: version out of range", Source.STREAMS, 1, this::mappedVersionOutOfRange);
         invalid("mapped: _id not an ObjectId, no time", Source.STAFF, 1, this::staffWithoutObjectId);
@@ -308,6 +322,29 @@ public final class FuzzedWrites {
             commit.put("committedAt", new BsonDateTime(draw(Gen.longs())));
         }
         return write;
+    }
+
+    /** A new aggregate whose id, event ids and types are white space to a String.isBlank() but not to the schema. */
+    private Write unusualWhiteSpaceCommit() {
+        String id = whiteSpace(++counter);
+        Write write = commit(pickOf(COMMIT_TYPES), id, random(1, 2), false, false, null);
+        for (BsonValue event : write.document().getArray("events")) {
+            event.asDocument().put("eventId", new BsonString(whiteSpace(++counter)));
+            if (random.nextBoolean()) {
+                event.asDocument().put("eventType", new BsonString(whiteSpace(random(0, 9))));
+            }
+        }
+        return write;
+    }
+
+    /** A string of unusual white space only, distinct for each {@code n}. */
+    private static String whiteSpace(long n) {
+        StringBuilder text = new StringBuilder();
+        do {
+            text.append(UNUSUAL_WHITE_SPACE.charAt((int) (n % UNUSUAL_WHITE_SPACE.length())));
+            n /= UNUSUAL_WHITE_SPACE.length();
+        } while (n > 0);
+        return text.toString();
     }
 
     private Write commitWithPayload(BsonDocument payload) {
@@ -546,7 +583,8 @@ public final class FuzzedWrites {
     /** A broken event of the streamId store, of a stream of its own. */
     private Write brokenStreamEvent(java.util.function.Consumer<BsonDocument> breaking) {
         BsonValue id = new BsonObjectId(new ObjectId());
-        BsonDocument event = streamDocument(id, pickOf(STREAM_TYPES) + "-bad" + ++counter, random(0, 5));
+        // A revision of its own too: a streamId broken to a constant ("-") must not collide on the unique index.
+        BsonDocument event = streamDocument(id, pickOf(STREAM_TYPES) + "-bad" + ++counter, random(0, 1_000_000_000));
         event.put("meta", new BsonDocument("correlationId", BsonNull.VALUE));
         breaking.accept(event);
         return write(Source.STREAMS, Op.INSERT, event.get("_id"), event);
@@ -709,7 +747,8 @@ public final class FuzzedWrites {
             content.put("deep", nested(random(10, 90)));
         }
         BsonValue existing = random.nextBoolean() ? aliveId(false) : null;
-        if (existing != null) {
+        if (existing != null) { // the driver refuses a replacement with top-level $-prefixed names; nested ones stay
+            content.keySet().removeIf(name -> name.startsWith("$"));
             return write(Source.ENTITIES, Op.REPLACE, existing, entityDocument(existing, content));
         }
         BsonValue id = newEntityId();
@@ -738,12 +777,29 @@ public final class FuzzedWrites {
         long n = ++counter;
         return switch (random.nextInt(10)) {
             case 0, 1, 2, 3 -> new BsonObjectId(new ObjectId());
-            case 4, 5, 6 -> new BsonString("p" + n + "-" + draw(visibleText));
+            case 4, 5, 6 -> new BsonString(wellFormed("p" + n + "-" + draw(visibleText)));
             case 7 -> new BsonInt32((int) n);
             case 8 -> new BsonInt64(10_000_000_000L + n);
             default -> random.nextBoolean() ? new BsonDocument("ward", new BsonString("w" + n)).append("bed",
                 new BsonInt32(random(1, 9))) : new BsonBinary(UUID.randomUUID());
         };
+    }
+
+    /**
+     * {@code text} without lone surrogates, which UTF-8 cannot carry: the driver would store another string, and an
+     * entity's expected key is computed from the id as written.
+     */
+    private static String wellFormed(String text) {
+        StringBuilder clean = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                clean.append(c).append(text.charAt(++i));
+            } else if (!Character.isSurrogate(c)) {
+                clean.append(c);
+            }
+        }
+        return clean.toString();
     }
 
     /** An existing id (an oversized one only where {@code oversizedToo}), or null if there is none. */

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.bson.BsonDocument;
@@ -22,8 +23,9 @@ import org.bson.json.JsonWriterSettings;
  * The test's own judgement of a stored document, from the published contracts alone and never from Ferry's decoders:
  * a commit against {@code contracts/commit.bson-schema.json} (by {@link BsonSchemaCheck}) plus the versions' relation;
  * a mapped event by the README's rules for a mapping ("Event stores in your own schema"); every record against the
- * transport's rules (a topic name Kafka can have and that is not reserved, a record within the producer's
- * {@code max.request.size}). A valid document's events are listed as they must appear on the topics.
+ * transport's rules (a topic name Kafka can have, that is not reserved, and that does not collide with an existing
+ * topic's, a record within the producer's {@code max.request.size}). A valid document's events are listed as they
+ * must appear on the topics.
  */
 public final class SourceContracts {
 
@@ -54,12 +56,17 @@ public final class SourceContracts {
     private final String deadLetterTopic;
     private final long maxRequestBytes;
     private final long maxEntityRecordBytes;
+    private final Set<String> existingTopics;
 
     /**
      * @param maxRequestBytes      the producer's {@code max.request.size}: no record may be larger
      * @param maxEntityRecordBytes the entity source's {@code maxRecordBytes}
+     * @param existingTopics       topics that exist before anything is relayed: Kafka refuses a topic whose name differs
+     *                             from one of theirs only in '.' against '_'
      */
-    public SourceContracts(String topicPrefix, String deadLetterTopic, long maxRequestBytes, long maxEntityRecordBytes) {
+    public SourceContracts(String topicPrefix, String deadLetterTopic, long maxRequestBytes, long maxEntityRecordBytes,
+                           Set<String> existingTopics) {
+        this.existingTopics = Set.copyOf(existingTopics);
         this.commitSchema = BsonDocument.parse(contract("commit.bson-schema.json")).getDocument("$jsonSchema");
         this.topicPrefix = topicPrefix;
         this.deadLetterTopic = deadLetterTopic;
@@ -229,6 +236,9 @@ public final class SourceContracts {
             violations.add(field + ": the topic name would be longer than " + MAX_TOPIC_LENGTH);
         } else if (topic.equals(deadLetterTopic) || topic.startsWith("__")) {
             violations.add(field + ": a reserved topic name");
+        } else if (existingTopics.stream().anyMatch(existing -> !existing.equals(topic)
+            && existing.replace('.', '_').equals(topic.replace('.', '_')))) {
+            violations.add(field + ": the topic name collides with an existing topic's ('.' and '_' are one to Kafka)");
         }
         return violations;
     }

@@ -86,6 +86,28 @@ public final class TopicRecords {
         }
     }
 
+    /**
+     * Raw records of every topic with this prefix, by topic, each in partition and offset order: one consumer for them
+     * all (cheaper than {@link #readRaw} per topic when a test reads many topics often).
+     */
+    public Map<String, List<ConsumerRecord<String, byte[]>>> readAllRaw(String prefix) {
+        Map<String, List<ConsumerRecord<String, byte[]>>> byTopic = new java.util.TreeMap<>();
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            List<TopicPartition> partitions = partitions(consumer, prefix);
+            partitions.forEach(partition -> byTopic.putIfAbsent(partition.topic(), new ArrayList<>()));
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!reachedEnd(consumer, end) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> byTopic.get(record.topic()).add(record));
+            }
+        }
+        byTopic.values().forEach(records -> records.sort(Comparator.<ConsumerRecord<String, byte[]>>comparingInt(
+            ConsumerRecord::partition).thenComparingLong(ConsumerRecord::offset)));
+        return byTopic;
+    }
+
     public static String header(ConsumerRecord<String, byte[]> record, String name) {
         Header header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), UTF_8);
