@@ -5,8 +5,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
@@ -44,27 +42,26 @@ public final class ProjectCommand implements Callable<Integer> {
             throw new ConfigError("projector.aggregateTypes is missing: expected the aggregate types to project, "
                 + "e.g. [patient, practitioner]");
         }
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
         Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes(),
             settings.projector().notifyUrl());
-        String instanceId = Components.newInstanceId();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Timer latency = Timer.builder("ferry.projector.end.to.end")
-            .description("append to read model written, per applied event").publishPercentileHistogram()
-            .register(metrics);
-        ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
-                new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
-                millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
-            ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
-        bindMetrics(projector, metrics);
-        projector.start();
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(projector, projection, instanceId), metrics,
-            components.parkedEvents());
-        System.err.printf("ferry project %s: instance %s started; admin on port %d%n", projection.name(), instanceId,
-            admin.port());
-        ServiceLifecycle.runUntilStopped(List.of(projector, admin, components));
+        ServiceLifecycle.serve(settings, "projector", "ferry project " + projection.name(), metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            String instanceId = Components.newInstanceId();
+            Timer latency = Timer.builder("ferry.projector.end.to.end")
+                .description("append to read model written, per applied event").publishPercentileHistogram()
+                .register(metrics);
+            ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
+                    new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
+                    millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
+                ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
+            bindMetrics(projector, metrics);
+            projector.start();
+            admin.serveParked(components.parkedEvents());
+            return new ServiceLifecycle.Running("ferry project " + projection.name() + ": instance " + instanceId
+                + " started", () -> statusJson(projector, projection, instanceId), now -> false, List.of(projector),
+                List.of(components));
+        });
         return 0;
     }
 

@@ -1,5 +1,6 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -7,8 +8,6 @@ import java.util.concurrent.Callable;
 
 import org.bson.Document;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
@@ -38,26 +37,27 @@ public final class RelayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FerryConfig settings = config.load();
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
-        Transport.Publishers publishers = components.relayPublishers();
-        String instanceId = Components.newInstanceId();
-        ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers,
-            settings.sources());
-        PrometheusMeterRegistry metrics = metrics(relay);
-        try {
-            relay.start();
-        } catch (SourceCopy.NotReady e) {
-            throw new ConfigError(e.getMessage());
-        }
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(relay, components, settings), metrics,
-            components.parkedEvents());
-        admin.acceptCopyRequests(settings.sources().stream().map(dev.ferry.config.SourceConfig::name).toList(),
-            source -> components.checkpoints().requestCopy(settings.relay().name(), source));
-        System.err.printf("ferry relay %s: instance %s started; admin on port %d%n", settings.relay().name(), instanceId,
-            admin.port());
-        ServiceLifecycle.runUntilStopped(List.of(relay, admin, publishers, components));
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ServiceLifecycle.serve(settings, "relay", "ferry relay " + settings.relay().name(), metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            Transport.Publishers publishers = components.relayPublishers();
+            String instanceId = Components.newInstanceId();
+            ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers,
+                settings.sources());
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
+            bindMetrics(relay, metrics, stallTimeout);
+            try {
+                relay.start();
+            } catch (SourceCopy.NotReady e) {
+                throw new ConfigError(e.getMessage());
+            }
+            admin.serveParked(components.parkedEvents()).acceptCopyRequests(settings.sources().stream()
+                    .map(dev.ferry.config.SourceConfig::name).toList(),
+                source -> components.checkpoints().requestCopy(settings.relay().name(), source));
+            return new ServiceLifecycle.Running("ferry relay " + settings.relay().name() + ": instance " + instanceId
+                + " started", () -> statusJson(relay, components, settings), now -> false,
+                List.of(relay), List.of(publishers, components));
+        });
         return 0;
     }
 
@@ -72,8 +72,13 @@ public final class RelayCommand implements Callable<Integer> {
             .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()));
     }
 
-    static PrometheusMeterRegistry metrics(ChangeStreamRelay relay) {
+    static PrometheusMeterRegistry metrics(ChangeStreamRelay relay, Duration stallTimeout) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bindMetrics(relay, registry, stallTimeout);
+        return registry;
+    }
+
+    static void bindMetrics(ChangeStreamRelay relay, PrometheusMeterRegistry registry, Duration stallTimeout) {
         FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
             .description("events acknowledged by the transport, published by this instance").register(registry);
         FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
@@ -93,7 +98,6 @@ public final class RelayCommand implements Callable<Integer> {
         Gauge.builder("ferry.relay.oplog.headroom.ms", relay, ChangeStreamRelay::oplogHeadroomMillis)
             .description("the checkpoint's cluster time minus the oldest oplog entry's: how much later history "
                 + "would be lost (NaN unless leading, or if local.oplog.rs is not readable)").register(registry);
-        return registry;
     }
 
     static String statusJson(ChangeStreamRelay relay, Components components, FerryConfig config) {

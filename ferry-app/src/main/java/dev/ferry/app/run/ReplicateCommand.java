@@ -12,8 +12,6 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.ReplicaWriters;
 import dev.ferry.config.ConfigError;
@@ -55,35 +53,34 @@ public final class ReplicateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         FerryConfig settings = config.load();
         List<TargetConfig> targets = selected(settings);
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
-        String instanceId = Components.newInstanceId();
+        String names = targets.stream().map(TargetConfig::name).collect(Collectors.joining(", "));
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        List<AutoCloseable> resources = new ArrayList<>();
-        List<Replicator> replicators = new ArrayList<>();
-        for (TargetConfig target : targets) {
-            ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
-            ReplicationProcessor processor = components.replicator(target.name(),
-                new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
-                ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
-            replicators.add(new Replicator(target, processor));
-            bindMetrics(target.name(), processor, metrics);
-            resources.add(processor);
-            resources.add(writer);
-        }
-        ScheduledExecutorService purge = purgeTombstones(targets, resources);
-        replicators.forEach(replicator -> replicator.processor().start());
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(replicators, instanceId), metrics,
-            components.parkedEvents());
-        System.err.printf("ferry replicate %s: instance %s started; admin on port %d%n",
-            targets.stream().map(TargetConfig::name).collect(Collectors.joining(", ")), instanceId, admin.port());
-        List<AutoCloseable> stopped = new ArrayList<>();
-        stopped.add(purge::shutdownNow);
-        stopped.addAll(resources); // each processor before its writer: it finishes its writes first
-        stopped.add(admin);
-        stopped.add(components);
-        ServiceLifecycle.runUntilStopped(stopped);
+        // Waits for MongoDB and the transport, not for the targets: a replicator starts with a target down and pauses
+        // only that target's partitions until it answers, so one target's outage never holds up another's.
+        ServiceLifecycle.serve(settings, "replicator", "ferry replicate " + names, metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            String instanceId = Components.newInstanceId();
+            List<AutoCloseable> resources = new ArrayList<>();
+            List<Replicator> replicators = new ArrayList<>();
+            for (TargetConfig target : targets) {
+                ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
+                ReplicationProcessor processor = components.replicator(target.name(),
+                    new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
+                    ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
+                replicators.add(new Replicator(target, processor));
+                bindMetrics(target.name(), processor, metrics);
+                resources.add(processor);
+                resources.add(writer);
+            }
+            ScheduledExecutorService purge = purgeTombstones(targets, resources);
+            replicators.forEach(replicator -> replicator.processor().start());
+            admin.serveParked(components.parkedEvents());
+            List<AutoCloseable> work = new ArrayList<>();
+            work.add(purge::shutdownNow);
+            work.addAll(resources); // each processor before its writer: it finishes its writes first
+            return new ServiceLifecycle.Running("ferry replicate " + names + ": instance " + instanceId + " started",
+                () -> statusJson(replicators, instanceId), now -> false, work, List.of(components));
+        });
         return 0;
     }
 
