@@ -1,5 +1,7 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
@@ -55,12 +57,13 @@ public final class ProjectCommand implements Callable<Integer> {
                     new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
                     millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
                 ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
-            bindMetrics(projector, metrics);
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
+            bindMetrics(projector, metrics, stallTimeout);
             projector.start();
             admin.serveParked(components.parkedEvents());
             return new ServiceLifecycle.Running("ferry project " + projection.name() + ": instance " + instanceId
-                + " started", () -> statusJson(projector, projection, instanceId), now -> false, List.of(projector),
-                List.of(components));
+                + " started", () -> statusJson(projector, projection, instanceId),
+                now -> projector.status().stalled(now, stallTimeout), List.of(projector), List.of(components));
         });
         return 0;
     }
@@ -92,7 +95,7 @@ public final class ProjectCommand implements Callable<Integer> {
             }).build();
     }
 
-    static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry) {
+    static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry, Duration stallTimeout) {
         FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
         FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
             .description("events skipped because the read model already had them").register(registry);
@@ -105,6 +108,9 @@ public final class ProjectCommand implements Callable<Integer> {
             .register(registry);
         Gauge.builder("ferry.projector.lag", projector, p -> p.status().lag())
             .description("records in the owned partitions not yet fetched").register(registry);
+        Gauge.builder("ferry.projector.stalled", projector, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .description("1 while a partition's fetched records have waited, none finished, for longer than "
+                + "admin.stallTimeout").register(registry);
     }
 
     static String statusJson(ProjectionProcessor projector, Projection projection, String instanceId) {
@@ -113,9 +119,14 @@ public final class ProjectCommand implements Callable<Integer> {
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
             + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"lag\":" + status.lag()
-            + ",\"breakers\":{"
+            + ",\"noProgressSince\":" + instant(status.waitingSince()) + ",\"breakers\":{"
             + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
                 .collect(Collectors.joining(",")) + "}}";
+    }
+
+    /** A JSON string of the instant, or null. */
+    static String instant(Instant instant) {
+        return EventJson.quote(instant == null ? null : instant.toString());
     }
 
     private static String jsonList(java.util.Collection<String> values) {

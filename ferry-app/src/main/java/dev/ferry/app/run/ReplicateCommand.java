@@ -1,5 +1,7 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -62,13 +64,14 @@ public final class ReplicateCommand implements Callable<Integer> {
             String instanceId = Components.newInstanceId();
             List<AutoCloseable> resources = new ArrayList<>();
             List<Replicator> replicators = new ArrayList<>();
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
             for (TargetConfig target : targets) {
                 ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
                 ReplicationProcessor processor = components.replicator(target.name(),
                     new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
                     ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
                 replicators.add(new Replicator(target, processor));
-                bindMetrics(target.name(), processor, metrics);
+                bindMetrics(target.name(), processor, metrics, stallTimeout);
                 resources.add(processor);
                 resources.add(writer);
             }
@@ -79,7 +82,9 @@ public final class ReplicateCommand implements Callable<Integer> {
             work.add(purge::shutdownNow);
             work.addAll(resources); // each processor before its writer: it finishes its writes first
             return new ServiceLifecycle.Running("ferry replicate " + names + ": instance " + instanceId + " started",
-                () -> statusJson(replicators, instanceId), now -> false, work, List.of(components));
+                () -> statusJson(replicators, instanceId), now -> replicators.stream()
+                    .anyMatch(replicator -> replicator.processor().status().stalled(now, stallTimeout)),
+                work, List.of(components));
         });
         return 0;
     }
@@ -130,7 +135,8 @@ public final class ReplicateCommand implements Callable<Integer> {
     private record Replicator(TargetConfig target, ReplicationProcessor processor) {
     }
 
-    private static void bindMetrics(String target, ReplicationProcessor processor, PrometheusMeterRegistry registry) {
+    private static void bindMetrics(String target, ReplicationProcessor processor, PrometheusMeterRegistry registry,
+                                    Duration stallTimeout) {
         Tags tags = Tags.of("target", target);
         FunctionCounter.builder("ferry.replicator.changes.applied", processor, p -> p.status().applied()).tags(tags)
             .register(registry);
@@ -145,6 +151,9 @@ public final class ReplicateCommand implements Callable<Integer> {
             .description("partitions paused because the notified dependency's circuit breaker is open").register(registry);
         Gauge.builder("ferry.replicator.lag", processor, p -> p.status().lag()).tags(tags)
             .description("records in the owned partitions not yet fetched").register(registry);
+        Gauge.builder("ferry.replicator.stalled", processor, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .tags(tags).description("1 while a partition's fetched changes have waited, none finished, for longer than "
+                + "admin.stallTimeout").register(registry);
     }
 
     static String statusJson(List<Replicator> replicators, String instanceId) {
@@ -154,7 +163,8 @@ public final class ReplicateCommand implements Callable<Integer> {
                 return "{\"target\":" + EventJson.quote(replicator.target().name()) + ",\"kind\":"
                     + EventJson.quote(replicator.target().kind()) + ",\"assignedPartitions\":" + status.assigned().size()
                     + ",\"applied\":" + status.applied() + ",\"duplicates\":" + status.duplicates() + ",\"parked\":"
-                    + status.parked() + ",\"lag\":" + status.lag() + "}";
+                    + status.parked() + ",\"lag\":" + status.lag() + ",\"noProgressSince\":"
+                    + ProjectCommand.instant(status.waitingSince()) + "}";
             }).collect(Collectors.joining(",")) + "]}";
     }
 }
