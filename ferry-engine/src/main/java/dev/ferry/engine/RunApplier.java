@@ -83,11 +83,14 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             R record;
             try {
                 record = target.decode(delivered.record());
-            } catch (LaneTarget.Undecodable poison) {
+            } catch (RuntimeException poison) {
                 // Documented rule: an undecodable record is parked with its raw value, and its aggregate with it.
+                // Decoding does no I/O, so any failure of it is the record's: parked, never retried in a loop.
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
-                if (parking.park(aggregateKey, null, delivered.record(), poison.getMessage(), "", 0)) {
+                String reason = poison instanceof LaneTarget.Undecodable ? poison.getMessage()
+                    : "cannot be decoded: " + poison;
+                if (parking.park(aggregateKey, null, delivered.record(), reason, "", 0)) {
                     delivered.finish();
                 }
                 continue;

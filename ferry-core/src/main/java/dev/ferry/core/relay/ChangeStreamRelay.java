@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,6 +47,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private static final int COPY_BATCH = 1_000;
     /** How often the leader looks for operators' copy requests. */
     private static final long REQUEST_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The longest wait between two restarts of a failing pipeline (the wait doubles from the settings' backoff). */
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** Changes the broker refused for their content remembered at most, so a re-read dead-letters them. */
+    private static final int MAX_REFUSALS_REMEMBERED = 1_000;
 
     private final RelaySettings settings;
     private final String instanceId;
@@ -61,6 +66,19 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong oversized = new AtomicLong();
     private final AtomicLong terms = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLongArray restarts =
+        new java.util.concurrent.atomic.AtomicLongArray(RelayStatus.Fault.values().length);
+    private volatile RelayStatus.Failure lastFailure;
+    /** Since when changes wait unacknowledged (or the pipeline fails); null while nothing waits. */
+    private volatile Instant waitingSince;
+    /** Restarts in a row without an acknowledgement between them: what the backoff doubles with. */
+    private int failuresInARow;
+    private volatile boolean progressedSinceFailure;
+    /**
+     * Changes whose record the broker refused for its content after sending (a limit below the one checked before
+     * sending), by {@link #refusalKey}: read again after the restart, they are dead-lettered instead. Worker thread only.
+     */
+    private final Map<String, RecordRefused> refusedByBroker = new HashMap<>();
     private volatile long checkpointSequence = -1;
     private volatile long leadingEpoch = -1;
     private volatile RelayStatus.Role role = RelayStatus.Role.STANDBY;
@@ -122,9 +140,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     public RelayStatus status() {
+        java.util.EnumMap<RelayStatus.Fault, Long> byFault = new java.util.EnumMap<>(RelayStatus.Fault.class);
+        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
+            byFault.put(fault, restarts.get(fault.ordinal()));
+        }
         return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), oversized.get(),
-            checkpointSequence, failure,
-            terms.get());
+            checkpointSequence, failure, terms.get(), byFault, lastFailure,
+            role == RelayStatus.Role.LEADER ? waitingSince : null);
     }
 
     public String instanceId() {
@@ -203,6 +225,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (epoch.isEmpty()) {
                 role = RelayStatus.Role.STANDBY;
                 leadingEpoch = -1;
+                waitingSince = null; // the leader's to report
                 lastAcknowledged = null;
                 lastCheckpointed = null;
                 LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
@@ -220,17 +243,64 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 if (killed) {
                     return;
                 }
-                log.warn("relay {}: instance {} restarts its pipeline from the last checkpoint after: {}",
-                    settings.name(), instanceId, e.toString());
-                LockSupport.parkNanos(settings.retryBackoff().toNanos());
+                if (e instanceof TermEnded || !leadership.isValid(epoch.getAsLong())) {
+                    continue; // deposed or stopping: a new term (here or elsewhere), not a failure of the pipeline
+                }
+                restartAfter(e instanceof Failed failed ? failed.fault : RelayStatus.Fault.UNEXPECTED,
+                    e instanceof Failed ? e.getCause() : e);
             }
         }
+    }
+
+    /**
+     * Records a failure of the environment (or a bug) and waits before the pipeline restarts from its checkpoint: the
+     * wait doubles with each failure in a row, up to {@link #MAX_BACKOFF_NANOS}, and starts again from the settings'
+     * backoff once something was acknowledged. Documents never come here: they are dead-lettered.
+     */
+    private void restartAfter(RelayStatus.Fault fault, Throwable cause) {
+        if (progressedSinceFailure) {
+            failuresInARow = 0;
+            progressedSinceFailure = false;
+        }
+        long backoff = Math.min(MAX_BACKOFF_NANOS, settings.retryBackoff().toNanos() << Math.min(failuresInARow, 20));
+        failuresInARow++;
+        restarts.incrementAndGet(fault.ordinal());
+        Instant now = Instant.now();
+        lastFailure = new RelayStatus.Failure(now, fault, String.valueOf(cause));
+        if (waitingSince == null) {
+            waitingSince = now; // a failing pipeline makes no progress, whether or not it had read anything
+        }
+        log.warn("relay {}: instance {} restarts its pipeline from the last checkpoint in {} ms ({} failure, {} in a "
+            + "row): {}", settings.name(), instanceId, TimeUnit.NANOSECONDS.toMillis(backoff), fault, failuresInARow,
+            cause);
+        long deadline = System.nanoTime() + backoff;
+        while (running && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(Math.min(WAIT_SLICE_NANOS, deadline - System.nanoTime()));
+        }
+    }
+
+    /** Runs {@code call}, attributing a failure to {@code fault}; the relay's own signals pass through. */
+    private static <T> T at(RelayStatus.Fault fault, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (HistoryLost | CheckpointStore.Fenced | Failed | TermEnded e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new Failed(fault, e);
+        }
+    }
+
+    private static void at(RelayStatus.Fault fault, Runnable call) {
+        at(fault, () -> {
+            call.run();
+            return null;
+        });
     }
 
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
         TakeoverTimeline timeline = new TakeoverTimeline(settings.name(), epoch);
-        Optional<Checkpoint> checkpoint = checkpoints.load(settings.name());
+        Optional<Checkpoint> checkpoint = at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.load(settings.name()));
         List<String> toCopy = recopy ? copy.sources()
             : checkpoint.isPresent() || restartFromNow ? List.of()
             : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
@@ -251,7 +321,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         leadingEpoch = epoch;
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
-        RecordPublisher publisher = publishers.get();
+        RecordPublisher publisher = at(RelayStatus.Fault.BROKER, publishers::get);
         timeline.publisherReady();
         currentPublisher = publisher;
         boolean graceful = false;
@@ -268,6 +338,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 publisher.close();
                 term.finish();
             } else {
+                if (!killed) {
+                    term.checkpointAcknowledged(); // a restart re-publishes only what was not acknowledged
+                }
                 publisher.abort();
             }
         }
@@ -280,7 +353,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private ChangeSource.ChangeFeed open(StartPosition start, Term term,
                                          java.util.function.Function<StartPosition, ChangeSource.ChangeFeed> opening) {
         try {
-            return opening.apply(start);
+            return at(RelayStatus.Fault.SOURCE, () -> opening.apply(start));
         } catch (HistoryLost e) {
             if (term.copyStartedAt == null || !(start instanceof StartPosition.AfterToken noted)) {
                 throw e;
@@ -308,14 +381,14 @@ public final class ChangeStreamRelay implements AutoCloseable {
         ResumeToken noted = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (noted == null && running && System.nanoTime() < deadline) {
-            try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            try (ChangeSource.ChangeFeed feed = at(RelayStatus.Fault.SOURCE, () -> source.open(new StartPosition.Now()))) {
                 // The position right after opening. A server that reports none until a read is read once; the
                 // position after what that read returned is as good: those changes were made before the copy starts,
                 // so the copy reads their effect (sources not copied start "now" a moment later). Waiting for a read
                 // that returns nothing never ends while writers are busy.
                 noted = feed.position();
                 if (noted == null) {
-                    List<Change> read = feed.poll();
+                    List<Change> read = at(RelayStatus.Fault.SOURCE, feed::poll);
                     noted = feed.position() != null || read.isEmpty() ? feed.position() : read.get(read.size() - 1).token();
                 }
             }
@@ -327,7 +400,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
         sources.forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
         Checkpoint started = new Checkpoint(noted, copies, sequence, epoch, Instant.now());
-        checkpoints.save(settings.name(), started);
+        at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(settings.name(), started));
         log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), sources);
         return started;
     }
@@ -453,7 +526,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                            StartPosition start) {
             String copying = held.isEmpty() ? null : held.iterator().next();
             while (running && leadership.isValid(epoch)) {
-                List<Change> changes = feed.poll();
+                List<Change> changes = at(RelayStatus.Fault.SOURCE, feed::poll);
                 for (Change change : changes) {
                     if (!running || !leadership.isValid(epoch)) {
                         return null; // deposed or stopping: publish nothing more
@@ -463,6 +536,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     send(change, publisher, change.token());
                 }
                 drainAcknowledged();
+                if (inFlight.isEmpty() && changes.isEmpty()) {
+                    waitingSince = null; // read to the end, everything acknowledged: nothing waits
+                }
                 if (inFlight.isEmpty() && changes.isEmpty() && feed.position() != null) {
                     // Quiet: a real server's post-batch token moves on; keep the checkpoint inside the oplog window.
                     acknowledged = feed.position();
@@ -520,7 +596,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
          * @return whether a copy was taken up (the stream is then reopened without that source)
          */
         private boolean takeCopyRequest(ResumeToken position) {
-            for (String requested : checkpoints.copyRequests(settings.name())) {
+            for (String requested : at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.copyRequests(settings.name()))) {
                 CheckpointStore.CopyProgress current = copies.get(requested);
                 if (!copy.sources().contains(requested) || (current != null && !current.complete())) {
                     log.warn("relay {}: copy of {} requested, but {}", settings.name(), requested,
@@ -565,7 +641,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             try (ChangeSource.ChangeFeed feed = open(new StartPosition.AfterToken(progress.notedAt()), this,
                 at -> source.openOnly(at, name))) {
                 while (running && leadership.isValid(epoch)) {
-                    List<Change> changes = feed.poll();
+                    List<Change> changes = at(RelayStatus.Fault.SOURCE, feed::poll);
                     // Stamped with where the stream is: these changes lie before it, so the checkpoint stays there.
                     ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
                     for (Change change : changes) {
@@ -618,7 +694,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             // at least as recent as the position noted before the copy (a copy before streaming: the relay is there).
             ResumeToken stamp = inFlight.isEmpty() ? acknowledged : inFlight.peekLast().token();
             ResumeToken notedAt = progress.alongsideStream() ? progress.notedAt() : stamp;
-            SourceCopy.CopyBatch batch = copy.next(name, progress.position(), stamp, notedAt, COPY_BATCH);
+            SourceCopy.CopyBatch batch = at(RelayStatus.Fault.SOURCE,
+                () -> copy.next(name, progress.position(), stamp, notedAt, COPY_BATCH));
             for (Change change : batch.changes()) {
                 if (!running || !leadership.isValid(epoch)) {
                     return false;
@@ -630,7 +707,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 progress.copied() + batch.changes().size(), batch.done() && !progress.alongsideStream());
             sentCopies.put(name, next);
             inFlight.addLast(new Pending(stamp, sequence, 0, null, CompletableFuture.completedFuture(null), name,
-                next));
+                next, null));
             inFlightEvents++;
             drainAcknowledged();
             maybeCheckpoint(false);
@@ -700,27 +777,60 @@ public final class ChangeStreamRelay implements AutoCloseable {
             maybeCheckpoint(true);
         }
 
-        /** @param token where acknowledging it puts the relay: the change's own, or where the relay already is */
+        /**
+         * Sends a change's records, each prepared first: a change the transport cannot carry (or whose record the broker
+         * refused for its content before a restart) is dead-lettered whole, naming the field and the rule, and the
+         * relay goes on. Preparing does no I/O, so whatever fails there is the document's fault, never the broker's.
+         *
+         * @param token where acknowledging it puts the relay: the change's own, or where the relay already is
+         */
         private void send(Change change, RecordPublisher publisher, ResumeToken token) {
             if (change instanceof Change.Malformed malformed) {
-                log.warn("relay {}: malformed document sent to the dead-letter topic: {}", settings.name(),
-                    malformed.reason());
-                track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
-                    malformed.cause());
+                sendDeadLetter(malformed, publisher, token, change);
                 return;
             }
             List<? extends FerryRecord> records = change.records();
-            List<CompletableFuture<Void>> sends = new ArrayList<>(records.size());
-            for (FerryRecord record : records) {
+            List<RecordPublisher.Prepared> prepared = new ArrayList<>(records.size());
+            try {
+                RecordRefused refused = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
+                if (refused != null) {
+                    throw refused;
+                }
+                for (FerryRecord record : records) {
+                    prepared.add(publisher.prepare(record));
+                }
+            } catch (RuntimeException e) {
+                RecordRefused refused = e instanceof RecordRefused r ? r
+                    : new RecordRefused("cannot be made into a record: " + e, false, e);
+                sendDeadLetter(new Change.Malformed(token, describe(records), refused.getMessage(),
+                    refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE),
+                    publisher, token, change);
+                return;
+            }
+            List<CompletableFuture<Void>> sends = new ArrayList<>(prepared.size());
+            for (RecordPublisher.Prepared record : prepared) {
                 sequence++;
                 sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
             }
-            track(token, records.size(), CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), null);
+            track(token, prepared.size(), sends.size() == 1 ? sends.get(0)
+                : CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), null, change);
+        }
+
+        private void sendDeadLetter(Change.Malformed malformed, RecordPublisher publisher, ResumeToken token,
+                                    Change change) {
+            log.warn("relay {}: a change that cannot be published goes to the dead-letter topic: {}", settings.name(),
+                malformed.reason());
+            track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
+                malformed.cause(), change);
         }
 
         /** @param deadLetter why it was dead-lettered; null for records published */
-        private void track(ResumeToken token, int events, CompletableFuture<Void> acked, Change.Malformed.Cause deadLetter) {
-            inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked, null, null));
+        private void track(ResumeToken token, int events, CompletableFuture<Void> acked,
+                           Change.Malformed.Cause deadLetter, Change change) {
+            if (inFlight.isEmpty() && waitingSince == null) {
+                waitingSince = Instant.now();
+            }
+            inFlight.addLast(new Pending(token, sequence, events, deadLetter, acked, null, null, change));
             inFlightEvents += Math.max(events, 1);
         }
 
@@ -730,7 +840,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 awaitHead(WAIT_SLICE_NANOS);
                 drainAcknowledged();
                 if (!running || !leadership.isValid(epoch)) {
-                    throw new IllegalStateException("leadership of epoch " + epoch + " ended while waiting for acks");
+                    throw new TermEnded("leadership of epoch " + epoch + " ended while waiting for acks");
                 }
             }
         }
@@ -745,21 +855,51 @@ public final class ChangeStreamRelay implements AutoCloseable {
             } catch (TimeoutException e) {
                 // not yet; the caller re-checks leadership
             } catch (ExecutionException e) {
-                throw new IllegalStateException("the broker did not acknowledge a publish", e.getCause());
+                throw notAcknowledged(head, e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the broker", e);
+                throw new TermEnded("interrupted while waiting for the broker");
             }
         }
 
-        /** Moves the acknowledged position over the completed prefix, in order. */
-        private void drainAcknowledged() {
-            while (!inFlight.isEmpty() && inFlight.peekFirst().acked().isDone()) {
-                Pending head = inFlight.removeFirst();
-                if (head.acked().isCompletedExceptionally()) {
-                    awaitHead(0); // rethrows the cause
-                    throw new IllegalStateException("the broker did not acknowledge a publish");
+        /**
+         * The failure of a send the broker did not acknowledge. One it refused for the record's content is remembered,
+         * so that the change is dead-lettered when the restarted pipeline reads it again.
+         */
+        private Failed notAcknowledged(Pending head, Throwable cause) {
+            if (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof RecordRefused refused && head.change() != null && head.deadLetter() == null) {
+                if (refusedByBroker.size() >= MAX_REFUSALS_REMEMBERED) {
+                    refusedByBroker.clear();
                 }
+                refusedByBroker.put(refusalKey(head.change()), refused);
+                return new Failed(RelayStatus.Fault.RECORD_REFUSED, refused);
+            }
+            return new Failed(RelayStatus.Fault.BROKER, cause);
+        }
+
+        /** Moves the acknowledged position over the completed prefix, in order; throws at a failed send. */
+        private void drainAcknowledged() {
+            drainAcknowledged(true);
+        }
+
+        /** @param throwAtFailure false: stop quietly at a failed send (the term is ending anyway) */
+        private void drainAcknowledged(boolean throwAtFailure) {
+            boolean moved = false;
+            while (!inFlight.isEmpty() && inFlight.peekFirst().acked().isDone()) {
+                Pending head = inFlight.peekFirst();
+                if (head.acked().isCompletedExceptionally()) {
+                    if (!throwAtFailure) {
+                        break;
+                    }
+                    awaitHead(0); // throws its cause
+                    throw new Failed(RelayStatus.Fault.BROKER, new IllegalStateException("the broker did not "
+                        + "acknowledge a publish"));
+                }
+                inFlight.removeFirst();
+                moved = true;
                 inFlightEvents -= Math.max(head.events(), 1);
                 if (head.copied() != null) {
                     copies.put(head.copiedSource(), head.copied());
@@ -777,6 +917,24 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     }
                 }
             }
+            if (moved) {
+                progressedSinceFailure = true;
+                waitingSince = inFlight.isEmpty() ? null : Instant.now();
+            }
+        }
+
+        /**
+         * After a failure: moves over what was acknowledged before it and checkpoints that, so the restart re-publishes
+         * only what was not. Best effort: what cannot be saved now is re-published, as before.
+         */
+        void checkpointAcknowledged() {
+            try {
+                drainAcknowledged(false);
+                maybeCheckpoint(true);
+            } catch (RuntimeException e) {
+                log.debug("relay {}: could not checkpoint the acknowledged prefix before restarting: {}",
+                    settings.name(), e.toString());
+            }
         }
 
         private void maybeCheckpoint(boolean force) {
@@ -790,7 +948,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (!leadership.isValid(epoch)) {
                 return; // a deposed leader never moves the checkpoint (the store's epoch check enforces it too)
             }
-            checkpoints.save(settings.name(), new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now()));
+            Checkpoint next = new Checkpoint(acknowledged, copies, acknowledgedSequence, epoch, Instant.now());
+            at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(settings.name(), next));
             saved = acknowledged;
             lastCheckpointed = acknowledged;
             copiesChanged = false;
@@ -804,8 +963,56 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private record Switch(ResumeToken at, String caughtUp) {
     }
 
+    /**
+     * A change's identity across terms, for remembering a broker's refusal: its position and, as copied changes share
+     * one position, its first record's type and key.
+     */
+    private static String refusalKey(Change change) {
+        List<? extends FerryRecord> records = change.records();
+        return records.isEmpty() ? change.token().value()
+            : change.token().value() + '\n' + records.get(0).type() + '\n' + records.get(0).key();
+    }
+
+    /** A dead letter's document for a change that was read but cannot be carried: its records as they would be sent. */
+    private static String describe(List<? extends FerryRecord> records) {
+        StringBuilder json = new StringBuilder("{\"records\":[");
+        for (FerryRecord record : records) {
+            if (json.charAt(json.length() - 1) != '[') {
+                json.append(',');
+            }
+            try {
+                json.append(record instanceof dev.ferry.core.event.Event event ? dev.ferry.core.wire.EventJson.encode(event)
+                    : record instanceof dev.ferry.core.event.EntityChange entity
+                        ? dev.ferry.core.wire.EntityJson.encode(entity)
+                        : "{\"tombstone\":" + dev.ferry.core.wire.EventJson.quote(record.key()) + "}");
+            } catch (RuntimeException e) {
+                json.append("{\"type\":").append(dev.ferry.core.wire.EventJson.quote(record.type()))
+                    .append(",\"key\":").append(dev.ferry.core.wire.EventJson.quote(record.key())).append('}');
+            }
+        }
+        return json.append("]}").toString();
+    }
+
     /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */
     private record Pending(ResumeToken token, long sequence, int events, Change.Malformed.Cause deadLetter,
-                           CompletableFuture<Void> acked, String copiedSource, CheckpointStore.CopyProgress copied) {
+                           CompletableFuture<Void> acked, String copiedSource, CheckpointStore.CopyProgress copied,
+                           Change change) {
+    }
+
+    /** A failure of the pipeline's environment (or a bug), by what failed: the pipeline restarts after a backoff. */
+    private static final class Failed extends RuntimeException {
+        private final RelayStatus.Fault fault;
+
+        Failed(RelayStatus.Fault fault, Throwable cause) {
+            super(fault + ": " + cause, cause);
+            this.fault = fault;
+        }
+    }
+
+    /** The term ended because leadership or the instance did: not a failure. */
+    private static final class TermEnded extends RuntimeException {
+        TermEnded(String message) {
+            super(message);
+        }
     }
 }

@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A lease store with the same compare-and-set semantics as the MongoDB one, for unit tests. */
-final class InMemoryLeaseStore implements LeaseStore {
+public final class InMemoryLeaseStore implements LeaseStore {
 
     private final Map<String, Lease> leases = new HashMap<>();
     boolean unreachable;

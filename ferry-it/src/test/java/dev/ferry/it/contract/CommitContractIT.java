@@ -33,6 +33,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.engine.wire.EventJsonDecoder;
@@ -126,6 +127,59 @@ class CommitContractIT extends PipelineFixture {
         await().atMost(Duration.ofSeconds(60)).until(() -> !pipeline.topics().readRaw(pipeline.deadLetterTopic()).isEmpty());
         assertThat(TopicRecords.header(pipeline.topics().readRaw(pipeline.deadLetterTopic()).get(0), "ferry_reason"))
             .contains("version");
+    }
+
+    /**
+     * Issue 27's cases, written with the raw driver as another team's service would: a type the topic cannot carry,
+     * {@code committedAt} as a string, a {@code lastVersion} the events do not reach, a reserved type (the dead-letter
+     * topic's) and a commit larger than a Kafka record. Each costs one dead letter naming its field and rule; the valid
+     * commit after each is published; the relay never restarts.
+     */
+    @Test
+    void eachBadCommitCostsOneDeadLetterNamingItsFieldAndTheCommitAfterItIsPublished() {
+        ChangeStreamRelay relay = pipeline.startRelay("r1");
+        MongoCollection<Document> commits = pipeline.database().getCollection(Pipeline.EVENTS);
+        String reserved = pipeline.deadLetterTopic().substring(pipeline.topicPrefix().length());
+        List<Document> bad = List.of(
+            rawCommit("bad type!", "b-1", 1, new Date()),
+            rawCommit("patient", "b-2", 1, new Date()).append("committedAt", "2026-12-06T10:00:00Z"),
+            rawCommit("patient", "b-3", 1, new Date()).append("lastVersion", 3),
+            rawCommit(reserved, "b-4", 1, new Date()),
+            rawCommit("patient", "b-5", 1, new Date()).append("events", List.of(rawEvent("b-5-e1", 1, new Date())
+                .append("payload", new Document("blob", "x".repeat(2 * 1024 * 1024))))));
+        for (int i = 0; i < bad.size(); i++) {
+            commits.insertOne(bad.get(i));
+            commits.insertOne(rawCommit("patient", "good-" + i, 1, new Date()));
+        }
+
+        String topic = pipeline.topicPrefix() + "patient";
+        await().atMost(Duration.ofSeconds(60)).until(() -> pipeline.topics().readRaw(topic).size() >= bad.size()
+            && pipeline.topics().readRaw(pipeline.deadLetterTopic()).size() >= bad.size());
+        assertThat(pipeline.topics().readRaw(topic)).extracting(ConsumerRecord::key)
+            .containsExactlyInAnyOrder("good-0", "good-1", "good-2", "good-3", "good-4"); // keys spread over partitions
+        List<String> reasons = pipeline.topics().readRaw(pipeline.deadLetterTopic()).stream()
+            .map(record -> TopicRecords.header(record, "ferry_reason")).toList();
+        assertThat(reasons).hasSize(bad.size());
+        assertThat(reasons.get(0)).contains("aggregateType").contains("bad type!");
+        assertThat(reasons.get(1)).contains("committedAt").contains("date");
+        assertThat(reasons.get(2)).contains("lastVersion").contains("expected");
+        assertThat(reasons.get(3)).contains("aggregateType").contains("reserved");
+        assertThat(reasons.get(4)).contains("max.request.size");
+        await().atMost(Duration.ofSeconds(30)).until(() -> relay.status().deadLettered() == bad.size());
+        assertThat(relay.status().oversized()).isEqualTo(1);
+        assertThat(relay.status().restartCount()).as("restarts: %s", relay.status().restarts()).isZero();
+        assertThat(relay.status().lastFailure()).isNull();
+    }
+
+    private static Document rawCommit(String type, String id, int version, Date at) {
+        return new Document("aggregateType", type).append("aggregateId", id).append("firstVersion", version)
+            .append("lastVersion", version).append("committedAt", at)
+            .append("events", List.of(rawEvent(id + "-e" + version, version, at)));
+    }
+
+    private static Document rawEvent(String eventId, int version, Date at) {
+        return new Document("eventId", eventId).append("version", version).append("eventType", "Registered")
+            .append("timestamp", at).append("payload", new Document("n", version));
     }
 
     /**

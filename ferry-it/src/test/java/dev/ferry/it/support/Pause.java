@@ -80,9 +80,14 @@ public final class Pause {
             RecordPublisher publisher = delegate.get();
             return new RecordPublisher() {
                 @Override
-                public java.util.concurrent.CompletableFuture<Void> publish(dev.ferry.core.event.FerryRecord event, Provenance provenance) {
+                public Prepared prepare(dev.ferry.core.event.FerryRecord record) {
+                    return publisher.prepare(record);
+                }
+
+                @Override
+                public java.util.concurrent.CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
                     await();
-                    return publisher.publish(event, provenance);
+                    return publisher.publish(record, provenance);
                 }
 
                 @Override

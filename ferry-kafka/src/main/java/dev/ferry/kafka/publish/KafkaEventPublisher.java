@@ -12,6 +12,9 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
@@ -23,6 +26,7 @@ import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.RecordRefused;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 
@@ -36,6 +40,11 @@ final class KafkaEventPublisher implements RecordPublisher {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** A partition's first acknowledgement normally takes milliseconds; beyond this the term is given up and restarted. */
     private static final Duration FIRST_ACK_TIMEOUT = Duration.ofSeconds(15);
+    /**
+     * The provenance headers added at sending and the batch's framing, above the key, value and headers: the
+     * producer's own estimate of a record's size (what it checks against max.request.size) stays below this sum.
+     */
+    private static final int RECORD_OVERHEAD_BYTES = 512;
 
     private final Producer<String, byte[]> producer;
     private final TopicProvisioner topics;
@@ -43,9 +52,12 @@ final class KafkaEventPublisher implements RecordPublisher {
     private final Runnable onIdempotenceRefused;
     private final FirstSendGate firstSends = new FirstSendGate(FIRST_ACK_TIMEOUT);
     private final Map<String, Integer> partitionCounts = new HashMap<>();
+    private final long maxRecordBytes;
 
+    /** @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending */
     KafkaEventPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
-                        Runnable onIdempotenceRefused) {
+                        Runnable onIdempotenceRefused, long maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes;
         this.producer = producer;
         this.topics = topics;
         this.settings = settings;
@@ -53,8 +65,21 @@ final class KafkaEventPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
-        String topic = settings.topicNaming().topicFor(record.type());
+    public Prepared prepare(FerryRecord record) {
+        String topic;
+        try {
+            topic = settings.topicNaming().topicFor(record.type());
+        } catch (IllegalArgumentException e) {
+            throw new RecordRefused(field(record) + ": " + e.getMessage(), false);
+        }
+        if (topic.equals(settings.deadLetterTopic())) {
+            throw new RecordRefused(field(record) + " '" + record.type() + "' is reserved: its topic " + topic
+                + " is the dead-letter topic", false);
+        }
+        if (topic.startsWith("__")) {
+            throw new RecordRefused(field(record) + " '" + record.type() + "' is reserved: topic names starting with "
+                + "'__' are Kafka's internal topics", false);
+        }
         RecordHeaders headers = new RecordHeaders();
         BiConsumer<String, String> header = (name, value) -> headers.add(name, value.getBytes(UTF_8));
         byte[] value;
@@ -68,23 +93,47 @@ final class KafkaEventPublisher implements RecordPublisher {
             dev.ferry.core.wire.FerryHeaders.forTombstone((Tombstone) record, header);
             value = null; // Kafka's tombstone: compaction forgets the key
         }
-        addProvenance(headers, provenance);
         String key = PartitionKey.of(record);
+        long size = RECORD_OVERHEAD_BYTES + key.getBytes(UTF_8).length + (value == null ? 0 : value.length);
+        for (org.apache.kafka.common.header.Header h : headers) {
+            size += h.key().length() + h.value().length;
+        }
+        if (size > maxRecordBytes) {
+            throw new RecordRefused("the record of " + record.type() + " " + key + " would be " + size + " bytes, over "
+                + "the producer's max.request.size of " + maxRecordBytes, true);
+        }
+        return new Outgoing(record, topic, key, headers, value);
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(Prepared prepared, Provenance provenance) {
+        Outgoing outgoing = (Outgoing) prepared;
+        addProvenance(outgoing.headers(), provenance);
         try {
-            if (record instanceof Event) {
-                topics.ensure(topic);
+            if (outgoing.record() instanceof Event) {
+                topics.ensure(outgoing.topic());
             } else {
-                topics.ensureCompacted(topic);
+                topics.ensureCompacted(outgoing.topic());
             }
-            TopicPartition partition = new TopicPartition(topic, partitionFor(topic, key));
+            TopicPartition partition = new TopicPartition(outgoing.topic(), partitionFor(outgoing.topic(),
+                outgoing.key()));
             firstSends.awaitFirstSend(partition);
-            CompletableFuture<Void> acked = send(new ProducerRecord<>(topic, partition.partition(), key, value,
-                headers));
+            CompletableFuture<Void> acked = send(new ProducerRecord<>(outgoing.topic(), partition.partition(),
+                outgoing.key(), outgoing.value(), outgoing.headers()));
             firstSends.sent(partition, acked);
             return acked;
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    private static String field(FerryRecord record) {
+        return record instanceof Event ? "aggregateType" : "entity";
+    }
+
+    /** A record as it will be sent, but for the provenance headers added at sending. */
+    private record Outgoing(FerryRecord record, String topic, String key, RecordHeaders headers, byte[] value)
+        implements Prepared {
     }
 
     /** The default partitioner's choice for a key (murmur2), made here so that the first-send gate knows it. */
@@ -123,13 +172,21 @@ final class KafkaEventPublisher implements RecordPublisher {
                     // Fail everything after it too, so nothing later can land while this one is missing; the
                     // relay re-sends from its checkpoint. (Called from a callback, close waits for nothing.)
                     producer.close(Duration.ZERO);
-                    acked.completeExceptionally(error);
+                    acked.completeExceptionally(refusedForContent(error) ? new RecordRefused("the broker refused the "
+                        + "record of " + record.topic() + " " + record.key() + ": " + error.getMessage(),
+                        !(error instanceof InvalidTopicException), error) : error);
                 }
             });
         } catch (RuntimeException e) {
             acked.completeExceptionally(e);
         }
         return acked;
+    }
+
+    /** Errors about the record itself (a broker limit below the producer's, a name the broker refuses). */
+    private static boolean refusedForContent(Exception error) {
+        return error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException
+            || error instanceof InvalidTopicException;
     }
 
     private static void addProvenance(RecordHeaders headers, Provenance provenance) {

@@ -94,7 +94,7 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         if (maker != null) {
             makeNextAhead();
         }
-        return new KafkaEventPublisher(producer, topics, settings, this::idempotenceRefused);
+        return new KafkaEventPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes());
     }
 
     /** How many terms found no producer made ahead and made their own. */
@@ -153,6 +153,12 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     /** Makes sure a topic exists, e.g. the dead-letter topic at start-up. */
     public void ensureTopic(String topic) {
         topics.ensure(topic);
+    }
+
+    /** The largest record the relay's producer sends ({@code max.request.size}, Kafka's default if not set). */
+    long maxRecordBytes() {
+        Object configured = settings.clientProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        return configured == null ? 1_048_576L : Long.parseLong(configured.toString().trim());
     }
 
     /** The relay's producer settings (the benchmark's raw pipeline produces with the same). */

@@ -2,6 +2,7 @@ package dev.ferry.kafka.publish;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -27,6 +28,7 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.RecordRefused;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.engine.wire.EventJsonDecoder;
@@ -116,6 +118,43 @@ class KafkaEventPublisherIT {
             assertThat(readAll("ferry.ahead", 2)).extracting(ConsumerRecord::key).containsExactly("a-1", "a-1");
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> producerThreads() == producersBefore);
+    }
+
+    /**
+     * What Kafka cannot carry is refused while preparing, before anything is sent, naming the field and the rule; a
+     * limit of the broker's below the producer's (a topic's max.message.bytes) is refused on sending, as a
+     * {@link RecordRefused} the relay dead-letters, not as a failure of the broker.
+     */
+    @Test
+    void whatKafkaCannotCarryIsRefusedNamingTheFieldAndTheRule() throws Exception {
+        KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
+        try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
+            RecordPublisher publisher = publishers.get();
+            assertThatThrownBy(() -> publisher.prepare(eventOf("bad type!", "{}")))
+                .isInstanceOfSatisfying(RecordRefused.class, e -> assertThat(e.tooLarge()).isFalse())
+                .hasMessageContaining("aggregateType").hasMessageContaining("bad type!");
+            assertThatThrownBy(() -> publisher.prepare(eventOf("dead-letter", "{}")))
+                .hasMessageContaining("aggregateType 'dead-letter' is reserved");
+            assertThatThrownBy(() -> publisher.prepare(eventOf("patient", "{\"x\":\"" + "x".repeat(1_100_000) + "\"}")))
+                .isInstanceOfSatisfying(RecordRefused.class, e -> assertThat(e.tooLarge()).isTrue())
+                .hasMessageContaining("max.request.size");
+            assertThat(publisher.prepare(eventOf("patient", "{}")).record().type()).isEqualTo("patient");
+
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("ferry.small", 1, (short) 1)
+                    .configs(Map.of("max.message.bytes", "10000")))).all().get();
+            }
+            java.util.concurrent.CompletableFuture<Void> sent = publisher.publish(
+                eventOf("small", "{\"x\":\"" + "x".repeat(50_000) + "\"}"), new RecordPublisher.Provenance("r1", 1, 1));
+            assertThatThrownBy(sent::join).hasCauseInstanceOf(RecordRefused.class)
+                .hasMessageContaining("the broker refused the record of ferry.small");
+            publisher.abort();
+        }
+    }
+
+    private static Event eventOf(String type, String payload) {
+        return new Event("e-" + System.nanoTime(), type, "k-1", 1, "Noted", Instant.parse("2026-12-06T10:00:00Z"),
+            payload, new EventMetadata(null, null));
     }
 
     /** Producers alive in this JVM: each runs one network thread. */

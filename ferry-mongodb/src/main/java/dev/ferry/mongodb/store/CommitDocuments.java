@@ -32,7 +32,11 @@ public final class CommitDocuments {
     public static final String AGGREGATE_ID = "aggregateId";
     public static final String FIRST_VERSION = "firstVersion";
     static final String LAST_VERSION = "lastVersion";
+    static final String COMMITTED_AT = "committedAt";
     static final String EVENTS = "events";
+    /** The contract's {@code aggregateType}: it becomes part of a topic name (Kafka allows 249 characters in all). */
+    private static final java.util.regex.Pattern AGGREGATE_TYPE_PATTERN = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
+    static final int AGGREGATE_TYPE_MAX_LENGTH = 200;
 
     private CommitDocuments() {
     }
@@ -60,7 +64,7 @@ public final class CommitDocuments {
             .append(AGGREGATE_ID, first.aggregateId())
             .append(FIRST_VERSION, first.version())
             .append(LAST_VERSION, events.get(events.size() - 1).version())
-            .append("committedAt", Date.from(first.timestamp()))
+            .append(COMMITTED_AT, Date.from(first.timestamp()))
             .append(EVENTS, encoded);
     }
 
@@ -85,6 +89,8 @@ public final class CommitDocuments {
                 case AGGREGATE_TYPE -> commit.aggregateType = value(reader);
                 case AGGREGATE_ID -> commit.aggregateId = value(reader);
                 case FIRST_VERSION -> commit.firstVersion = value(reader);
+                case LAST_VERSION -> commit.lastVersion = value(reader);
+                case COMMITTED_AT -> commit.committedAt = value(reader);
                 case EVENTS -> {
                     if (reader.getCurrentBsonType() == BsonType.ARRAY) {
                         commit.events = new ArrayList<>();
@@ -131,6 +137,7 @@ public final class CommitDocuments {
                         event.metadata = readDocument(reader);
                     } else {
                         reader.skipValue();
+                        event.metadataNotADocument = true;
                     }
                 }
                 default -> reader.skipValue();
@@ -158,25 +165,52 @@ public final class CommitDocuments {
         BsonDocument document = new BsonDocument();
         reader.readStartDocument();
         while (reader.readBsonType() != BsonType.END_OF_DOCUMENT) {
-            document.put(reader.readName(), value(reader));
+            String name = reader.readName();
+            if (reader.getCurrentBsonType() == BsonType.NULL) {
+                reader.readNull();
+                document.put(name, BsonNull.VALUE);
+            } else {
+                BsonValue value = value(reader);
+                // A type the format does not use is kept as a marker so that its check names it, unlike null.
+                document.put(name, value.isNull() ? new org.bson.BsonBoolean(false) : value);
+            }
         }
         reader.readEndDocument();
         return document;
     }
 
-    /** A commit's fields as read; checked in {@link #toEvents()}, in the order the format is documented. */
+    /**
+     * A commit's fields as read; checked in {@link #toEvents()}, in the order the format is documented, against every
+     * rule of the published contract ({@code contracts/commit.bson-schema.json}; {@code CommitContractRulesTest} derives
+     * a violation from each of its constraints and expects it refused here) and the relation of the versions.
+     */
     private static final class CommitFields {
         BsonValue aggregateType;
         BsonValue aggregateId;
         BsonValue firstVersion;
+        BsonValue lastVersion;
+        BsonValue committedAt;
         List<EventFields> events;
 
         List<Event> toEvents() {
             String type = string(aggregateType, AGGREGATE_TYPE);
+            if (type.length() > AGGREGATE_TYPE_MAX_LENGTH || !AGGREGATE_TYPE_PATTERN.matcher(type).matches()) {
+                throw new MalformedCommit("'" + AGGREGATE_TYPE + "' must match ^[A-Za-z0-9._-]+$ and be at most "
+                    + AGGREGATE_TYPE_MAX_LENGTH + " characters (it becomes part of a topic name), was '"
+                    + (type.length() > 60 ? type.substring(0, 60) + "…" : type) + "'");
+            }
             String id = string(aggregateId, AGGREGATE_ID);
             long first = integer(firstVersion, FIRST_VERSION);
+            long last = integer(lastVersion, LAST_VERSION);
+            if (committedAt == null || !committedAt.isDateTime()) {
+                throw new MalformedCommit("'" + COMMITTED_AT + "' must be a date");
+            }
             if (events == null || events.isEmpty()) {
                 throw new MalformedCommit("'" + EVENTS + "' must be a non-empty array");
+            }
+            if (last != first + events.size() - 1) {
+                throw new MalformedCommit("'" + LAST_VERSION + "' is " + last + ", expected " + FIRST_VERSION + " + "
+                    + "events - 1 = " + (first + events.size() - 1));
             }
             List<Event> result = new ArrayList<>(events.size());
             for (int i = 0; i < events.size(); i++) {
@@ -200,7 +234,16 @@ public final class CommitDocuments {
             if (event.timestamp == null || !event.timestamp.isDateTime()) {
                 throw new MalformedCommit("events[" + i + "].timestamp must be a date");
             }
+            if (event.metadataNotADocument) {
+                throw new MalformedCommit("events[" + i + "].metadata must be a document");
+            }
             BsonDocument metadata = event.metadata == null ? new BsonDocument() : event.metadata;
+            for (String field : List.of("correlationId", "causationId")) {
+                BsonValue value = metadata.get(field);
+                if (value != null && !value.isString() && !value.isNull()) {
+                    throw new MalformedCommit("events[" + i + "].metadata." + field + " must be a string or null");
+                }
+            }
             try {
                 return new Event(string(event.eventId, "eventId"), type, id, version, string(event.eventType, "eventType"),
                     Instant.ofEpochMilli(event.timestamp.asDateTime().getValue()), event.payloadJson,
@@ -219,6 +262,7 @@ public final class CommitDocuments {
         BsonValue timestamp;
         String payloadJson;
         BsonDocument metadata;
+        boolean metadataNotADocument;
     }
 
     private static String string(BsonValue value, String field) {

@@ -47,7 +47,8 @@ class CommitDocumentsTest {
     void fieldOrderDoesNotMatter() {
         Document written = CommitDocuments.encode(EVENTS);
         Document reordered = new Document("events", written.get("events")).append("unknown", 1)
-            .append("lastVersion", 5).append("firstVersion", 4).append("aggregateId", "p-1").append("aggregateType", "patient");
+            .append("lastVersion", 5).append("committedAt", written.get("committedAt")).append("firstVersion", 4)
+            .append("aggregateId", "p-1").append("aggregateType", "patient");
 
         assertThat(CommitDocuments.decode(raw(reordered))).isEqualTo(EVENTS);
     }

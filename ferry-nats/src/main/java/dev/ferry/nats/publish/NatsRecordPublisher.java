@@ -18,6 +18,7 @@ import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.RecordRefused;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
@@ -41,6 +42,8 @@ import dev.ferry.nats.SubjectNaming;
 final class NatsRecordPublisher implements RecordPublisher {
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** The provenance, message-id and expectation headers added at sending, above the record's own headers. */
+    private static final int HEADER_OVERHEAD_BYTES = 512;
 
     private final Connection connection;
     private final JetStream jetStream;
@@ -65,37 +68,84 @@ final class NatsRecordPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publish(FerryRecord record, Provenance provenance) {
+    public Prepared prepare(FerryRecord record) {
+        String subject;
+        try {
+            subject = subjects.subjectForKey(record.type(), record.key());
+        } catch (IllegalArgumentException e) {
+            throw new RecordRefused((record instanceof Event ? "aggregateType: " : "entity: ") + e.getMessage(), false);
+        }
+        if (subject.startsWith(subjects.deadLetter() + ".")) {
+            throw new RecordRefused((record instanceof Event ? "aggregateType" : "entity") + " '" + record.type()
+                + "' is reserved: it names the dead-letter subject", false);
+        }
         Headers headers = new Headers();
         byte[] value;
-        if (record instanceof Event event) {
-            FerryHeaders.forEvent(event, headers::put);
-            value = EventJson.encode(event).getBytes(UTF_8);
-        } else if (record instanceof EntityChange change) {
-            FerryHeaders.forEntityChange(change, headers::put);
-            value = EntityJson.encode(change).getBytes(UTF_8);
-        } else {
-            // No compaction in JetStream; the tombstone still tells a consumer the key is gone (empty value).
-            FerryHeaders.forTombstone((Tombstone) record, headers::put);
-            value = new byte[0];
-        }
-        FerryHeaders.forProvenance(provenance, headers::put);
         try {
-            String subject = subjects.subjectForKey(record.type(), record.key());
-            return send(subject, headers, value, record.recordId());
+            if (record instanceof Event event) {
+                FerryHeaders.forEvent(event, headers::put);
+                value = EventJson.encode(event).getBytes(UTF_8);
+            } else if (record instanceof EntityChange change) {
+                FerryHeaders.forEntityChange(change, headers::put);
+                value = EntityJson.encode(change).getBytes(UTF_8);
+            } else {
+                // No compaction in JetStream; the tombstone still tells a consumer the key is gone (empty value).
+                FerryHeaders.forTombstone((Tombstone) record, headers::put);
+                value = new byte[0];
+            }
+        } catch (IllegalArgumentException e) {
+            // NATS headers take printable ASCII only: a type, id or key with other characters cannot be carried.
+            throw new RecordRefused("a header of " + record.type() + " " + record.key() + " cannot be carried by NATS: "
+                + e.getMessage(), false);
+        }
+        long size = HEADER_OVERHEAD_BYTES + headers.serializedLength() + value.length;
+        long maxPayload = connection.getServerInfo() == null ? 0 : connection.getServerInfo().getMaxPayload();
+        if (maxPayload > 0 && size > maxPayload) {
+            throw new RecordRefused("the message of " + record.type() + " " + record.key() + " would be " + size
+                + " bytes, over the server's max_payload of " + maxPayload, true);
+        }
+        return new Outgoing(record, subject, headers, value);
+    }
+
+    @Override
+    public CompletableFuture<Void> publish(Prepared prepared, Provenance provenance) {
+        Outgoing outgoing = (Outgoing) prepared;
+        FerryHeaders.forProvenance(provenance, outgoing.headers()::put);
+        try {
+            return send(outgoing.subject(), outgoing.headers(), outgoing.value(), outgoing.record().recordId());
         } catch (RuntimeException e) {
             return failed(e);
         }
     }
 
+    /** A message as it will be sent, but for the provenance headers added at sending. */
+    private record Outgoing(FerryRecord record, String subject, Headers headers, byte[] value) implements Prepared {
+    }
+
     @Override
     public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
         Headers headers = new Headers();
-        headers.put(FerryHeaders.FERRY_REASON, malformed.reason());
+        headers.put(FerryHeaders.FERRY_REASON, printableAscii(malformed.reason()));
         FerryHeaders.forProvenance(provenance, headers::put);
         String value = EventJson.deadLetter(malformed);
         // The resume token names the document's change, the same in every term.
         return send(subjects.deadLetter(), headers, value.getBytes(UTF_8), "dead-letter:" + malformed.token().value());
+    }
+
+    /**
+     * A header value NATS accepts (printable ASCII): the reason quotes the document, which may hold any character; the
+     * value's JSON keeps the reason whole.
+     */
+    static String printableAscii(String text) {
+        StringBuilder ascii = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (c >= 0x20 && c < 0x7f) {
+                ascii.append((char) c);
+            } else {
+                ascii.append(c <= 0xffff ? String.format("\\u%04x", c) : String.format("\\U%08x", c));
+            }
+        });
+        return ascii.toString();
     }
 
     /** Called by the relay's one worker thread, so the chain of expected ids follows the order of the calls. */

@@ -29,6 +29,7 @@ import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.KeyPartitioner;
 import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.RecordRefused;
 import dev.ferry.core.relay.RecordPublisher.Provenance;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
@@ -171,6 +172,34 @@ class NatsRecordPublisherIT {
     private List<Long> versions() {
         return StreamContents.read(reader, settings.stream()).stream()
             .map(m -> Long.parseLong(new String(m.value(), UTF_8).replaceAll(".*\"version\":(\\d+).*", "$1"))).toList();
+    }
+
+    /**
+     * What NATS cannot carry is refused while preparing, before anything is sent, naming the field and the rule: a type
+     * with a '.' (the contract allows it; a subject token does not), the reserved dead-letter type, an id that is not
+     * printable ASCII (NATS headers), a message over the server's max_payload. A dead letter's reason quoting such a
+     * document is still carried.
+     */
+    @Test
+    void whatNatsCannotCarryIsRefusedNamingTheFieldAndTheRule() throws Exception {
+        RecordPublisher publisher = new NatsPublishers(settings).get();
+        try {
+            assertThatThrownBy(() -> publisher.prepare(event("a.b", "k-1", 1, "{}")))
+                .isInstanceOf(RecordRefused.class).hasMessageContaining("aggregateType").hasMessageContaining("'.'");
+            assertThatThrownBy(() -> publisher.prepare(event("dead-letter", "k-1", 1, "{}")))
+                .hasMessageContaining("aggregateType 'dead-letter' is reserved");
+            assertThatThrownBy(() -> publisher.prepare(event("patient", "Jos\u00e9\n", 1, "{}")))
+                .isInstanceOf(RecordRefused.class).hasMessageContaining("cannot be carried by NATS");
+            assertThatThrownBy(() -> publisher.prepare(event("patient", "k-1", 1,
+                "{\"x\":\"" + "x".repeat(1_100_000) + "\"}")))
+                .isInstanceOfSatisfying(RecordRefused.class, e -> assertThat(e.tooLarge()).isTrue())
+                .hasMessageContaining("max_payload");
+            publisher.publishDeadLetter(new dev.ferry.core.relay.Change.Malformed(
+                new dev.ferry.core.relay.ResumeToken("{\"_data\":\"02\"}"), "{}", "aggregateId 'Jos\u00e9\n' refused"),
+                new Provenance("relay-1", 1, 1)).get(10, TimeUnit.SECONDS);
+        } finally {
+            publisher.close();
+        }
     }
 
     private static Event event(String type, String id, long version, VersionRule rule) {
