@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 
 import org.bson.Document;
 
@@ -55,10 +56,18 @@ public final class RelayCommand implements Callable<Integer> {
                     .map(dev.ferry.config.SourceConfig::name).toList(),
                 source -> components.checkpoints().requestCopy(settings.relay().name(), source));
             return new ServiceLifecycle.Running("ferry relay " + settings.relay().name() + ": instance " + instanceId
-                + " started", () -> statusJson(relay, components, settings), now -> false,
-                List.of(relay), List.of(publishers, components));
+                + " started", () -> statusJson(relay, components, settings),
+                stalledAt(relay, stallTimeout), List.of(relay), List.of(publishers, components));
         });
         return 0;
+    }
+
+    /**
+     * The relay's part of readiness: stalled once changes have waited unacknowledged for longer than
+     * {@code stallTimeout} (a standby has none waiting).
+     */
+    static Predicate<Instant> stalledAt(ChangeStreamRelay relay, Duration stallTimeout) {
+        return now -> relay.status().stalled(now, stallTimeout);
     }
 
     static RelaySettings relaySettings(FerryConfig config) {
@@ -92,6 +101,15 @@ public final class RelayCommand implements Callable<Integer> {
         Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
         FunctionCounter.builder("ferry.relay.failovers", relay, r -> r.status().terms())
             .description("times this instance took over leadership").register(registry);
+        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
+            FunctionCounter.builder("ferry.relay.restarts", relay, r -> r.status().restarts().get(fault))
+                .tag("fault", faultName(fault))
+                .description("times the leader restarted its pipeline from the checkpoint, by what failed")
+                .register(registry);
+        }
+        Gauge.builder("ferry.relay.stalled", relay, r -> r.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .description("1 while changes have waited unacknowledged for longer than admin.stallTimeout")
+            .register(registry);
         Gauge.builder("ferry.relay.behind.source.ms", relay, ChangeStreamRelay::millisBehindSource)
             .description("now minus the cluster time of the last change published (NaN unless leading)")
             .register(registry);
@@ -112,7 +130,27 @@ public final class RelayCommand implements Callable<Integer> {
         return "{\"component\":\"relay\",\"relay\":" + EventJson.quote(config.relay().name()) + ",\"instance\":"
             + EventJson.quote(relay.instanceId()) + ",\"role\":\"" + status.role() + "\",\"epoch\":" + status.epoch()
             + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()
+            + ",\"restarts\":" + restartsJson(status) + ",\"lastFailure\":" + failureJson(status.lastFailure())
+            + ",\"noProgressSince\":" + ProjectCommand.instant(status.waitingSince())
             + ",\"lease\":{\"owner\":" + EventJson.quote(owner) + ",\"epoch\":" + epoch + "},\"checkpointAgeSeconds\":"
             + age + ",\"failure\":" + EventJson.quote(status.failure()) + "}";
+    }
+
+    /** {@code broker}, {@code record_refused}, …: as the metrics' {@code fault} tag and the status spell it. */
+    static String faultName(RelayStatus.Fault fault) {
+        return fault.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String restartsJson(RelayStatus status) {
+        StringBuilder json = new StringBuilder("{");
+        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
+            json.append('"').append(faultName(fault)).append("\":").append(status.restarts().get(fault)).append(',');
+        }
+        return json.append("\"total\":").append(status.restartCount()).append('}').toString();
+    }
+
+    private static String failureJson(RelayStatus.Failure failure) {
+        return failure == null ? "null" : "{\"at\":" + ProjectCommand.instant(failure.at()) + ",\"fault\":\""
+            + faultName(failure.fault()) + "\",\"cause\":" + EventJson.quote(failure.cause()) + "}";
     }
 }
