@@ -1,6 +1,7 @@
 package dev.ferry.app.admin;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
@@ -14,7 +15,7 @@ public final class Readiness implements BooleanSupplier {
     private final Reachability reachability;
     private final Clock clock;
     /** Null while starting; then whether the work has waited without progress for longer than allowed, at an instant. */
-    private volatile Predicate<java.time.Instant> stalledAt;
+    private volatile Predicate<Instant> stalledAt;
 
     public Readiness(Reachability reachability, Clock clock) {
         this.reachability = reachability;
@@ -22,17 +23,13 @@ public final class Readiness implements BooleanSupplier {
     }
 
     /** The process has started; from now on it is ready unless {@code stalledAt} the current instant, or unreachable. */
-    public void running(Predicate<java.time.Instant> stalledAt) {
+    public void running(Predicate<Instant> stalledAt) {
         this.stalledAt = stalledAt;
-    }
-
-    public boolean starting() {
-        return stalledAt == null;
     }
 
     @Override
     public boolean getAsBoolean() {
-        Predicate<java.time.Instant> stalled = stalledAt;
+        Predicate<Instant> stalled = stalledAt;
         return stalled != null && !stalled.test(clock.instant()) && reachability.ready();
     }
 }

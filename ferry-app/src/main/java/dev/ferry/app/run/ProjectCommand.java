@@ -119,14 +119,9 @@ public final class ProjectCommand implements Callable<Integer> {
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
             + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"lag\":" + status.lag()
-            + ",\"noProgressSince\":" + instant(status.waitingSince()) + ",\"breakers\":{"
+            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince()) + ",\"breakers\":{"
             + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
                 .collect(Collectors.joining(",")) + "}}";
-    }
-
-    /** A JSON string of the instant, or null. */
-    static String instant(Instant instant) {
-        return EventJson.quote(instant == null ? null : instant.toString());
     }
 
     private static String jsonList(java.util.Collection<String> values) {

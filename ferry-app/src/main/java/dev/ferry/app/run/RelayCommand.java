@@ -131,7 +131,7 @@ public final class RelayCommand implements Callable<Integer> {
             + EventJson.quote(relay.instanceId()) + ",\"role\":\"" + status.role() + "\",\"epoch\":" + status.epoch()
             + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()
             + ",\"restarts\":" + restartsJson(status) + ",\"lastFailure\":" + failureJson(status.lastFailure())
-            + ",\"noProgressSince\":" + ProjectCommand.instant(status.waitingSince())
+            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince())
             + ",\"lease\":{\"owner\":" + EventJson.quote(owner) + ",\"epoch\":" + epoch + "},\"checkpointAgeSeconds\":"
             + age + ",\"failure\":" + EventJson.quote(status.failure()) + "}";
     }
@@ -150,7 +150,7 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     private static String failureJson(RelayStatus.Failure failure) {
-        return failure == null ? "null" : "{\"at\":" + ProjectCommand.instant(failure.at()) + ",\"fault\":\""
+        return failure == null ? "null" : "{\"at\":" + ServiceLifecycle.jsonInstant(failure.at()) + ",\"fault\":\""
             + faultName(failure.fault()) + "\",\"cause\":" + EventJson.quote(failure.cause()) + "}";
     }
 }

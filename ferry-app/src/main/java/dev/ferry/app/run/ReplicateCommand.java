@@ -164,7 +164,7 @@ public final class ReplicateCommand implements Callable<Integer> {
                     + EventJson.quote(replicator.target().kind()) + ",\"assignedPartitions\":" + status.assigned().size()
                     + ",\"applied\":" + status.applied() + ",\"duplicates\":" + status.duplicates() + ",\"parked\":"
                     + status.parked() + ",\"lag\":" + status.lag() + ",\"noProgressSince\":"
-                    + ProjectCommand.instant(status.waitingSince()) + "}";
+                    + ServiceLifecycle.jsonInstant(status.waitingSince()) + "}";
             }).collect(Collectors.joining(",")) + "]}";
     }
 }

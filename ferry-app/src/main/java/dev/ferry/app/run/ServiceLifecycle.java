@@ -119,6 +119,11 @@ public final class ServiceLifecycle {
         }
     }
 
+    /** The instant as a JSON string, or null: for the {@code /status} documents. */
+    static String jsonInstant(Instant instant) {
+        return EventJson.quote(instant == null ? null : instant.toString());
+    }
+
     /**
      * Components whose event store is the first commits source (Ferry's own store where services append through its
      * API), or the default collection in Ferry's database when every source is an event store of the users' schema.
