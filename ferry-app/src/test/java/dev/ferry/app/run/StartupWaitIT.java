@@ -84,6 +84,7 @@ class StartupWaitIT {
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> body(adminPort, "/status").contains("\"published\":1"));
             assertThat(status(adminPort, "/health/ready")).isEqualTo(200);
+            System.out.println("StartupWaitIT: the relay's log:\n" + relay.tail());
         }
     }
 
