@@ -47,6 +47,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOneModel;
@@ -68,6 +69,9 @@ import dev.ferry.mongodb.entity.EntitySource;
  */
 @Timeout(120)
 class MongoContractIT {
+
+    /** A field that, set by an update and looked up, makes a change event of 18 MB of a document of 9 MB. */
+    private static final String NINE_MB = "x".repeat(9 * 1024 * 1024);
 
     /** Small, so that the embedded server's history can be made to run out; harmless on a real server. */
     private static final int EMBEDDED_OPLOG_CAPACITY = 500;
@@ -576,6 +580,82 @@ class MongoContractIT {
         }
     }
 
+    // ---- change events over 16 MB ----
+
+    /**
+     * A real server returns a change event of up to 16 MiB + 16 KiB (its internal BSON limit): an insert of a document
+     * of nearly the 16 MiB a document may have still fits its event, so a stream of inserts without lookups (an event
+     * store) never meets the limit.
+     */
+    @Test
+    void anInsertOfANearly16MibDocumentStillFitsItsChangeEvent() {
+        String payload = "m".repeat(16 * 1024 * 1024 - 1024);
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = events.watch().cursor()) {
+            events.insertOne(new Document("_id", "max").append("payload", payload));
+
+            ChangeStreamDocument<Document> insert = take(cursor, 1).get(0);
+            assertThat(insert.getDocumentKey()).isEqualTo(new BsonDocument("_id", new BsonString("max")));
+            assertThat(insert.getFullDocument().getString("payload")).hasSize(payload.length());
+        }
+    }
+
+    /**
+     * An event over that (an update setting a 9 MB field, looked up: 9 MB of update description and the 9 MB document)
+     * fails the read with BSONObjectTooLarge (10334), the events before it in the same batch with it, and again on
+     * every read from the same point: a stream cannot get past it by retrying. The stream without its lookup and with a
+     * {@code $project} leaving out the large fields returns it small, with its resume token and documentKey, and a
+     * stream started after that token goes on with the next event. Ferry's change source relies on exactly this.
+     */
+    @Test
+    void aChangeEventOver16MbFailsEveryReadOfItWith10334UntilAProjectionLeavesItsLargeFieldsOut() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        BsonDocument beforeTheWrites;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor =
+                 patients.watch().fullDocument(FullDocument.UPDATE_LOOKUP).cursor()) {
+            assertThat(cursor.tryNext()).isNull();
+            beforeTheWrites = cursor.getResumeToken();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            assertThatThrownBy(cursor::tryNext).satisfies(MongoContractIT::isBsonObjectTooLarge);
+            assertThat(cursor.getResumeToken()).as("nothing of the failed batch was returned").isEqualTo(beforeTheWrites);
+        }
+        BsonDocument afterTheFirstInsert;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> oneByOne = patients.watch()
+            .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(beforeTheWrites).batchSize(1).cursor()) {
+            assertThat(take(oneByOne, 1).get(0).getDocumentKey().getString("_id").getValue()).isEqualTo("p-1");
+            afterTheFirstInsert = oneByOne.getResumeToken();
+
+            assertThatThrownBy(oneByOne::tryNext).satisfies(MongoContractIT::isBsonObjectTooLarge);
+        }
+        assertThatThrownBy(() -> {
+            try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> again = patients.watch()
+                .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(afterTheFirstInsert).cursor()) {
+                again.tryNext();
+            }
+        }).satisfies(MongoContractIT::isBsonObjectTooLarge);
+
+        BsonDocument theLargeOne;
+        List<Bson> withoutLargeFields = List.of(Aggregates.project(
+            Projections.exclude("fullDocument", "fullDocumentBeforeChange", "updateDescription")));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> projected =
+                 patients.watch(withoutLargeFields).startAfter(afterTheFirstInsert).cursor()) {
+            List<ChangeStreamDocument<Document>> changes = take(projected, 2);
+            assertThat(changes).extracting(ChangeStreamDocument::getOperationType)
+                .containsExactly(OperationType.UPDATE, OperationType.INSERT);
+            assertThat(changes).extracting(change -> change.getDocumentKey().getString("_id").getValue())
+                .containsExactly("p-1", "p-2");
+            assertThat(changes.get(0).getUpdateDescription()).isNull();
+            assertThat(changes.get(1).getFullDocument()).isNull();
+            theLargeOne = changes.get(0).getResumeToken();
+        }
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> after = patients.watch()
+            .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(theLargeOne).cursor()) {
+            assertThat(take(after, 1).get(0).getFullDocument()).containsEntry("_id", "p-2").containsEntry("n", 1);
+        }
+    }
+
     // ---- only on a real deployment ----
 
     /** The embedded server has no transactions; a real replica set reports a transaction's writes at one time. */
@@ -630,6 +710,13 @@ class MongoContractIT {
         return new EntityChanges(new EntitySource(namespace.getCollectionName(), "patient", namespace.getDatabaseName(),
             namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, false),
             database.getCollection(namespace.getCollectionName(), BsonDocument.class));
+    }
+
+    private static void isBsonObjectTooLarge(Throwable thrown) {
+        assertThat(thrown).isInstanceOfSatisfying(MongoCommandException.class, e -> {
+            assertThat(e.getErrorCode()).isEqualTo(10334);
+            assertThat(e.getErrorCodeName()).isEqualTo("BSONObjectTooLarge");
+        });
     }
 
     private static Document event(String aggregateId, int version) {
