@@ -41,6 +41,8 @@ import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.ChangeStreamPreAndPostImagesOptions;
+import com.mongodb.client.model.CreateCollectionOptions;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndReplaceOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
@@ -58,6 +60,13 @@ import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.OperationType;
 import com.mongodb.client.model.changestream.UpdateDescription;
 
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.entity.EntityChanges;
 import dev.ferry.mongodb.entity.EntitySource;
 
@@ -619,7 +628,8 @@ class MongoContractIT {
             patients.insertOne(new Document("_id", "p-2").append("n", 1));
 
             assertThatThrownBy(cursor::tryNext).satisfies(MongoContractIT::isBsonObjectTooLarge);
-            assertThat(cursor.getResumeToken()).as("nothing of the failed batch was returned").isEqualTo(beforeTheWrites);
+            assertThat(cursor.getResumeToken()).as("nothing of the failed batch was returned")
+                .isEqualTo(beforeTheWrites);
         }
         BsonDocument afterTheFirstInsert;
         try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> oneByOne = patients.watch()
@@ -653,6 +663,99 @@ class MongoContractIT {
         try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> after = patients.watch()
             .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(theLargeOne).cursor()) {
             assertThat(take(after, 1).get(0).getFullDocument()).containsEntry("_id", "p-2").containsEntry("n", 1);
+        }
+    }
+
+    /**
+     * Ferry's change source meets such an event in a batch among others: it reads the change before it, dead-letters it
+     * once by its document's id (OVERSIZED) and reads the change after it, without a restart; so does a feed reopened
+     * from a checkpoint before it (where a relay restarting would reopen).
+     */
+    @Test
+    void theChangeSourceDeadLettersAChangeEventOver16MbByItsIdAndReadsTheChangesAroundIt() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        MongoChangeSource source = changeSource(patients, false);
+        ResumeToken beforeTheWrites;
+        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            beforeTheWrites = feed.position();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            assertReadAroundTheLargeEvent(source, feed, "update");
+        }
+        try (ChangeSource.ChangeFeed fromTheCheckpoint = source.open(new StartPosition.AfterToken(beforeTheWrites))) {
+            assertReadAroundTheLargeEvent(source, fromTheCheckpoint, "update");
+        }
+    }
+
+    /**
+     * A batch that failed on such an event is read again one event at a time only as far as it reached: an event that
+     * has shrunk meanwhile (an update lookup reads the document as it is when read) is read as it now is, and whole
+     * batches resume.
+     */
+    @Test
+    void theChangeSourceReadsWholeBatchesAgainOnceAnEventThatFailedThemHasShrunk() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        ChangeStreamTail.Settings twoAtATime = new ChangeStreamTail.Settings(2, Duration.ofMillis(500),
+            Duration.ofMillis(1), Duration.ofMillis(25));
+        try (ChangeSource.ChangeFeed feed = changeSource(patients, false, twoAtATime).open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            for (String id : List.of("p-2", "p-3", "p-4")) {
+                patients.insertOne(new Document("_id", id).append("n", 1));
+            }
+            assertThat(feed.poll()).as("the batch of p-1's insert and update failed whole").isEmpty();
+            patients.updateOne(eq("_id", "p-1"), Updates.unset("payload"));
+
+            List<Integer> batchSizes = new ArrayList<>();
+            List<Change> read = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (read.size() < 6 && System.nanoTime() < deadline) {
+                List<Change> batch = feed.poll();
+                if (!batch.isEmpty()) {
+                    batchSizes.add(batch.size());
+                    read.addAll(batch);
+                }
+            }
+            assertThat(read).allSatisfy(change -> assertThat(change).isInstanceOf(Change.EntityChanged.class));
+            assertThat(read).extracting(change -> ((Change.EntityChanged) change).change().key() + " "
+                + ((Change.EntityChanged) change).change().operation().wireName())
+                .containsExactly("p-1 create", "p-1 update", "p-2 create", "p-3 create", "p-4 create", "p-1 update");
+            assertThat(batchSizes).startsWith(1, 1);
+            assertThat(batchSizes.subList(2, batchSizes.size())).contains(2);
+        }
+    }
+
+    /**
+     * With pre-images (a real MongoDB 6.0+; the embedded server keeps none) a small update of a 9 MB document makes an
+     * 18 MB event: the document before and after it. The insert itself fits its event but not a broker's record.
+     */
+    @Test
+    void theChangeSourceDeadLettersASmallUpdateWhosePreAndPostImagesMakeItOver16Mb() {
+        assumeFalse(mongo.mongo().isEmbedded(), "pre-images need FERRY_MONGODB_URI (MongoDB 6.0+)");
+        String name = "patients_" + System.nanoTime();
+        database.createCollection(name, new CreateCollectionOptions()
+            .changeStreamPreAndPostImagesOptions(new ChangeStreamPreAndPostImagesOptions(true)));
+        MongoCollection<Document> patients = database.getCollection(name);
+        MongoChangeSource source = changeSource(patients, true);
+        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1).append("payload", NINE_MB));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("n", 2));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            List<Change> read = readAtLeast(feed, 3);
+            assertThat(read).hasSize(3);
+            assertThat(read.get(0)).isInstanceOfSatisfying(Change.Malformed.class, insert -> {
+                assertThat(insert.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+                assertThat(insert.reason()).contains("as a record");
+            });
+            assertOversizedEvent(read.get(1), "update");
+            assertThat(read.get(2)).isInstanceOfSatisfying(Change.EntityChanged.class,
+                created -> assertThat(created.change().key()).isEqualTo("p-2"));
         }
     }
 
@@ -705,10 +808,59 @@ class MongoContractIT {
         }
     }
 
+    private static MongoChangeSource changeSource(MongoCollection<Document> collection, boolean beforeImages) {
+        return changeSource(collection, beforeImages, ChangeStreamTail.Settings.DEFAULT);
+    }
+
+    private static MongoChangeSource changeSource(MongoCollection<Document> collection, boolean beforeImages,
+                                                  ChangeStreamTail.Settings settings) {
+        MongoNamespace namespace = collection.getNamespace();
+        WatchedCollection watched = new WatchedCollection(namespace.getDatabaseName(), namespace.getCollectionName(),
+            entities(collection, beforeImages));
+        return MongoChangeSource.of(mongo.client(), List.of(watched), settings);
+    }
+
+    /** The create of p-1, the large event's dead letter, the create of p-2: each once, in stream order. */
+    private static void assertReadAroundTheLargeEvent(MongoChangeSource source, ChangeSource.ChangeFeed feed,
+                                                      String operation) {
+        List<Change> read = readAtLeast(feed, 3);
+        assertThat(feed.poll()).as("nothing more: no second dead letter, no change read again").isEmpty();
+        assertThat(read).hasSize(3);
+        assertThat(read.get(0)).isInstanceOfSatisfying(Change.EntityChanged.class,
+            created -> assertThat(created.change().key()).isEqualTo("p-1"));
+        assertOversizedEvent(read.get(1), operation);
+        assertThat(read.get(2)).isInstanceOfSatisfying(Change.EntityChanged.class,
+            created -> assertThat(created.change().key()).isEqualTo("p-2"));
+        assertThat(read).extracting(Change::token).isSortedAccordingTo(source::compare).doesNotHaveDuplicates();
+        assertThat(source.compare(feed.position(), read.get(2).token())).isNotNegative();
+    }
+
+    private static void assertOversizedEvent(Change change, String operation) {
+        assertThat(change).isInstanceOfSatisfying(Change.Malformed.class, large -> {
+            assertThat(large.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+            assertThat(large.documentJson()).isEqualTo("{\"_id\": \"p-1\"}");
+            assertThat(large.reason()).startsWith("change event over 16 MB: the " + operation + " of "
+                + database.getName() + ".").contains("{\"_id\": \"p-1\"}").contains("BSONObj size");
+        });
+    }
+
+    private static List<Change> readAtLeast(ChangeSource.ChangeFeed feed, int count) {
+        List<Change> read = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (read.size() < count && System.nanoTime() < deadline) {
+            read.addAll(feed.poll());
+        }
+        return read;
+    }
+
     private static EntityChanges entities(MongoCollection<Document> collection) {
+        return entities(collection, false);
+    }
+
+    private static EntityChanges entities(MongoCollection<Document> collection, boolean beforeImages) {
         MongoNamespace namespace = collection.getNamespace();
         return new EntityChanges(new EntitySource(namespace.getCollectionName(), "patient", namespace.getDatabaseName(),
-            namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, false),
+            namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, beforeImages),
             database.getCollection(namespace.getCollectionName(), BsonDocument.class));
     }
 
