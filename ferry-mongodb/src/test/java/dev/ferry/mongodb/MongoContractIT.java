@@ -73,8 +73,8 @@ import dev.ferry.mongodb.entity.EntitySource;
 /**
  * Every MongoDB behaviour Ferry relies on, pinned down. Runs against the embedded server, and against a real
  * replica set or Atlas when {@code FERRY_MONGODB_URI} is set: if this suite passes there, Ferry's assumptions
- * hold there. A few cases need what only a real deployment has (multi-document transactions); they run only with
- * {@code FERRY_MONGODB_URI} set.
+ * hold there. A few cases need what only a real deployment has (multi-document transactions, pre-images); they run
+ * only with {@code FERRY_MONGODB_URI} set.
  */
 @Timeout(120)
 class MongoContractIT {
@@ -840,7 +840,8 @@ class MongoContractIT {
             assertThat(large.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
             assertThat(large.documentJson()).isEqualTo("{\"_id\": \"p-1\"}");
             assertThat(large.reason()).startsWith("change event over 16 MB: the " + operation + " of "
-                + database.getName() + ".").contains("{\"_id\": \"p-1\"}").contains("BSONObj size");
+                + database.getName() + ".").contains("{\"_id\": \"p-1\"}")
+                .contains("larger than MongoDB can return in a change stream");
         });
     }
 

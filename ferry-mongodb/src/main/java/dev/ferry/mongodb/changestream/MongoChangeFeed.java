@@ -109,9 +109,9 @@ final class MongoChangeFeed implements ChangeSource.ChangeFeed {
     }
 
     private void open(StartPosition at, boolean oneAtATime) {
+        oneAtATimeLeft = oneAtATime ? settings.maxBatch() : 0;
         try {
             tail = ChangeStreamTail.open(stream.get(), at, oneAtATime ? settings.oneEventAtATime() : settings);
-            oneAtATimeLeft = oneAtATime ? settings.maxBatch() : 0;
         } catch (ChangeStreamTail.EventTooLarge met) {
             tail = null;
             tooLarge = met; // the next poll goes past it

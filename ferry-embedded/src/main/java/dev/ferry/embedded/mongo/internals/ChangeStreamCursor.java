@@ -36,8 +36,8 @@ final class ChangeStreamCursor extends AbstractCursor {
      * 16 MiB document limit (BSONObjMaxInternalSize), so an insert of a maximum-size document still fits its event; a
      * larger one (a large document with its update lookup and update description) fails the read.
      */
-    static final int MAX_EVENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
-    static final int BSON_OBJECT_TOO_LARGE = 10334;
+    private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
+    private static final int BSON_OBJECT_TOO_LARGE = 10334;
     /** Bounds the work of one getMore when a $match filters out long runs of entries. */
     private static final int MAX_SCANNED_PER_BATCH = 50_000;
 
