@@ -6,6 +6,7 @@ import de.bwaldvogel.mongo.backend.Cursor;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
@@ -86,7 +87,14 @@ public final class BoundedOplogBackend extends MemoryBackend {
     @Override
     protected Document handleGetMore(String databaseName, String command, Document query) {
         Cursor cursor = getCursorRegistry().getCursor(((Number) query.get(command)).longValue());
-        Document reply = super.handleGetMore(databaseName, command, query);
+        Document reply;
+        try {
+            reply = super.handleGetMore(databaseName, command, query);
+        } catch (MongoServerError e) {
+            // mongod deletes a cursor whose getMore failed (say, on an event too large to return): there is no retry
+            getCursorRegistry().remove(cursor);
+            throw e;
+        }
         ChangeStreamCommands.addPostBatchResumeToken(cursor, reply);
         return reply;
     }
