@@ -14,13 +14,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * 12-factor overrides: {@code FERRY_SECTION_SOME_KEY} sets {@code section.someKey} of a fixed section,
- * {@code FERRY_TRANSPORT} the transport. A list setting takes a comma-separated value; {@code kafka.properties} and
+ * {@code FERRY_TRANSPORT} the transport, {@code FERRY_STARTUP_TIMEOUT} the start-up timeout. A list setting takes a comma-separated value; {@code kafka.properties} and
  * the sources (lists of mappings) are set in the file, where {@code ${VAR}} references reach the environment.
  */
 final class EnvironmentOverrides {
 
     /** The file's settings that the current shape moved; still overridable by their old variable. */
     private static final Map<String, String> LEGACY = Map.of("mongodb", LegacyShape.EVENTS_COLLECTION);
+
+    /** The top-level settings that are single values, by the variable that overrides each. */
+    private static final Map<String, String> TOP_LEVEL = Map.of("FERRY_TRANSPORT", "transport",
+        "FERRY_STARTUP_TIMEOUT", "startupTimeout");
 
     private final Map<String, String> environment;
     private final ObjectMapper mapper;
@@ -36,10 +40,12 @@ final class EnvironmentOverrides {
     }
 
     void apply(ObjectNode root) {
-        String transport = environment.get("FERRY_TRANSPORT");
-        if (transport != null) {
-            root.put("transport", transport);
-        }
+        TOP_LEVEL.forEach((variable, key) -> {
+            String value = environment.get(variable);
+            if (value != null) {
+                root.put(key, value);
+            }
+        });
         sections().forEach((section, type) -> {
             Map<String, JavaType> keys = new LinkedHashMap<>();
             for (BeanPropertyDefinition property : mapper.getDeserializationConfig().introspect(type).findProperties()) {

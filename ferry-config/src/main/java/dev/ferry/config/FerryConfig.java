@@ -30,11 +30,15 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  * @param projector {@code ferry project}
  * @param targets   replication targets of {@code ferry replicate}
  * @param admin     the admin HTTP server of every process
+ * @param startupTimeout how long {@code relay}, {@code project} and {@code replicate} wait at start for MongoDB and
+ *                  the transport to answer (not ready meanwhile) before giving up with exit status 3, e.g. {@code 60s}
  */
 public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport transport, Kafka kafka, Nats nats,
-                          Relay relay, Projector projector, List<TargetConfig> targets, Admin admin) {
+                          Relay relay, Projector projector, List<TargetConfig> targets, Admin admin,
+                          String startupTimeout) {
 
     public FerryConfig {
+        startupTimeout = SettingValues.duration("startupTimeout", startupTimeout, "60s");
         mongodb = section("mongodb", mongodb, () -> new Mongo(null, null));
         transport = transport == null ? Transport.KAFKA : transport;
         if (transport == Transport.KAFKA || kafka != null) {
@@ -47,7 +51,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
         relay = section("relay", relay, () -> new Relay(null, null, null, null));
         projector = section("projector", projector, () -> new Projector(null, null, null, null, null));
-        admin = section("admin", admin, () -> new Admin(null, null, null));
+        admin = section("admin", admin, () -> new Admin(null, null, null, null));
         targets = targets == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(targets));
         TopicNaming naming = new TopicNaming(kafka == null ? "" : kafka.topicPrefix());
         sources = SourceRules.resolve(sources, mongodb.database(), naming);
@@ -57,6 +61,10 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
         checkImagesAllOrNone(sources);
         checkTargets(targets, sources, projector);
+    }
+
+    public java.time.Duration startupTimeoutDuration() {
+        return SettingValues.toDuration(startupTimeout);
     }
 
     private static <T> T section(String name, T value, Supplier<T> defaults) {
@@ -399,11 +407,15 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
     }
 
     /**
-     * @param bind  address the admin HTTP server binds to
-     * @param port  its port
-     * @param token bearer token that endpoints changing anything require; empty disables them
+     * @param bind         address the admin HTTP server binds to
+     * @param port         its port
+     * @param token        bearer token that endpoints changing anything require; empty disables them
+     * @param stallTimeout how long work may wait without any progress before {@code /health/ready} reports the
+     *                     process stalled (a relay's changes unacknowledged, a projector's or replicator's fetched
+     *                     records unfinished), e.g. {@code 60s}
      */
-    public record Admin(String bind, @WholeNumber(min = 0, max = MAX_PORT) Integer port, String token) {
+    public record Admin(String bind, @WholeNumber(min = 0, max = MAX_PORT) Integer port, String token,
+                        String stallTimeout) {
 
         static final int MAX_PORT = 65535;
 
@@ -411,6 +423,11 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
             bind = SettingValues.text(bind, "0.0.0.0");
             port = SettingValues.wholeNumber("port", port, 8080, 0, MAX_PORT);
             token = SettingValues.text(token, "");
+            stallTimeout = SettingValues.duration("stallTimeout", stallTimeout, "60s");
+        }
+
+        public java.time.Duration stallTimeoutDuration() {
+            return SettingValues.toDuration(stallTimeout);
         }
     }
 }

@@ -43,6 +43,8 @@ class ConfigLoaderTest {
         assertThat(config.kafka().lingerMs()).isEqualTo(Kafka.DEFAULT_LINGER_MS);
         assertThat(config.relay().historyLost()).isEqualTo(HistoryLostPolicy.FAIL);
         assertThat(config.admin().port()).isEqualTo(8080);
+        assertThat(config.startupTimeoutDuration()).hasSeconds(60);
+        assertThat(config.admin().stallTimeoutDuration()).hasSeconds(60);
     }
 
     @Test
@@ -62,6 +64,10 @@ class ConfigLoaderTest {
         assertThat(new ConfigLoader(Map.of("FERRY_KAFKA_LINGER_MS", "2")).load(file(MINIMAL)).kafka().lingerMs())
             .isEqualTo(2);
         assertThat(ConfigLoader.environmentName("kafka", "bootstrapServers")).isEqualTo("FERRY_KAFKA_BOOTSTRAP_SERVERS");
+        FerryConfig timeouts = new ConfigLoader(Map.of("FERRY_STARTUP_TIMEOUT", "5m", "FERRY_ADMIN_STALL_TIMEOUT", "90s"))
+            .load(file(MINIMAL + "startupTimeout: 10s\n"));
+        assertThat(timeouts.startupTimeoutDuration()).hasMinutes(5);
+        assertThat(timeouts.admin().stallTimeoutDuration()).hasSeconds(90);
     }
 
     @Test
@@ -92,6 +98,10 @@ class ConfigLoaderTest {
             .hasMessageContaining("relay.historyLost: expected 'fail', 'restart-from-now' or 'recopy'");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "admin:\n  token: ${NOT_SET}\n")))
             .hasMessage("admin.token: refers to environment variable NOT_SET, which is not set");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "startupTimeout: soon\n")))
+            .hasMessage("startupTimeout: expected a positive duration such as 500ms, 30s, 2m, 12h or 7d, got 'soon'");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "admin:\n  stallTimeout: 0s\n")))
+            .hasMessage("admin.stallTimeout: expected a positive duration such as 500ms, 30s, 2m, 12h or 7d, got '0s'");
         assertThatThrownBy(() -> loader.load(file("mongodb: [unclosed\n")))
             .hasMessageContaining("is not valid YAML");
         assertThatThrownBy(() -> loader.load(file(MINIMAL.replace("mongodb://localhost:27017", "postgres://x"))))

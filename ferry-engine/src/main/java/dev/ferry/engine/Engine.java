@@ -71,7 +71,7 @@ public final class Engine<R, S> implements AutoCloseable {
 
     public ProjectorStatus status() {
         return new ProjectorStatus(names(loop.active()), names(control.breakerPaused()), counters.applied.get(),
-            counters.duplicates.get(), counters.parked.get(), breakers.states(), loop.lag());
+            counters.duplicates.get(), counters.parked.get(), breakers.states(), loop.lag(), loop.waitingSince());
     }
 
     /** Stops gracefully: finishes what runs, acknowledges it, then hands the partitions over. */

@@ -1,6 +1,7 @@
 package dev.ferry.engine;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -62,6 +63,18 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
 
     long lag() {
         return lag;
+    }
+
+    /** The oldest of the owned partitions' {@link PartitionOffsets#waitingSince}; null while none has records waiting. */
+    Instant waitingSince() {
+        Instant oldest = null;
+        for (PartitionOffsets offsets : partitions.values()) {
+            Instant since = offsets.waitingSince();
+            if (since != null && (oldest == null || since.isBefore(oldest))) {
+                oldest = since;
+            }
+        }
+        return oldest;
     }
 
     @Override

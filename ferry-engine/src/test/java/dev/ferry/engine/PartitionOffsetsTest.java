@@ -2,6 +2,10 @@ package dev.ferry.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
 import org.junit.jupiter.api.Test;
 
 class PartitionOffsetsTest {
@@ -31,5 +35,40 @@ class PartitionOffsetsTest {
         offsets.revoke();
 
         assertThat(offsets.isRevoked()).isTrue();
+    }
+
+    @Test
+    void recordsWaitSinceTheLastProgressAndNotAtAllOnceAllAreFinished() {
+        Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
+        PartitionOffsets offsets = new PartitionOffsets(new Clock() {
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                throw new UnsupportedOperationException();
+            }
+        });
+        assertThat(offsets.waitingSince()).isNull();
+
+        offsets.add(10);
+        Instant arrived = now[0];
+        now[0] = now[0].plusSeconds(5);
+        offsets.add(11); // more waiting is no progress
+        assertThat(offsets.waitingSince()).isEqualTo(arrived);
+
+        now[0] = now[0].plusSeconds(5);
+        offsets.finish(10);
+        assertThat(offsets.waitingSince()).isEqualTo(now[0]);
+
+        offsets.finish(11);
+        assertThat(offsets.waitingSince()).isNull();
     }
 }

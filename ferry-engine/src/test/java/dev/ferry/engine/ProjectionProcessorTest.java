@@ -54,6 +54,7 @@ class ProjectionProcessorTest {
             writer.applied.values().forEach(versions -> assertThat(versions).containsExactly(1L, 2L, 3L, 4L, 5L));
             assertThat(processor.status().applied()).isEqualTo(15);
             assertThat(processor.status().parked()).isZero();
+            assertThat(processor.status().waitingSince()).as("nothing waits once every record is finished").isNull();
         } finally {
             processor.close();
         }
@@ -98,6 +99,8 @@ class ProjectionProcessorTest {
             // nothing of P1 acknowledged: at most "everything before its first record (position 0)"
             assertThat(subscription.acknowledged.getOrDefault(P1, 0L)).isZero();
             assertThat(processor.status().parked()).isZero();
+            // P1's record is left for its next owner: it waits, and the instance reports since when.
+            assertThat(processor.status().waitingSince()).isNotNull().isBeforeOrEqualTo(Instant.now());
         } finally {
             processor.close();
         }

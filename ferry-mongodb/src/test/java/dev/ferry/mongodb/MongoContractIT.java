@@ -41,12 +41,15 @@ import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.ChangeStreamPreAndPostImagesOptions;
+import com.mongodb.client.model.CreateCollectionOptions;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndReplaceOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOneModel;
@@ -57,17 +60,27 @@ import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.OperationType;
 import com.mongodb.client.model.changestream.UpdateDescription;
 
+import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.StartPosition;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.entity.EntityChanges;
 import dev.ferry.mongodb.entity.EntitySource;
 
 /**
  * Every MongoDB behaviour Ferry relies on, pinned down. Runs against the embedded server, and against a real
  * replica set or Atlas when {@code FERRY_MONGODB_URI} is set: if this suite passes there, Ferry's assumptions
- * hold there. A few cases need what only a real deployment has (multi-document transactions); they run only with
- * {@code FERRY_MONGODB_URI} set.
+ * hold there. A few cases need what only a real deployment has (multi-document transactions, pre-images); they run
+ * only with {@code FERRY_MONGODB_URI} set.
  */
 @Timeout(120)
 class MongoContractIT {
+
+    /** A field that, set by an update and looked up, makes a change event of 18 MB of a document of 9 MB. */
+    private static final String NINE_MB = "x".repeat(9 * 1024 * 1024);
 
     /** Small, so that the embedded server's history can be made to run out; harmless on a real server. */
     private static final int EMBEDDED_OPLOG_CAPACITY = 500;
@@ -576,6 +589,176 @@ class MongoContractIT {
         }
     }
 
+    // ---- change events over 16 MB ----
+
+    /**
+     * A real server returns a change event of up to 16 MiB + 16 KiB (its internal BSON limit): an insert of a document
+     * of nearly the 16 MiB a document may have still fits its event, so a stream of inserts without lookups (an event
+     * store) never meets the limit.
+     */
+    @Test
+    void anInsertOfANearly16MibDocumentStillFitsItsChangeEvent() {
+        String payload = "m".repeat(16 * 1024 * 1024 - 1024);
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = events.watch().cursor()) {
+            events.insertOne(new Document("_id", "max").append("payload", payload));
+
+            ChangeStreamDocument<Document> insert = take(cursor, 1).get(0);
+            assertThat(insert.getDocumentKey()).isEqualTo(new BsonDocument("_id", new BsonString("max")));
+            assertThat(insert.getFullDocument().getString("payload")).hasSize(payload.length());
+        }
+    }
+
+    /**
+     * An event over that (an update setting a 9 MB field, looked up: 9 MB of update description and the 9 MB document)
+     * fails the read with BSONObjectTooLarge (10334), the events before it in the same batch with it, and again on
+     * every read from the same point: a stream cannot get past it by retrying. The stream without its lookup and with a
+     * {@code $project} leaving out the large fields returns it small, with its resume token and documentKey, and a
+     * stream started after that token goes on with the next event. Ferry's change source relies on exactly this.
+     */
+    @Test
+    void aChangeEventOver16MbFailsEveryReadOfItWith10334UntilAProjectionLeavesItsLargeFieldsOut() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        BsonDocument beforeTheWrites;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor =
+                 patients.watch().fullDocument(FullDocument.UPDATE_LOOKUP).cursor()) {
+            assertThat(cursor.tryNext()).isNull();
+            beforeTheWrites = cursor.getResumeToken();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            assertThatThrownBy(cursor::tryNext).satisfies(MongoContractIT::isBsonObjectTooLarge);
+            assertThat(cursor.getResumeToken()).as("nothing of the failed batch was returned")
+                .isEqualTo(beforeTheWrites);
+        }
+        BsonDocument afterTheFirstInsert;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> oneByOne = patients.watch()
+            .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(beforeTheWrites).batchSize(1).cursor()) {
+            assertThat(take(oneByOne, 1).get(0).getDocumentKey().getString("_id").getValue()).isEqualTo("p-1");
+            afterTheFirstInsert = oneByOne.getResumeToken();
+
+            assertThatThrownBy(oneByOne::tryNext).satisfies(MongoContractIT::isBsonObjectTooLarge);
+        }
+        assertThatThrownBy(() -> {
+            try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> again = patients.watch()
+                .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(afterTheFirstInsert).cursor()) {
+                again.tryNext();
+            }
+        }).satisfies(MongoContractIT::isBsonObjectTooLarge);
+
+        BsonDocument theLargeOne;
+        List<Bson> withoutLargeFields = List.of(Aggregates.project(
+            Projections.exclude("fullDocument", "fullDocumentBeforeChange", "updateDescription")));
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> projected =
+                 patients.watch(withoutLargeFields).startAfter(afterTheFirstInsert).cursor()) {
+            List<ChangeStreamDocument<Document>> changes = take(projected, 2);
+            assertThat(changes).extracting(ChangeStreamDocument::getOperationType)
+                .containsExactly(OperationType.UPDATE, OperationType.INSERT);
+            assertThat(changes).extracting(change -> change.getDocumentKey().getString("_id").getValue())
+                .containsExactly("p-1", "p-2");
+            assertThat(changes.get(0).getUpdateDescription()).isNull();
+            assertThat(changes.get(1).getFullDocument()).isNull();
+            theLargeOne = changes.get(0).getResumeToken();
+        }
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> after = patients.watch()
+            .fullDocument(FullDocument.UPDATE_LOOKUP).startAfter(theLargeOne).cursor()) {
+            assertThat(take(after, 1).get(0).getFullDocument()).containsEntry("_id", "p-2").containsEntry("n", 1);
+        }
+    }
+
+    /**
+     * Ferry's change source meets such an event in a batch among others: it reads the change before it, dead-letters it
+     * once by its document's id (OVERSIZED) and reads the change after it, without a restart; so does a feed reopened
+     * from a checkpoint before it (where a relay restarting would reopen).
+     */
+    @Test
+    void theChangeSourceDeadLettersAChangeEventOver16MbByItsIdAndReadsTheChangesAroundIt() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        MongoChangeSource source = changeSource(patients, false);
+        ResumeToken beforeTheWrites;
+        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            beforeTheWrites = feed.position();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            assertReadAroundTheLargeEvent(source, feed, "update");
+        }
+        try (ChangeSource.ChangeFeed fromTheCheckpoint = source.open(new StartPosition.AfterToken(beforeTheWrites))) {
+            assertReadAroundTheLargeEvent(source, fromTheCheckpoint, "update");
+        }
+    }
+
+    /**
+     * A batch that failed on such an event is read again one event at a time only as far as it reached: an event that
+     * has shrunk meanwhile (an update lookup reads the document as it is when read) is read as it now is, and whole
+     * batches resume.
+     */
+    @Test
+    void theChangeSourceReadsWholeBatchesAgainOnceAnEventThatFailedThemHasShrunk() {
+        MongoCollection<Document> patients = database.getCollection("patients_" + System.nanoTime());
+        ChangeStreamTail.Settings twoAtATime = new ChangeStreamTail.Settings(2, Duration.ofMillis(500),
+            Duration.ofMillis(1), Duration.ofMillis(25));
+        try (ChangeSource.ChangeFeed feed = changeSource(patients, false, twoAtATime).open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("payload", NINE_MB));
+            for (String id : List.of("p-2", "p-3", "p-4")) {
+                patients.insertOne(new Document("_id", id).append("n", 1));
+            }
+            assertThat(feed.poll()).as("the batch of p-1's insert and update failed whole").isEmpty();
+            patients.updateOne(eq("_id", "p-1"), Updates.unset("payload"));
+
+            List<Integer> batchSizes = new ArrayList<>();
+            List<Change> read = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (read.size() < 6 && System.nanoTime() < deadline) {
+                List<Change> batch = feed.poll();
+                if (!batch.isEmpty()) {
+                    batchSizes.add(batch.size());
+                    read.addAll(batch);
+                }
+            }
+            assertThat(read).allSatisfy(change -> assertThat(change).isInstanceOf(Change.EntityChanged.class));
+            assertThat(read).extracting(change -> ((Change.EntityChanged) change).change().key() + " "
+                + ((Change.EntityChanged) change).change().operation().wireName())
+                .containsExactly("p-1 create", "p-1 update", "p-2 create", "p-3 create", "p-4 create", "p-1 update");
+            assertThat(batchSizes).startsWith(1, 1);
+            assertThat(batchSizes.subList(2, batchSizes.size())).contains(2);
+        }
+    }
+
+    /**
+     * With pre-images (a real MongoDB 6.0+; the embedded server keeps none) a small update of a 9 MB document makes an
+     * 18 MB event: the document before and after it. The insert itself fits its event but not a broker's record.
+     */
+    @Test
+    void theChangeSourceDeadLettersASmallUpdateWhosePreAndPostImagesMakeItOver16Mb() {
+        assumeFalse(mongo.mongo().isEmbedded(), "pre-images need FERRY_MONGODB_URI (MongoDB 6.0+)");
+        String name = "patients_" + System.nanoTime();
+        database.createCollection(name, new CreateCollectionOptions()
+            .changeStreamPreAndPostImagesOptions(new ChangeStreamPreAndPostImagesOptions(true)));
+        MongoCollection<Document> patients = database.getCollection(name);
+        MongoChangeSource source = changeSource(patients, true);
+        try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
+            assertThat(feed.poll()).isEmpty();
+            patients.insertOne(new Document("_id", "p-1").append("n", 1).append("payload", NINE_MB));
+            patients.updateOne(eq("_id", "p-1"), Updates.set("n", 2));
+            patients.insertOne(new Document("_id", "p-2").append("n", 1));
+
+            List<Change> read = readAtLeast(feed, 3);
+            assertThat(read).hasSize(3);
+            assertThat(read.get(0)).isInstanceOfSatisfying(Change.Malformed.class, insert -> {
+                assertThat(insert.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+                assertThat(insert.reason()).contains("as a record");
+            });
+            assertOversizedEvent(read.get(1), "update");
+            assertThat(read.get(2)).isInstanceOfSatisfying(Change.EntityChanged.class,
+                created -> assertThat(created.change().key()).isEqualTo("p-2"));
+        }
+    }
+
     // ---- only on a real deployment ----
 
     /** The embedded server has no transactions; a real replica set reports a transaction's writes at one time. */
@@ -625,11 +808,68 @@ class MongoContractIT {
         }
     }
 
+    private static MongoChangeSource changeSource(MongoCollection<Document> collection, boolean beforeImages) {
+        return changeSource(collection, beforeImages, ChangeStreamTail.Settings.DEFAULT);
+    }
+
+    private static MongoChangeSource changeSource(MongoCollection<Document> collection, boolean beforeImages,
+                                                  ChangeStreamTail.Settings settings) {
+        MongoNamespace namespace = collection.getNamespace();
+        WatchedCollection watched = new WatchedCollection(namespace.getDatabaseName(), namespace.getCollectionName(),
+            entities(collection, beforeImages));
+        return MongoChangeSource.of(mongo.client(), List.of(watched), settings);
+    }
+
+    /** The create of p-1, the large event's dead letter, the create of p-2: each once, in stream order. */
+    private static void assertReadAroundTheLargeEvent(MongoChangeSource source, ChangeSource.ChangeFeed feed,
+                                                      String operation) {
+        List<Change> read = readAtLeast(feed, 3);
+        assertThat(feed.poll()).as("nothing more: no second dead letter, no change read again").isEmpty();
+        assertThat(read).hasSize(3);
+        assertThat(read.get(0)).isInstanceOfSatisfying(Change.EntityChanged.class,
+            created -> assertThat(created.change().key()).isEqualTo("p-1"));
+        assertOversizedEvent(read.get(1), operation);
+        assertThat(read.get(2)).isInstanceOfSatisfying(Change.EntityChanged.class,
+            created -> assertThat(created.change().key()).isEqualTo("p-2"));
+        assertThat(read).extracting(Change::token).isSortedAccordingTo(source::compare).doesNotHaveDuplicates();
+        assertThat(source.compare(feed.position(), read.get(2).token())).isNotNegative();
+    }
+
+    private static void assertOversizedEvent(Change change, String operation) {
+        assertThat(change).isInstanceOfSatisfying(Change.Malformed.class, large -> {
+            assertThat(large.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+            assertThat(large.documentJson()).isEqualTo("{\"_id\": \"p-1\"}");
+            assertThat(large.reason()).startsWith("change event over 16 MB: the " + operation + " of "
+                + database.getName() + ".").contains("{\"_id\": \"p-1\"}")
+                .contains("larger than MongoDB can return in a change stream");
+        });
+    }
+
+    private static List<Change> readAtLeast(ChangeSource.ChangeFeed feed, int count) {
+        List<Change> read = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (read.size() < count && System.nanoTime() < deadline) {
+            read.addAll(feed.poll());
+        }
+        return read;
+    }
+
     private static EntityChanges entities(MongoCollection<Document> collection) {
+        return entities(collection, false);
+    }
+
+    private static EntityChanges entities(MongoCollection<Document> collection, boolean beforeImages) {
         MongoNamespace namespace = collection.getNamespace();
         return new EntityChanges(new EntitySource(namespace.getCollectionName(), "patient", namespace.getDatabaseName(),
-            namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, false),
+            namespace.getCollectionName(), EntitySource.DEFAULT_MAX_RECORD_BYTES, beforeImages),
             database.getCollection(namespace.getCollectionName(), BsonDocument.class));
+    }
+
+    private static void isBsonObjectTooLarge(Throwable thrown) {
+        assertThat(thrown).isInstanceOfSatisfying(MongoCommandException.class, e -> {
+            assertThat(e.getErrorCode()).isEqualTo(10334);
+            assertThat(e.getErrorCodeName()).isEqualTo("BSONObjectTooLarge");
+        });
     }
 
     private static Document event(String aggregateId, int version) {

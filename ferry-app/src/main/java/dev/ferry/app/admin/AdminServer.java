@@ -30,10 +30,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * The admin HTTP endpoints of one Ferry process (the JDK's HTTP server: a handful of endpoints need no framework):
  * <ul>
  *   <li>{@code GET /health/live} — the process runs;</li>
- *   <li>{@code GET /health/ready} — it can work: MongoDB and Kafka reachable. Being a standby relay or in a
- *       rebalance is not "unready", so rolling updates do not stall;</li>
+ *   <li>{@code GET /health/ready} — it can work ({@link Readiness}): started, MongoDB and Kafka reachable, its work
+ *       not stalled. Being a standby relay or in a rebalance is not "unready", so rolling updates do not stall;</li>
  *   <li>{@code GET /metrics} — Prometheus; {@code GET /status} — JSON;</li>
- *   <li>{@code GET /parked?projection=p} — parked aggregates (read-only, open);</li>
+ *   <li>{@code GET /parked?projection=p} — parked aggregates (read-only, open); 503 until {@link #serveParked} (a
+ *       process starts its admin server before MongoDB answers);</li>
  *   <li>{@code POST /parked/retry} and {@code /parked/skip} with {@code projection} and {@code aggregate}
  *       parameters — require {@code Authorization: Bearer <admin.token>}; refused when no token is configured,
  *       and with 404 and the reason when the projection or aggregate has nothing parked;</li>
@@ -48,9 +49,17 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private final String token;
+    private volatile ParkedEvents parked;
 
     public AdminServer(String bind, int port, String token, BooleanSupplier ready, Supplier<String> statusJson,
                        PrometheusMeterRegistry metrics, ParkedEvents parked) throws IOException {
+        this(bind, port, token, ready, statusJson, metrics);
+        serveParked(parked);
+    }
+
+    /** An admin server whose parked operations answer 503 until {@link #serveParked} is called. */
+    public AdminServer(String bind, int port, String token, BooleanSupplier ready, Supplier<String> statusJson,
+                       PrometheusMeterRegistry metrics) throws IOException {
         this.token = token;
         // The JVM's own figures beside Ferry's: allocation, GC pauses, heap. Operators watch them; the benchmark
         // reads them for its per-event cost.
@@ -71,8 +80,21 @@ public final class AdminServer implements AutoCloseable {
         server.createContext("/metrics", exchange -> respond(exchange, 200,
             "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
         server.createContext("/status", exchange -> respond(exchange, 200, "application/json", statusJson.get()));
-        server.createContext("/parked", exchange -> handleParked(exchange, token, parked));
+        server.createContext("/parked", exchange -> {
+            ParkedEvents current = this.parked;
+            if (current == null) {
+                respond(exchange, 503, "application/json", "{\"error\":\"starting: not connected to MongoDB yet\"}");
+            } else {
+                handleParked(exchange, token, current);
+            }
+        });
         server.start();
+    }
+
+    /** Serves {@code /parked} from {@code parked} from now on. */
+    public AdminServer serveParked(ParkedEvents parked) {
+        this.parked = parked;
+        return this;
     }
 
     public int port() {

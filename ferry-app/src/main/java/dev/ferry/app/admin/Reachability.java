@@ -1,5 +1,6 @@
 package dev.ferry.app.admin;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
@@ -10,15 +11,17 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import dev.ferry.app.wiring.Transport;
+import dev.ferry.app.wiring.Unanswered;
 import dev.ferry.config.FerryConfig;
 
 /**
- * Whether MongoDB and the transport (Kafka or NATS) answer, within a few seconds: checked at start-up (one clear line if not) and by the
- * readiness endpoint (cached briefly, so probes do not hammer the backends).
+ * Whether MongoDB and the transport (Kafka or NATS) answer, within a few seconds: waited for at start-up (one clear
+ * line if they never do) and checked by the readiness endpoint (cached briefly, so probes do not hammer the backends).
  */
 public final class Reachability {
 
-    private static final int TIMEOUT_SECONDS = 5;
+    /** How long one check waits for a backend to answer. */
+    public static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
     private static final long CACHE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final FerryConfig config;
@@ -29,10 +32,16 @@ public final class Reachability {
         this.config = config;
     }
 
-    /** @return null if both answer, else one line naming the unreachable one and why */
+    /** @return null if both answer within {@link #PROBE_TIMEOUT}, else one line naming the unreachable one and why */
     public String problem() {
-        String mongo = mongoProblem();
-        return mongo != null ? mongo : Transport.of(config).problem(TIMEOUT_SECONDS);
+        Unanswered unanswered = firstUnanswered(PROBE_TIMEOUT);
+        return unanswered == null ? null : unanswered.line(PROBE_TIMEOUT);
+    }
+
+    /** @return null if MongoDB and then the transport answer, each within {@code timeout}; else the first that did not */
+    public Unanswered firstUnanswered(Duration timeout) {
+        Unanswered mongo = mongoProblem(timeout);
+        return mongo != null ? mongo : Transport.of(config).problem(timeout);
     }
 
     public boolean ready() {
@@ -44,16 +53,16 @@ public final class Reachability {
         return lastReady;
     }
 
-    private String mongoProblem() {
+    private Unanswered mongoProblem(Duration timeout) {
         ConnectionString uri = new ConnectionString(config.mongodb().uri());
         MongoClientSettings settings = MongoClientSettings.builder().applyConnectionString(uri)
-            .applyToClusterSettings(b -> b.serverSelectionTimeout(TIMEOUT_SECONDS, TimeUnit.SECONDS))
-            .applyToSocketSettings(b -> b.connectTimeout(TIMEOUT_SECONDS, TimeUnit.SECONDS)).build();
+            .applyToClusterSettings(b -> b.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS))
+            .applyToSocketSettings(b -> b.connectTimeout((int) timeout.toMillis(), TimeUnit.MILLISECONDS)).build();
         try (MongoClient client = MongoClients.create(settings)) {
             client.getDatabase("admin").runCommand(new Document("ping", 1));
             return null;
         } catch (RuntimeException e) {
-            return "cannot reach MongoDB at " + uri.getHosts() + " within " + TIMEOUT_SECONDS + " s: " + Transport.firstLine(e);
+            return new Unanswered("MongoDB at " + uri.getHosts(), Transport.firstLine(e));
         }
     }
 

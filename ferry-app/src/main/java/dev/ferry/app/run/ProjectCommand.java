@@ -1,12 +1,12 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
@@ -44,27 +44,27 @@ public final class ProjectCommand implements Callable<Integer> {
             throw new ConfigError("projector.aggregateTypes is missing: expected the aggregate types to project, "
                 + "e.g. [patient, practitioner]");
         }
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
         Projection projection = latestState(settings.projector().projection(), settings.projector().aggregateTypes(),
             settings.projector().notifyUrl());
-        String instanceId = Components.newInstanceId();
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Timer latency = Timer.builder("ferry.projector.end.to.end")
-            .description("append to read model written, per applied event").publishPercentileHistogram()
-            .register(metrics);
-        ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
-                new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
-                millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
-            ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
-        bindMetrics(projector, metrics);
-        projector.start();
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(projector, projection, instanceId), metrics,
-            components.parkedEvents());
-        System.err.printf("ferry project %s: instance %s started; admin on port %d%n", projection.name(), instanceId,
-            admin.port());
-        ServiceLifecycle.runUntilStopped(List.of(projector, admin, components));
+        ServiceLifecycle.serve(settings, "projector", "ferry project " + projection.name(), metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            String instanceId = Components.newInstanceId();
+            Timer latency = Timer.builder("ferry.projector.end.to.end")
+                .description("append to read model written, per applied event").publishPercentileHistogram()
+                .register(metrics);
+            ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
+                    new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
+                    millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
+                ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
+            bindMetrics(projector, metrics, stallTimeout);
+            projector.start();
+            admin.serveParked(components.parkedEvents());
+            return new ServiceLifecycle.Running("ferry project " + projection.name() + ": instance " + instanceId
+                + " started", () -> statusJson(projector, projection, instanceId),
+                now -> projector.status().stalled(now, stallTimeout), List.of(projector), List.of(components));
+        });
         return 0;
     }
 
@@ -95,7 +95,7 @@ public final class ProjectCommand implements Callable<Integer> {
             }).build();
     }
 
-    static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry) {
+    static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry, Duration stallTimeout) {
         FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
         FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
             .description("events skipped because the read model already had them").register(registry);
@@ -108,6 +108,9 @@ public final class ProjectCommand implements Callable<Integer> {
             .register(registry);
         Gauge.builder("ferry.projector.lag", projector, p -> p.status().lag())
             .description("records in the owned partitions not yet fetched").register(registry);
+        Gauge.builder("ferry.projector.stalled", projector, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .description("1 while a partition's fetched records have waited, none finished, for longer than "
+                + "admin.stallTimeout").register(registry);
     }
 
     static String statusJson(ProjectionProcessor projector, Projection projection, String instanceId) {
@@ -116,7 +119,7 @@ public final class ProjectCommand implements Callable<Integer> {
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
             + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"lag\":" + status.lag()
-            + ",\"breakers\":{"
+            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince()) + ",\"breakers\":{"
             + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
                 .collect(Collectors.joining(",")) + "}}";
     }

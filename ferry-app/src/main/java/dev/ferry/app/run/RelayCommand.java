@@ -1,14 +1,14 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 
 import org.bson.Document;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
@@ -38,27 +38,36 @@ public final class RelayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FerryConfig settings = config.load();
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
-        Transport.Publishers publishers = components.relayPublishers();
-        String instanceId = Components.newInstanceId();
-        ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers,
-            settings.sources());
-        PrometheusMeterRegistry metrics = metrics(relay);
-        try {
-            relay.start();
-        } catch (SourceCopy.NotReady e) {
-            throw new ConfigError(e.getMessage());
-        }
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(relay, components, settings), metrics,
-            components.parkedEvents());
-        admin.acceptCopyRequests(settings.sources().stream().map(dev.ferry.config.SourceConfig::name).toList(),
-            source -> components.checkpoints().requestCopy(settings.relay().name(), source));
-        System.err.printf("ferry relay %s: instance %s started; admin on port %d%n", settings.relay().name(), instanceId,
-            admin.port());
-        ServiceLifecycle.runUntilStopped(List.of(relay, admin, publishers, components));
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ServiceLifecycle.serve(settings, "relay", "ferry relay " + settings.relay().name(), metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            Transport.Publishers publishers = components.relayPublishers();
+            String instanceId = Components.newInstanceId();
+            ChangeStreamRelay relay = components.relay(relaySettings(settings), instanceId, publishers,
+                settings.sources());
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
+            bindMetrics(relay, metrics, stallTimeout);
+            try {
+                relay.start();
+            } catch (SourceCopy.NotReady e) {
+                throw new ConfigError(e.getMessage());
+            }
+            admin.serveParked(components.parkedEvents()).acceptCopyRequests(settings.sources().stream()
+                    .map(dev.ferry.config.SourceConfig::name).toList(),
+                source -> components.checkpoints().requestCopy(settings.relay().name(), source));
+            return new ServiceLifecycle.Running("ferry relay " + settings.relay().name() + ": instance " + instanceId
+                + " started", () -> statusJson(relay, components, settings),
+                stalledAt(relay, stallTimeout), List.of(relay), List.of(publishers, components));
+        });
         return 0;
+    }
+
+    /**
+     * The relay's part of readiness: stalled once changes have waited unacknowledged for longer than
+     * {@code stallTimeout} (a standby has none waiting).
+     */
+    static Predicate<Instant> stalledAt(ChangeStreamRelay relay, Duration stallTimeout) {
+        return now -> relay.status().stalled(now, stallTimeout);
     }
 
     static RelaySettings relaySettings(FerryConfig config) {
@@ -72,8 +81,13 @@ public final class RelayCommand implements Callable<Integer> {
             .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()));
     }
 
-    static PrometheusMeterRegistry metrics(ChangeStreamRelay relay) {
+    static PrometheusMeterRegistry metrics(ChangeStreamRelay relay, Duration stallTimeout) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bindMetrics(relay, registry, stallTimeout);
+        return registry;
+    }
+
+    static void bindMetrics(ChangeStreamRelay relay, PrometheusMeterRegistry registry, Duration stallTimeout) {
         FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
             .description("events acknowledged by the transport, published by this instance").register(registry);
         FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
@@ -87,13 +101,21 @@ public final class RelayCommand implements Callable<Integer> {
         Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
         FunctionCounter.builder("ferry.relay.failovers", relay, r -> r.status().terms())
             .description("times this instance took over leadership").register(registry);
+        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
+            FunctionCounter.builder("ferry.relay.restarts", relay, r -> r.status().restarts().get(fault))
+                .tag("fault", faultName(fault))
+                .description("times the leader restarted its pipeline from the checkpoint, by what failed")
+                .register(registry);
+        }
+        Gauge.builder("ferry.relay.stalled", relay, r -> r.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .description("1 while changes have waited unacknowledged for longer than admin.stallTimeout")
+            .register(registry);
         Gauge.builder("ferry.relay.behind.source.ms", relay, ChangeStreamRelay::millisBehindSource)
             .description("now minus the cluster time of the last change published (NaN unless leading)")
             .register(registry);
         Gauge.builder("ferry.relay.oplog.headroom.ms", relay, ChangeStreamRelay::oplogHeadroomMillis)
             .description("the checkpoint's cluster time minus the oldest oplog entry's: how much later history "
                 + "would be lost (NaN unless leading, or if local.oplog.rs is not readable)").register(registry);
-        return registry;
     }
 
     static String statusJson(ChangeStreamRelay relay, Components components, FerryConfig config) {
@@ -108,7 +130,27 @@ public final class RelayCommand implements Callable<Integer> {
         return "{\"component\":\"relay\",\"relay\":" + EventJson.quote(config.relay().name()) + ",\"instance\":"
             + EventJson.quote(relay.instanceId()) + ",\"role\":\"" + status.role() + "\",\"epoch\":" + status.epoch()
             + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()
+            + ",\"restarts\":" + restartsJson(status) + ",\"lastFailure\":" + failureJson(status.lastFailure())
+            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince())
             + ",\"lease\":{\"owner\":" + EventJson.quote(owner) + ",\"epoch\":" + epoch + "},\"checkpointAgeSeconds\":"
             + age + ",\"failure\":" + EventJson.quote(status.failure()) + "}";
+    }
+
+    /** {@code broker}, {@code record_refused}, …: as the metrics' {@code fault} tag and the status spell it. */
+    static String faultName(RelayStatus.Fault fault) {
+        return fault.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static String restartsJson(RelayStatus status) {
+        StringBuilder json = new StringBuilder("{");
+        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
+            json.append('"').append(faultName(fault)).append("\":").append(status.restarts().get(fault)).append(',');
+        }
+        return json.append("\"total\":").append(status.restartCount()).append('}').toString();
+    }
+
+    private static String failureJson(RelayStatus.Failure failure) {
+        return failure == null ? "null" : "{\"at\":" + ServiceLifecycle.jsonInstant(failure.at()) + ",\"fault\":\""
+            + faultName(failure.fault()) + "\",\"cause\":" + EventJson.quote(failure.cause()) + "}";
     }
 }

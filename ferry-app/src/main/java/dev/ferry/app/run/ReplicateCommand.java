@@ -1,5 +1,7 @@
 package dev.ferry.app.run;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,8 +14,6 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.app.admin.AdminServer;
-import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.ReplicaWriters;
 import dev.ferry.config.ConfigError;
@@ -55,35 +55,37 @@ public final class ReplicateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         FerryConfig settings = config.load();
         List<TargetConfig> targets = selected(settings);
-        ServiceLifecycle.requireReachable(settings);
-        Components components = ServiceLifecycle.components(settings);
-        String instanceId = Components.newInstanceId();
+        String names = targets.stream().map(TargetConfig::name).collect(Collectors.joining(", "));
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        List<AutoCloseable> resources = new ArrayList<>();
-        List<Replicator> replicators = new ArrayList<>();
-        for (TargetConfig target : targets) {
-            ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
-            ReplicationProcessor processor = components.replicator(target.name(),
-                new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
-                ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
-            replicators.add(new Replicator(target, processor));
-            bindMetrics(target.name(), processor, metrics);
-            resources.add(processor);
-            resources.add(writer);
-        }
-        ScheduledExecutorService purge = purgeTombstones(targets, resources);
-        replicators.forEach(replicator -> replicator.processor().start());
-        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
-            new Reachability(settings)::ready, () -> statusJson(replicators, instanceId), metrics,
-            components.parkedEvents());
-        System.err.printf("ferry replicate %s: instance %s started; admin on port %d%n",
-            targets.stream().map(TargetConfig::name).collect(Collectors.joining(", ")), instanceId, admin.port());
-        List<AutoCloseable> stopped = new ArrayList<>();
-        stopped.add(purge::shutdownNow);
-        stopped.addAll(resources); // each processor before its writer: it finishes its writes first
-        stopped.add(admin);
-        stopped.add(components);
-        ServiceLifecycle.runUntilStopped(stopped);
+        // Waits for MongoDB and the transport, not for the targets: a replicator starts with a target down and pauses
+        // only that target's partitions until it answers, so one target's outage never holds up another's.
+        ServiceLifecycle.serve(settings, "replicator", "ferry replicate " + names, metrics, admin -> {
+            Components components = ServiceLifecycle.components(settings);
+            String instanceId = Components.newInstanceId();
+            List<AutoCloseable> resources = new ArrayList<>();
+            List<Replicator> replicators = new ArrayList<>();
+            Duration stallTimeout = settings.admin().stallTimeoutDuration();
+            for (TargetConfig target : targets) {
+                ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
+                ReplicationProcessor processor = components.replicator(target.name(),
+                    new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
+                    ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
+                replicators.add(new Replicator(target, processor));
+                bindMetrics(target.name(), processor, metrics, stallTimeout);
+                resources.add(processor);
+                resources.add(writer);
+            }
+            ScheduledExecutorService purge = purgeTombstones(targets, resources);
+            replicators.forEach(replicator -> replicator.processor().start());
+            admin.serveParked(components.parkedEvents());
+            List<AutoCloseable> work = new ArrayList<>();
+            work.add(purge::shutdownNow);
+            work.addAll(resources); // each processor before its writer: it finishes its writes first
+            return new ServiceLifecycle.Running("ferry replicate " + names + ": instance " + instanceId + " started",
+                () -> statusJson(replicators, instanceId), now -> replicators.stream()
+                    .anyMatch(replicator -> replicator.processor().status().stalled(now, stallTimeout)),
+                work, List.of(components));
+        });
         return 0;
     }
 
@@ -133,7 +135,8 @@ public final class ReplicateCommand implements Callable<Integer> {
     private record Replicator(TargetConfig target, ReplicationProcessor processor) {
     }
 
-    private static void bindMetrics(String target, ReplicationProcessor processor, PrometheusMeterRegistry registry) {
+    private static void bindMetrics(String target, ReplicationProcessor processor, PrometheusMeterRegistry registry,
+                                    Duration stallTimeout) {
         Tags tags = Tags.of("target", target);
         FunctionCounter.builder("ferry.replicator.changes.applied", processor, p -> p.status().applied()).tags(tags)
             .register(registry);
@@ -148,6 +151,9 @@ public final class ReplicateCommand implements Callable<Integer> {
             .description("partitions paused because the notified dependency's circuit breaker is open").register(registry);
         Gauge.builder("ferry.replicator.lag", processor, p -> p.status().lag()).tags(tags)
             .description("records in the owned partitions not yet fetched").register(registry);
+        Gauge.builder("ferry.replicator.stalled", processor, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .tags(tags).description("1 while a partition's fetched changes have waited, none finished, for longer than "
+                + "admin.stallTimeout").register(registry);
     }
 
     static String statusJson(List<Replicator> replicators, String instanceId) {
@@ -157,7 +163,8 @@ public final class ReplicateCommand implements Callable<Integer> {
                 return "{\"target\":" + EventJson.quote(replicator.target().name()) + ",\"kind\":"
                     + EventJson.quote(replicator.target().kind()) + ",\"assignedPartitions\":" + status.assigned().size()
                     + ",\"applied\":" + status.applied() + ",\"duplicates\":" + status.duplicates() + ",\"parked\":"
-                    + status.parked() + ",\"lag\":" + status.lag() + "}";
+                    + status.parked() + ",\"lag\":" + status.lag() + ",\"noProgressSince\":"
+                    + ServiceLifecycle.jsonInstant(status.waitingSince()) + "}";
             }).collect(Collectors.joining(",")) + "]}";
     }
 }

@@ -1,26 +1,127 @@
 package dev.ferry.app.run;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.ferry.app.admin.AdminServer;
+import dev.ferry.app.admin.Readiness;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
 import dev.ferry.app.wiring.Transport;
+import dev.ferry.app.wiring.Unanswered;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SourceConfig;
+import dev.ferry.core.wire.EventJson;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-/** What every long-running command does: check the backends, run until SIGTERM, then close in order. */
+/**
+ * What every long-running command does: start its admin server, wait for the backends, run until SIGTERM, then close
+ * in order.
+ */
 public final class ServiceLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(ServiceLifecycle.class);
 
     private ServiceLifecycle() {
     }
 
+    /** One check, for the commands that do one thing and end ({@code status}, {@code parked}, {@code relay copy}). */
     public static void requireReachable(FerryConfig config) {
         String problem = new Reachability(config).problem();
         if (problem != null) {
             throw new Unreachable(problem);
         }
+    }
+
+    /**
+     * What a long-running command built once MongoDB and the transport answered.
+     *
+     * @param started        its start line, e.g. {@code ferry relay r: instance i started} (the admin port is added)
+     * @param statusJson     its {@code /status}
+     * @param stalledAt      whether its work has waited without progress for longer than {@code admin.stallTimeout}
+     * @param work           closed first, in order, on SIGTERM
+     * @param infrastructure closed after the admin server (publishers, clients)
+     */
+    public record Running(String started, Supplier<String> statusJson, Predicate<Instant> stalledAt,
+                          List<AutoCloseable> work, List<AutoCloseable> infrastructure) {
+    }
+
+    /** Builds and starts a command's work; the admin server is already answering. */
+    public interface Starter {
+        Running start(AdminServer admin) throws Exception;
+    }
+
+    /**
+     * Runs a long-running command: its admin server first (live; not ready; {@code /status} says what it waits for),
+     * then the wait for MongoDB and the transport ({@link StartupWait}, up to {@code startupTimeout}), then
+     * {@code starter}'s work until SIGTERM.
+     *
+     * @param component {@code relay}, {@code projector} or {@code replicator}, as its {@code /status} names it
+     * @param who       how its lines begin, e.g. {@code ferry relay ferry-relay}
+     * @throws Unreachable if a backend did not answer within {@code startupTimeout}
+     */
+    public static void serve(FerryConfig settings, String component, String who, PrometheusMeterRegistry metrics,
+                             Starter starter) throws Exception {
+        Reachability reachability = new Reachability(settings);
+        Readiness readiness = new Readiness(reachability, Clock.systemUTC());
+        Serving serving = new Serving(component);
+        AdminServer admin = new AdminServer(settings.admin().bind(), settings.admin().port(), settings.admin().token(),
+            readiness, serving::statusJson, metrics);
+        Running running;
+        try {
+            StartupWait wait = new StartupWait(reachability::firstUnanswered, settings.startupTimeoutDuration(),
+                line -> log.warn("{} (admin port {}, not ready meanwhile): {}", who, admin.port(), line));
+            serving.wait = wait;
+            wait.await();
+            running = starter.start(admin);
+        } catch (Exception | Error e) {
+            admin.close();
+            throw e;
+        }
+        serving.running = running;
+        readiness.running(running.stalledAt());
+        System.err.printf("%s; admin on port %d%n", running.started(), admin.port());
+        List<AutoCloseable> closing = new ArrayList<>(running.work());
+        closing.add(admin);
+        closing.addAll(running.infrastructure());
+        runUntilStopped(closing);
+    }
+
+    /** What {@code /status} shows: what the process waits for while it starts, then its work's status. */
+    private static final class Serving {
+
+        private final String component;
+        private volatile StartupWait wait;
+        private volatile Running running;
+
+        Serving(String component) {
+            this.component = component;
+        }
+
+        String statusJson() {
+            Running work = running;
+            if (work != null) {
+                return work.statusJson().get();
+            }
+            StartupWait waiting = wait;
+            Unanswered unanswered = waiting == null ? null : waiting.waitingFor();
+            return "{\"component\":\"" + component + "\",\"starting\":true,\"waitingFor\":"
+                + EventJson.quote(unanswered == null ? null : unanswered.line(Reachability.PROBE_TIMEOUT)) + "}";
+        }
+    }
+
+    /** The instant as a JSON string, or null: for the {@code /status} documents. */
+    static String jsonInstant(Instant instant) {
+        return EventJson.quote(instant == null ? null : instant.toString());
     }
 
     /**

@@ -21,6 +21,9 @@ import dev.ferry.kafka.publish.TopicProvisioner;
 /** Kafka (or Event Hubs): a topic per aggregate type, a consumer group per projection. */
 public record KafkaTransport(KafkaSettings settings) implements Transport {
 
+    /** The client id of the reachability check's admin client (log4j2.xml filters its connection warnings). */
+    static final String REACHABILITY_CLIENT_ID = "ferry-reachability";
+
     /** The consumer group of a projection (as {@code ProjectorRuntime} names it). */
     public static String groupId(String projection) {
         return "ferry-projection-" + projection;
@@ -73,18 +76,20 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
     }
 
     @Override
-    public String problem(int timeoutSeconds) {
+    public Unanswered problem(Duration timeout) {
+        int millis = (int) timeout.toMillis();
         Map<String, Object> properties = new java.util.HashMap<>(settings.clientProperties());
         properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000);
-        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000);
+        // Named so that the logging configuration can quiet its connection warnings: the caller reports the outcome.
+        properties.put(AdminClientConfig.CLIENT_ID_CONFIG, REACHABILITY_CLIENT_ID);
+        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
+        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
         try (Admin admin = Admin.create(properties)) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(timeoutSeconds * 1000)).nodes()
-                .get(timeoutSeconds + 1, TimeUnit.SECONDS);
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(millis)).nodes()
+                .get(millis + 1000L, TimeUnit.MILLISECONDS);
             return null;
         } catch (Exception e) {
-            return "cannot reach Kafka at " + settings.bootstrapServers() + " within " + timeoutSeconds + " s: "
-                + Transport.firstLine(e);
+            return new Unanswered("Kafka at " + settings.bootstrapServers(), Transport.firstLine(e));
         }
     }
 }

@@ -69,13 +69,12 @@ public record NatsTransport(NatsSettings settings) implements Transport {
     }
 
     @Override
-    public String problem(int timeoutSeconds) {
-        try (Connection connection = NatsConnections.probe(settings, Duration.ofSeconds(timeoutSeconds))) {
+    public Unanswered problem(Duration timeout) {
+        try (Connection connection = NatsConnections.probe(settings, timeout)) {
             connection.jetStreamManagement().getAccountStatistics();
             return null;
         } catch (Exception e) {
-            return "cannot reach NATS JetStream at " + String.join(",", settings.servers()) + " within "
-                + timeoutSeconds + " s: " + Transport.firstLine(e);
+            return new Unanswered("NATS JetStream at " + String.join(",", settings.servers()), Transport.firstLine(e));
         }
     }
 }

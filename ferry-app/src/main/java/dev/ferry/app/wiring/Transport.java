@@ -49,8 +49,8 @@ public sealed interface Transport permits KafkaTransport, NatsTransport {
     PartitionedSubscription subscription(String group, String instanceId, LeaseStore leases,
                                          java.time.Duration sessionTimeout);
 
-    /** @return null if the transport answers within a few seconds, else one line naming it and why not */
-    String problem(int timeoutSeconds);
+    /** @return null if the transport answers within {@code timeout}, else which servers did not and why */
+    Unanswered problem(java.time.Duration timeout);
 
     /** The transport a configuration names, with its settings. */
     static Transport of(FerryConfig config) {

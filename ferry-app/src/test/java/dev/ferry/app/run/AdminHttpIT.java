@@ -53,7 +53,7 @@ class AdminHttpIT {
                 ChangeStreamRelay relay = components.relay(RelayCommand.relaySettings(config), "r1", publishers);
                 relay.start();
                 try (AdminServer admin = new AdminServer("127.0.0.1", 0, "s3cr3t", new Reachability(config)::ready,
-                    () -> RelayCommand.statusJson(relay, components, config), RelayCommand.metrics(relay),
+                    () -> RelayCommand.statusJson(relay, components, config), RelayCommand.metrics(relay, config.admin().stallTimeoutDuration()),
                     components.parkedEvents())) {
                     String base = "http://127.0.0.1:" + admin.port();
 

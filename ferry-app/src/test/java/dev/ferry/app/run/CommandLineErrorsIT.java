@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.ferry.app.FerryCommand;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 
-/** Bad configuration and unreachable backends end a command with one clear line and a distinct exit status. */
+/**
+ * Bad configuration and unreachable backends end a command with one clear line and a distinct exit status; an
+ * unreachable backend only once {@code startupTimeout} has passed.
+ */
 @Timeout(120)
 class CommandLineErrorsIT {
 
@@ -75,11 +79,14 @@ class CommandLineErrorsIT {
             + "[replica]");
     }
 
+    /** A short wait, and the admin server on a free port: a long-running command starts it before waiting. */
+    private static final String WAIT_BRIEFLY = "startupTimeout: 1s\nadmin:\n  bind: 127.0.0.1\n  port: 0\n";
+
     @Test
     void anUnreachableMongoDbIsOneLineAndExitStatus3() throws IOException {
         Path config = dir.resolve("ferry.yml");
         Files.writeString(config, "mongodb:\n  uri: mongodb://127.0.0.1:" + closedPort()
-            + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + closedPort() + "\n");
+            + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + closedPort() + "\n" + WAIT_BRIEFLY);
 
         Result result = run("relay", "--config", config.toString());
 
@@ -88,18 +95,21 @@ class CommandLineErrorsIT {
     }
 
     @Test
-    void anUnreachableKafkaIsOneLineAndExitStatus3() throws IOException {
+    void aKafkaThatNeverAnswersIsWaitedForUntilStartupTimeoutThenOneLineAndExitStatus3() throws IOException {
         try (EmbeddedMongo mongo = EmbeddedMongo.start()) {
             Path config = dir.resolve("ferry.yml");
             int kafkaPort = closedPort();
             Files.writeString(config, "mongodb:\n  uri: " + mongo.connectionString()
-                + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + kafkaPort + "\n");
+                + "\nkafka:\n  bootstrapServers: 127.0.0.1:" + kafkaPort + "\n"
+                + WAIT_BRIEFLY.replace("1s", "3s"));
+            long started = System.nanoTime();
 
             Result result = run("relay", "--config", config.toString());
 
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
             assertThat(result.exit()).isEqualTo(3);
             assertThat(result.err().lines()).singleElement().asString()
-                .startsWith("ferry: cannot reach Kafka at 127.0.0.1:" + kafkaPort);
+                .startsWith("ferry: cannot reach Kafka at 127.0.0.1:" + kafkaPort + " within 3 s: ");
         }
     }
 
@@ -110,7 +120,7 @@ class CommandLineErrorsIT {
             int natsPort = closedPort();
             Files.writeString(config, "mongodb:\n  uri: " + mongo.connectionString()
                 + "\ntransport: nats\nnats:\n  servers: nats://127.0.0.1:" + natsPort
-                + "\nprojector:\n  aggregateTypes: [patient]\n");
+                + "\nprojector:\n  aggregateTypes: [patient]\n" + WAIT_BRIEFLY);
 
             Result result = run("project", "--config", config.toString());
 

@@ -70,7 +70,7 @@ class HeadroomGaugesIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> leader.status().role() == RelayStatus.Role.LEADER);
                 standby.start();
                 try (AdminServer admin = new AdminServer("127.0.0.1", 0, "", new Reachability(config)::ready,
-                    () -> RelayCommand.statusJson(leader, components, config), RelayCommand.metrics(leader),
+                    () -> RelayCommand.statusJson(leader, components, config), RelayCommand.metrics(leader, config.admin().stallTimeoutDuration()),
                     components.parkedEvents())) {
                     await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().published() == 20);
                     store.append("patient", "streamed", 0, List.of(new NewEvent("PatientRegistered", "{}")));

@@ -72,11 +72,17 @@ public sealed interface Change {
      * @param documentJson the document, or as much of it as identifies it (an oversized one: its {@code _id})
      */
     record Malformed(ResumeToken token, String documentJson, String reason, Cause cause) implements Change {
+        /** A reason quotes the document (a type, an id): bounded, so that the dead letter itself always fits a record. */
+        public static final int MAX_REASON_CHARS = 2_000;
+
         public Malformed {
             Objects.requireNonNull(token, "token");
             Objects.requireNonNull(documentJson, "documentJson");
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(cause, "cause");
+            if (reason.length() > MAX_REASON_CHARS) {
+                reason = reason.substring(0, MAX_REASON_CHARS) + "… (" + reason.length() + " characters)";
+            }
         }
 
         /** A document that cannot be read as its source's kind. */

@@ -52,11 +52,25 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** As {@link #start()}, with broker settings that override the defaults (e.g. {@code message.max.bytes}). */
     public static EmbeddedKafka start(Map<String, Object> brokerOverrides) {
+        EmbeddedKafka kafka = formatted(brokerOverrides);
+        kafka.startBroker();
+        return kafka;
+    }
+
+    /**
+     * Formats a fresh data directory and picks free loopback ports, without starting the broker: its clients can be
+     * given {@link #bootstrapServers()} before {@link #restart()} starts it (a broker that comes up after them).
+     */
+    public static EmbeddedKafka notStarted() {
+        return formatted(Map.of());
+    }
+
+    private static EmbeddedKafka formatted(Map<String, Object> brokerOverrides) {
         try {
             Path dataDir = Files.createTempDirectory("ferry-kafka-");
-            EmbeddedKafka kafka = new EmbeddedKafka(dataDir, LocalServerFiles.freeLoopbackPort(), LocalServerFiles.freeLoopbackPort(), brokerOverrides);
+            EmbeddedKafka kafka = new EmbeddedKafka(dataDir, LocalServerFiles.freeLoopbackPort(),
+                LocalServerFiles.freeLoopbackPort(), brokerOverrides);
             kafka.format();
-            kafka.startBroker();
             return kafka;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the embedded Kafka data directory", e);
@@ -76,7 +90,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Starts the broker again on the same port with the data it had. */
+    /** Starts the broker (again) on its port with the data it has. */
     public synchronized void restart() {
         if (server == null) {
             startBroker();

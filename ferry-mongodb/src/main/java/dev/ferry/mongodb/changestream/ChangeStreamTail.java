@@ -33,23 +33,29 @@ public final class ChangeStreamTail implements AutoCloseable {
 
     /** MongoDB's code for a resume point that has left the oplog window. */
     static final int CHANGE_STREAM_HISTORY_LOST = 286;
+    /** MongoDB's code for a document too large to serialize: in a change stream, an event over 16 MB. */
+    static final int BSON_OBJECT_TOO_LARGE = 10334;
 
     private final MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor;
     private final IdleBackoff backoff;
     private final int maxBatch;
+    /** Where the stream was opened: where it stands until the cursor holds a token. */
+    private final StartPosition opened;
 
     private ChangeStreamTail(MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor,
-                             IdleBackoff backoff, int maxBatch) {
+                             IdleBackoff backoff, int maxBatch, StartPosition opened) {
         this.cursor = cursor;
         this.backoff = backoff;
         this.maxBatch = maxBatch;
+        this.opened = opened;
     }
 
     /**
      * Opens the change stream.
      *
      * @param pipeline stages after {@code $changeStream}, e.g. a {@code $match} on the operation type
-     * @throws HistoryLost if the start position is no longer in the oplog
+     * @throws HistoryLost   if the start position is no longer in the oplog
+     * @throws EventTooLarge if the first batch holds an event the server cannot return
      */
     public static ChangeStreamTail open(MongoCollection<RawBsonDocument> collection, List<? extends Bson> pipeline,
                                         StartPosition start, Settings settings) {
@@ -60,7 +66,8 @@ public final class ChangeStreamTail implements AutoCloseable {
      * Opens a change stream of any scope: a collection's, a database's ({@code MongoDatabase.watch}) or the
      * cluster's ({@code MongoClient.watch}).
      *
-     * @throws HistoryLost if the start position is no longer in the oplog
+     * @throws HistoryLost   if the start position is no longer in the oplog
+     * @throws EventTooLarge if the first batch holds an event the server cannot return
      */
     public static ChangeStreamTail open(ChangeStreamIterable<RawBsonDocument> watched, StartPosition start,
                                         Settings settings) {
@@ -77,16 +84,17 @@ public final class ChangeStreamTail implements AutoCloseable {
         }
         try {
             return new ChangeStreamTail(stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),
-                settings.maxBatch());
+                settings.maxBatch(), start);
         } catch (MongoException e) {
-            throw translate(e, start);
+            throw translate(e, start, start, settings.maxBatch());
         }
     }
 
     /**
      * The next changes, at most {@code maxBatch}; an empty list after an idle wait when there are none.
      *
-     * @throws HistoryLost if the stream fell out of the oplog window while reading
+     * @throws HistoryLost   if the stream fell out of the oplog window while reading
+     * @throws EventTooLarge if the next batch holds an event the server cannot return
      */
     public List<ChangeStreamDocument<RawBsonDocument>> poll() {
         try {
@@ -109,7 +117,8 @@ public final class ChangeStreamTail implements AutoCloseable {
             }
             return batch;
         } catch (MongoException e) {
-            throw translate(e, null);
+            ResumeToken token = resumeToken();
+            throw translate(e, null, token == null ? opened : new StartPosition.AfterToken(token), maxBatch);
         }
     }
 
@@ -131,10 +140,20 @@ public final class ChangeStreamTail implements AutoCloseable {
         return new BsonTimestamp((int) time.getEpochSecond(), 0);
     }
 
-    private static RuntimeException translate(MongoException e, StartPosition start) {
-        if (e instanceof MongoCommandException command && command.getErrorCode() == CHANGE_STREAM_HISTORY_LOST) {
+    /**
+     * @param start    where the stream was being opened; null for a read
+     * @param standing where the stream stood when it failed
+     */
+    private static RuntimeException translate(MongoException e, StartPosition start, StartPosition standing,
+                                              int batchSize) {
+        int code = e instanceof MongoCommandException command ? command.getErrorCode() : 0;
+        if (code == CHANGE_STREAM_HISTORY_LOST) {
             return new HistoryLost("the change stream cannot resume" + (start == null ? "" : " from " + start)
                 + ": MongoDB no longer holds that point in its oplog (error 286, ChangeStreamHistoryLost)", e);
+        }
+        // "Now" has moved on by the time anyone reopens there: no stream can find that event again.
+        if (code == BSON_OBJECT_TOO_LARGE && !(standing instanceof StartPosition.Now)) {
+            return new EventTooLarge(standing, batchSize == 1, (MongoCommandException) e);
         }
         return e;
     }
@@ -144,6 +163,42 @@ public final class ChangeStreamTail implements AutoCloseable {
         StreamClosed() {
             super("the server closed the change stream (its collection was dropped or renamed, or its database "
                 + "dropped)");
+        }
+    }
+
+    /**
+     * A change event the server cannot return: over 16 MB with what the stream adds to the change (the document an
+     * update looks up, the document before the change, the update's description), it fails the read (error 10334,
+     * BSONObjectTooLarge), the events before it in the same batch with it, and fails every read from the same point
+     * again: retrying cannot get past it.
+     */
+    public static final class EventTooLarge extends RuntimeException {
+
+        private final transient StartPosition standing;
+        private final boolean nextEvent;
+        private final String serverMessage;
+
+        EventTooLarge(StartPosition standing, boolean nextEvent, MongoCommandException cause) {
+            super("a change event after " + standing + " is too large for MongoDB to return in a change stream (error "
+                + "10334, BSONObjectTooLarge)" + (nextEvent ? "" : ", in a batch of several"), cause);
+            this.standing = standing;
+            this.nextEvent = nextEvent;
+            this.serverMessage = cause.getErrorMessage();
+        }
+
+        /** Where the stream stood: the event is among the next ones after it. */
+        public StartPosition standing() {
+            return standing;
+        }
+
+        /** Whether it is the very next event after {@link #standing()}: the failed read asked for one event only. */
+        public boolean isNextEvent() {
+            return nextEvent;
+        }
+
+        /** The server's own words (the event's size, its resume token). */
+        public String serverMessage() {
+            return serverMessage;
         }
     }
 
@@ -171,6 +226,11 @@ public final class ChangeStreamTail implements AutoCloseable {
             if (maxBatch < 1) {
                 throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
             }
+        }
+
+        /** These settings, each read asking for one event. */
+        public Settings oneEventAtATime() {
+            return new Settings(1, serverAwait, idleMin, idleMax);
         }
     }
 }

@@ -13,8 +13,6 @@ import java.util.stream.Collectors;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.conversions.Bson;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import com.mongodb.MongoNamespace;
 import com.mongodb.client.ChangeStreamIterable;
@@ -34,13 +32,12 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * The watched collections' inserts as one {@link ChangeSource}: one change stream, of the narrowest scope that
  * covers them (a collection's, a database's, or the cluster's), filtered by namespace, so that one resume token and
  * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
- * a reader cannot read becomes {@link Change.Malformed} (never a stop or a crash loop). A change of a collection no
- * source names is ignored. Event stores are insert-only, so only their inserts are read; an entity collection's
+ * a reader cannot read becomes {@link Change.Malformed} (never a stop or a crash loop), and so does a change event too
+ * large for MongoDB to return, by its document's key ({@link MongoChangeFeed}). A change of a collection no source
+ * names is ignored. Event stores are insert-only, so only their inserts are read; an entity collection's
  * documents change in place, so every insert, update, replace and delete of it is read.
  */
 public final class MongoChangeSource implements ChangeSource {
-
-    private static final Logger log = LoggerFactory.getLogger(MongoChangeSource.class);
 
     private final Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
     private final List<WatchedCollection> collections;
@@ -190,36 +187,8 @@ public final class MongoChangeSource implements ChangeSource {
 
     private ChangeFeed feed(StartPosition start, List<WatchedCollection> included) {
         List<Bson> pipeline = pipeline(included);
-        return new ChangeFeed() {
-            private ChangeStreamTail tail = ChangeStreamTail.open(watch(pipeline, included), start, settings);
-
-            @Override
-            public List<Change> poll() {
-                List<ChangeStreamDocument<RawBsonDocument>> batch;
-                try {
-                    batch = tail.poll();
-                } catch (ChangeStreamTail.StreamClosed closed) {
-                    // A dropped or renamed collection closes the stream at an invalidate, after everything before it:
-                    // reopen just after it, so a re-created collection is relayed and nothing is skipped.
-                    ResumeToken after = tail.resumeToken();
-                    log.warn("{}; reopening after {}", closed.getMessage(), after);
-                    tail.close();
-                    tail = ChangeStreamTail.open(watch(pipeline, included), new StartPosition.AfterToken(after), settings);
-                    return List.of();
-                }
-                return read(batch);
-            }
-
-            @Override
-            public ResumeToken position() {
-                return tail.resumeToken();
-            }
-
-            @Override
-            public void close() {
-                tail.close();
-            }
-        };
+        return new MongoChangeFeed(() -> watch(pipeline, included),
+            () -> watch.apply(OversizedEvent.identifying(pipeline)), this::read, settings, start);
     }
 
     /**

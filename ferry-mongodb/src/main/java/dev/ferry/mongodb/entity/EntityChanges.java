@@ -96,7 +96,17 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         TombstoneRule.Batch judging = tombstones == null ? null : tombstones.batch(keys(ids));
         List<Change> read = new ArrayList<>(changes.size());
         for (int i = 0; i < changes.size(); i++) {
-            Change change = streamed(changes.get(i), ids.get(i), contested);
+            Change change;
+            try {
+                change = streamed(changes.get(i), ids.get(i), contested);
+            } catch (com.mongodb.MongoException e) {
+                throw e; // MongoDB's failure, not the document's: the relay's term ends and reads it again
+            } catch (RuntimeException e) {
+                // Reading one change does no I/O: whatever fails is this document's fault, and costs it alone.
+                change = new Change.Malformed(new ResumeToken(RelaxedJson.of(changes.get(i).getResumeToken())),
+                    ids.get(i) == null ? "{}" : idOnly(ids.get(i)), "entity " + source.entity() + ": cannot be read: "
+                    + e);
+            }
             if (judging != null && change instanceof Change.EntityChanged changed) {
                 change = judging.judged(changed, position(changes.get(i).getResumeToken()), idOnly(ids.get(i)));
             }
@@ -130,8 +140,13 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                 read.add(refused(stamp, ids.get(i), e.getMessage()));
                 continue;
             }
-            Change change = change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
-                noted.get().seconds(), noted.get().increment());
+            Change change;
+            try {
+                change = change(stamp, ids.get(i), contested, EntityOperation.CREATE, version, document, null,
+                    noted.get().seconds(), noted.get().increment());
+            } catch (RuntimeException e) {
+                change = refused(stamp, ids.get(i), "cannot be read: " + e); // this document's fault alone (no I/O)
+            }
             if (judging != null && change instanceof Change.EntityChanged changed) {
                 change = judging.judged(changed, position(notedAt), idOnly(ids.get(i)));
             }

@@ -17,9 +17,6 @@ import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
-import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 /**
  * The embedded server's oplog, replacing mongo-java-server's stock one where Ferry depends on it:
@@ -178,8 +175,7 @@ public final class BoundedOplog implements Oplog {
     private synchronized void append(String namespace, ChangeOperation operation, Object id, Document document,
                                      Document updateDescription, String renamedTo) {
         long timestamp = clock.next();
-        int bytes = document == null ? 0 : bsonSize(document);
-        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document, bytes,
+        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document,
             updateDescription, renamedTo));
         size++;
         while (size > capacity) {
@@ -241,16 +237,6 @@ public final class BoundedOplog implements Oplog {
     private MongoCollection<?> collection(String namespace) {
         MongoDatabase database = backend.resolveDatabase(Utils.getDatabaseNameFromFullName(namespace));
         return database.resolveCollection(Utils.getCollectionNameFromFullName(namespace), false);
-    }
-
-    private static int bsonSize(Document document) {
-        ByteBuf buffer = Unpooled.buffer();
-        try {
-            BsonEncoder.encodeDocument(document, buffer);
-            return buffer.writerIndex();
-        } finally {
-            buffer.release();
-        }
     }
 
     private static Document storedDocument(MongoCollection<?> collection, Object id) {

@@ -6,6 +6,7 @@ import de.bwaldvogel.mongo.backend.Cursor;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
@@ -13,7 +14,8 @@ import io.netty.channel.Channel;
  * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
  * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
  * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, its oldest and newest entries
- * readable in {@code local.oplog.rs} ({@link OplogCollection}), and an {@code operationTime} in every reply.
+ * readable in {@code local.oplog.rs} ({@link OplogCollection}), an {@code operationTime} in every reply, and a client's
+ * abrupt disconnect logged as one line ({@link AbruptDisconnectLog}).
  */
 public final class BoundedOplogBackend extends MemoryBackend {
 
@@ -24,6 +26,7 @@ public final class BoundedOplogBackend extends MemoryBackend {
     private final int oplogCapacity;
     private final UpdateImages updateImages = new UpdateImages();
     private final ChangeStreamCommands changeStreams;
+    private final AbruptDisconnectLog abruptDisconnects = new AbruptDisconnectLog();
     private BoundedOplog boundedOplog;
 
     public BoundedOplogBackend(int oplogCapacity) {
@@ -50,6 +53,9 @@ public final class BoundedOplogBackend extends MemoryBackend {
 
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        if (channel != null) {
+            abruptDisconnects.installIn(channel);
+        }
         // A command that failed half-way may have left images of documents it updated; they are not this command's.
         updateImages.clear();
         Document reply = dispatch(channel, databaseName, command, query);
@@ -81,7 +87,14 @@ public final class BoundedOplogBackend extends MemoryBackend {
     @Override
     protected Document handleGetMore(String databaseName, String command, Document query) {
         Cursor cursor = getCursorRegistry().getCursor(((Number) query.get(command)).longValue());
-        Document reply = super.handleGetMore(databaseName, command, query);
+        Document reply;
+        try {
+            reply = super.handleGetMore(databaseName, command, query);
+        } catch (MongoServerError e) {
+            // mongod deletes a cursor whose getMore failed (say, on an event too large to return): there is no retry
+            getCursorRegistry().remove(cursor);
+            throw e;
+        }
         ChangeStreamCommands.addPostBatchResumeToken(cursor, reply);
         return reply;
     }

@@ -49,7 +49,13 @@ final class ChangeStreamCommands {
         aggregation.validate(query);
 
         ChangeStreamCursor cursor = oplog.openCursor(stage, scope, aggregation);
-        List<Document> firstBatch = cursor.takeDocuments(batchSize(query));
+        List<Document> firstBatch;
+        try {
+            firstBatch = cursor.takeDocuments(batchSize(query));
+        } catch (MongoServerError e) {
+            cursorRegistry.remove(cursor); // a failed read leaves no cursor behind, as on mongod
+            throw e;
+        }
         if (cursor.isEmpty()) {
             cursorRegistry.remove(cursor);
         }

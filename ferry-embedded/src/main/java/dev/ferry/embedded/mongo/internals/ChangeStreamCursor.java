@@ -11,11 +11,16 @@ import de.bwaldvogel.mongo.backend.AbstractCursor;
 import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * A change-stream cursor over {@link BoundedOplog}: turns the entries its {@link ChangeStreamScope} watches into change
  * events, runs them through the user's pipeline stages ({@code $match}, {@code $project}, ...) and returns a batch.
  * After each batch, {@link #postBatchResumeToken()} is the end of the oplog scanned so far, even if nothing matched.
+ * An event larger than mongod can return fails the whole read with BSONObjectTooLarge, as on mongod.
  * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate}
  * and closes the cursor, even if a user stage filtered the invalidate out; the last post-batch token is then the
  * invalidate's, from which {@code startAfter} continues.
@@ -26,8 +31,13 @@ final class ChangeStreamCursor extends AbstractCursor {
     /** A batch is one BSON reply, which a real server caps at 16 MiB; stay well below it. */
     private static final int MAX_BATCH_BYTES = 8 * 1024 * 1024;
     private static final int DEFAULT_BATCH_SIZE = 1000;
-    /** Generous size of an event's fields besides the document itself. */
-    private static final int EVENT_OVERHEAD_BYTES = 512;
+    /**
+     * The largest event mongod returns: it serializes each event as an internal BSON object, allowed 16 KiB over the
+     * 16 MiB document limit (BSONObjMaxInternalSize), so an insert of a maximum-size document still fits its event; a
+     * larger one (a large document with its update lookup and update description) fails the read.
+     */
+    private static final int MAX_EVENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
+    private static final int BSON_OBJECT_TOO_LARGE = 10334;
     /** Bounds the work of one getMore when a $match filters out long runs of entries. */
     private static final int MAX_SCANNED_PER_BATCH = 50_000;
 
@@ -82,11 +92,13 @@ final class ChangeStreamCursor extends AbstractCursor {
             }
             // Stages run one event at a time: change streams allow only per-document stages.
             List<Document> out = aggregation.runStages(Stream.of(toChangeEvent(entry)));
+            for (Document event : out) {
+                bytes += returnableSize(event);
+            }
             if (!out.isEmpty()) {
                 batch.addAll(out);
                 lastReturned = entry.timestamp();
             }
-            bytes += entry.bsonBytes() + EVENT_OVERHEAD_BYTES;
             if (scope.isInvalidatedBy(entry)) {
                 // A $match may filter the invalidate out; the stream ends all the same, at the invalidate's token.
                 batch.addAll(aggregation.runStages(Stream.of(invalidateEvent(entry))));
@@ -107,6 +119,27 @@ final class ChangeStreamCursor extends AbstractCursor {
         }
         return position == lastReturned ? ResumeTokens.encode(position)
             : ResumeTokens.encode(position, ResumeTokens.Kind.HIGH_WATER_MARK);
+    }
+
+    /**
+     * The event's encoded size, measured after the user's stages as mongod measures what it returns; one too large
+     * fails the whole read, the events before it in the batch included (the cursor is then gone, as on mongod).
+     */
+    private static int returnableSize(Document event) {
+        ByteBuf buffer = Unpooled.buffer();
+        int size;
+        try {
+            BsonEncoder.encodeDocument(event, buffer);
+            size = buffer.writerIndex();
+        } finally {
+            buffer.release();
+        }
+        if (size > MAX_EVENT_BYTES) {
+            throw new MongoServerError(BSON_OBJECT_TOO_LARGE, "BSONObjectTooLarge", "BSONObj size: " + size + " (0x"
+                + Integer.toHexString(size).toUpperCase() + ") is invalid. Size must be between 0 and "
+                + MAX_EVENT_BYTES + "(16MB) First element: _id: " + event.get("_id"));
+        }
+        return size;
     }
 
     private Document toChangeEvent(OplogEntry entry) {

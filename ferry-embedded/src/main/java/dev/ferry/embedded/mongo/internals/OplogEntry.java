@@ -11,10 +11,9 @@ import de.bwaldvogel.mongo.bson.Document;
  * @param operation         what happened
  * @param documentId        the {@code _id} of the written document ({@code null} for drops and renames)
  * @param document          snapshot of the document as written: the inserted or replacing document, else {@code null}
- * @param bsonBytes         encoded size of {@code document}, to keep reply batches under the BSON size limit
  * @param updateDescription {@code {updatedFields, removedFields, truncatedArrays}} of an update, else {@code null}
  * @param renamedTo         the new {@code db.collection} of a rename, else {@code null}
  */
 record OplogEntry(long timestamp, long wallMillis, String namespace, ChangeOperation operation,
-                  Object documentId, Document document, int bsonBytes, Document updateDescription, String renamedTo) {
+                  Object documentId, Document document, Document updateDescription, String renamedTo) {
 }
