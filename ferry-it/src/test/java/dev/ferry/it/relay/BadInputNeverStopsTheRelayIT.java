@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -140,12 +142,14 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             Source.ENTITIES, database.getCollection(PEOPLE, BsonDocument.class));
         collections.get(Source.STREAMS).createIndex(Indexes.ascending("streamId", "revision"),
             new IndexOptions().unique(true));
-        // Topics that exist before anything is relayed, as an operator may create them: Kafka then refuses names that
-        // differ from theirs only in '.' against '_'.
-        Set<String> preCreated = FuzzedWrites.PRE_CREATED_TYPES.stream().map(type -> pipeline.topicPrefix() + type)
+        // The valid documents' topics exist before anything is relayed, as an operator may create them: the leader is
+        // busy relaying when it is killed, not creating topics; and Kafka refuses names that differ from theirs only in
+        // '.' against '_'.
+        Set<String> preCreated = FuzzedWrites.EVENT_TYPES.stream().map(type -> pipeline.topicPrefix() + type)
             .collect(Collectors.toSet());
         try (TopicProvisioner topics = new TopicProvisioner(pipeline.kafkaSettings())) {
             preCreated.forEach(topics::ensure);
+            topics.ensureCompacted(pipeline.topicPrefix() + FuzzedWrites.ENTITY);
         }
         SourceContracts oracle = new SourceContracts(pipeline.topicPrefix(), pipeline.deadLetterTopic(),
             MAX_REQUEST_BYTES, EntitySource.DEFAULT_MAX_RECORD_BYTES, preCreated);
@@ -155,24 +159,29 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             MongoChangeSource source = source(pipeline);
             List<ChangeStreamRelay> relays = new ArrayList<>(List.of(pipeline.startRelay("r1", source),
                 pipeline.startRelay("r2", source)));
-            ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
+            RelayFailoverIT.awaitLeader(relays);
 
-            // One writer, so that each key's order is the write order; the leader is killed midway.
+            // One writer, so that each key's order is the write order; the leader is killed midway, once half is written
+            // and it is relaying, while the writer goes on.
             Written written = new Written();
-            int half = plan.size() / 2;
-            for (Write write : plan.subList(0, half)) {
-                execute(write, collections, written);
-            }
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
-                .until(() -> leader.status().published() + leader.status().deadLettered() > 0);
+            CompletableFuture<Void> writing = CompletableFuture.runAsync(() ->
+                plan.forEach(write -> execute(write, collections, written)));
+            // (The lease may have moved under load since the first leader was elected: the one leading now is killed.)
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> (writing.isDone()
+                || written.count() >= plan.size() / 2) && relays.stream().anyMatch(r ->
+                r.status().role() == RelayStatus.Role.LEADER && r.status().published() > 0));
+            ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
             leader.kill();
-            for (Write write : plan.subList(half, plan.size())) {
-                execute(write, collections, written);
-            }
+            int writtenAtKill = written.count();
+            writing.get(120, TimeUnit.SECONDS);
             ChangeStreamRelay successor = RelayFailoverIT.awaitLeader(relays.stream().filter(r -> r != leader).toList());
             long writtenAt = System.nanoTime();
+            System.out.printf("BadInputNeverStopsTheRelayIT: leader %s killed after %d of %d writes, having published %d "
+                + "records and dead-lettered %d%n", leader.instanceId(), writtenAtKill, plan.size(),
+                leader.status().published(), leader.status().deadLettered());
 
             Judged judged = judge(plan, written, collections, oracle);
+            judged.createdTopics.addAll(preCreated);
             printCategories(judged);
             assertThat(judged.disagreements).as("documents the generator meant otherwise than the oracle judges "
                 + "them (a generator bug)").isEmpty();
@@ -180,14 +189,22 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                 + "refuses a shape must not silently shrink the test)").isEmpty();
 
             try {
-                await().atMost(DELIVERY).pollInterval(Duration.ofMillis(500)).until(() ->
-                    watcher.seen() >= written.changes && new Outcome(pipeline, judged, watcher).complete());
+                // Until everything expected arrived, or something arrived that never should (no use waiting then).
+                await().atMost(DELIVERY).pollInterval(Duration.ofMillis(500)).until(() -> {
+                    Outcome now = new Outcome(pipeline, judged, watcher);
+                    return watcher.seen() >= written.changes && now.complete() || now.definitelyWrong();
+                });
             } catch (ConditionTimeoutException e) {
                 printStatuses(relays);
                 new Outcome(pipeline, judged, watcher).check(Long.MAX_VALUE); // says what is missing
                 throw e;
             }
             Outcome outcome = new Outcome(pipeline, judged, watcher);
+            if (!outcome.complete()) {
+                printStatuses(relays);
+                System.out.println("BadInputNeverStopsTheRelayIT: stopped waiting early, something arrived that never "
+                    + "should; what had not arrived yet is listed as lost too");
+            }
             long deliveredAt = System.nanoTime();
             // Each change at most re-sent once on the failover (and once more per restart of the environment's).
             long restartsBound = relays.stream().mapToLong(r -> r.status().restartCount()).sum();
@@ -226,8 +243,10 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             long deadLettered = relays.stream().mapToLong(r -> r.status().deadLettered()).sum();
             long oversized = relays.stream().mapToLong(r -> r.status().oversized()).sum();
             long published = relays.stream().mapToLong(r -> r.status().published()).sum();
+            // Each invalid document counted at least once: by the instance whose send of it was acknowledged. (Not
+            // compared with the dead letters on the topic: a killed leader's may have landed unacknowledged.)
             assertThat(deadLettered).as("dead letters counted by the instances")
-                .isGreaterThanOrEqualTo(outcome.deadLetters.size()).isGreaterThanOrEqualTo(judged.invalid.size());
+                .isGreaterThanOrEqualTo(judged.invalid.size());
             assertThat(oversized).as("oversized changes counted by the instances")
                 .isGreaterThanOrEqualTo(judged.invalid.values().stream().filter(i -> i.oversized).count());
             assertThat(published).as("records the instances had acknowledged, at most those on the topics")
@@ -267,15 +286,31 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
 
     // ---------------------------------------------------------------- writing
 
-    /** What the writes did: which were stored (or refused, and why), and each entity key's operations. */
+    /**
+     * What the writes did: which were stored (or refused, and why), and each entity key's operations. Written by the
+     * writer's thread, read by the test's after it ended (and its count while it runs).
+     */
     private static final class Written {
-        final Set<Integer> stored = new HashSet<>();
-        final Map<Integer, String> refused = new LinkedHashMap<>();
-        final Map<String, List<String>> entityOperations = new LinkedHashMap<>();
-        int changes;
+        final Set<Integer> stored = ConcurrentHashMap.newKeySet();
+        final Map<Integer, String> refused = new ConcurrentHashMap<>();
+        final Map<String, List<String>> entityOperations = new ConcurrentHashMap<>();
+        volatile int changes;
+        private final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+
+        int count() {
+            return done.get();
+        }
     }
 
     private static void execute(Write write, Map<Source, MongoCollection<BsonDocument>> collections, Written written) {
+        try {
+            write(write, collections, written);
+        } finally {
+            written.done.incrementAndGet();
+        }
+    }
+
+    private static void write(Write write, Map<Source, MongoCollection<BsonDocument>> collections, Written written) {
         MongoCollection<BsonDocument> collection = collections.get(write.source());
         boolean changed;
         try {
@@ -305,7 +340,7 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             return;
         }
         written.stored.add(write.index());
-        written.changes++;
+        written.changes++; // one writer thread
         if (write.source() == Source.ENTITIES) {
             String operation = switch (write.op()) {
                 case INSERT -> "create";
@@ -336,6 +371,8 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
         final Map<String, Set<String>> refusals = new LinkedHashMap<>();
         final List<String> disagreements = new ArrayList<>();
         final Map<String, String> sampleReason = new ConcurrentHashMap<>();
+        /** The topics the test created before writing. */
+        final Set<String> createdTopics = new HashSet<>();
 
         List<String> emptyCategories() {
             return categories.entrySet().stream().filter(c -> c.getValue()[1] == 0).map(Map.Entry::getKey).toList();
@@ -447,7 +484,9 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                 if (topic.equals(entityTopic) || topic.equals(pipeline.deadLetterTopic())) {
                     return;
                 }
-                if (!eventTopics.contains(topic) && !topic.equals(pipeline.topicPrefix() + "order")) {
+                // A topic of no valid document's events: one the test created may exist, empty.
+                if (!eventTopics.contains(topic) && !(judged.createdTopics.contains(topic) && raw.isEmpty())
+                    && !topic.equals(pipeline.topicPrefix() + "order")) {
                     unexpectedTopics.add(topic + " (" + raw.size() + " records)");
                 }
                 for (ConsumerRecord<String, byte[]> record : raw) {
@@ -476,6 +515,12 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                 }
             }
             return deadLettered().keySet().containsAll(judged.invalid.keySet());
+        }
+
+        /** Whether something arrived that must never arrive: a valid document's dead letter, an unknown event. */
+        boolean definitelyWrong() {
+            return deadLettered().keySet().stream().anyMatch(identity -> !judged.invalid.containsKey(identity))
+                || records.stream().anyMatch(r -> !judged.events.containsKey(r.event.eventId()));
         }
 
         /** Each dead letter's document, by {@code collection/operation/<_id as canonical JSON>} (or what went wrong). */

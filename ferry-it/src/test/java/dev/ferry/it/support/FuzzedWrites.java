@@ -68,10 +68,9 @@ public final class FuzzedWrites {
     /** Aggregate types of valid commits: one topic each (a 200-character one, the contract's longest). */
     public static final List<String> COMMIT_TYPES = List.of("order", "in.voice", "Ship_ment-2", "L".repeat(199) + "9");
     /**
-     * Topics the test creates before writing, and aggregate types whose topics Kafka then refuses: they differ from one
-     * of them only in '.' against '_' (Kafka's metrics would confuse them).
+     * Aggregate types whose topics Kafka refuses once those of valid ones exist: they differ from one of them only in
+     * '.' against '_' (Kafka's metrics would confuse them).
      */
-    public static final List<String> PRE_CREATED_TYPES = List.of("in.voice", "Ship_ment-2");
     private static final List<String> COLLIDING_TYPES = List.of("in_voice", "Ship.ment-2");
     /** Characters a String.isBlank() sees as white space and a regex's ASCII \s does not (nor, for some, ECMA's). */
     private static final String UNUSUAL_WHITE_SPACE = "\u001C\u001D\u001E\u001F\u2003\u3000\u1680\u2028\u00A0\u0085";
@@ -81,6 +80,9 @@ public final class FuzzedWrites {
     public static final String STAFF_TYPE = "practitioner";
     /** The entity of the CRUD collection. */
     public static final String ENTITY = "person";
+    /** Every aggregate type of valid events: the test creates their topics before writing. */
+    public static final List<String> EVENT_TYPES = java.util.stream.Stream.of(COMMIT_TYPES, STREAM_TYPES,
+        List.of(STAFF_TYPE)).flatMap(List::stream).toList();
 
     private static final int AGGREGATES_PER_TYPE = 6;
     private static final int STREAMS_PER_TYPE = 6;
