@@ -552,7 +552,7 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                 Event event = record.event;
                 SourceContracts.Expected expected = judged.events.get(event.eventId());
                 if (expected == null) {
-                    problems.add("published, but no valid document's event: " + record.topic + " key "
+                    problems.add("published, but no valid document's event: " + abbreviate(record.topic, 80) + " key "
                         + abbreviate(record.key, 80) + " " + abbreviate(event.toString(), 300));
                     continue;
                 }
@@ -560,7 +560,8 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                     || !expected.key().equals(event.aggregateId()) || expected.version() != event.version()
                     || !expected.eventType().equals(event.eventType())) {
                     problems.add("published otherwise than stored: " + abbreviate(expected.toString(), 300) + " as "
-                        + record.topic + " key " + abbreviate(record.key, 80) + " " + abbreviate(event.toString(), 300));
+                        + abbreviate(record.topic, 80) + " key " + abbreviate(record.key, 80) + " "
+                        + abbreviate(event.toString(), 300));
                 }
                 if (copies.merge(event.eventId(), 1, Integer::sum) == 1) {
                     firstSeen.computeIfAbsent(record.topic + "\n" + record.key, k -> new ArrayList<>())
@@ -694,10 +695,15 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
         return wrapped.substring("{\"v\": ".length(), wrapped.length() - 1);
     }
 
+    /** {@code text} with runs of one character shortened ({@code [L×199]}), then cut to {@code length}. */
     private static String abbreviate(String text, int length) {
         if (text == null) {
             return "null";
         }
-        return text.length() <= length ? text : text.substring(0, length) + "…(" + text.length() + " chars)";
+        String compact = RUNS.matcher(text).replaceAll(run -> java.util.regex.Matcher.quoteReplacement(
+            "[" + run.group(1) + "×" + run.group().length() + "]"));
+        return compact.length() <= length ? compact : compact.substring(0, length) + "…(" + text.length() + " chars)";
     }
+
+    private static final java.util.regex.Pattern RUNS = java.util.regex.Pattern.compile("(.)\\1{11,}");
 }
