@@ -96,6 +96,8 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
     private static final String STREAMS = "patient_events";
     private static final String STAFF = "staff_events";
     private static final String PEOPLE = "people";
+    /** The collections the test writes (the database also holds the relays' leases). */
+    private static final Set<String> WRITTEN = Set.of(COMMITS, STREAMS, STAFF, PEOPLE);
     private static final EventMapping STREAM_MAPPING = new EventMapping(
         EventMapping.AggregateType.Derived.bySeparator("streamId", "-"), null, "revision", 0, VersionRule.CONTIGUOUS,
         "type", null, "createdAt", "data", Map.of("correlationId", "meta.correlationId"));
@@ -247,8 +249,8 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             // compared with the dead letters on the topic: a killed leader's may have landed unacknowledged.)
             assertThat(deadLettered).as("dead letters counted by the instances")
                 .isGreaterThanOrEqualTo(judged.invalid.size());
-            assertThat(oversized).as("oversized changes counted by the instances")
-                .isGreaterThanOrEqualTo(judged.invalid.values().stream().filter(i -> i.oversized).count());
+            assertThat(oversized).as("oversized changes counted by the instances").isGreaterThanOrEqualTo(
+                judged.invalid.values().stream().filter(i -> i.oversized && i.violations.size() == 1).count());
             assertThat(published).as("records the instances had acknowledged, at most those on the topics")
                 .isLessThanOrEqualTo(after.records.size() + after.entityRecords + 0L);
             System.out.printf("BadInputNeverStopsTheRelayIT: seed %d: %d writes (%d changes) in %d ms, all delivered "
@@ -514,12 +516,18 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
                     return false;
                 }
             }
-            return deadLettered().keySet().containsAll(judged.invalid.keySet());
+            Set<String> deadLettered = deadLettered().keySet();
+            return deadLettered.containsAll(judged.invalid.keySet())
+                && deadLettered.stream().noneMatch(identity -> identity.startsWith(ChangeWatcher.UNKNOWN));
         }
 
-        /** Whether something arrived that must never arrive: a valid document's dead letter, an unknown event. */
+        /**
+         * Whether something arrived that must never arrive: a valid document's dead letter, an unknown event. (A dead
+         * letter of a change the test's own stream has not seen yet is not judged yet.)
+         */
         boolean definitelyWrong() {
-            return deadLettered().keySet().stream().anyMatch(identity -> !judged.invalid.containsKey(identity))
+            return deadLettered().keySet().stream().anyMatch(identity -> !identity.startsWith(ChangeWatcher.UNKNOWN)
+                && !judged.invalid.containsKey(identity))
                 || records.stream().anyMatch(r -> !judged.events.containsKey(r.event.eventId()));
         }
 
@@ -657,7 +665,8 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             while (running) {
                 try {
                     ChangeStreamDocument<BsonDocument> change = cursor.tryNext();
-                    if (change != null && change.getNamespace() != null && change.getDocumentKey() != null) {
+                    if (change != null && change.getNamespace() != null && change.getDocumentKey() != null
+                        && WRITTEN.contains(change.getNamespace().getCollectionName())) { // not the leases
                         byToken.put(change.getResumeToken().getString("_data").getValue(),
                             change.getNamespace().getCollectionName() + "/" + change.getOperationTypeString() + "/"
                                 + canonical(change.getDocumentKey().get("_id")));
@@ -674,9 +683,12 @@ class BadInputNeverStopsTheRelayIT extends PipelineFixture {
             return byToken.size();
         }
 
+        /** The change a resume token is, or {@link #UNKNOWN} and the token if this stream has not seen it (yet). */
         String identity(String token) {
-            return byToken.getOrDefault(token, "(a resume token no change had: " + token + ")");
+            return byToken.getOrDefault(token, UNKNOWN + token);
         }
+
+        static final String UNKNOWN = "(a resume token no change of the test's collections had, yet) ";
 
         @Override
         public void close() {

@@ -66,9 +66,9 @@ public final class EntityTopic {
         BsonDocument value;
         try {
             value = BsonDocument.parse(json);
-        } catch (JsonParseException e) {
-            // A document whose own fields look like Extended JSON's type wrappers ({"$date": "d"}) cannot be read back
-            // as BSON: its change is still there, without the document.
+        } catch (JsonParseException | IllegalArgumentException e) {
+            // A document whose own fields look like Extended JSON's type wrappers ({"$date": "d"}, {"$oid": "x"})
+            // cannot be read back as BSON: its change is still there, without the document.
             return unparsedDocument(record, json);
         }
         BsonValue document = value.get("document");
