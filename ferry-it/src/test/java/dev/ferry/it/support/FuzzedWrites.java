@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Function;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 import org.bson.BsonArray;
 import org.bson.BsonBinary;
@@ -100,6 +102,8 @@ public final class FuzzedWrites {
     private final Set<String> oversizedAlive = new java.util.HashSet<>();
     private final List<BsonValue> deleted = new ArrayList<>();
     private long counter;
+    /** The category being drawn. */
+    private Category current;
 
     // Values.
     private final Gen<String> identifier = Gen.strings(Gen.chars("abcdefghijklmnopqrstuvwxyz0123456789"), 1, 10);
@@ -253,20 +257,20 @@ public final class FuzzedWrites {
         return new FuzzedWrites(0, false).categories.stream().map(Category::name).toList();
     }
 
-    private record Category(String name, Source source, boolean valid, int weight, Function<FuzzedWrites, Write> make) {
+    /** A kind of write: what the generator means it to be, how often it is drawn, how it is made. */
+    private record Category(String name, Source source, boolean valid, int weight, Supplier<Write> make) {
     }
 
-    private void valid(String name, Source source, int weight, java.util.function.Supplier<Write> make) {
-        categories.add(new Category(name, source, true, weight, f -> make.get()));
+    private void valid(String name, Source source, int weight, Supplier<Write> make) {
+        categories.add(new Category(name, source, true, weight, make));
     }
 
-    private void invalid(String name, Source source, int weight, java.util.function.Supplier<Write> make) {
-        categories.add(new Category(name, source, false, weight, f -> make.get()));
+    private void invalid(String name, Source source, int weight, Supplier<Write> make) {
+        categories.add(new Category(name, source, false, weight, make));
     }
 
     private Category pick() {
-        int total = categories.stream().mapToInt(Category::weight).sum();
-        int n = random.nextInt(total);
+        int n = random.nextInt(categories.stream().mapToInt(Category::weight).sum());
         for (Category category : categories) {
             n -= category.weight();
             if (n < 0) {
@@ -278,10 +282,8 @@ public final class FuzzedWrites {
 
     private void add(Category category) {
         current = category;
-        writes.add(category.make().apply(this));
+        writes.add(category.make().get());
     }
-
-    private Category current;
 
     private Write write(Source source, Op op, BsonValue id, BsonDocument document) {
         return new Write(writes.size(), source, current.name(), current.valid(), op, id, document);
@@ -362,7 +364,7 @@ public final class FuzzedWrites {
 
     /** A valid commit continuing the aggregate's versions. */
     private Write commit(String type, String id, int events, boolean int32, boolean noMetadata,
-                         java.util.function.Supplier<BsonDocument> payloads) {
+                         Supplier<BsonDocument> payloads) {
         String aggregate = type + "/" + id;
         long first = nextCommitVersion.getOrDefault(aggregate, 1L);
         nextCommitVersion.put(aggregate, first + events);
@@ -372,7 +374,7 @@ public final class FuzzedWrites {
     }
 
     private BsonDocument commitDocument(ObjectId objectId, String type, String id, long first, int events, boolean int32,
-                                        boolean noMetadata, java.util.function.Supplier<BsonDocument> payloads) {
+                                        boolean noMetadata, Supplier<BsonDocument> payloads) {
         Instant at = Instant.ofEpochMilli(1_790_000_000_000L + random.nextInt(1_000_000_000));
         BsonArray array = new BsonArray();
         for (int i = 0; i < events; i++) {
@@ -406,7 +408,7 @@ public final class FuzzedWrites {
     }
 
     /** An invalid commit: a valid one of an aggregate of its own, then {@code breaking}. */
-    private Write brokenCommit(java.util.function.Consumer<BsonDocument> breaking) {
+    private Write brokenCommit(Consumer<BsonDocument> breaking) {
         ObjectId objectId = new ObjectId();
         BsonDocument commit = commitDocument(objectId, pickOf(COMMIT_TYPES), "bad-" + ++counter,
             random(1, 1_000_000_000), random(1, 3), random.nextBoolean(), random.nextBoolean(), () -> draw(plainDocument));
@@ -583,7 +585,7 @@ public final class FuzzedWrites {
     }
 
     /** A broken event of the streamId store, of a stream of its own. */
-    private Write brokenStreamEvent(java.util.function.Consumer<BsonDocument> breaking) {
+    private Write brokenStreamEvent(Consumer<BsonDocument> breaking) {
         BsonValue id = new BsonObjectId(new ObjectId());
         // A revision of its own too: a streamId broken to a constant ("-") must not collide on the unique index.
         BsonDocument event = streamDocument(id, pickOf(STREAM_TYPES) + "-bad" + ++counter, random(0, 1_000_000_000));
@@ -612,7 +614,7 @@ public final class FuzzedWrites {
             .append("v", v <= Integer.MAX_VALUE ? new BsonInt32((int) v) : new BsonInt64(v));
     }
 
-    private Write brokenStaffEvent(java.util.function.Consumer<BsonDocument> breaking) {
+    private Write brokenStaffEvent(Consumer<BsonDocument> breaking) {
         BsonDocument event = staffDocument("pr-bad" + ++counter, random(1, 5)).append("note", new BsonString(draw(text)));
         breaking.accept(event);
         return write(Source.STAFF, Op.INSERT, event.get("_id"), event);
@@ -843,7 +845,7 @@ public final class FuzzedWrites {
     }
 
     /** A value of {@code generator} that {@code wanted} accepts. */
-    private <T> T drawWhere(Gen<T> generator, java.util.function.Predicate<T> wanted) {
+    private <T> T drawWhere(Gen<T> generator, Predicate<T> wanted) {
         return generator.filter(wanted).next(random);
     }
 
