@@ -78,7 +78,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
      * Changes whose record the broker refused for its content after sending (a limit below the one checked before
      * sending), by {@link #refusalKey}: read again after the restart, they are dead-lettered instead. Worker thread only.
      */
-    private final Map<String, RecordRefused> refusedByBroker = new HashMap<>();
+    private final Map<String, Refusal> refusedByBroker = new HashMap<>();
     private volatile long checkpointSequence = -1;
     private volatile long leadingEpoch = -1;
     private volatile RelayStatus.Role role = RelayStatus.Role.STANDBY;
@@ -792,9 +792,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
             List<? extends FerryRecord> records = change.records();
             List<RecordPublisher.Prepared> prepared = new ArrayList<>(records.size());
             try {
-                RecordRefused refused = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
+                Refusal refused = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
                 if (refused != null) {
-                    throw refused;
+                    throw refused.cause();
                 }
                 for (FerryRecord record : records) {
                     prepared.add(publisher.prepare(record));
@@ -810,7 +810,18 @@ public final class ChangeStreamRelay implements AutoCloseable {
             List<CompletableFuture<Void>> sends = new ArrayList<>(prepared.size());
             for (RecordPublisher.Prepared record : prepared) {
                 sequence++;
-                sends.add(publisher.publish(record, new Provenance(instanceId, epoch, sequence)));
+                CompletableFuture<Void> sent = publisher.publish(record, new Provenance(instanceId, epoch, sequence));
+                RecordRefused refused = sends.isEmpty() ? refusedAtOnce(sent) : null;
+                if (refused != null) {
+                    // Refused before anything of the change was sent (a topic name the broker will not create): the
+                    // change's records all go to that topic, so it is dead-lettered whole, as if refused in prepare.
+                    sequence--;
+                    sendDeadLetter(new Change.Malformed(token, describe(records), refused.getMessage(),
+                        refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE),
+                        publisher, token, change);
+                    return;
+                }
+                sends.add(sent);
             }
             track(token, prepared.size(), sends.size() == 1 ? sends.get(0)
                 : CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), null, change);
@@ -818,6 +829,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
         private void sendDeadLetter(Change.Malformed malformed, RecordPublisher publisher, ResumeToken token,
                                     Change change) {
+            Refusal earlier = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
+            if (earlier != null && earlier.ofDeadLetter()) {
+                // The broker refused this dead letter itself: what is left is its reason and position, nothing quoted.
+                malformed = new Change.Malformed(malformed.token(), "{}", malformed.reason().substring(0,
+                    Math.min(500, malformed.reason().length())) + " [its dead letter with the document was refused by "
+                    + "the broker: " + earlier.cause().getMessage() + "]", malformed.cause());
+            }
             log.warn("relay {}: a change that cannot be published goes to the dead-letter topic: {}", settings.name(),
                 malformed.reason());
             track(token, 0, publisher.publishDeadLetter(malformed, new Provenance(instanceId, epoch, sequence)),
@@ -870,11 +888,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
             if (cause instanceof CompletionException && cause.getCause() != null) {
                 cause = cause.getCause();
             }
-            if (cause instanceof RecordRefused refused && head.change() != null && head.deadLetter() == null) {
+            if (cause instanceof RecordRefused refused && head.change() != null) {
                 if (refusedByBroker.size() >= MAX_REFUSALS_REMEMBERED) {
                     refusedByBroker.clear();
                 }
-                refusedByBroker.put(refusalKey(head.change()), refused);
+                refusedByBroker.put(refusalKey(head.change()), new Refusal(refused, head.deadLetter() != null));
                 return new Failed(RelayStatus.Fault.RECORD_REFUSED, refused);
             }
             return new Failed(RelayStatus.Fault.BROKER, cause);
@@ -971,6 +989,26 @@ public final class ChangeStreamRelay implements AutoCloseable {
         List<? extends FerryRecord> records = change.records();
         return records.isEmpty() ? change.token().value()
             : change.token().value() + '\n' + records.get(0).type() + '\n' + records.get(0).key();
+    }
+
+    /** A future that failed at once because the transport refused its record, before sending; else null. */
+    private static RecordRefused refusedAtOnce(CompletableFuture<Void> sent) {
+        if (!sent.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            sent.getNow(null);
+            return null;
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            return e.getCause() instanceof RecordRefused refused ? refused : null;
+        }
+    }
+
+    /**
+     * What the broker refused of a change, remembered across the restart it causes: its records (the change is then
+     * dead-lettered), or its dead letter itself (then sent without the document).
+     */
+    private record Refusal(RecordRefused cause, boolean ofDeadLetter) {
     }
 
     /** A dead letter's document for a change that was read but cannot be carried: its records as they would be sent. */

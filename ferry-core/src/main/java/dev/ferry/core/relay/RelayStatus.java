@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param role               leader, standby, failed or stopped
  * @param epoch              the lease epoch it leads in, or -1
  * @param published          events this instance has had acknowledged by the broker
- * @param deadLettered       documents and changes this instance sent to the dead-letter topic (counted when sent, so a
- *                           pipeline that cannot move on still shows them)
+ * @param deadLettered       documents and changes this instance sent to the dead-letter topic, counted once the
+ *                           broker acknowledged them (a killed leader's last ones may be on the topic uncounted)
  * @param oversized          of those, the changes too large for one broker record
  * @param checkpointSequence events covered by this instance's last checkpoint, or -1
  * @param failure            why it failed for good (it relays nothing more), or null

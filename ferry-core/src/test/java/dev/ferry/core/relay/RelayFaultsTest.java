@@ -77,6 +77,31 @@ class RelayFaultsTest {
     }
 
     @Test
+    void aRecordThePublisherRefusesAtOnceBeforeSendingCostsOneDeadLetterAndNoRestart() {
+        transport.refusedAtOnce.add("k-2");
+        lead();
+        source.append("k-1", "k-2", "k-3");
+
+        await().until(() -> relay.status().published() == 2 && relay.status().deadLettered() == 1);
+        assertThat(transport.sentKeys()).containsExactly("k-1", "k-3");
+        assertThat(transport.deadLetters).singleElement().asString().contains("collides");
+        assertThat(relay.status().restartCount()).isZero();
+    }
+
+    @Test
+    void aDeadLetterTheBrokerRefusesIsSentAgainWithoutTheDocumentNeverInALoop() {
+        transport.unpreparable.add("k-2");
+        transport.refuseFirstDeadLetter.set(true);
+        lead();
+        source.append("k-1", "k-2", "k-3");
+
+        await().until(() -> transport.sentKeys().contains("k-3") && relay.status().deadLettered() == 1);
+        assertThat(transport.deadLetters).hasSize(2);
+        assertThat(transport.deadLetters.get(1)).contains("its dead letter with the document was refused by the broker");
+        assertThat(relay.status().restarts()).containsEntry(RelayStatus.Fault.RECORD_REFUSED, 1L);
+    }
+
+    @Test
     void brokerFailuresRestartThePipelineCountedAsTheBrokersAndReportedUntilItMovesAgain() {
         lead();
         transport.failNextSends.set(3);
@@ -181,6 +206,8 @@ class RelayFaultsTest {
 
         final Set<String> unpreparable = ConcurrentHashMap.newKeySet();
         final Set<String> refusedOnSending = ConcurrentHashMap.newKeySet();
+        final Set<String> refusedAtOnce = ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicBoolean refuseFirstDeadLetter = new java.util.concurrent.atomic.AtomicBoolean();
         final AtomicInteger failNextSends = new AtomicInteger();
         final List<String> deadLetters = new CopyOnWriteArrayList<>();
         private final List<String> sent = new CopyOnWriteArrayList<>();
@@ -216,10 +243,17 @@ class RelayFaultsTest {
                         failed = true;
                         return CompletableFuture.failedFuture(new java.io.IOException("broker unreachable"));
                     }
+                    if (refusedAtOnce.contains(key)) {
+                        // e.g. a topic name colliding with an existing one: nothing sent, the term goes on
+                        return CompletableFuture.failedFuture(new RecordRefused("topic of " + key + " collides", false));
+                    }
                     sent.add(key);
                     if (refusedOnSending.remove(key)) {
                         failed = true;
-                        return CompletableFuture.failedFuture(new RecordRefused("refused: " + key + " too large", true));
+                        CompletableFuture<Void> refused = new CompletableFuture<>(); // the broker answers later
+                        CompletableFuture.delayedExecutor(20, java.util.concurrent.TimeUnit.MILLISECONDS).execute(() ->
+                            refused.completeExceptionally(new RecordRefused("refused: " + key + " too large", true)));
+                        return refused;
                     }
                     if (holdAcks) {
                         CompletableFuture<Void> ack = new CompletableFuture<>();
@@ -232,6 +266,13 @@ class RelayFaultsTest {
                 @Override
                 public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
                     deadLetters.add(malformed.reason());
+                    if (refuseFirstDeadLetter.getAndSet(false)) {
+                        failed = true;
+                        CompletableFuture<Void> refused = new CompletableFuture<>();
+                        CompletableFuture.delayedExecutor(20, java.util.concurrent.TimeUnit.MILLISECONDS).execute(() ->
+                            refused.completeExceptionally(new RecordRefused("dead letter too large", true)));
+                        return refused;
+                    }
                     return CompletableFuture.completedFuture(null);
                 }
 

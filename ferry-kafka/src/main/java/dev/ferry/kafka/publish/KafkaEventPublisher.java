@@ -123,6 +123,13 @@ final class KafkaEventPublisher implements RecordPublisher {
             firstSends.sent(partition, acked);
             return acked;
         } catch (RuntimeException e) {
+            if (e.getCause() instanceof InvalidTopicException invalid) {
+                // Valid by every rule checked before sending, yet refused by the broker: a name that collides with an
+                // existing topic's ('.' and '_' are one to Kafka). Nothing was sent; the change is dead-lettered.
+                return CompletableFuture.failedFuture(new RecordRefused(field(outgoing.record()) + " '"
+                    + outgoing.record().type() + "': Kafka refuses its topic " + outgoing.topic() + ": "
+                    + invalid.getMessage(), false, invalid));
+            }
             return CompletableFuture.failedFuture(e);
         }
     }

@@ -79,10 +79,14 @@ public record EventMapping(AggregateType aggregateType, String aggregateIdPath, 
                 }
             }
 
-            /** Split at the first {@code separator}: what comes before is the type, the rest the id. */
+            /**
+             * Split at the first {@code separator}: what comes before is the type (not empty, so a value starting with
+             * the separator does not split), the rest the id.
+             */
             public static Derived bySeparator(String path, String separator) {
                 String quoted = Pattern.quote(separator);
-                return new Derived(path, Pattern.compile("^(?<type>.+?)" + quoted + "(?<id>.+)$", Pattern.DOTALL));
+                return new Derived(path, Pattern.compile("^(?<type>(?:(?!" + quoted + ").)+)" + quoted + "(?<id>.+)$",
+                    Pattern.DOTALL));
             }
         }
     }

@@ -265,11 +265,26 @@ public final class CommitDocuments {
         boolean metadataNotADocument;
     }
 
+    /**
+     * The contract's non-empty string: at least one character other than ASCII white space (the schema's
+     * {@code [^ \t\n\x0B\f\r]}, as MongoDB's validator and JSON Schema both read it); U+3000 or U+001C count as
+     * characters, as they do there.
+     */
     private static String string(BsonValue value, String field) {
-        if (value == null || !value.isString() || value.asString().getValue().isBlank()) {
+        if (value == null || !value.isString() || onlyAsciiWhiteSpace(value.asString().getValue())) {
             throw new MalformedCommit("'" + field + "' must be a non-empty string");
         }
         return value.asString().getValue();
+    }
+
+    private static boolean onlyAsciiWhiteSpace(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\n' && c != 0x0B && c != '\f' && c != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String optionalString(BsonValue value) {
