@@ -48,9 +48,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     /** How often the leader looks for operators' copy requests. */
     private static final long REQUEST_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** The longest wait between two restarts of a failing pipeline (the wait doubles from the settings' backoff). */
-    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(30);
-    /** Changes the broker refused for their content remembered at most, so a re-read dead-letters them. */
-    private static final int MAX_REFUSALS_REMEMBERED = 1_000;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final RelaySettings settings;
     private final String instanceId;
@@ -66,19 +64,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong oversized = new AtomicLong();
     private final AtomicLong terms = new AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLongArray restarts =
-        new java.util.concurrent.atomic.AtomicLongArray(RelayStatus.Fault.values().length);
-    private volatile RelayStatus.Failure lastFailure;
+    private final PipelineRestarts restarts;
     /** Since when changes wait unacknowledged (or the pipeline fails); null while nothing waits. */
     private volatile Instant waitingSince;
-    /** Restarts in a row without an acknowledgement between them: what the backoff doubles with. */
-    private int failuresInARow;
-    private volatile boolean progressedSinceFailure;
-    /**
-     * Changes whose record the broker refused for its content after sending (a limit below the one checked before
-     * sending), by {@link #refusalKey}: read again after the restart, they are dead-lettered instead. Worker thread only.
-     */
-    private final Map<String, Refusal> refusedByBroker = new HashMap<>();
+    private final BrokerRefusals refusals = new BrokerRefusals();
     private volatile long checkpointSequence = -1;
     private volatile long leadingEpoch = -1;
     private volatile RelayStatus.Role role = RelayStatus.Role.STANDBY;
@@ -120,6 +109,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
         this.gaps = Objects.requireNonNull(gaps, "gaps");
         this.leadership = new Leadership(leases, settings.name(), instanceId, settings.leaseTiming());
+        this.restarts = new PipelineRestarts(settings.retryBackoff(), MAX_BACKOFF);
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
         if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
             || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
@@ -140,12 +130,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     public RelayStatus status() {
-        java.util.EnumMap<RelayStatus.Fault, Long> byFault = new java.util.EnumMap<>(RelayStatus.Fault.class);
-        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
-            byFault.put(fault, restarts.get(fault.ordinal()));
-        }
         return new RelayStatus(role, leadingEpoch, published.get(), deadLettered.get(), oversized.get(),
-            checkpointSequence, failure, terms.get(), byFault, lastFailure,
+            checkpointSequence, failure, terms.get(), restarts.byFault(), restarts.last(),
             role == RelayStatus.Role.LEADER ? waitingSince : null);
     }
 
@@ -253,25 +239,17 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /**
-     * Records a failure of the environment (or a bug) and waits before the pipeline restarts from its checkpoint: the
-     * wait doubles with each failure in a row, up to {@link #MAX_BACKOFF_NANOS}, and starts again from the settings'
-     * backoff once something was acknowledged. Documents never come here: they are dead-lettered.
+     * Records a failure of the environment (or a bug) and waits before the pipeline restarts from its checkpoint, with
+     * capped exponential backoff ({@link PipelineRestarts}). Documents never come here: they are dead-lettered.
      */
     private void restartAfter(RelayStatus.Fault fault, Throwable cause) {
-        if (progressedSinceFailure) {
-            failuresInARow = 0;
-            progressedSinceFailure = false;
-        }
-        long backoff = Math.min(MAX_BACKOFF_NANOS, settings.retryBackoff().toNanos() << Math.min(failuresInARow, 20));
-        failuresInARow++;
-        restarts.incrementAndGet(fault.ordinal());
         Instant now = Instant.now();
-        lastFailure = new RelayStatus.Failure(now, fault, String.valueOf(cause));
+        long backoff = restarts.record(fault, cause, now);
         if (waitingSince == null) {
             waitingSince = now; // a failing pipeline makes no progress, whether or not it had read anything
         }
         log.warn("relay {}: instance {} restarts its pipeline from the last checkpoint in {} ms ({} failure, {} in a "
-            + "row): {}", settings.name(), instanceId, TimeUnit.NANOSECONDS.toMillis(backoff), fault, failuresInARow,
+            + "row): {}", settings.name(), instanceId, TimeUnit.NANOSECONDS.toMillis(backoff), fault, restarts.inARow(),
             cause);
         long deadline = System.nanoTime() + backoff;
         while (running && System.nanoTime() - deadline < 0) {
@@ -792,9 +770,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
             List<? extends FerryRecord> records = change.records();
             List<RecordPublisher.Prepared> prepared = new ArrayList<>(records.size());
             try {
-                Refusal refused = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
+                RecordRefused refused = refusals.of(change);
                 if (refused != null) {
-                    throw refused.cause();
+                    throw refused;
                 }
                 for (FerryRecord record : records) {
                     prepared.add(publisher.prepare(record));
@@ -829,12 +807,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
         private void sendDeadLetter(Change.Malformed malformed, RecordPublisher publisher, ResumeToken token,
                                     Change change) {
-            Refusal earlier = refusedByBroker.isEmpty() ? null : refusedByBroker.get(refusalKey(change));
-            if (earlier != null && earlier.ofDeadLetter()) {
+            RecordRefused earlier = refusals.ofDeadLetter(change);
+            if (earlier != null) {
                 // The broker refused this dead letter itself: what is left is its reason and position, nothing quoted.
                 malformed = new Change.Malformed(malformed.token(), "{}", malformed.reason().substring(0,
                     Math.min(500, malformed.reason().length())) + " [its dead letter with the document was refused by "
-                    + "the broker: " + earlier.cause().getMessage() + "]", malformed.cause());
+                    + "the broker: " + earlier.getMessage() + "]", malformed.cause());
             }
             log.warn("relay {}: a change that cannot be published goes to the dead-letter topic: {}", settings.name(),
                 malformed.reason());
@@ -889,10 +867,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 cause = cause.getCause();
             }
             if (cause instanceof RecordRefused refused && head.change() != null) {
-                if (refusedByBroker.size() >= MAX_REFUSALS_REMEMBERED) {
-                    refusedByBroker.clear();
-                }
-                refusedByBroker.put(refusalKey(head.change()), new Refusal(refused, head.deadLetter() != null));
+                refusals.remember(head.change(), refused, head.deadLetter() != null);
                 return new Failed(RelayStatus.Fault.RECORD_REFUSED, refused);
             }
             return new Failed(RelayStatus.Fault.BROKER, cause);
@@ -936,7 +911,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 }
             }
             if (moved) {
-                progressedSinceFailure = true;
+                restarts.progressed();
                 waitingSince = inFlight.isEmpty() ? null : Instant.now();
             }
         }
@@ -981,16 +956,6 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private record Switch(ResumeToken at, String caughtUp) {
     }
 
-    /**
-     * A change's identity across terms, for remembering a broker's refusal: its position and, as copied changes share
-     * one position, its first record's type and key.
-     */
-    private static String refusalKey(Change change) {
-        List<? extends FerryRecord> records = change.records();
-        return records.isEmpty() ? change.token().value()
-            : change.token().value() + '\n' + records.get(0).type() + '\n' + records.get(0).key();
-    }
-
     /** A future that failed at once because the transport refused its record, before sending; else null. */
     private static RecordRefused refusedAtOnce(CompletableFuture<Void> sent) {
         if (!sent.isCompletedExceptionally()) {
@@ -1002,13 +967,6 @@ public final class ChangeStreamRelay implements AutoCloseable {
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
             return e.getCause() instanceof RecordRefused refused ? refused : null;
         }
-    }
-
-    /**
-     * What the broker refused of a change, remembered across the restart it causes: its records (the change is then
-     * dead-lettered), or its dead letter itself (then sent without the document).
-     */
-    private record Refusal(RecordRefused cause, boolean ofDeadLetter) {
     }
 
     /** A dead letter's document for a change that was read but cannot be carried: its records as they would be sent. */
