@@ -780,9 +780,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             } catch (RuntimeException e) {
                 RecordRefused refused = e instanceof RecordRefused r ? r
                     : new RecordRefused("cannot be made into a record: " + e, false, e);
-                sendDeadLetter(new Change.Malformed(token, describe(records), refused.getMessage(),
-                    refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE),
-                    publisher, token, change);
+                sendDeadLetter(uncarriable(token, records, refused), publisher, token, change);
                 return;
             }
             List<CompletableFuture<Void>> sends = new ArrayList<>(prepared.size());
@@ -794,9 +792,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                     // Refused before anything of the change was sent (a topic name the broker will not create): the
                     // change's records all go to that topic, so it is dead-lettered whole, as if refused in prepare.
                     sequence--;
-                    sendDeadLetter(new Change.Malformed(token, describe(records), refused.getMessage(),
-                        refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE),
-                        publisher, token, change);
+                    sendDeadLetter(uncarriable(token, records, refused), publisher, token, change);
                     return;
                 }
                 sends.add(sent);
@@ -967,6 +963,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
             return e.getCause() instanceof RecordRefused refused ? refused : null;
         }
+    }
+
+    /** The dead letter of a change that was read but that the transport cannot carry. */
+    private static Change.Malformed uncarriable(ResumeToken token, List<? extends FerryRecord> records,
+                                                RecordRefused refused) {
+        return new Change.Malformed(token, describe(records), refused.getMessage(),
+            refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE);
     }
 
     /** A dead letter's document for a change that was read but cannot be carried: its records as they would be sent. */
