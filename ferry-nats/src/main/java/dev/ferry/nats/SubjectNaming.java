@@ -5,6 +5,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.ferry.core.partition.KeyPartitioner;
+import dev.ferry.core.partition.TopicNaming;
 
 /**
  * Subjects of a Ferry stream: {@code <stream>.<type>.<partition>}, the partition being Kafka's for the same key
@@ -28,7 +29,7 @@ public record SubjectNaming(String stream, int partitions) {
 
     /** Fails with a message naming the problem if the type cannot be one subject token. */
     public static void checkType(String aggregateType) {
-        if (aggregateType == null || !TOKEN.matcher(aggregateType).matches()) {
+        if (aggregateType == null || aggregateType.indexOf('.') >= 0 || !TopicNaming.isLegal(aggregateType)) {
             throw new IllegalArgumentException("aggregate type '" + aggregateType + "' may only contain A-Z a-z 0-9 _ - "
                 + "on NATS (it becomes one subject token: no '.', '*' or '>')");
         }

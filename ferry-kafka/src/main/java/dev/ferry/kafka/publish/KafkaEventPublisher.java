@@ -94,7 +94,7 @@ final class KafkaEventPublisher implements RecordPublisher {
             value = null; // Kafka's tombstone: compaction forgets the key
         }
         String key = PartitionKey.of(record);
-        long size = RECORD_OVERHEAD_BYTES + key.getBytes(UTF_8).length + (value == null ? 0 : value.length);
+        long size = RECORD_OVERHEAD_BYTES + Utils.utf8Length(key) + (value == null ? 0 : value.length);
         for (org.apache.kafka.common.header.Header h : headers) {
             size += h.key().length() + h.value().length;
         }

@@ -19,6 +19,7 @@ import org.bson.json.JsonParseException;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.partition.TopicNaming;
 
 /**
  * The event store's document format: one document per commit (an atomic append of 1..n events of one
@@ -34,8 +35,7 @@ public final class CommitDocuments {
     static final String LAST_VERSION = "lastVersion";
     static final String COMMITTED_AT = "committedAt";
     static final String EVENTS = "events";
-    /** The contract's {@code aggregateType}: it becomes part of a topic name (Kafka allows 249 characters in all). */
-    private static final java.util.regex.Pattern AGGREGATE_TYPE_PATTERN = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
+    /** The contract's longest {@code aggregateType}: it becomes part of a topic name (Kafka allows 249 in all). */
     static final int AGGREGATE_TYPE_MAX_LENGTH = 200;
 
     private CommitDocuments() {
@@ -194,7 +194,7 @@ public final class CommitDocuments {
 
         List<Event> toEvents() {
             String type = string(aggregateType, AGGREGATE_TYPE);
-            if (type.length() > AGGREGATE_TYPE_MAX_LENGTH || !AGGREGATE_TYPE_PATTERN.matcher(type).matches()) {
+            if (type.length() > AGGREGATE_TYPE_MAX_LENGTH || !TopicNaming.isLegal(type)) {
                 throw new MalformedCommit("'" + AGGREGATE_TYPE + "' must match ^[A-Za-z0-9._-]+$ and be at most "
                     + AGGREGATE_TYPE_MAX_LENGTH + " characters (it becomes part of a topic name), was '"
                     + (type.length() > 60 ? type.substring(0, 60) + "…" : type) + "'");
