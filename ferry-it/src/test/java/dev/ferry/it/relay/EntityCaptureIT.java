@@ -86,6 +86,7 @@ class EntityCaptureIT extends PipelineFixture {
             return expected.entrySet().stream().allMatch(id ->
                 published.streamedOperations(id.getKey()).size() >= id.getValue().size());
         });
+        awaitCheckpointCoversTheTopics();
         EntityTopic published = EntityTopic.read(pipeline.topics(), topic);
 
         assertThat(published.orderViolations()).isZero();
@@ -159,6 +160,7 @@ class EntityCaptureIT extends PipelineFixture {
         String topic = pipeline.kafkaSettings().topicNaming().topicFor(ENTITY);
         await().atMost(Duration.ofSeconds(60)).until(() ->
             EntityTopic.read(pipeline.topics(), topic).keys().contains("small"));
+        awaitCheckpointCoversTheTopics();
         assertThat(EntityTopic.read(pipeline.topics(), topic).keys()).doesNotContain("large");
         // Dead-lettered once by the stream, and once more if the relay's initial copy read it too.
         List<ConsumerRecord<String, byte[]>> deadLetters = pipeline.topics().readRaw(pipeline.deadLetterTopic());
@@ -183,6 +185,7 @@ class EntityCaptureIT extends PipelineFixture {
         String topic = pipeline.kafkaSettings().topicNaming().topicFor(ENTITY);
         await().atMost(Duration.ofSeconds(60)).until(() ->
             EntityTopic.read(pipeline.topics(), topic).keys().contains("p-1"));
+        awaitCheckpointCoversTheTopics();
         // p-1 alone, possibly twice: read by the copy (the relay copies first) and streamed.
         EntityTopic published = EntityTopic.read(pipeline.topics(), topic);
         assertThat(published.keys()).containsExactly("p-1");
@@ -201,6 +204,23 @@ class EntityCaptureIT extends PipelineFixture {
         MongoChangeSource changes = MongoChangeSource.of(pipeline.client(), List.of(watched),
             ChangeStreamTail.Settings.DEFAULT);
         return List.of(pipeline.startRelay("r1", changes, copy), pipeline.startRelay("r2", changes, copy));
+    }
+
+    /**
+     * Waits until MongoDB's checkpoint covers the highest sequence the topics hold now. A checkpoint is written only
+     * once the broker acknowledged everything sent before it, so whatever the relay sent for an earlier change (a
+     * record, a dead letter) is then below the end offsets, and a read to the end offsets that does not find it
+     * shows it was never sent, not that it is still on its way.
+     */
+    private void awaitCheckpointCoversTheTopics() {
+        long highest = pipeline.topics().readAllRaw(pipeline.topicPrefix()).values().stream().flatMap(List::stream)
+            .map(record -> TopicRecords.header(record, FerryHeaders.FERRY_SEQUENCE)).filter(java.util.Objects::nonNull)
+            .mapToLong(Long::parseLong).max().orElse(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            Document lease = pipeline.leaseDocument();
+            return lease != null && lease.get("checkpoint") instanceof Document checkpoint
+                && ((Number) checkpoint.get("sequence")).longValue() >= highest;
+        });
     }
 
     private static BsonDocument bson(Document document) {

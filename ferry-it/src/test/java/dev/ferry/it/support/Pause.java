@@ -1,29 +1,109 @@
 package dev.ferry.it.support;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
-import dev.ferry.core.event.Event;
+import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RecordPublisher;
 
 /**
- * Freezes one relay's (or projector's) lease renewals and publishing, as a stop-the-world pause (GC, SIGSTOP, a stalled
- * VM) would: calls block at the gate until {@link #resume()}.
+ * Freezes one relay's (or projector's) lease calls, publishing and checkpoint writes, as a stop-the-world pause (GC,
+ * SIGSTOP, a stalled VM) would: calls block at the gate until {@link #resume()}.
+ * <p>
+ * A zombie is only dangerous with work in flight, so the pause can also be armed to fall <em>inside</em> the next
+ * checkpoint write or publish ({@link #pauseInNextCheckpointWrite()}, {@link #pauseInNextPublish()}): the relay has
+ * checked its lease and been permitted to act, and the action has not reached MongoDB or Kafka yet. Whatever the
+ * paused instance attempts once woken is recorded ({@link #lateCheckpointWrites()}, {@link #latePublishes()}).
  */
 public final class Pause {
 
     private volatile CountDownLatch gate = new CountDownLatch(0);
+    private volatile boolean resumed;
+    private final AtomicBoolean inNextCheckpointWrite = new AtomicBoolean();
+    private final AtomicBoolean inNextPublish = new AtomicBoolean();
+    private final CountDownLatch frozen = new CountDownLatch(1);
+    private final AtomicReference<CheckpointStore.Checkpoint> frozenCheckpoint = new AtomicReference<>();
+    private final AtomicReference<RecordPublisher.Provenance> frozenPublish = new AtomicReference<>();
+    private final AtomicReference<FerryRecord> frozenRecord = new AtomicReference<>();
+    private final List<LateWrite> lateCheckpointWrites = new CopyOnWriteArrayList<>();
+    private final List<LatePublish> latePublishes = new CopyOnWriteArrayList<>();
+
+    /** A checkpoint write the paused instance made after waking: its epoch and sequence, and what the store said. */
+    public record LateWrite(long epoch, long sequence, boolean refused, String outcome) {
+    }
+
+    /** A publish the paused instance made after waking, and its broker acknowledgement. */
+    public record LatePublish(RecordPublisher.Provenance provenance, String eventKey, CompletableFuture<Void> acked) {
+    }
 
     public void pause() {
         gate = new CountDownLatch(1);
     }
 
     public void resume() {
+        resumed = true;
         gate.countDown();
+    }
+
+    /** Pauses inside the next checkpoint write, after the relay was permitted to write it and before it lands. */
+    public void pauseInNextCheckpointWrite() {
+        inNextCheckpointWrite.set(true);
+    }
+
+    /** Pauses inside the next publish, after the relay was permitted to send it and before it is sent. */
+    public void pauseInNextPublish() {
+        inNextPublish.set(true);
+    }
+
+    /** Waits until an armed pause has fallen, or fails saying so. */
+    public void awaitFrozen(Duration timeout) throws InterruptedException {
+        if (!frozen.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the armed pause did not fall within " + timeout.toSeconds() + " s: the relay "
+                + "made no checkpoint write or publish");
+        }
+    }
+
+    /** The checkpoint write the pause fell in, or null. */
+    public CheckpointStore.Checkpoint frozenCheckpoint() {
+        return frozenCheckpoint.get();
+    }
+
+    /** The provenance of the publish the pause fell in, or null. */
+    public RecordPublisher.Provenance frozenPublish() {
+        return frozenPublish.get();
+    }
+
+    /** The record of the publish the pause fell in, or null. */
+    public FerryRecord frozenRecord() {
+        return frozenRecord.get();
+    }
+
+    /** Checkpoint writes made after {@link #resume()} (the one the pause fell in first), in order. */
+    public List<LateWrite> lateCheckpointWrites() {
+        return List.copyOf(lateCheckpointWrites);
+    }
+
+    /** Publishes made after {@link #resume()} (the one the pause fell in first), in order. */
+    public List<LatePublish> latePublishes() {
+        return List.copyOf(latePublishes);
+    }
+
+    private void fallHere() {
+        pause();
+        frozen.countDown();
     }
 
     private void await() {
@@ -40,19 +120,19 @@ public final class Pause {
     public LeaseStore leases(LeaseStore delegate) {
         return new LeaseStore() {
             @Override
-            public java.util.Optional<Lease> read(String name) {
+            public Optional<Lease> read(String name) {
                 await();
                 return delegate.read(name);
             }
 
             @Override
-            public java.util.List<Lease> readAll(String namePrefix) {
+            public List<Lease> readAll(String namePrefix) {
                 await();
                 return delegate.readAll(namePrefix);
             }
 
             @Override
-            public java.util.Optional<Lease> tryAcquire(String name, String owner, java.util.Optional<Lease> seen) {
+            public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
                 await();
                 return delegate.tryAcquire(name, owner, seen);
             }
@@ -75,26 +155,87 @@ public final class Pause {
         };
     }
 
+    public CheckpointStore checkpoints(CheckpointStore delegate) {
+        return new CheckpointStore() {
+            @Override
+            public Optional<Checkpoint> load(String relayName) {
+                await();
+                return delegate.load(relayName);
+            }
+
+            @Override
+            public void save(String relayName, Checkpoint checkpoint) {
+                if (inNextCheckpointWrite.compareAndSet(true, false)) {
+                    frozenCheckpoint.set(checkpoint);
+                    fallHere();
+                }
+                await();
+                if (!resumed) {
+                    delegate.save(relayName, checkpoint);
+                    return;
+                }
+                try {
+                    delegate.save(relayName, checkpoint);
+                    lateCheckpointWrites.add(new LateWrite(checkpoint.epoch(), checkpoint.sequence(), false, "written"));
+                } catch (CheckpointStore.Fenced e) {
+                    lateCheckpointWrites.add(new LateWrite(checkpoint.epoch(), checkpoint.sequence(), true,
+                        e.getMessage()));
+                    throw e;
+                }
+            }
+
+            @Override
+            public Set<String> copyRequests(String relayName) {
+                await();
+                return delegate.copyRequests(relayName);
+            }
+
+            @Override
+            public void requestCopy(String relayName, String source) {
+                delegate.requestCopy(relayName, source);
+            }
+
+            @Override
+            public void clearCopyRequest(String relayName, String source) {
+                await();
+                delegate.clearCopyRequest(relayName, source);
+            }
+        };
+    }
+
     public Supplier<RecordPublisher> publishers(Supplier<RecordPublisher> delegate) {
         return () -> {
             RecordPublisher publisher = delegate.get();
             return new RecordPublisher() {
                 @Override
-                public Prepared prepare(dev.ferry.core.event.FerryRecord record) {
+                public Prepared prepare(FerryRecord record) {
                     return publisher.prepare(record);
                 }
 
                 @Override
-                public java.util.concurrent.CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
+                public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
+                    if (inNextPublish.compareAndSet(true, false)) {
+                        frozenPublish.set(provenance);
+                        frozenRecord.set(record.record());
+                        fallHere();
+                    }
                     await();
-                    return publisher.publish(record, provenance);
+                    CompletableFuture<Void> acked = publisher.publish(record, provenance);
+                    if (resumed) {
+                        latePublishes.add(new LatePublish(provenance, record.record().type() + "/"
+                            + record.record().key(), acked));
+                    }
+                    return acked;
                 }
 
                 @Override
-                public java.util.concurrent.CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed,
-                                                                                       Provenance provenance) {
+                public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
                     await();
-                    return publisher.publishDeadLetter(malformed, provenance);
+                    CompletableFuture<Void> acked = publisher.publishDeadLetter(malformed, provenance);
+                    if (resumed) {
+                        latePublishes.add(new LatePublish(provenance, "dead letter", acked));
+                    }
+                    return acked;
                 }
 
                 @Override

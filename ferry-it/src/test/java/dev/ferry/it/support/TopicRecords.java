@@ -1,14 +1,18 @@
 package dev.ferry.it.support;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -25,8 +29,16 @@ import dev.ferry.core.event.Event;
 import dev.ferry.kafka.publish.FerryHeaders;
 import dev.ferry.engine.wire.EventJsonDecoder;
 
-/** Reads every record of the topics with a prefix, exactly up to their current end offsets. */
+/**
+ * Reads every record of the topics with a prefix, exactly up to their end offsets as of the start of the read (a
+ * plain consumer polling until its position equals {@code endOffsets}). A read that cannot reach those offsets in time
+ * fails, naming the partitions it did not finish, rather than returning what it has: "nothing there" is only ever
+ * concluded from a complete read.
+ */
 public final class TopicRecords {
+
+    /** A complete read of a test's topics takes well under a second; this is for a 2-core machine under load. */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
     private final String bootstrapServers;
     private final EventJsonDecoder decoder = new EventJsonDecoder();
@@ -52,8 +64,9 @@ public final class TopicRecords {
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!reachedEnd(consumer, end) && System.nanoTime() < deadline) {
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            while (!reachedEnd(consumer, end)) {
+                failIfPast(deadline, consumer, end, records.size());
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     Event event = decoder.decode(record.value());
                     records.add(new PublishedRecord(record.topic(), record.partition(), record.offset(), record.key(),
@@ -78,8 +91,9 @@ public final class TopicRecords {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!reachedEnd(consumer, end) && System.nanoTime() < deadline) {
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            while (!reachedEnd(consumer, end)) {
+                failIfPast(deadline, consumer, end, records.size());
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
             return records;
@@ -98,9 +112,14 @@ public final class TopicRecords {
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!reachedEnd(consumer, end) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(record -> byTopic.get(record.topic()).add(record));
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+            int[] read = {0};
+            while (!reachedEnd(consumer, end)) {
+                failIfPast(deadline, consumer, end, read[0]);
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                    byTopic.get(record.topic()).add(record);
+                    read[0]++;
+                });
             }
         }
         byTopic.values().forEach(records -> records.sort(Comparator.<ConsumerRecord<String, byte[]>>comparingInt(
@@ -111,6 +130,49 @@ public final class TopicRecords {
     public static String header(ConsumerRecord<String, byte[]> record, String name) {
         Header header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), UTF_8);
+    }
+
+    /**
+     * Re-reads the topics until every one of {@code expected} has at least one record, and returns that read; fails
+     * after {@code timeout}, naming how many and which (the first 20) events are missing.
+     */
+    public List<PublishedRecord> awaitEvents(String prefix, String excludedTopic, Collection<Event> expected,
+                                             Duration timeout) {
+        AtomicReference<List<PublishedRecord>> complete = new AtomicReference<>();
+        await().atMost(timeout).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            List<PublishedRecord> records = read(prefix, excludedTopic);
+            Set<String> missing = new LinkedHashSet<>();
+            expected.forEach(event -> missing.add(event.eventId()));
+            records.forEach(record -> missing.remove(record.eventId()));
+            if (!missing.isEmpty()) {
+                throw new AssertionError(missing.size() + " of " + expected.size() + " events not in the topics "
+                    + prefix + "* (" + records.size() + " records read to the end offsets); the first missing: "
+                    + missing.stream().limit(20).toList());
+            }
+            complete.set(records);
+        });
+        return complete.get();
+    }
+
+    /** The end offset of every partition of the topics with this prefix (but {@code excludedTopic}), right now. */
+    public Map<TopicPartition, Long> endOffsets(String prefix, String excludedTopic) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            List<TopicPartition> partitions = partitions(consumer, prefix).stream()
+                .filter(partition -> !partition.topic().equals(excludedTopic)).toList();
+            return new java.util.HashMap<>(consumer.endOffsets(partitions));
+        }
+    }
+
+    private static void failIfPast(long deadline, KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end,
+                                   int read) {
+        if (System.nanoTime() - deadline <= 0) {
+            return;
+        }
+        List<String> unfinished = end.entrySet().stream()
+            .filter(e -> consumer.position(e.getKey()) < e.getValue())
+            .map(e -> e.getKey() + " at offset " + consumer.position(e.getKey()) + " of " + e.getValue()).toList();
+        throw new AssertionError("reading to the end offsets took over " + READ_TIMEOUT.toSeconds() + " s: " + read
+            + " records read, not read to the end: " + unfinished);
     }
 
     private static boolean reachedEnd(KafkaConsumer<String, byte[]> consumer, Map<TopicPartition, Long> end) {

@@ -1,5 +1,6 @@
 package dev.ferry.kafka.publish;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -22,12 +23,17 @@ class FirstSendGateTest {
         gate.awaitFirstSend(p0);
         gate.sent(p0, first);
 
-        CompletableFuture<Void> second = CompletableFuture.runAsync(() -> gate.awaitFirstSend(p0));
+        Thread second = new Thread(() -> gate.awaitFirstSend(p0), "second-send");
+        second.start();
         gate.awaitFirstSend(p1); // another partition is not held up
 
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !second.isDone());
+        // Waiting on the first's acknowledgement (a state, not a quiet window): it has not returned.
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.getState() == Thread.State.TIMED_WAITING
+            || !second.isAlive());
+        assertThat(second.isAlive()).as("the second send returned before the first was acknowledged").isTrue();
         first.complete(null);
-        second.get(5, TimeUnit.SECONDS);
+        second.join(TimeUnit.SECONDS.toMillis(5));
+        assertThat(second.isAlive()).isFalse();
 
         gate.sent(p0, new CompletableFuture<>()); // later sends never become the gate
         gate.awaitFirstSend(p0);

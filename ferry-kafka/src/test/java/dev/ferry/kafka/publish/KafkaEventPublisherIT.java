@@ -11,12 +11,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
@@ -150,6 +160,81 @@ class KafkaEventPublisherIT {
                 .hasMessageContaining("the broker refused the record of ferry.small");
             publisher.abort();
         }
+    }
+
+    /**
+     * A new producer's first record to a partition goes alone: the next record to that partition is not handed to the
+     * producer until the first is acknowledged, and never if the first fails. Otherwise, if the first batch met
+     * NOT_LEADER_OR_FOLLOWER while a later one got in, the broker would accept the later one and the first could
+     * never be written (KAFKA-15591): version 2 of an aggregate without version 1. Other partitions are not held up.
+     * A producer that acknowledges only when told shows what is sent when.
+     */
+    @Test
+    void aPartitionsFirstRecordIsAcknowledgedBeforeTheNextIsSentThere() throws Exception {
+        KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers())
+            .withTopics(new dev.ferry.core.partition.TopicNaming("gate."), "gate.dead-letter");
+        String topic = "gate.patient";
+        Node broker = new Node(0, "localhost", 9092);
+        List<PartitionInfo> partitions = new ArrayList<>();
+        for (int p = 0; p < settings.partitions(); p++) {
+            partitions.add(new PartitionInfo(topic, p, broker, new Node[] {broker}, new Node[] {broker}));
+        }
+        String otherKey = java.util.stream.IntStream.range(0, 1_000).mapToObj(i -> "p-" + i)
+            .filter(key -> partitionOf(key, partitions.size()) != partitionOf("p-1", partitions.size()))
+            .findFirst().orElseThrow();
+
+        for (boolean firstFails : new boolean[] {false, true}) {
+            MockProducer<String, byte[]> producer = new MockProducer<>(new Cluster("c", List.of(broker), partitions,
+                java.util.Set.of(), java.util.Set.of()), false, null, new StringSerializer(), new ByteArraySerializer());
+            try (TopicProvisioner topics = new TopicProvisioner(settings)) {
+                RecordPublisher publisher = new KafkaEventPublisher(producer, topics, settings, () -> { }, 1_000_000);
+                CompletableFuture<Void> v1 = publisher.publish(version("p-1", 1), new RecordPublisher.Provenance("r1", 1, 1));
+                assertThat(producer.history()).hasSize(1);
+
+                // The relay's one publishing thread, sending version 2 while version 1 is unacknowledged.
+                AtomicReference<CompletableFuture<Void>> v2 = new AtomicReference<>();
+                Thread sender = new Thread(() -> v2.set(publisher.publish(version("p-1", 2),
+                    new RecordPublisher.Provenance("r1", 1, 2))), "relay-publisher");
+                sender.start();
+                await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.TIMED_WAITING
+                    || !sender.isAlive() || producer.history().size() > 1);
+                assertThat(producer.history()).as("sent while the partition's first record is unacknowledged")
+                    .extracting(ProducerRecord::key).containsExactly("p-1");
+                assertThat(sender.getState()).as("the sender waits for the first acknowledgement")
+                    .isEqualTo(Thread.State.TIMED_WAITING);
+                // Another partition's first record is not held up by this one's.
+                publisher.publish(version(otherKey, 1), new RecordPublisher.Provenance("r1", 1, 3));
+                assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
+
+                if (firstFails) {
+                    producer.errorNext(new NotLeaderOrFollowerException("the partition's leader moved"));
+                    sender.join(10_000);
+                    assertThat(v1).isCompletedExceptionally();
+                    assertThat(v2.get()).as("version 2, after version 1 failed").isCompletedExceptionally();
+                    assertThat(producer.history()).as("version 2 is never sent without version 1")
+                        .extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
+                } else {
+                    producer.completeNext();
+                    sender.join(10_000);
+                    assertThat(v1).isCompleted();
+                    assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey, "p-1");
+                    // Later records to the partition go without waiting: the gate is the first record's only.
+                    publisher.publish(version("p-1", 3), new RecordPublisher.Provenance("r1", 1, 4));
+                    assertThat(producer.history()).hasSize(4);
+                }
+                publisher.abort();
+            }
+        }
+    }
+
+    private static Event version(String aggregateId, long version) {
+        return new Event(aggregateId + "-v" + version, "patient", aggregateId, version, "Noted",
+            Instant.parse("2026-12-06T10:00:00Z"), "{}", new EventMetadata(null, null));
+    }
+
+    private static int partitionOf(String key, int partitions) {
+        return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+            key.getBytes(UTF_8))) % partitions;
     }
 
     private static Event eventOf(String type, String payload) {
