@@ -107,7 +107,8 @@ class NatsPartitionOwnershipIT {
     }
 
     @Test
-    void partitionsBalanceWithin10SecondsOfAJoinOrLeaveAndOwnersNeverOverlap() throws Exception {
+    void partitionsBalanceWithin10SecondsOfAJoinOrLeaveAndEverySequenceIsAcknowledgedByExactlyOneOwner()
+        throws Exception {
         Instance a = start("a", leases);
         await().atMost(Duration.ofSeconds(10)).until(() -> a.owned().size() == PARTITIONS);
         publish(200);
