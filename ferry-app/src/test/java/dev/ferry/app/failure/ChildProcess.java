@@ -51,6 +51,31 @@ public final class ChildProcess {
         return new ChildProcess(name, builder.start(), out, err);
     }
 
+    /**
+     * A process running {@code mainClass} from the built jar plus {@code extraClasspath} (e.g. this module's test
+     * classes), for a test that needs a hook of its own in the child (a gate in a writer) without touching the jar.
+     */
+    public static ChildProcess startMain(String name, Path jar, List<Path> extraClasspath, String mainClass, Path logs,
+                                         Map<String, String> env, List<String> jvmOptions, String... args)
+        throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions);
+        command.add("-XX:TieredStopAtLevel=1");
+        command.add("-cp");
+        List<String> classpath = new ArrayList<>();
+        classpath.add(jar.toString());
+        extraClasspath.forEach(path -> classpath.add(path.toString()));
+        command.add(String.join(java.io.File.pathSeparator, classpath));
+        command.add(mainClass);
+        command.addAll(List.of(args));
+        Path out = logs.resolve(name + ".out");
+        Path err = logs.resolve(name + ".err");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(env);
+        return new ChildProcess(name, builder.start(), out, err);
+    }
+
     public String name() {
         return name;
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,6 +28,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.awaitility.core.ConditionTimeoutException;
+import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,21 +36,30 @@ import org.junit.jupiter.api.Timeout;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Accumulators;
+import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
 
 import dev.ferry.app.demo.HealthcareLoad;
-import dev.ferry.app.demo.PipelineVerifier;
-import dev.ferry.core.event.Event;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
- * NATS partition ownership can fail this test, with real processes: every projector logs (partition, epoch, stream
- * sequences) for each read-model write and acknowledgement ({@code FERRY_OWNERSHIP_LOG=DEBUG}). Under a load: a third
- * projector joins (3 instances, 12 partitions: each owns 4 ± 1 within 10 s); an owner is SIGSTOPped until the others
- * own all its partitions, then SIGCONT — under the epochs it held it writes and acknowledges nothing after it wakes;
- * a fourth joins and one is killed -9 while holding delivered, unacknowledged messages (3 left: 4 ± 1 within 10 s of
- * the leave). Then: no two owners' write-and-acknowledge intervals of a partition overlap in time, no two owners
- * acknowledged overlapping sequences, nothing parked, the read model exact and nothing applied twice.
+ * NATS partition ownership can fail this test, with real processes. The projectors run the test-only
+ * {@code ProjectorWithWriteGate}: {@code ferry project} wired as in production, with a projection that tags every
+ * read-model write with who prepared it and when, and a gate after the write was permitted. The evidence is the read
+ * model's own change stream ({@link TaggedReadModelChanges}) and the lease collection, not Ferry's logs; the ownership
+ * log ({@code FERRY_OWNERSHIP_LOG=DEBUG}) is used only for acknowledgements, which leave nothing in MongoDB.
+ * <p>
+ * Under a load: a third projector joins (3 instances, 12 partitions: each owns 4 ± 1 within 10 s). A zombie with work
+ * in flight: projector-1's next permitted write is held at the gate, then the whole process is SIGSTOPped; the others
+ * own all its partitions and write everything it could have held (the held run included); it is woken (SIGCONT) with
+ * the gate open, so its held write lands late. None of its writes prepared before the freeze may land after the wake
+ * (the read model's history shows who wrote what), its held write must be refused (the writer answers DUPLICATE, its
+ * {@code /status} counts it), and the leases it held are someone else's at a higher epoch. A fourth joins and one is
+ * killed -9 while holding delivered, unacknowledged messages (3 left: 4 ± 1 within 10 s of the leave). Then: the read
+ * model's history never repeats or regresses a version, every aggregate ends at its last stored version, the owners'
+ * acknowledged sequences of each partition chain with no overlap and no gap, nothing parked.
  */
 @Timeout(420)
 class NatsOwnershipEvidenceIT {
@@ -56,6 +67,10 @@ class NatsOwnershipEvidenceIT {
     private static final Path JAR = Path.of("target", "ferry.jar");
     private static final long EVENTS = 9_000;
     private static final int PARTITIONS = 12;
+    private static final String READ_MODEL = "fenced_state";
+    private static final String MARKERS = "test_markers";
+    private static final String WOKEN = "zombie-woken";
+    private static final String LANDED = "zombie-held-write-answered";
     private static final Pattern EVENT = Pattern.compile("OwnershipEvent\\[instance=(\\S+), partition=(\\S+), "
         + "epoch=(\\d+), kind=(\\w+), from=(\\d+), to=(\\d+), atNanos=-?\\d+, wallMicros=(\\d+)]");
 
@@ -94,7 +109,9 @@ class NatsOwnershipEvidenceIT {
         ChildProcess p2 = startProjector("projector-2");
         awaitBalanced(List.of(p1, p2), "the start (2 instances)", Duration.ofSeconds(60)); // not the bound: both starting
 
-        try (MongoClient client = MongoClients.create(mongoUri)) {
+        try (MongoClient client = MongoClients.create(mongoUri);
+             TaggedReadModelChanges changes = new TaggedReadModelChanges(client.getDatabase("ferry"), READ_MODEL,
+                 MARKERS)) {
             MongoDatabase database = client.getDatabase("ferry");
             MongoEventStore store = new MongoEventStore(database, "events", new TopicNaming(""),
                 MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
@@ -105,15 +122,58 @@ class NatsOwnershipEvidenceIT {
             ChildProcess p3 = startProjector("projector-3");
             long joinMillis = awaitBalanced(List.of(p1, p2, p3), "a join (3 instances)");
 
-            // A zombie: frozen until the others own everything it had, then woken
+            // A zombie with work in flight: its next permitted write held at the gate, then the whole process frozen
             awaitAppended(load, EVENTS * 2 / 6);
             String frozenId = instanceOf(p1);
-            Set<String> frozenHeld = ownershipsHeld(p1);
+            p1.send("hold");
+            p1.awaitLine("(ARMED)", Duration.ofSeconds(30));
+            String[] held;
+            try {
+                held = p1.awaitLine("HELD (\\S+ \\d+ \\d+)", Duration.ofSeconds(60)).split(" ");
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("projector-1 wrote nothing within 60 s of arming its gate: " + status(p1)
+                    + "\n" + p1.tail(), e);
+            }
+            String heldAggregate = held[0];
+            long heldFirst = Long.parseLong(held[1]);
+            long heldLast = Long.parseLong(held[2]);
+            long duplicatesBefore = statusNumber(p1, "duplicates");
             p1.signal("STOP");
+            long frozenAtMillis = System.currentTimeMillis();
+            Map<String, Long> leasesAtFreeze = partitionLeasesOf(database, frozenId);
+            // Everything it could have been delivered is stored by now (it reads nothing while frozen).
+            Map<String, Long> storedAtFreeze = storedVersions(database);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> owned(p2).size() + owned(p3).size() == PARTITIONS);
+            // The successors write all of it, the held run included: each write still in the zombie is now behind.
+            changes.awaitCaughtUp(storedAtFreeze, List.of(), Duration.ofSeconds(120));
+            TaggedReadModelChanges.Write heldRunLanded = changes.writes().stream()
+                .filter(w -> w.aggregateId().equals(heldAggregate) && w.version() >= heldFirst).findFirst().orElseThrow();
+            assertThat(heldRunLanded.writer()).as("who wrote the held run's versions of %s while the zombie was frozen",
+                heldAggregate).isNotEqualTo(p1.name());
+            Map<String, Lease> leasesTaken = partitionLeases(database);
+            assertThat(leasesAtFreeze).as("partition leases the zombie held at the freeze").isNotEmpty();
+            leasesAtFreeze.forEach((name, epoch) -> assertThat(leasesTaken.get(name))
+                .as("lease %s, held by the zombie at epoch %d", name, epoch)
+                .matches(l -> !frozenId.equals(l.owner()) && l.epoch() > epoch, "another owner's, at a higher epoch"));
+
+            TaggedReadModelChanges.mark(database, MARKERS, WOKEN);
+            p1.send("release"); // read once it runs again: the held write goes on right after the wake-up
             long wokeAtMicros = nowMicros();
             p1.signal("CONT");
+            String landed = p1.awaitLine("LANDED " + Pattern.quote(heldAggregate) + " (\\S+)", Duration.ofSeconds(60));
+            // Whatever the held write did to the read model is in the change stream before this second marker.
+            TaggedReadModelChanges.mark(database, MARKERS, LANDED);
+            changes.awaitCaughtUp(Map.of(), List.of(WOKEN, LANDED), Duration.ofSeconds(60));
+            assertThat(lateWrites(changes, p1.name(), frozenAtMillis)).as("the zombie's held write of %s %d..%d, and any "
+                + "other it prepared before the freeze, landed after its wake-up", heldAggregate, heldFirst, heldLast)
+                .isEmpty();
+            assertThat(landed).as("the writer's answer to the zombie's held write of %s %d..%d", heldAggregate,
+                heldFirst, heldLast).isEqualTo(Collections.nCopies((int) (heldLast - heldFirst + 1), "DUPLICATE").toString().replace(" ", ""));
+            // Seen from outside as well: the zombie's own counters took the refusal.
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> statusNumber(p1, "duplicates") >= duplicatesBefore + (heldLast - heldFirst + 1));
+            long refusedLate = statusNumber(p1, "duplicates") - duplicatesBefore;
             awaitBalanced(List.of(p1, p2, p3), "the zombie's return");
 
             // A leave: a fourth joins, then one is killed -9 while holding delivered, unacknowledged messages
@@ -126,77 +186,122 @@ class NatsOwnershipEvidenceIT {
             long leaveMillis = awaitBalanced(List.of(p1, p3, p4), "a leave (kill -9, 3 instances)");
 
             assertThat(load.awaitDone(3, TimeUnit.MINUTES)).isTrue();
-            PipelineVerifier verifier = new PipelineVerifier(database, "events");
-            List<Event> stored = verifier.storedEvents();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                PipelineVerifier.ReadModelVerdict verdict = verifier.readModel("latest_state", stored);
-                return verdict.exact() && verdict.applies() >= stored.size();
-            });
-            PipelineVerifier.ReadModelVerdict readModel = verifier.readModel("latest_state", stored);
+            Map<String, Long> stored = storedVersions(database);
+            changes.awaitCaughtUp(stored, List.of(WOKEN), Duration.ofMinutes(3));
 
             List<Logged> logged = new ArrayList<>();
             for (ChildProcess projector : adminPorts.keySet()) {
                 logged.addAll(parse(dir.resolve(projector.name() + ".err")));
             }
-            List<Logged> afterWaking = logged.stream().filter(e -> e.instance().equals(frozenId)
-                && frozenHeld.contains(e.partition() + "@" + e.epoch()) && e.wallMicros() > wokeAtMicros
-                && (e.kind().equals("WRITTEN") || e.kind().equals("ACKNOWLEDGED"))).toList();
+            List<TaggedReadModelChanges.Write> lateZombieWrites = lateWrites(changes, p1.name(), frozenAtMillis);
+            List<Logged> zombieAcks = logged.stream().filter(e -> e.instance().equals(frozenId)
+                && leasesAtFreeze.containsKey(leaseName(e.partition())) && e.epoch() == leasesAtFreeze.get(leaseName(e.partition()))
+                && e.wallMicros() > wokeAtMicros && e.kind().equals("ACKNOWLEDGED")).toList();
             long unacknowledgedAtKill = unacknowledged(logged, killedId);
+            Map<String, Long> readModel = readModelVersions(database);
             System.out.printf("NatsOwnershipEvidenceIT: balanced %d ms after the join, %d ms after the leave; the "
-                    + "zombie %s logged %d writes/acks under its old epochs after waking (%d refusals); the killed %s "
-                    + "held delivered, unacknowledged messages of %d partitions; %d ownership events; applied %d, duplicates "
-                    + "applied %d, read model exact %s%n", joinMillis, leaveMillis, frozenId, afterWaking.size(),
-                logged.stream().filter(e -> e.instance().equals(frozenId) && e.kind().endsWith("REFUSED")).count(),
-                killedId, unacknowledgedAtKill, logged.size(), readModel.applies(), readModel.duplicates(),
-                readModel.exact());
+                    + "zombie %s held %s %d..%d at the freeze, %d late writes refused (its /status), %d landed late, "
+                    + "%d acknowledgements under its old epochs after waking (%d write and %d acknowledgement refusals "
+                    + "logged); the killed %s held delivered, unacknowledged messages of %d partitions; %d landed "
+                    + "writes observed, %d aggregates%n", joinMillis, leaveMillis, frozenId, heldAggregate, heldFirst,
+                heldLast, refusedLate, lateZombieWrites.size(), zombieAcks.size(),
+                logged.stream().filter(e -> e.instance().equals(frozenId) && e.kind().equals("WRITE_REFUSED")).count(),
+                logged.stream().filter(e -> e.instance().equals(frozenId) && e.kind().equals("REFUSED")).count(),
+                killedId, unacknowledgedAtKill, changes.writes().size(), stored.size());
 
-            assertThat(logged).filteredOn(e -> e.kind().equals("WRITTEN")).isNotEmpty();
-            assertThat(afterWaking).as("writes and acknowledgements of the zombie under its old epochs").isEmpty();
+            assertThat(lateZombieWrites).as("writes the zombie prepared before its freeze that landed after its wake-up")
+                .isEmpty();
+            assertThat(refusedLate).as("the zombie's late writes refused").isPositive();
+            assertThat(zombieAcks).as("acknowledgements of the zombie under its old epochs after waking").isEmpty();
             assertThat(unacknowledgedAtKill).as("partitions the killed owner held unacknowledged messages of")
                 .isPositive();
-            assertNoTwoOwnersOverlap(logged);
-            assertThat(readModel.duplicates()).isZero();
-            assertThat(readModel.orderViolations()).isZero();
-            assertThat(readModel.exact()).isTrue();
+            assertThat(changes.unreadable()).as("changes of the read model that are not tagged writes").isEmpty();
+            assertThat(changes.orderViolations()).as("writes that repeated or regressed a version").isEmpty();
+            assertThat(readModel).as("the read model: each aggregate at its last stored version").isEqualTo(stored);
+            assertAcknowledgementsChain(logged);
             assertThat(database.getCollection("ferry_parked").countDocuments()).as("events parked").isZero();
         }
     }
 
-    /** Per partition, per owner (instance and epoch): the span of its writes and acknowledgements, and its acks. */
-    private static void assertNoTwoOwnersOverlap(List<Logged> logged) {
-        Map<String, Map<String, List<Logged>>> byPartition = logged.stream()
-            .filter(e -> e.kind().equals("WRITTEN") || e.kind().equals("ACKNOWLEDGED"))
-            .collect(Collectors.groupingBy(Logged::partition, Collectors.groupingBy(e -> e.instance() + "@" + e.epoch())));
+    /**
+     * Per partition, the acknowledged ranges of all owners (instance and epoch) in order: each starts right after the
+     * previous one ended (a new owner starts at the ack floor), the first at sequence 1 — no overlap, no gap.
+     */
+    private static void assertAcknowledgementsChain(List<Logged> logged) {
+        Map<String, List<Logged>> byPartition = logged.stream().filter(e -> e.kind().equals("ACKNOWLEDGED"))
+            .collect(Collectors.groupingBy(Logged::partition));
         assertThat(byPartition).hasSize(PARTITIONS);
-        byPartition.forEach((partition, byOwner) -> {
-            List<String> owners = new ArrayList<>(byOwner.keySet());
-            for (int i = 0; i < owners.size(); i++) {
-                for (int j = i + 1; j < owners.size(); j++) {
-                    List<Logged> x = byOwner.get(owners.get(i));
-                    List<Logged> y = byOwner.get(owners.get(j));
-                    assertThat(span(x)[1] <= span(y)[0] || span(y)[1] <= span(x)[0])
-                        .as("%s and %s wrote or acknowledged %s at overlapping times", owners.get(i), owners.get(j),
-                            partition).isTrue();
-                    long[] ax = acknowledgedRange(x);
-                    long[] ay = acknowledgedRange(y);
-                    if (ax != null && ay != null) {
-                        assertThat(ax[1] < ay[0] || ay[1] < ax[0]).as("%s and %s acknowledged overlapping sequences "
-                            + "of %s", owners.get(i), owners.get(j), partition).isTrue();
-                    }
-                }
+        byPartition.forEach((partition, acks) -> {
+            List<Logged> ordered = acks.stream().sorted(Comparator.comparingLong(Logged::from)).toList();
+            assertThat(ordered.get(0).from()).as("the first acknowledgement of %s", partition).isEqualTo(1);
+            for (int i = 1; i < ordered.size(); i++) {
+                Logged before = ordered.get(i - 1);
+                Logged next = ordered.get(i);
+                assertThat(next.from()).as("%s: %s@%d acknowledged %d..%d, then %s@%d %d..%d", partition,
+                    before.instance(), before.epoch(), before.from(), before.to(), next.instance(), next.epoch(),
+                    next.from(), next.to()).isEqualTo(before.to() + 1);
             }
         });
     }
 
-    private static long[] span(List<Logged> events) {
-        return new long[] {events.stream().mapToLong(Logged::wallMicros).min().orElseThrow(),
-            events.stream().mapToLong(Logged::wallMicros).max().orElseThrow()};
+    /** Writes landed after the wake-up marker that the zombie prepared before it was frozen. */
+    private static List<TaggedReadModelChanges.Write> lateWrites(TaggedReadModelChanges changes, String zombie,
+                                                                 long frozenAtMillis) {
+        long woken = changes.markerIndex(WOKEN);
+        return changes.writes().stream()
+            .filter(w -> w.index() > woken && w.writer().equals(zombie) && w.preparedAtMillis() < frozenAtMillis)
+            .toList();
     }
 
-    private static long[] acknowledgedRange(List<Logged> events) {
-        List<Logged> acks = events.stream().filter(e -> e.kind().equals("ACKNOWLEDGED")).toList();
-        return acks.isEmpty() ? null : new long[] {acks.stream().mapToLong(Logged::from).min().orElseThrow(),
-            acks.stream().mapToLong(Logged::to).max().orElseThrow()};
+    private static String leaseName(String partition) {
+        return READ_MODEL + ".partition." + partition;
+    }
+
+    private static Map<String, Long> partitionLeasesOf(MongoDatabase database, String instance) {
+        Map<String, Long> held = new HashMap<>();
+        partitionLeases(database).forEach((name, lease) -> {
+            if (instance.equals(lease.owner())) {
+                held.put(name, lease.epoch());
+            }
+        });
+        return held;
+    }
+
+    private record Lease(String owner, long epoch) {
+    }
+
+    private static Map<String, Lease> partitionLeases(MongoDatabase database) {
+        Map<String, Lease> leases = new HashMap<>();
+        for (Document lease : database.getCollection("ferry_leases")
+            .find(Filters.regex("_id", "^" + Pattern.quote(READ_MODEL + ".partition.")))) {
+            leases.put(lease.getString("_id"), new Lease(lease.getString("owner"),
+                ((Number) lease.get("epoch")).longValue()));
+        }
+        return leases;
+    }
+
+    /** Each aggregate's last stored version, from the event store's commits. */
+    private static Map<String, Long> storedVersions(MongoDatabase database) {
+        Map<String, Long> versions = new HashMap<>();
+        for (Document group : database.getCollection("events").aggregate(List.of(
+            Aggregates.group("$aggregateId", Accumulators.max("last", "$lastVersion"))))) {
+            versions.put(group.getString("_id"), ((Number) group.get("last")).longValue());
+        }
+        return versions;
+    }
+
+    private static Map<String, Long> readModelVersions(MongoDatabase database) {
+        Map<String, Long> versions = new HashMap<>();
+        for (Document document : database.getCollection(READ_MODEL).find()) {
+            versions.put(document.getString("_id"), ((Number) document.get("_version")).longValue());
+        }
+        return versions;
+    }
+
+    private long statusNumber(ChildProcess projector, String field) {
+        Matcher m = Pattern.compile("\"" + field + "\":(\\d+)").matcher(status(projector));
+        assertThat(m.find()).as("%s in the /status of %s", field, projector.name()).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     /** Messages the instance had delivered beyond what it acknowledged, when it died. */
@@ -267,12 +372,6 @@ class NatsOwnershipEvidenceIT {
         return m.group(1);
     }
 
-    /** Every (partition, epoch) the projector has gained so far, from its log. */
-    private Set<String> ownershipsHeld(ChildProcess projector) throws IOException {
-        return parse(dir.resolve(projector.name() + ".err")).stream().filter(e -> e.kind().equals("GAINED"))
-            .map(e -> e.partition() + "@" + e.epoch()).collect(Collectors.toSet());
-    }
-
     private String status(ChildProcess projector) {
         try {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPorts.get(projector)
@@ -297,8 +396,13 @@ class NatsOwnershipEvidenceIT {
         return process;
     }
 
+    /** A projector with the test's write gate and tagged writes ({@code ProjectorWithWriteGate}), named as it tags. */
     private ChildProcess startProjector(String name) throws IOException {
-        ChildProcess projector = start(name, env, "project", "--config", config.toString());
+        ChildProcess projector = ChildProcess.startMain(name, JAR, List.of(Path.of("target", "test-classes")),
+            "dev.ferry.app.run.ProjectorWithWriteGate", dir, env, List.of("-Xmx384m", "-Dferry.test.writer=" + name,
+                "-Dlog4j2.configurationFile=log4j2.xml"), // the jar's, not this module's test one
+            config.toString());
+        processes.add(projector);
         adminPorts.put(projector, Integer.parseInt(projector.awaitLine("admin on port (\\d+)", Duration.ofSeconds(90))));
         return projector;
     }
@@ -315,12 +419,12 @@ class NatsOwnershipEvidenceIT {
             relay:
               start: %s
             projector:
+              projection: %s
               aggregateTypes: [patient, practitioner]
-              applyLog: true
             admin:
               bind: 127.0.0.1
               port: 0
-            """.formatted(Instant.now().minusSeconds(5)));
+            """.formatted(Instant.now().minusSeconds(5), READ_MODEL));
         return file;
     }
 }

@@ -7,6 +7,11 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.NavigableSet;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,6 +36,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import io.nats.client.Connection;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.PublishAck;
 
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
@@ -45,10 +53,13 @@ import dev.ferry.nats.publish.NatsPublishers;
 import dev.ferry.nats.subscription.OwnershipEvent.Kind;
 
 /**
- * Lease-owned partitions can fail this test: balance within 10 s of a join and of a leave, acknowledgements of two
- * owners of a partition never overlapping (in stream sequences or in time), nothing lost across hand-overs, and an
- * owner frozen past its lease acknowledging nothing when it wakes. Each instance here acknowledges whatever it was
- * delivered at once, on its own polling thread, as the engine would once its work is done.
+ * Lease-owned partitions can fail this test: balance within 10 s of a join and of a leave; per partition, the owners'
+ * acknowledged ranges chain with no overlap and no gap; nothing lost (every published sequence delivered and accepted
+ * in an acknowledgement, and the server's ack floor of every partition at its last sequence); and an owner frozen past
+ * its lease — stopped inside its subscription's poll, holding records it has not yet acknowledged, its lease store
+ * calls blocked — has its writes and its acknowledgement of those records refused when it wakes. Each instance here
+ * acknowledges what it was delivered at once, on its own polling thread, as the engine would once its work is done,
+ * and each position only once.
  */
 @Timeout(180)
 class NatsPartitionOwnershipIT {
@@ -62,6 +73,8 @@ class NatsPartitionOwnershipIT {
     private String group;
     private final List<OwnershipEvent> log = new CopyOnWriteArrayList<>();
     private final List<Instance> instances = new ArrayList<>();
+    /** Stream sequences the server assigned to what the test published, by partition. */
+    private final Map<PartitionId, NavigableSet<Long>> published = new ConcurrentHashMap<>();
     private Connection publisher;
 
     @BeforeAll
@@ -94,7 +107,8 @@ class NatsPartitionOwnershipIT {
     }
 
     @Test
-    void partitionsBalanceWithin10SecondsOfAJoinOrLeaveAndOwnersNeverOverlap() throws Exception {
+    void partitionsBalanceWithin10SecondsOfAJoinOrLeaveAndEverySequenceIsAcknowledgedByExactlyOneOwner()
+        throws Exception {
         Instance a = start("a", leases);
         await().atMost(Duration.ofSeconds(10)).until(() -> a.owned().size() == PARTITIONS);
         publish(200);
@@ -110,35 +124,60 @@ class NatsPartitionOwnershipIT {
         a.close(); // an orderly leave
         await().atMost(Duration.ofSeconds(10)).until(() -> b.owned().size() == PARTITIONS);
 
-        // Nothing lost: every message acknowledged by some owner
-        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledgedUpTo().equals(lastSequences()));
-        assertNoTwoOwnersOverlap();
+        awaitNothingLost();
+        assertOwnersChain();
     }
 
     @Test
-    void anOwnerFrozenPastItsLeaseAcknowledgesNothingWhenItWakes() throws Exception {
+    void anOwnerFrozenPastItsLeaseHasItsWritesAndAcknowledgementsRefusedWhenItWakes() throws Exception {
         Gate gate = new Gate();
         Instance frozen = start("frozen", gate.leases(leases));
         await().atMost(Duration.ofSeconds(10)).until(() -> frozen.owned().size() == PARTITIONS);
         publish(100);
-        await().atMost(Duration.ofSeconds(10)).until(() -> acknowledgedUpTo().equals(lastSequences()));
+        awaitNothingLost();
 
-        // Freeze it whole (lease renewals and its polling thread), holding delivered, unacknowledged messages
-        frozen.freeze();
-        gate.close();
+        // Freeze it whole, not by its own choice: its polling thread stops inside poll, holding records delivered and
+        // never acknowledged; then its lease store calls (renewals, balance) block, as in a stop-the-world pause.
+        frozen.freezeAtNextDelivery();
         publish(100);
+        assertThat(frozen.frozenInPoll.await(10, TimeUnit.SECONDS)).as("frozen inside poll with records in hand").isTrue();
+        gate.close();
         long frozenAt = System.nanoTime();
+        Set<PartitionId> held = Set.copyOf(frozen.owned());
+        assertThat(held).hasSize(PARTITIONS);
         Instance other = start("other", leases);
         await().atMost(Duration.ofSeconds(15)).until(() -> other.owned().size() == PARTITIONS);
 
+        // A lane of the frozen instance asks to write before its polling thread has noticed anything: refused on its
+        // own clock, for every partition.
+        List<PartitionId> writable = new CopyOnWriteArrayList<>();
+        Thread lane = new Thread(() -> held.forEach(p -> {
+            if (frozen.subscription.mayWrite(p, 1, 1)) {
+                writable.add(p);
+            }
+        }), "frozen-lane");
+        lane.start();
+        lane.join(10_000);
+        assertThat(writable).as("partitions the frozen owner may still write, after others own them").isEmpty();
+
         gate.open();
-        frozen.thaw(); // the first thing it does: acknowledge what it held
-        await().atMost(Duration.ofSeconds(10)).until(() -> frozen.polls.get() > 3 && frozen.owned().isEmpty());
+        frozen.thaw(); // its poll returns the held records; the first thing it does next is acknowledge them
+        await().atMost(Duration.ofSeconds(10)).until(() -> frozen.owned().isEmpty() && !frozen.attemptsAfter(frozenAt).isEmpty());
+        List<Attempt> attempts = frozen.attemptsAfter(frozenAt);
+        System.out.printf("NatsPartitionOwnershipIT: the frozen owner's acknowledgements after waking: %s%n", attempts);
+        assertThat(attempts).as("the frozen owner's acknowledgements after waking").isNotEmpty()
+            .allMatch(attempt -> !attempt.accepted(), "refused");
+        assertThat(attempts).as("...of records it was delivered and never acknowledged")
+            .allMatch(attempt -> attempt.upTo() > frozen.acknowledgedUpTo(attempt.partition()), "beyond what it acknowledged");
         assertThat(log).filteredOn(e -> e.instance().equals("frozen") && e.kind() == Kind.ACKNOWLEDGED
-            && e.atNanos() > frozenAt).isEmpty();
-        assertThat(log).filteredOn(e -> e.instance().equals("frozen") && e.kind() == Kind.REFUSED).isNotEmpty();
-        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledgedUpTo().equals(lastSequences()));
-        assertNoTwoOwnersOverlap();
+            && e.atNanos() > frozenAt).as("acknowledgements of the frozen owner after the freeze").isEmpty();
+        assertThat(log).filteredOn(e -> e.instance().equals("frozen") && e.kind() == Kind.REFUSED).hasSize(attempts.size());
+        assertThat(log).filteredOn(e -> e.instance().equals("frozen") && e.kind() == Kind.WRITE_REFUSED)
+            .hasSizeGreaterThanOrEqualTo(PARTITIONS);
+        awaitNothingLost();
+        assertThat(other.delivered).as("the records the frozen owner held, delivered again to the next owner")
+            .containsAll(frozen.heldWhenFrozen);
+        assertOwnersChain();
     }
 
     /**
@@ -159,8 +198,8 @@ class NatsPartitionOwnershipIT {
         renewalsFail.set(false);
         await().atMost(Duration.ofSeconds(20)).until(() -> a.owned().size() == PARTITIONS);
         publish(50);
-        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledgedUpTo().equals(lastSequences()));
-        assertNoTwoOwnersOverlap();
+        awaitNothingLost();
+        assertOwnersChain();
     }
 
     private static LeaseStore failingRenewals(LeaseStore delegate, AtomicBoolean failing) {
@@ -211,76 +250,135 @@ class NatsPartitionOwnershipIT {
             (System.nanoTime() - started) / 1_000_000, members.stream().map(i -> i.id + "=" + i.owned().size()).toList());
     }
 
-    /** Per partition: acknowledged sequence ranges of different (instance, epoch) are disjoint, and so are their times. */
-    private void assertNoTwoOwnersOverlap() {
-        Map<PartitionId, Map<String, List<OwnershipEvent>>> acks = log.stream().filter(e -> e.kind() == Kind.ACKNOWLEDGED)
-            .collect(Collectors.groupingBy(OwnershipEvent::partition,
-                Collectors.groupingBy(e -> e.instance() + "@" + e.epoch())));
+    /**
+     * Per partition, every owner's (instance and epoch) acknowledged ranges in order: each starts right after the one
+     * before ended — a new owner starts at the ack floor — and the first at 1: no overlap and no gap.
+     */
+    private void assertOwnersChain() {
+        Map<PartitionId, List<OwnershipEvent>> acks = log.stream().filter(e -> e.kind() == Kind.ACKNOWLEDGED)
+            .collect(Collectors.groupingBy(OwnershipEvent::partition));
         assertThat(acks).hasSize(PARTITIONS);
-        acks.forEach((partition, byOwner) -> {
-            List<long[]> intervals = byOwner.values().stream().map(events -> new long[] {
-                events.stream().mapToLong(OwnershipEvent::from).min().orElseThrow(),
-                events.stream().mapToLong(OwnershipEvent::to).max().orElseThrow(),
-                events.stream().mapToLong(OwnershipEvent::atNanos).min().orElseThrow(),
-                events.stream().mapToLong(OwnershipEvent::atNanos).max().orElseThrow()}).toList();
-            for (int i = 0; i < intervals.size(); i++) {
-                for (int j = i + 1; j < intervals.size(); j++) {
-                    long[] x = intervals.get(i);
-                    long[] y = intervals.get(j);
-                    assertThat(x[1] < y[0] || y[1] < x[0]).as("sequences of two owners of %s overlap: %s", partition,
-                        byOwner.keySet()).isTrue();
-                    assertThat(x[3] < y[2] || y[3] < x[2]).as("two owners of %s acknowledged at overlapping times: %s",
-                        partition, byOwner.keySet()).isTrue();
-                }
+        acks.forEach((partition, events) -> {
+            List<OwnershipEvent> ordered = events.stream().sorted(Comparator.comparingLong(OwnershipEvent::from)).toList();
+            assertThat(ordered.get(0).from()).as("the first acknowledgement of %s", partition).isEqualTo(1);
+            for (int i = 1; i < ordered.size(); i++) {
+                OwnershipEvent before = ordered.get(i - 1);
+                OwnershipEvent next = ordered.get(i);
+                assertThat(next.from()).as("%s: %s@%d acknowledged %d..%d, then %s@%d %d..%d", partition,
+                    before.instance(), before.epoch(), before.from(), before.to(), next.instance(), next.epoch(),
+                    next.from(), next.to()).isEqualTo(before.to() + 1);
             }
         });
     }
 
-    private void publish(int perPartition) throws Exception {
-        var js = publisher.jetStream();
-        for (int i = 0; i < perPartition; i++) {
-            for (int p = 0; p < PARTITIONS; p++) {
-                js.publishAsync(settings.subjects().subject("patient", p), ("m" + i).getBytes(UTF_8));
-            }
+    /**
+     * Every published sequence was delivered to an instance and covered by an acknowledgement the subscription
+     * accepted, and the server's ack floor of each partition's consumer is its last sequence. Fails naming what is
+     * missing.
+     */
+    private void awaitNothingLost() {
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> notAcknowledged().isEmpty() && serverAckFloors().equals(lastSequences()));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("not everything acknowledged within 30 s: sequences never accepted in an "
+                + "acknowledgement " + notAcknowledged() + "; the server's ack floors " + serverAckFloors()
+                + ", last sequences " + lastSequences(), e);
         }
-        publisher.flush(Duration.ofSeconds(10));
-        await().atMost(Duration.ofSeconds(10)).until(() -> publisher.jetStreamManagement()
-            .getStreamInfo(settings.stream()).getStreamState().getMsgCount() % (perPartition * PARTITIONS) == 0);
     }
 
-    private Map<PartitionId, Long> lastSequences() throws Exception {
-        Map<PartitionId, Long> last = new HashMap<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            last.put(new PartitionId("patient", p), publisher.jetStreamManagement()
-                .getLastMessage(settings.stream(), settings.subjects().subject("patient", p)).getSeq());
+    private Map<PartitionId, List<Long>> notAcknowledged() {
+        Set<String> acknowledged = instances.stream().flatMap(i -> i.acknowledged.stream()).collect(Collectors.toSet());
+        Map<PartitionId, List<Long>> missing = new TreeMap<>(Comparator.comparing(PartitionId::toString));
+        published.forEach((partition, sequences) -> sequences.stream()
+            .filter(sequence -> !acknowledged.contains(partition + ":" + sequence))
+            .forEach(sequence -> missing.computeIfAbsent(partition, p -> new ArrayList<>()).add(sequence)));
+        return missing;
+    }
+
+    /** The ack floor the server keeps for each partition (its consumer of the latest owner). */
+    private Map<PartitionId, Long> serverAckFloors() {
+        Map<PartitionId, Long> floors = new HashMap<>();
+        try {
+            var management = publisher.jetStreamManagement();
+            for (String name : management.getConsumerNames(settings.stream())) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    PartitionId partition = new PartitionId("patient", p);
+                    if (name.startsWith(PartitionConsumer.consumerBase(group, partition))) {
+                        // As a new owner reads it: a consumer that acknowledged nothing reports 0, its start - 1 counts
+                        ConsumerInfo info = management.getConsumerInfo(settings.stream(), name);
+                        Long start = info.getConsumerConfiguration().getStartSequence();
+                        floors.merge(partition, Math.max(info.getAckFloor().getStreamSequence(),
+                            start == null ? 0 : start - 1), Math::max);
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
+        return floors;
+    }
+
+    private void publish(int perPartition) throws Exception {
+        var js = publisher.jetStream();
+        List<Map.Entry<PartitionId, CompletableFuture<PublishAck>>> acks = new ArrayList<>();
+        for (int i = 0; i < perPartition; i++) {
+            for (int p = 0; p < PARTITIONS; p++) {
+                acks.add(Map.entry(new PartitionId("patient", p),
+                    js.publishAsync(settings.subjects().subject("patient", p), ("m" + i).getBytes(UTF_8))));
+            }
+        }
+        for (Map.Entry<PartitionId, CompletableFuture<PublishAck>> ack : acks) {
+            published.computeIfAbsent(ack.getKey(), p -> new ConcurrentSkipListSet<>())
+                .add(ack.getValue().get(10, TimeUnit.SECONDS).getSeqno());
+        }
+    }
+
+    private Map<PartitionId, Long> lastSequences() {
+        Map<PartitionId, Long> last = new HashMap<>();
+        published.forEach((partition, sequences) -> last.put(partition, sequences.last()));
         return last;
     }
 
-    private Map<PartitionId, Long> acknowledgedUpTo() {
-        Map<PartitionId, Long> upTo = new HashMap<>();
-        log.stream().filter(e -> e.kind() == Kind.ACKNOWLEDGED).forEach(e -> upTo.merge(e.partition(), e.to(), Math::max));
-        return upTo;
-    }
-
     private Instance start(String id, LeaseStore store) {
+        Instance[] self = new Instance[1];
         Instance instance = new Instance(id, new NatsPartitionSubscription(settings, store, group, id,
-            NatsPartitionSubscription.PARTITION_LEASES, log::add));
+            NatsPartitionSubscription.PARTITION_LEASES, event -> {
+                log.add(event);
+                self[0].observe(event);
+            }));
+        self[0] = instance;
         instances.add(instance);
         instance.start();
         return instance;
     }
 
-    /** An engine that finishes each record at once: acknowledges everything delivered, on its polling thread. */
+    /** An acknowledgement the instance asked for, and whether the subscription accepted it. */
+    private record Attempt(PartitionId partition, long upTo, boolean accepted, long atNanos) {
+    }
+
+    /**
+     * An engine that finishes each record at once: acknowledges, on its polling thread, each partition's records
+     * delivered and not yet acknowledged (never a position twice), and keeps what was accepted.
+     */
     private static final class Instance implements PartitionedSubscription.Ownership {
 
         final String id;
         final NatsPartitionSubscription subscription;
-        final Map<PartitionId, Long> delivered = new ConcurrentHashMap<>();
-        final java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+        /** Delivered, not yet accepted in an acknowledgement, by partition. */
+        final Map<PartitionId, NavigableSet<Long>> pending = new ConcurrentHashMap<>();
+        final Set<String> delivered = ConcurrentHashMap.newKeySet();
+        final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        final Map<PartitionId, Long> acceptedUpTo = new ConcurrentHashMap<>();
+        final List<Attempt> attempts = new CopyOnWriteArrayList<>();
+        /** The records in the poll it was frozen in ("partition:sequence"), once it returned. */
+        final Set<String> heldWhenFrozen = ConcurrentHashMap.newKeySet();
         final AtomicBoolean running = new AtomicBoolean(true);
+        final CountDownLatch frozenInPoll = new CountDownLatch(1);
+        private final CountDownLatch thawed = new CountDownLatch(1);
+        private final AtomicBoolean freezeArmed = new AtomicBoolean();
+        private volatile boolean wasFrozen;
         volatile boolean killed;
-        volatile CountDownLatch frozen = new CountDownLatch(0);
         final Thread thread;
 
         Instance(String id, NatsPartitionSubscription subscription) {
@@ -297,36 +395,73 @@ class NatsPartitionOwnershipIT {
             return subscription.owned();
         }
 
-        void freeze() {
-            frozen = new CountDownLatch(1);
+        /** Its polling thread stops inside the next poll that hands records over (in the subscription's code). */
+        void freezeAtNextDelivery() {
+            freezeArmed.set(true);
         }
 
         void thaw() {
-            frozen.countDown();
+            thawed.countDown();
+        }
+
+        /** Called by the subscription, on the polling thread, for every ownership event. */
+        void observe(OwnershipEvent event) {
+            if (event.kind() == Kind.DELIVERED && freezeArmed.compareAndSet(true, false)) {
+                wasFrozen = true;
+                frozenInPoll.countDown();
+                try {
+                    thawed.await(5, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        List<Attempt> attemptsAfter(long nanos) {
+            return attempts.stream().filter(a -> a.atNanos() > nanos).toList();
+        }
+
+        long acknowledgedUpTo(PartitionId partition) {
+            return acceptedUpTo.getOrDefault(partition, 0L);
         }
 
         private void run() {
             subscription.open(Set.of("patient"), this);
             while (running.get()) {
-                try {
-                    frozen.await(5, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    return;
+                acknowledge(pending.keySet());
+                List<SubscribedRecord> records = subscription.poll(Duration.ofMillis(100));
+                for (SubscribedRecord record : records) {
+                    pending.computeIfAbsent(record.partition(), p -> new ConcurrentSkipListSet<>())
+                        .add(record.position());
+                    delivered.add(record.partition() + ":" + record.position());
+                    if (wasFrozen) {
+                        heldWhenFrozen.add(record.partition() + ":" + record.position());
+                    }
                 }
-                if (!delivered.isEmpty()) {
-                    Map<PartitionId, Long> next = new HashMap<>();
-                    delivered.forEach((p, last) -> next.put(p, last + 1));
-                    subscription.acknowledge(next);
-                }
-                for (SubscribedRecord record : subscription.poll(Duration.ofMillis(100))) {
-                    delivered.merge(record.partition(), record.position(), Math::max);
-                }
-                polls.incrementAndGet();
+                wasFrozen = false;
             }
             if (killed) {
                 subscription.abandon();
             } else {
                 subscription.close();
+            }
+        }
+
+        /** One acknowledgement per partition with records pending, so that each one's answer is known. */
+        private void acknowledge(Collection<PartitionId> partitions) {
+            for (PartitionId partition : List.copyOf(partitions)) {
+                NavigableSet<Long> waiting = pending.get(partition);
+                if (waiting == null || waiting.isEmpty()) {
+                    continue;
+                }
+                long last = waiting.last();
+                boolean accepted = subscription.acknowledge(Map.of(partition, last + 1));
+                attempts.add(new Attempt(partition, last, accepted, System.nanoTime()));
+                if (accepted) {
+                    waiting.headSet(last, true).forEach(sequence -> acknowledged.add(partition + ":" + sequence));
+                    waiting.headSet(last, true).clear();
+                    acceptedUpTo.merge(partition, last, Math::max);
+                }
             }
         }
 
@@ -339,7 +474,7 @@ class NatsPartitionOwnershipIT {
         void kill() {
             killed = true;
             running.set(false);
-            frozen.countDown();
+            thawed.countDown();
             subscription.wakeup();
             try {
                 thread.join(30_000);
@@ -354,15 +489,13 @@ class NatsPartitionOwnershipIT {
 
         @Override
         public void revoked(Collection<PartitionId> partitions) {
-            Map<PartitionId, Long> next = new HashMap<>();
-            partitions.forEach(p -> Optional.ofNullable(delivered.get(p)).ifPresent(last -> next.put(p, last + 1)));
-            subscription.acknowledge(next);
-            partitions.forEach(delivered::remove);
+            acknowledge(partitions);
+            partitions.forEach(pending::remove);
         }
 
         @Override
         public void lost(Collection<PartitionId> partitions) {
-            partitions.forEach(delivered::remove);
+            partitions.forEach(pending::remove); // not acknowledged: delivered again to the next owner
         }
     }
 
