@@ -93,7 +93,7 @@ class NatsOwnershipEvidenceIT {
     }
 
     @Test
-    void ownersNeverOverlapAFrozenOwnerWritesNothingAndPartitionsBalance() throws Exception {
+    void aFrozenOwnerWithAPermittedWriteInFlightLandsNothingAndEverySequenceIsAcknowledgedOnce() throws Exception {
         assertThat(JAR).as("the jar built by mvn package").exists();
         Files.createDirectories(dir);
         System.out.println("NatsOwnershipEvidenceIT: the processes' logs are in " + dir.toAbsolutePath());
