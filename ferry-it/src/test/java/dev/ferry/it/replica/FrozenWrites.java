@@ -27,7 +27,7 @@ import dev.ferry.mongodb.entity.EntityKeys;
 
 /**
  * A replica writer's process frozen in the middle of a write, as a long GC pause or a stopped process would be: once
- * {@link #freeze armed} with ids, every write that carries one of them stops after the writer read the stored versions
+ * {@link #freeze armed} with ids, the first writes that carry one of them stop after the writer read the stored versions
  * and planned over them, just before the write goes to the database (MongoDB: the bulk write; PostgreSQL: the upsert,
  * inside the transaction whose {@code SELECT … FOR UPDATE} found no row to lock). It stays stopped, interrupts and all
  * (an engine's kill interrupts its lanes: a frozen process does not notice), until {@link #release()}; then it goes on
@@ -42,8 +42,14 @@ final class FrozenWrites {
     private final List<String> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
     private final ThreadLocal<Boolean> frozenHere = ThreadLocal.withInitial(() -> false);
 
-    /** Freezes, from now on, every write of any of these ids (entity keys). */
-    void freeze(Set<String> keys) {
+    private volatile int atMost;
+
+    /**
+     * Freezes, from now on, the first {@code writes} writes of any of these ids (entity keys); later ones go through.
+     * (A frozen PostgreSQL write holds a pooled connection in its open transaction: freeze few.)
+     */
+    void freeze(Set<String> keys, int writes) {
+        atMost = writes;
         ids.addAll(keys);
     }
 
@@ -160,10 +166,9 @@ final class FrozenWrites {
 
     /** Stops this thread until released, whatever interrupts it meanwhile; then clears the interrupt and goes on. */
     private void await() {
-        if (released.getCount() == 0) {
+        if (released.getCount() == 0 || frozen.getAndUpdate(n -> n < atMost ? n + 1 : n) >= atMost) {
             return;
         }
-        frozen.incrementAndGet();
         frozenHere.set(true);
         while (true) {
             try {

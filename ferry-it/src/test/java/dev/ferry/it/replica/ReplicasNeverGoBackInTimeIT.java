@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.common.TopicPartition;
@@ -48,7 +49,9 @@ import dev.ferry.core.replica.ReplicaWrite;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ReplicationProcessor;
+import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.it.support.CrudWriter;
+import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
@@ -58,6 +61,8 @@ import dev.ferry.mongodb.copy.MongoSourceCopy;
 import dev.ferry.mongodb.entity.EntityChanges;
 import dev.ferry.mongodb.entity.EntityKeys;
 import dev.ferry.mongodb.entity.EntitySource;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.relay.MongoGapLog;
 import dev.ferry.mongodb.replica.MongoReplicaCollection;
 import dev.ferry.mongodb.replica.MongoReplicaHistory;
 import dev.ferry.mongodb.replica.MongoReplicaWriter;
@@ -96,8 +101,8 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
     private static final String POSTGRES = "pg-replica";
     /** The replicators' consumer groups: this and the target's name. */
     private static final String GROUP = "ferry-replica-";
-    /** Kills of the relay's leader tried before giving up on one landing mid-work. */
-    private static final int KILL_ATTEMPTS = 3;
+    /** Relay leaders aimed at before giving up on killing one mid-work. */
+    private static final int KILL_ATTEMPTS = 5;
 
     private PostgresUnderTest postgres;
     private HikariDataSource pool;
@@ -111,19 +116,28 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
 
     @AfterEach
     void stopPostgres() throws Exception {
+        Exception failed = null;
         for (AutoCloseable resource : closed) {
-            resource.close();
+            try {
+                resource.close(); // each one, whatever the others did: relays, threads and clients are not left behind
+            } catch (Exception e) {
+                failed = failed == null ? e : failed;
+            }
         }
         if (pool != null) {
             pool.close();
         }
         postgres.close();
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     @Test
     void bothReplicasEndExactAndNeverGoBackThroughRelayAndReplicatorKillsAndAPostgresRestart() throws Exception {
         String database = pipeline.database().getName();
-        List<ChangeStreamRelay> relays = startRelays(database);
+        HeldAcknowledgements acks = new HeldAcknowledgements();
+        List<ChangeStreamRelay> relays = startRelays(database, acks);
         MongoDatabase replicaDatabase = pipeline.client().getDatabase(database + "_replica");
         List<MongoReplicaHistory> mongoHistories = new ArrayList<>();
         List<PostgresReplicaHistory> postgresHistories = new ArrayList<>();
@@ -173,7 +187,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         int total = ENTITIES.size() * WRITERS_PER_ENTITY * OPERATIONS_PER_WRITER;
         awaitDone(done, total / 5);
 
-        List<KafkaView.Entry> notCheckpointed = killLeaderMidWork(relays, database);
+        List<KafkaView.Entry> notCheckpointed = killLeaderMidWork(relays, acks);
 
         Map<String, List<KafkaView.Entry>> notAcknowledged = killReplicatorsMidWrite(replicaDatabase,
             Map.of(MONGO, mongoA, POSTGRES, postgresA), Map.of(MONGO, mongoFrozen, POSTGRES, postgresFrozen));
@@ -253,49 +267,74 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
     }
 
     /**
-     * Kills the leading relay while it has records published and not checkpointed: the topics hold records of its
-     * term whose sequence is past the checkpoint the lease document holds for that term, so its successor publishes
-     * them again. The kill is aimed (at a moment the topics show such records) and then confirmed from the topics and
-     * the lease document; a kill that did not land so is repeated on the successor (with a new standby started), up to
+     * Kills the leading relay while it has changes published and not checkpointed: once it streams, the broker's
+     * acknowledgements are held from it ({@link HeldAcknowledgements}), so it publishes on and cannot checkpoint; it is
+     * killed once the topics hold changes of its term past the checkpoint the lease document holds, and that is read
+     * again after the kill (no successor can checkpoint while the acknowledgements are held). A leader deposed before
+     * its kill (a lease lost on a loaded machine) is no kill of a leader: the next leader is aimed at instead, up to
      * {@link #KILL_ATTEMPTS} times.
      *
-     * @return the records published past the checkpoint by the killed leader
+     * @return the changes the killed leader published past its checkpoint: its successor is to publish them again
      */
-    private List<KafkaView.Entry> killLeaderMidWork(List<ChangeStreamRelay> relays, String database) {
+    private List<KafkaView.Entry> killLeaderMidWork(List<ChangeStreamRelay> relays, HeldAcknowledgements acks) {
         List<String> attempts = new ArrayList<>();
         for (int attempt = 1; attempt <= KILL_ATTEMPTS; attempt++) {
-            ChangeStreamRelay leader = awaitLeader(relays);
+            AtomicReference<ChangeStreamRelay> streaming = new AtomicReference<>();
+            // Bound: the steady updates keep a leader streaming once its copy is done, within seconds.
+            await("a relay leader streaming").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    ChangeStreamRelay leader = relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER)
+                        .findFirst().orElse(null);
+                    long epoch = leader == null ? -1 : leader.status().epoch();
+                    if (leader != null && broker.entries(topics()).stream()
+                        .anyMatch(e -> e.epoch() == epoch && !copied(e))) {
+                        streaming.set(leader);
+                    }
+                    return streaming.get() != null;
+                });
+            ChangeStreamRelay leader = streaming.get();
             long epoch = leader.status().epoch();
-            // Bound: the steady updates keep the leader publishing; its term's records reach the topics in seconds.
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                .until(() -> !pastCheckpoint(epoch).isEmpty());
-            leader.kill();
-            List<KafkaView.Entry> lost = pastCheckpoint(epoch);
-            if (!lost.isEmpty()) {
-                System.out.printf("relay leader of epoch %d killed (attempt %d) with %d changes published past its "
-                    + "checkpoint %s%n", epoch, attempt, lost.size(), checkpoint().get("sequence"));
+            acks.hold();
+            try {
+                // Bound: the steady updates are published at once, acknowledged or not.
+                await("changes of epoch " + epoch + " published past the checkpoint").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500)).until(() -> !pastCheckpoint(epoch).isEmpty());
+                if (leader.status().role() != RelayStatus.Role.LEADER || leader.status().epoch() != epoch) {
+                    attempts.add("the leader of epoch " + epoch + " was deposed before its kill");
+                    continue;
+                }
+                leader.kill();
+                List<KafkaView.Entry> lost = pastCheckpoint(epoch);
+                assertThat(lost).as("changes published past the checkpoint when the relay leader of epoch %d was "
+                    + "killed (checkpoint %s)", epoch, checkpoint()).isNotEmpty();
+                System.out.printf("relay leader of epoch %d killed with %d changes published past the checkpoint of "
+                    + "epoch %s, sequence %s (after %s)%n", epoch, lost.size(), checkpoint().get("epoch"),
+                    checkpoint().get("sequence"), attempts);
                 return lost;
+            } finally {
+                acks.release();
             }
-            attempts.add("epoch " + epoch + ": nothing published past checkpoint " + checkpoint());
-            relays.add(pipeline.startRelay("r" + (relays.size() + 1), changeSource(database), sourceCopy(database)));
         }
-        throw new AssertionError("the relay's leader was never killed with records published and not checkpointed: "
-            + attempts);
+        throw new AssertionError("no relay leader could be killed mid-work: " + attempts);
+    }
+
+    private static boolean copied(KafkaView.Entry entry) {
+        return entry.version().endsWith(".0000000000"); // a copied document's version: it has no change's time
     }
 
     /**
-     * Changes streamed in this term that the topics hold past the checkpoint of this term; none while the checkpoint
-     * is another term's.
+     * Changes streamed in this term that the topics hold past the checkpoint the lease document holds: the term
+     * numbered its records on from the checkpoint it started after, so those past it are not checkpointed. None if the
+     * checkpoint is a later term's.
      */
     private List<KafkaView.Entry> pastCheckpoint(long epoch) {
         Document checkpoint = checkpoint();
-        if (checkpoint == null || ((Number) checkpoint.get("epoch")).longValue() != epoch) {
+        long sequence = checkpoint == null ? 0 : ((Number) checkpoint.get("sequence")).longValue();
+        if (checkpoint != null && ((Number) checkpoint.get("epoch")).longValue() > epoch) {
             return List.of();
         }
-        long sequence = ((Number) checkpoint.get("sequence")).longValue();
-        // Streamed changes only: a copied document (version ".0000000000") is copied again only if it still exists.
         return broker.entries(topics()).stream().filter(e -> e.epoch() == epoch && e.sequence() > sequence
-            && !e.version().endsWith(".0000000000")).toList();
+            && !copied(e)).toList();
     }
 
     /** The relay's checkpoint as its lease document holds it (read from MongoDB, not from the relay). */
@@ -329,7 +368,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         List<String> probes = new ArrayList<>();
         ids("probe").forEach((entity, ids) -> ids.forEach(id -> probes.add(entity + "/" + id)));
         frozen.values().forEach(writes -> writes.freeze(probes.stream().map(p -> p.split("/")[1])
-            .collect(Collectors.toSet())));
+            .collect(Collectors.toSet()), 1));
         ids("probe").forEach((entity, ids) -> ids.forEach(id -> pipeline.database().getCollection(entity)
             .insertOne(new Document("_id", id).append("step", 1))));
         // Bound: each "a" owns half the partitions, so one of the probes is its to write within seconds.
@@ -337,7 +376,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             .atMost(Duration.ofSeconds(60)).until(() -> writes.frozen() > 0));
         // Bound: the steady updates reach every partition several times a second.
         killed.keySet().forEach(replica -> await("records applied to the " + replica + " replica past its group's "
-            + "committed offsets").atMost(Duration.ofSeconds(60)).until(() -> !appliedNotAcknowledged(replicaDatabase,
+            + "committed offsets").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> !appliedNotAcknowledged(replicaDatabase,
             replica).isEmpty()));
         List<CompletableFuture<Void>> kills = killed.values().stream()
             .map(replicator -> CompletableFuture.runAsync(replicator::kill)).toList();
@@ -367,14 +406,10 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         frozen.values().forEach(FrozenWrites::release);
         frozen.forEach((replica, writes) -> await("the frozen writes of " + replica + " replicator a finished")
             .atMost(Duration.ofSeconds(30)).until(() -> writes.finished() == writes.frozen()));
-        frozen.forEach((replica, writes) -> {
-            try {
-                assertThat(probesNotAt(replicaDatabase, probes, 3)).as("probes gone back after %s replicator a woke "
-                    + "and wrote (its writes: %s)", replica, writes.outcomes()).isEmpty();
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        List<String> behind = probesNotAt(replicaDatabase, probes, 3);
+        frozen.forEach((replica, writes) -> assertThat(behind).filteredOn(line -> line.startsWith(replica))
+            .as("probes gone back in the %s replica after its replicator a, overtaken, woke and wrote (%s)", replica,
+                writes.outcomes()).isEmpty());
         frozen.forEach((replica, writes) -> System.out.printf("%s replicator a's frozen writes, once woken: %s%n",
             replica, writes.outcomes()));
         CompletableFuture.allOf(kills.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
@@ -418,7 +453,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             BsonDocument document = replicaDatabase.getCollection(at[0], BsonDocument.class)
                 .find(Filters.eq("_id", at[1])).first();
             if (document == null || !document.containsKey("step") || document.getInt32("step").getValue() != step) {
-                behind.add("MongoDB " + probe + ": " + document);
+                behind.add(MONGO + " " + probe + ": " + document);
             }
             try (Connection connection = pool.getConnection();
                  PreparedStatement select = connection.prepareStatement("SELECT document::text FROM " + at[0]
@@ -428,7 +463,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
                     String json = row.next() ? row.getString(1) : null;
                     BsonDocument stored = json == null ? null : BsonDocument.parse(json);
                     if (stored == null || !stored.containsKey("step") || stored.getInt32("step").getValue() != step) {
-                        behind.add("PostgreSQL " + probe + ": " + json);
+                        behind.add(POSTGRES + " " + probe + ": " + json);
                     }
                 }
             }
@@ -469,10 +504,26 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         return versions;
     }
 
-    private List<ChangeStreamRelay> startRelays(String database) {
+    /**
+     * Two relay instances of the entity collections, wired as {@link dev.ferry.it.support.Pipeline} wires them, but for
+     * their publishers: the broker's acknowledgements reach them through {@code acks}.
+     */
+    private List<ChangeStreamRelay> startRelays(String database, HeldAcknowledgements acks) {
+        KafkaPublishers publishers = new KafkaPublishers(pipeline.kafkaSettings());
+        publishers.ensureTopic(pipeline.deadLetterTopic());
         List<ChangeStreamRelay> relays = new ArrayList<>();
-        relays.add(pipeline.startRelay("r1", changeSource(database), sourceCopy(database)));
-        relays.add(pipeline.startRelay("r2", changeSource(database), sourceCopy(database)));
+        closed.add(() -> {
+            relays.forEach(ChangeStreamRelay::kill);
+            publishers.close();
+        });
+        for (String instance : List.of("r1", "r2")) {
+            ChangeStreamRelay relay = new ChangeStreamRelay(pipeline.settings(), instance, changeSource(database),
+                sourceCopy(database), acks.around(publishers), pipeline.checkpoints(),
+                new MongoLeaseStore(pipeline.database(), Pipeline.LEASES),
+                new MongoGapLog(pipeline.database(), Pipeline.GAPS));
+            relays.add(relay);
+            relay.start();
+        }
         return relays;
     }
 
@@ -494,12 +545,6 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
     private MongoSourceCopy sourceCopy(String database) {
         return new MongoSourceCopy(pipeline.client(), watched(database).stream()
             .map(collection -> new CopiedCollection(collection.name(), collection, List.of("_id"), true)).toList());
-    }
-
-    private static ChangeStreamRelay awaitLeader(List<ChangeStreamRelay> relays) {
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
-            .until(() -> relays.stream().anyMatch(r -> r.status().role() == RelayStatus.Role.LEADER));
-        return relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().orElseThrow();
     }
 
     private static Map<String, String> lastWrites(List<ReplicaWrite> writes) {
