@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
@@ -284,26 +285,30 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         List<String> attempts = new ArrayList<>();
         for (int attempt = 1; attempt <= KILL_ATTEMPTS; attempt++) {
             AtomicReference<ChangeStreamRelay> streaming = new AtomicReference<>();
+            AtomicLong streamingEpoch = new AtomicLong();
             // Bound: the steady updates keep a leader streaming once its copy is done, within seconds.
             await("a relay leader streaming").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
                 .until(() -> {
-                    ChangeStreamRelay leader = relays.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER)
-                        .findFirst().orElse(null);
-                    long epoch = leader == null ? -1 : leader.status().epoch();
-                    if (leader != null && broker.entries(topics()).stream()
-                        .anyMatch(e -> e.epoch() == epoch && !copied(e))) {
-                        streaming.set(leader);
+                    for (ChangeStreamRelay relay : relays) {
+                        RelayStatus status = relay.status();
+                        if (status.role() == RelayStatus.Role.LEADER && broker.entries(topics()).stream()
+                            .anyMatch(e -> e.epoch() == status.epoch() && !copied(e))) {
+                            streaming.set(relay);
+                            streamingEpoch.set(status.epoch());
+                            return true;
+                        }
                     }
-                    return streaming.get() != null;
+                    return false;
                 });
             ChangeStreamRelay leader = streaming.get();
-            long epoch = leader.status().epoch();
+            long epoch = streamingEpoch.get();
             acks.hold();
             try {
                 // Bound: the steady updates are published at once, acknowledged or not.
-                await("changes of epoch " + epoch + " published past the checkpoint").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(500)).until(() -> !pastCheckpoint(epoch).isEmpty());
-                if (leader.status().role() != RelayStatus.Role.LEADER || leader.status().epoch() != epoch) {
+                await("changes of epoch " + epoch + " published past the checkpoint, or its leader deposed")
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> !leads(leader, epoch) || !pastCheckpoint(epoch).isEmpty());
+                if (!leads(leader, epoch)) {
                     attempts.add("the leader of epoch " + epoch + " was deposed before its kill");
                     continue;
                 }
@@ -320,6 +325,11 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             }
         }
         throw new AssertionError("no relay leader could be killed mid-work: " + attempts);
+    }
+
+    private static boolean leads(ChangeStreamRelay relay, long epoch) {
+        RelayStatus status = relay.status();
+        return status.role() == RelayStatus.Role.LEADER && status.epoch() == epoch;
     }
 
     private static boolean copied(KafkaView.Entry entry) {
