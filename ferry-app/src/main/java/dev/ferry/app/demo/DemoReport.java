@@ -2,6 +2,8 @@ package dev.ferry.app.demo;
 
 import java.util.Locale;
 
+import dev.ferry.core.wire.EventJson;
+
 /**
  * What the demo proves. Field names are a public contract: other tools read {@code ferry demo --json}.
  *
@@ -21,17 +23,20 @@ import java.util.Locale;
  * @param streamDuplicates        records the transport stored more than once (counted by event id): on Kafka what a
  *                                relay failover re-published; on NATS what {@code Nats-Msg-Id} dedupe let through
  *                                (normally 0). Harmless either way (the read model's version check skips them).
+ * @param incompleteRead          null when the transport was read to its end; else what was not read (the report
+ *                                then proves nothing about the transport, and the demo fails)
  */
 public record DemoReport(long eventsAppended, long eventsPublished, long topicRecords, long eventsApplied,
                          long duplicatesApplied, long orderViolations, boolean readModelExact, long relayFailoverMillis,
                          long projectorFailoverMillis, double throughputPerSecond, Latency latency, long conflicts,
-                         String transport, long streamDuplicates) {
+                         String transport, long streamDuplicates, String incompleteRead) {
 
     public record Latency(double p50, double p99, double p999) {
     }
 
     public boolean guaranteesHeld() {
-        return duplicatesApplied == 0 && orderViolations == 0 && readModelExact && eventsPublished == eventsAppended;
+        return duplicatesApplied == 0 && orderViolations == 0 && readModelExact && eventsPublished == eventsAppended
+            && incompleteRead == null;
     }
 
     public String toJson() {
@@ -40,13 +45,15 @@ public record DemoReport(long eventsAppended, long eventsPublished, long topicRe
                 + "\"projectorFailoverMillis\":%d,\"throughputPerSecond\":%.1f,"
                 + "\"latencyMillis\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f},"
                 + "\"topicRecords\":%d,\"conflicts\":%d,\"guaranteesHeld\":%b,\"transport\":\"%s\","
-                + "\"streamDuplicates\":%d}",
+                + "\"streamDuplicates\":%d,\"incompleteRead\":%s}",
             eventsAppended, eventsPublished, eventsApplied, duplicatesApplied, orderViolations, readModelExact,
             relayFailoverMillis, projectorFailoverMillis, throughputPerSecond, latency.p50(), latency.p99(),
-            latency.p999(), topicRecords, conflicts, guaranteesHeld(), transport, streamDuplicates);
+            latency.p999(), topicRecords, conflicts, guaranteesHeld(), transport, streamDuplicates,
+            EventJson.quote(incompleteRead));
     }
 
     public String toText() {
+        String read = incompleteRead == null ? "" : "  transport read:             FAILED: " + incompleteRead + "\n";
         return String.format(Locale.ROOT, """
             Ferry demo report (transport: %s)
               events appended:            %,d  (%,d conflicting appends retried)
@@ -65,6 +72,6 @@ public record DemoReport(long eventsAppended, long eventsPublished, long topicRe
             streamDuplicates, eventsApplied,
             duplicatesApplied, orderViolations, readModelExact ? "yes" : "NO", relayFailoverMillis,
             projectorFailoverMillis, throughputPerSecond, latency.p50(), latency.p99(), latency.p999(),
-            guaranteesHeld() ? "yes" : "NO");
+            guaranteesHeld() ? "yes" : "NO") + read;
     }
 }

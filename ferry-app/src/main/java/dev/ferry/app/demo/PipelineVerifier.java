@@ -47,6 +47,9 @@ public final class PipelineVerifier {
     public record TopicVerdict(long records, long distinctEvents, long orderViolations) {
     }
 
+    /** How long reading the topics to their end offsets may take: minutes of demo load read in seconds, slack for CI. */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
+
     private final MongoDatabase database;
     private final String eventsCollection;
 
@@ -169,7 +172,7 @@ public final class PipelineVerifier {
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
             while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
                 && System.nanoTime() < deadline) {
                 // Poll returns each partition's records in order, and an aggregate lives in one partition.
@@ -177,7 +180,27 @@ public final class PipelineVerifier {
                     tally.add(decoder.decode(record.value()));
                 }
             }
+            List<String> unread = new ArrayList<>();
+            end.forEach((partition, endOffset) -> {
+                long position = consumer.position(partition);
+                if (position < endOffset) {
+                    unread.add(partition + " read to offset " + position + " of " + endOffset + " ("
+                        + (endOffset - position) + " records not read)");
+                }
+            });
+            if (!unread.isEmpty()) {
+                // A verdict over part of the topics could show no violation only because it did not read them.
+                throw new IncompleteRead("the topics were not read to their end within " + READ_TIMEOUT.toSeconds()
+                    + " s: " + String.join("; ", unread));
+            }
         }
         return tally.verdict();
+    }
+
+    /** A verifier's read that did not get everything it had to: its verdict would be over part of the data. */
+    public static final class IncompleteRead extends IllegalStateException {
+        public IncompleteRead(String message) {
+            super(message);
+        }
     }
 }

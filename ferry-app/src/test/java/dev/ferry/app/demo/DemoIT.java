@@ -25,6 +25,7 @@ class DemoIT {
             new PrintStream(progress, true, StandardCharsets.UTF_8)).run();
         System.out.println(report.toText());
 
+        assertThat(report.incompleteRead()).as("the topics read to their end").isNull();
         assertThat(report.eventsAppended()).isEqualTo(4_000);
         assertThat(report.eventsPublished()).isEqualTo(4_000);
         assertThat(report.eventsApplied()).isEqualTo(4_000);

@@ -60,6 +60,8 @@ class ReplicationDemoIT {
             assertThat(detail.get("exact").asBoolean()).as(replica).isTrue();
             assertThat(detail.get("historyWrites").asLong()).as(replica).isPositive();
             assertThat(detail.get("repeats").asLong()).as(replica).isZero();
+            assertThat(detail.get("unreadable").asLong()).as(replica).isZero();
+            assertThat(detail.get("historyBehind").asLong()).as(replica).isZero();
         }
         assertThat(serverDirectories()).as("the demo's PostgreSQL servers left behind").isZero();
     }

@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import org.bson.Document;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -19,6 +23,7 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
@@ -26,6 +31,7 @@ import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.ForeignEventStore;
+import dev.ferry.it.support.MappedRecordsCheck;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.PublishedRecord;
 import dev.ferry.it.support.ReadModelCheck;
@@ -42,7 +48,8 @@ import dev.ferry.mongodb.mapping.EventMapping;
  * a {@code streamId: "patient-123"} store counting revisions from 0 (written by concurrent raw-driver writers with
  * optimistic concurrency), and a store in another database with a constant type and versions from 1. The leader is
  * killed abruptly mid-run. Every mappable event is published in order; the unmappable documents, and nothing else,
- * are dead-lettered with the field and the reason; the read model equals the fold of the foreign store.
+ * are dead-lettered with the field and the reason; the read model equals the fold of the foreign store. What each
+ * mapped event must look like on the topic is written out by hand from the mappings, so a mapper bug fails the test.
  */
 @Timeout(300)
 class MappedEventSourcesIT extends PipelineFixture {
@@ -80,20 +87,25 @@ class MappedEventSourcesIT extends PipelineFixture {
         }
         writers.add(CompletableFuture.runAsync(() -> appendStaff(staff, 20, 400)));
         writers.add(new AppendLoad(pipeline.store(), "order", 30, 600, 1).start());
-        patients.insertOne(new Document("streamId", "patient-x").append("type", "Changed").append("createdAt", new Date())
-            .append("data", new Document("n", -1))); // no revision
-        patients.insertOne(new Document("streamId", "nodash").append("type", "Changed").append("revision", 0)
-            .append("createdAt", new Date()).append("data", new Document("n", -1)));
-        staff.insertOne(new Document("practitionerId", "pr-x").append("kind", "Changed").append("v", "7"));
+        Set<ObjectId> unmappable = Set.of(new ObjectId(), new ObjectId(), new ObjectId());
+        Iterator<ObjectId> ids = unmappable.iterator();
+        patients.insertOne(new Document("_id", ids.next()).append("streamId", "patient-x").append("type", "Changed")
+            .append("createdAt", new Date()).append("data", new Document("n", -1))); // no revision
+        patients.insertOne(new Document("_id", ids.next()).append("streamId", "nodash").append("type", "Changed")
+            .append("revision", 0).append("createdAt", new Date()).append("data", new Document("n", -1)));
+        staff.insertOne(new Document("_id", ids.next()).append("practitionerId", "pr-x").append("kind", "Changed")
+            .append("v", "7"));
 
         await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().published() >= 500);
         leader.kill();
         RelayFailoverIT.awaitLeader(relays.stream().filter(r -> r != leader).toList());
         CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get();
 
-        List<Event> patientEvents = mapped(patients, STREAM_IDS);
-        List<Event> expected = new ArrayList<>(patientEvents);
-        expected.addAll(mapped(staff, STAFF));
+        // Expected from a hand-written reading of the two mappings, never from Ferry's mapper.
+        List<Event> patientEvents = ForeignEventStore.expected(patients, unmappable);
+        List<Event> mappedEvents = new ArrayList<>(patientEvents);
+        mappedEvents.addAll(expectedStaff(staff, unmappable));
+        List<Event> expected = new ArrayList<>(mappedEvents);
         expected.addAll(pipeline.storedEvents());
         assertThat(expected).hasSize(3 * 700 + 400 + 600);
         await().atMost(Duration.ofSeconds(120)).until(() -> pipeline.topics()
@@ -105,6 +117,12 @@ class MappedEventSourcesIT extends PipelineFixture {
         assertThat(delivery.unknown()).isZero();
         assertThat(delivery.orderViolations()).isZero();
         assertThat(delivery.keyMismatches()).isZero();
+        // Each mapped event's records carry exactly what the mapping says: topic, key, type, version, payload, ….
+        MappedRecordsCheck fields = MappedRecordsCheck.of(mappedEvents, pipeline.topicPrefix(),
+            pipeline.topics().readAllRaw(pipeline.topicPrefix()));
+        assertThat(fields.missing()).as("mapped events with no record").isZero();
+        assertThat(fields.checked()).isGreaterThanOrEqualTo(mappedEvents.size());
+        assertThat(fields.mismatches()).as("%s fields differ from the mapping", fields.mismatchCount()).isEmpty();
 
         await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters().size() >= 3);
         // Exactly the three unmappable documents (a failover may send one twice, with the same reason).
@@ -131,8 +149,25 @@ class MappedEventSourcesIT extends PipelineFixture {
         }
     }
 
-    private List<Event> mapped(MongoCollection<Document> collection, EventMapping mapping) {
-        return ForeignEventStore.mapped(collection, mapping, pipeline.kafkaSettings().topicNaming());
+    /**
+     * The staff store's events, written out by hand from {@link #STAFF}: type {@code practitioner} (constant), id
+     * {@code practitionerId}, version {@code v} as is (it starts at 1), event type {@code kind}, event id the
+     * ObjectId {@code _id} as hex, timestamp the ObjectId's creation second (no timestamp field), payload the document
+     * less those fields, no metadata.
+     */
+    private static List<Event> expectedStaff(MongoCollection<Document> staff, Set<ObjectId> unmappable) {
+        List<Event> expected = new ArrayList<>();
+        for (Document document : staff.find()) {
+            ObjectId id = document.getObjectId("_id");
+            if (unmappable.contains(id)) {
+                continue;
+            }
+            assertThat(document.keySet()).containsExactlyInAnyOrder("_id", "practitionerId", "kind", "v", "note");
+            expected.add(new Event(id.toHexString(), "practitioner", document.getString("practitionerId"),
+                document.getLong("v"), document.getString("kind"), Instant.ofEpochSecond(id.getTimestamp()),
+                new Document("note", document.getString("note")).toJson(), new EventMetadata(null, null)));
+        }
+        return expected;
     }
 
     private List<String> deadLetters() {

@@ -1,7 +1,9 @@
 package dev.ferry.mongodb.replica;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -11,7 +13,9 @@ import org.bson.BsonValue;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.client.model.changestream.UpdateDescription;
 
 import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
@@ -19,21 +23,36 @@ import dev.ferry.core.replica.ReplicaWrite;
 
 /**
  * An independent log of every write to a MongoDB replica collection: a change stream on it, read on a thread of its
- * own from the moment {@link #watch} returns. Every insert and replace event carries the document as written (no
- * lookup, so what it shows is what was written then, not what is there now); its {@code _ferry.version} and whether
- * it has {@code _ferry.deletedAt} make one {@link ReplicaWrite}. Deletes (purges) are not writes of a version and are
- * skipped; an update event (the writer never updates in place) counts as {@link #unreadable()}.
+ * own from the moment {@link #watch} returns. Every kind of change event is read:
+ * <ul>
+ * <li>an insert or a replace carries the document as written (no lookup, so what it shows is what was written then,
+ * not what is there now): its {@code _ferry.version} and whether it has {@code _ferry.deletedAt} make one
+ * {@link ReplicaWrite};</li>
+ * <li>an update (Ferry's writer never updates in place, but anything else might) is applied to the state the log last
+ * saw for the id — its update description sets or removes {@code _ferry}, {@code _ferry.version} or
+ * {@code _ferry.deletedAt} — and makes one write of the resulting version (an update leaving the version as it was is
+ * a write of that version again: a repeat);</li>
+ * <li>a delete removes the document: it is no write of a version, and is counted ({@link #deletes()}: a replica
+ * document deleted within the tombstone retention is a replica that forgot a delete);</li>
+ * <li>anything that cannot be read as one of these (no {@code _ferry.version}, an update of an id whose version the
+ * log never saw, a drop, a rename, an invalidation) counts as {@link #unreadable()}, with a description kept.</li>
+ * </ul>
  */
 public final class MongoReplicaHistory implements AutoCloseable {
 
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final int EXAMPLES = 10;
 
     private final MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor;
     private final List<ReplicaWrite> writes = new ArrayList<>();
+    /** Each id's state as the log last saw it: what an update is applied to; absent once deleted. */
+    private final Map<String, State> states = new HashMap<>();
+    private final List<String> unreadableExamples = new ArrayList<>();
     private final Thread reader;
     private volatile boolean closed;
     private volatile RuntimeException failure;
     private long unreadable;
+    private long deletes;
 
     private MongoReplicaHistory(MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor) {
         this.cursor = cursor;
@@ -66,23 +85,57 @@ public final class MongoReplicaHistory implements AutoCloseable {
     }
 
     private synchronized void record(ChangeStreamDocument<BsonDocument> event) {
-        switch (event.getOperationTypeString()) {
+        String operation = event.getOperationTypeString();
+        BsonValue id = event.getDocumentKey() != null ? event.getDocumentKey().get("_id") : null;
+        if (id == null && event.getFullDocument() != null) {
+            id = event.getFullDocument().get("_id");
+        }
+        if (id == null) {
+            unreadable(operation + " of no document" + (event.getNamespace() == null ? "" : " in " + event.getNamespace()));
+            return;
+        }
+        String key = ReplicaIds.key(id);
+        switch (operation) {
             case "insert", "replace" -> {
                 BsonDocument document = event.getFullDocument();
                 BsonDocument ferry = document == null || !document.isDocument(MongoReplicaWriter.FERRY) ? null
                     : document.getDocument(MongoReplicaWriter.FERRY);
                 if (ferry == null || !ferry.isString("version")) {
-                    unreadable++;
+                    states.remove(key);
+                    unreadable(operation + " of " + key + " without " + MongoReplicaWriter.VERSION);
                     return;
                 }
-                BsonValue id = event.getDocumentKey() != null ? event.getDocumentKey().get("_id") : document.get("_id");
-                writes.add(new ReplicaWrite(ReplicaIds.key(id), new EntityVersion(ferry.getString("version").getValue()),
-                    ferry.containsKey("deletedAt")));
+                write(key, new State(ferry.getString("version").getValue(), ferry.containsKey("deletedAt")));
             }
-            case "update" -> unreadable++;
-            default -> {
-                // deletes are purges; drops and invalidations end nothing the check needs
+            case "update" -> {
+                State before = states.get(key);
+                UpdateDescription update = event.getUpdateDescription();
+                State after = before == null || update == null ? null : before.after(update);
+                if (after == null) {
+                    states.remove(key);
+                    unreadable("update of " + key + (before == null ? " whose version this log never saw"
+                        : " that leaves no " + MongoReplicaWriter.VERSION));
+                    return;
+                }
+                write(key, after);
             }
+            case "delete" -> {
+                deletes++;
+                states.remove(key);
+            }
+            default -> unreadable(operation + " of " + key);
+        }
+    }
+
+    private void write(String key, State state) {
+        states.put(key, state);
+        writes.add(new ReplicaWrite(key, new EntityVersion(state.version()), state.deleted()));
+    }
+
+    private void unreadable(String description) {
+        unreadable++;
+        if (unreadableExamples.size() < EXAMPLES) {
+            unreadableExamples.add(description);
         }
     }
 
@@ -92,9 +145,50 @@ public final class MongoReplicaHistory implements AutoCloseable {
         return List.copyOf(writes);
     }
 
-    /** Events that were writes but could not be read as one (no {@code _ferry.version}, or an update in place). */
+    /** Events that were changes but could not be read as a write of a version (see the class comment). */
     public synchronized long unreadable() {
         return unreadable;
+    }
+
+    /** The first few unreadable events, described. */
+    public synchronized List<String> unreadableExamples() {
+        return List.copyOf(unreadableExamples);
+    }
+
+    /** Documents deleted from the replica (tombstones purged, or documents removed by anything else). */
+    public synchronized long deletes() {
+        return deletes;
+    }
+
+    /**
+     * Where this log has not caught up with the collection: each document whose stored {@code _ferry} is not the last
+     * state the log saw for it, and each id the log saw written that is no longer stored without the log having seen
+     * its delete. Empty once the log has read every write up to now (a change stream gives one collection's writes in
+     * the order they happened, so having seen the last write of every id is having seen every write).
+     */
+    public List<String> notCaughtUpWith(MongoCollection<BsonDocument> collection) {
+        Map<String, State> stored = new HashMap<>();
+        List<String> behind = new ArrayList<>();
+        for (BsonDocument document : collection.find().projection(Projections.include(MongoReplicaWriter.FERRY))) {
+            String key = ReplicaIds.key(document.get("_id"));
+            BsonDocument ferry = document.isDocument(MongoReplicaWriter.FERRY) ? document.getDocument(MongoReplicaWriter.FERRY)
+                : new BsonDocument();
+            stored.put(key, new State(ferry.isString("version") ? ferry.getString("version").getValue() : null,
+                ferry.containsKey("deletedAt")));
+        }
+        Map<String, State> seen;
+        synchronized (this) {
+            throwIfFailed();
+            seen = new HashMap<>(states);
+        }
+        stored.forEach((key, state) -> {
+            if (!state.equals(seen.get(key))) {
+                behind.add(key + ": stored " + state + ", last seen " + seen.get(key));
+            }
+        });
+        seen.keySet().stream().filter(key -> !stored.containsKey(key))
+            .forEach(key -> behind.add(key + ": last seen " + seen.get(key) + ", no longer stored"));
+        return behind;
     }
 
     public ReplicaHistoryCheck.Verdict check() {
@@ -118,5 +212,40 @@ public final class MongoReplicaHistory implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         cursor.close();
+    }
+
+    /** An id's {@code _ferry} as last written: its version (null if it has none) and whether it is a tombstone. */
+    private record State(String version, boolean deleted) {
+
+        /** This state with an update's description applied; null if it leaves no version. */
+        State after(UpdateDescription update) {
+            String version = this.version;
+            boolean deleted = this.deleted;
+            for (String removed : update.getRemovedFields() == null ? List.<String>of() : update.getRemovedFields()) {
+                if (removed.equals(MongoReplicaWriter.FERRY)) {
+                    version = null;
+                    deleted = false;
+                } else if (removed.equals(MongoReplicaWriter.VERSION)) {
+                    version = null;
+                } else if (removed.equals(MongoReplicaWriter.DELETED_AT)) {
+                    deleted = false;
+                }
+            }
+            BsonDocument updated = update.getUpdatedFields() == null ? new BsonDocument() : update.getUpdatedFields();
+            BsonValue ferry = updated.get(MongoReplicaWriter.FERRY);
+            if (ferry != null) {
+                BsonDocument whole = ferry.isDocument() ? ferry.asDocument() : new BsonDocument();
+                version = whole.isString("version") ? whole.getString("version").getValue() : null;
+                deleted = whole.containsKey("deletedAt");
+            }
+            if (updated.containsKey(MongoReplicaWriter.VERSION)) {
+                BsonValue value = updated.get(MongoReplicaWriter.VERSION);
+                version = value.isString() ? value.asString().getValue() : null;
+            }
+            if (updated.containsKey(MongoReplicaWriter.DELETED_AT)) {
+                deleted = true;
+            }
+            return version == null ? null : new State(version, deleted);
+        }
     }
 }

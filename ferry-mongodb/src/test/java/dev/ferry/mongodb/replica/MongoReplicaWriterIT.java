@@ -237,6 +237,73 @@ class MongoReplicaWriterIT {
         }
     }
 
+    /**
+     * The upsert's version condition alone keeps the document from going back: another writer writes a newer version
+     * after this writer read the stored versions and before its bulk write (staged deterministically: it runs when
+     * this writer calls bulkWrite), both over a stored document ("a", read at v1) and where none was stored ("b").
+     */
+    @Test
+    void aNewerVersionWrittenBetweenTheReadAndTheWriteIsNeverOverwritten() {
+        Replica replica = replica();
+        replica.writer.write(List.of(create("a", 1)));
+        replica.historyAfter(1);
+        MongoReplicaWriter other = new MongoReplicaWriter(mongo.database(), List.of(new MongoReplicaCollection("patient",
+            replica.collection.getNamespace().getCollectionName())), Duration.ofHours(1), clock);
+        AtomicInteger raced = new AtomicInteger();
+        MongoReplicaWriter writer = new MongoReplicaWriter(BeforeBulkWrite.of(mongo.database(), () -> {
+            if (raced.getAndIncrement() == 0) {
+                assertThat(other.write(List.of(update("a", 9), update("b", 9)))).containsOnly(Outcome.APPLIED);
+            }
+        }), List.of(new MongoReplicaCollection("patient", replica.collection.getNamespace().getCollectionName())),
+            Duration.ofHours(1), clock);
+
+        List<Outcome> outcomes = writer.write(List.of(update("a", 3), update("b", 3)));
+
+        assertThat(raced.get()).as("the other writer ran between the read and the write").isPositive();
+        assertThat(outcomes).containsExactly(Outcome.DUPLICATE, Outcome.DUPLICATE);
+        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(9), false));
+        assertThat(replica.writer.stored("patient", "b")).contains(new StoredVersion(v(9), false));
+        assertThat(replica.withoutFerry("a")).isEqualTo(BsonDocument.parse(patient("a", 9)));
+        replica.writer.write(List.of(create("marker", 1))); // once the history has it, it has everything before it
+        Verdict verdict = replica.historyAfter(4);
+        assertThat(verdict.examples()).isEmpty();
+        assertThat(verdict.writes()).isEqualTo(4);
+    }
+
+    /**
+     * The history reads every kind of change event, not only the writer's replaces: an update in place is applied to
+     * the state it last saw ({@code _ferry.version} set: a write of that version; other fields: the same version again,
+     * a repeat; {@code _ferry.deletedAt} set: a tombstone), a delete is counted, and a document without a version is
+     * unreadable, never skipped.
+     */
+    @Test
+    void theHistoryReadsUpdatesInPlaceDeletesAndWhatItCannotRead() {
+        Replica replica = replica();
+        replica.writer.write(List.of(create("a", 1)));
+        replica.historyAfter(1);
+
+        replica.collection.updateOne(Filters.eq("_id", "a"), new BsonDocument("$set",
+            new BsonDocument("_ferry.version", new BsonString(v(2).wire()))));
+        replica.collection.updateOne(Filters.eq("_id", "a"), new BsonDocument("$set",
+            new BsonDocument("name", new BsonString("changed in place"))));
+        replica.collection.updateOne(Filters.eq("_id", "a"), new BsonDocument("$set",
+            new BsonDocument("_ferry.deletedAt", new BsonDateTime(clock.millis()))));
+        replica.collection.insertOne(new BsonDocument("_id", new BsonString("no-version")));
+        replica.collection.deleteOne(Filters.eq("_id", "a"));
+        replica.writer.write(List.of(create("marker", 1)));
+
+        Verdict verdict = replica.historyAfter(5);
+        assertThat(replica.history.writes()).extracting(write -> write.id() + "@" + write.version().wire()
+            + (write.deleted() ? " deleted" : "")).containsExactly("a@" + v(1).wire(), "a@" + v(2).wire(),
+            "a@" + v(2).wire(), "a@" + v(2).wire() + " deleted", "marker@" + v(1).wire());
+        assertThat(verdict.repeats()).isEqualTo(2);
+        assertThat(replica.history.unreadable()).isEqualTo(1);
+        assertThat(replica.history.unreadableExamples()).containsExactly("insert of no-version without _ferry.version");
+        assertThat(replica.history.deletes()).isEqualTo(1);
+        assertThat(replica.history.notCaughtUpWith(replica.collection))
+            .containsExactly("no-version: stored State[version=null, deleted=false], last seen null");
+    }
+
     @Test
     void theHistoryCatchesAWriteThatWentBackInTime() {
         Replica replica = replica();

@@ -226,6 +226,34 @@ class PostgresReplicaWriterIT {
         }
     }
 
+    /**
+     * The upsert's version condition alone keeps the row from going back: a row that did not exist when this writer
+     * read (so {@code FOR UPDATE} locked nothing) is inserted at a newer version by another writer, committed, just
+     * before this writer's upsert. Staged deterministically: the other writer runs when this one prepares its upsert.
+     */
+    @Test
+    void aNewerRowInsertedBetweenTheReadAndTheUpsertIsNeverOverwritten() {
+        Replica replica = replica(List.of());
+        PostgresReplicaWriter other = new PostgresReplicaWriter(pool, List.of(new PostgresTable("patient", replica.table,
+            List.of())), Duration.ofHours(1), clock);
+        AtomicInteger raced = new AtomicInteger();
+        PostgresReplicaWriter writer = new PostgresReplicaWriter(BeforeUpsert.of(pool, () -> {
+            if (raced.getAndIncrement() == 0) {
+                assertThat(other.write(List.of(update("a", 9, patient("a", 9))))).containsExactly(Outcome.APPLIED);
+            }
+        }), List.of(new PostgresTable("patient", replica.table, List.of())), Duration.ofHours(1), clock);
+
+        List<Outcome> outcomes = writer.write(List.of(update("a", 3, patient("a", 3))));
+
+        assertThat(raced.get()).as("the other writer ran between the read and the upsert").isPositive();
+        assertThat(outcomes).containsExactly(Outcome.DUPLICATE);
+        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(9), false));
+        assertThat(replica.documentEquals("a", patient("a", 9))).isTrue();
+        Verdict verdict = replica.history.check();
+        assertThat(verdict.examples()).isEmpty();
+        assertThat(replica.history.writes()).extracting(write -> write.version()).containsExactly(v(9));
+    }
+
     @Test
     void theHistoryCatchesAWriteThatWentBackInTime() {
         Replica replica = replica(List.of());

@@ -40,11 +40,13 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
      *
      * @param repeats    the same version written twice (a change applied twice)
      * @param unreadable writes its log could not read as a version (must be 0)
+     * @param historyBehind ids whose last write its log had not read when the run ended (must be 0: a verdict over
+     *                   part of the log proves nothing)
      * @param examples   the first few mismatches or violations, described
      */
     public record Replica(String name, long applied, long duplicates, long parked, long documentsCompared,
                           long differing, long historyWrites, long orderViolations, long resurrections, long repeats,
-                          long unreadable, long failoverMillis, List<String> examples) {
+                          long unreadable, long historyBehind, long failoverMillis, List<String> examples) {
 
         boolean exact() {
             return differing == 0;
@@ -52,7 +54,7 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
 
         boolean held() {
             return exact() && orderViolations == 0 && resurrections == 0 && repeats == 0 && unreadable == 0
-                && parked == 0 && historyWrites > 0;
+                && historyBehind == 0 && parked == 0 && historyWrites > 0;
         }
     }
 
@@ -77,10 +79,11 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
     private static String json(Replica r) {
         return String.format(Locale.ROOT, "%s:{\"applied\":%d,\"duplicates\":%d,\"parked\":%d,\"documentsCompared\":%d,"
                 + "\"exact\":%b,\"differing\":%d,\"historyWrites\":%d,\"orderViolations\":%d,\"resurrections\":%d,"
-                + "\"repeats\":%d,\"unreadable\":%d,\"replicatorFailoverMillis\":%d,\"examples\":[%s]}",
+                + "\"repeats\":%d,\"unreadable\":%d,\"historyBehind\":%d,\"replicatorFailoverMillis\":%d,"
+                + "\"examples\":[%s]}",
             EventJson.quote(r.name()), r.applied(), r.duplicates(), r.parked(), r.documentsCompared(), r.exact(),
             r.differing(), r.historyWrites(), r.orderViolations(), r.resurrections(), r.repeats(), r.unreadable(),
-            r.failoverMillis(), r.examples().stream().map(EventJson::quote).collect(Collectors.joining(",")));
+            r.historyBehind(), r.failoverMillis(), r.examples().stream().map(EventJson::quote).collect(Collectors.joining(",")));
     }
 
     public String toText() {
@@ -105,9 +108,11 @@ public record ReplicationDemoReport(long changesCaptured, long changesPublished,
         for (Replica r : replicas) {
             text.append(String.format(Locale.ROOT,
                 "  %-11s replica:        applied %,d, duplicates %,d, parked %d, exact %s (%,d compared), log: %,d "
-                    + "writes, %d order violations, %d resurrections, %d repeats%n",
+                    + "writes, %d order violations, %d resurrections, %d repeats, %d unreadable%s%n",
                 r.name(), r.applied(), r.duplicates(), r.parked(), r.exact() ? "yes" : "NO", r.documentsCompared(),
-                r.historyWrites(), r.orderViolations(), r.resurrections(), r.repeats()));
+                r.historyWrites(), r.orderViolations(), r.resurrections(), r.repeats(), r.unreadable(),
+                r.historyBehind() == 0 ? "" : String.format(Locale.ROOT, "; log FAILED: %,d ids' last writes not read",
+                    r.historyBehind())));
             r.examples().forEach(example -> text.append("      ").append(example).append('\n'));
         }
         text.append(String.format(Locale.ROOT, "  elapsed:                    %.1f s%n  guarantees held:            %s%n",

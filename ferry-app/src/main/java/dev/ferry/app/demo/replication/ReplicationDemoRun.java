@@ -67,6 +67,8 @@ public final class ReplicationDemoRun {
     private static final int POOL_PER_REPLICATOR = 4;
     // never reached in the demo: tombstones are kept for the whole run
     private static final Duration TOMBSTONE_RETENTION = Duration.ofDays(7);
+    /** The logs only have to read writes already committed when the replicas were found exact: seconds suffice. */
+    private static final Duration HISTORY_CATCH_UP = Duration.ofSeconds(30);
 
     /**
      * @param idsPerWriter  ids each writer creates, changes, deletes and re-creates (8 writers)
@@ -200,13 +202,19 @@ public final class ReplicationDemoRun {
         double seconds = (System.nanoTime() - started) / 1e9;
         progressLine(started, load, relays, mongoReplicators, postgresReplicators);
         line.end();
-        awaitQuiet(mongoHistories);
+        List<String> mongoHistoryBehind = awaitCaughtUp(entities, mongoHistories, mongoReplica);
+        List<String> unreadable = new ArrayList<>(mongoHistoryBehind);
+        mongoHistories.forEach(history -> history.unreadableExamples()
+            .forEach(example -> unreadable.add("unreadable: " + example)));
 
         ReplicationDemoReport.Replica mongoDetail = detail(MONGO_TARGET, mongoReplicators, mongoVerdict,
             mongoHistories.stream().map(MongoReplicaHistory::check).toList(),
-            mongoHistories.stream().mapToLong(MongoReplicaHistory::unreadable).sum(), failovers.mongoMillis());
+            mongoHistories.stream().mapToLong(MongoReplicaHistory::unreadable).sum(), mongoHistoryBehind.size(),
+            unreadable, failovers.mongoMillis());
+        // The PostgreSQL log is a table written by a trigger in each write's transaction: complete at every commit.
         ReplicationDemoReport.Replica postgresDetail = detail(POSTGRES_TARGET, postgresReplicators, postgresVerdict,
-            postgresHistories.stream().map(PostgresReplicaHistory::check).toList(), 0, failovers.postgresMillis());
+            postgresHistories.stream().map(PostgresReplicaHistory::check).toList(), 0, 0, List.of(),
+            failovers.postgresMillis());
         List<ReplicationDemoReport.Replica> replicas = List.of(mongoDetail, postgresDetail);
         Histogram histogram = latency.getIntervalHistogram();
         return new ReplicationDemoReport(load.made(), published(relays),
@@ -235,9 +243,11 @@ public final class ReplicationDemoRun {
     private static ReplicationDemoReport.Replica detail(String name, List<ReplicationProcessor> replicators,
                                                         ReplicaComparison.Verdict comparison,
                                                         List<ReplicaHistoryCheck.Verdict> histories,
-                                                        long unreadable, long failoverMillis) {
+                                                        long unreadable, long historyBehind, List<String> logProblems,
+                                                        long failoverMillis) {
         // one log per entity table or collection: ids of different entities may be equal, so each is checked alone
-        List<String> examples = new ArrayList<>(comparison.mismatches());
+        List<String> examples = new ArrayList<>(logProblems);
+        examples.addAll(comparison.mismatches());
         histories.forEach(history -> examples.addAll(history.examples()));
         return new ReplicationDemoReport.Replica(name,
             replicators.stream().mapToLong(r -> r.status().applied()).sum(),
@@ -247,23 +257,37 @@ public final class ReplicationDemoRun {
             histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::writes).sum(),
             histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::orderViolations).sum(),
             histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::resurrections).sum(),
-            histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::repeats).sum(), unreadable, failoverMillis,
-            examples);
+            histories.stream().mapToLong(ReplicaHistoryCheck.Verdict::repeats).sum(), unreadable, historyBehind,
+            failoverMillis, examples);
     }
 
     /**
-     * Waits (10 s at most) until the MongoDB replica's change streams have read every write: no new write seen for
-     * half a second. The PostgreSQL log is a table, complete at every commit.
+     * Waits until each MongoDB replica collection's change stream has read every write the collection holds (the
+     * last state it saw of every id is the stored one; see {@link MongoReplicaHistory#notCaughtUpWith}), at most
+     * {@link #HISTORY_CATCH_UP}. What it still had not seen then, one line per id (the first few), prefixed by the
+     * entity: empty when every log is complete. A log read in part would show no violation only because it missed
+     * the writes, so an incomplete one fails the demo.
      */
-    private static void awaitQuiet(List<MongoReplicaHistory> histories) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        long seen = -1;
-        long now = histories.stream().mapToLong(history -> history.writes().size()).sum();
-        while (now != seen && System.nanoTime() < deadline) {
-            seen = now;
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
-            now = histories.stream().mapToLong(history -> history.writes().size()).sum();
+    private static List<String> awaitCaughtUp(List<String> entities, List<MongoReplicaHistory> histories,
+                                              MongoDatabase replica) {
+        long deadline = System.nanoTime() + HISTORY_CATCH_UP.toNanos();
+        List<String> behind = behind(entities, histories, replica);
+        while (!behind.isEmpty() && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // each check reads the whole replica
+            behind = behind(entities, histories, replica);
         }
+        return behind.isEmpty() ? behind : List.of("history incomplete after " + HISTORY_CATCH_UP.toSeconds() + " s ("
+            + behind.size() + " ids): " + String.join("; ", behind.subList(0, Math.min(10, behind.size()))));
+    }
+
+    private static List<String> behind(List<String> entities, List<MongoReplicaHistory> histories, MongoDatabase replica) {
+        List<String> behind = new ArrayList<>();
+        for (int i = 0; i < entities.size(); i++) {
+            String entity = entities.get(i);
+            histories.get(i).notCaughtUpWith(replica.getCollection(entity, BsonDocument.class))
+                .forEach(line -> behind.add(entity + "/" + line));
+        }
+        return behind;
     }
 
     private static long published(List<ChangeStreamRelay> relays) {

@@ -30,6 +30,20 @@ class ReplicationDemoReportTest {
     }
 
     @Test
+    void anIncompleteOrUnreadableLogFailsTheDemoAndSaysSo() {
+        ReplicationDemoReport.Replica behind = new ReplicationDemoReport.Replica("mongodb", 100, 10, 0, 5, 0, 90, 0, 0,
+            0, 0, 3, 6000, List.of("history incomplete after 30 s (3 ids): patient/7: stored …, last seen …"));
+        ReplicationDemoReport.Replica unreadable = new ReplicationDemoReport.Replica("mongodb", 100, 10, 0, 5, 0, 90, 0,
+            0, 0, 1, 0, 6000, List.of("unreadable: update of 7 whose version this log never saw"));
+
+        ReplicationDemoReport report = report(behind, replica("postgresql", 0, 0));
+        assertThat(report.guaranteesHeld()).isFalse();
+        assertThat(report.toText()).contains("log FAILED: 3 ids' last writes not read")
+            .contains("history incomplete after 30 s").contains("guarantees held:            NO");
+        assertThat(report(unreadable, replica("postgresql", 0, 0)).guaranteesHeld()).isFalse();
+    }
+
+    @Test
     void fewerChangesPublishedThanCapturedBreaksTheGuarantees() {
         ReplicationDemoReport report = report(replica("mongodb", 0, 0), replica("postgresql", 0, 0));
         ReplicationDemoReport lost = new ReplicationDemoReport(report.changesCaptured(), report.changesCaptured() - 1,
@@ -45,7 +59,7 @@ class ReplicationDemoReportTest {
     }
 
     private static ReplicationDemoReport.Replica replica(String name, long orderViolations, long repeats) {
-        return new ReplicationDemoReport.Replica(name, 100, 10, 0, 5, 0, 90, orderViolations, 0, repeats, 0, 6000,
+        return new ReplicationDemoReport.Replica(name, 100, 10, 0, 5, 0, 90, orderViolations, 0, repeats, 0, 0, 6000,
             List.of());
     }
 }
