@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -23,6 +24,14 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,8 +61,11 @@ import dev.ferry.nats.NatsSettings;
  * mid-batch, SIGSTOP of the leader for longer than its lease (then SIGCONT: a zombie), a broker restart (Kafka, or
  * nats-server on the same store directory and port), and
  * an outage of the REST endpoint the projectors notify (through their circuit breakers) — nothing may be parked.
- * Killed processes are replaced, as Kubernetes would. Then the event store, the topics, the apply log and the read
- * model are checked against each other. {@code -Dferry.failure.seed=N} replays a schedule.
+ * Killed processes are replaced, as Kubernetes would. On Kafka a projector kill counts only once it is confirmed, from
+ * the group's committed offsets, the topic and the read model, to have landed mid-batch (records applied but not
+ * acknowledged); otherwise another is killed, and the test fails if none lands. Then the event store, the topics, a
+ * change stream on the read model (opened before any projector, so every write is seen) and the read model are checked
+ * against each other. {@code -Dferry.failure.seed=N} replays a schedule.
  */
 @Timeout(600)
 class MultiProcessFailureIT {
@@ -61,6 +73,10 @@ class MultiProcessFailureIT {
     private static final Path JAR = Path.of("target", "ferry.jar");
     /** Events of the load; raise it (-Dferry.failure.events=100000) for a soak. */
     private static final long EVENTS = Long.getLong("ferry.failure.events", 6_000L);
+    /** The read model of {@code ferry project}'s latest-state projection. */
+    private static final String READ_MODEL = "latest_state";
+    /** Projector kills tried before the test fails for never having landed one mid-batch. */
+    private static final int MAX_PROJECTOR_KILLS = 3;
 
     @TempDir
     Path dir;
@@ -68,6 +84,8 @@ class MultiProcessFailureIT {
     private final List<ChildProcess> processes = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, ChildProcess> relaysByInstance = new HashMap<>();
     private final Map<ChildProcess, Integer> adminPorts = new HashMap<>();
+    private final Map<ChildProcess, String> projectorInstances = new HashMap<>();
+    private String brokerAddress;
     private final HttpClient http = HttpClient.newHttpClient();
     private Map<String, String> env;
     /** {@code kafka} or {@code nats}: the transport under test, and the embedded broker that restarts. */
@@ -109,7 +127,7 @@ class MultiProcessFailureIT {
         ChildProcess embedded = start("embedded", "embedded", "--oplog-capacity", "1000000", "--transport", transport);
         String mongoUri = embedded.awaitLine("FERRY_MONGODB_URI=(\\S+)", Duration.ofSeconds(60));
         String brokerVariable = transport.equals("nats") ? "FERRY_NATS_SERVERS" : "FERRY_KAFKA_BOOTSTRAP_SERVERS";
-        String brokerAddress = embedded.awaitLine(brokerVariable + "=(\\S+)", Duration.ofSeconds(60));
+        brokerAddress = embedded.awaitLine(brokerVariable + "=(\\S+)", Duration.ofSeconds(60));
         embedded.awaitLine("(embedded stack running)", Duration.ofSeconds(60));
         env = Map.of("FERRY_MONGODB_URI", mongoUri, brokerVariable, brokerAddress);
         startNotifyEndpoint();
@@ -117,13 +135,14 @@ class MultiProcessFailureIT {
 
         startRelay("relay-a");
         startRelay("relay-b");
-        List<ChildProcess> projectors = new ArrayList<>();
-        for (int i = 1; i <= 3; i++) {
-            projectors.add(startProjector("projector-" + i));
-        }
-
-        try (MongoClient client = MongoClients.create(mongoUri)) {
+        try (MongoClient client = MongoClients.create(mongoUri);
+             ReadModelWrites history = ReadModelWrites.watch(client.getDatabase("ferry").getCollection(READ_MODEL))) {
             MongoDatabase database = client.getDatabase("ferry");
+            // The change stream is open before any projector writes: it sees every write to the read model.
+            List<ChildProcess> projectors = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) {
+                projectors.add(startProjector("projector-" + i));
+            }
             await().atMost(Duration.ofSeconds(90)).until(() -> leaseOwner(database) != null);
             MongoEventStore store = new MongoEventStore(database, "events", new TopicNaming("ferry."),
                 MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
@@ -143,11 +162,11 @@ class MultiProcessFailureIT {
 
             PipelineVerifier verifier = new PipelineVerifier(database, "events");
             List<Event> stored = verifier.storedEvents();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                PipelineVerifier.ReadModelVerdict verdict = verifier.readModel("latest_state", stored);
-                return verdict.exact() && verdict.applies() >= stored.size();
-            });
-            PipelineVerifier.ReadModelVerdict readModel = verifier.readModel("latest_state", stored);
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> verifier.readModel(READ_MODEL, stored).exact());
+            PipelineVerifier.ReadModelVerdict readModel = verifier.readModel(READ_MODEL, stored);
+            // Duplicates and order from the change stream, not from the projectors' own apply log.
+            ReadModelWrites.Verdict writes = history.verdictCovering(versions(database), Duration.ofSeconds(60));
             PipelineVerifier.TopicVerdict topics = PipelineVerifier.transported(transport.equals("nats")
                     ? new NatsTransport(NatsSettings.local(brokerAddress, "ferry").withPartitions(6))
                     : new KafkaTransport(KafkaSettings.local(brokerAddress)), Set.of("patient", "practitioner"));
@@ -157,13 +176,15 @@ class MultiProcessFailureIT {
                     + "order violations %d, read model exact %s; %d conflicting appends%n", transport, seed, log,
                 stored.size(), transport.equals("nats") ? "stream" : "topics",
                 topics.records(), topics.records() - topics.distinctEvents(), stored.size() - topics.distinctEvents(),
-                topics.orderViolations(), readModel.applies(), readModel.duplicates(), readModel.orderViolations(),
+                topics.orderViolations(), writes.versionsCovered(), writes.duplicates(), writes.orderViolations(),
                 readModel.exact(), load.conflicts());
             assertThat(stored).hasSize((int) EVENTS);
             assertThat(topics.distinctEvents()).as("lost events").isEqualTo(stored.size());
             assertThat(topics.orderViolations()).isZero();
-            assertThat(readModel.duplicates()).isZero();
-            assertThat(readModel.orderViolations()).isZero();
+            assertThat(writes.duplicates()).as("duplicate applies: %s", writes.examples()).isZero();
+            assertThat(writes.orderViolations()).as("order violations: %s", writes.examples()).isZero();
+            assertThat(writes.unreadable()).as("writes the change stream could not read").isZero();
+            assertThat(writes.versionsCovered()).as("events applied").isEqualTo(stored.size());
             assertThat(readModel.exact()).isTrue();
             assertThat(database.getCollection("ferry_parked").countDocuments())
                 .as("events parked (a dependency outage must pause, not park)").isZero();
@@ -186,10 +207,27 @@ class MultiProcessFailureIT {
                 return fault + ": lease taken over " + failover + " ms after kill -9";
             }
             case "kill-projector" -> {
-                ChildProcess victim = projectors.remove(random.nextInt(projectors.size()));
-                victim.kill();
-                projectors.add(startProjector("projector-" + Long.toHexString(random.nextLong() & 0xffff)));
-                return fault + ": " + victim.name() + " killed -9 and replaced";
+                if (!broker.equals("kafka")) {
+                    // Not confirmed mid-batch on NATS (its acknowledgements are per-partition JetStream consumers'
+                    // ack floors, not yet read here): this proves only that a killed and replaced projector loses
+                    // and duplicates nothing.
+                    ChildProcess victim = projectors.remove(random.nextInt(projectors.size()));
+                    victim.kill();
+                    projectors.add(startProjector("projector-" + Long.toHexString(random.nextLong() & 0xffff)));
+                    return fault + ": " + victim.name() + " killed -9 and replaced (mid-batch not confirmed on NATS)";
+                }
+                List<String> kills = new ArrayList<>();
+                for (int attempt = 1; attempt <= MAX_PROJECTOR_KILLS; attempt++) {
+                    ChildProcess victim = projectors.remove(random.nextInt(projectors.size()));
+                    MidBatch evidence = killMidBatch(database, victim);
+                    projectors.add(startProjector("projector-" + Long.toHexString(random.nextLong() & 0xffff)));
+                    kills.add(victim.name() + " " + evidence);
+                    if (evidence.landed()) {
+                        return fault + ": " + String.join("; ", kills) + "; each killed -9 and replaced";
+                    }
+                }
+                throw new AssertionError("none of " + MAX_PROJECTOR_KILLS + " projector kills landed mid-batch "
+                    + "(records applied but not acknowledged): " + kills);
             }
             case "pause-leader-relay" -> {
                 String owner = leaseOwner(database);
@@ -241,7 +279,123 @@ class MultiProcessFailureIT {
     private ChildProcess startProjector(String name) throws IOException {
         ChildProcess projector = startRestartingIfUnreachable(name, "project", "admin on port (\\d+)");
         adminPorts.put(projector, Integer.parseInt(projector.awaitLine("admin on port (\\d+)", Duration.ofSeconds(1))));
+        projectorInstances.put(projector, projector.awaitLine("instance (\\S+) started", Duration.ofSeconds(1)));
         return projector;
+    }
+
+    /**
+     * Kills a projector (Kafka) once it is working, and reads from outside whether the kill landed mid-batch: right
+     * after it, the group's committed offsets of its partitions, the read model's versions, then the group again —
+     * still holding the dead member with those partitions, so nobody else committed or wrote them since. Records of
+     * those partitions from the committed offsets on whose events the read model holds were applied, not acknowledged.
+     */
+    private MidBatch killMidBatch(MongoDatabase database, ChildProcess victim) throws Exception {
+        String group = KafkaTransport.groupId(READ_MODEL);
+        String clientId = READ_MODEL + "-" + projectorInstances.get(victim);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokerAddress))) {
+            Set<TopicPartition> owned = new HashSet<>();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                owned.clear();
+                owners(admin, group).forEach((partition, owner) -> {
+                    if (owner.equals(clientId)) {
+                        owned.add(partition);
+                    }
+                });
+                return !owned.isEmpty();
+            });
+            // Working on them: it has acknowledged progress on each since it got them (not a handover's leftovers).
+            Map<TopicPartition, Long> atAssignment = committed(admin, group, owned);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                Map<TopicPartition, Long> now = committed(admin, group, owned);
+                return owned.stream().allMatch(p -> now.getOrDefault(p, -1L) > atAssignment.getOrDefault(p, -1L));
+            });
+            victim.kill();
+            Map<TopicPartition, Long> committed = committed(admin, group, owned);
+            Map<String, Long> applied = versions(database);
+            Map<TopicPartition, String> owners = owners(admin, group);
+            boolean unmoved = owned.stream().allMatch(p -> clientId.equals(owners.get(p)));
+            long pending = 0;
+            long appliedUnacknowledged = 0;
+            for (ConsumerRecord<String, String> record : recordsFrom(committed)) {
+                Document event = Document.parse(record.value());
+                pending++;
+                if (applied.getOrDefault(event.getString("aggregateId"), 0L)
+                    >= ((Number) event.get("version")).longValue()) {
+                    appliedUnacknowledged++;
+                }
+            }
+            return new MidBatch(committed, pending, appliedUnacknowledged, unmoved);
+        }
+    }
+
+    /** Past the committed offsets at the kill: {@code pending} records, {@code appliedUnacknowledged} already applied. */
+    private record MidBatch(Map<TopicPartition, Long> committed, long pending, long appliedUnacknowledged,
+                            boolean unmoved) {
+        boolean landed() {
+            return unmoved && appliedUnacknowledged > 0;
+        }
+
+        @Override
+        public String toString() {
+            return "killed with " + appliedUnacknowledged + " of " + pending + " records past the committed offsets "
+                + committed + " already applied" + (unmoved ? "" : " (partitions moved before the read: not counted)");
+        }
+    }
+
+    private static Map<TopicPartition, String> owners(Admin admin, String group) throws Exception {
+        Map<TopicPartition, String> owners = new HashMap<>();
+        for (MemberDescription member : admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get()
+            .members()) {
+            member.assignment().topicPartitions().forEach(p -> owners.put(p, member.clientId()));
+        }
+        return owners;
+    }
+
+    private static Map<TopicPartition, Long> committed(Admin admin, String group, Set<TopicPartition> partitions)
+        throws Exception {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().forEach((partition, offset) -> {
+            if (partitions.contains(partition) && offset != null) {
+                offsets.put(partition, offset.offset());
+            }
+        });
+        return offsets;
+    }
+
+    /** Every record of the partitions from the offsets to their ends now; fails naming any it could not read to the end. */
+    private List<ConsumerRecord<String, String>> recordsFrom(Map<TopicPartition, Long> from) {
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokerAddress,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<String, String>> records = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
+            new StringDeserializer())) {
+            consumer.assign(from.keySet());
+            from.forEach(consumer::seek);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(from.keySet());
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (from.keySet().stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not read the killed projector's partitions to their ends: "
+                        + from.keySet().stream().filter(p -> consumer.position(p) < ends.get(p))
+                            .map(p -> p + " at " + consumer.position(p) + " of " + ends.get(p)).toList());
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                    if (record.offset() < ends.get(new TopicPartition(record.topic(), record.partition()))) {
+                        records.add(record);
+                    }
+                });
+            }
+        }
+        return records;
+    }
+
+    /** The read model's version of each aggregate now. */
+    private static Map<String, Long> versions(MongoDatabase database) {
+        Map<String, Long> versions = new HashMap<>();
+        for (Document document : database.getCollection(READ_MODEL).find()) {
+            versions.put(document.getString("_id"), ((Number) document.get("_version")).longValue());
+        }
+        return versions;
     }
 
     /**
@@ -296,7 +450,6 @@ class MultiProcessFailureIT {
               start: %s
             projector:
               aggregateTypes: [patient, practitioner]
-              applyLog: true
               notifyUrl: http://127.0.0.1:%d/events
             admin:
               bind: 127.0.0.1
