@@ -24,6 +24,8 @@ final class InMemorySubscription implements PartitionedSubscription {
     final Map<PartitionId, Long> acknowledged = new ConcurrentHashMap<>();
     /** Partitions whose ownership lapsed: the engine may not write their records. */
     final Set<PartitionId> lapsed = ConcurrentHashMap.newKeySet();
+    /** Every position whose write (read model or parking) was refused because its partition lapsed. */
+    final Map<PartitionId, Set<Long>> refused = new ConcurrentHashMap<>();
     private Ownership ownership;
     volatile boolean closed;
 
@@ -58,7 +60,25 @@ final class InMemorySubscription implements PartitionedSubscription {
 
     @Override
     public boolean mayWrite(PartitionId partition, long first, long last) {
-        return !lapsed.contains(partition);
+        if (!lapsed.contains(partition)) {
+            return true;
+        }
+        Set<Long> positions = refused.computeIfAbsent(partition, p -> ConcurrentHashMap.newKeySet());
+        for (long position = first; position <= last; position++) {
+            positions.add(position);
+        }
+        return false;
+    }
+
+    /** True once a write of every one of these positions of the partition has been refused. */
+    boolean refusedAll(PartitionId partition, long firstPosition, long lastPosition) {
+        Set<Long> positions = refused.getOrDefault(partition, Set.of());
+        for (long position = firstPosition; position <= lastPosition; position++) {
+            if (!positions.contains(position)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -71,6 +71,7 @@ public final class Pipeline implements AutoCloseable {
     private final List<ProjectorRuntime> projectors = new ArrayList<>();
     private final List<ProjectionProcessor> processors = new ArrayList<>();
     private final List<ReplicationProcessor> replicators = new ArrayList<>();
+    private final List<ReadModelHistory> histories = new ArrayList<>();
     private final Instant startedAt = Instant.now();
     private RelaySettings settings;
 
@@ -173,7 +174,7 @@ public final class Pipeline implements AutoCloseable {
         return relay;
     }
 
-    /** Starts a projector instance; its read model keeps an apply log for the checks. */
+    /** Starts a projector instance; a change stream on its read model (opened first) records every write for the checks. */
     public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings) {
         return startProjector(instanceId, projection, projectorSettings, parkedEvents());
     }
@@ -181,7 +182,8 @@ public final class Pipeline implements AutoCloseable {
     /** Starts a projector instance that parks into the given store (e.g. one that fails at times). */
     public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
                                            ParkedEvents parkedEvents) {
-        ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, true),
+        watchReadModel(projection);
+        ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, false),
             parkedEvents, projectorSettings, kafkaSettings, instanceId);
         projectors.add(projector);
         projector.start();
@@ -189,12 +191,13 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Starts a projector instance over another transport's subscription (e.g. NATS), with the same writer, apply log
-     * and parked store as {@link #startProjector(String, Projection, ProjectorSettings)}.
+     * Starts a projector instance over another transport's subscription (e.g. NATS), with the same writer, read-model
+     * history and parked store as {@link #startProjector(String, Projection, ProjectorSettings)}.
      */
     public ProjectionProcessor startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
                                               PartitionedSubscription subscription) {
-        ProjectionProcessor processor = new ProjectionProcessor(projection, new MongoReadModelWriter(database, true),
+        watchReadModel(projection);
+        ProjectionProcessor processor = new ProjectionProcessor(projection, new MongoReadModelWriter(database, false),
             parkedEvents(), projectorSettings, subscription, instanceId);
         processors.add(processor);
         processor.start();
@@ -228,7 +231,19 @@ public final class Pipeline implements AutoCloseable {
         return kafkaSettings;
     }
 
-    /** Compares a read model with the fold of the event store. */
+    /**
+     * The change stream on a projection's read model, opened now if not yet (before its first projector starts, so
+     * that every write is seen): the independent record of its writes that {@link ReadModelCheck} counts.
+     */
+    public ReadModelHistory watchReadModel(Projection projection) {
+        ReadModelHistory history = ReadModelHistory.watch(database.getCollection(projection.name()));
+        if (!histories.contains(history)) {
+            histories.add(history);
+        }
+        return history;
+    }
+
+    /** Compares a read model with the fold of the event store, and counts the writes its change stream showed. */
     public ReadModelCheck checkReadModel(Projection projection) {
         return ReadModelCheck.of(storedEvents(), database.getCollection(projection.name()));
     }
@@ -273,6 +288,7 @@ public final class Pipeline implements AutoCloseable {
             relay.kill();
         }
         publishers.forEach(KafkaPublishers::close);
+        histories.forEach(ReadModelHistory::close);
         if (!mongo.isEmbedded()) {
             database.drop();
         }

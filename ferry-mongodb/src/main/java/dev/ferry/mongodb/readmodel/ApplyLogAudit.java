@@ -9,7 +9,8 @@ import org.bson.Document;
 /**
  * What an aggregate's apply log ({@code _applyLog}, kept by {@link MongoReadModelWriter} when asked) says: how many
  * applies it records, how many versions were applied more than once, and how many were applied out of the order
- * 1, 2, 3, … — both must be 0.
+ * 1, 2, 3, … — both must be 0. The log is pushed by the very update it records, so it shows what the writer believes
+ * it did; a test wanting independent evidence watches the collection's change stream instead.
  */
 public record ApplyLogAudit(long applies, long duplicates, long orderViolations) {
 

@@ -44,9 +44,10 @@ import dev.ferry.mongodb.readmodel.RunUpdate.Effect;
  * A run of events of one aggregate is one conditional update on {@code {_id, _version: current}} that folds their
  * changes ({@link RunUpdate}), so it applies exactly once and only in order. For an aggregate whose versions only
  * increase ({@link VersionRule#INCREASING}) the first try is conditional on {@code _version < first}. Concurrent runs (of different
- * aggregates) are grouped into one bulk write per round trip. With the apply log on, each applied version is also
- * appended to {@code _applyLog} in the same update, an independent record tests and the demo count to prove
- * nothing was applied twice.
+ * aggregates) are grouped into one bulk write per round trip. With the apply log on ({@code projector.applyLog}),
+ * each applied version is also appended to {@code _applyLog} in the same update, for operators and the demo's
+ * verifier to read. It is this writer's own account, written by the update it describes, so it is no independent
+ * evidence: the tests count duplicate and reordered applies from a change stream on the read-model collection.
  */
 public final class MongoReadModelWriter implements ReadModelWriter {
 

@@ -2,6 +2,7 @@ package dev.ferry.mongodb.readmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,35 +165,52 @@ class MongoReadModelWriterIT {
     @Test
     void racingWritersApplyEveryVersionExactlyOnce() throws Exception {
         // Two writers (a previous owner finishing late and the new one) send overlapping runs of the same aggregates.
-        MongoReadModelWriter first = new MongoReadModelWriter(database, true);
-        MongoReadModelWriter second = new MongoReadModelWriter(database, true);
+        MongoReadModelWriter first = new MongoReadModelWriter(database, false);
+        MongoReadModelWriter second = new MongoReadModelWriter(database, false);
         Projection projection = projection();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> lanes = new ArrayList<>();
-        for (int lane = 0; lane < 8; lane++) {
-            MongoReadModelWriter writer = lane % 2 == 0 ? first : second;
-            String aggregate = "a-" + lane / 2;
-            lanes.add(pool.submit(() -> {
-                for (long from = 1; from <= 60; from += 6) {
-                    List<ReadModelWriter.Step> run = new ArrayList<>();
-                    for (long v = from; v < from + 6; v++) {
-                        run.add(new ReadModelWriter.Step(new Event(aggregate + "-" + v, "patient", aggregate, v, "Counted",
-                            Instant.now(), "{}", EventMetadata.NONE), new ReadModelChange.Merge("{\"n\":" + v + "}")));
+        try (ReadModelWrites watched = ReadModelWrites.watch(database.getCollection(projection.name()))) {
+            for (int lane = 0; lane < 8; lane++) {
+                MongoReadModelWriter writer = lane % 2 == 0 ? first : second;
+                String aggregate = "a-" + lane / 2;
+                lanes.add(pool.submit(() -> {
+                    for (long from = 1; from <= 60; from += 6) {
+                        List<ReadModelWriter.Step> run = new ArrayList<>();
+                        for (long v = from; v < from + 6; v++) {
+                            run.add(new ReadModelWriter.Step(new Event(aggregate + "-" + v, "patient", aggregate, v,
+                                "Counted", Instant.now(), "{}", EventMetadata.NONE),
+                                new ReadModelChange.Merge("{\"n\":" + v + "}")));
+                        }
+                        assertThat(writer.applyRun(projection, run)).doesNotContain(Outcome.GAP);
                     }
-                    assertThat(writer.applyRun(projection, run)).doesNotContain(Outcome.GAP);
-                }
-                return null;
-            }));
-        }
-        for (Future<?> lane : lanes) {
-            lane.get(50, TimeUnit.SECONDS);
-        }
-        pool.shutdown();
-
-        for (int a = 0; a < 4; a++) {
-            Document document = database.getCollection(projection.name()).find(new Document("_id", "a-" + a)).first();
-            assertThat(document).containsEntry("_version", 60L);
-            assertThat(ApplyLogAudit.of(document)).isEqualTo(new ApplyLogAudit(60, 0, 0));
+                    return null;
+                }));
+            }
+            int applied = 0;
+            for (Future<?> lane : lanes) {
+                lane.get(50, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+            for (int a = 0; a < 4; a++) {
+                Document document = database.getCollection(projection.name()).find(new Document("_id", "a-" + a)).first();
+                assertThat(document).containsEntry("_version", 60L);
+            }
+            // Every write must move its document forward, and they must reach 60 for each: runs of 6 from aligned
+            // versions, so exactly 10 writes each if none is repeated.
+            List<ReadModelWrites.Write> writes = watched.untilNow(database.getCollection(projection.name()),
+                Duration.ofSeconds(30));
+            java.util.Map<String, Long> at = new java.util.HashMap<>();
+            for (ReadModelWrites.Write write : writes) {
+                long previous = at.getOrDefault(write.id(), 0L);
+                assertThat(write.version()).as("a write of %s after version %d (all: %s)", write.id(), previous, writes)
+                    .isNotNull().isGreaterThan(previous);
+                at.put(write.id(), write.version());
+                applied++;
+            }
+            assertThat(at).containsOnlyKeys("a-0", "a-1", "a-2", "a-3").allSatisfy((id, version) ->
+                assertThat(version).isEqualTo(60L));
+            assertThat(applied).isEqualTo(40);
         }
     }
 

@@ -1,0 +1,229 @@
+package dev.ferry.it.support;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+
+/**
+ * An independent log of every write to a read-model collection: a change stream on it, opened by the test before any
+ * projector writes and read on a thread of its own. The writer under test does not produce it, so a duplicate or
+ * reordered apply it hides from itself is still seen: each insert, replace or update event says which version the
+ * write set ({@code _version} of the inserted document, or of the update's {@code updatedFields}). An applied run
+ * always moves {@code _version} forward, so a write that does not — same version, or none in its updated fields — is a
+ * duplicate apply, and one that sets a lower version than already written is an order violation.
+ * <p>
+ * Histories are registered by the collection's namespace so that {@link ReadModelCheck#of} finds the one watching a
+ * read model; {@link Pipeline} opens one for each projection it starts a projector of, before that projector starts.
+ */
+public final class ReadModelHistory implements AutoCloseable {
+
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final Map<String, ReadModelHistory> WATCHED = new ConcurrentHashMap<>();
+
+    private final String namespace;
+    private final MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor;
+    private final Thread reader;
+    /** Per document id, the versions its writes set in stream order; null for a write that set no version. */
+    private final Map<String, List<Long>> writes = new HashMap<>();
+    private long unreadable;
+    private long deletes;
+    private volatile boolean closed;
+    private volatile RuntimeException failure;
+
+    private ReadModelHistory(String namespace, MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor) {
+        this.namespace = namespace;
+        this.cursor = cursor;
+        this.reader = new Thread(this::read, "read-model-history");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts logging the collection's writes (every write after this returns is seen), or returns the log already open. */
+    public static ReadModelHistory watch(MongoCollection<?> collection) {
+        return WATCHED.computeIfAbsent(collection.getNamespace().getFullName(), namespace -> new ReadModelHistory(
+            namespace, collection.withDocumentClass(BsonDocument.class).watch(BsonDocument.class)
+                .maxAwaitTime(200, TimeUnit.MILLISECONDS).cursor()));
+    }
+
+    /** The history watching this collection; fails if none does (its writes could not be checked). */
+    public static ReadModelHistory of(MongoCollection<?> collection) {
+        ReadModelHistory history = WATCHED.get(collection.getNamespace().getFullName());
+        if (history == null) {
+            throw new IllegalStateException("no change stream watches " + collection.getNamespace().getFullName()
+                + ": open one (ReadModelHistory.watch, or start the projector through Pipeline) before anything writes it");
+        }
+        return history;
+    }
+
+    private void read() {
+        try {
+            while (!closed) {
+                ChangeStreamDocument<BsonDocument> event = cursor.tryNext();
+                if (event != null) {
+                    record(event);
+                } else {
+                    // the embedded server's getMore returns at once when idle (a real one waits maxAwaitTime)
+                    LockSupport.parkNanos(IDLE_NANOS);
+                }
+            }
+        } catch (MongoException | IllegalStateException e) {
+            if (!closed) {
+                failure = e;
+            }
+        }
+    }
+
+    private synchronized void record(ChangeStreamDocument<BsonDocument> event) {
+        BsonValue id = event.getDocumentKey() == null ? null : event.getDocumentKey().get("_id");
+        switch (event.getOperationTypeString()) {
+            case "insert", "replace" -> {
+                BsonDocument document = event.getFullDocument();
+                if (document == null || id == null || !document.isNumber("_version")) {
+                    unreadable++;
+                    return;
+                }
+                writes.computeIfAbsent(key(id), k -> new ArrayList<>()).add(document.getNumber("_version").longValue());
+            }
+            case "update" -> {
+                if (id == null || event.getUpdateDescription() == null) {
+                    unreadable++;
+                    return;
+                }
+                BsonDocument updated = event.getUpdateDescription().getUpdatedFields();
+                writes.computeIfAbsent(key(id), k -> new ArrayList<>()).add(updated != null && updated.isNumber("_version")
+                    ? updated.getNumber("_version").longValue() : null);
+            }
+            case "delete" -> deletes++; // no projector deletes a read-model document: counted, and checked as such
+            default -> {
+                // drop, rename, invalidate: the collection itself, not a write of a document
+            }
+        }
+    }
+
+    private static String key(BsonValue id) {
+        return id.isString() ? id.asString().getValue() : id.toString();
+    }
+
+    /**
+     * What the stream has shown, once it has shown every write up to {@code versions} (per document id, the version
+     * the collection holds now). A stream still behind after {@code atMost} fails naming the documents it lags on: a
+     * verdict from part of the writes would say nothing about the rest.
+     */
+    public Verdict verdictCovering(Map<String, Long> versions, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (true) {
+            Map<String, String> behind = new HashMap<>();
+            Verdict verdict;
+            synchronized (this) {
+                throwIfFailed();
+                versions.forEach((id, version) -> {
+                    long seen = highest(writes.get(id));
+                    if (seen < version) {
+                        behind.put(id, "stored " + version + ", seen " + seen);
+                    }
+                });
+                verdict = verdict();
+            }
+            if (behind.isEmpty()) {
+                return verdict;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the change stream on " + namespace + " has not shown the writes of "
+                    + behind.size() + " documents after " + atMost + " (a partial history proves nothing), e.g. "
+                    + behind.entrySet().stream().limit(5).toList());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    private static long highest(List<Long> versions) {
+        long highest = 0;
+        if (versions != null) {
+            for (Long version : versions) {
+                highest = version == null ? highest : Math.max(highest, version);
+            }
+        }
+        return highest;
+    }
+
+    private Verdict verdict() {
+        long total = 0;
+        long duplicates = 0;
+        long order = 0;
+        long covered = 0;
+        List<String> examples = new ArrayList<>();
+        for (Map.Entry<String, List<Long>> entry : writes.entrySet()) {
+            long previous = 0;
+            for (Long version : entry.getValue()) {
+                total++;
+                if (version == null || version == previous) {
+                    duplicates++; // a write that moved nothing forward: something applied again
+                    example(examples, entry.getKey() + ": a write at version " + previous + " set " + version);
+                } else if (version < previous) {
+                    order++; // the document went back in time
+                    example(examples, entry.getKey() + ": version " + version + " written after " + previous);
+                } else {
+                    covered += version - previous;
+                }
+                previous = version == null ? previous : Math.max(previous, version);
+            }
+        }
+        return new Verdict(total, covered, duplicates, order, unreadable, deletes, List.copyOf(examples));
+    }
+
+    private static void example(List<String> examples, String example) {
+        if (examples.size() < 10) {
+            examples.add(example);
+        }
+    }
+
+    private void throwIfFailed() {
+        if (failure != null) {
+            throw new IllegalStateException("the change stream on " + namespace + " failed: " + failure.getMessage(),
+                failure);
+        }
+    }
+
+    /**
+     * @param writes          write events seen
+     * @param versionsCovered versions the writes moved documents forward by, added up: each event applied once
+     *                        and in order makes this the number of events
+     * @param duplicates      writes that moved a document nowhere (a repeated apply)
+     * @param orderViolations writes that moved a document back
+     * @param unreadable      write events with no readable document id or version
+     * @param deletes         documents deleted (no projector deletes one: a Remove leaves a tombstone)
+     */
+    public record Verdict(long writes, long versionsCovered, long duplicates, long orderViolations, long unreadable,
+                          long deletes, List<String> examples) {
+    }
+
+    @Override
+    public String toString() {
+        return "the change stream on " + namespace;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        WATCHED.remove(namespace, this);
+        try {
+            reader.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cursor.close();
+    }
+}
