@@ -121,7 +121,10 @@ public final class ChildProcess {
     public void kill() {
         process.destroyForcibly();
         try {
-            process.waitFor();
+            // SIGKILL cannot be ignored: a process still there after this is a machine in trouble, said at once.
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException(name + " (pid " + process.pid() + ") still alive 30 s after kill -9");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -99,7 +100,7 @@ class MappedEventSourcesIT extends PipelineFixture {
         await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().published() >= 500);
         leader.kill();
         RelayFailoverIT.awaitLeader(relays.stream().filter(r -> r != leader).toList());
-        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get();
+        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
 
         // Expected from a hand-written reading of the two mappings, never from Ferry's mapper.
         List<Event> patientEvents = ForeignEventStore.expected(patients, unmappable);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -90,7 +91,7 @@ class MappedEventsCopyIT extends PipelineFixture {
         leader.kill();
         CheckpointStore.CopyProgress atKill = copyProgress();
         RelayFailoverIT.awaitLeader(relays.stream().filter(r -> r != leader).toList());
-        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get();
+        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
 
         // Expected from a hand-written reading of the mapping, never from Ferry's mapper.
         List<Event> expected = ForeignEventStore.expected(patients, Set.of());

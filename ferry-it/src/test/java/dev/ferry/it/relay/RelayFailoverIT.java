@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class RelayFailoverIT extends PipelineFixture {
             .until(() -> successor.status().published() > 0);
         long failoverMillis = (System.nanoTime() - killedAt) / 1_000_000;
 
-        appending.get();
+        appending.get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
         List<Event> stored = pipeline.storedEvents();
         List<PublishedRecord> records = pipeline.topics().awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(),
             stored, Duration.ofSeconds(120));

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
 import org.bson.RawBsonDocument;
@@ -96,7 +97,7 @@ class ZombieLeaderIT extends PipelineFixture {
         pause.resume();
         await().atMost(Duration.ofSeconds(30)).until(() -> !lateWrites(zombieEpoch).isEmpty());
 
-        appending.get();
+        appending.get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
         List<Event> stored = pipeline.storedEvents();
         pipeline.topics().awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored, Duration.ofSeconds(120));
         checkpointWrites.catchUp(Duration.ofSeconds(30));
@@ -142,7 +143,7 @@ class ZombieLeaderIT extends PipelineFixture {
         await().atMost(Duration.ofSeconds(30)).until(() -> !latePublishes(frozen.epoch()).isEmpty()
             && latePublishes(frozen.epoch()).stream().allMatch(p -> p.acked().isDone()));
 
-        appending.get();
+        appending.get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
         List<Event> stored = pipeline.storedEvents();
         List<PublishedRecord> records = pipeline.topics().awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(),
             stored, Duration.ofSeconds(120));

@@ -201,7 +201,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         // The outage is met: the surviving replicator pauses its partitions rather than spending retries (parking).
         await().atMost(Duration.ofSeconds(60)).until(() -> !postgresB.status().paused().isEmpty());
         postgres.startServer();
-        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get();
+        CompletableFuture.allOf(writers.toArray(new CompletableFuture[0])).get(5, TimeUnit.MINUTES); // seconds of load; a stuck writer fails here, not at the class timeout
         steady.close();
 
         // Bound: the replicators catch up with the backlog the faults left; a failure names what still differs.
