@@ -3,7 +3,10 @@ package dev.ferry.app.failure;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -26,6 +29,8 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 final class CheckpointWrites implements AutoCloseable {
 
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** Ids of the marker documents {@link #covering} writes to the lease collection to find "now" in the stream. */
+    private static final String MARKER = "test-marker-";
 
     /** The lease document right after a write: its epoch, its checkpoint's epoch and sequence (0 if none yet). */
     record State(long leaseEpoch, long checkpointEpoch, long checkpointSequence, boolean checkpointWritten) {
@@ -36,10 +41,12 @@ final class CheckpointWrites implements AutoCloseable {
         }
     }
 
+    private final MongoCollection<Document> leases;
     private final String relay;
     private final MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor;
     private final Thread reader;
     private final List<State> states = new ArrayList<>();
+    private final Set<String> markersSeen = new HashSet<>();
     private long leaseEpoch;
     private long checkpointEpoch;
     private long checkpointSequence;
@@ -47,8 +54,9 @@ final class CheckpointWrites implements AutoCloseable {
     private volatile boolean closed;
     private volatile RuntimeException failure;
 
-    private CheckpointWrites(String relay, MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor,
-                             Document current) {
+    private CheckpointWrites(MongoCollection<Document> leases, String relay,
+                             MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor, Document current) {
+        this.leases = leases;
         this.relay = relay;
         this.cursor = cursor;
         if (current != null) {
@@ -64,7 +72,7 @@ final class CheckpointWrites implements AutoCloseable {
         MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = leases.watch()
             .maxAwaitTime(200, TimeUnit.MILLISECONDS).cursor();
         // The state before the first write seen; the stream is already open, so nothing after this read is missed.
-        return new CheckpointWrites(relay, cursor, leases.find(new Document("_id", relay)).first());
+        return new CheckpointWrites(leases, relay, cursor, leases.find(new Document("_id", relay)).first());
     }
 
     private void read() {
@@ -87,6 +95,10 @@ final class CheckpointWrites implements AutoCloseable {
 
     private synchronized void record(ChangeStreamDocument<Document> event) {
         BsonValue id = event.getDocumentKey() == null ? null : event.getDocumentKey().get("_id");
+        if (id != null && id.isString() && id.asString().getValue().startsWith(MARKER)) {
+            markersSeen.add(id.asString().getValue());
+            return;
+        }
         if (id == null || !id.isString() || !id.asString().getValue().equals(relay)) {
             return; // another lease (a projector's partition, a member)
         }
@@ -172,31 +184,47 @@ final class CheckpointWrites implements AutoCloseable {
     }
 
     /**
-     * Every write of the lease document, once the stream has shown the state stored now ({@code stored}: the
-     * document read from the collection); a stream still behind after {@code atMost} fails saying so.
+     * Every write of the lease document made before this call. Decided by a marker, not by the stored state: a marker
+     * document is inserted into the lease collection now and the stream is read up to it (it gives the collection's
+     * writes in the order they happened), so a trailing write that left the epoch and sequence as they were is in the
+     * list too. The stream must then show at least the state stored before the call ({@code stored}: the document read
+     * from the collection). A stream that has not shown the marker after {@code atMost}, or shows it but not the
+     * stored state, fails saying so. The marker is removed again (no lease has a {@value #MARKER} name).
      */
     List<State> covering(Document stored, Duration atMost) {
         long epoch = ((Number) stored.get("epoch")).longValue();
         Document checkpoint = stored.get("checkpoint", Document.class);
         long sequence = checkpoint == null ? 0 : ((Number) checkpoint.get("sequence")).longValue();
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (true) {
-            synchronized (this) {
-                throwIfFailed();
-                if (unreadable > 0) {
-                    throw new IllegalStateException(unreadable + " writes of the lease " + relay + " could not be read "
-                        + "from the change stream");
+        String marker = MARKER + UUID.randomUUID();
+        leases.insertOne(new Document("_id", marker));
+        try {
+            long deadline = System.nanoTime() + atMost.toNanos();
+            while (true) {
+                synchronized (this) {
+                    throwIfFailed();
+                    if (unreadable > 0) {
+                        throw new IllegalStateException(unreadable + " writes of the lease " + relay + " could not be "
+                            + "read from the change stream");
+                    }
+                    if (markersSeen.contains(marker)) {
+                        if (leaseEpoch >= epoch && checkpointSequence >= sequence) {
+                            return List.copyOf(states);
+                        }
+                        throw new IllegalStateException("the change stream on the lease " + relay + " showed the marker "
+                            + "written after the stored state (epoch " + epoch + ", checkpoint sequence " + sequence
+                            + ") but not that state: lease epoch " + leaseEpoch + ", checkpoint sequence "
+                            + checkpointSequence + " (the log misread a write)");
+                    }
                 }
-                if (leaseEpoch >= epoch && checkpointSequence >= sequence) {
-                    return List.copyOf(states);
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the change stream on the lease " + relay + " has not shown the "
+                        + "marker written after the stored state (epoch " + epoch + ", checkpoint sequence " + sequence
+                        + ") after " + atMost + " (a partial history proves nothing)");
                 }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
             }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the change stream on the lease " + relay + " has not shown the stored "
-                    + "state (epoch " + epoch + ", checkpoint sequence " + sequence + ") after " + atMost
-                    + " (a partial history proves nothing)");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        } finally {
+            leases.deleteOne(new Document("_id", marker));
         }
     }
 

@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonValue;
 
 import com.mongodb.MongoException;
@@ -29,18 +32,28 @@ final class ReadModelWrites implements AutoCloseable {
 
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
+    /**
+     * Ids of the marker documents {@link #verdictCovering} writes to find where "now" is in the stream; other watchers
+     * of a read model ignore them too.
+     */
+    static final String MARKER = "test-history-marker-";
+
     private final String namespace;
+    private final MongoCollection<BsonDocument> collection;
     private final MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor;
     private final Thread reader;
     /** Per document id, the versions its writes set in stream order; null for a write that set no version. */
     private final Map<String, List<Long>> writes = new HashMap<>();
     private long unreadable;
     private long deletes;
+    private final Set<String> markersSeen = new java.util.HashSet<>();
     private volatile boolean closed;
     private volatile RuntimeException failure;
 
-    private ReadModelWrites(String namespace, MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor) {
-        this.namespace = namespace;
+    private ReadModelWrites(MongoCollection<BsonDocument> collection,
+                             MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor) {
+        this.namespace = collection.getNamespace().getFullName();
+        this.collection = collection;
         this.cursor = cursor;
         this.reader = new Thread(this::read, "read-model-history");
         reader.setDaemon(true);
@@ -49,8 +62,9 @@ final class ReadModelWrites implements AutoCloseable {
 
     /** Starts logging the collection's writes: every write after this returns is seen. */
     static ReadModelWrites watch(MongoCollection<?> collection) {
-        return new ReadModelWrites(collection.getNamespace().getFullName(), collection.withDocumentClass(BsonDocument.class)
-            .watch(BsonDocument.class).maxAwaitTime(200, TimeUnit.MILLISECONDS).cursor());
+        MongoCollection<BsonDocument> documents = collection.withDocumentClass(BsonDocument.class);
+        return new ReadModelWrites(documents, documents.watch(BsonDocument.class)
+            .maxAwaitTime(200, TimeUnit.MILLISECONDS).cursor());
     }
 
     private void read() {
@@ -73,6 +87,11 @@ final class ReadModelWrites implements AutoCloseable {
 
     private synchronized void record(ChangeStreamDocument<BsonDocument> event) {
         BsonValue id = event.getDocumentKey() == null ? null : event.getDocumentKey().get("_id");
+        if (id != null && id.isString() && id.asString().getValue().startsWith(MARKER)) {
+            markersSeen.add(id.asString().getValue()); // the history's own marker (and its removal): no read-model write
+            notifyAll();
+            return;
+        }
         switch (event.getOperationTypeString()) {
             case "insert", "replace" -> {
                 BsonDocument document = event.getFullDocument();
@@ -103,17 +122,39 @@ final class ReadModelWrites implements AutoCloseable {
     }
 
     /**
-     * What the stream has shown, once it has shown every write up to {@code versions} (per document id, the version
-     * the collection holds now). A stream still behind after {@code atMost} fails naming the documents it lags on: a
-     * verdict from part of the writes would say nothing about the rest.
+     * What the stream has shown, once it has shown every write made before this call. "Every write" is decided by a
+     * marker, not by versions: a marker document is inserted into the collection now and the stream is read up to it
+     * (a change stream gives one collection's writes in the order they happened), so a trailing repeat that leaves a
+     * document's version where it was is read before the verdict too. Then every document must have been seen at least
+     * at {@code versions} (per document id, the version the collection held before this call). A stream that has not
+     * shown the marker within {@code atMost}, or that shows it but lags a document, fails saying so: a verdict from
+     * part of the writes would say nothing about the rest. The marker is removed again before this returns (the history
+     * ignores its insert and delete); nothing else reads a document by a {@value #MARKER} id.
      */
     Verdict verdictCovering(Map<String, Long> versions, Duration atMost) {
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (true) {
-            Map<String, String> behind = new HashMap<>();
+        String marker = MARKER + UUID.randomUUID();
+        collection.insertOne(new BsonDocument("_id", new BsonString(marker)));
+        try {
             Verdict verdict;
+            Map<String, String> behind = new HashMap<>();
+            long deadline = System.nanoTime() + atMost.toNanos();
             synchronized (this) {
-                throwIfFailed();
+                while (!markersSeen.contains(marker)) {
+                    throwIfFailed();
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new IllegalStateException("the change stream on " + namespace + " has not shown the marker "
+                            + "written after the work within " + atMost + " (a partial history proves nothing); "
+                            + writes.size() + " documents seen written so far");
+                    }
+                    try {
+                        // the reader notifies on every marker; the bound re-checks a failed stream
+                        wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while reading " + this + " up to its marker", e);
+                    }
+                }
                 versions.forEach((id, version) -> {
                     long seen = highest(writes.get(id));
                     if (seen < version) {
@@ -122,15 +163,14 @@ final class ReadModelWrites implements AutoCloseable {
                 });
                 verdict = verdict();
             }
-            if (behind.isEmpty()) {
-                return verdict;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the change stream on " + namespace + " has not shown the writes of "
-                    + behind.size() + " documents after " + atMost + " (a partial history proves nothing), e.g. "
+            if (!behind.isEmpty()) {
+                throw new IllegalStateException("the change stream on " + namespace + " showed the marker written after "
+                    + "the work but not the writes of " + behind.size() + " documents (the history misread them), e.g. "
                     + behind.entrySet().stream().limit(5).toList());
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            return verdict;
+        } finally {
+            collection.deleteOne(new BsonDocument("_id", new BsonString(marker)));
         }
     }
 

@@ -8,7 +8,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 import org.awaitility.core.ConditionTimeoutException;
@@ -27,7 +29,9 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
  * database, filtered to the read-model collection and a marker collection, read on a thread of its own from the
  * moment it is constructed. Every landed write (an insert or an update) shows the document's new {@code _version}
  * and {@code state._by} tag ({@code writer|version|preparedAtMillis}), in the order MongoDB applied them; a marker
- * inserted by the test splits that order into before and after (e.g. a zombie's wake-up).
+ * inserted by the test splits that order into before and after (e.g. a zombie's wake-up), and one inserted by
+ * {@link #awaitCaughtUp} tells when the stream has shown every write made before it (by the stream's order, not by
+ * versions: a trailing repeat leaves a version where it was).
  */
 final class TaggedReadModelChanges implements AutoCloseable {
 
@@ -35,6 +39,9 @@ final class TaggedReadModelChanges implements AutoCloseable {
     record Write(long index, String aggregateId, long version, String writer, long preparedAtMillis) {
     }
 
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final MongoDatabase database;
     private final String readModel;
     private final String markers;
     private final MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor;
@@ -47,6 +54,7 @@ final class TaggedReadModelChanges implements AutoCloseable {
     private long index;
 
     TaggedReadModelChanges(MongoDatabase database, String readModel, String markers) {
+        this.database = database;
         this.readModel = readModel;
         this.markers = markers;
         List<Bson> pipeline = List.of(Aggregates.match(Filters.in("ns.coll", readModel, markers)));
@@ -63,6 +71,9 @@ final class TaggedReadModelChanges implements AutoCloseable {
                 ChangeStreamDocument<Document> change = cursor.tryNext();
                 if (change != null) {
                     take(change);
+                } else {
+                    // the embedded server's getMore returns at once when idle (a real one waits maxAwaitTime)
+                    LockSupport.parkNanos(IDLE_NANOS);
                 }
             }
         } catch (RuntimeException e) {
@@ -80,10 +91,14 @@ final class TaggedReadModelChanges implements AutoCloseable {
             markerIndex.put(id, at);
             return;
         }
+        if (id != null && id.startsWith(ReadModelWrites.MARKER)) {
+            return; // a ReadModelWrites marker in the read model (and its removal): no write of a read model
+        }
         String type = change.getOperationTypeString();
         BsonDocument fields;
         String by;
-        if ("insert".equals(type) && change.getFullDocument() != null) {
+        if (("insert".equals(type) || "replace".equals(type)) && change.getFullDocument() != null) {
+            // a replace event carries the whole new document, never an update description
             Document full = change.getFullDocument();
             fields = null;
             Object version = full.get("_version");
@@ -92,7 +107,7 @@ final class TaggedReadModelChanges implements AutoCloseable {
             add(at, id, version instanceof Number n ? n.longValue() : -1, by, change);
             return;
         }
-        if ("update".equals(type) || "replace".equals(type)) {
+        if ("update".equals(type)) {
             fields = change.getUpdateDescription() == null ? null : change.getUpdateDescription().getUpdatedFields();
             if (fields != null && fields.containsKey("_version")) {
                 long version = fields.getNumber("_version").longValue();
@@ -120,10 +135,13 @@ final class TaggedReadModelChanges implements AutoCloseable {
     }
 
     /**
-     * Waits until every aggregate has a landed write at (at least) its expected version and the marker is read; fails
-     * naming what is missing if not within {@code atMost}, never returns a partial record.
+     * Waits until every aggregate has a landed write at (at least) its expected version and the awaited markers are
+     * read, and then until the stream has shown every write made before that: a fresh marker is inserted and read up
+     * to, so a write that left a version where it was (a repeat) is in the record too. Fails naming what is missing if
+     * not within {@code atMost}, never returns a partial record.
      */
     void awaitCaughtUp(Map<String, Long> expected, List<String> awaitedMarkers, Duration atMost) {
+        long deadline = System.nanoTime() + atMost.toNanos();
         try {
             await().atMost(atMost).pollInterval(Duration.ofMillis(200))
                 .until(() -> missing(expected).isEmpty() && missingMarkers(awaitedMarkers).isEmpty());
@@ -132,6 +150,17 @@ final class TaggedReadModelChanges implements AutoCloseable {
             throw new AssertionError("the change stream on " + readModel + " did not show, within " + atMost.toSeconds()
                 + " s, " + missing.size() + " aggregates at their expected versions (e.g. " + missing.entrySet().stream()
                 .limit(10).toList() + ") and markers " + missingMarkers(awaitedMarkers), e);
+        }
+        String now = "caught-up-" + UUID.randomUUID();
+        mark(database, markers, now);
+        // Bound: what is left of atMost, at least 10 s: the stream only has to read writes already made.
+        Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), Duration.ofSeconds(10).toNanos()));
+        try {
+            await().atMost(left).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+                .until(() -> missingMarkers(List.of(now)).isEmpty());
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the change stream on " + readModel + " did not show, within " + left.toSeconds()
+                + " s, the marker written after the expected versions showed: writes after them may be unread", e);
         }
     }
 
@@ -145,6 +174,9 @@ final class TaggedReadModelChanges implements AutoCloseable {
     }
 
     private synchronized List<String> missingMarkers(List<String> awaited) {
+        if (failure != null) {
+            throw new AssertionError("the change stream on " + readModel + " failed", failure);
+        }
         return awaited.stream().filter(m -> !markerIndex.containsKey(m)).toList();
     }
 

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
@@ -30,6 +32,7 @@ final class CheckpointWrites implements AutoCloseable {
     }
 
     private static final String MARKER = "test-marker-";
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final MongoCollection<Document> leases;
     private final String relayName;
@@ -46,7 +49,7 @@ final class CheckpointWrites implements AutoCloseable {
     CheckpointWrites(MongoCollection<Document> leases, String relayName) {
         this.leases = leases;
         this.relayName = relayName;
-        this.cursor = leases.watch().cursor();
+        this.cursor = leases.watch().maxAwaitTime(200, TimeUnit.MILLISECONDS).cursor();
         this.reader = new Thread(this::read, "checkpoint-writes");
         reader.setDaemon(true);
         reader.start();
@@ -56,7 +59,12 @@ final class CheckpointWrites implements AutoCloseable {
         while (running) {
             try {
                 ChangeStreamDocument<Document> change = cursor.tryNext();
-                if (change == null || change.getDocumentKey() == null) {
+                if (change == null) {
+                    // the embedded server's getMore returns at once when idle (a real one waits maxAwaitTime)
+                    LockSupport.parkNanos(IDLE_NANOS);
+                    continue;
+                }
+                if (change.getDocumentKey() == null) {
                     continue;
                 }
                 BsonValue id = change.getDocumentKey().get("_id");

@@ -1,13 +1,18 @@
 package dev.ferry.mongodb.replica;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonValue;
 
 import com.mongodb.MongoException;
@@ -37,17 +42,27 @@ import dev.ferry.core.replica.ReplicaWrite;
  * <li>anything that cannot be read as one of these (no {@code _ferry.version}, an update of an id whose version the
  * log never saw, a drop, a rename, an invalidation) counts as {@link #unreadable()}, with a description kept.</li>
  * </ul>
+ * The log's own markers ({@link #notCaughtUpWith} inserts one into the collection and removes it again, ids starting
+ * {@value #MARKER}) are no writes of a replica: their events are only taken as "the stream has read up to here".
  */
 public final class MongoReplicaHistory implements AutoCloseable {
 
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int EXAMPLES = 10;
+    /** Ids of the marker documents {@link #notCaughtUpWith} writes to find where "now" is in the stream. */
+    static final String MARKER = "ferry-history-marker-";
+    /**
+     * How long {@link #notCaughtUpWith} waits for its marker: the stream only has to read writes already committed,
+     * seconds even on a loaded machine; a log still behind after it is reported as such (the caller may ask again).
+     */
+    private static final Duration MARKER_WAIT = Duration.ofSeconds(10);
 
     private final MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor;
     private final List<ReplicaWrite> writes = new ArrayList<>();
     /** Each id's state as the log last saw it: what an update is applied to; absent once deleted. */
     private final Map<String, State> states = new HashMap<>();
     private final List<String> unreadableExamples = new ArrayList<>();
+    private final Set<String> markersSeen = new HashSet<>();
     private final Thread reader;
     private volatile boolean closed;
     private volatile RuntimeException failure;
@@ -92,6 +107,11 @@ public final class MongoReplicaHistory implements AutoCloseable {
         }
         if (id == null) {
             unreadable(operation + " of no document" + (event.getNamespace() == null ? "" : " in " + event.getNamespace()));
+            return;
+        }
+        if (id.isString() && id.asString().getValue().startsWith(MARKER)) {
+            markersSeen.add(id.asString().getValue()); // this log's own marker (or its removal)
+            notifyAll();
             return;
         }
         String key = ReplicaIds.key(id);
@@ -161,16 +181,59 @@ public final class MongoReplicaHistory implements AutoCloseable {
     }
 
     /**
-     * Where this log has not caught up with the collection: each document whose stored {@code _ferry} is not the last
-     * state the log saw for it, and each id the log saw written that is no longer stored without the log having seen
-     * its delete. Empty once the log has read every write up to now (a change stream gives one collection's writes in
-     * the order they happened, so having seen the last write of every id is having seen every write).
+     * Where this log has not caught up with the collection (the one it watches). "Caught up" is decided by a marker,
+     * not by state alone (a trailing repeat leaves an id's state as it was, so the last state seen can match the stored
+     * one before the repeat is read): a marker document is inserted into the collection and the stream is read up to
+     * it (a change stream gives one collection's writes in the order they happened), waiting up to
+     * {@link #MARKER_WAIT}; a marker not read by then is reported. Once it is read, every write made before this call
+     * has been read, and the stored state must agree with the log's: each document whose stored {@code _ferry} is not
+     * the last state the log saw for it, and each id the log saw written that is no longer stored without the log
+     * having seen its delete, is reported. Empty once the log has read every write up to now. The marker is removed
+     * again before this returns.
      */
     public List<String> notCaughtUpWith(MongoCollection<BsonDocument> collection) {
+        String marker = MARKER + UUID.randomUUID();
+        BsonDocument markerDocument = new BsonDocument("_id", new BsonString(marker));
+        collection.insertOne(markerDocument);
+        try {
+            if (!awaitMarker(marker)) {
+                return List.of("the marker written at " + marker + " was not read from the change stream within "
+                    + MARKER_WAIT.toSeconds() + " s");
+            }
+            return stateBehind(collection);
+        } finally {
+            collection.deleteOne(markerDocument);
+        }
+    }
+
+    private synchronized boolean awaitMarker(String marker) {
+        long deadline = System.nanoTime() + MARKER_WAIT.toNanos();
+        while (!markersSeen.contains(marker)) {
+            throwIfFailed();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                // the reader notifies on every marker; the bound re-checks a failed stream
+                wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading the replica's change stream up to a marker", e);
+            }
+        }
+        return true;
+    }
+
+    private List<String> stateBehind(MongoCollection<BsonDocument> collection) {
         Map<String, State> stored = new HashMap<>();
         List<String> behind = new ArrayList<>();
         for (BsonDocument document : collection.find().projection(Projections.include(MongoReplicaWriter.FERRY))) {
-            String key = ReplicaIds.key(document.get("_id"));
+            BsonValue id = document.get("_id");
+            if (id.isString() && id.asString().getValue().startsWith(MARKER)) {
+                continue; // a marker of a caller asking at the same time
+            }
+            String key = ReplicaIds.key(id);
             BsonDocument ferry = document.isDocument(MongoReplicaWriter.FERRY) ? document.getDocument(MongoReplicaWriter.FERRY)
                 : new BsonDocument();
             stored.put(key, new State(ferry.isString("version") ? ferry.getString("version").getValue() : null,
