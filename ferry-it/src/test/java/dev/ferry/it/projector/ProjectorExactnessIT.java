@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -161,7 +162,12 @@ class ProjectorExactnessIT extends PipelineFixture {
 
         // A load of 12,000 appends takes well under a minute here even on a loaded machine; a stuck one fails here,
         // named, rather than at the test's @Timeout.
-        CompletableFuture.allOf(loads.toArray(new CompletableFuture<?>[0])).get(LOAD_BOUND.toSeconds(), TimeUnit.SECONDS);
+        try {
+            CompletableFuture.allOf(loads.toArray(new CompletableFuture<?>[0])).get(LOAD_BOUND.toSeconds(),
+                TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the appends were not done " + LOAD_BOUND + " after the kill landed", e);
+        }
         ReadModelCheck check = awaitExact(projection, Duration.ofSeconds(180));
         System.out.printf("ProjectorExactnessIT kill: %s%n", check);
         assertThat(check.duplicatesApplied()).as("duplicate applies: %s", check.examples()).isZero();
