@@ -33,6 +33,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -57,6 +58,7 @@ import dev.ferry.app.wiring.KafkaTransport;
 import dev.ferry.app.wiring.NatsTransport;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.partition.TopicNaming;
+import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.store.MongoEventStore;
 import dev.ferry.nats.NatsConnections;
@@ -70,8 +72,10 @@ import dev.ferry.nats.NatsSettings;
  * nats-server on the same store directory and port), and
  * an outage of the REST endpoint the projectors notify (through their circuit breakers) — nothing may be parked.
  * Killed processes are replaced, as Kubernetes would. A projector kill counts only once it is confirmed from outside to
- * have landed mid-batch (records applied to the read model but not acknowledged: the group's committed offsets on
- * Kafka, the partition consumers' ack floors on NATS); otherwise another is killed, and the test fails if none lands.
+ * have landed mid-batch: on partitions it alone was given (acknowledged past where they ended once it held them),
+ * records applied to the read model but not acknowledged (past the group's committed offsets on Kafka — counting an
+ * event only at its first copy, not a relay's re-published one — the partition consumers' ack floors on NATS);
+ * otherwise another is killed, and the test fails if none lands.
  * A leader pause counts only once the broker holds records it published past the checkpoint it left (else the next
  * leader is paused, and the test fails if none had work in flight). Then the event store, the topics, a change stream
  * on the read model (opened before any projector, so every write is seen) and the read model are checked against each
@@ -350,10 +354,15 @@ class MultiProcessFailureIT {
     }
 
     /**
-     * Kills a projector (Kafka) once it is working, and reads from outside whether the kill landed mid-batch: right
-     * after it, the group's committed offsets of its partitions, the read model's versions, then the group again —
-     * still holding the dead member with those partitions, so nobody else committed or wrote them since. Records of
-     * those partitions from the committed offsets on whose events the read model holds were applied, not acknowledged.
+     * Kills a projector (Kafka) once it is working on its own, and reads from outside whether the kill landed
+     * mid-batch. Working: among the partitions the group has it own, those whose committed offset has passed the end
+     * offset read once it owned them — so every record before the committed offset was acknowledged (by it or a
+     * previous owner) and every record from it on was published after it got the partition, delivered to it alone.
+     * Right after the kill: the committed offsets of those partitions, the read model's versions, then the group again
+     * — still holding the dead member with those partitions, so nobody else committed or wrote them since. Then those
+     * partitions from their beginning: an event counts as applied, not acknowledged, if its first copy is at or past
+     * the committed offset (a copy re-published after a relay kill, of an event first published before, does not) and
+     * the read model's version of its aggregate is at or above the event's.
      */
     private MidBatch killMidBatch(MongoDatabase database, ChildProcess victim) throws Exception {
         String group = KafkaTransport.groupId(READ_MODEL);
@@ -369,20 +378,36 @@ class MultiProcessFailureIT {
                 });
                 return !owned.isEmpty();
             });
-            // Working on them: it has acknowledged progress on each since it got them (not a handover's leftovers).
-            Map<TopicPartition, Long> atAssignment = committed(admin, group, owned);
+            Map<TopicPartition, Long> endsAtAssignment = endOffsets(owned);
+            Set<TopicPartition> working = new HashSet<>();
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 Map<TopicPartition, Long> now = committed(admin, group, owned);
-                return owned.stream().allMatch(p -> now.getOrDefault(p, -1L) > atAssignment.getOrDefault(p, -1L));
+                owned.stream().filter(p -> now.getOrDefault(p, -1L) > endsAtAssignment.get(p)).forEach(working::add);
+                return !working.isEmpty();
             });
             victim.kill();
-            Map<TopicPartition, Long> committed = committed(admin, group, owned);
+            Map<TopicPartition, Long> committed = committed(admin, group, working);
             Map<String, Long> applied = versions(database);
             Map<TopicPartition, String> owners = owners(admin, group);
-            boolean unmoved = owned.stream().allMatch(p -> clientId.equals(owners.get(p)));
+            boolean unmoved = committed.keySet().equals(working)
+                && working.stream().allMatch(p -> clientId.equals(owners.get(p)));
+            Map<TopicPartition, Long> beginning = new HashMap<>();
+            working.forEach(p -> beginning.put(p, 0L));
+            Set<String> seen = new HashSet<>();
             long pending = 0;
+            long republished = 0;
             long appliedUnacknowledged = 0;
-            for (ConsumerRecord<String, String> record : recordsFrom(committed)) {
+            // in offset order per partition, and an event's copies share its aggregate's partition
+            for (ConsumerRecord<String, String> record : recordsFrom(beginning)) {
+                boolean first = seen.add(eventId(record));
+                if (record.offset() < committed.getOrDefault(new TopicPartition(record.topic(), record.partition()),
+                    Long.MAX_VALUE)) {
+                    continue;
+                }
+                if (!first) {
+                    republished++;
+                    continue;
+                }
                 Document event = Document.parse(record.value());
                 pending++;
                 if (applied.getOrDefault(event.getString("aggregateId"), 0L)
@@ -392,7 +417,8 @@ class MultiProcessFailureIT {
             }
             Map<String, Long> acknowledged = new HashMap<>();
             committed.forEach((partition, offset) -> acknowledged.put(partition.toString(), offset));
-            return new MidBatch("committed offsets", acknowledged, pending, appliedUnacknowledged, unmoved);
+            return new MidBatch("committed offsets", acknowledged, pending, appliedUnacknowledged, unmoved)
+                .withRepublished(republished);
         }
     }
 
@@ -516,10 +542,20 @@ class MultiProcessFailureIT {
 
     /**
      * Past the acknowledged positions ({@code what}: committed offsets, ack floors) at the kill: {@code pending}
-     * records, {@code appliedUnacknowledged} already applied.
+     * records, {@code appliedUnacknowledged} already applied; {@code republished}: copies there of events first
+     * published before them, not counted (Kafka).
      */
     private record MidBatch(String what, Map<String, Long> acknowledged, long pending, long appliedUnacknowledged,
-                            boolean unmoved) {
+                            boolean unmoved, long republished) {
+        MidBatch(String what, Map<String, Long> acknowledged, long pending, long appliedUnacknowledged,
+                 boolean unmoved) {
+            this(what, acknowledged, pending, appliedUnacknowledged, unmoved, 0);
+        }
+
+        MidBatch withRepublished(long copies) {
+            return new MidBatch(what, acknowledged, pending, appliedUnacknowledged, unmoved, copies);
+        }
+
         boolean landed() {
             return unmoved && appliedUnacknowledged > 0;
         }
@@ -528,14 +564,15 @@ class MultiProcessFailureIT {
         public String toString() {
             return "killed with " + appliedUnacknowledged + " of " + pending + " records past the " + what + " "
                 + acknowledged + " already applied"
+                + (republished > 0 ? " (" + republished + " re-published copies of earlier events not counted)" : "")
                 + (unmoved ? "" : " (partitions moved before the read: not counted)");
         }
     }
 
     private static Map<TopicPartition, String> owners(Admin admin, String group) throws Exception {
         Map<TopicPartition, String> owners = new HashMap<>();
-        for (MemberDescription member : admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get()
-            .members()) {
+        for (MemberDescription member : admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+            .get(30, TimeUnit.SECONDS).members()) { // a broker that does not answer in 30 s fails the read
             member.assignment().topicPartitions().forEach(p -> owners.put(p, member.clientId()));
         }
         return owners;
@@ -544,21 +581,42 @@ class MultiProcessFailureIT {
     private static Map<TopicPartition, Long> committed(Admin admin, String group, Set<TopicPartition> partitions)
         throws Exception {
         Map<TopicPartition, Long> offsets = new HashMap<>();
-        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().forEach((partition, offset) -> {
-            if (partitions.contains(partition) && offset != null) {
-                offsets.put(partition, offset.offset());
-            }
-        });
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+            .forEach((partition, offset) -> { // a broker that does not answer in 30 s fails the read
+                if (partitions.contains(partition) && offset != null) {
+                    offsets.put(partition, offset.offset());
+                }
+            });
         return offsets;
+    }
+
+    /** The partitions' end offsets now: the offset the next record of each will have. */
+    private Map<TopicPartition, Long> endOffsets(Set<TopicPartition> partitions) {
+        try (KafkaConsumer<String, String> consumer = plainConsumer()) {
+            return new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(30)));
+        }
+    }
+
+    /** The event's id, the same on every copy of it the relays published. */
+    private static String eventId(ConsumerRecord<String, String> record) {
+        Header id = record.headers().lastHeader(FerryHeaders.CE_ID);
+        if (id == null) {
+            throw new IllegalStateException(record.topic() + "-" + record.partition() + "@" + record.offset()
+                + " has no " + FerryHeaders.CE_ID);
+        }
+        return new String(id.value(), StandardCharsets.UTF_8);
+    }
+
+    private KafkaConsumer<String, String> plainConsumer() {
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokerAddress,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
     }
 
     /** Every record of the partitions from the offsets to their ends now; fails naming any it could not read to the end. */
     private List<ConsumerRecord<String, String>> recordsFrom(Map<TopicPartition, Long> from) {
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, brokerAddress,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-            new StringDeserializer())) {
+        try (KafkaConsumer<String, String> consumer = plainConsumer()) {
             consumer.assign(from.keySet());
             from.forEach(consumer::seek);
             Map<TopicPartition, Long> ends = consumer.endOffsets(from.keySet());

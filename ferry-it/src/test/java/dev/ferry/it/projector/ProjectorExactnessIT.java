@@ -12,16 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.core.projection.Projection;
+import dev.ferry.it.replica.KafkaView;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
@@ -50,12 +49,24 @@ class ProjectorExactnessIT extends PipelineFixture {
 
     /** Kills tried before the test fails for never having landed one mid-batch. */
     private static final int MAX_KILLS = 4;
+    /** How long the appends may still take once a kill has landed (see where it is used). */
+    private static final Duration LOAD_BOUND = Duration.ofSeconds(120);
 
     private final List<ProjectorProcess> victims = new ArrayList<>();
 
     @AfterEach
     void killVictims() {
-        victims.forEach(ProjectorProcess::kill);
+        IllegalStateException failed = null;
+        for (ProjectorProcess victim : victims) { // every one, even if one does not exit
+            try {
+                victim.kill();
+            } catch (IllegalStateException e) {
+                failed = failed == null ? e : failed;
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     @BeforeEach
@@ -99,9 +110,10 @@ class ProjectorExactnessIT extends PipelineFixture {
 
     /**
      * The victim is a process of its own, killed with SIGKILL: nothing it queued lands afterwards. Each kill is
-     * confirmed to have landed mid-batch from outside the projector — records of the victim's partitions at or past
-     * the group's committed offsets whose events the read model already holds (applied, not acknowledged: they are
-     * delivered again to the next owner, which must skip them) — or the victim is replaced and killed again.
+     * confirmed to have landed mid-batch from outside the projector (see {@link #evidenceAfterKill}) — events of the
+     * victim's partitions first published at or past the group's committed offsets, which only the victim was given,
+     * that the read model already holds (applied, not acknowledged: they are delivered again to the next owner, which
+     * must skip them) — or the victim is replaced and killed again.
      */
     @Test
     void aProjectorProcessKilledMidBatchLosesNothingAndAppliesNothingTwice(@TempDir Path logs) throws Exception {
@@ -111,10 +123,11 @@ class ProjectorExactnessIT extends PipelineFixture {
         pipeline.startProjector("p2", projection, ProjectorSettings.DEFAULT);
         pipeline.startProjector("p3", projection, ProjectorSettings.DEFAULT);
         List<CompletableFuture<Void>> loads = new ArrayList<>();
+        String group = ProjectorRuntime.groupId(projection);
 
         KillEvidence landed = null;
         List<KillEvidence> kills = new ArrayList<>();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        try (KafkaView broker = new KafkaView(kafka.bootstrapServers())) {
             for (int attempt = 1; attempt <= MAX_KILLS && landed == null; attempt++) {
                 if (attempt > 1) {
                     victim = startVictim(projection, attempt, logs);
@@ -124,20 +137,22 @@ class ProjectorExactnessIT extends PipelineFixture {
                     // cannot land mid-batch. (A new load on the same aggregates reloads their versions on conflict.)
                     loads.add(new AppendLoad(pipeline.store(), "patient", 500, 12_000, 4).start());
                 }
-                Set<TopicPartition> owned = awaitWorking(admin, projection, victim);
+                Set<TopicPartition> working = awaitWorking(broker, group, victim.clientId(projection));
                 victim.kill();
                 long killedAt = System.nanoTime();
-                KillEvidence evidence = evidenceAfterKill(admin, projection, victim, owned);
+                KillEvidence evidence = evidenceAfterKill(broker, projection, victim, working);
                 kills.add(evidence);
                 System.out.printf("ProjectorExactnessIT kill %d: %s%n", attempt, evidence);
                 if (evidence.landedMidBatch()) {
                     landed = evidence;
                     String dead = victim.clientId(projection);
                     // its partitions move to the survivors once the group notices (the session timeout)
-                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                        .until(() -> owners(admin, projection).keySet().containsAll(owned)
-                            && !owners(admin, projection).containsValue(dead));
-                    System.out.printf("ProjectorExactnessIT: partitions %s moved %d ms after the kill%n", owned,
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                        Map<String, Set<TopicPartition>> members = broker.members(group);
+                        return !members.containsKey(dead) && members.values().stream().flatMap(Set::stream)
+                            .collect(Collectors.toSet()).containsAll(working);
+                    });
+                    System.out.printf("ProjectorExactnessIT: partitions %s moved %d ms after the kill%n", working,
                         (System.nanoTime() - killedAt) / 1_000_000);
                 }
             }
@@ -145,7 +160,14 @@ class ProjectorExactnessIT extends PipelineFixture {
         assertThat(landed).as("none of %d kills landed mid-batch (records applied but not acknowledged): %s",
             MAX_KILLS, kills).isNotNull();
 
-        CompletableFuture.allOf(loads.toArray(new CompletableFuture<?>[0])).get();
+        // A load of 12,000 appends takes well under a minute here even on a loaded machine; a stuck one fails here,
+        // named, rather than at the test's @Timeout.
+        try {
+            CompletableFuture.allOf(loads.toArray(new CompletableFuture<?>[0])).get(LOAD_BOUND.toSeconds(),
+                TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the appends were not done " + LOAD_BOUND + " after the kill landed", e);
+        }
         ReadModelCheck check = awaitExact(projection, Duration.ofSeconds(180));
         System.out.printf("ProjectorExactnessIT kill: %s%n", check);
         assertThat(check.duplicatesApplied()).as("duplicate applies: %s", check.examples()).isZero();
@@ -161,120 +183,83 @@ class ProjectorExactnessIT extends PipelineFixture {
     }
 
     /**
-     * The victim's partitions once it is working on them: it owns some (the group says) and has acknowledged progress
-     * on each since it got them, so what it holds unacknowledged at the kill is its own work, not a handover's.
+     * The victim's partitions on which it is working on its own: it owns them (the group says), and the group's
+     * committed offset of each has passed the partition's end offset as read once it owned them. So every record
+     * before the committed offset was acknowledged (by it or a previous owner), and every record from it on was
+     * published after the victim got the partition and delivered to the victim alone — no previous owner's applied
+     * but unacknowledged records remain past it. Waits until at least one partition is working.
      */
-    private Set<TopicPartition> awaitWorking(Admin admin, Projection projection, ProjectorProcess victim)
-        throws Exception {
-        String clientId = victim.clientId(projection);
+    private static Set<TopicPartition> awaitWorking(KafkaView broker, String group, String clientId) {
         Set<TopicPartition> owned = new HashSet<>();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
             owned.clear();
-            owners(admin, projection).forEach((partition, owner) -> {
-                if (owner.equals(clientId)) {
-                    owned.add(partition);
-                }
-            });
+            owned.addAll(broker.members(group).getOrDefault(clientId, Set.of()));
             return !owned.isEmpty();
         });
-        Map<TopicPartition, Long> atAssignment = committed(admin, projection, owned);
+        Map<TopicPartition, Long> endsAtAssignment = broker.ends(owned);
+        Set<TopicPartition> working = new HashSet<>();
         // Each attempt starts with appends running (see the caller), so there is work to acknowledge.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            Map<TopicPartition, Long> now = committed(admin, projection, owned);
-            return owned.stream().allMatch(p -> now.getOrDefault(p, -1L) > atAssignment.getOrDefault(p, -1L));
+            Map<TopicPartition, Long> now = broker.committed(group);
+            owned.stream().filter(p -> now.getOrDefault(p, -1L) > endsAtAssignment.get(p)).forEach(working::add);
+            return !working.isEmpty();
         });
-        return owned;
+        return working;
     }
 
     /**
-     * Read from outside right after the kill: the group's committed offsets of the victim's partitions, the read
-     * model's versions, then the group again — still holding the dead member with those partitions, so nobody else
-     * has committed or written them since the kill. Records of those partitions from the committed offsets on whose
-     * events the read model holds were applied but not acknowledged.
+     * Read from outside right after the kill: the group's committed offsets of the victim's working partitions, the
+     * read model's versions, then the group again — still holding the dead member with those partitions, so nobody
+     * else has committed or written them since. Then each of those partitions from its beginning: an event counts as
+     * applied but not acknowledged if its first copy is at or past the committed offset (only the victim was given it;
+     * a copy re-published after a relay failover of an event first published before does not count) and the read
+     * model's version of its aggregate is at or above the event's.
      */
-    private KillEvidence evidenceAfterKill(Admin admin, Projection projection, ProjectorProcess victim,
-                                           Set<TopicPartition> owned) throws Exception {
-        Map<TopicPartition, Long> committed = committed(admin, projection, owned);
+    private KillEvidence evidenceAfterKill(KafkaView broker, Projection projection, ProjectorProcess victim,
+                                           Set<TopicPartition> working) {
+        String group = ProjectorRuntime.groupId(projection);
+        Map<TopicPartition, Long> committed = new HashMap<>(broker.committed(group));
+        committed.keySet().retainAll(working);
         Map<String, Long> applied = new HashMap<>();
         for (Document document : pipeline.database().getCollection(projection.name()).find()) {
             applied.put(document.getString("_id"), ((Number) document.get(MongoReadModelWriter.VERSION)).longValue());
         }
-        Map<TopicPartition, String> owners = owners(admin, projection);
-        boolean unmoved = owned.stream().allMatch(p -> victim.clientId(projection).equals(owners.get(p)));
+        boolean unmoved = committed.keySet().equals(working) && broker.members(group)
+            .getOrDefault(victim.clientId(projection), Set.of()).containsAll(working);
+        Map<TopicPartition, Long> beginning = new HashMap<>();
+        working.forEach(p -> beginning.put(p, 0L));
+        Set<String> seen = new HashSet<>();
         long pending = 0;
+        long republished = 0;
         long appliedUnacknowledged = 0;
-        for (ConsumerRecord<String, String> record : recordsFrom(committed)) {
-            Document event = Document.parse(record.value());
+        // in offset order per partition, and an event's copies share its aggregate's partition
+        for (KafkaView.EventRecord record : broker.events(beginning)) {
+            boolean first = seen.add(record.eventId());
+            if (record.offset() < committed.getOrDefault(record.partition(), Long.MAX_VALUE)) {
+                continue;
+            }
+            if (!first) {
+                republished++;
+                continue;
+            }
             pending++;
-            if (applied.getOrDefault(event.getString("aggregateId"), 0L) >= ((Number) event.get("version")).longValue()) {
+            if (applied.getOrDefault(record.aggregateId(), 0L) >= record.version()) {
                 appliedUnacknowledged++;
             }
         }
-        return new KillEvidence(victim.instanceId(), committed, pending, appliedUnacknowledged, unmoved);
+        return new KillEvidence(victim.instanceId(), committed, pending, republished, appliedUnacknowledged, unmoved);
     }
 
     /**
-     * What a kill left: past the committed offsets, {@code pending} records, of which {@code appliedUnacknowledged}
-     * already in the read model; {@code unmoved}: the partitions were still the dead member's after the read.
+     * What a kill left: past the committed offsets, {@code pending} events first published there, of which
+     * {@code appliedUnacknowledged} already in the read model, and {@code republished} copies of earlier events (not
+     * counted); {@code unmoved}: the partitions were still the dead member's after the read.
      */
-    private record KillEvidence(String victim, Map<TopicPartition, Long> committed, long pending,
+    private record KillEvidence(String victim, Map<TopicPartition, Long> committed, long pending, long republished,
                                 long appliedUnacknowledged, boolean unmoved) {
         boolean landedMidBatch() {
             return unmoved && appliedUnacknowledged > 0;
         }
-    }
-
-    /** Which member (client id) holds each partition of the projection's group now. */
-    private static Map<TopicPartition, String> owners(Admin admin, Projection projection) throws Exception {
-        String group = ProjectorRuntime.groupId(projection);
-        Map<TopicPartition, String> owners = new HashMap<>();
-        for (MemberDescription member : admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get()
-            .members()) {
-            member.assignment().topicPartitions().forEach(p -> owners.put(p, member.clientId()));
-        }
-        return owners;
-    }
-
-    private static Map<TopicPartition, Long> committed(Admin admin, Projection projection, Set<TopicPartition> partitions)
-        throws Exception {
-        Map<TopicPartition, Long> offsets = new HashMap<>();
-        admin.listConsumerGroupOffsets(ProjectorRuntime.groupId(projection)).partitionsToOffsetAndMetadata().get()
-            .forEach((partition, offset) -> {
-                if (partitions.contains(partition) && offset != null) {
-                    offsets.put(partition, offset.offset());
-                }
-            });
-        return offsets;
-    }
-
-    /**
-     * Every record of the partitions from the given offsets to their ends now, with a plain consumer; fails naming
-     * the partitions it could not read to the end (a partial read would undercount).
-     */
-    private List<ConsumerRecord<String, String>> recordsFrom(Map<TopicPartition, Long> from) {
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<ConsumerRecord<String, String>> records = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-            new StringDeserializer())) {
-            consumer.assign(from.keySet());
-            from.forEach(consumer::seek);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(from.keySet());
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (from.keySet().stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read the victim's partitions to their ends in 30 s: "
-                        + from.keySet().stream().filter(p -> consumer.position(p) < ends.get(p))
-                            .map(p -> p + " at " + consumer.position(p) + " of " + ends.get(p)).toList());
-                }
-                consumer.poll(Duration.ofMillis(200)).forEach(record -> {
-                    if (record.offset() < ends.get(new TopicPartition(record.topic(), record.partition()))) {
-                        records.add(record);
-                    }
-                });
-            }
-        }
-        return records;
     }
 
     private ReadModelCheck awaitExact(Projection projection, Duration atMost) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -30,6 +31,8 @@ import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 final class ProjectorProcess {
 
     private static final String STARTED = "projector process started";
+    /** SIGKILL cannot be caught: the kernel reaps the process in milliseconds; 30 s covers a loaded machine's swap. */
+    private static final Duration EXIT_BOUND = Duration.ofSeconds(30);
 
     private final String instanceId;
     private final Process process;
@@ -65,7 +68,7 @@ final class ProjectorProcess {
                     + output.substring(Math.max(0, output.length() - 3_000)));
             }
             try {
-                process.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                process.waitFor(100, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
@@ -82,13 +85,17 @@ final class ProjectorProcess {
         return projection.name() + "-" + instanceId;
     }
 
-    /** SIGKILL, and waits until the process is gone. */
+    /** SIGKILL, and waits until the process is gone; fails if it is not gone within {@link #EXIT_BOUND}. */
     void kill() {
         process.destroyForcibly(); // SIGKILL on Linux
         try {
-            process.waitFor();
+            if (!process.waitFor(EXIT_BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("projector process " + instanceId + " (pid " + process.pid()
+                    + ") still running " + EXIT_BOUND + " after SIGKILL");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for projector process " + instanceId + " to exit", e);
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -27,15 +28,16 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.bson.Document;
 
 import dev.ferry.core.wire.FerryHeaders;
 
 /**
  * What the broker itself says, read with plain clients (never through Ferry): the entity records of topics with their
  * provenance, and a consumer group's committed offsets and members. A read that does not reach the end it set out to
- * read fails, naming what it did not read.
+ * read fails, naming what it did not read. Public for the projector tests of this module (same reads, other topics).
  */
-final class KafkaView implements AutoCloseable {
+public final class KafkaView implements AutoCloseable {
 
     /** How long a read of records already written may take, even on a loaded machine. */
     private static final Duration READ_BOUND = Duration.ofSeconds(60);
@@ -49,10 +51,17 @@ final class KafkaView implements AutoCloseable {
     record Entry(TopicPartition partition, long offset, String key, String version, long epoch, long sequence) {
     }
 
+    /**
+     * One event record as published: where it is, the event's id ({@code ce_id}: a re-published copy has the same),
+     * and its aggregate and version from the value.
+     */
+    public record EventRecord(TopicPartition partition, long offset, String eventId, String aggregateId, long version) {
+    }
+
     private final String bootstrapServers;
     private final Admin admin;
 
-    KafkaView(String bootstrapServers) {
+    public KafkaView(String bootstrapServers) {
         this.bootstrapServers = bootstrapServers;
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     }
@@ -71,9 +80,32 @@ final class KafkaView implements AutoCloseable {
 
     /** The entity changes of these partitions, each from its offset to its current end. */
     List<Entry> entries(Map<TopicPartition, Long> from) {
-        List<Entry> entries = new ArrayList<>();
+        return read(from, record -> record.value() == null ? null : new Entry(partition(record), record.offset(),
+            record.key(), header(record, FerryHeaders.CE_VERSION), Long.parseLong(header(record,
+            FerryHeaders.FERRY_EPOCH)), Long.parseLong(header(record, FerryHeaders.FERRY_SEQUENCE))));
+    }
+
+    /** The event records of these partitions (of event topics), each from its offset to its current end. */
+    public List<EventRecord> events(Map<TopicPartition, Long> from) {
+        return read(from, record -> {
+            Document event = Document.parse(new String(record.value(), UTF_8));
+            return new EventRecord(partition(record), record.offset(), header(record, FerryHeaders.CE_ID),
+                event.getString("aggregateId"), ((Number) event.get("version")).longValue());
+        });
+    }
+
+    /** The partitions' end offsets now: the offset the next record of each will have. */
+    public Map<TopicPartition, Long> ends(Set<TopicPartition> partitions) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            return new HashMap<>(consumer.endOffsets(partitions, READ_BOUND));
+        }
+    }
+
+    /** The records of these partitions, each from its offset to its end as of the start of the read; null: left out. */
+    private <T> List<T> read(Map<TopicPartition, Long> from, Function<ConsumerRecord<String, byte[]>, T> each) {
+        List<T> read = new ArrayList<>();
         if (from.isEmpty()) {
-            return entries;
+            return read;
         }
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             Map<TopicPartition, Long> end = consumer.endOffsets(from.keySet());
@@ -86,19 +118,20 @@ final class KafkaView implements AutoCloseable {
                         + " the partitions (position < end): " + behind(consumer, end));
                 }
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.value() != null && record.offset() < end.get(partition(record))) {
-                        entries.add(new Entry(partition(record), record.offset(), record.key(),
-                            header(record, FerryHeaders.CE_VERSION), Long.parseLong(header(record,
-                            FerryHeaders.FERRY_EPOCH)), Long.parseLong(header(record, FerryHeaders.FERRY_SEQUENCE))));
+                    if (record.offset() < end.get(partition(record))) {
+                        T value = each.apply(record);
+                        if (value != null) {
+                            read.add(value);
+                        }
                     }
                 }
             }
         }
-        return entries;
+        return read;
     }
 
     /** The group's committed offsets: the next offset each partition's owner is to read. */
-    Map<TopicPartition, Long> committed(String group) {
+    public Map<TopicPartition, Long> committed(String group) {
         Map<TopicPartition, OffsetAndMetadata> offsets = get(admin.listConsumerGroupOffsets(group)
             .partitionsToOffsetAndMetadata());
         Map<TopicPartition, Long> committed = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
@@ -111,7 +144,7 @@ final class KafkaView implements AutoCloseable {
     }
 
     /** The group's members, by client id, with the partitions the coordinator has them own. */
-    Map<String, Set<TopicPartition>> members(String group) {
+    public Map<String, Set<TopicPartition>> members(String group) {
         ConsumerGroupDescription description = get(admin.describeConsumerGroups(List.of(group)).describedGroups()
             .get(group));
         Map<String, Set<TopicPartition>> members = new TreeMap<>();
