@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -40,26 +41,44 @@ import com.mongodb.client.model.Accumulators;
 import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.Filters;
 
+import io.nats.client.Connection;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.api.ConsumerInfo;
+
 import dev.ferry.app.demo.HealthcareLoad;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.mongodb.store.MongoEventStore;
+import dev.ferry.nats.SubjectNaming;
 
 /**
- * NATS partition ownership can fail this test, with real processes. The projectors run the test-only
- * {@code ProjectorWithWriteGate}: {@code ferry project} wired as in production, with a projection that tags every
- * read-model write with who prepared it and when, and a gate after the write was permitted. The evidence is the read
- * model's own change stream ({@link TaggedReadModelChanges}) and the lease collection, not Ferry's logs; the ownership
- * log ({@code FERRY_OWNERSHIP_LOG=DEBUG}) is used only for acknowledgements, which leave nothing in MongoDB.
+ * Partition moves between real projector processes on NATS (joins, a SIGSTOPped owner, a kill -9), and a frozen owner's
+ * held write landing late. The projectors run the test-only {@code ProjectorWithWriteGate} (what it copies from
+ * {@code ferry project} and what it leaves out is said there), with a projection that tags every read-model write with
+ * who prepared it and when, and a gate after the write was permitted.
  * <p>
- * Under a load: a third projector joins (3 instances, 12 partitions: each owns 4 ± 1 within 10 s). A zombie with work
- * in flight: projector-1's next permitted write is held at the gate, then the whole process is SIGSTOPped; the others
- * own all its partitions and write everything it could have held (the held run included); it is woken (SIGCONT) with
- * the gate open, so its held write lands late. None of its writes prepared before the freeze may land after the wake
- * (the read model's history shows who wrote what), its held write must be refused (the writer answers DUPLICATE, its
- * {@code /status} counts it), and the leases it held are someone else's at a higher epoch. A fourth joins and one is
- * killed -9 while holding delivered, unacknowledged messages (3 left: 4 ± 1 within 10 s of the leave). Then: the read
- * model's history never repeats or regresses a version, every aggregate ends at its last stored version, the owners'
- * acknowledged sequences of each partition chain with no overlap and no gap, nothing parked.
+ * What refuses the zombie's held write here is the read model's version check (the successors already wrote those
+ * versions, so the writer answers DUPLICATE), not the partition lease: with the lease fence removed this test still
+ * passes; with the version condition removed it fails. The write fence on NATS partitions is caught by
+ * {@code NatsPartitionOwnershipIT} (ferry-nats) and the ferry-it NATS kill tests, not by this one.
+ * <p>
+ * Independent evidence: the read model's own change stream ({@link TaggedReadModelChanges}), the lease collection, and
+ * the JetStream server (its consumers' delivered sequence and ack floor, the stream's last sequence per partition
+ * subject). Ferry's own ownership log ({@code FERRY_OWNERSHIP_LOG=DEBUG}) backs three further checks, labelled as
+ * Ferry's own account: no acknowledgement under the zombie's old epochs after its wake-up, the killed owner's
+ * unacknowledged deliveries, and the owners' acknowledged ranges chaining with no overlap and no gap.
+ * <p>
+ * Under a load: a third projector joins (3 instances, 12 partitions: each owns 4 ± 1 within 10 s). A zombie with a
+ * write in flight: projector-1's next permitted write is held at the gate, then the whole process is SIGSTOPped; the
+ * others own all its partitions (its old-epoch consumers gone from the server) and write everything it could have held
+ * (the held run included); it is woken (SIGCONT) with the gate open, so its held write lands late. None of its writes
+ * prepared before the freeze may land after the wake (the read model's history shows who wrote what), its held write
+ * must be answered DUPLICATE (its {@code /status} counts it), and the leases it held are someone else's at a higher
+ * epoch. A fourth joins and one is killed -9; the server shows it had been delivered messages it had not acknowledged
+ * (3 left: 4 ± 1 within 10 s of the leave). Then: the read model's history never repeats or regresses a version, every
+ * aggregate ends at its last stored version, every partition's consumer of its current owner has an ack floor at the
+ * partition subject's last stream sequence, nothing parked.
  */
 @Timeout(420)
 class NatsOwnershipEvidenceIT {
@@ -71,6 +90,9 @@ class NatsOwnershipEvidenceIT {
     private static final String MARKERS = "test_markers";
     private static final String WOKEN = "zombie-woken";
     private static final String LANDED = "zombie-held-write-answered";
+    private static final String LEASE_PREFIX = READ_MODEL + ".partition.";
+    /** The configuration's stream ({@code nats.stream} unset: "ferry") and its 6 partitions per type. */
+    private static final SubjectNaming SUBJECTS = new SubjectNaming("ferry", 6);
     private static final Pattern EVENT = Pattern.compile("OwnershipEvent\\[instance=(\\S+), partition=(\\S+), "
         + "epoch=(\\d+), kind=(\\w+), from=(\\d+), to=(\\d+), atNanos=-?\\d+, wallMicros=(\\d+)]");
 
@@ -93,7 +115,7 @@ class NatsOwnershipEvidenceIT {
     }
 
     @Test
-    void aFrozenOwnerWithAPermittedWriteInFlightLandsNothingAndEverySequenceIsAcknowledgedOnce() throws Exception {
+    void aFrozenOwnersHeldWriteLandsNothingAndPartitionsMoveWithin10Seconds() throws Exception {
         assertThat(JAR).as("the jar built by mvn package").exists();
         Files.createDirectories(dir);
         System.out.println("NatsOwnershipEvidenceIT: the processes' logs are in " + dir.toAbsolutePath());
@@ -110,6 +132,7 @@ class NatsOwnershipEvidenceIT {
         awaitBalanced(List.of(p1, p2), "the start (2 instances)", Duration.ofSeconds(60)); // not the bound: both starting
 
         try (MongoClient client = MongoClients.create(mongoUri);
+             Connection server = Nats.connect(new Options.Builder().servers(nats.split(",")).build());
              TaggedReadModelChanges changes = new TaggedReadModelChanges(client.getDatabase("ferry"), READ_MODEL,
                  MARKERS)) {
             MongoDatabase database = client.getDatabase("ferry");
@@ -156,6 +179,15 @@ class NatsOwnershipEvidenceIT {
             leasesAtFreeze.forEach((name, epoch) -> assertThat(leasesTaken.get(name))
                 .as("lease %s, held by the zombie at epoch %d", name, epoch)
                 .matches(l -> !frozenId.equals(l.owner()) && l.epoch() > epoch, "another owner's, at a higher epoch"));
+            // From the server: the consumers the zombie read through are gone (a successor deletes them when it takes
+            // a partition), so an acknowledgement it sends under its old epochs cannot move a floor.
+            try {
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> consumersOf(server, leasesAtFreeze).isEmpty());
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("the zombie's consumers still on the server 30 s after its partitions moved: "
+                    + consumersOf(server, leasesAtFreeze), e);
+            }
 
             TaggedReadModelChanges.mark(database, MARKERS, WOKEN);
             p1.send("release"); // read once it runs again: the held write goes on right after the wake-up
@@ -183,7 +215,9 @@ class NatsOwnershipEvidenceIT {
             awaitAppended(load, EVENTS * 4 / 6);
             String killedId = instanceOf(p2);
             p2.kill();
+            List<AtKill> atKill = consumersAtKill(server, database, killedId);
             long leaveMillis = awaitBalanced(List.of(p1, p3, p4), "a leave (kill -9, 3 instances)");
+            List<String> inFlightAtKill = unacknowledgedAtKill(server, atKill);
 
             assertThat(load.awaitDone(3, TimeUnit.MINUTES)).isTrue();
             Map<String, Long> stored = storedVersions(database);
@@ -197,35 +231,42 @@ class NatsOwnershipEvidenceIT {
             List<Logged> zombieAcks = logged.stream().filter(e -> e.instance().equals(frozenId)
                 && leasesAtFreeze.containsKey(leaseName(e.partition())) && e.epoch() == leasesAtFreeze.get(leaseName(e.partition()))
                 && e.wallMicros() > wokeAtMicros && e.kind().equals("ACKNOWLEDGED")).toList();
-            long unacknowledgedAtKill = unacknowledged(logged, killedId);
+            long unacknowledgedAtKillLogged = unacknowledged(logged, killedId);
             Map<String, Long> readModel = readModelVersions(database);
             System.out.printf("NatsOwnershipEvidenceIT: balanced %d ms after the join, %d ms after the leave; the "
                     + "zombie %s held %s %d..%d at the freeze, %d late writes refused (its /status), %d landed late, "
                     + "%d acknowledgements under its old epochs after waking (%d write and %d acknowledgement refusals "
-                    + "logged); the killed %s held delivered, unacknowledged messages of %d partitions; %d landed "
-                    + "writes observed, %d aggregates%n", joinMillis, leaveMillis, frozenId, heldAggregate, heldFirst,
-                heldLast, refusedLate, lateZombieWrites.size(), zombieAcks.size(),
+                    + "logged); the killed %s: delivered, unacknowledged on the server %s (%d partitions by its own "
+                    + "log); %d landed writes observed, %d aggregates%n", joinMillis, leaveMillis, frozenId,
+                heldAggregate, heldFirst, heldLast, refusedLate, lateZombieWrites.size(), zombieAcks.size(),
                 logged.stream().filter(e -> e.instance().equals(frozenId) && e.kind().equals("WRITE_REFUSED")).count(),
                 logged.stream().filter(e -> e.instance().equals(frozenId) && e.kind().equals("REFUSED")).count(),
-                killedId, unacknowledgedAtKill, changes.writes().size(), stored.size());
+                killedId, inFlightAtKill, unacknowledgedAtKillLogged, changes.writes().size(), stored.size());
 
             assertThat(lateZombieWrites).as("writes the zombie prepared before its freeze that landed after its wake-up")
                 .isEmpty();
             assertThat(refusedLate).as("the zombie's late writes refused").isPositive();
-            assertThat(zombieAcks).as("acknowledgements of the zombie under its old epochs after waking").isEmpty();
-            assertThat(unacknowledgedAtKill).as("partitions the killed owner held unacknowledged messages of")
-                .isPositive();
+            assertThat(inFlightAtKill).as("the killed owner's partitions where, on the server, its successor started "
+                + "at or below a sequence the killed owner had been delivered (read right after the kill): %s", atKill)
+                .isNotEmpty();
+            assertThat(zombieAcks).as("Ferry's own account (its ownership log): acknowledgements of the zombie under "
+                + "its old epochs after waking").isEmpty();
+            assertThat(unacknowledgedAtKillLogged).as("Ferry's own account (its ownership log): partitions the killed "
+                + "owner had delivered beyond what it acknowledged").isPositive();
             assertThat(changes.unreadable()).as("changes of the read model that are not tagged writes").isEmpty();
             assertThat(changes.orderViolations()).as("writes that repeated or regressed a version").isEmpty();
             assertThat(readModel).as("the read model: each aggregate at its last stored version").isEqualTo(stored);
+            awaitServerAckFloorsAtLastSequences(server, database);
             assertAcknowledgementsChain(logged);
             assertThat(database.getCollection("ferry_parked").countDocuments()).as("events parked").isZero();
         }
     }
 
     /**
-     * Per partition, the acknowledged ranges of all owners (instance and epoch) in order: each starts right after the
-     * previous one ended (a new owner starts at the ack floor), the first at sequence 1 — no overlap, no gap.
+     * Ferry's own account (its ownership log), not the server's: per partition, the acknowledged ranges of all owners
+     * (instance and epoch) in order: each starts right after the previous one ended (a new owner starts at the ack
+     * floor), the first at sequence 1 — no overlap, no gap. The server's side is
+     * {@link #awaitServerAckFloorsAtLastSequences}.
      */
     private static void assertAcknowledgementsChain(List<Logged> logged) {
         Map<String, List<Logged>> byPartition = logged.stream().filter(e -> e.kind().equals("ACKNOWLEDGED"))
@@ -233,11 +274,13 @@ class NatsOwnershipEvidenceIT {
         assertThat(byPartition).hasSize(PARTITIONS);
         byPartition.forEach((partition, acks) -> {
             List<Logged> ordered = acks.stream().sorted(Comparator.comparingLong(Logged::from)).toList();
-            assertThat(ordered.get(0).from()).as("the first acknowledgement of %s", partition).isEqualTo(1);
+            assertThat(ordered.get(0).from()).as("Ferry's ownership log: the first acknowledgement of %s", partition)
+                .isEqualTo(1);
             for (int i = 1; i < ordered.size(); i++) {
                 Logged before = ordered.get(i - 1);
                 Logged next = ordered.get(i);
-                assertThat(next.from()).as("%s: %s@%d acknowledged %d..%d, then %s@%d %d..%d", partition,
+                assertThat(next.from()).as("Ferry's ownership log, %s: %s@%d acknowledged %d..%d, then %s@%d %d..%d",
+                    partition,
                     before.instance(), before.epoch(), before.from(), before.to(), next.instance(), next.epoch(),
                     next.from(), next.to()).isEqualTo(before.to() + 1);
             }
@@ -251,6 +294,136 @@ class NatsOwnershipEvidenceIT {
         return changes.writes().stream()
             .filter(w -> w.index() > woken && w.writer().equals(zombie) && w.preparedAtMillis() < frozenAtMillis)
             .toList();
+    }
+
+    /** {@code patient-3} → {@code ferry.patient.3}. */
+    private static String subjectOf(String partition) {
+        int dash = partition.lastIndexOf('-');
+        return SUBJECTS.subject(partition.substring(0, dash), Integer.parseInt(partition.substring(dash + 1)));
+    }
+
+    /** The server's consumers of the partitions in {@code leases} (lease name → epoch) at those epochs. */
+    private static List<String> consumersOf(Connection server, Map<String, Long> leases) throws Exception {
+        List<String> left = new ArrayList<>();
+        for (ConsumerInfo consumer : server.jetStreamManagement().getConsumers(SUBJECTS.stream())) {
+            leases.forEach((lease, epoch) -> {
+                if (subjectOf(lease.substring(LEASE_PREFIX.length())).equals(
+                    consumer.getConsumerConfiguration().getFilterSubject()) && consumer.getName().endsWith("_e" + epoch)) {
+                    left.add(consumer.getName());
+                }
+            });
+        }
+        return left;
+    }
+
+    /** A killed instance's consumer as the server held it right after the kill. */
+    private record AtKill(String subject, long epoch, String consumer, long ackFloor, long delivered) {
+    }
+
+    /**
+     * Read on the server right after a kill, as ferry-it's {@code WorkInFlightAtKill}: the consumers first, then the
+     * leases; a lease still naming the killed instance after the consumers were read had no other owner meanwhile, so
+     * its consumer at that epoch is the killed instance's.
+     */
+    private static List<AtKill> consumersAtKill(Connection server, MongoDatabase database, String killed)
+        throws Exception {
+        List<ConsumerInfo> consumers = server.jetStreamManagement().getConsumers(SUBJECTS.stream());
+        List<AtKill> atKill = new ArrayList<>();
+        partitionLeasesOf(database, killed).forEach((lease, epoch) -> {
+            String subject = subjectOf(lease.substring(LEASE_PREFIX.length()));
+            consumers.stream().filter(c -> subject.equals(c.getConsumerConfiguration().getFilterSubject())
+                    && c.getName().endsWith("_e" + epoch))
+                .forEach(c -> atKill.add(new AtKill(subject, epoch, c.getName(), floorOf(c),
+                    c.getDelivered().getStreamSequence())));
+        });
+        return atKill;
+    }
+
+    /**
+     * The killed instance's partitions whose successor (a consumer at a higher epoch) starts at or below a sequence the
+     * killed instance had been delivered: delivered, never acknowledged. Decided by the successor's start sequence (the
+     * server's ack floor of the killed consumer when the successor took over, seconds after the death), not by the
+     * floor read right after the kill, which an acknowledgement still in the dead connection's socket could lag.
+     * Read once the partitions are balanced again: a moved partition moves once (the survivors are below their share
+     * until they take one), so the consumer found is the successor's.
+     */
+    private static List<String> unacknowledgedAtKill(Connection server, List<AtKill> atKill) throws Exception {
+        Map<String, ConsumerInfo> successors = new HashMap<>();
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                for (ConsumerInfo c : server.jetStreamManagement().getConsumers(SUBJECTS.stream())) {
+                    atKill.stream().filter(k -> k.subject().equals(c.getConsumerConfiguration().getFilterSubject())
+                            && epochOf(c) > k.epoch())
+                        .forEach(k -> successors.putIfAbsent(k.subject(), c));
+                }
+                return successors.keySet().containsAll(atKill.stream().map(AtKill::subject).toList());
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("no successor's consumer on the server within 30 s for all of " + atKill
+                + "; found " + successors.keySet(), e);
+        }
+        List<String> unacknowledged = new ArrayList<>();
+        for (AtKill k : atKill) {
+            ConsumerInfo successor = successors.get(k.subject());
+            Long start = successor.getConsumerConfiguration().getStartSequence();
+            long resumedAfter = start == null ? 0 : start - 1;
+            if (resumedAfter < k.delivered()) {
+                unacknowledged.add(k.consumer() + " delivered " + k.delivered() + ", " + successor.getName()
+                    + " starts at " + (resumedAfter + 1));
+            }
+        }
+        return unacknowledged;
+    }
+
+    /** As a new owner reads it: a consumer that has acknowledged nothing yet reports 0, its start - 1 counts. */
+    private static long floorOf(ConsumerInfo consumer) {
+        Long start = consumer.getConsumerConfiguration().getStartSequence();
+        return Math.max(consumer.getAckFloor().getStreamSequence(), start == null ? 0 : start - 1);
+    }
+
+    /** {@code <group>_<type>_<n>_e<epoch>}. */
+    private static long epochOf(ConsumerInfo consumer) {
+        return Long.parseLong(consumer.getName().substring(consumer.getName().lastIndexOf("_e") + 2));
+    }
+
+    /**
+     * From the server: every partition's consumer of its current owner (the lease's epoch) has acknowledged up to the
+     * last sequence the stream holds on that partition's subject — nothing left unacknowledged. Awaited: the read
+     * model can be caught up a moment before the last acknowledgement reaches the server (bound: 30 s, far above an
+     * acknowledgement's round trip even on a loaded 2-core machine).
+     */
+    private static void awaitServerAckFloorsAtLastSequences(Connection server, MongoDatabase database)
+        throws Exception {
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> unacknowledgedOnServer(server, database).isEmpty());
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("partitions whose current owner's consumer is not acknowledged up to the stream's "
+                + "last sequence of its subject within 30 s: " + unacknowledgedOnServer(server, database), e);
+        }
+    }
+
+    private static Map<String, String> unacknowledgedOnServer(Connection server, MongoDatabase database)
+        throws Exception {
+        JetStreamManagement management = server.jetStreamManagement();
+        List<ConsumerInfo> consumers = management.getConsumers(SUBJECTS.stream());
+        Map<String, Lease> leases = partitionLeases(database);
+        Map<String, String> behind = new TreeMap<>();
+        assertThat(leases).as("partition leases").hasSize(PARTITIONS);
+        for (Map.Entry<String, Lease> lease : leases.entrySet()) {
+            String subject = subjectOf(lease.getKey().substring(LEASE_PREFIX.length()));
+            long last = management.getLastMessage(SUBJECTS.stream(), subject).getSeq();
+            ConsumerInfo consumer = consumers.stream()
+                .filter(c -> subject.equals(c.getConsumerConfiguration().getFilterSubject())
+                    && c.getName().endsWith("_e" + lease.getValue().epoch()))
+                .findFirst().orElse(null);
+            long floor = consumer == null ? -1 : floorOf(consumer);
+            if (floor != last) {
+                behind.put(subject, (consumer == null ? "no consumer at epoch " + lease.getValue().epoch()
+                    : consumer.getName() + " ack floor " + floor) + ", last sequence " + last);
+            }
+        }
+        return behind;
     }
 
     private static String leaseName(String partition) {
@@ -304,7 +477,7 @@ class NatsOwnershipEvidenceIT {
         return Long.parseLong(m.group(1));
     }
 
-    /** Messages the instance had delivered beyond what it acknowledged, when it died. */
+    /** Ferry's own account (its ownership log): partitions the instance had delivered beyond what it acknowledged. */
     private static long unacknowledged(List<Logged> logged, String instance) {
         Map<String, Long> delivered = new HashMap<>();
         Map<String, Long> acknowledged = new HashMap<>();

@@ -24,8 +24,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
- * Test-only child process (started from the built jar plus the test classes): {@code ferry project} wired exactly as
- * {@link ProjectCommand} does, except for two hooks that live here and nowhere in production code.
+ * Test-only child process (started from the built jar plus the test classes). It copies from {@link ProjectCommand}
+ * the service lifecycle and admin endpoints ({@code /status} as {@code ProjectCommand.statusJson}, parked events), the
+ * components ({@code components.projector}: the same transport, partition leases and fences), the
+ * {@link MongoReadModelWriter} with the configured apply log, the lane threads and the metrics and stall binding. It
+ * leaves out the check that {@code projector.aggregateTypes} is set (the test's configuration sets it) and the
+ * {@code LatencyObservingWriter} around the writer (an end-to-end latency timer: no effect on what is written), and it
+ * replaces {@code ProjectCommand}'s latest-state projection and the writer's direct call with two hooks that live here
+ * and nowhere in production code.
  * <ul>
  *   <li>A projection whose every change tags the document with who prepared it: {@code state._by =
  *       "<writer>|<version>|<preparedAtMillis>"} (a Merge, for every event type). The tag is part of the conditional

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -139,7 +140,8 @@ class NatsProjectorExactnessIT {
             });
             long movedMillis = (System.nanoTime() - killedAt) / 1_000_000;
 
-            appending.get();
+            // 12,000 appends by 4 writers take well under a minute here; the bound only turns a hang into a failure
+            appending.get(3, TimeUnit.MINUTES);
             Map<String, Long> fold = new HashMap<>();
             pipeline.storedEvents().forEach(e -> fold.merge(e.aggregateId(), e.version(), Math::max));
             changes.awaitVersions(fold, Duration.ofSeconds(180));
@@ -161,10 +163,8 @@ class NatsProjectorExactnessIT {
                 .isEmpty();
             assertThat(check.readModelExact()).as("every aggregate at the fold of the event store: %s", check)
                 .isTrue();
-            // The writer's own apply log agrees (not independent evidence: the writer under test appends it).
-            assertThat(check.duplicatesApplied()).isZero();
-            assertThat(check.orderViolations()).isZero();
-            assertThat(check.applies()).isEqualTo(12_000);
+            assertThat(check.applies()).as("versions the read model's history moved documents forward by: each of "
+                + "the 12,000 events once").isEqualTo(12_000);
             assertThat(parked).as("parked events").isZero();
             assertThat(streamDuplicates).isZero();
             assertThat(movedMillis).as("partitions move after the lease TTL").isLessThan(15_000);

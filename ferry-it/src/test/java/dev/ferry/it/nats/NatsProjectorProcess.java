@@ -22,8 +22,11 @@ import dev.ferry.nats.subscription.NatsPartitionSubscription;
 
 /**
  * Test-only child process: one projector instance on NATS wired as {@link Pipeline#startProjector} wires one in the
- * test's JVM (the counter projection, the same writer with its apply log, parked store and partition leases), so
- * that a test can kill it with SIGKILL: then nothing of it writes any more, not even runs already queued to its
+ * test's JVM (the counter projection, the same writer, parked store and partition leases), except that its writer
+ * keeps its apply log on: nothing reads that log (the evidence is the read model's change stream), it only makes each
+ * write heavier, which widens the window in which a kill lands between a write and its acknowledgement (with
+ * it off, one run's kills all landed with nothing applied beyond the ack floor). A process of its own so that a test
+ * can kill it with SIGKILL: then nothing of it writes any more, not even runs already queued to its
  * read-model writer's thread (an in-process kill stops the engine but not that thread).
  * <p>
  * Prints {@code STATUS <applied> <owned partitions, comma-separated>} every 50 ms: the test uses it only to time the

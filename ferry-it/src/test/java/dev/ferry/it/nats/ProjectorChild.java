@@ -108,8 +108,17 @@ final class ProjectorChild implements AutoCloseable {
         }
     }
 
+    /** Clean-up: SIGKILL, and waits (bounded) until it is reaped, so no child outlives the test that started it. */
     @Override
     public void close() {
         process.destroyForcibly();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) { // reaped at once after SIGKILL; this only bounds a hang
+                throw new IllegalStateException(instanceId + " (pid " + process.pid() + ") still alive 30 s after "
+                    + "SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

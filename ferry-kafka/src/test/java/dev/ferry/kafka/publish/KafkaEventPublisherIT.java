@@ -208,14 +208,18 @@ class KafkaEventPublisherIT {
 
                 if (firstFails) {
                     producer.errorNext(new NotLeaderOrFollowerException("the partition's leader moved"));
-                    sender.join(10_000);
+                    sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
+                    assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
+                        .isFalse();
                     assertThat(v1).isCompletedExceptionally();
                     assertThat(v2.get()).as("version 2, after version 1 failed").isCompletedExceptionally();
                     assertThat(producer.history()).as("version 2 is never sent without version 1")
                         .extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
                 } else {
                     producer.completeNext();
-                    sender.join(10_000);
+                    sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
+                    assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
+                        .isFalse();
                     assertThat(v1).isCompleted();
                     assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey, "p-1");
                     // Later records to the partition go without waiting: the gate is the first record's only.
