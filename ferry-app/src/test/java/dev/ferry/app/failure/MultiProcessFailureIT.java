@@ -40,7 +40,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.awaitility.core.ConditionTimeoutException;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -100,8 +100,8 @@ class MultiProcessFailureIT {
     private static final String LEASES = "ferry_leases";
     private static final String STREAM = "ferry";
 
-    @TempDir
-    Path dir;
+    /** The processes' logs and config: kept under target/ after the run, the evidence when a case fails. */
+    private Path dir;
 
     private final List<ChildProcess> processes = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, ChildProcess> relaysByInstance = new HashMap<>();
@@ -149,6 +149,8 @@ class MultiProcessFailureIT {
         Random random = new Random(seed);
         assertThat(JAR).as("the jar built by mvn package").exists();
         broker = transport;
+        dir = Files.createDirectories(Path.of("target", "multi-process-failure", transport + "-" + System.currentTimeMillis()));
+        System.out.println("MultiProcessFailureIT on " + transport + ": the processes' logs are in " + dir.toAbsolutePath());
 
         ChildProcess embedded = start("embedded", "embedded", "--oplog-capacity", "1000000", "--transport", transport);
         String mongoUri = embedded.awaitLine("FERRY_MONGODB_URI=(\\S+)", Duration.ofSeconds(60));
@@ -197,8 +199,15 @@ class MultiProcessFailureIT {
 
             PipelineVerifier verifier = new PipelineVerifier(database, "events");
             List<Event> stored = verifier.storedEvents();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> verifier.readModel(READ_MODEL, stored).exact());
+            try {
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> verifier.readModel(READ_MODEL, stored).exact());
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("the read model is not the fold of the " + stored.size() + " stored events 3 "
+                    + "minutes after the load ended: " + behind(stored, versions(database)) + "; faults: " + log
+                    + "; projectors' status: " + projectors.stream().filter(ChildProcess::isAlive)
+                    .map(p -> p.name() + "=" + statusOf(p)).toList() + "; logs in " + dir.toAbsolutePath(), e);
+            }
             PipelineVerifier.ReadModelVerdict readModel = verifier.readModel(READ_MODEL, stored);
             // Duplicates and order from the change stream, not from the projectors' own apply log.
             ReadModelWrites.Verdict writes = history.verdictCovering(versions(database), Duration.ofSeconds(60));
@@ -638,6 +647,16 @@ class MultiProcessFailureIT {
     }
 
     /** The read model's version of each aggregate now. */
+    /** The aggregates whose read-model version is not their last stored one: how many, and the first few. */
+    private static String behind(List<Event> stored, Map<String, Long> readModel) {
+        Map<String, Long> last = new HashMap<>();
+        stored.forEach(e -> last.merge(e.aggregateId(), e.version(), Math::max));
+        List<String> behind = last.entrySet().stream().filter(e -> !e.getValue().equals(readModel.get(e.getKey())))
+            .map(e -> e.getKey() + " stored " + e.getValue() + ", read model " + readModel.get(e.getKey())).sorted()
+            .toList();
+        return behind.size() + " aggregates differ " + behind.subList(0, Math.min(10, behind.size()));
+    }
+
     private static Map<String, Long> versions(MongoDatabase database) {
         Map<String, Long> versions = new HashMap<>();
         for (Document document : database.getCollection(READ_MODEL).find()) {
@@ -664,6 +683,20 @@ class MultiProcessFailureIT {
                 System.out.printf("MultiProcessFailureIT: %s restarted: %s%n", name, exited.getMessage().lines()
                     .findFirst().orElse(""));
             }
+        }
+    }
+
+    /** A projector's /status, for a failure message. */
+    private String statusOf(ChildProcess projector) {
+        Integer port = adminPorts.get(projector);
+        if (port == null) {
+            return "(no admin port)";
+        }
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException | InterruptedException e) {
+            return "(unanswered: " + e + ")";
         }
     }
 
