@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -122,7 +123,7 @@ class ProjectorExactnessIT extends PipelineFixture {
         ProjectorProcess victim = startVictim(projection, 1, logs);
         pipeline.startProjector("p2", projection, ProjectorSettings.DEFAULT);
         pipeline.startProjector("p3", projection, ProjectorSettings.DEFAULT);
-        List<CompletableFuture<Void>> loads = new ArrayList<>();
+        List<CompletableFuture<Void>> loads = new CopyOnWriteArrayList<>(); // also appended to from await polls
         String group = ProjectorRuntime.groupId(projection);
 
         KillEvidence landed = null;
@@ -132,12 +133,15 @@ class ProjectorExactnessIT extends PipelineFixture {
                 if (attempt > 1) {
                     victim = startVictim(projection, attempt, logs);
                 }
-                if (loads.isEmpty() || loads.get(loads.size() - 1).isDone()) {
-                    // Appends run through every attempt: a kill after the last record is applied and acknowledged
-                    // cannot land mid-batch. (A new load on the same aggregates reloads their versions on conflict.)
-                    loads.add(new AppendLoad(pipeline.store(), "patient", 500, 12_000, 4).start());
-                }
-                Set<TopicPartition> working = awaitWorking(broker, group, victim.clientId(projection));
+                // Appends run through every attempt: a kill after the last record is applied and acknowledged
+                // cannot land mid-batch. (A new load on the same aggregates reloads their versions on conflict.)
+                Runnable keepAppending = () -> {
+                    if (loads.isEmpty() || loads.get(loads.size() - 1).isDone()) {
+                        loads.add(new AppendLoad(pipeline.store(), "patient", 500, 12_000, 4).start());
+                    }
+                };
+                keepAppending.run();
+                Set<TopicPartition> working = awaitWorking(broker, group, victim.clientId(projection), keepAppending);
                 victim.kill();
                 long killedAt = System.nanoTime();
                 KillEvidence evidence = evidenceAfterKill(broker, projection, victim, working);
@@ -187,9 +191,11 @@ class ProjectorExactnessIT extends PipelineFixture {
      * committed offset of each has passed the partition's end offset as read once it owned them. So every record
      * before the committed offset was acknowledged (by it or a previous owner), and every record from it on was
      * published after the victim got the partition and delivered to the victim alone — no previous owner's applied
-     * but unacknowledged records remain past it. Waits until at least one partition is working.
+     * but unacknowledged records remain past it. Waits until at least one partition is working, appending more
+     * meanwhile if the load ends first (a partition that gets no record after its assignment never works).
      */
-    private static Set<TopicPartition> awaitWorking(KafkaView broker, String group, String clientId) {
+    private static Set<TopicPartition> awaitWorking(KafkaView broker, String group, String clientId,
+                                                    Runnable keepAppending) {
         Set<TopicPartition> owned = new HashSet<>();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
             owned.clear();
@@ -200,6 +206,7 @@ class ProjectorExactnessIT extends PipelineFixture {
         Set<TopicPartition> working = new HashSet<>();
         // Each attempt starts with appends running (see the caller), so there is work to acknowledge.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            keepAppending.run();
             Map<TopicPartition, Long> now = broker.committed(group);
             owned.stream().filter(p -> now.getOrDefault(p, -1L) > endsAtAssignment.get(p)).forEach(working::add);
             return !working.isEmpty();
