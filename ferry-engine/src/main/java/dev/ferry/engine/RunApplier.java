@@ -213,9 +213,12 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                     return false; // stopping: left unfinished, not acknowledged, delivered again to the next owner
                 }
                 // Not this record's fault (a dependency, or the store written, is down): pause the partition, probe
-                // at the breaker's interval, no attempt spent.
+                // at the breaker's interval (at the backoff while the breaker has not opened yet), no attempt spent.
                 control.pauseForBreaker(partition);
-                LockSupport.parkNanos(breakers.openFor().toNanos());
+                boolean closedBreaker = lastFailure instanceof DependencyBreakers.DependencyUnavailable unavailable
+                    && !unavailable.breakerOpen();
+                LockSupport.parkNanos(closedBreaker ? retry.backoffAfter(Math.max(1, attempts)).toNanos()
+                    : breakers.openFor().toNanos());
             } else {
                 attempts++;
                 if (attempts >= retry.maxAttempts()) {
