@@ -42,8 +42,9 @@ public final class FerryCommand {
      * {@code @Command} objects) as further subcommands under their own names.
      */
     public static int execute(PrintWriter out, PrintWriter err, List<Object> extraCommands, String... args) {
-        CommandLine commandLine = new CommandLine(new FerryCommand()).setOut(out).setErr(err);
+        CommandLine commandLine = new CommandLine(new FerryCommand());
         extraCommands.forEach(commandLine::addSubcommand);
+        commandLine.setOut(out).setErr(err); // after adding: it reaches only the subcommands present
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
             if (e instanceof ConfigError || e instanceof Unreachable) {
                 line.getErr().println("ferry: " + e.getMessage());
