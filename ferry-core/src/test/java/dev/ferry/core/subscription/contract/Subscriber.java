@@ -38,6 +38,8 @@ final class Subscriber implements PartitionedSubscription.Ownership {
     private volatile boolean acknowledging = true;
     private volatile boolean running = true;
     private volatile boolean crashing;
+    /** Crashed: a client library's callbacks on its way down (Kafka's close calls the rebalance listener) reach no one. */
+    private volatile boolean dead;
     private volatile Throwable failure;
 
     Subscriber(String id, PartitionedSubscription subscription, Set<String> types, Ledger ledger,
@@ -114,7 +116,8 @@ final class Subscriber implements PartitionedSubscription.Ownership {
                 }
             }
             if (crashing) {
-                ledger.crashed(id); // dead from here on: whoever gains its partitions next is their only owner
+                dead = true;
+                ledger.crashed(id); // from here on, whoever gains its partitions next is their only owner
                 stints.clear();
                 crash.accept(subscription);
             } else {
@@ -141,11 +144,17 @@ final class Subscriber implements PartitionedSubscription.Ownership {
 
     @Override
     public void gained(Collection<PartitionId> partitions) {
+        if (dead) {
+            return;
+        }
         partitions.forEach(partition -> stints.put(partition, ledger.gained(id, partition)));
     }
 
     @Override
     public void revoked(Collection<PartitionId> partitions) {
+        if (dead) {
+            return;
+        }
         if (acknowledging) {
             acknowledge(partitions);
         }
@@ -154,6 +163,9 @@ final class Subscriber implements PartitionedSubscription.Ownership {
 
     @Override
     public void lost(Collection<PartitionId> partitions) {
+        if (dead) {
+            return;
+        }
         forget(partitions, false);
     }
 
