@@ -8,6 +8,7 @@ import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ProjectorStatus;
+import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
 
@@ -30,9 +31,9 @@ public final class ProjectorRuntime implements AutoCloseable {
                 settings.sessionTimeout()), instanceId);
     }
 
-    /** The consumer group of a projection. */
+    /** The consumer group of a projection ({@link KafkaTransport#groupId}). */
     public static String groupId(Projection projection) {
-        return "ferry-projection-" + projection.name();
+        return KafkaTransport.groupId(projection.name());
     }
 
     public void start() {
