@@ -27,12 +27,9 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
     /** The client id of the reachability check's admin client (log4j2.xml filters its connection warnings). */
     static final String REACHABILITY_CLIENT_ID = "ferry-reachability";
 
-    /**
-     * The consumer group of a projection or replicator: its committed offsets live under this name, so it never
-     * changes (the one definition; {@code ProjectorRuntime} names its group by it too).
-     */
+    /** The consumer group of a projection or replicator ({@link KafkaPartitionSubscription#groupId}). */
     public static String groupId(String group) {
-        return "ferry-projection-" + group;
+        return KafkaPartitionSubscription.groupId(group);
     }
 
     @Override

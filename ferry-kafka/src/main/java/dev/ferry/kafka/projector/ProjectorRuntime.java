@@ -8,7 +8,6 @@ import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ProjectorStatus;
-import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
 
@@ -31,9 +30,9 @@ public final class ProjectorRuntime implements AutoCloseable {
                 settings.sessionTimeout()), instanceId);
     }
 
-    /** The consumer group of a projection ({@link KafkaTransport#groupId}). */
+    /** The consumer group of a projection ({@link KafkaPartitionSubscription#groupId}). */
     public static String groupId(Projection projection) {
-        return KafkaTransport.groupId(projection.name());
+        return KafkaPartitionSubscription.groupId(projection.name());
     }
 
     public void start() {
