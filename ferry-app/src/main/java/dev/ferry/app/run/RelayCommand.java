@@ -10,7 +10,6 @@ import java.util.function.Predicate;
 import org.bson.Document;
 
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.relay.ChangeStreamRelay;
@@ -19,6 +18,7 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.config.ConfigError;
 import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.core.wire.EventJson;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
