@@ -50,7 +50,22 @@ public sealed interface SourceConfig {
      */
     String initialLoad();
 
-    /** {@code initialLoad: copy}. */
+    /**
+     * What to do with each kind of source. Java 17 has no pattern switch, so dispatch goes through this visitor: a new
+     * kind adds a method here, and every place that handles sources stops compiling until it handles the new kind too.
+     */
+    interface Kinds<T> {
+        T commits(Commits source);
+
+        T events(Events source);
+
+        T entities(Entities source);
+    }
+
+    /** Calls the method of {@code kinds} for this source's kind. */
+    <T> T dispatch(Kinds<T> kinds);
+
+        /** {@code initialLoad: copy}. */
     default boolean copiesFirst() {
         return "copy".equals(initialLoad());
     }
@@ -67,6 +82,11 @@ public sealed interface SourceConfig {
         String initialLoad) implements SourceConfig {
 
         public static final String KIND = "commits";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.commits(this);
+        }
 
         public Commits {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);
@@ -144,6 +164,11 @@ public sealed interface SourceConfig {
         String initialLoad) implements SourceConfig {
 
         public static final String KIND = "events";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.events(this);
+        }
 
         public Events {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);
@@ -261,6 +286,11 @@ public sealed interface SourceConfig {
         String versionField) implements SourceConfig {
 
         public static final String KIND = "entities";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.entities(this);
+        }
 
         public Entities {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);

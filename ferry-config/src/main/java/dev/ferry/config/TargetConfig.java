@@ -43,6 +43,20 @@ public sealed interface TargetConfig {
     @JsonPropertyDescription("Ids processed in parallel per instance.")
     Integer lanes();
 
+    /**
+     * What to do with each kind of target. Java 17 has no pattern switch, so dispatch goes through this visitor: a new
+     * kind adds a method here, and every place that handles targets stops compiling until it handles the new kind too
+     * (instead of a cast that throws at run time).
+     */
+    interface Kinds<T> {
+        T mongoDb(MongoDb target);
+
+        T postgreSql(PostgreSql target);
+    }
+
+    /** Calls the method of {@code kinds} for this target's kind. */
+    <T> T dispatch(Kinds<T> kinds);
+
     default java.time.Duration tombstoneRetentionDuration() {
         return SettingValues.toDuration(tombstoneRetention());
     }
@@ -61,6 +75,11 @@ public sealed interface TargetConfig {
         String tombstoneRetention, String notifyUrl, Integer lanes) implements TargetConfig {
 
         public static final String KIND = "mongodb";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.mongoDb(this);
+        }
 
         public MongoDb {
             name = SettingValues.required("name", name, "the target's name", value -> true);
@@ -105,6 +124,11 @@ public sealed interface TargetConfig {
         String tombstoneRetention, String notifyUrl, Integer lanes) implements TargetConfig {
 
         public static final String KIND = "postgresql";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.postgreSql(this);
+        }
 
         public PostgreSql {
             name = SettingValues.required("name", name, "the target's name", value -> true);

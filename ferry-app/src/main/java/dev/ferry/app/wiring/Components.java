@@ -11,6 +11,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.config.SourceConfig;
+import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -146,7 +147,12 @@ public final class Components implements AutoCloseable {
     }
 
     /** Where relays checkpoint, and operators' copy requests wait for the leader. */
-    public CheckpointStore checkpoints() {
+    /** The relay's and the partitions' leases (the relay's lease document also holds its checkpoint). */
+    public LeaseStore leases() {
+        return new MongoLeaseStore(database, LEASES);
+    }
+
+        public CheckpointStore checkpoints() {
         return new MongoCheckpointStore(database, LEASES);
     }
 
