@@ -4,7 +4,6 @@ import static dev.ferry.core.relay.PipelineFailure.at;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -240,20 +239,20 @@ public final class ChangeStreamRelay implements AutoCloseable {
 
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
-        TakeoverTimeline timeline = new TakeoverTimeline(settings.name(), epoch);
+        Term term = new Term(settings, instanceId, epoch, new TakeoverTimeline(settings.name(), epoch), progress,
+            refusals, () -> running, () -> leadership.isValid(epoch));
         Optional<Checkpoint> checkpoint = at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.load(settings.name()));
         List<String> toCopy = recopy ? copy.sources()
             : checkpoint.isPresent() || restartFromNow ? List.of()
             : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
         if (!toCopy.isEmpty()) {
-            checkpoint = Optional.of(beginCopy(epoch, toCopy, checkpoint.map(Checkpoint::sequence).orElse(0L)));
+            checkpoint = Optional.of(Copying.begin(term, source, checkpoints, toCopy,
+                checkpoint.map(Checkpoint::sequence).orElse(0L)));
             recopy = false;
         }
         StartPosition start = restartFromNow ? new StartPosition.Now()
             : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
                 .orElse(settings.initialPosition());
-        Term term = new Term(settings, instanceId, epoch, timeline, progress, refusals, () -> running,
-            () -> leadership.isValid(epoch));
         Acknowledgements acks = new Acknowledgements(term, checkpoints, checkpoint.map(Checkpoint::sequence).orElse(0L),
             restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
             checkpoint.map(Checkpoint::copies).orElse(Map.of()));
@@ -304,41 +303,6 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 publisher.abort();
             }
         }
-    }
-
-    /**
-     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
-     * and checkpoints it with the copy of {@code sources} still to do, before anything is copied: changes made during
-     * the copy are then streamed (some twice; the version check absorbs them), none missed.
-     *
-     * @param sequence records published so far (a re-copy continues the relay's output sequence)
-     */
-    private Checkpoint beginCopy(long epoch, List<String> sources, long sequence) {
-        ResumeToken noted = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (noted == null && running && System.nanoTime() < deadline) {
-            try (ChangeSource.ChangeFeed feed = at(RelayStatus.Fault.SOURCE, () -> source.open(new StartPosition.Now()))) {
-                // The position right after opening. A server that reports none until a read is read once; the
-                // position after what that read returned is as good: those changes were made before the copy starts,
-                // so the copy reads their effect (sources not copied start "now" a moment later). Waiting for a read
-                // that returns nothing never ends while writers are busy.
-                noted = feed.position();
-                if (noted == null) {
-                    List<Change> read = at(RelayStatus.Fault.SOURCE, feed::poll);
-                    noted = feed.position() != null || read.isEmpty() ? feed.position() : read.get(read.size() - 1).token();
-                }
-            }
-        }
-        if (noted == null) {
-            throw new IllegalStateException("the change stream reported no position to note before copying; is this "
-                + "a replica set?");
-        }
-        Map<String, CheckpointStore.CopyProgress> copies = new LinkedHashMap<>();
-        sources.forEach(name -> copies.put(name, new CheckpointStore.CopyProgress("", 0, false)));
-        Checkpoint started = new Checkpoint(noted, copies, sequence, epoch, Instant.now());
-        at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(settings.name(), started));
-        log.info("relay {}: copying {} before streaming from the position noted now", settings.name(), sources);
-        return started;
     }
 
     private boolean onHistoryLost(HistoryLost e) {

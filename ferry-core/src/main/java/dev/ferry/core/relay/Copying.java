@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.ferry.core.relay.CheckpointStore.Checkpoint;
 import dev.ferry.core.relay.CheckpointStore.CopyProgress;
 
 /**
@@ -71,6 +73,42 @@ final class Copying {
                 }
             }
         }
+    }
+
+    /**
+     * Notes where streaming will start — from the server (the stream's post-batch resume token), never a host clock —
+     * and checkpoints it with the copy of {@code sources} still to do, before anything is copied: changes made during
+     * the copy are then streamed (some twice; the version check absorbs them), none missed.
+     *
+     * @param sequence records published so far (a re-copy continues the relay's output sequence)
+     */
+    static Checkpoint begin(Term term, ChangeSource source, CheckpointStore checkpoints, List<String> sources,
+                            long sequence) {
+        ResumeToken noted = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (noted == null && term.running().getAsBoolean() && System.nanoTime() < deadline) {
+            try (ChangeSource.ChangeFeed feed = at(RelayStatus.Fault.SOURCE, () -> source.open(new StartPosition.Now()))) {
+                // The position right after opening. A server that reports none until a read is read once; the
+                // position after what that read returned is as good: those changes were made before the copy starts,
+                // so the copy reads their effect (sources not copied start "now" a moment later). Waiting for a read
+                // that returns nothing never ends while writers are busy.
+                noted = feed.position();
+                if (noted == null) {
+                    List<Change> read = at(RelayStatus.Fault.SOURCE, feed::poll);
+                    noted = feed.position() != null || read.isEmpty() ? feed.position() : read.get(read.size() - 1).token();
+                }
+            }
+        }
+        if (noted == null) {
+            throw new IllegalStateException("the change stream reported no position to note before copying; is this "
+                + "a replica set?");
+        }
+        Map<String, CopyProgress> copies = new LinkedHashMap<>();
+        sources.forEach(name -> copies.put(name, new CopyProgress("", 0, false)));
+        Checkpoint started = new Checkpoint(noted, copies, sequence, term.epoch(), Instant.now());
+        at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(term.relay(), started));
+        log.info("relay {}: copying {} before streaming from the position noted now", term.relay(), sources);
+        return started;
     }
 
     /**

@@ -5,6 +5,7 @@ import static dev.ferry.core.relay.TestTerm.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,42 @@ class CopyingTest {
     private final InMemoryCheckpointStore checkpoints = new InMemoryCheckpointStore();
     private final InMemoryPublisher publisher = new InMemoryPublisher();
     private Acknowledgements acks;
+
+    @Test
+    void beforeAnythingIsCopiedTheStreamsPositionIsNotedAndCheckpointedWithEveryCopyToDo() {
+        source.append("orders", "o-0", "o-00", "o-000");
+
+        CheckpointStore.Checkpoint started = Copying.begin(term.term, source, checkpoints, List.of("orders",
+            "customers"), 12);
+
+        assertThat(checkpoints.saves()).containsExactly(started);
+        assertThat(started.token()).isEqualTo(token(3)); // the server's position, where the stream starts after
+        assertThat(started.copies()).containsOnly(Map.entry("orders", new CopyProgress("", 0, false)),
+            Map.entry("customers", new CopyProgress("", 0, false)));
+        assertThat(started.sequence()).isEqualTo(12); // a re-copy continues the relay's output sequence
+        assertThat(started.epoch()).isEqualTo(TestTerm.EPOCH);
+    }
+
+    @Test
+    void aSourceThatReportsNoPositionUntilItIsReadIsNotedAfterWhatItsFirstReadReturned() {
+        ChangeSource silent = start -> new ChangeSource.ChangeFeed() {
+            @Override
+            public List<Change> poll() {
+                return List.of(commit(4, "k-4"), commit(5, "k-5"));
+            }
+
+            @Override
+            public ResumeToken position() {
+                return null;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        assertThat(Copying.begin(term.term, silent, checkpoints, List.of("orders"), 0).token()).isEqualTo(token(5));
+    }
 
     @Test
     void copiesBeforeStreamingBatchByBatchAndRecordsEachCopyCompleteOnceAcknowledged() {
