@@ -27,8 +27,11 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  */
 public final class ConfigLoader {
 
-    /** Configured once and immutable: building and introspecting a mapper costs more than reading a file. */
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
+    /**
+     * Configured once and immutable: building and introspecting a mapper costs more than reading a file. The
+     * configuration reference introspects the records through it, so that it lists exactly the keys bound here.
+     */
+    static final ObjectMapper MAPPER = JsonMapper.builder()
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .addModule(new SimpleModule("ferry-config")
             .addDeserializer(Boolean.class, new TrueOrFalseDeserializer())

@@ -1,7 +1,9 @@
 package dev.ferry.config;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -39,6 +41,17 @@ final class EnvironmentOverrides {
             + key.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }
 
+    /**
+     * Every setting an environment variable overrides, {@code kafka.partitions} or {@code transport}, and its
+     * variable: what the configuration reference lists.
+     */
+    static Map<String, String> variables(ObjectMapper mapper) {
+        Map<String, String> variables = new LinkedHashMap<>();
+        TOP_LEVEL.forEach((variable, key) -> variables.put(key, variable));
+        sectionKeys(mapper).forEach(key -> variables.put(key.section() + "." + key.name(), key.variable()));
+        return variables;
+    }
+
     void apply(ObjectNode root) {
         TOP_LEVEL.forEach((variable, key) -> {
             String value = environment.get(variable);
@@ -46,34 +59,48 @@ final class EnvironmentOverrides {
                 root.put(key, value);
             }
         });
-        sections().forEach((section, type) -> {
-            Map<String, JavaType> keys = new LinkedHashMap<>();
+        for (SectionKey key : sectionKeys(mapper)) {
+            String value = environment.get(key.variable());
+            JsonNode existing = root.get(key.section());
+            if (value == null || (existing != null && !existing.isObject() && !existing.isNull())) {
+                continue; // a section that is not a mapping is reported by the binding, naming the file's mistake
+            }
+            ObjectNode target = existing != null && existing.isObject() ? (ObjectNode) existing
+                : root.putObject(key.section());
+            if (key.type().isCollectionLikeType()) {
+                ArrayNode list = target.putArray(key.name());
+                Arrays.stream(value.split(",")).map(String::trim).forEach(list::add);
+            } else {
+                target.put(key.name(), value);
+            }
+        }
+    }
+
+    /** A fixed section's setting that a variable overrides: a single value or a list, never a mapping. */
+    private record SectionKey(String section, String name, JavaType type) {
+
+        String variable() {
+            return variableFor(section, name);
+        }
+    }
+
+    private static List<SectionKey> sectionKeys(ObjectMapper mapper) {
+        List<SectionKey> keys = new ArrayList<>();
+        sections(mapper).forEach((section, type) -> {
             for (BeanPropertyDefinition property : mapper.getDeserializationConfig().introspect(type).findProperties()) {
-                keys.put(property.getName(), property.getPrimaryType());
+                if (!property.getPrimaryType().isMapLikeType()) {
+                    keys.add(new SectionKey(section, property.getName(), property.getPrimaryType()));
+                }
             }
             if (LEGACY.containsKey(section)) {
-                keys.put(LEGACY.get(section), mapper.constructType(String.class));
+                keys.add(new SectionKey(section, LEGACY.get(section), mapper.constructType(String.class)));
             }
-            keys.forEach((key, valueType) -> {
-                String value = environment.get(variableFor(section, key));
-                JsonNode existing = root.get(section);
-                if (value == null || valueType.isMapLikeType() || (existing != null && !existing.isObject()
-                    && !existing.isNull())) {
-                    return; // a section that is not a mapping is reported by the binding, naming the file's mistake
-                }
-                ObjectNode target = existing != null && existing.isObject() ? (ObjectNode) existing : root.putObject(section);
-                if (valueType.isCollectionLikeType()) {
-                    ArrayNode list = target.putArray(key);
-                    Arrays.stream(value.split(",")).map(String::trim).forEach(list::add);
-                } else {
-                    target.put(key, value);
-                }
-            });
         });
+        return keys;
     }
 
     /** The fixed sections: the top-level settings that are mappings of settings. */
-    private Map<String, JavaType> sections() {
+    private static Map<String, JavaType> sections(ObjectMapper mapper) {
         Map<String, JavaType> sections = new LinkedHashMap<>();
         for (BeanPropertyDefinition property : mapper.getDeserializationConfig()
             .introspect(mapper.constructType(FerryConfig.class)).findProperties()) {

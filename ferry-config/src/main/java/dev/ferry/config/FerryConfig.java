@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 
 import dev.ferry.core.partition.TopicNaming;
@@ -19,23 +20,39 @@ import dev.ferry.core.relay.HistoryLostPolicy;
 /**
  * Ferry's configuration, as read by {@link ConfigLoader} or built directly (a library, a Spring Boot starter). Every
  * record applies its defaults and checks its values in its constructor; a mistake is one {@link ConfigError} line.
- * See {@code config/} in the repository for documented examples.
- *
- * @param mongodb   Ferry's own MongoDB: leases, checkpoints, parked events, read models
- * @param sources   what the relay reads; default: one {@code commits} source on collection {@code events}
- * @param transport where events go: {@code kafka} (default) or {@code nats}
- * @param kafka     the Kafka transport; may be left out (null) when the transport is {@code nats}
- * @param nats      the NATS JetStream transport; given only with {@code transport: nats} (null otherwise)
- * @param relay     the relay
- * @param projector {@code ferry project}
- * @param targets   replication targets of {@code ferry replicate}
- * @param admin     the admin HTTP server of every process
- * @param startupTimeout how long {@code relay}, {@code project} and {@code replicate} wait at start for MongoDB and
- *                  the transport to answer (not ready meanwhile) before giving up with exit status 3, e.g. {@code 60s}
+ * Each setting's description is on its component ({@link JsonPropertyDescription}): {@link ConfigurationReference}
+ * renders them, with the defaults the constructors apply, into {@code docs/configuration-reference.md}. See
+ * {@code config/} in the repository for documented examples.
  */
-public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport transport, Kafka kafka, Nats nats,
-                          Relay relay, Projector projector, List<TargetConfig> targets, Admin admin,
-                          String startupTimeout) {
+public record FerryConfig(
+    @JsonPropertyDescription("Ferry's own MongoDB: leases, checkpoints, parked events, read models.")
+    Mongo mongodb,
+    @JsonPropertyDescription("What the relay reads: MongoDB collections, each of one `kind`. One relay reads every "
+        + "source through one change stream of the narrowest scope that covers them (the collection's if there is one "
+        + "source, the database's if they share one, the cluster's otherwise), filtered by namespace, with one "
+        + "checkpoint; changes of collections no source names are ignored.")
+    List<SourceConfig> sources,
+    @JsonPropertyDescription("Where events go: Kafka, or NATS JetStream (with a `nats` section).")
+    Transport transport,
+    @JsonPropertyDescription("The Kafka transport; may be left out when the transport is `nats`.")
+    Kafka kafka,
+    @JsonPropertyDescription("The NATS JetStream transport: one stream, subjects `<stream>.<type>.<partition>`. Given "
+        + "only with `transport: nats`; refused otherwise.")
+    Nats nats,
+    @JsonPropertyDescription("The relay (`ferry relay`): one leader at a time reads the sources and publishes every "
+        + "change.")
+    Relay relay,
+    @JsonPropertyDescription("The generic projection of `ferry project`: `*Created`/`*Registered` set the state, "
+        + "`*Deleted`/`*Removed`/`*Discharged` remove the document, every other event type merges its payload.")
+    Projector projector,
+    @JsonPropertyDescription("The replicas `ferry replicate` keeps, each of one `kind`: each target is a consumer "
+        + "group of its own (its name), so one target's outage never stalls another.")
+    List<TargetConfig> targets,
+    @JsonPropertyDescription("The admin HTTP server of every process: health, metrics, status, parked events.")
+    Admin admin,
+    @JsonPropertyDescription("How long `relay`, `project` and `replicate` wait at start for MongoDB and the transport "
+        + "to answer (not ready meanwhile) before giving up with exit status 3.")
+    String startupTimeout) {
 
     public FerryConfig {
         startupTimeout = SettingValues.duration("startupTimeout", startupTimeout, "60s");
@@ -55,12 +72,7 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         targets = targets == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(targets));
         TopicNaming naming = new TopicNaming(kafka == null ? "" : kafka.topicPrefix());
         sources = SourceRules.resolve(sources, mongodb.database(), naming);
-        checkProjectedTypes(projector.aggregateTypes(), sources, naming);
-        if (transport == Transport.NATS) {
-            Nats.checkTypes(projector.aggregateTypes(), sources);
-        }
-        checkImagesAllOrNone(sources);
-        checkTargets(targets, sources, projector);
+        CrossSectionRules.check(sources, transport, projector, targets, naming);
     }
 
     public java.time.Duration startupTimeoutDuration() {
@@ -75,72 +87,6 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
             return defaults.get();
         } catch (SettingError e) {
             throw e.under(name);
-        }
-    }
-
-    private static void checkProjectedTypes(List<String> types, List<SourceConfig> sources, TopicNaming naming) {
-        for (String type : types) {
-            try {
-                naming.checkAggregateType(type);
-            } catch (IllegalArgumentException e) {
-                throw SettingError.invalid("projector.aggregateTypes", e.getMessage());
-            }
-        }
-        // An entity's topic holds entity changes and tombstones, not events: a projector could read none of them.
-        for (SourceConfig source : sources) {
-            if (source instanceof SourceConfig.Entities entities && types.contains(entities.entity())) {
-                throw SettingError.invalid("projector.aggregateTypes", "'" + entities.entity() + "' is an entity "
-                    + "(sources: kind entities): its topic carries entity changes, not events; projectors read "
-                    + "aggregate types");
-            }
-        }
-        // A commits source that lists no types holds any type; otherwise a projected type must come from somewhere.
-        if (sources.stream().allMatch(source -> !source.claims().isEmpty())) {
-            List<String> claimed = sources.stream().flatMap(source -> source.claims().stream()).toList();
-            types.stream().filter(type -> !claimed.contains(type)).findFirst().ifPresent(type -> {
-                throw SettingError.invalid("projector.aggregateTypes", "'" + type + "' is claimed by no source; the "
-                    + "sources claim " + claimed);
-            });
-        }
-    }
-
-    /**
-     * Targets have unique names, none a projection's (each is a consumer group), and replicate entities that an
-     * {@code entities} source publishes.
-     */
-    /** One change stream reads every source: its post-image option is one for all entity sources. */
-    private static void checkImagesAllOrNone(List<SourceConfig> sources) {
-        List<SourceConfig.Entities> entitySources = sources.stream().filter(SourceConfig.Entities.class::isInstance)
-            .map(SourceConfig.Entities.class::cast).toList();
-        if (entitySources.stream().map(SourceConfig.Entities::prePostImages).distinct().count() > 1) {
-            int odd = sources.indexOf(entitySources.stream()
-                .filter(e -> e.prePostImages() != entitySources.get(0).prePostImages()).findFirst().orElseThrow());
-            throw SettingError.invalid("sources[" + odd + "].prePostImages", "expected the same for every entities "
-                + "source (one change stream reads them all: post-images for all, or update lookups for all)");
-        }
-    }
-
-    private static void checkTargets(List<TargetConfig> targets, List<SourceConfig> sources, Projector projector) {
-        List<String> published = sources.stream().filter(source -> source instanceof SourceConfig.Entities)
-            .flatMap(source -> source.claims().stream()).toList();
-        for (int i = 0; i < targets.size(); i++) {
-            TargetConfig target = targets.get(i);
-            for (int j = 0; j < i; j++) {
-                if (targets.get(j).name().equals(target.name())) {
-                    throw SettingError.invalid("targets[" + i + "].name", "'" + target.name() + "' is already the "
-                        + "name of targets[" + j + "]; each target is a consumer group of its own");
-                }
-            }
-            if (target.name().equals(projector.projection())) {
-                throw SettingError.invalid("targets[" + i + "].name", "'" + target.name() + "' is the projector's "
-                    + "projection name; each is a consumer group of its own");
-            }
-            for (String entity : target.entities()) {
-                if (!published.contains(entity)) {
-                    throw SettingError.invalid("targets[" + i + "].entities", "'" + entity + "' is published by no "
-                        + "entities source; the entities sources publish " + published);
-                }
-            }
         }
     }
 
@@ -162,12 +108,14 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    /**
-     * @param uri      connection string (Atlas: {@code mongodb+srv://…}); a replica set is needed for change streams
-     * @param database Ferry's own database: leases, checkpoints, parked events, read models; also the default
-     *                 database of every source
-     */
-    public record Mongo(String uri, String database) {
+    /** Ferry's own MongoDB. */
+    public record Mongo(
+        @JsonPropertyDescription("Connection string, `mongodb://…` or `mongodb+srv://…` (Atlas); a replica set, which "
+            + "change streams need.")
+        String uri,
+        @JsonPropertyDescription("Ferry's own database: leases (`ferry_leases`), checkpoints, gaps (`ferry_gaps`), "
+            + "parked events (`ferry_parked*`) and read models; also the default database of every source.")
+        String database) {
 
         public Mongo {
             uri = SettingValues.required("uri", uri, "a MongoDB connection string (mongodb:// or mongodb+srv://)",
@@ -176,24 +124,33 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    /**
-     * @param bootstrapServers  {@code host:port,…}
-     * @param topicPrefix       topic = prefix + aggregate type
-     * @param partitions        partitions of the topics Ferry creates
-     * @param replicationFactor replicas of the topics Ferry creates
-     * @param deadLetterTopic   where malformed event-store documents go
-     * @param idempotence       use the idempotent producer (falls back with a log line where refused)
-     * @param compression       producer compression, one of {@link #COMPRESSIONS}
-     * @param lingerMs          producer batching delay, 0..{@link #MAX_LINGER_MS} ms
-     * @param properties        extra Kafka client settings (SASL_SSL for Event Hubs, …), never one of
-     *                          {@link #OWNED_CLIENT_PROPERTIES}
-     */
-    public record Kafka(String bootstrapServers, String topicPrefix,
-                        @WholeNumber(min = 1, max = MAX_PARTITIONS) Integer partitions,
-                        @WholeNumber(min = 1, max = MAX_REPLICATION_FACTOR) Integer replicationFactor,
-                        String deadLetterTopic, Boolean idempotence, String compression,
-                        @WholeNumber(min = 0, max = MAX_LINGER_MS) Integer lingerMs,
-                        @JsonDeserialize(contentAs = String.class) Map<String, Object> properties) {
+    /** The Kafka transport; {@link #properties} never holds one of {@link #OWNED_CLIENT_PROPERTIES}. */
+    public record Kafka(
+        @JsonPropertyDescription("`host:port,…`")
+        String bootstrapServers,
+        @JsonPropertyDescription("Topic = prefix + aggregate type (or entity).")
+        String topicPrefix,
+        @JsonPropertyDescription("Partitions of the topics Ferry creates (a topic that exists is left as it is).")
+        @WholeNumber(min = 1, max = MAX_PARTITIONS) Integer partitions,
+        @JsonPropertyDescription("Replicas of the topics Ferry creates.")
+        @WholeNumber(min = 1, max = MAX_REPLICATION_FACTOR) Integer replicationFactor,
+        @JsonPropertyDescription("Where the documents the relay refuses go, with the reason: malformed or unmappable "
+            + "event-store documents, oversized changes, colliding keys. Default: `topicPrefix` + `dead-letter`.")
+        String deadLetterTopic,
+        @JsonPropertyDescription("Use the idempotent producer (falls back with a log line where the broker refuses "
+            + "it).")
+        Boolean idempotence,
+        @JsonPropertyDescription("Producer compression: `none`, `gzip`, `snappy`, `lz4` or `zstd` (Azure Event Hubs "
+            + "accepts only `none` and `gzip`).")
+        String compression,
+        @JsonPropertyDescription("Producer batching delay in milliseconds: a producer with requests in flight batches "
+            + "what arrives meanwhile anyway; lingering cost 2–3 ms of median latency in the benchmark and gained no "
+            + "measurable catch-up throughput.")
+        @WholeNumber(min = 0, max = MAX_LINGER_MS) Integer lingerMs,
+        @JsonPropertyDescription("Any other Kafka client setting (SASL_SSL for Event Hubs, …). Settings Ferry's "
+            + "guarantees rest on or that have a setting of their own (`acks`, `enable.idempotence`, "
+            + "`compression.type`, `isolation.level`, `group.id`, …) are refused, not silently overridden.")
+        @KeyName("setting") @JsonDeserialize(contentAs = String.class) Map<String, Object> properties) {
 
         // The names and values below are the configuration's own copy of ferry-kafka's KafkaSettings rules, as plain
         // strings so that this module needs no Kafka client; a test in ferry-kafka keeps the two equal.
@@ -265,25 +222,34 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    /**
-     * The NATS JetStream transport: one stream, subjects {@code <stream>.<type>.<partition>}.
-     *
-     * @param servers         {@code nats://host:port,…}
-     * @param credentialsFile a {@code .creds} file, if the servers need one; empty: none
-     * @param tls             connect with TLS
-     * @param stream          the stream's name and the subjects' first token
-     * @param partitions      partitions per aggregate type, recorded with the stream (a different count is refused)
-     * @param replicas        stream replicas
-     * @param maxAge          how long the stream keeps messages, e.g. {@code 7d}
-     * @param dedupeWindow    how long the stream drops a re-published event id, e.g. {@code 2m}; dedupe holds only
-     *                        while failover time plus checkpoint lag stays under it
-     * @param maxAckPending   messages delivered, not yet acknowledged, per partition's consumer
-     * @param ackWait         the consumers' redelivery timer, e.g. {@code 5m}; order never depends on it
-     */
-    public record Nats(String servers, String credentialsFile, Boolean tls, String stream,
-                       @WholeNumber(min = 1, max = Kafka.MAX_PARTITIONS) Integer partitions,
-                       @WholeNumber(min = 1, max = 5) Integer replicas, String maxAge, String dedupeWindow,
-                       @WholeNumber(min = 1, max = 1_000_000) Integer maxAckPending, String ackWait) {
+    /** The NATS JetStream transport: one stream, subjects {@code <stream>.<type>.<partition>}. */
+    public record Nats(
+        @JsonPropertyDescription("`nats://host:port,…` (or `tls://host:port`), comma-separated.")
+        String servers,
+        @JsonPropertyDescription("A `.creds` file, if the servers need one; empty: none.")
+        String credentialsFile,
+        @JsonPropertyDescription("Connect with TLS.")
+        Boolean tls,
+        @JsonPropertyDescription("The stream's name and the subjects' first token: A-Z a-z 0-9 _ - only. Every "
+            + "aggregate type and entity must be one subject token too (no `.`, `*` or `>`).")
+        String stream,
+        @JsonPropertyDescription("Partitions per aggregate type, recorded with the stream (a different count is "
+            + "refused).")
+        @WholeNumber(min = 1, max = Kafka.MAX_PARTITIONS) Integer partitions,
+        @JsonPropertyDescription("Stream replicas.")
+        @WholeNumber(min = 1, max = 5) Integer replicas,
+        @JsonPropertyDescription("How long the stream keeps messages (JetStream has no per-key compaction: entity "
+            + "changes too).")
+        String maxAge,
+        @JsonPropertyDescription("How long the stream drops a re-published event id (`Nats-Msg-Id`): dedupe holds only "
+            + "while failover time plus checkpoint lag stays under it; beyond it the re-publication is stored again "
+            + "and the projectors' version check skips it.")
+        String dedupeWindow,
+        @JsonPropertyDescription("Messages delivered, not yet acknowledged, per partition's consumer.")
+        @WholeNumber(min = 1, max = 1_000_000) Integer maxAckPending,
+        @JsonPropertyDescription("The consumers' redelivery timer; order never depends on it (redeliveries of "
+            + "messages the engine already holds are dropped).")
+        String ackWait) {
 
         /**
          * One subject token: the configuration's copy of ferry-nats' {@code SubjectNaming} rule (this module has no
@@ -324,38 +290,25 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         public java.util.List<String> serverList() {
             return java.util.List.of(servers.split(","));
         }
-
-        /** On NATS a type is one subject token: no '.', '*' or '>'. */
-        static void checkTypes(List<String> projected, List<SourceConfig> sources) {
-            for (int i = 0; i < projected.size(); i++) {
-                checkType("projector.aggregateTypes", projected.get(i));
-            }
-            for (int i = 0; i < sources.size(); i++) {
-                for (String type : sources.get(i).claims()) {
-                    checkType("sources[" + i + "]." + sources.get(i).claimsKey(), type);
-                }
-            }
-        }
-
-        private static void checkType(String key, String type) {
-            if (!type.matches(TOKEN)) {
-                throw SettingError.invalid(key, "'" + type + "' may only contain A-Z a-z 0-9 _ - on NATS (it becomes "
-                    + "one subject token: no '.', '*' or '>')");
-            }
-        }
     }
 
-    /**
-     * @param name        relay name: its lease and checkpoint are keyed by it
-     * @param start       with no checkpoint yet: {@code now}, {@code earliest} (copy every source, then stream: the same
-     *                    copy as {@code initialLoad: copy}, for every source) or an ISO-8601 instant (if the oplog no
-     *                    longer reaches back that far, the history-lost policy applies)
-     * @param historyLost {@code fail}, {@code restart-from-now} or {@code recopy} (copy every source again, then
-     *                    stream)
-     * @param leaseTtl    how long a leader's lease lasts unrenewed ({@code 1s}); failover takes about this long, and a
-     *                    leader steps down if MongoDB does not answer its renewals within it
-     */
-    public record Relay(String name, String start, HistoryLostPolicy historyLost, String leaseTtl) {
+    /** The relay: its name, where it starts, what it does when history is lost, and its lease. */
+    public record Relay(
+        @JsonPropertyDescription("The relay's name: its lease and checkpoint are keyed by it.")
+        String name,
+        @JsonPropertyDescription("Where a relay with no checkpoint yet starts: `now`, `earliest` (copy every source, "
+            + "then stream: the same copy as `initialLoad: copy`, for every source) or an ISO-8601 instant such as "
+            + "`2026-01-31T00:00:00Z` (if the oplog no longer reaches back that far, `historyLost` applies).")
+        String start,
+        @JsonPropertyDescription("What the relay does when the oplog no longer holds where it must resume: `fail` "
+            + "(stop, saying what happened and the ways on), `restart-from-now` (the gap is recorded in `ferry_gaps` "
+            + "and shown by `ferry status`) or `recopy` (copy every source again, then stream; everything is "
+            + "re-published).")
+        HistoryLostPolicy historyLost,
+        @JsonPropertyDescription("How long a leader's lease lasts unrenewed, at least `100ms`: failover takes about this "
+            + "long, and a leader whose renewals MongoDB does not answer within it steps down; raise it if MongoDB may "
+            + "take longer to answer (a distant primary).")
+        String leaseTtl) {
 
         public Relay {
             leaseTtl = SettingValues.duration("leaseTtl", leaseTtl, "1s");
@@ -380,17 +333,21 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    /**
-     * @param projection     read-model collection and consumer-group name of {@code ferry project}
-     * @param aggregateTypes the aggregate types (topics) it reads
-     * @param lanes          aggregates processed in parallel per instance
-     * @param applyLog       also record every applied version in the read model ({@code _applyLog}), to verify
-     *                       that nothing was applied twice; grows with history, so off by default
-     * @param notifyUrl      if set, every event is also POSTed there (JSON, {@code Idempotency-Key} header) through
-     *                       a circuit breaker before its read-model write; empty: no notification
-     */
-    public record Projector(String projection, List<String> aggregateTypes,
-                            @WholeNumber(min = 1, max = MAX_LANES) Integer lanes, Boolean applyLog, String notifyUrl) {
+    /** {@code ferry project}: the generic projection. */
+    public record Projector(
+        @JsonPropertyDescription("The read-model collection and consumer group of `ferry project`.")
+        String projection,
+        @JsonPropertyDescription("The aggregate types (topics) it reads; not entities (their topics carry entity "
+            + "changes, not events). When every source lists what it claims, only claimed types.")
+        List<String> aggregateTypes,
+        @JsonPropertyDescription("Aggregates processed in parallel per instance.")
+        @WholeNumber(min = 1, max = MAX_LANES) Integer lanes,
+        @JsonPropertyDescription("Also record every applied version in the read model (`_applyLog`), to verify that "
+            + "nothing was applied twice; grows with history.")
+        Boolean applyLog,
+        @JsonPropertyDescription("If set, every event is also POSTed there (JSON, `Idempotency-Key` header) through the "
+            + "`notify` circuit breaker before its read-model write; empty: no notification.")
+        String notifyUrl) {
 
         static final int MAX_LANES = 1024;
 
@@ -406,16 +363,19 @@ public record FerryConfig(Mongo mongodb, List<SourceConfig> sources, Transport t
         }
     }
 
-    /**
-     * @param bind         address the admin HTTP server binds to
-     * @param port         its port
-     * @param token        bearer token that endpoints changing anything require; empty disables them
-     * @param stallTimeout how long work may wait without any progress before {@code /health/ready} reports the
-     *                     process stalled (a relay's changes unacknowledged, a projector's or replicator's fetched
-     *                     records unfinished), e.g. {@code 60s}
-     */
-    public record Admin(String bind, @WholeNumber(min = 0, max = MAX_PORT) Integer port, String token,
-                        String stallTimeout) {
+    /** The admin HTTP server of a process. */
+    public record Admin(
+        @JsonPropertyDescription("The address the admin HTTP server binds to.")
+        String bind,
+        @JsonPropertyDescription("Its port.")
+        @WholeNumber(min = 0, max = MAX_PORT) Integer port,
+        @JsonPropertyDescription("The bearer token (`Authorization: Bearer <token>`) that endpoints changing anything "
+            + "require; empty: they are refused.")
+        String token,
+        @JsonPropertyDescription("How long work may wait without any progress before `/health/ready` answers 503 and "
+            + "the `stalled` gauge is 1: a relay's changes unacknowledged, or a projector's or replicator's fetched "
+            + "records with none finished in a partition.")
+        String stallTimeout) {
 
         static final int MAX_PORT = 65535;
 

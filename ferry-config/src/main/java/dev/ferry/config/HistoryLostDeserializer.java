@@ -1,6 +1,9 @@
 package dev.ferry.config;
 
 import java.io.IOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -14,6 +17,9 @@ import dev.ferry.core.relay.HistoryLostPolicy;
  */
 final class HistoryLostDeserializer extends StdScalarDeserializer<HistoryLostPolicy> {
 
+    /** Each policy by its spelling, in the order the documentation gives them. */
+    static final Map<String, HistoryLostPolicy> SPELLINGS = spellings();
+
     HistoryLostDeserializer() {
         super(HistoryLostPolicy.class);
     }
@@ -21,14 +27,22 @@ final class HistoryLostDeserializer extends StdScalarDeserializer<HistoryLostPol
     @Override
     public HistoryLostPolicy deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
         String text = p.currentToken().isScalarValue() ? p.getText().trim() : "";
-        return switch (text) {
-            case "" -> null;
-            case "fail" -> HistoryLostPolicy.FAIL;
-            case "restart-from-now" -> HistoryLostPolicy.RESTART_FROM_NOW;
-            case "recopy" -> HistoryLostPolicy.RECOPY;
-            default -> throw SettingError.invalid("", "expected 'fail', 'restart-from-now' or 'recopy', got '" + text
-                + "'");
-        };
+        if (text.isEmpty()) {
+            return null;
+        }
+        HistoryLostPolicy policy = SPELLINGS.get(text);
+        if (policy == null) {
+            throw SettingError.invalid("", "expected 'fail', 'restart-from-now' or 'recopy', got '" + text + "'");
+        }
+        return policy;
+    }
+
+    private static Map<String, HistoryLostPolicy> spellings() {
+        Map<String, HistoryLostPolicy> spellings = new LinkedHashMap<>();
+        spellings.put("fail", HistoryLostPolicy.FAIL);
+        spellings.put("restart-from-now", HistoryLostPolicy.RESTART_FROM_NOW);
+        spellings.put("recopy", HistoryLostPolicy.RECOPY);
+        return Collections.unmodifiableMap(spellings);
     }
 
     @Override

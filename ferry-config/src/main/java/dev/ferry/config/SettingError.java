@@ -33,6 +33,11 @@ final class SettingError extends ConfigError {
         return new SettingError(key, expected, true);
     }
 
+    /** The key this error is about, relative to where it was raised. */
+    String key() {
+        return key;
+    }
+
     /** The same error, keyed under {@code prefix} ({@code kafka}, {@code sources[1]}, or empty for the top). */
     SettingError under(String prefix) {
         String full = prefix.isEmpty() ? key : key.isEmpty() ? prefix : key.startsWith("[") ? prefix + key : prefix + "." + key;

@@ -3,6 +3,8 @@ package dev.ferry.config;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
@@ -19,14 +21,18 @@ public sealed interface SourceConfig {
     /** Every kind, in the order the documentation gives them. */
     List<String> KINDS = List.of(Commits.KIND, Events.KIND, Entities.KIND);
 
+    // The descriptions of the settings every kind has are here, once; ConfigurationReference reads them.
+
+    @JsonPropertyDescription("What the source is; selects its settings.")
     String kind();
 
-    /** Unique among the sources; default: the collection's name. */
+    @JsonPropertyDescription("The source's name, unique among the sources: `ferry relay copy --source` names it.")
     String name();
 
-    /** Default: Ferry's own database ({@code mongodb.database}). */
+    @JsonPropertyDescription("The source's database; default: Ferry's own (`mongodb.database`).")
     String database();
 
+    @JsonPropertyDescription("The collection it reads; one source per `database.collection`.")
     String collection();
 
     /** What this source publishes and no other source may: aggregate types, or an entity. */
@@ -44,22 +50,43 @@ public sealed interface SourceConfig {
      */
     String initialLoad();
 
-    /** {@code initialLoad: copy}. */
+    /**
+     * What to do with each kind of source. Java 17 has no pattern switch, so dispatch goes through this visitor: a new
+     * kind adds a method here, and every place that handles sources stops compiling until it handles the new kind too.
+     */
+    interface Kinds<T> {
+        T commits(Commits source);
+
+        T events(Events source);
+
+        T entities(Entities source);
+    }
+
+    /** Calls the method of {@code kinds} for this source's kind. */
+    <T> T dispatch(Kinds<T> kinds);
+
+        /** {@code initialLoad: copy}. */
     default boolean copiesFirst() {
         return "copy".equals(initialLoad());
     }
 
-    /**
-     * Ferry's event store: one document per commit of one aggregate.
-     *
-     * @param aggregateTypes the types this store holds (claims them); empty: any type no other source claims
-     * @param initialLoad    {@code none} (default) or {@code copy}: copy the stored commits, in per-aggregate order,
-     *                       before streaming
-     */
-    record Commits(String name, String database, String collection, List<String> aggregateTypes, String initialLoad)
-        implements SourceConfig {
+    @JsonClassDescription("Ferry's event store: one document per commit (the 1..n events of one append, with "
+        + "contiguous versions) of one aggregate.")
+    record Commits(
+        String name, String database, String collection,
+        @JsonPropertyDescription("The aggregate types this store holds (it claims them); empty: any type no other "
+            + "source claims, which at most one event source (commits or events) may do.")
+        List<String> aggregateTypes,
+        @JsonPropertyDescription("`none` (only stream) or `copy`: copy the stored commits, in per-aggregate order, "
+            + "before streaming.")
+        String initialLoad) implements SourceConfig {
 
         public static final String KIND = "commits";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.commits(this);
+        }
 
         public Commits {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);
@@ -94,34 +121,54 @@ public sealed interface SourceConfig {
         }
     }
 
-    /**
-     * An event store in the users' own schema: one document per event, read by a field mapping. Field paths are
-     * dotted ({@code meta.correlationId}). The aggregate type is one of: a constant ({@code aggregateType}), a field
-     * ({@code aggregateTypeField}), or derived with the id from one field ({@code stream}).
-     *
-     * @param aggregateType      every document's type (claims it)
-     * @param aggregateTypeField the field holding the type
-     * @param stream             type and id from one field, e.g. {@code streamId: "patient-123"}
-     * @param aggregateTypes     with a type field or a stream: the types it holds (claims them); empty: any type no
-     *                           other source claims
-     * @param aggregateId        the id's field (default {@code aggregateId}); not with a stream
-     * @param version            the version's field (default {@code version}), an integer
-     * @param versionBase        the store's first version, 0 or 1 (default 1)
-     * @param versionRule        {@code contiguous} (default) or {@code increasing}
-     * @param eventType          the event type's field (default {@code eventType})
-     * @param eventId            the event id's field (default {@code _id})
-     * @param timestamp          the timestamp's field; default: the creation time of an ObjectId {@code _id}
-     * @param payload            the payload's field; default: the document less the mapped fields
-     * @param metadata           {@code correlationId} and {@code causationId} to their fields
-     * @param initialLoad        {@code none} (default) or {@code copy}: copy the stored events, by id and version,
-     *                           before streaming
-     */
-    record Events(String name, String database, String collection, String aggregateType, String aggregateTypeField,
-                  Stream stream, List<String> aggregateTypes, String aggregateId, String version, Integer versionBase,
-                  String versionRule, String eventType, String eventId, String timestamp, String payload,
-                  Map<String, String> metadata, String initialLoad) implements SourceConfig {
+    @JsonClassDescription("An event store in your own schema: one document per event, read by a field mapping; "
+        + "only inserts are read. Field paths are dotted (`meta.correlationId`). The aggregate type is one of: a "
+        + "constant (`aggregateType`), a field (`aggregateTypeField`), or derived with the id from one field "
+        + "(`stream`). A document that cannot be mapped goes to the dead-letter topic with the field and the reason.")
+    record Events(
+        String name, String database, String collection,
+        @JsonPropertyDescription("Every document's aggregate type, a constant (it claims it).")
+        String aggregateType,
+        @JsonPropertyDescription("The field holding the aggregate type.")
+        String aggregateTypeField,
+        @JsonPropertyDescription("Aggregate type and id from one field, e.g. `streamId: \"patient-123\"`.")
+        Stream stream,
+        @JsonPropertyDescription("With `aggregateTypeField` or `stream`: the types the store holds (it claims them); "
+            + "empty: any type no other source claims. Not with a constant `aggregateType`.")
+        List<String> aggregateTypes,
+        @JsonPropertyDescription("The aggregate id's field; not with `stream`, which holds the id.")
+        String aggregateId,
+        @JsonPropertyDescription("The version's field: an int32, an int64, or an integral double (JavaScript "
+            + "numbers).")
+        String version,
+        @JsonPropertyDescription("The store's first version, 0 or 1; Ferry's versions start at 1, so with 0 the "
+            + "store's version 0 is Ferry's 1.")
+        Integer versionBase,
+        @JsonPropertyDescription("`contiguous` (versions 1, 2, 3, …: a gap parks the aggregate) or `increasing` "
+            + "(versions with holes, e.g. a foreign store's revision: anything greater than the stored version is "
+            + "applied; needs one writer order per aggregate).")
+        String versionRule,
+        @JsonPropertyDescription("The event type's field.")
+        String eventType,
+        @JsonPropertyDescription("The event id's field; an ObjectId becomes its hex string.")
+        String eventId,
+        @JsonPropertyDescription("The timestamp's field, a date or an ISO-8601 string; default: the creation time of "
+            + "an ObjectId `_id`.")
+        String timestamp,
+        @JsonPropertyDescription("The payload's field; default: the document less every mapped field.")
+        String payload,
+        @JsonPropertyDescription("`correlationId` and `causationId`, each to its field.")
+        @KeyName("name") Map<String, String> metadata,
+        @JsonPropertyDescription("`none` (only stream) or `copy`: copy the stored events, by id and version, before "
+            + "streaming.")
+        String initialLoad) implements SourceConfig {
 
         public static final String KIND = "events";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.events(this);
+        }
 
         public Events {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);
@@ -183,11 +230,15 @@ public sealed interface SourceConfig {
                 payload, metadata, initialLoad);
         }
 
-        /**
-         * Type and id from one field: split at the first {@code separator} (default {@code -}), or matched by a
-         * {@code regex} with the named groups {@code type} and {@code id}.
-         */
-        public record Stream(String field, String separator, String regex) {
+        /** Type and id from one field: split at the first {@code separator}, or matched by a {@code regex}. */
+        public record Stream(
+            @JsonPropertyDescription("The field holding aggregate type and id.")
+            String field,
+            @JsonPropertyDescription("Type and id are split at its first occurrence; not with `regex`.")
+            String separator,
+            @JsonPropertyDescription("A regular expression with the named groups `type` and `id`, e.g. "
+                + "`^(?<type>[a-z]+)-(?<id>.+)$`; not with `separator`.")
+            String regex) {
 
             public Stream {
                 field = SettingValues.required("field", field, "the field holding type and id", value -> true);
@@ -210,27 +261,36 @@ public sealed interface SourceConfig {
         }
     }
 
-    /**
-     * A collection of plain documents (an entity: created, updated and deleted in place) whose every change Ferry
-     * publishes: topic = the entity, key = the document's {@code _id}, the operation and the document in the value.
-     *
-     * @param entity         the entity its documents are (claims it; names the topic); default: the collection's name
-     * @param initialLoad    {@code copy} (default): copy the documents the collection holds, by {@code _id}, before
-     *                       streaming; or {@code none}
-     * @param maxRecordBytes the largest record the broker takes (default 1000000, below Kafka's, Event Hubs' and NATS'
-     *                       1 MiB); a larger change is dead-lettered with its id and size
-     * @param prePostImages  {@code true} if the collection keeps pre- and post-images
-     *                       ({@code changeStreamPreAndPostImages}, MongoDB 6.0+): changes then carry the document
-     *                       before them, and updates the post-image rather than the update lookup's result
-     * @param versionField   a field holding each document's version, for sharded clusters (documents moving between
-     *                       shards): a non-negative integer or a date, raised by every write; a re-created document
-     *                       must carry a higher value than the deleted one. Needs {@code prePostImages: true} (a
-     *                       delete's version is the deleted document's). Default: none, the cluster time orders
-     */
-    record Entities(String name, String database, String collection, String entity, String initialLoad,
-                    Integer maxRecordBytes, Boolean prePostImages, String versionField) implements SourceConfig {
+    @JsonClassDescription("A collection of plain documents (an entity: created, updated and deleted in place) whose "
+        + "every change Ferry publishes: topic = prefix + entity, key = the document's `_id`, the operation and the "
+        + "document in the value; a delete is followed by a tombstone.")
+    record Entities(
+        String name, String database, String collection,
+        @JsonPropertyDescription("The entity its documents are (it claims it; it names the topic); default: the "
+            + "collection's name.")
+        String entity,
+        @JsonPropertyDescription("`copy`: copy the documents the collection holds, by `_id`, before streaming (each a "
+            + "`create`); or `none`.")
+        String initialLoad,
+        @JsonPropertyDescription("The largest record the broker takes, below the 1 MiB of Kafka, Event Hubs and NATS; "
+            + "a larger change is dead-lettered with its id and size.")
+        Integer maxRecordBytes,
+        @JsonPropertyDescription("`true` if the collection keeps pre- and post-images "
+            + "(`changeStreamPreAndPostImages`, MongoDB 6.0+): changes then carry the document before them, and "
+            + "updates the post-image rather than the update lookup's result. The same for every entities source.")
+        Boolean prePostImages,
+        @JsonPropertyDescription("For sharded clusters (documents moving between shards): a field holding each "
+            + "document's version, a non-negative integer or a date that every write raises; a re-created document "
+            + "must carry a higher value than the deleted one. Needs `prePostImages: true` (a delete's version is the "
+            + "deleted document's). Default: none, the cluster time orders.")
+        String versionField) implements SourceConfig {
 
         public static final String KIND = "entities";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.entities(this);
+        }
 
         public Entities {
             collection = SettingValues.required("collection", collection, "the collection's name", value -> true);

@@ -3,6 +3,8 @@ package dev.ferry.config;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
@@ -18,38 +20,66 @@ public sealed interface TargetConfig {
     /** Every kind, in the order the documentation gives them. */
     List<String> KINDS = List.of(MongoDb.KIND, PostgreSql.KIND);
 
+    // The descriptions of the settings every kind has are here, once; ConfigurationReference reads them.
+
+    @JsonPropertyDescription("What the target is; selects its settings.")
     String kind();
 
-    /** Unique among the targets: the consumer group and the parked changes' namespace. */
+    @JsonPropertyDescription("Unique among the targets and not the projection's: the target's consumer group and the "
+        + "namespace of its parked changes (`ferry parked`, `ferry replicate --target` name it).")
     String name();
 
-    /** The entities replicated (each from an {@code entities} source). */
+    @JsonPropertyDescription("The entities replicated, each published by an `entities` source.")
     List<String> entities();
 
-    /** How long a tombstone is kept: at least the entity topics' retention (default {@code 7d}). */
+    @JsonPropertyDescription("How long a delete's tombstone is kept (purged hourly): at least as long as the topics "
+        + "keep changes, or an older change read later could bring the deleted id back.")
     String tombstoneRetention();
 
-    /** If set, every change is POSTed there through a circuit breaker before it is written; empty: none. */
+    @JsonPropertyDescription("If set, every change is POSTed there through a circuit breaker before it is written; "
+        + "empty: none.")
     String notifyUrl();
 
-    /** Ids processed in parallel per instance. */
+    @JsonPropertyDescription("Ids processed in parallel per instance.")
     Integer lanes();
+
+    /**
+     * What to do with each kind of target. Java 17 has no pattern switch, so dispatch goes through this visitor: a new
+     * kind adds a method here, and every place that handles targets stops compiling until it handles the new kind too
+     * (instead of a cast that throws at run time).
+     */
+    interface Kinds<T> {
+        T mongoDb(MongoDb target);
+
+        T postgreSql(PostgreSql target);
+    }
+
+    /** Calls the method of {@code kinds} for this target's kind. */
+    <T> T dispatch(Kinds<T> kinds);
 
     default java.time.Duration tombstoneRetentionDuration() {
         return SettingValues.toDuration(tombstoneRetention());
     }
 
-    /**
-     * A MongoDB replica: BSON-equal documents (types included) in a collection per entity.
-     *
-     * @param uri         default: {@code mongodb.uri} (the same cluster)
-     * @param database    the replica's database
-     * @param collections entity to collection; default: the entity's name
-     */
-    record MongoDb(String name, List<String> entities, String uri, String database, Map<String, String> collections,
-                   String tombstoneRetention, String notifyUrl, Integer lanes) implements TargetConfig {
+    @JsonClassDescription("A MongoDB replica: BSON-equal documents (types included, plus one `_ferry` field) in a "
+        + "collection per entity.")
+    record MongoDb(
+        String name, List<String> entities,
+        @JsonPropertyDescription("The replica's MongoDB; default: `mongodb.uri` (the same cluster).")
+        String uri,
+        @JsonPropertyDescription("The replica's database.")
+        String database,
+        @JsonPropertyDescription("The collection an entity is replicated into; default: the entity's name. One entity "
+            + "per collection.")
+        @KeyName("entity") Map<String, String> collections,
+        String tombstoneRetention, String notifyUrl, Integer lanes) implements TargetConfig {
 
         public static final String KIND = "mongodb";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.mongoDb(this);
+        }
 
         public MongoDb {
             name = SettingValues.required("name", name, "the target's name", value -> true);
@@ -76,19 +106,29 @@ public sealed interface TargetConfig {
         }
     }
 
-    /**
-     * A PostgreSQL replica: a table per entity, created if missing ({@code id text primary key, version text,
-     * document jsonb, deleted_at timestamptz}, plus mapped columns).
-     *
-     * @param url      a JDBC URL, {@code jdbc:postgresql://host:5432/db}
-     * @param poolSize connections (HikariCP)
-     * @param tables   entity to its table and mapped columns; default: a table named after the entity, no columns
-     */
-    record PostgreSql(String name, List<String> entities, String url, String username, String password,
-                      Integer poolSize, Map<String, Table> tables, String tombstoneRetention, String notifyUrl,
-                      Integer lanes) implements TargetConfig {
+    @JsonClassDescription("A PostgreSQL replica: a table per entity, created if missing (`id text primary key, "
+        + "version text, document jsonb, deleted_at timestamptz`, plus mapped columns).")
+    record PostgreSql(
+        String name, List<String> entities,
+        @JsonPropertyDescription("A JDBC URL, `jdbc:postgresql://host:5432/db`.")
+        String url,
+        @JsonPropertyDescription("The database user; default: none (the URL may carry `user=`).")
+        String username,
+        @JsonPropertyDescription("The user's password; keep it out of the file with `${NAME}`.")
+        String password,
+        @JsonPropertyDescription("Connections (HikariCP).")
+        Integer poolSize,
+        @JsonPropertyDescription("An entity's table and mapped columns; default: a table named after the entity, no "
+            + "mapped columns. One entity per table.")
+        @KeyName("entity") Map<String, Table> tables,
+        String tombstoneRetention, String notifyUrl, Integer lanes) implements TargetConfig {
 
         public static final String KIND = "postgresql";
+
+        @Override
+        public <T> T dispatch(Kinds<T> kinds) {
+            return kinds.postgreSql(this);
+        }
 
         public PostgreSql {
             name = SettingValues.required("name", name, "the target's name", value -> true);
@@ -124,11 +164,13 @@ public sealed interface TargetConfig {
             return tables.getOrDefault(entity, new Table(entity, List.of()));
         }
 
-        /**
-         * @param table   the table's name
-         * @param columns columns filled from document fields, besides {@code id, version, document, deleted_at}
-         */
-        public record Table(String table, List<Column> columns) {
+        /** An entity's table. */
+        public record Table(
+            @JsonPropertyDescription("The table's name: a-z, 0-9 and _.")
+            String table,
+            @JsonPropertyDescription("Columns filled from document fields, besides `id`, `version`, `document` and "
+                + "`deleted_at`.")
+            List<Column> columns) {
             public Table {
                 table = SettingValues.required("table", table, "a table name of a-z, 0-9 and _",
                     value -> value.matches(TABLE_NAME));
@@ -136,13 +178,16 @@ public sealed interface TargetConfig {
             }
         }
 
-        /**
-         * @param name  the column's name
-         * @param field the document field it is filled from, dotted ({@code name.family})
-         * @param type  its SQL type: {@code text}, {@code integer}, {@code bigint}, {@code numeric}, {@code boolean},
-         *              {@code timestamptz}, {@code date}, {@code jsonb}
-         */
-        public record Column(String name, String field, String type) {
+        /** A mapped column: a typed copy of a document field. */
+        public record Column(
+            @JsonPropertyDescription("The column's name: a-z, 0-9 and _, not Ferry's `id`, `version`, `document` or "
+                + "`deleted_at`.")
+            String name,
+            @JsonPropertyDescription("The document field it is filled from, dotted (`name.family`).")
+            String field,
+            @JsonPropertyDescription("Its SQL type: `text`, `integer`, `bigint`, `numeric`, `boolean`, `timestamptz`, "
+                + "`date` or `jsonb`.")
+            String type) {
             public static final List<String> TYPES = List.of("text", "integer", "bigint", "numeric", "boolean",
                 "timestamptz", "date", "jsonb");
 

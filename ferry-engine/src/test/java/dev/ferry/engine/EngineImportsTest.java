@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class EngineImportsTest {
 
     private static final List<String> FORBIDDEN = List.of("org.apache.kafka", "io.nats", "com.mongodb", "org.bson",
-        "java.sql", "javax.sql", "dev.ferry.kafka", "dev.ferry.mongodb");
+        "java.sql", "javax.sql", "dev.ferry.kafka", "dev.ferry.nats", "dev.ferry.mongodb", "dev.ferry.postgres");
 
     @Test
     void theEngineImportsNoTransportOrDatabase() throws IOException {

@@ -10,9 +10,9 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
-import dev.ferry.app.wiring.Transport;
-import dev.ferry.app.wiring.Unanswered;
+import dev.ferry.app.wiring.Transports;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.transport.Unanswered;
 
 /**
  * Whether MongoDB and the transport (Kafka or NATS) answer, within a few seconds: waited for at start-up (one clear
@@ -41,7 +41,7 @@ public final class Reachability {
     /** @return null if MongoDB and then the transport answer, each within {@code timeout}; else the first that did not */
     public Unanswered firstUnanswered(Duration timeout) {
         Unanswered mongo = mongoProblem(timeout);
-        return mongo != null ? mongo : Transport.of(config).problem(timeout);
+        return mongo != null ? mongo : Transports.of(config).problem(timeout);
     }
 
     public boolean ready() {
@@ -62,7 +62,7 @@ public final class Reachability {
             client.getDatabase("admin").runCommand(new Document("ping", 1));
             return null;
         } catch (RuntimeException e) {
-            return new Unanswered("MongoDB at " + uri.getHosts(), Transport.firstLine(e));
+            return Unanswered.of("MongoDB at " + uri.getHosts(), e);
         }
     }
 

@@ -4,14 +4,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
-import org.bson.Document;
-
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
@@ -19,6 +18,7 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.config.ConfigError;
 import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.core.wire.EventJson;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -120,13 +120,11 @@ public final class RelayCommand implements Callable<Integer> {
 
     static String statusJson(ChangeStreamRelay relay, Components components, FerryConfig config) {
         RelayStatus status = relay.status();
-        Document lease = components.database().getCollection(Components.LEASES)
-            .find(new Document("_id", config.relay().name())).first();
-        String owner = lease == null ? null : lease.getString("owner");
-        Object epoch = lease == null ? null : lease.get("epoch");
-        Document checkpoint = lease == null ? null : lease.get("checkpoint", Document.class);
-        String age = checkpoint == null ? "null" : String.format(Locale.ROOT, "%.1f",
-            (System.currentTimeMillis() - checkpoint.getDate("savedAt").getTime()) / 1000.0);
+        Optional<Lease> lease = components.leases().read(config.relay().name());
+        String owner = lease.map(Lease::owner).orElse(null);
+        String epoch = lease.map(held -> String.valueOf(held.epoch())).orElse("null");
+        String age = components.checkpoints().load(config.relay().name()).map(checkpoint -> String.format(Locale.ROOT,
+            "%.1f", (System.currentTimeMillis() - checkpoint.savedAt().toEpochMilli()) / 1000.0)).orElse("null");
         return "{\"component\":\"relay\",\"relay\":" + EventJson.quote(config.relay().name()) + ",\"instance\":"
             + EventJson.quote(relay.instanceId()) + ",\"role\":\"" + status.role() + "\",\"epoch\":" + status.epoch()
             + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()

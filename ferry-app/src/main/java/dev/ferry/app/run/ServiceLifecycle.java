@@ -16,10 +16,10 @@ import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Readiness;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.Transport;
-import dev.ferry.app.wiring.Unanswered;
+import dev.ferry.app.wiring.Transports;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.SourceConfig;
+import dev.ferry.core.transport.Unanswered;
 import dev.ferry.core.wire.EventJson;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -137,7 +137,7 @@ public final class ServiceLifecycle {
     /** Components whose event store is {@code source}. */
     public static Components components(FerryConfig config, SourceConfig.Commits source) {
         return new Components(config.mongodb().uri(), config.mongodb().database(), source.database(),
-            source.collection(), Transport.of(config));
+            source.collection(), Transports.of(config));
     }
 
     /** Blocks until the JVM is asked to stop, then closes {@code resources} in order, gracefully. */

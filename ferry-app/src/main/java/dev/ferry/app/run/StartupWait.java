@@ -5,7 +5,7 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 import dev.ferry.app.admin.Reachability;
-import dev.ferry.app.wiring.Unanswered;
+import dev.ferry.core.transport.Unanswered;
 
 /**
  * How {@code relay}, {@code project} and {@code replicate} start: MongoDB and the transport are tried again, with

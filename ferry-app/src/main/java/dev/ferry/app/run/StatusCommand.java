@@ -10,7 +10,9 @@ import org.bson.Document;
 
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.lease.Lease;
 import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.mongodb.changestream.ResumeTokenTime;
 import picocli.CommandLine.Command;
@@ -33,21 +35,17 @@ public final class StatusCommand implements Callable<Integer> {
         FerryConfig settings = config.load();
         ServiceLifecycle.requireReachable(settings);
         try (Components components = ServiceLifecycle.components(settings)) {
-            Document lease = components.database().getCollection(Components.LEASES)
-                .find(new Document("_id", settings.relay().name())).first();
-            if (lease == null) {
-                System.out.printf("relay %s: no lease yet (never started)%n", settings.relay().name());
+            String relay = settings.relay().name();
+            Optional<Lease> lease = components.leases().read(relay);
+            if (lease.isEmpty()) {
+                System.out.printf("relay %s: no lease yet (never started)%n", relay);
             } else {
-                Document checkpoint = lease.get("checkpoint", Document.class);
-                System.out.printf("relay %s: leader %s, epoch %s; checkpoint %s%n", settings.relay().name(),
-                    lease.getString("owner") == null ? "(none)" : lease.getString("owner"), lease.get("epoch"),
-                    checkpoint == null ? "none"
-                        : "at sequence " + checkpoint.get("sequence") + ", "
-                            + (System.currentTimeMillis() - checkpoint.getDate("savedAt").getTime()) / 1000 + " s old");
-                if (checkpoint != null) {
-                    System.out.println(headroom(new ResumeToken(checkpoint.getString("token")),
-                        components.oplogWindow().read()));
-                }
+                Optional<CheckpointStore.Checkpoint> checkpoint = components.checkpoints().load(relay);
+                System.out.printf("relay %s: leader %s, epoch %s; checkpoint %s%n", relay,
+                    lease.get().owner() == null ? "(none)" : lease.get().owner(), lease.get().epoch(),
+                    checkpoint.map(saved -> "at sequence " + saved.sequence() + ", "
+                        + (System.currentTimeMillis() - saved.savedAt().toEpochMilli()) / 1000 + " s old").orElse("none"));
+                checkpoint.ifPresent(saved -> System.out.println(headroom(saved.token(), components.oplogWindow().read())));
             }
             for (Document gap : components.database().getCollection(Components.GAPS).find(new Document("relay",
                 settings.relay().name()))) {

@@ -11,6 +11,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.config.SourceConfig;
+import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -19,10 +20,12 @@ import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.SourceCopy;
 import dev.ferry.core.replica.ReplicaWriter;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.ChangeNotifier;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ReplicationProcessor;
+import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
@@ -144,7 +147,12 @@ public final class Components implements AutoCloseable {
     }
 
     /** Where relays checkpoint, and operators' copy requests wait for the leader. */
-    public CheckpointStore checkpoints() {
+    /** The relay's and the partitions' leases (the relay's lease document also holds its checkpoint). */
+    public LeaseStore leases() {
+        return new MongoLeaseStore(database, LEASES);
+    }
+
+        public CheckpointStore checkpoints() {
         return new MongoCheckpointStore(database, LEASES);
     }
 

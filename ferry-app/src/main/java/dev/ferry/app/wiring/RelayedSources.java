@@ -47,19 +47,26 @@ final class RelayedSources {
 
     private static WatchedCollection.DocumentReader reader(SourceConfig source, TopicNaming topics, MongoClient client,
                                                            MongoDatabase ferry) {
-        if (source instanceof SourceConfig.Commits) {
-            return DocumentReaders.commits();
-        } else if (source instanceof SourceConfig.Events events) {
-            return DocumentReaders.mappedEvents(mapping(events), topics);
-        } else if (source instanceof SourceConfig.Entities entities) {
-            topics.checkAggregateType(entities.entity());
-            return new EntityChanges(new EntitySource(entities.name(), entities.entity(), entities.database(),
-                entities.collection(), entities.maxRecordBytes(), entities.prePostImages(), entities.versionField()),
-                client.getDatabase(entities.database()).getCollection(entities.collection(), BsonDocument.class),
-                ferry.getCollection(TOMBSTONE_LEDGER, BsonDocument.class));
-        }
-        // The configuration refuses kinds this version cannot read; reaching here is a programming error.
-        throw new IllegalStateException("no reader for sources of kind " + source.kind());
+        return source.dispatch(new SourceConfig.Kinds<WatchedCollection.DocumentReader>() {
+            @Override
+            public WatchedCollection.DocumentReader commits(SourceConfig.Commits commits) {
+                return DocumentReaders.commits();
+            }
+
+            @Override
+            public WatchedCollection.DocumentReader events(SourceConfig.Events events) {
+                return DocumentReaders.mappedEvents(mapping(events), topics);
+            }
+
+            @Override
+            public WatchedCollection.DocumentReader entities(SourceConfig.Entities entities) {
+                topics.checkAggregateType(entities.entity());
+                return new EntityChanges(new EntitySource(entities.name(), entities.entity(), entities.database(),
+                    entities.collection(), entities.maxRecordBytes(), entities.prePostImages(), entities.versionField()),
+                    client.getDatabase(entities.database()).getCollection(entities.collection(), BsonDocument.class),
+                    ferry.getCollection(TOMBSTONE_LEDGER, BsonDocument.class));
+            }
+        });
     }
 
     /**
@@ -71,13 +78,22 @@ final class RelayedSources {
         List<CopiedCollection> copied = new ArrayList<>();
         for (SourceConfig source : sources) {
             WatchedCollection watched = watched(source, topics, client, ferry);
-            if (source instanceof SourceConfig.Commits) {
-                copied.add(CopiedCollection.commits(source.name(), watched));
-            } else if (source instanceof SourceConfig.Events events) {
-                copied.add(new CopiedCollection(source.name(), watched, order(events), false));
-            } else if (source instanceof SourceConfig.Entities) {
-                copied.add(new CopiedCollection(source.name(), watched, List.of("_id"), true)); // one version per id
-            }
+            copied.add(source.dispatch(new SourceConfig.Kinds<CopiedCollection>() {
+                @Override
+                public CopiedCollection commits(SourceConfig.Commits commits) {
+                    return CopiedCollection.commits(source.name(), watched);
+                }
+
+                @Override
+                public CopiedCollection events(SourceConfig.Events events) {
+                    return new CopiedCollection(source.name(), watched, order(events), false);
+                }
+
+                @Override
+                public CopiedCollection entities(SourceConfig.Entities entities) {
+                    return new CopiedCollection(source.name(), watched, List.of("_id"), true); // one version per id
+                }
+            }));
         }
         return copied;
     }

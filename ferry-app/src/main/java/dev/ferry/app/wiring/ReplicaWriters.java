@@ -31,21 +31,28 @@ public final class ReplicaWriters {
 
     /** @param ferryMongoUri the cluster a MongoDB target without a {@code uri} replicates into */
     public static Opened open(TargetConfig target, String ferryMongoUri) {
-        if (target instanceof TargetConfig.MongoDb mongo) {
-            MongoClient client = MongoClients.create(mongo.uri() != null ? mongo.uri() : ferryMongoUri);
-            List<MongoReplicaCollection> collections = mongo.entities().stream()
-                .map(entity -> new MongoReplicaCollection(entity, mongo.collectionOf(entity))).toList();
-            return new Opened(new MongoReplicaWriter(client.getDatabase(mongo.database()), collections,
-                mongo.tombstoneRetentionDuration(), Clock.systemUTC()), client);
-        }
-        TargetConfig.PostgreSql postgres = (TargetConfig.PostgreSql) target;
-        List<PostgresTable> tables = postgres.entities().stream().map(entity -> {
-            TargetConfig.PostgreSql.Table table = postgres.tableOf(entity);
-            return new PostgresTable(entity, table.table(), table.columns().stream()
-                .map(column -> new MappedColumn(column.name(), column.field(), column.type())).toList());
-        }).toList();
-        PostgresReplicaWriter writer = PostgresReplicaWriter.open(new PostgresTarget(postgres.url(), postgres.username(),
-            postgres.password(), postgres.poolSize(), postgres.tombstoneRetentionDuration(), tables));
-        return new Opened(writer, writer);
+        return target.dispatch(new TargetConfig.Kinds<Opened>() {
+            @Override
+            public Opened mongoDb(TargetConfig.MongoDb mongo) {
+                MongoClient client = MongoClients.create(mongo.uri() != null ? mongo.uri() : ferryMongoUri);
+                List<MongoReplicaCollection> collections = mongo.entities().stream()
+                    .map(entity -> new MongoReplicaCollection(entity, mongo.collectionOf(entity))).toList();
+                return new Opened(new MongoReplicaWriter(client.getDatabase(mongo.database()), collections,
+                    mongo.tombstoneRetentionDuration(), Clock.systemUTC()), client);
+            }
+
+            @Override
+            public Opened postgreSql(TargetConfig.PostgreSql postgres) {
+                List<PostgresTable> tables = postgres.entities().stream().map(entity -> {
+                    TargetConfig.PostgreSql.Table table = postgres.tableOf(entity);
+                    return new PostgresTable(entity, table.table(), table.columns().stream()
+                        .map(column -> new MappedColumn(column.name(), column.field(), column.type())).toList());
+                }).toList();
+                PostgresReplicaWriter writer = PostgresReplicaWriter.open(new PostgresTarget(postgres.url(),
+                    postgres.username(), postgres.password(), postgres.poolSize(), postgres.tombstoneRetentionDuration(),
+                    tables));
+                return new Opened(writer, writer);
+            }
+        });
     }
 }

@@ -24,9 +24,9 @@ import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
-import dev.ferry.app.wiring.Transport;
 
 /**
  * The admin endpoints over real HTTP: health, readiness that follows the backends, metrics, status, parked ops (a

@@ -32,12 +32,12 @@ import dev.ferry.app.admin.AdminServer;
 import dev.ferry.app.admin.Readiness;
 import dev.ferry.app.admin.Reachability;
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.ConfigLoader;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 

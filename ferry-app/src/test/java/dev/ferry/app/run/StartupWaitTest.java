@@ -9,7 +9,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.app.wiring.Unanswered;
+import dev.ferry.core.transport.Unanswered;
 
 /** The start-up wait on a simulated clock: the backoff, the probes' timeouts, the log lines and the final line. */
 class StartupWaitTest {

@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.TopicRecords;
-import dev.ferry.kafka.publish.FerryHeaders;
 
 /**
  * Three relay instances, one leader: every stored event reaches its topic exactly once, keyed by aggregate id, in

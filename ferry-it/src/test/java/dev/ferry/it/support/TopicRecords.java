@@ -26,7 +26,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 import dev.ferry.core.event.Event;
-import dev.ferry.kafka.publish.FerryHeaders;
+import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.engine.wire.EventJsonDecoder;
 
 /**

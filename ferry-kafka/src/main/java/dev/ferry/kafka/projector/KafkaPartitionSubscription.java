@@ -49,6 +49,7 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
     private volatile KafkaConsumer<String, byte[]> consumer;
 
     /**
+     * @param groupId        the consumer group: {@link #groupId(String)} of the projection or replicator
      * @param sessionTimeout how soon the group notices a dead instance and moves its partitions (classic protocol)
      */
     public KafkaPartitionSubscription(KafkaSettings kafka, String groupId, String clientId, Duration sessionTimeout) {
@@ -56,6 +57,14 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
         this.groupId = groupId;
         this.clientId = clientId;
         this.sessionTimeout = sessionTimeout;
+    }
+
+    /**
+     * The consumer group of a projection or replicator, {@code ferry-projection-<name>}: its committed offsets live
+     * under this name, so it never changes (renaming it would start the group over). The one definition.
+     */
+    public static String groupId(String name) {
+        return "ferry-projection-" + name;
     }
 
     private Map<String, Object> consumerConfig() {

@@ -30,9 +30,9 @@ public final class ProjectorRuntime implements AutoCloseable {
                 settings.sessionTimeout()), instanceId);
     }
 
-    /** The consumer group of a projection. */
+    /** The consumer group of a projection ({@link KafkaPartitionSubscription#groupId}). */
     public static String groupId(Projection projection) {
-        return "ferry-projection-" + projection.name();
+        return KafkaPartitionSubscription.groupId(projection.name());
     }
 
     public void start() {

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
 
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -19,16 +18,15 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Utils;
 
-import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
-import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RecordRefused;
-import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
+import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.core.wire.RecordEncoding;
 
 /**
  * Publishes to Kafka: topic per aggregate type or entity (created explicitly; an entity's compacted), key = aggregate
@@ -81,18 +79,8 @@ final class KafkaEventPublisher implements RecordPublisher {
                 + "'__' are Kafka's internal topics", false);
         }
         RecordHeaders headers = new RecordHeaders();
-        BiConsumer<String, String> header = (name, value) -> headers.add(name, value.getBytes(UTF_8));
-        byte[] value;
-        if (record instanceof Event event) {
-            dev.ferry.core.wire.FerryHeaders.forEvent(event, header);
-            value = EventJson.encode(event).getBytes(UTF_8);
-        } else if (record instanceof EntityChange change) {
-            dev.ferry.core.wire.FerryHeaders.forEntityChange(change, header);
-            value = EntityJson.encode(change).getBytes(UTF_8);
-        } else {
-            dev.ferry.core.wire.FerryHeaders.forTombstone((Tombstone) record, header);
-            value = null; // Kafka's tombstone: compaction forgets the key
-        }
+        // A tombstone's value is null: Kafka's tombstone, compaction forgets the key.
+        byte[] value = RecordEncoding.encode(record, (name, text) -> headers.add(name, text.getBytes(UTF_8)));
         String key = PartitionKey.of(record);
         long size = RECORD_OVERHEAD_BYTES + Utils.utf8Length(key) + (value == null ? 0 : value.length);
         for (org.apache.kafka.common.header.Header h : headers) {
@@ -197,7 +185,7 @@ final class KafkaEventPublisher implements RecordPublisher {
     }
 
     private static void addProvenance(RecordHeaders headers, Provenance provenance) {
-        dev.ferry.core.wire.FerryHeaders.forProvenance(provenance,
+        FerryHeaders.forProvenance(provenance,
             (name, value) -> headers.add(name, value.getBytes(UTF_8)));
     }
 

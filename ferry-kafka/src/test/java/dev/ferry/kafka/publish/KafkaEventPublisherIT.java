@@ -131,25 +131,15 @@ class KafkaEventPublisherIT {
     }
 
     /**
-     * What Kafka cannot carry is refused while preparing, before anything is sent, naming the field and the rule; a
-     * limit of the broker's below the producer's (a topic's max.message.bytes) is refused on sending, as a
-     * {@link RecordRefused} the relay dead-letters, not as a failure of the broker.
+     * A limit of the broker's below the producer's (a topic's max.message.bytes) is refused on sending, as a
+     * {@link RecordRefused} the relay dead-letters, not as a failure of the broker. (What Kafka cannot carry by the
+     * rules every transport shares is refused while preparing: {@code KafkaTransportContractIT}.)
      */
     @Test
-    void whatKafkaCannotCarryIsRefusedNamingTheFieldAndTheRule() throws Exception {
+    void aTopicsLimitBelowTheProducersIsRefusedOnSendingAsARecordRefused() throws Exception {
         KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
         try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
             RecordPublisher publisher = publishers.get();
-            assertThatThrownBy(() -> publisher.prepare(eventOf("bad type!", "{}")))
-                .isInstanceOfSatisfying(RecordRefused.class, e -> assertThat(e.tooLarge()).isFalse())
-                .hasMessageContaining("aggregateType").hasMessageContaining("bad type!");
-            assertThatThrownBy(() -> publisher.prepare(eventOf("dead-letter", "{}")))
-                .hasMessageContaining("aggregateType 'dead-letter' is reserved");
-            assertThatThrownBy(() -> publisher.prepare(eventOf("patient", "{\"x\":\"" + "x".repeat(1_100_000) + "\"}")))
-                .isInstanceOfSatisfying(RecordRefused.class, e -> assertThat(e.tooLarge()).isTrue())
-                .hasMessageContaining("max.request.size");
-            assertThat(publisher.prepare(eventOf("patient", "{}")).record().type()).isEqualTo("patient");
-
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
                 admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("ferry.small", 1, (short) 1)
                     .configs(Map.of("max.message.bytes", "10000")))).all().get();

@@ -13,9 +13,6 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import dev.ferry.app.wiring.Components;
-import dev.ferry.app.wiring.KafkaTransport;
-import dev.ferry.app.wiring.NatsTransport;
-import dev.ferry.app.wiring.Transport;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.LatencyObservingWriter;
@@ -23,14 +20,17 @@ import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.NatsTransport;
 
 /**
  * The demo: the embedded MongoDB and Kafka (or a nats-server), a healthcare load, 2 relays and 3 projectors; the leader relay and a

@@ -21,17 +21,17 @@ import com.mongodb.client.MongoDatabase;
 
 import io.nats.client.Connection;
 
-import dev.ferry.app.wiring.KafkaTransport;
-import dev.ferry.app.wiring.NatsTransport;
-import dev.ferry.app.wiring.Transport;
 import dev.ferry.core.event.Event;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.wire.EventJsonDecoder;
+import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.ApplyLogAudit;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.CommitDocuments;
 import dev.ferry.nats.NatsConnections;
 import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.NatsTransport;
 import dev.ferry.nats.StreamContents;
 
 /** Reads the event store, the topics (or the NATS stream) and the read model, and checks them against each other. */

@@ -53,11 +53,10 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.api.MessageInfo;
 
 import dev.ferry.app.failure.ChildProcess;
-import dev.ferry.app.wiring.KafkaTransport;
-import dev.ferry.app.wiring.NatsTransport;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.local.BuiltJars;
 import dev.ferry.local.demo.HealthcareLoad;
@@ -65,6 +64,7 @@ import dev.ferry.local.demo.PipelineVerifier;
 import dev.ferry.mongodb.store.MongoEventStore;
 import dev.ferry.nats.NatsConnections;
 import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.NatsTransport;
 
 /**
  * The guarantees with real operating-system processes, on each transport: the embedded MongoDB and Kafka (or a

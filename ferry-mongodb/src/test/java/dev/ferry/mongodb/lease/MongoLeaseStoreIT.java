@@ -9,7 +9,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -17,14 +16,17 @@ import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.mongodb.MongoTestDatabase;
 
-import dev.ferry.core.lease.Lease;
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.lease.contract.LeaseStoreContract;
 import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.ResumeToken;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
 
-/** Compare-and-set leases with growing epochs, and checkpoints fenced by the epoch. */
+/**
+ * Compare-and-set leases with growing epochs (the {@link LeaseStoreContract}), and checkpoints fenced by the epoch.
+ */
 @Timeout(60)
-class MongoLeaseStoreIT {
+class MongoLeaseStoreIT extends LeaseStoreContract {
 
     private static MongoTestDatabase mongo;
     private static MongoDatabase database;
@@ -42,45 +44,12 @@ class MongoLeaseStoreIT {
         mongo.close();
     }
 
-    @BeforeEach
-    void fresh() {
+    @Override
+    protected LeaseStore newStore() {
         String collection = "leases_" + System.nanoTime();
         leases = new MongoLeaseStore(database, collection);
         checkpoints = new MongoCheckpointStore(database, collection);
-    }
-
-    @Test
-    void onlyTheInstanceThatSawTheCurrentLeaseCanTakeIt() {
-        Optional<Lease> first = leases.tryAcquire("relay", "a", Optional.empty());
-        assertThat(first).contains(new Lease("relay", "a", 1, 0));
-        assertThat(leases.tryAcquire("relay", "b", Optional.empty())).isEmpty();
-
-        Lease seenByB = leases.read("relay").orElseThrow();
-        assertThat(leases.renew("relay", "a", 1)).isTrue(); // a is alive: what b saw is stale now
-        assertThat(leases.tryAcquire("relay", "b", Optional.of(seenByB))).isEmpty();
-
-        Lease current = leases.read("relay").orElseThrow();
-        assertThat(leases.tryAcquire("relay", "b", Optional.of(current))).contains(new Lease("relay", "b", 2, 0));
-        assertThat(leases.renew("relay", "a", 1)).isFalse();
-    }
-
-    @Test
-    void leasesAreListedByNamePrefixAndOnlyThose() {
-        leases.tryAcquire("g.member.a", "a", Optional.empty());
-        leases.tryAcquire("g.member.b", "b", Optional.empty());
-        leases.tryAcquire("g.partition.1", "a", Optional.empty());
-        leases.tryAcquire("g+member.c", "c", Optional.empty()); // '.' is no pattern
-        assertThat(leases.readAll("g.member.")).extracting(Lease::owner).containsExactlyInAnyOrder("a", "b");
-    }
-
-    @Test
-    void aReleasedLeaseKeepsItsEpochForTheNextOwnerToIncrement() {
-        leases.tryAcquire("relay", "a", Optional.empty());
-        leases.release("relay", "a", 1);
-
-        Lease released = leases.read("relay").orElseThrow();
-        assertThat(released.owner()).isNull();
-        assertThat(leases.tryAcquire("relay", "b", Optional.of(released))).get().extracting(Lease::epoch).isEqualTo(2L);
+        return leases;
     }
 
     @Test

@@ -12,16 +12,14 @@ import io.nats.client.JetStream;
 import io.nats.client.PublishOptions;
 import io.nats.client.impl.Headers;
 
-import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
-import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.relay.Change;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RecordRefused;
-import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.core.wire.RecordEncoding;
 import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.SubjectNaming;
 
@@ -82,21 +80,14 @@ final class NatsRecordPublisher implements RecordPublisher {
         Headers headers = new Headers();
         byte[] value;
         try {
-            if (record instanceof Event event) {
-                FerryHeaders.forEvent(event, headers::put);
-                value = EventJson.encode(event).getBytes(UTF_8);
-            } else if (record instanceof EntityChange change) {
-                FerryHeaders.forEntityChange(change, headers::put);
-                value = EntityJson.encode(change).getBytes(UTF_8);
-            } else {
-                // No compaction in JetStream; the tombstone still tells a consumer the key is gone (empty value).
-                FerryHeaders.forTombstone((Tombstone) record, headers::put);
-                value = new byte[0];
-            }
+            value = RecordEncoding.encode(record, headers::put);
         } catch (IllegalArgumentException e) {
             // NATS headers take printable ASCII only: a type, id or key with other characters cannot be carried.
             throw new RecordRefused("a header of " + record.type() + " " + record.key() + " cannot be carried by NATS: "
                 + e.getMessage(), false);
+        }
+        if (value == null) {
+            value = new byte[0]; // no compaction in JetStream; the tombstone still tells a consumer the key is gone
         }
         long size = HEADER_OVERHEAD_BYTES + headers.serializedLength() + value.length;
         long maxPayload = connection.getServerInfo() == null ? 0 : connection.getServerInfo().getMaxPayload();

@@ -29,6 +29,8 @@ import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.engine.ownership.LeasedPartitionOwnership;
+import dev.ferry.engine.ownership.OwnershipEvent;
 import dev.ferry.nats.NatsConnections;
 import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.SubjectNaming;
@@ -36,7 +38,7 @@ import dev.ferry.nats.subscription.PartitionConsumer.Delivery;
 
 /**
  * JetStream as the engine's {@link PartitionedSubscription}: partitions are the subjects {@code <stream>.<type>.<n>},
- * owned through leases ({@link NatsPartitionOwnership}), each read by a consumer of its own that starts at the
+ * owned through leases ({@link LeasedPartitionOwnership}), each read by a consumer of its own that starts at the
  * partition's ack floor ({@link PartitionConsumer}). A {@link PartitionId} is {@code (type, n)}.
  * <p>
  * Everything that touches ownership runs on the polling thread, inside {@link #poll}: a partition whose lease was won
@@ -73,7 +75,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     /** Partitions (and epochs) a write was refused for: given up at the next poll even if the lease recovers. */
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
-    private NatsPartitionOwnership ownership;
+    private LeasedPartitionOwnership ownership;
     private Ownership engine;
 
     /**
@@ -107,7 +109,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             }
         }
         connection = NatsConnections.open(settings, group + "-" + instanceId);
-        ownership = new NatsPartitionOwnership(leases, group, instanceId, timing, partitions);
+        ownership = new LeasedPartitionOwnership(leases, group, instanceId, timing, partitions);
         ownership.start();
     }
 

@@ -46,11 +46,12 @@ import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.engine.ownership.OwnershipEvent;
+import dev.ferry.engine.ownership.OwnershipEvent.Kind;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
 import dev.ferry.nats.NatsConnections;
 import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.publish.NatsPublishers;
-import dev.ferry.nats.subscription.OwnershipEvent.Kind;
 
 /**
  * Lease-owned partitions can fail this test: balance within 10 s of a join and of a leave; per partition, the owners'

@@ -24,11 +24,12 @@ import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.lease.Leadership;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.engine.ownership.LeasedPartitionOwnership;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
 
 /**
  * A partition lease has one owner even when rivals go for it at the same instant: two instances contend (as
- * {@link NatsPartitionOwnership} does, through {@link Leadership}) for the partition lease of an owner that died;
+ * {@link LeasedPartitionOwnership} does, through {@link Leadership}) for the partition lease of an owner that died;
  * both saw it unchanged for the TTL, and a barrier makes both send their take-over with the very same lease seen.
  * The store's compare-and-set must let exactly one of them have it — its answers and the stored lease show which.
  */
@@ -53,7 +54,7 @@ class PartitionLeaseHasOneOwnerIT {
     @Test
     void rivalsTakingADeadOwnersPartitionAtOnceGetItOnce() throws Exception {
         LeaseStore store = new MongoLeaseStore(client.getDatabase(mongo.databaseName()), "leases_" + System.nanoTime());
-        String name = NatsPartitionOwnership.leaseName("g" + System.nanoTime(), new PartitionId("patient", 3));
+        String name = LeasedPartitionOwnership.leaseName("g" + System.nanoTime(), new PartitionId("patient", 3));
         Lease dead = store.tryAcquire(name, "dead", Optional.empty()).orElseThrow(); // never renewed again
         List<String> granted = new CopyOnWriteArrayList<>();
         List<Long> seenEpochs = new CopyOnWriteArrayList<>();

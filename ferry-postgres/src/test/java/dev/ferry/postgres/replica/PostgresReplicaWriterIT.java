@@ -1,10 +1,5 @@
 package dev.ferry.postgres.replica;
 
-import static dev.ferry.postgres.replica.PatientChanges.create;
-import static dev.ferry.postgres.replica.PatientChanges.delete;
-import static dev.ferry.postgres.replica.PatientChanges.patient;
-import static dev.ferry.postgres.replica.PatientChanges.update;
-import static dev.ferry.postgres.replica.PatientChanges.v;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
@@ -15,15 +10,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.sql.DataSource;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,17 +24,24 @@ import org.junit.jupiter.api.Timeout;
 import com.zaxxer.hikari.HikariDataSource;
 
 import dev.ferry.core.event.EntityChange;
-import dev.ferry.core.replica.ReplicaHistoryCheck.Verdict;
+import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ReplicaWrite;
+import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.replica.ReplicaWriter.Outcome;
-import dev.ferry.core.replica.ReplicaWriter.StoredVersion;
+import dev.ferry.core.replica.contract.ReplicaWriterContract;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
 
 /**
- * The PostgreSQL replica never goes back in time: against a real PostgreSQL (embedded, or FERRY_POSTGRES_URL), with
- * PostgreSQL's own trigger-kept history as the independent witness.
+ * The PostgreSQL replica keeps the {@link ReplicaWriterContract}, in its document and in mapped columns: against a
+ * real PostgreSQL (embedded, or FERRY_POSTGRES_URL), with PostgreSQL's own trigger-kept history as the independent
+ * witness.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class PostgresReplicaWriterIT {
+class PostgresReplicaWriterIT extends ReplicaWriterContract {
+
+    /** The contract's tables map the patient's name and visits to columns too, so those are checked as well. */
+    private static final List<MappedColumn> PATIENT_COLUMNS = List.of(new MappedColumn("name", "name", "text"),
+        new MappedColumn("visits", "visits", "bigint"));
 
     private static final AtomicInteger TABLES = new AtomicInteger();
     private static PostgresUnderTest postgres;
@@ -67,82 +65,22 @@ class PostgresReplicaWriterIT {
         }
     }
 
-    @Test
-    void changesOutOfOrderAndRedeliveredNeverMoveARowBackInTime() {
-        Replica replica = replica(List.of());
-        replica.writer.write(List.of(update("a", 3, patient("a", 3))));
-
-        List<Outcome> outcomes = replica.writer.write(List.of(create("a", 1, patient("a", 1)), update("a", 2, patient("a", 2)),
-            update("a", 5, patient("a", 5)), update("a", 4, patient("a", 4)), update("a", 3, patient("a", 3))));
-
-        assertThat(outcomes).containsExactly(Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE,
-            Outcome.DUPLICATE);
-        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(5), false));
-        assertThat(replica.documentEquals("a", patient("a", 5))).isTrue();
-        assertThat(replica.history.check().clean()).isTrue();
-        assertThat(replica.history.writes()).extracting(write -> write.version()).containsExactly(v(3), v(5));
+    @Override
+    protected Replica newReplica() {
+        return replica(PATIENT_COLUMNS);
     }
 
-    @Test
-    void aTombstoneStopsAnOlderCreateOrUpdateFromResurrectingTheId() {
-        Replica replica = replica(List.of(new MappedColumn("name", "name", "text")));
-        replica.writer.write(List.of(create("a", 1, patient("a", 1)), delete("a", 4)));
-
-        List<Outcome> late = replica.writer.write(List.of(create("a", 2, patient("a", 2)), update("a", 3, patient("a", 3))));
-
-        assertThat(late).containsOnly(Outcome.DUPLICATE);
-        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(4), true));
-        assertThat(replica.query("SELECT document IS NULL AND name IS NULL AND deleted_at = '2026-12-02T10:00:00Z' FROM "
-            + replica.table + " WHERE id = 'a'")).isEqualTo("t");
-        Verdict verdict = replica.history.check();
-        assertThat(verdict.resurrections()).isZero();
-        assertThat(verdict.clean()).isTrue();
-    }
-
-    @Test
-    void aReCreateWithAHigherVersionRevivesTheId() {
-        Replica replica = replica(List.of(new MappedColumn("name", "name", "text")));
-        replica.writer.write(List.of(create("a", 1, patient("a", 1)), delete("a", 2)));
-
-        List<Outcome> outcomes = replica.writer.write(List.of(create("a", 3, patient("a", 3))));
-
-        assertThat(outcomes).containsExactly(Outcome.APPLIED);
-        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(3), false));
-        assertThat(replica.query("SELECT deleted_at IS NULL AND name = 'v3' FROM " + replica.table + " WHERE id = 'a'")).isEqualTo("t");
-        assertThat(replica.documentEquals("a", patient("a", 3))).isTrue();
-        assertThat(replica.history.check().clean()).isTrue();
-    }
-
-    @Test
-    void redeliveredChangesAreReportedAsDuplicatesAndLeaveTheReplicaUnchanged() {
-        Replica replica = replica(List.of(new MappedColumn("visits", "visits", "bigint")));
-        List<EntityChange> batch = new ArrayList<>();
-        for (int i = 0; i < 60; i++) {
-            String id = "p" + i;
-            batch.add(create(id, 1, patient(id, 1)));
-            batch.add(update(id, 2, patient(id, 2)));
-            if (i % 3 == 0) {
-                batch.add(delete(id, 3));
-            }
-        }
-        assertThat(replica.writer.write(batch)).containsOnly(Outcome.APPLIED);
-        String before = replica.snapshot();
-        int writesBefore = replica.history.writes().size();
-
-        clock.advance(Duration.ofMinutes(5)); // a tombstone written again would show a new deleted_at
-        List<Outcome> again = replica.writer.write(batch);
-
-        assertThat(again).hasSize(batch.size()).containsOnly(Outcome.DUPLICATE);
-        assertThat(replica.snapshot()).isEqualTo(before);
-        assertThat(replica.history.writes()).hasSize(writesBefore);
+    @Override
+    protected void advanceClock(Duration by) {
+        clock.advance(by);
     }
 
     @Test
     void aBatchLargerThanOneStatementIsWrittenWhole() {
-        Replica replica = replica(List.of(new MappedColumn("name", "name", "text")));
+        PostgresReplica replica = replica(List.of(new MappedColumn("name", "name", "text")));
         List<EntityChange> batch = new ArrayList<>();
         for (int i = 0; i < 2_500; i++) {
-            batch.add(create("p" + i, 1, patient("p" + i, 1)));
+            batch.add(create("p" + i, 1));
         }
 
         assertThat(replica.writer.write(batch)).hasSize(2_500).containsOnly(Outcome.APPLIED);
@@ -152,7 +90,7 @@ class PostgresReplicaWriterIT {
 
     @Test
     void typesSurviveAsCanonicalExtendedJsonAndInMappedColumns() {
-        Replica replica = replica(List.of(new MappedColumn("visits", "visits", "bigint"),
+        PostgresReplica replica = replica(List.of(new MappedColumn("visits", "visits", "bigint"),
             new MappedColumn("balance", "balance", "numeric(12,2)"), new MappedColumn("born", "born", "timestamptz"),
             new MappedColumn("doctor", "doctor", "text"), new MappedColumn("city", "address.city", "text"),
             new MappedColumn("scores", "scores", "jsonb"), new MappedColumn("first_phone", "phones.0", "text")));
@@ -163,7 +101,7 @@ class PostgresReplicaWriterIT {
             + "\"scores\": [[{\"$numberInt\": \"1\"}, {\"$numberLong\": \"2\"}], [], [{\"$numberDecimal\": \"3.0\"}]], "
             + "\"phones\": [\"+41 1\", \"+41 2\"]}";
 
-        replica.writer.write(List.of(create("6650f1a2b3c4d5e6f7a8b9c0", 1, document)));
+        replica.writer.write(List.of(PatientChanges.create("6650f1a2b3c4d5e6f7a8b9c0", 1, document)));
 
         assertThat(replica.documentEquals("6650f1a2b3c4d5e6f7a8b9c0", document)).isTrue();
         assertThat(replica.query("SELECT concat_ws('|', visits, balance, born AT TIME ZONE 'UTC', doctor, city, scores, first_phone) FROM "
@@ -172,132 +110,84 @@ class PostgresReplicaWriterIT {
         assertThat(replica.query("SELECT document->'visits'->>'$numberLong' FROM " + replica.table)).isEqualTo("9007199254740993");
     }
 
-    @Test
-    void onlyTombstonesOlderThanTheRetentionArePurged() {
-        Replica replica = replica(List.of());
-        replica.writer.write(List.of(create("old", 1, patient("old", 1)), delete("old", 2), create("live", 1, patient("live", 1))));
-        clock.advance(Duration.ofMinutes(30));
-        replica.writer.write(List.of(create("recent", 1, patient("recent", 1)), delete("recent", 2)));
-        clock.advance(Duration.ofMinutes(31)); // "old" is 61 minutes old, "recent" 31
-
-        long purged = replica.writer.purgeTombstones();
-
-        assertThat(purged).isEqualTo(1);
-        assertThat(replica.writer.stored("patient", "old")).isEmpty();
-        assertThat(replica.writer.stored("patient", "recent")).contains(new StoredVersion(v(2), true));
-        assertThat(replica.writer.stored("patient", "live")).contains(new StoredVersion(v(1), false));
-    }
-
-    /** Writers racing on one id (a lane handover): each outcome exact, nothing fails, nothing goes back. */
-    @Test
-    void racingWritersOfOneIdNeverFailAndNeverGoBack() throws Exception {
-        Replica replica = replica(List.of());
-        int versions = 40;
-        ExecutorService writers = Executors.newFixedThreadPool(4);
-        try {
-            List<Callable<Long>> tasks = new ArrayList<>();
-            for (int w = 0; w < 4; w++) {
-                Random random = new Random(w);
-                tasks.add(() -> {
-                    List<Integer> order = new ArrayList<>();
-                    for (int n = 1; n <= versions; n++) {
-                        order.add(n);
-                    }
-                    Collections.shuffle(order, random);
-                    long applied = 0;
-                    for (int n : order) {
-                        EntityChange change = n % 9 == 0 ? delete("a", n) : update("a", n, patient("a", n));
-                        applied += replica.writer.write(List.of(change)).stream().filter(outcome -> outcome == Outcome.APPLIED).count();
-                    }
-                    return applied;
-                });
-            }
-            long applied = 0;
-            for (Future<Long> result : writers.invokeAll(tasks)) {
-                applied += result.get(60, TimeUnit.SECONDS);
-            }
-
-            assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(versions), false));
-            Verdict verdict = replica.history.check();
-            assertThat(verdict.examples()).isEmpty();
-            assertThat(verdict.writes()).as("each write reported applied is one in PostgreSQL's log").isEqualTo(applied);
-        } finally {
-            writers.shutdownNow();
-        }
-    }
-
-    /**
-     * The upsert's version condition alone keeps the row from going back: a row that did not exist when this writer
-     * read (so {@code FOR UPDATE} locked nothing) is inserted at a newer version by another writer, committed, just
-     * before this writer's upsert. Staged deterministically: the other writer runs when this one prepares its upsert.
-     */
-    @Test
-    void aNewerRowInsertedBetweenTheReadAndTheUpsertIsNeverOverwritten() {
-        Replica replica = replica(List.of());
-        PostgresReplicaWriter other = new PostgresReplicaWriter(pool, List.of(new PostgresTable("patient", replica.table,
-            List.of())), Duration.ofHours(1), clock);
-        AtomicInteger raced = new AtomicInteger();
-        PostgresReplicaWriter writer = new PostgresReplicaWriter(BeforeUpsert.of(pool, () -> {
-            if (raced.getAndIncrement() == 0) {
-                assertThat(other.write(List.of(update("a", 9, patient("a", 9))))).containsExactly(Outcome.APPLIED);
-            }
-        }), List.of(new PostgresTable("patient", replica.table, List.of())), Duration.ofHours(1), clock);
-
-        List<Outcome> outcomes = writer.write(List.of(update("a", 3, patient("a", 3))));
-
-        assertThat(raced.get()).as("the other writer ran between the read and the upsert").isPositive();
-        assertThat(outcomes).containsExactly(Outcome.DUPLICATE);
-        assertThat(replica.writer.stored("patient", "a")).contains(new StoredVersion(v(9), false));
-        assertThat(replica.documentEquals("a", patient("a", 9))).isTrue();
-        Verdict verdict = replica.history.check();
-        assertThat(verdict.examples()).isEmpty();
-        assertThat(replica.history.writes()).extracting(write -> write.version()).containsExactly(v(9));
-    }
-
-    @Test
-    void theHistoryCatchesAWriteThatWentBackInTime() {
-        Replica replica = replica(List.of());
-        replica.writer.write(List.of(create("a", 1, patient("a", 1)), delete("a", 5)));
-
-        // planted behind the writer's back: an old live state over the tombstone
-        replica.execute("UPDATE " + replica.table + " SET version = '" + v(2).wire() + "', deleted_at = NULL, document = '{}' WHERE id = 'a'");
-
-        Verdict verdict = replica.history.check();
-        assertThat(verdict.orderViolations()).isEqualTo(1);
-        assertThat(verdict.resurrections()).isEqualTo(1);
-        assertThat(verdict.examples()).anySatisfy(example -> assertThat(example).startsWith("resurrection: a"));
-    }
-
-    private Replica replica(List<MappedColumn> columns) {
+    private PostgresReplica replica(List<MappedColumn> columns) {
         String table = "patient_" + TABLES.incrementAndGet();
-        PostgresReplicaWriter writer = new PostgresReplicaWriter(pool, List.of(new PostgresTable("patient", table, columns)),
-            Duration.ofHours(1), clock);
+        PostgresReplicaWriter writer = writerOf(pool, table, columns, clock);
         writer.createTables();
-        return new Replica(table, writer, PostgresReplicaHistory.install(pool, table));
+        return new PostgresReplica(table, columns, writer, PostgresReplicaHistory.install(pool, table), clock);
+    }
+
+    private static PostgresReplicaWriter writerOf(DataSource dataSource, String table, List<MappedColumn> columns,
+                                                  SettableClock clock) {
+        return new PostgresReplicaWriter(dataSource, List.of(new PostgresTable(ENTITY, table, columns)), Duration.ofHours(1),
+            clock);
     }
 
     static PostgresTarget target(String url, PostgresTable table) {
         return new PostgresTarget(url, null, null, 4, Duration.ofHours(1), List.of(table));
     }
 
-    private record Replica(String table, PostgresReplicaWriter writer, PostgresReplicaHistory history) {
+    private record PostgresReplica(String table, List<MappedColumn> columns, PostgresReplicaWriter writer,
+                                   PostgresReplicaHistory log, SettableClock clock) implements Replica {
+
+        /**
+         * The row is read, and locked, before the upsert is prepared; so the race staged here is on a row absent when
+         * read (a present one would make the rival wait for this writer's lock).
+         */
+        @Override
+        public ReplicaWriter writerRacedBy(Runnable action) {
+            return writerOf(BeforeUpsert.of(pool, action), table, columns, clock);
+        }
+
+        @Override
+        public List<ReplicaWrite> history() {
+            return log.writes();
+        }
+
+        /** The document, live, and the mapped name read from it. */
+        @Override
+        public void assertHolds(String id, String documentJson) {
+            assertThat(documentEquals(id, documentJson)).as("%s holds %s", id, documentJson).isTrue();
+            assertThat(select("SELECT deleted_at IS NULL AND name IS NOT DISTINCT FROM CAST(? AS jsonb)->>'name' FROM "
+                + table + " WHERE id = ?", documentJson, id)).as("%s live, its name column from the document", id).isTrue();
+        }
+
+        /** No document and no mapped column left, only the version and when it was deleted. */
+        @Override
+        public void assertTombstone(String id, EntityVersion version) {
+            assertThat(select("SELECT document IS NULL AND name IS NULL AND visits IS NULL AND version = ? "
+                + "AND deleted_at = CAST(? AS timestamptz) FROM " + table + " WHERE id = ?", version.wire(),
+                clock.instant().toString(), id)).as("%s is a tombstone of %s deleted at %s", id, version, clock.instant()).isTrue();
+        }
+
+        /** Every row, every column, as text. */
+        @Override
+        public Object snapshot() {
+            return query("SELECT string_agg(t::text, E'\\n' ORDER BY id) FROM " + table + " t");
+        }
+
+        @Override
+        public void plantLiveState(String id, EntityVersion version) {
+            execute("UPDATE " + table + " SET version = '" + version.wire() + "', deleted_at = NULL, document = '{}' WHERE id = '"
+                + id + "'");
+        }
 
         boolean documentEquals(String id, String json) {
-            try (Connection connection = pool.getConnection();
-                 PreparedStatement select = connection.prepareStatement("SELECT document = CAST(? AS jsonb) FROM " + table + " WHERE id = ?")) {
-                select.setString(1, json);
-                select.setString(2, id);
+            return select("SELECT document = CAST(? AS jsonb) FROM " + table + " WHERE id = ?", json, id);
+        }
+
+        /** A one-row boolean query; false if there is no row. */
+        private boolean select(String sql, String... parameters) {
+            try (Connection connection = pool.getConnection(); PreparedStatement select = connection.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    select.setString(i + 1, parameters[i]);
+                }
                 try (ResultSet row = select.executeQuery()) {
                     return row.next() && row.getBoolean(1);
                 }
             } catch (SQLException e) {
-                throw new IllegalStateException(e);
+                throw new IllegalStateException(sql + ": " + e.getMessage(), e);
             }
-        }
-
-        /** Every row, every column, as text. */
-        String snapshot() {
-            return query("SELECT string_agg(t::text, E'\\n' ORDER BY id) FROM " + table + " t");
         }
 
         String query(String sql) {

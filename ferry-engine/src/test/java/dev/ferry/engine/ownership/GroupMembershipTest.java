@@ -1,4 +1,4 @@
-package dev.ferry.nats.subscription;
+package dev.ferry.engine.ownership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

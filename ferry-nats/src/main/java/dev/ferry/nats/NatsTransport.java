@@ -1,4 +1,4 @@
-package dev.ferry.app.wiring;
+package dev.ferry.nats;
 
 import java.time.Duration;
 import java.util.Set;
@@ -9,9 +9,8 @@ import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
-import dev.ferry.nats.NatsConnections;
-import dev.ferry.nats.NatsSettings;
-import dev.ferry.nats.SubjectNaming;
+import dev.ferry.core.transport.Transport;
+import dev.ferry.core.transport.Unanswered;
 import dev.ferry.nats.publish.NatsPublishers;
 import dev.ferry.nats.subscription.NatsPartitionSubscription;
 
@@ -74,7 +73,7 @@ public record NatsTransport(NatsSettings settings) implements Transport {
             connection.jetStreamManagement().getAccountStatistics();
             return null;
         } catch (Exception e) {
-            return new Unanswered("NATS JetStream at " + String.join(",", settings.servers()), Transport.firstLine(e));
+            return Unanswered.of("NATS JetStream at " + String.join(",", settings.servers()), e);
         }
     }
 }

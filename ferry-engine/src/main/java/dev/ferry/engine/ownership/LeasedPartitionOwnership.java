@@ -1,4 +1,4 @@
-package dev.ferry.nats.subscription;
+package dev.ferry.engine.ownership;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,9 +22,11 @@ import dev.ferry.core.lease.Leadership;
 import dev.ferry.core.subscription.PartitionId;
 
 /**
- * Which partitions this instance owns, through one lease per partition — the relay's {@link Leadership}, so an owner
- * is fenced exactly as a relay leader is: it trusts its lease only until {@code ttl - margin} after its last renewal
- * on its own clock, and a rival takes the lease only after seeing it unchanged for the TTL.
+ * Which partitions this instance owns, through one lease per partition, for a transport without consumer groups of
+ * its own (NATS JetStream): its subscription consumes what is held here and checks the lease before every write and
+ * acknowledgement. Each lease is the relay's {@link Leadership}, so an owner is fenced exactly as a relay leader is:
+ * it trusts its lease only until {@code ttl - margin} after its last renewal on its own clock, and a rival takes the
+ * lease only after seeing it unchanged for the TTL.
  * <p>
  * Balance: the live members ({@link GroupMembership}) sorted by id, this instance's rank {@code r} of {@code n}, its
  * quota is {@code U/n}, plus one if {@code r < U % n} ({@code U} partitions in all), so the quotas add up to U. Above
@@ -32,9 +34,9 @@ import dev.ferry.core.subscription.PartitionId;
  * contends for partitions that are free or whose owner is not alive. A balancing thread decides; the polling thread
  * of the subscription alone starts and stops consuming, so hand-over stays ordered.
  */
-final class NatsPartitionOwnership implements AutoCloseable {
+public final class LeasedPartitionOwnership implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(NatsPartitionOwnership.class);
+    private static final Logger log = LoggerFactory.getLogger(LeasedPartitionOwnership.class);
 
     private static final Comparator<PartitionId> ORDER = Comparator.comparing(PartitionId::topic)
         .thenComparingInt(PartitionId::number);
@@ -50,8 +52,12 @@ final class NatsPartitionOwnership implements AutoCloseable {
     private final Set<PartitionId> releaseRequested = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService balancer;
 
-    NatsPartitionOwnership(LeaseStore leases, String group, String instanceId, LeaseTiming timing,
-                           List<PartitionId> partitions) {
+    /**
+     * @param group      names the leases: {@code <group>.member.<instanceId>} and {@code <group>.partition.<partition>}
+     * @param partitions every partition of the group's types, whoever owns them
+     */
+    public LeasedPartitionOwnership(LeaseStore leases, String group, String instanceId, LeaseTiming timing,
+                                    List<PartitionId> partitions) {
         this.leases = leases;
         this.group = group;
         this.instanceId = instanceId;
@@ -66,39 +72,40 @@ final class NatsPartitionOwnership implements AutoCloseable {
         });
     }
 
-    static String leaseName(String group, PartitionId partition) {
+    /** The lease document of a partition (persisted: never renamed). */
+    public static String leaseName(String group, PartitionId partition) {
         return group + ".partition." + partition;
     }
 
-    void start() {
+    public void start() {
         member.start();
         balancer.scheduleWithFixedDelay(this::balanceSafely, 0, timing.checkInterval().toMillis() * 2,
             TimeUnit.MILLISECONDS);
     }
 
     /** The epoch this instance owns the partition in, if its lease is valid now. */
-    OptionalLong epoch(PartitionId partition) {
+    public OptionalLong epoch(PartitionId partition) {
         Leadership lease = contended.get(partition);
         return lease == null ? OptionalLong.empty() : lease.currentEpoch();
     }
 
-    boolean isValid(PartitionId partition, long epoch) {
+    public boolean isValid(PartitionId partition, long epoch) {
         Leadership lease = contended.get(partition);
         return lease != null && lease.isValid(epoch);
     }
 
     /** Partitions whose lease is valid now. */
-    List<PartitionId> held() {
+    public List<PartitionId> held() {
         return partitions.stream().filter(p -> epoch(p).isPresent()).toList();
     }
 
     /** Partitions the balance wants handed back. */
-    Set<PartitionId> releaseRequested() {
+    public Set<PartitionId> releaseRequested() {
         return Set.copyOf(releaseRequested);
     }
 
     /** Gives the lease up (after the polling thread revoked the partition and acknowledged what is done). */
-    void release(PartitionId partition) {
+    public void release(PartitionId partition) {
         Leadership lease = contended.remove(partition);
         releaseRequested.remove(partition);
         if (lease != null) {
@@ -111,7 +118,7 @@ final class NatsPartitionOwnership implements AutoCloseable {
      * stepped down (not renewed in time) is not released by its {@link Leadership}, and would stay in the store under
      * this live instance's name, where no rival contends for it. Released only if still exactly ours at that epoch.
      */
-    void release(PartitionId partition, long epoch) {
+    public void release(PartitionId partition, long epoch) {
         release(partition);
         try {
             leases.release(leaseName(group, partition), instanceId, epoch);
@@ -132,7 +139,7 @@ final class NatsPartitionOwnership implements AutoCloseable {
     }
 
     /** Stops without releasing anything, as a crash would: others take over once the leases expire. */
-    void kill() {
+    public void kill() {
         balancer.shutdownNow();
         awaitBalancer();
         contended.values().forEach(Leadership::kill);

@@ -1,15 +1,15 @@
-package dev.ferry.nats.subscription;
+package dev.ferry.engine.ownership;
 
 import dev.ferry.core.subscription.PartitionId;
 
 /**
- * What an instance did with a partition, for the ownership log: who, which partition, under which lease epoch,
- * which stream sequences, when (this JVM's monotonic clock, and the wall clock for comparing processes of one host).
- * Writes and acknowledgements of two owners of one partition never overlap in time, nor acknowledgements in
- * sequences; tests check exactly that from these.
+ * What an instance did with a partition owned through {@link LeasedPartitionOwnership}, for the ownership log: who,
+ * which partition, under which lease epoch, which offsets (on NATS, stream sequences), when (this JVM's monotonic
+ * clock, and the wall clock for comparing processes of one host). Writes and acknowledgements of two owners of one
+ * partition never overlap in time, nor acknowledgements in offsets; tests check exactly that from these.
  *
- * @param from       first stream sequence concerned (delivered, written, acknowledged); 0 where none
- * @param to         last stream sequence concerned; 0 where none
+ * @param from       first offset concerned (delivered, written, acknowledged); 0 where none
+ * @param to         last offset concerned; 0 where none
  * @param wallMicros the wall clock, microseconds since the epoch
  */
 public record OwnershipEvent(String instance, PartitionId partition, long epoch, Kind kind, long from, long to,

@@ -1,4 +1,4 @@
-package dev.ferry.nats.subscription;
+package dev.ferry.engine.ownership;
 
 import java.util.HashMap;
 import java.util.List;
@@ -13,7 +13,7 @@ import dev.ferry.core.lease.LeaseObserver;
 import dev.ferry.core.lease.LeaseStore;
 
 /**
- * Who is in a projection's group: every instance holds a lease {@code <group>.member.<instanceId>} (a
+ * Who is in a projection's or replicator's group: every instance holds a lease {@code <group>.member.<instanceId>} (a
  * {@link dev.ferry.core.lease.Leadership} with no rival); a member counts as alive while its lease is held and its
  * renewal counter moved within the TTL on this instance's clock — the relay's rule for a leader. Not thread-safe:
  * used by the balancing thread only.

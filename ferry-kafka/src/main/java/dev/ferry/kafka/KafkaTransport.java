@@ -1,6 +1,7 @@
-package dev.ferry.app.wiring;
+package dev.ferry.kafka;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +14,8 @@ import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.transport.Transport;
+import dev.ferry.core.transport.Unanswered;
 import dev.ferry.kafka.projector.KafkaPartitionSubscription;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
@@ -24,9 +27,9 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
     /** The client id of the reachability check's admin client (log4j2.xml filters its connection warnings). */
     static final String REACHABILITY_CLIENT_ID = "ferry-reachability";
 
-    /** The consumer group of a projection (as {@code ProjectorRuntime} names it). */
-    public static String groupId(String projection) {
-        return "ferry-projection-" + projection;
+    /** The consumer group of a projection or replicator ({@link KafkaPartitionSubscription#groupId}). */
+    public static String groupId(String group) {
+        return KafkaPartitionSubscription.groupId(group);
     }
 
     @Override
@@ -78,7 +81,7 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
     @Override
     public Unanswered problem(Duration timeout) {
         int millis = (int) timeout.toMillis();
-        Map<String, Object> properties = new java.util.HashMap<>(settings.clientProperties());
+        Map<String, Object> properties = new HashMap<>(settings.clientProperties());
         properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         // Named so that the logging configuration can quiet its connection warnings: the caller reports the outcome.
         properties.put(AdminClientConfig.CLIENT_ID_CONFIG, REACHABILITY_CLIENT_ID);
@@ -89,7 +92,7 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
                 .get(millis + 1000L, TimeUnit.MILLISECONDS);
             return null;
         } catch (Exception e) {
-            return new Unanswered("Kafka at " + settings.bootstrapServers(), Transport.firstLine(e));
+            return Unanswered.of("Kafka at " + settings.bootstrapServers(), e);
         }
     }
 }
