@@ -1,9 +1,10 @@
-# Ferry: one image for every role (relay, project); the role is the container's first argument.
+# Ferry: one image for every role (relay, project, replicate); the role is the container's first argument.
 # Not built in this repository's CI (there is no Docker engine there); the jar it copies is what `mvn package` makes.
+# It is the service jar (ferry-app): no embedded stack, demo or benchmarks; those are ferry-local's, for ./ferry.
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-RUN mvn -B -ntp -DskipTests package
+RUN mvn -B -ntp -DskipTests -pl ferry-app -am package
 
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 ferry

@@ -1,0 +1,335 @@
+package dev.ferry.local.bench;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
+import dev.ferry.benchmark.pipeline.BenchmarkResult;
+import dev.ferry.benchmark.pipeline.CopyRate;
+import dev.ferry.benchmark.pipeline.PipelineBenchmark;
+import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
+import dev.ferry.benchmark.raw.RawBaselines;
+import dev.ferry.benchmark.replication.ReplicationBenchmark;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.local.LocalFerryCommand;
+import dev.ferry.local.demo.DemoCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ferry bench ...}: measurement programs. */
+@Command(name = "bench", description = "Measurement programs.",
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
+        BenchCommand.Raw.class})
+public final class BenchCommand {
+
+    @Command(name = "oplog", mixinStandardHelpOptions = true,
+        description = "Idle CPU of a change-stream tail and delivery latency vs oplog size on the embedded MongoDB, "
+            + "against the stock mongo-java-server oplog.")
+    static final class Oplog implements Callable<Integer> {
+
+        @Option(names = "--rate", defaultValue = "1000", description = "inserts per second (default: ${DEFAULT-VALUE})")
+        int rate;
+
+        @Option(names = "--seconds", defaultValue = "3", description = "seconds of load per row (default: ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--idle-seconds", defaultValue = "10", description = "idle window (default: ${DEFAULT-VALUE})")
+        int idleSeconds;
+
+        @Option(names = "--sizes", split = ",", defaultValue = "0,50000,200000",
+            description = "oplog sizes for Ferry's oplog (default: ${DEFAULT-VALUE})")
+        int[] sizes;
+
+        @Option(names = "--stock-sizes", split = ",", defaultValue = "0,20000",
+            description = "oplog sizes for the stock oplog (default: ${DEFAULT-VALUE})")
+        int[] stockSizes;
+
+        @Override
+        public Integer call() throws Exception {
+            new ChangeStreamOplogProbe(System.out, new ChangeStreamOplogProbe.Options(sizes, stockSizes, rate,
+                Duration.ofSeconds(seconds), Duration.ofSeconds(idleSeconds))).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "projector", mixinStandardHelpOptions = true,
+        description = "Projector throughput against raw consumer throughput of the same topic, in the same run.")
+    static final class Projector implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "50000", description = "events (default: ${DEFAULT-VALUE})")
+        int events;
+
+        @Option(names = "--aggregates", defaultValue = "1000", description = "aggregates (default: ${DEFAULT-VALUE})")
+        int aggregates;
+
+        @Option(names = "--payload-bytes", defaultValue = "300", description = "payload size (default: ${DEFAULT-VALUE})")
+        int payloadBytes;
+
+        @Option(names = "--lanes", defaultValue = "16", description = "aggregates processed in parallel (default: ${DEFAULT-VALUE})")
+        int lanes;
+
+        @Override
+        public Integer call() throws Exception {
+            new ProjectorThroughputBenchmark(System.out, events, aggregates, payloadBytes, lanes).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "Catch-up throughput (300 B and 10 KB events), steady-state latency and relay failover, laid out "
+            + "as in production: the embedded stack, the relay and the projector each in a process of their own, with "
+            + "raw baselines and a raw pipeline measured in the same run; every scenario --repeat times.")
+    static final class Pipeline implements Callable<Integer> {
+
+        // Large enough that the catch-up lasts several seconds: a 2-second run measured mostly topic creation, the
+        // group join and the JIT, not the pipeline.
+        @Option(names = "--events", defaultValue = "100000", description = "catch-up events of ~300 B (default: ${DEFAULT-VALUE})")
+        int smallEvents;
+
+        @Option(names = "--large-events", defaultValue = "15000", description = "catch-up events of 10 KB (default: ${DEFAULT-VALUE})")
+        int largeEvents;
+
+        @Option(names = "--rates", split = ",", defaultValue = "1000,5000", description = "steady-state rates (default: ${DEFAULT-VALUE})")
+        int[] rates;
+
+        @Option(names = "--seconds", defaultValue = "5", description = "seconds of steady load per rate (default: ${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "runs of every scenario; medians and spread are "
+            + "reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--warm-up-rounds", defaultValue = "2", description = "unmeasured catch-up rounds first, for the "
+            + "JIT (default: ${DEFAULT-VALUE})")
+        int warmUpRounds;
+
+        @Option(names = "--kills", defaultValue = "20", description = "kill -9 of the leader relay under 1,000 events/s; "
+            + "0 skips the failover scenario (default: ${DEFAULT-VALUE})")
+        int kills;
+
+        @Option(names = "--backlog", defaultValue = "100000", description = "events the successor relay catches up after "
+            + "the kills (default: ${DEFAULT-VALUE})")
+        int backlog;
+
+        @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS,
+            description = "the relay producer's linger.ms, 0..5; the raw producers use the same (default: ${DEFAULT-VALUE})")
+        int lingerMs;
+
+        @Option(names = "--plot", defaultValue = "bench-latency.png", description = "latency plot PNG (default: ${DEFAULT-VALUE})")
+        Path plot;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
+        boolean json;
+
+        @Option(names = "--transport", defaultValue = "kafka", converter = DemoCommand.TransportName.class,
+            description = "what the relay and the projector run on: kafka (the embedded broker) or nats (a nats-server "
+                + "process; needs the nats-server package; adds a raw JetStream baseline, no failover scenario) "
+                + "(default: ${DEFAULT-VALUE})")
+        FerryConfig.Transport transport;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (lingerMs < 0 || lingerMs > KafkaSettings.MAX_LINGER_MS) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
+            }
+            if (repeat < 1 || warmUpRounds < 0 || kills < 0 || backlog < 1 || smallEvents < 100 || largeEvents < 100
+                || seconds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, "
+                    + "--events/--large-events at least 100, --backlog and --seconds at least 1, --warm-up-rounds and "
+                    + "--kills at least 0");
+            }
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-");
+            PipelineBenchmark benchmark = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents, largeEvents,
+                rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory,
+                transport),
+                FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err);
+            List<BenchmarkResult> results = benchmark.run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (json) {
+                benchmark.printMarkdown(results, err);
+                out.println(PipelineBenchmark.toJson(results));
+            } else {
+                benchmark.printMarkdown(results, out);
+            }
+            out.flush();
+            err.println("latency plot: " + plot.toAbsolutePath() + "; each process's output: " + logDirectory);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "replication", mixinStandardHelpOptions = true,
+        description = "Entity replication's write rate: writers insert patients as fast as the source accepts for a "
+            + "window, with small documents and with 10 KB ones; the rate from the first write to each replica's last "
+            + "write (MongoDB, PostgreSQL), beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run, "
+            + "laid out as in production (the stack, the relay and one replicator per target in processes of their "
+            + "own, the embedded PostgreSQL 17); every scenario --repeat times.")
+    static final class Replication implements Callable<Integer> {
+
+        @Option(names = "--seconds", defaultValue = "10", description = "seconds the writers write per run (default: "
+            + "${DEFAULT-VALUE})")
+        int seconds;
+
+        @Option(names = "--large-bytes", defaultValue = "10240", description = "the large documents' size (default: "
+            + "${DEFAULT-VALUE})")
+        int largeBytes;
+
+        @Option(names = "--writers", defaultValue = "8", description = "concurrent writers, one insert at a time each "
+            + "(default: ${DEFAULT-VALUE})")
+        int writers;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "runs of each scenario; medians and spread are "
+            + "reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--warm-up-seconds", defaultValue = "20", description = "unmeasured writing of each size first, "
+            + "for the JIT (default: ${DEFAULT-VALUE})")
+        int warmUpSeconds;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Option(names = "--json", description = "print the results as JSON to stdout (the Markdown table goes to stderr)")
+        boolean json;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seconds, --repeat, --writers and "
+                    + "--warm-up-seconds must be at least 1, --large-bytes at least 1000");
+            }
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-replication-");
+            ReplicationBenchmark.Report report = new ReplicationBenchmark(new ReplicationBenchmark.Options(
+                Duration.ofSeconds(seconds), 0, largeBytes, writers, repeat, Duration.ofSeconds(warmUpSeconds),
+                logDirectory), FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err).run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            ReplicationBenchmark.printMarkdown(report, json ? err : out);
+            if (json) {
+                out.println(ReplicationBenchmark.toJson(report));
+            }
+            out.flush();
+            err.println("each process's output: " + logDirectory);
+            err.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "copy", mixinStandardHelpOptions = true,
+        description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
+            + "production layout: the embedded stack and the relay in processes of their own; --repeat fresh runs.")
+    static final class Copy implements Callable<Integer> {
+
+        @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
+        int events;
+
+        @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
+        int repeat;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (repeat < 1 || events < 1_000) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--repeat must be at least 1 and --events at least 1000");
+            }
+            long started = System.nanoTime();
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-copy-");
+            List<Double> rates = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), logDirectory,
+                System.err).run(events, repeat);
+            List<Double> sorted = rates.stream().sorted().toList();
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
+                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"elapsedSeconds\":%d}%n", events, repeat,
+                sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
+                java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "raw", hidden = true, description = "The raw baselines, in a process of their own: started by "
+        + "'ferry bench pipeline', which inserts the documents they read.")
+    static final class Raw implements Callable<Integer> {
+
+        @Option(names = "--stages", split = ",", required = true)
+        List<String> stages;
+
+        @Option(names = "--mongodb-uri", required = true)
+        String mongoUri;
+
+        @Option(names = "--bootstrap-servers", required = true)
+        String bootstrapServers;
+
+        @Option(names = "--nats-servers", defaultValue = "", description = "the jetstream stage's server(s)")
+        String natsServers;
+
+        @Option(names = "--partitions", defaultValue = "6", description = "the jetstream stage's partitions")
+        int partitions;
+
+        @Option(names = "--jdbc-url", defaultValue = "", description = "the jdbc-upsert stage's PostgreSQL")
+        String jdbcUrl;
+
+        @Option(names = "--database", defaultValue = "raw")
+        String database;
+
+        @Option(names = "--collection", defaultValue = "docs")
+        String collection;
+
+        @Option(names = "--since", description = "ISO-8601 instant: read the collection's changes from here")
+        Instant since;
+
+        @Option(names = "--events", defaultValue = "10000")
+        int events;
+
+        @Option(names = "--payload-bytes", defaultValue = "300")
+        int payloadBytes;
+
+        @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS)
+        int lingerMs;
+
+        @Option(names = "--rounds", defaultValue = "1")
+        int rounds;
+
+        @Option(names = "--rate", defaultValue = "1000")
+        int rate;
+
+        @Option(names = "--seconds", defaultValue = "5")
+        int seconds;
+
+        @Override
+        public Integer call() throws Exception {
+            new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, natsServers, partitions,
+                database, collection,
+                since == null ? Instant.now() : since, events, payloadBytes, lingerMs, rounds, rate,
+                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds), jdbcUrl), System.out).run();
+            return 0;
+        }
+    }
+}
