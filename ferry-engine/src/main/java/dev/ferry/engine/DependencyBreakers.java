@@ -22,7 +22,7 @@ final class DependencyBreakers {
     private final CircuitBreakerRegistry registry;
     private final Duration openFor;
 
-    DependencyBreakers(ProjectorSettings.Breaker settings) {
+    DependencyBreakers(ProcessorSettings.Breaker settings) {
         this.openFor = settings.openFor();
         this.registry = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
             .failureRateThreshold(settings.failureRatePercent())

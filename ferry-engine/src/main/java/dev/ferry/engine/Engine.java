@@ -6,9 +6,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.target.ParkedEvents;
 
 /**
  * One instance of a projector or a replicator — any {@link LaneTarget} — over any transport's
@@ -45,7 +45,7 @@ public final class Engine<R, S> implements AutoCloseable {
      * @param parkedEvents where failing records are parked, under the target's name
      * @param instanceId   this instance, for thread names and the transport
      */
-    public Engine(LaneTarget<R, S> target, ParkedEvents parkedEvents, ProjectorSettings settings,
+    public Engine(LaneTarget<R, S> target, ParkedEvents parkedEvents, ProcessorSettings settings,
                   PartitionedSubscription subscription, String instanceId) {
         Objects.requireNonNull(target, "target");
         Objects.requireNonNull(parkedEvents, "parkedEvents");
@@ -69,8 +69,8 @@ public final class Engine<R, S> implements AutoCloseable {
         pollingThread.start();
     }
 
-    public ProjectorStatus status() {
-        return new ProjectorStatus(names(loop.active()), names(control.breakerPaused()), counters.applied.get(),
+    public ProcessorStatus status() {
+        return new ProcessorStatus(names(loop.active()), names(control.breakerPaused()), counters.applied.get(),
             counters.duplicates.get(), counters.parked.get(), breakers.states(), loop.lag(), loop.waitingSince());
     }
 

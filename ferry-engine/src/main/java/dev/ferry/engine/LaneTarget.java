@@ -5,9 +5,9 @@ import java.util.Set;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 
 /**
  * What the engine's lanes do with the records of one key: the part that differs between a projector (events into a

@@ -8,10 +8,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.projection.ParkedEvents;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 
 /**
  * Carries out operators' retry and skip requests for the aggregates whose partitions this instance owns. A request

@@ -1,9 +1,9 @@
 package dev.ferry.engine;
 
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.target.ParkedEvents;
 
 /**
  * One instance of a projection over any transport's {@link PartitionedSubscription}: the {@link Engine} with the
@@ -14,7 +14,7 @@ public final class ProjectionProcessor implements AutoCloseable {
     private final Engine<?, ?> engine;
 
     public ProjectionProcessor(Projection projection, ReadModelWriter writer, ParkedEvents parkedEvents,
-                               ProjectorSettings settings, PartitionedSubscription subscription, String instanceId) {
+                               ProcessorSettings settings, PartitionedSubscription subscription, String instanceId) {
         this.engine = new Engine<>(new ProjectionTarget(projection, writer), parkedEvents, settings, subscription,
             instanceId);
     }
@@ -23,7 +23,7 @@ public final class ProjectionProcessor implements AutoCloseable {
         engine.start();
     }
 
-    public ProjectorStatus status() {
+    public ProcessorStatus status() {
         return engine.status();
     }
 

@@ -7,10 +7,10 @@ import java.util.Set;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 import dev.ferry.engine.wire.EventJsonDecoder;
 
 /** A projection as the engine's target: events, their handlers' changes, one version-checked read-model write. */

@@ -8,10 +8,10 @@ import java.util.Set;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 import dev.ferry.engine.wire.EntityJsonDecoder;
 
 /**

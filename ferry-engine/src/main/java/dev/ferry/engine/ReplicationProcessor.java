@@ -2,9 +2,9 @@ package dev.ferry.engine;
 
 import java.util.Set;
 
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.target.ParkedEvents;
 
 /**
  * One instance of a replicator over any transport's {@link PartitionedSubscription}: the {@link Engine} with a
@@ -22,7 +22,7 @@ public final class ReplicationProcessor implements AutoCloseable {
      * @param notifier told of each change first, through the breaker; null for none
      */
     public ReplicationProcessor(String name, Set<String> entities, ReplicaWriter writer, ChangeNotifier notifier,
-                                ParkedEvents parkedEvents, ProjectorSettings settings,
+                                ParkedEvents parkedEvents, ProcessorSettings settings,
                                 PartitionedSubscription subscription, String instanceId) {
         this.engine = new Engine<>(new ReplicaTarget(name, entities, writer, notifier), parkedEvents, settings,
             subscription, instanceId);
@@ -32,7 +32,7 @@ public final class ReplicationProcessor implements AutoCloseable {
         engine.start();
     }
 
-    public ProjectorStatus status() {
+    public ProcessorStatus status() {
         return engine.status();
     }
 

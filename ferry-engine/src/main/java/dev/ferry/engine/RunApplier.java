@@ -10,10 +10,10 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter;
-import dev.ferry.core.projection.RetryPolicy;
-import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.target.RetryPolicy;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * The work of an aggregate's lane, for any {@link LaneTarget}: decodes its records, prepares them in order (a

@@ -10,11 +10,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.ferry.core.event.Event;
-import dev.ferry.core.projection.ParkedEvents;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
-import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
+import dev.ferry.core.target.RetryPolicy;
 
 /**
  * Parks records in the dead-letter store so that none of an aggregate's later events overtakes a parked one: once an

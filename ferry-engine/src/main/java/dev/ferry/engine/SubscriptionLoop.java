@@ -32,7 +32,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     private final Set<String> aggregateTypes;
     private final String instanceId;
     private final PartitionedSubscription subscription;
-    private final ProjectorSettings settings;
+    private final ProcessorSettings settings;
     private final AggregateLanes<LaneItem> lanes;
     private final PartitionControl control;
     private final SequencedParking<?> parking;
@@ -43,7 +43,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     private volatile long lag;
 
     SubscriptionLoop(String projection, Set<String> aggregateTypes, String instanceId,
-                     PartitionedSubscription subscription, ProjectorSettings settings, AggregateLanes<LaneItem> lanes,
+                     PartitionedSubscription subscription, ProcessorSettings settings, AggregateLanes<LaneItem> lanes,
                      PartitionControl control, SequencedParking<?> parking, OperatorRequests<?> requests, Lifecycle lifecycle) {
         this.projection = projection;
         this.aggregateTypes = aggregateTypes;

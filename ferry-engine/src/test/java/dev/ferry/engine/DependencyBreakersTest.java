@@ -19,7 +19,7 @@ class DependencyBreakersTest {
 
     /** A breaker that needs many calls to open: on a quiet partition an event's retries end long before. */
     private final DependencyBreakers breakers = new DependencyBreakers(
-        new ProjectorSettings.Breaker(50, 100, 200, Duration.ofSeconds(5)));
+        new ProcessorSettings.Breaker(50, 100, 200, Duration.ofSeconds(5)));
 
     @Test
     void aDependencyThatCannotBeReachedIsUnavailableWhileItsBreakerIsStillClosed() {
@@ -38,7 +38,7 @@ class DependencyBreakersTest {
 
     @Test
     void anOpenBreakerRefusesCallsAsUnavailable() throws Exception {
-        DependencyBreakers opening = new DependencyBreakers(new ProjectorSettings.Breaker(50, 2, 2, Duration.ofMinutes(1)));
+        DependencyBreakers opening = new DependencyBreakers(new ProcessorSettings.Breaker(50, 2, 2, Duration.ofMinutes(1)));
         for (int i = 0; i < 2; i++) {
             try {
                 opening.call("notify", () -> {

@@ -5,7 +5,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
-import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents;
 
 /** The parked-records store in memory: parks, lists and removes; operators' requests are not taken. */
 final class ParkedInMemory implements ParkedEvents {

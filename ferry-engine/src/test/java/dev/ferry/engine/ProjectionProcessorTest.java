@@ -19,13 +19,13 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
-import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.wire.EventJson;
 
 /**
@@ -151,7 +151,7 @@ class ProjectionProcessorTest {
 
     private ProjectionProcessor start(Projection projection, RetryPolicy retry) {
         ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
-            ProjectorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
+            ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
         processor.start();
         return processor;
     }

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
-import dev.ferry.core.projection.RetryPolicy;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.wire.EntityJson;
 
 /**
@@ -99,7 +99,7 @@ class ReplicationProcessorTest {
 
     private ReplicationProcessor start(ChangeNotifier notifier, RetryPolicy retry) {
         ReplicationProcessor processor = new ReplicationProcessor("replica", Set.of("patient"), replica, notifier,
-            parked, ProjectorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
+            parked, ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
         processor.start();
         return processor;
     }

@@ -5,7 +5,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.contract.TransportContract;
 import dev.ferry.embedded.kafka.EmbeddedKafka;

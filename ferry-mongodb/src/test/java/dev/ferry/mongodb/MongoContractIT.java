@@ -19,11 +19,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.bson.BsonDocument;
-import org.bson.RawBsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
 import org.bson.BsonTimestamp;
 import org.bson.Document;
+import org.bson.RawBsonDocument;
 import org.bson.conversions.Bson;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.ErrorCategory;
-import com.mongodb.MongoNamespace;
 import com.mongodb.MongoCommandException;
+import com.mongodb.MongoNamespace;
 import com.mongodb.MongoWriteException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.ClientSession;
@@ -60,10 +60,10 @@ import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.OperationType;
 import com.mongodb.client.model.changestream.UpdateDescription;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ChangeSource;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
 import dev.ferry.mongodb.changestream.WatchedCollection;
@@ -580,11 +580,11 @@ class MongoContractIT {
             patients.deleteOne(eq("_id", "p-1"));
             patients.insertOne(new Document("_id", "p-1").append("n", 1));
 
-            List<dev.ferry.core.relay.Change> read = entities(patients).read(take(cursor, 4));
+            List<dev.ferry.core.relay.spi.Change> read = entities(patients).read(take(cursor, 4));
             List<String> versions = read.stream()
-                .map(change -> ((dev.ferry.core.relay.Change.EntityChanged) change).change().version().wire()).toList();
+                .map(change -> ((dev.ferry.core.relay.spi.Change.EntityChanged) change).change().version().wire()).toList();
             assertThat(versions).isSortedAccordingTo(String::compareTo).doesNotHaveDuplicates();
-            assertThat(read).extracting(change -> ((dev.ferry.core.relay.Change.EntityChanged) change).change()
+            assertThat(read).extracting(change -> ((dev.ferry.core.relay.spi.Change.EntityChanged) change).change()
                 .operation().wireName()).containsExactly("create", "update", "delete", "create");
         }
     }
@@ -749,8 +749,8 @@ class MongoContractIT {
 
             List<Change> read = readAtLeast(feed, 3);
             assertThat(read).hasSize(3);
-            assertThat(read.get(0)).isInstanceOfSatisfying(Change.Malformed.class, insert -> {
-                assertThat(insert.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+            assertThat(read.get(0)).isInstanceOfSatisfying(Change.Refused.class, insert -> {
+                assertThat(insert.cause()).isEqualTo(Change.Refused.Cause.OVERSIZED);
                 assertThat(insert.reason()).contains("as a record");
             });
             assertOversizedEvent(read.get(1), "update");
@@ -799,11 +799,11 @@ class MongoContractIT {
 
             List<ChangeStreamDocument<RawBsonDocument>> changes = take(cursor, 2);
             assertThat(changes.get(0).getClusterTime()).isEqualTo(changes.get(1).getClusterTime());
-            List<dev.ferry.core.relay.Change> read = entities(patients).read(changes);
+            List<dev.ferry.core.relay.spi.Change> read = entities(patients).read(changes);
             assertThat(read).allSatisfy(change ->
-                assertThat(change).isInstanceOf(dev.ferry.core.relay.Change.EntityChanged.class));
-            String first = ((dev.ferry.core.relay.Change.EntityChanged) read.get(0)).change().version().wire();
-            String second = ((dev.ferry.core.relay.Change.EntityChanged) read.get(1)).change().version().wire();
+                assertThat(change).isInstanceOf(dev.ferry.core.relay.spi.Change.EntityChanged.class));
+            String first = ((dev.ferry.core.relay.spi.Change.EntityChanged) read.get(0)).change().version().wire();
+            String second = ((dev.ferry.core.relay.spi.Change.EntityChanged) read.get(1)).change().version().wire();
             assertThat(first).isLessThan(second);
         }
     }
@@ -836,8 +836,8 @@ class MongoContractIT {
     }
 
     private static void assertOversizedEvent(Change change, String operation) {
-        assertThat(change).isInstanceOfSatisfying(Change.Malformed.class, large -> {
-            assertThat(large.cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+        assertThat(change).isInstanceOfSatisfying(Change.Refused.class, large -> {
+            assertThat(large.cause()).isEqualTo(Change.Refused.Cause.OVERSIZED);
             assertThat(large.documentJson()).isEqualTo("{\"_id\": \"p-1\"}");
             assertThat(large.reason()).startsWith("change event over 16 MB: the " + operation + " of "
                 + database.getName() + ".").contains("{\"_id\": \"p-1\"}")

@@ -7,7 +7,7 @@ import io.nats.client.Connection;
 
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.core.transport.Unanswered;

@@ -7,7 +7,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import dev.ferry.core.lease.LeaseStore;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.contract.TransportContract;
 import dev.ferry.embedded.mongo.MongoUnderTest;

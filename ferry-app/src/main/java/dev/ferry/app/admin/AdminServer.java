@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
-import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents;
 import dev.ferry.core.wire.EventJson;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;

@@ -4,7 +4,7 @@ import java.util.concurrent.Callable;
 
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -3,8 +3,8 @@ package dev.ferry.app.run;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import dev.ferry.app.wiring.Components;
@@ -14,9 +14,9 @@ import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.wire.EventJson;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.engine.ProjectorStatus;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -56,7 +56,7 @@ public final class ProjectCommand implements Callable<Integer> {
             ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
                     new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
                     millis -> latency.record(millis, TimeUnit.MILLISECONDS)),
-                ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
+                ProcessorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
             Duration stallTimeout = settings.admin().stallTimeoutDuration();
             bindMetrics(projector, metrics, stallTimeout);
             projector.start();
@@ -114,7 +114,7 @@ public final class ProjectCommand implements Callable<Integer> {
     }
 
     static String statusJson(ProjectionProcessor projector, Projection projection, String instanceId) {
-        ProjectorStatus status = projector.status();
+        ProcessorStatus status = projector.status();
         return "{\"component\":\"projector\",\"projection\":" + EventJson.quote(projection.name()) + ",\"instance\":"
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()

@@ -9,15 +9,15 @@ import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
 import dev.ferry.app.wiring.Components;
+import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.core.relay.SourceCopy;
-import dev.ferry.config.ConfigError;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.core.wire.EventJson;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -22,8 +22,8 @@ import dev.ferry.config.TargetConfig;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.engine.ChangeNotifier;
-import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.engine.ProjectorStatus;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ReplicationProcessor;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -69,7 +69,7 @@ public final class ReplicateCommand implements Callable<Integer> {
                 ReplicaWriters.Opened writer = ReplicaWriters.open(target, settings.mongodb().uri());
                 ReplicationProcessor processor = components.replicator(target.name(),
                     new LinkedHashSet<>(target.entities()), writer.writer(), notifier(target),
-                    ProjectorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
+                    ProcessorSettings.DEFAULT.withLaneThreads(target.lanes()), instanceId);
                 replicators.add(new Replicator(target, processor));
                 bindMetrics(target.name(), processor, metrics, stallTimeout);
                 resources.add(processor);
@@ -159,7 +159,7 @@ public final class ReplicateCommand implements Callable<Integer> {
     static String statusJson(List<Replicator> replicators, String instanceId) {
         return "{\"component\":\"replicator\",\"instance\":" + EventJson.quote(instanceId) + ",\"targets\":["
             + replicators.stream().map(replicator -> {
-                ProjectorStatus status = replicator.processor().status();
+                ProcessorStatus status = replicator.processor().status();
                 return "{\"target\":" + EventJson.quote(replicator.target().name()) + ",\"kind\":"
                     + EventJson.quote(replicator.target().kind()) + ",\"assignedPartitions\":" + status.assigned().size()
                     + ",\"applied\":" + status.applied() + ",\"duplicates\":" + status.duplicates() + ",\"parked\":"

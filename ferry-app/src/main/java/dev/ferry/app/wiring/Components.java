@@ -12,18 +12,18 @@ import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.lease.LeaseStore;
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.core.replica.ReplicaWriter;
+import dev.ferry.core.target.ParkedEvents;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.ChangeNotifier;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.engine.ReplicationProcessor;
 import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
@@ -127,7 +127,7 @@ public final class Components implements AutoCloseable {
      * A projector instance (not started): the engine over this transport's partitions of the projection's aggregate
      * types, which are created here if missing.
      */
-    public ProjectionProcessor projector(Projection projection, ReadModelWriter writer, ProjectorSettings settings,
+    public ProjectionProcessor projector(Projection projection, ReadModelWriter writer, ProcessorSettings settings,
                                          String instanceId) {
         transport.prepareFor(projection.aggregateTypes());
         return new ProjectionProcessor(projection, writer, parkedEvents(), settings, transport.subscription(
@@ -139,7 +139,7 @@ public final class Components implements AutoCloseable {
      * here if missing, compacted as the relay makes them), in consumer group {@code name}, writing {@code writer}.
      */
     public ReplicationProcessor replicator(String name, Set<String> entities, ReplicaWriter writer,
-                                           ChangeNotifier notifier, ProjectorSettings settings, String instanceId) {
+                                           ChangeNotifier notifier, ProcessorSettings settings, String instanceId) {
         transport.prepareForEntities(entities);
         return new ReplicationProcessor(name, entities, writer, notifier, parkedEvents(), settings,
             transport.subscription(name, instanceId, new MongoLeaseStore(database, LEASES), settings.sessionTimeout()),

@@ -28,7 +28,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;

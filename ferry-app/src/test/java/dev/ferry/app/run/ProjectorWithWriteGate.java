@@ -17,8 +17,8 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -61,7 +61,7 @@ public final class ProjectorWithWriteGate {
             String instanceId = Components.newInstanceId();
             ProjectionProcessor projector = components.projector(projection,
                 new GatedWriter(new MongoReadModelWriter(components.database(), settings.projector().applyLog()), gate),
-                ProjectorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
+                ProcessorSettings.DEFAULT.withLaneThreads(settings.projector().lanes()), instanceId);
             Duration stallTimeout = settings.admin().stallTimeoutDuration();
             ProjectCommand.bindMetrics(projector, metrics, stallTimeout);
             projector.start();

@@ -16,8 +16,8 @@ import dev.ferry.config.SourceConfig;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 
 /**
@@ -61,8 +61,8 @@ class RelayedSourcesTest {
             assertThat(event.versionRule()).isEqualTo(VersionRule.INCREASING);
             assertThat(event.metadata().correlationId()).isEqualTo("c");
             assertThat(collection.reader().read(TOKEN, BsonDocument.parse("{_id: 'e-2', type: 'T'}")))
-                .isInstanceOf(Change.Malformed.class)
-                .extracting(c -> ((Change.Malformed) c).reason()).asString().contains("field 'streamId': missing");
+                .isInstanceOf(Change.Refused.class)
+                .extracting(c -> ((Change.Refused) c).reason()).asString().contains("field 'streamId': missing");
         });
     }
 
@@ -86,7 +86,7 @@ class RelayedSourcesTest {
             List.of(new SourceConfig.Commits(null, "ferry", "events", null)), TOPICS, NOT_CONNECTED, NOT_CONNECTED.getDatabase("ferry"));
 
         assertThat(watched.get(0).reader().read(TOKEN, BsonDocument.parse("{aggregateType: 'patient'}")))
-            .isInstanceOf(Change.Malformed.class)
-            .extracting(c -> ((Change.Malformed) c).reason()).asString().startsWith("not a valid commit");
+            .isInstanceOf(Change.Refused.class)
+            .extracting(c -> ((Change.Refused) c).reason()).asString().startsWith("not a valid commit");
     }
 }

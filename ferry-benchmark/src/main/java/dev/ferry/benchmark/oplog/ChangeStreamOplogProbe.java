@@ -23,7 +23,7 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 

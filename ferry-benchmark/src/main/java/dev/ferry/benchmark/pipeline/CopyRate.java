@@ -17,7 +17,7 @@ import org.bson.Document;
 import com.mongodb.client.MongoCollection;
 
 import dev.ferry.benchmark.process.FerryLauncher;
-import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
 
 /**

@@ -25,14 +25,14 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.wire.EventJsonDecoder;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
-import dev.ferry.engine.wire.EventJsonDecoder;
 import dev.ferry.mongodb.parking.MongoParkedEvents;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 
@@ -128,7 +128,7 @@ public final class ProjectorThroughputBenchmark {
             .on("Changed", (event, context) -> new ReadModelChange.Merge(event.payloadJson()))
             .build();
         ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, false),
-            new MongoParkedEvents(database), ProjectorSettings.DEFAULT.withLaneThreads(lanes), settings, "bench");
+            new MongoParkedEvents(database), ProcessorSettings.DEFAULT.withLaneThreads(lanes), settings, "bench");
         long started = System.nanoTime();
         projector.start();
         long deadline = started + TimeUnit.MINUTES.toNanos(10);

@@ -44,7 +44,7 @@ import com.mongodb.client.model.Updates;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.benchmark.process.ProcessCpu;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;

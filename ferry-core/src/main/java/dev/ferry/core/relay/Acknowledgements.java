@@ -17,8 +17,12 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.relay.CheckpointStore.Checkpoint;
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore.Checkpoint;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.RecordRefused;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 /**
  * A term's acknowledgements and checkpoints: what was sent and is not yet known acknowledged, in the order it was
@@ -111,7 +115,7 @@ final class Acknowledgements {
      * @param deadLetter why it was dead-lettered; null for records published
      * @param change     what was read, so that a refusal of its records is remembered; null if nothing
      */
-    void track(ResumeToken token, int events, CompletableFuture<Void> acked, Change.Malformed.Cause deadLetter,
+    void track(ResumeToken token, int events, CompletableFuture<Void> acked, Change.Refused.Cause deadLetter,
                Change change) {
         if (inFlight.isEmpty()) {
             term.progress().waiting(Instant.now());
@@ -295,7 +299,7 @@ final class Acknowledgements {
     }
 
     /** Something sent and not yet known acknowledged, or a copy's progress mark that waits behind it. */
-    private record Pending(ResumeToken token, long sequence, int events, Change.Malformed.Cause deadLetter,
+    private record Pending(ResumeToken token, long sequence, int events, Change.Refused.Cause deadLetter,
                            CompletableFuture<Void> acked, String copiedSource, CopyProgress copied, Change change) {
     }
 }

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordRefused;
 
 /**
  * Changes the broker refused for their content after they were sent (a limit below the one checked before sending),

@@ -12,6 +12,10 @@ import org.slf4j.LoggerFactory;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 
@@ -41,7 +45,7 @@ final class ChangeSender {
      * @param token where acknowledging it puts the relay: the change's own, or where the relay already is
      */
     void send(Change change, ResumeToken token) {
-        if (change instanceof Change.Malformed malformed) {
+        if (change instanceof Change.Refused malformed) {
             sendDeadLetter(malformed, token, change);
             return;
         }
@@ -78,11 +82,11 @@ final class ChangeSender {
             : CompletableFuture.allOf(sends.toArray(new CompletableFuture[0])), null, change);
     }
 
-    private void sendDeadLetter(Change.Malformed malformed, ResumeToken token, Change change) {
+    private void sendDeadLetter(Change.Refused malformed, ResumeToken token, Change change) {
         RecordRefused earlier = term.refusals().ofDeadLetter(change);
         if (earlier != null) {
             // The broker refused this dead letter itself: what is left is its reason and position, nothing quoted.
-            malformed = new Change.Malformed(malformed.token(), "{}", malformed.reason().substring(0,
+            malformed = new Change.Refused(malformed.token(), "{}", malformed.reason().substring(0,
                 Math.min(500, malformed.reason().length())) + " [its dead letter with the document was refused by "
                 + "the broker: " + earlier.getMessage() + "]", malformed.cause());
         }
@@ -106,10 +110,10 @@ final class ChangeSender {
     }
 
     /** The dead letter of a change that was read but that the transport cannot carry. */
-    private static Change.Malformed uncarriable(ResumeToken token, List<? extends FerryRecord> records,
+    private static Change.Refused uncarriable(ResumeToken token, List<? extends FerryRecord> records,
                                                 RecordRefused refused) {
-        return new Change.Malformed(token, describe(records), refused.getMessage(),
-            refused.tooLarge() ? Change.Malformed.Cause.OVERSIZED : Change.Malformed.Cause.UNCARRIABLE);
+        return new Change.Refused(token, describe(records), refused.getMessage(),
+            refused.tooLarge() ? Change.Refused.Cause.OVERSIZED : Change.Refused.Cause.UNCARRIABLE);
     }
 
     /** A dead letter's document for a change that was read but cannot be carried: its records as they would be sent. */

@@ -19,7 +19,15 @@ import org.slf4j.LoggerFactory;
 
 import dev.ferry.core.lease.Leadership;
 import dev.ferry.core.lease.LeaseStore;
-import dev.ferry.core.relay.CheckpointStore.Checkpoint;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore.Checkpoint;
+import dev.ferry.core.relay.spi.GapLog;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * One relay instance. Of all instances sharing a name, the one holding the lease tails the event store's change

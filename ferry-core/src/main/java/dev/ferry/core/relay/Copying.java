@@ -18,8 +18,15 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.relay.CheckpointStore.Checkpoint;
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore.Checkpoint;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * A term's copies of sources' existing documents: before streaming (the first time a relay leads, {@code earliest},

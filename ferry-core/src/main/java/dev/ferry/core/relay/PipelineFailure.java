@@ -1,5 +1,7 @@
 package dev.ferry.core.relay;
 
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.HistoryLost;
 import java.util.function.Supplier;
 
 /** A failure of the pipeline's environment (or a bug), by what failed: the pipeline restarts after a backoff. */

@@ -5,6 +5,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

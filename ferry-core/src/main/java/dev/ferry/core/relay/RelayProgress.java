@@ -1,5 +1,7 @@
 package dev.ferry.core.relay;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -40,12 +42,12 @@ final class RelayProgress {
     }
 
     /** {@code events} records (0 for a dead letter) were acknowledged, up to {@code position}. */
-    void acknowledged(ResumeToken position, int events, Change.Malformed.Cause deadLetter) {
+    void acknowledged(ResumeToken position, int events, Change.Refused.Cause deadLetter) {
         lastAcknowledged = position;
         published.addAndGet(events);
         if (deadLetter != null) {
             deadLettered.incrementAndGet();
-            if (deadLetter == Change.Malformed.Cause.OVERSIZED) {
+            if (deadLetter == Change.Refused.Cause.OVERSIZED) {
                 oversized.incrementAndGet();
             }
         }

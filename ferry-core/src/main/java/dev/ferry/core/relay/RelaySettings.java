@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import dev.ferry.core.lease.LeaseTiming;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * How a relay runs.

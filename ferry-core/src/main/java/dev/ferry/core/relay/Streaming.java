@@ -2,6 +2,10 @@ package dev.ferry.core.relay;
 
 import static dev.ferry.core.relay.PipelineFailure.at;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import java.util.List;
 import java.util.Set;
 

@@ -3,7 +3,7 @@ package dev.ferry.core.relay;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 
-import dev.ferry.core.relay.RecordPublisher.Provenance;
+import dev.ferry.core.relay.spi.RecordPublisher.Provenance;
 
 /**
  * One leadership term of a relay instance, as its parts see it: which relay leads in which epoch, whether it still

@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 
 /**

@@ -2,7 +2,7 @@ package dev.ferry.core.wire;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.VersionRule;
-import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.spi.Change;
 
 /**
  * Ferry's one wire format: the complete event as a JSON object, so a consumer in any language needs nothing
@@ -53,7 +53,7 @@ public final class EventJson {
      * A dead letter's value: why the document was not relayed, where it was in the stream, and the document — or, for
      * a document too large for a record, its size in characters and its beginning.
      */
-    public static String deadLetter(Change.Malformed malformed) {
+    public static String deadLetter(Change.Refused malformed) {
         String document = malformed.documentJson();
         String head = "{\"reason\":" + quote(malformed.reason()) + ",\"resumeToken\":" + malformed.token().value();
         if (document.length() > MAX_DEAD_LETTER_DOCUMENT_CHARS) {

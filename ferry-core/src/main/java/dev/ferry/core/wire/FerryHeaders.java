@@ -5,7 +5,7 @@ import java.util.function.BiConsumer;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.Tombstone;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 
 /**
  * Names of the headers Ferry puts on every record, on every transport. The value alone is the complete event;

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.target.RetryPolicy;
 
 class ProjectionTest {
 

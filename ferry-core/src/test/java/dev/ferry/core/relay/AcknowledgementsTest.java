@@ -13,7 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.RecordRefused;
 
 /**
  * The acknowledged prefix and its checkpoint: the checkpoint moves only over what the broker acknowledged, in the
@@ -152,7 +154,7 @@ class AcknowledgementsTest {
     void deadLettersAreCountedOnceAcknowledgedAndTakeNoSequenceNumber() {
         Acknowledgements acks = startingAt(0);
         CompletableFuture<Void> deadLetter = new CompletableFuture<>();
-        acks.track(token(1), 0, deadLetter, Change.Malformed.Cause.OVERSIZED, null);
+        acks.track(token(1), 0, deadLetter, Change.Refused.Cause.OVERSIZED, null);
         assertThat(term.progress.deadLettered()).isZero();
 
         deadLetter.complete(null);

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordRefused;
 
 /**
  * A change is sent whole, each record at the next position of the relay's output, or dead-lettered whole with the
@@ -56,7 +58,7 @@ class ChangeSenderTest {
         assertThat(publisher.deadLetters).hasSize(1);
         assertThat(deadLetter.malformed().reason()).contains("cannot be made into a record")
             .contains("no encoding for k-2");
-        assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Malformed.Cause.UNCARRIABLE);
+        assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Refused.Cause.UNCARRIABLE);
         assertThat(deadLetter.malformed().documentJson()).contains("\"k-1\"", "\"k-2\"", "\"k-3\"");
         assertThat(deadLetter.provenance().sequence()).isEqualTo(40);
         assertThat(publisher.sent.get(0).provenance().sequence()).isEqualTo(41); // the dead letter took no position
@@ -71,7 +73,7 @@ class ChangeSenderTest {
         sender.send(commit(1, "k-1"), token(1));
 
         assertThat(publisher.deadLetters).singleElement().satisfies(deadLetter -> {
-            assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+            assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Refused.Cause.OVERSIZED);
             assertThat(deadLetter.malformed().reason()).isEqualTo("would be 2097764 bytes");
         });
         acks.drainAcknowledged();
@@ -94,7 +96,7 @@ class ChangeSenderTest {
 
     @Test
     void aMalformedDocumentIsDeadLetteredWithItsReasonAtTheGivenPosition() {
-        Change.Malformed malformed = new Change.Malformed(token(1), "{\"_id\":1}", "not a valid commit: 'events' missing");
+        Change.Refused malformed = new Change.Refused(token(1), "{\"_id\":1}", "not a valid commit: 'events' missing");
         sender.send(malformed, token(0));
 
         assertThat(publisher.deadLetters).singleElement().satisfies(deadLetter -> assertThat(deadLetter.malformed())
@@ -113,10 +115,10 @@ class ChangeSenderTest {
         assertThat(publisher.sent).isEmpty();
         assertThat(publisher.deadLetters).singleElement().satisfies(deadLetter -> {
             assertThat(deadLetter.malformed().reason()).isEqualTo("over the topic's max.message.bytes");
-            assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Malformed.Cause.OVERSIZED);
+            assertThat(deadLetter.malformed().cause()).isEqualTo(Change.Refused.Cause.OVERSIZED);
         });
 
-        Change.Malformed malformed = new Change.Malformed(token(2), "{\"big\":\"…\"}", "not a valid commit");
+        Change.Refused malformed = new Change.Refused(token(2), "{\"big\":\"…\"}", "not a valid commit");
         term.refusals.remember(malformed, new RecordRefused("dead letter too large", true), true);
         sender.send(malformed, token(2));
         assertThat(publisher.deadLetters.get(1).malformed().documentJson()).isEqualTo("{}");

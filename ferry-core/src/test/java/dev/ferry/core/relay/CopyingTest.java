@@ -11,7 +11,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * Copies of sources' existing documents: resumable batch by batch, each batch's progress checkpointed only behind

@@ -1,5 +1,10 @@
 package dev.ferry.core.relay;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.ferry.core.relay;
 
+import dev.ferry.core.relay.spi.CheckpointStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

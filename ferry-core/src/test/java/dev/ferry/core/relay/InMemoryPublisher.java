@@ -8,6 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.ferry.core.event.FerryRecord;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
 
 /**
  * A publisher that records what it sends, acknowledges at once unless told to hold a key's acknowledgement, and
@@ -20,7 +23,7 @@ final class InMemoryPublisher implements RecordPublisher {
     }
 
     /** A dead letter sent. */
-    record DeadLetter(Change.Malformed malformed, Provenance provenance) {
+    record DeadLetter(Change.Refused malformed, Provenance provenance) {
     }
 
     final List<Sent> sent = new CopyOnWriteArrayList<>();
@@ -70,7 +73,7 @@ final class InMemoryPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+    public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
         deadLetters.add(new DeadLetter(malformed, provenance));
         return CompletableFuture.completedFuture(null);
     }

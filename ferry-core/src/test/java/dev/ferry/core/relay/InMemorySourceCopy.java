@@ -1,5 +1,8 @@
 package dev.ferry.core.relay;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.SourceCopy;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -11,6 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.ResumeToken;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -147,7 +151,7 @@ class ReadAheadFeedTest {
                 throw thenFailure;
             }
             returned = n;
-            return List.of(new Change.Malformed(new ResumeToken("change-" + n), "{}", "test"));
+            return List.of(new Change.Refused(new ResumeToken("change-" + n), "{}", "test"));
         }
 
         @Override

@@ -26,6 +26,13 @@ import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.lease.InMemoryLeaseStore;
 import dev.ferry.core.lease.LeaseTiming;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * What is a document's fault costs one dead letter and never a restart; what is the environment's restarts the
@@ -264,7 +271,7 @@ class RelayFaultsTest {
                 }
 
                 @Override
-                public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+                public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
                     deadLetters.add(malformed.reason());
                     if (refuseFirstDeadLetter.getAndSet(false)) {
                         failed = true;

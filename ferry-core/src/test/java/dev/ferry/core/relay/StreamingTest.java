@@ -13,7 +13,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * Streaming: every change after the start position, in order, once; nothing more once the term ends; a source being

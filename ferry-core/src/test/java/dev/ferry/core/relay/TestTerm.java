@@ -8,6 +8,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.lease.LeaseTiming;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /** A term of relay "parts" at epoch 7, for the parts' unit tests: the instance running and leading until told. */
 final class TestTerm {

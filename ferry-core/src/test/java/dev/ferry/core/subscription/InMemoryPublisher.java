@@ -9,9 +9,9 @@ import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.partition.KeyPartitioner;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.RecordPublisher;
-import dev.ferry.core.relay.RecordRefused;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.subscription.InMemoryBroker.Fault;
 import dev.ferry.core.subscription.InMemoryBroker.Stored;
 import dev.ferry.core.wire.EntityJson;
@@ -66,7 +66,7 @@ final class InMemoryPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+    public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
         broker.deadLetter(malformed.reason());
         return CompletableFuture.completedFuture(null);
     }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
 
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.InMemoryBroker.Fault;
 import dev.ferry.core.subscription.contract.TransportContract;
 

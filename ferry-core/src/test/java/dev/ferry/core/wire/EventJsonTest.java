@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 class EventJsonTest {
 
@@ -32,13 +32,13 @@ class EventJsonTest {
     @Test
     void aDeadLetterOfADocumentTooLargeForARecordCarriesItsSizeAndBeginning() {
         String large = "{\"_id\": \"p-1\", \"scan\": \"" + "x".repeat(300 * 1024) + "\"}";
-        String deadLetter = EventJson.deadLetter(new Change.Malformed(new ResumeToken("{\"_data\": \"82\"}"), large,
+        String deadLetter = EventJson.deadLetter(new Change.Refused(new ResumeToken("{\"_data\": \"82\"}"), large,
             "not a valid commit"));
 
         assertThat(deadLetter).startsWith("{\"reason\":\"not a valid commit\",\"resumeToken\":{\"_data\": \"82\"},"
             + "\"document\":null,\"documentChars\":" + large.length() + ",\"documentStart\":\"{\\\"_id\\\": \\\"p-1\\\"");
         assertThat(deadLetter.length()).isLessThan(5_000);
-        assertThat(EventJson.deadLetter(new Change.Malformed(new ResumeToken("{}"), "{\"a\": 1}", "r")))
+        assertThat(EventJson.deadLetter(new Change.Refused(new ResumeToken("{}"), "{\"a\": 1}", "r")))
             .isEqualTo("{\"reason\":\"r\",\"resumeToken\":{},\"document\":{\"a\": 1}}");
     }
 }

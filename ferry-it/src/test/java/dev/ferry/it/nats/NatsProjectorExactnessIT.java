@@ -26,8 +26,8 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.ReadModelCheck;
@@ -181,7 +181,7 @@ class NatsProjectorExactnessIT {
     }
 
     private ProjectionProcessor start(String instanceId, Projection projection) {
-        return pipeline.startProjector(instanceId, projection, ProjectorSettings.DEFAULT,
+        return pipeline.startProjector(instanceId, projection, ProcessorSettings.DEFAULT,
             new NatsPartitionSubscription(settings, pipeline.leases(), projection.name(), instanceId,
                 NatsPartitionSubscription.PARTITION_LEASES, event -> { }));
     }

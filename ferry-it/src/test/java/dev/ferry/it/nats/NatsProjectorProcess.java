@@ -9,9 +9,9 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.core.projection.Projection;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.engine.ProjectorStatus;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
@@ -47,13 +47,13 @@ public final class NatsProjectorProcess {
         Projection projection = TestProjections.counter(args[4]);
         String instanceId = args[5];
         ProjectionProcessor processor = new ProjectionProcessor(projection, new MongoReadModelWriter(database, true),
-            new MongoParkedEvents(database), ProjectorSettings.DEFAULT,
+            new MongoParkedEvents(database), ProcessorSettings.DEFAULT,
             new NatsPartitionSubscription(settings, new MongoLeaseStore(database, Pipeline.LEASES), projection.name(),
                 instanceId, NatsPartitionSubscription.PARTITION_LEASES, event -> { }),
             instanceId);
         processor.start();
         while (true) {
-            ProjectorStatus status = processor.status();
+            ProcessorStatus status = processor.status();
             System.out.println("STATUS " + status.applied() + " " + String.join(",", status.assigned()));
             System.out.flush();
             Thread.sleep(50); // a reporting period, not a wait for anything

@@ -23,14 +23,14 @@ import org.junit.jupiter.api.Timeout;
 import com.sun.net.httpserver.HttpServer;
 
 import dev.ferry.core.projection.Projection;
-import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.target.RetryPolicy;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.engine.ProjectorSettings;
 
 /**
  * A REST dependency of the handler goes down and comes back: its breaker opens, the partitions whose events hit it
@@ -81,9 +81,9 @@ class CircuitBreakerIT extends PipelineFixture {
             });
             return TestProjections.merge(event.payloadJson());
         });
-        ProjectorSettings settings = ProjectorSettings.DEFAULT
+        ProcessorSettings settings = ProcessorSettings.DEFAULT
             .withRetry(new RetryPolicy(5, Duration.ofMillis(20), Duration.ofMillis(100)))
-            .withBreaker(new ProjectorSettings.Breaker(50, 4, 10, Duration.ofMillis(500)));
+            .withBreaker(new ProcessorSettings.Breaker(50, 4, 10, Duration.ofMillis(500)));
         List<ProjectorRuntime> projectors = List.of(pipeline.startProjector("p1", projection, settings),
             pipeline.startProjector("p2", projection, settings));
 

@@ -20,18 +20,18 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.NewEvent;
-import dev.ferry.core.projection.ParkedEvents;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
-import dev.ferry.core.projection.ParkedEvents.PendingRequest;
-import dev.ferry.core.projection.ParkedEvents.Request;
 import dev.ferry.core.projection.Projection;
-import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
+import dev.ferry.core.target.ParkedEvents.PendingRequest;
+import dev.ferry.core.target.ParkedEvents.Request;
+import dev.ferry.core.target.RetryPolicy;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
-import dev.ferry.engine.ProjectorSettings;
 
 /**
  * A handler that fails permanently for one aggregate: after its retries that event is parked with every later event
@@ -58,7 +58,7 @@ class ParkedEventsIT extends PipelineFixture {
             }
             return TestProjections.merge(event.payloadJson());
         });
-        ProjectorSettings settings = ProjectorSettings.DEFAULT
+        ProcessorSettings settings = ProcessorSettings.DEFAULT
             .withRetry(new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMillis(50)));
         pipeline.startProjector("p1", projection, settings);
         pipeline.startProjector("p2", projection, settings);
@@ -149,7 +149,7 @@ class ParkedEventsIT extends PipelineFixture {
                 store.complete(name, request, result);
             }
         };
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT
             .withRetry(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50))), flaky);
 
         new AppendLoad(pipeline.store(), "patient", 20, 400, 2).runToEnd();
@@ -169,7 +169,7 @@ class ParkedEventsIT extends PipelineFixture {
     @Test
     void anUndecodableRecordIsParkedWithItsRawValueNeverDroppedAndOthersFlow() throws Exception {
         Projection projection = TestProjections.counter("poison_" + System.nanoTime());
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
         String topic = pipeline.kafkaSettings().topicNaming().topicFor("patient");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
@@ -195,7 +195,7 @@ class ParkedEventsIT extends PipelineFixture {
             }
             return TestProjections.merge(event.payloadJson());
         });
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT
             .withRetry(new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(20))));
         ParkedEvents parked = pipeline.parkedEvents();
         List<Event> stored = pipeline.store().append("patient", "skip-me", 0, List.of(new NewEvent("Changed", "{\"n\": 1}"),

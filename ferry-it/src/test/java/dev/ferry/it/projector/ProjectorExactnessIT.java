@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.core.projection.Projection;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.replica.KafkaView;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.Pipeline;
@@ -36,7 +37,6 @@ import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 
 /**
@@ -80,9 +80,9 @@ class ProjectorExactnessIT extends PipelineFixture {
         Projection projection = TestProjections.counter("counters_" + System.nanoTime());
         pipeline.watchReadModel(projection);
         List<ProjectorRuntime> projectors = List.of(
-            pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT),
-            pipeline.startProjector("p2", projection, ProjectorSettings.DEFAULT),
-            pipeline.startProjector("p3", projection, ProjectorSettings.DEFAULT));
+            pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT),
+            pipeline.startProjector("p2", projection, ProcessorSettings.DEFAULT),
+            pipeline.startProjector("p3", projection, ProcessorSettings.DEFAULT));
 
         long started = System.nanoTime();
         new AppendLoad(pipeline.store(), "patient", 1_000, 20_000, 4).runToEnd();
@@ -98,7 +98,7 @@ class ProjectorExactnessIT extends PipelineFixture {
         // Deliver everything again: reset the group to the beginning, all must be skipped as duplicates.
         projectors.forEach(ProjectorRuntime::close);
         rewindGroup(projection);
-        ProjectorRuntime again = pipeline.startProjector("p4", projection, ProjectorSettings.DEFAULT);
+        ProjectorRuntime again = pipeline.startProjector("p4", projection, ProcessorSettings.DEFAULT);
         // Until it has been through every record again (applied or skipped): what it did is read from the change stream.
         await().atMost(Duration.ofSeconds(120))
             .until(() -> again.status().duplicates() + again.status().applied() >= 20_000 && again.status().lag() == 0);
@@ -121,8 +121,8 @@ class ProjectorExactnessIT extends PipelineFixture {
         Projection projection = TestProjections.counter("counters_" + System.nanoTime());
         pipeline.watchReadModel(projection); // before anything writes the read model
         ProjectorProcess victim = startVictim(projection, 1, logs);
-        pipeline.startProjector("p2", projection, ProjectorSettings.DEFAULT);
-        pipeline.startProjector("p3", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p2", projection, ProcessorSettings.DEFAULT);
+        pipeline.startProjector("p3", projection, ProcessorSettings.DEFAULT);
         List<CompletableFuture<Void>> loads = new CopyOnWriteArrayList<>(); // also appended to from await polls
         String group = ProjectorRuntime.groupId(projection);
 

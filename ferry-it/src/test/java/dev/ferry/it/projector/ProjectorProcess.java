@@ -15,7 +15,7 @@ import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.projection.Projection;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.kafka.projector.ProjectorRuntime;
@@ -111,7 +111,7 @@ final class ProjectorProcess {
         MongoClient client = MongoClients.create(mongoUri);
         MongoDatabase database = client.getDatabase(databaseName);
         ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, false),
-            new MongoParkedEvents(database), ProjectorSettings.DEFAULT, kafka, instanceId);
+            new MongoParkedEvents(database), ProcessorSettings.DEFAULT, kafka, instanceId);
         projector.start();
         System.out.println(STARTED);
         System.out.flush();

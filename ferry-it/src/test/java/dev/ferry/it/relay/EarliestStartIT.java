@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.NewEvent;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pipeline;

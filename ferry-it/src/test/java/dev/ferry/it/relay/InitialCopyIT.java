@@ -7,17 +7,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.projection.Projection;
-import dev.ferry.core.relay.CheckpointStore;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pipeline;
@@ -61,7 +61,7 @@ class InitialCopyIT extends PipelineFixture {
         MongoSourceCopy copy = new MongoSourceCopy(pipeline.client(), List.of(CopiedCollection.commits("events", events)));
         MongoChangeSource source = MongoChangeSource.of(pipeline.client(), List.of(events), ChangeStreamTail.Settings.DEFAULT);
         Projection projection = TestProjections.counter("copied_" + System.nanoTime());
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
         List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source, copy),
             pipeline.startRelay("r2", source, copy));
         ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);

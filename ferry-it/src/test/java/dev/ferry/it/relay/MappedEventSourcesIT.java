@@ -28,7 +28,7 @@ import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.ForeignEventStore;
@@ -77,7 +77,7 @@ class MappedEventSourcesIT extends PipelineFixture {
                 DocumentReaders.mappedEvents(STAFF, pipeline.kafkaSettings().topicNaming()))),
             ChangeStreamTail.Settings.DEFAULT);
         Projection projection = TestProjections.counter("mapped_" + System.nanoTime());
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
         List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source), pipeline.startRelay("r2", source));
         ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
 

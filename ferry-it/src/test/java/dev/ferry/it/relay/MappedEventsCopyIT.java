@@ -23,8 +23,8 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.ForeignEventStore;
 import dev.ferry.it.support.MappedRecordsCheck;
@@ -76,7 +76,7 @@ class MappedEventsCopyIT extends PipelineFixture {
             List.of(new CopiedCollection("patient_events", watched, List.of("streamId", "revision"), false)));
         MongoChangeSource source = MongoChangeSource.of(pipeline.client(), List.of(watched), ChangeStreamTail.Settings.DEFAULT);
         Projection projection = TestProjections.counter("mapped_copy_" + System.nanoTime());
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
         List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source, copy),
             pipeline.startRelay("r2", source, copy));
         ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);

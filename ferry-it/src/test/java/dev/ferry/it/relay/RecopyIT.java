@@ -17,7 +17,7 @@ import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.HistoryLostPolicy;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
@@ -64,7 +64,7 @@ class RecopyIT extends PipelineFixture {
         MongoChangeSource source = MongoChangeSource.of(pipeline.client(), List.of(events),
             ChangeStreamTail.Settings.DEFAULT);
         Projection projection = TestProjections.counter("recopied_" + System.nanoTime());
-        pipeline.startProjector("p1", projection, ProjectorSettings.DEFAULT);
+        pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
 
         ChangeStreamRelay before = pipeline.startRelay("before", source, copy);
         append(0, 50, 1);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.PipelineFixture;

@@ -22,10 +22,10 @@ import com.mongodb.client.model.Filters;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RelayStatus;
-import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
 import dev.ferry.it.support.Pause;

@@ -4,8 +4,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 import dev.ferry.core.event.FerryRecord;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
 
 /**
  * A broker slow to acknowledge, for the relay: while {@link #hold() held}, records are sent and land in the topics as
@@ -42,7 +42,7 @@ final class HeldAcknowledgements {
             }
 
             @Override
-            public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+            public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
                 CompletableFuture<Void> gate = open;
                 return publisher.publishDeadLetter(malformed, provenance).thenCombine(gate, (sent, released) -> null);
             }

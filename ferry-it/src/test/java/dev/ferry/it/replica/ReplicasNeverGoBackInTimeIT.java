@@ -48,12 +48,12 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
 import dev.ferry.core.replica.ReplicaWrite;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ReplicationProcessor;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.it.support.CrudWriter;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
+import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
 import dev.ferry.mongodb.changestream.WatchedCollection;
@@ -97,7 +97,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
     private static final int WRITERS_PER_ENTITY = 2;
     private static final int IDS_PER_WRITER = 40;
     private static final int OPERATIONS_PER_WRITER = Integer.getInteger("ferry.replication.operations", 300);
-    private static final ProjectorSettings REPLICATOR = ProjectorSettings.DEFAULT.withLaneThreads(8);
+    private static final ProcessorSettings REPLICATOR = ProcessorSettings.DEFAULT.withLaneThreads(8);
     private static final String MONGO = "mongo-replica";
     private static final String POSTGRES = "pg-replica";
     /** The replicators' consumer groups: this and the target's name. */

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.RecordPublisher;
 
 /**
  * Freezes one relay's (or projector's) lease calls, publishing and checkpoint writes, as a stop-the-world pause (GC,
@@ -229,7 +229,7 @@ public final class Pause {
                 }
 
                 @Override
-                public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+                public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
                     await();
                     CompletableFuture<Void> acked = publisher.publishDeadLetter(malformed, provenance);
                     if (resumed) {

@@ -18,31 +18,31 @@ import com.mongodb.client.MongoDatabase;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.RecordPublisher;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.core.replica.ReplicaWriter;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.core.target.ParkedEvents;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.core.projection.ParkedEvents;
-import dev.ferry.core.projection.Projection;
-import dev.ferry.kafka.projector.KafkaPartitionSubscription;
-import dev.ferry.kafka.projector.ProjectorRuntime;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.engine.ReplicationProcessor;
-import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.core.subscription.PartitionedSubscription;
+import dev.ferry.kafka.projector.KafkaPartitionSubscription;
+import dev.ferry.kafka.projector.ProjectorRuntime;
 import dev.ferry.kafka.publish.KafkaPublishers;
-import dev.ferry.mongodb.parking.MongoParkedEvents;
-import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.parking.MongoParkedEvents;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
 import dev.ferry.mongodb.relay.MongoGapLog;
 import dev.ferry.mongodb.store.CommitDocuments;
@@ -175,12 +175,12 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** Starts a projector instance; a change stream on its read model (opened first) records every write for the checks. */
-    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings) {
+    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProcessorSettings projectorSettings) {
         return startProjector(instanceId, projection, projectorSettings, parkedEvents());
     }
 
     /** Starts a projector instance that parks into the given store (e.g. one that fails at times). */
-    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
+    public ProjectorRuntime startProjector(String instanceId, Projection projection, ProcessorSettings projectorSettings,
                                            ParkedEvents parkedEvents) {
         watchReadModel(projection);
         ProjectorRuntime projector = new ProjectorRuntime(projection, new MongoReadModelWriter(database, false),
@@ -192,9 +192,9 @@ public final class Pipeline implements AutoCloseable {
 
     /**
      * Starts a projector instance over another transport's subscription (e.g. NATS), with the same writer, read-model
-     * history and parked store as {@link #startProjector(String, Projection, ProjectorSettings)}.
+     * history and parked store as {@link #startProjector(String, Projection, ProcessorSettings)}.
      */
-    public ProjectionProcessor startProjector(String instanceId, Projection projection, ProjectorSettings projectorSettings,
+    public ProjectionProcessor startProjector(String instanceId, Projection projection, ProcessorSettings projectorSettings,
                                               PartitionedSubscription subscription) {
         watchReadModel(projection);
         ProjectionProcessor processor = new ProjectionProcessor(projection, new MongoReadModelWriter(database, false),
@@ -209,7 +209,7 @@ public final class Pipeline implements AutoCloseable {
      * same parked store as the projectors.
      */
     public ReplicationProcessor startReplicator(String instanceId, String target, Set<String> entities,
-                                                ReplicaWriter writer, ProjectorSettings replicatorSettings) {
+                                                ReplicaWriter writer, ProcessorSettings replicatorSettings) {
         ReplicationProcessor replicator = new ReplicationProcessor(target, entities, writer, null, parkedEvents(),
             replicatorSettings, new KafkaPartitionSubscription(kafkaSettings, "ferry-replica-" + target,
                 target + "-" + instanceId, replicatorSettings.sessionTimeout()), instanceId);

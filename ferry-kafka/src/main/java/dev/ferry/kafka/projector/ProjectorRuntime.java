@@ -2,12 +2,12 @@ package dev.ferry.kafka.projector;
 
 import java.util.Objects;
 
-import dev.ferry.core.projection.ParkedEvents;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelWriter;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
-import dev.ferry.engine.ProjectorStatus;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
 
@@ -22,7 +22,7 @@ public final class ProjectorRuntime implements AutoCloseable {
     private final ProjectionProcessor processor;
 
     public ProjectorRuntime(Projection projection, ReadModelWriter writer, ParkedEvents parkedEvents,
-                            ProjectorSettings settings, KafkaSettings kafka, String instanceId) {
+                            ProcessorSettings settings, KafkaSettings kafka, String instanceId) {
         this.projection = Objects.requireNonNull(projection, "projection");
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.processor = new ProjectionProcessor(projection, writer, parkedEvents, settings,
@@ -42,7 +42,7 @@ public final class ProjectorRuntime implements AutoCloseable {
         processor.start();
     }
 
-    public ProjectorStatus status() {
+    public ProcessorStatus status() {
         return processor.status();
     }
 

@@ -21,9 +21,9 @@ import org.apache.kafka.common.utils.Utils;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.partition.PartitionKey;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.RecordPublisher;
-import dev.ferry.core.relay.RecordRefused;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.core.wire.RecordEncoding;
@@ -139,7 +139,7 @@ final class KafkaEventPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+    public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(FerryHeaders.FERRY_REASON, malformed.reason().getBytes(UTF_8));
         addProvenance(headers, provenance);

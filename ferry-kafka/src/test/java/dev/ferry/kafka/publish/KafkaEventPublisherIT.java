@@ -25,10 +25,10 @@ import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,10 +36,10 @@ import org.junit.jupiter.api.Timeout;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.RecordPublisher;
-import dev.ferry.core.relay.RecordRefused;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.engine.wire.EventJsonDecoder;
 
@@ -67,7 +67,7 @@ class KafkaEventPublisherIT {
         try (KafkaPublishers publishers = new KafkaPublishers(settings)) {
             RecordPublisher publisher = publishers.get();
             publisher.publish(event, new RecordPublisher.Provenance("r1", 3, 17)).get();
-            publisher.publishDeadLetter(new Change.Malformed(new ResumeToken("{\"_data\":\"01\"}"), "{\"x\":1}",
+            publisher.publishDeadLetter(new Change.Refused(new ResumeToken("{\"_data\":\"01\"}"), "{\"x\":1}",
                 "not a valid commit: 'aggregateId' must be a non-empty string"), new RecordPublisher.Provenance("r1", 3, 17))
                 .get();
             publisher.close();

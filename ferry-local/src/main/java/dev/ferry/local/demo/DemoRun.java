@@ -19,13 +19,13 @@ import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
-import dev.ferry.engine.ProjectorSettings;
 import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
@@ -97,7 +97,7 @@ final class DemoRun {
         for (int i = 1; i <= 3; i++) {
             projectors.add(components.projector(projection, new LatencyObservingWriter(
                 new MongoReadModelWriter(components.database(), true), millis -> latency.recordValue(millis * 1000)),
-                ProjectorSettings.DEFAULT, "projector-" + i));
+                ProcessorSettings.DEFAULT, "projector-" + i));
         }
         projectors.forEach(ProjectionProcessor::start);
 

@@ -29,7 +29,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
 
 /**

@@ -30,7 +30,7 @@ import com.mongodb.client.MongoDatabase;
 import dev.ferry.app.failure.ChildProcess;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.local.BuiltJars;
 import dev.ferry.local.demo.HealthcareDomain;

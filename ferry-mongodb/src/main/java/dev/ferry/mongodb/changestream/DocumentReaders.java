@@ -1,7 +1,7 @@
 package dev.ferry.mongodb.changestream;
 
 import dev.ferry.core.partition.TopicNaming;
-import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.spi.Change;
 import dev.ferry.mongodb.mapping.EventMapping;
 import dev.ferry.mongodb.mapping.MappedEvents;
 import dev.ferry.mongodb.mapping.UnmappableDocument;
@@ -20,7 +20,7 @@ public final class DocumentReaders {
             try {
                 return new Change.Commit(token, CommitDocuments.decode(document));
             } catch (CommitDocuments.MalformedCommit e) {
-                return new Change.Malformed(token, RelaxedJson.of(document), "not a valid commit: " + e.getMessage());
+                return new Change.Refused(token, RelaxedJson.of(document), "not a valid commit: " + e.getMessage());
             }
         };
     }
@@ -32,7 +32,7 @@ public final class DocumentReaders {
             try {
                 return new Change.MappedEvent(token, events.read(document));
             } catch (UnmappableDocument e) {
-                return new Change.Malformed(token, RelaxedJson.of(document), "not a mappable event: " + e.getMessage());
+                return new Change.Refused(token, RelaxedJson.of(document), "not a mappable event: " + e.getMessage());
             }
         };
     }

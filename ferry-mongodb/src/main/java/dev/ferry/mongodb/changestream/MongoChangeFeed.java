@@ -11,10 +11,10 @@ import org.slf4j.LoggerFactory;
 import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ChangeSource;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /**
  * A {@link MongoChangeSource}'s feed: its change stream, read in batches, reopened where the server ends it or cannot
@@ -47,7 +47,7 @@ final class MongoChangeFeed implements ChangeSource.ChangeFeed {
      * @param stream      the change stream, with its stages and options
      * @param identifying the same stream with {@link OversizedEvent#identifying} stages, without lookup or images
      * @param reader      a batch's changes, in order
-     * @throws dev.ferry.core.relay.HistoryLost if the start position is no longer in the oplog
+     * @throws dev.ferry.core.relay.spi.HistoryLost if the start position is no longer in the oplog
      */
     MongoChangeFeed(Supplier<ChangeStreamIterable<RawBsonDocument>> stream,
                     Supplier<ChangeStreamIterable<RawBsonDocument>> identifying,

@@ -22,17 +22,17 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.FullDocumentBeforeChange;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ChangeSource;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
  * The watched collections' inserts as one {@link ChangeSource}: one change stream, of the narrowest scope that
  * covers them (a collection's, a database's, or the cluster's), filtered by namespace, so that one resume token and
  * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
- * a reader cannot read becomes {@link Change.Malformed} (never a stop or a crash loop), and so does a change event too
+ * a reader cannot read becomes {@link Change.Refused} (never a stop or a crash loop), and so does a change event too
  * large for MongoDB to return, by its document's key ({@link MongoChangeFeed}). A change of a collection no source
  * names is ignored. Event stores are insert-only, so only their inserts are read; an entity collection's
  * documents change in place, so every insert, update, replace and delete of it is read.
@@ -232,7 +232,7 @@ public final class MongoChangeSource implements ChangeSource {
         ResumeToken token = new ResumeToken(RelaxedJson.of(change.getResumeToken()));
         RawBsonDocument document = change.getFullDocument();
         if (document == null) {
-            return new Change.Malformed(token, "{}", "insert event without a document");
+            return new Change.Refused(token, "{}", "insert event without a document");
         }
         return source.read(token, document);
     }

@@ -15,7 +15,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Projections;
 
-import dev.ferry.core.relay.ChangeSource;
+import dev.ferry.core.relay.spi.ChangeSource;
 
 /**
  * The oplog window of a replica set, through the official driver: the first and last entry of {@code local.oplog.rs}

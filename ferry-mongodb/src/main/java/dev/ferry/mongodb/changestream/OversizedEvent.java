@@ -13,9 +13,9 @@ import com.mongodb.MongoNamespace;
 import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
@@ -67,10 +67,10 @@ record OversizedEvent(ResumeToken token, String operationType, MongoNamespace na
     }
 
     /** Its dead letter: the document's key, and why. */
-    Change.Malformed deadLetter(String serverMessage) {
-        return new Change.Malformed(token, key(), "change event over 16 MB: " + describe() + " is, with the document "
+    Change.Refused deadLetter(String serverMessage) {
+        return new Change.Refused(token, key(), "change event over 16 MB: " + describe() + " is, with the document "
             + "the stream adds to it (update lookup, pre-image) and the update's description, larger than MongoDB can "
-            + "return in a change stream (" + serverMessage + "); not published", Change.Malformed.Cause.OVERSIZED);
+            + "return in a change stream (" + serverMessage + "); not published", Change.Refused.Cause.OVERSIZED);
     }
 
     /** Which change it is: its operation, collection and document. */

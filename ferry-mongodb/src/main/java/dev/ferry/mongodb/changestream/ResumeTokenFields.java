@@ -6,7 +6,7 @@ import java.util.OptionalLong;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 /**
  * The fields a change stream's resume token begins with. Since MongoDB 4.2 a token's {@code _data} is a hex-encoded

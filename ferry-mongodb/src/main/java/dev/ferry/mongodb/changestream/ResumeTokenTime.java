@@ -6,7 +6,7 @@ import java.util.Optional;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 /**
  * The cluster time a change stream's resume token stands for. Since MongoDB 4.2 a token's {@code _data} is a

@@ -8,8 +8,8 @@ import org.bson.RawBsonDocument;
 
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
@@ -17,7 +17,7 @@ import dev.ferry.mongodb.store.RelaxedJson;
  *
  * @param name   the source's name (a relay may leave it out of its stream while copying it)
  * @param reader turns an inserted document into a change; a document it cannot read becomes
- *               {@link Change.Malformed} with the reason, never an exception
+ *               {@link Change.Refused} with the reason, never an exception
  */
 public record WatchedCollection(String name, String database, String collection, DocumentReader reader) {
 
@@ -45,7 +45,7 @@ public record WatchedCollection(String name, String database, String collection,
         try {
             return reader.read(token, document);
         } catch (RuntimeException e) {
-            return new Change.Malformed(token, RelaxedJson.of(document), "cannot be read: " + e);
+            return new Change.Refused(token, RelaxedJson.of(document), "cannot be read: " + e);
         }
     }
 
@@ -61,7 +61,7 @@ public record WatchedCollection(String name, String database, String collection,
             } catch (com.mongodb.MongoException e) {
                 throw e; // MongoDB unreachable or failing: the copy resumes from its last position
             } catch (RuntimeException e) {
-                return documents.stream().<Change>map(document -> new Change.Malformed(stamp, RelaxedJson.of(document),
+                return documents.stream().<Change>map(document -> new Change.Refused(stamp, RelaxedJson.of(document),
                     "cannot be read: " + e)).toList();
             }
         }
@@ -79,7 +79,7 @@ public record WatchedCollection(String name, String database, String collection,
         } catch (com.mongodb.MongoException e) {
             throw e; // MongoDB unreachable or failing: the relay's term ends and the next one reads them again
         } catch (RuntimeException e) {
-            return changes.stream().<Change>map(change -> new Change.Malformed(
+            return changes.stream().<Change>map(change -> new Change.Refused(
                 new ResumeToken(RelaxedJson.of(change.getResumeToken())),
                 change.getDocumentKey() == null ? "{}" : RelaxedJson.of(change.getDocumentKey()),
                 "cannot be read: " + e)).toList();
@@ -110,7 +110,7 @@ public record WatchedCollection(String name, String database, String collection,
         /** Whether its changes should carry the document as it was before (where the collection keeps pre-images). */
         boolean wantsBeforeImages();
 
-        /** One change per given change, in order; one that cannot be published becomes {@link Change.Malformed}. */
+        /** One change per given change, in order; one that cannot be published becomes {@link Change.Refused}. */
         List<Change> read(List<ChangeStreamDocument<RawBsonDocument>> changes);
 
         /**

@@ -24,9 +24,9 @@ import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
 
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.SourceCopy;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**

@@ -22,8 +22,8 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.mongodb.changestream.ResumeTokenFields;
 import dev.ferry.mongodb.changestream.WatchedCollection;
 import dev.ferry.mongodb.store.RelaxedJson;
@@ -103,7 +103,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                 throw e; // MongoDB's failure, not the document's: the relay's term ends and reads it again
             } catch (RuntimeException e) {
                 // Reading one change does no I/O: whatever fails is this document's fault, and costs it alone.
-                change = new Change.Malformed(new ResumeToken(RelaxedJson.of(changes.get(i).getResumeToken())),
+                change = new Change.Refused(new ResumeToken(RelaxedJson.of(changes.get(i).getResumeToken())),
                     ids.get(i) == null ? "{}" : idOnly(ids.get(i)), "entity " + source.entity() + ": cannot be read: "
                     + e);
             }
@@ -128,7 +128,7 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         for (int i = 0; i < documents.size(); i++) {
             BsonDocument document = documents.get(i);
             if (noted.isEmpty()) {
-                read.add(new Change.Malformed(stamp, idOnly(ids.get(i)), "the copy's noted stream position "
+                read.add(new Change.Refused(stamp, idOnly(ids.get(i)), "the copy's noted stream position "
                     + notedAt.value() + " carries no cluster time, so its documents would have no version"));
                 continue;
             }
@@ -166,13 +166,13 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         };
         RawBsonDocument document = change.getFullDocument();
         if (operation == null) {
-            return new Change.Malformed(token, "{}", "not an entity change: operation type " + operationType);
+            return new Change.Refused(token, "{}", "not an entity change: operation type " + operationType);
         }
         if (id == null) {
-            return new Change.Malformed(token, "{}", operationType + " event without a documentKey._id");
+            return new Change.Refused(token, "{}", operationType + " event without a documentKey._id");
         }
         if (operation == EntityOperation.CREATE && document == null) {
-            return new Change.Malformed(token, idOnly(id), "insert event without a document");
+            return new Change.Refused(token, idOnly(id), "insert event without a document");
         }
         if (operation == EntityOperation.UPDATE && document == null && source.beforeImages()) {
             // With images kept, a missing post-image is not "deleted since": it expired or was never written.
@@ -185,12 +185,12 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                 Integer.toUnsignedLong(clusterTime.getInc())))
             : ResumeTokenFields.clusterTime(change.getResumeToken());
         if (time.isEmpty()) {
-            return new Change.Malformed(token, idOnly(id), "the change has no cluster time, so no version");
+            return new Change.Refused(token, idOnly(id), "the change has no cluster time, so no version");
         }
         OptionalLong index = ResumeTokenFields.transactionIndex(change.getResumeToken());
         if (index.isEmpty() && change.getTxnNumber() != null) {
             // Two changes of one transaction share a cluster time; without the index they would share a version.
-            return new Change.Malformed(token, idOnly(id), "a change inside a transaction whose resume token does "
+            return new Change.Refused(token, idOnly(id), "a change inside a transaction whose resume token does "
                 + "not tell its place in the transaction, so its version would not be unique: " + token.value());
         }
         EntityVersion version;
@@ -221,26 +221,26 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                           long increment) {
         String key = EntityKeys.of(id);
         if (contested.contains(key)) {
-            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + ": the key '" + key
+            return new Change.Refused(token, idOnly(id), "entity " + source.entity() + ": the key '" + key
                 + "' of _id " + EntityKeys.canonical(id) + " is also the key of another document's _id in "
                 + source.database() + "." + source.collection() + " (a string equal to an ObjectId's hex, or to another "
                 + "value's Extended JSON); refused rather than merged: keep the collection's ids of one type",
-                Change.Malformed.Cause.KEY_COLLISION);
+                Change.Refused.Cause.KEY_COLLISION);
         }
         String documentJson = document == null ? null : document.toJson(CANONICAL);
         String beforeJson = before == null ? null : before.toJson(CANONICAL);
         long bytes = RecordSize.of(key, version.wire(), documentJson, beforeJson);
         if (bytes > source.maxRecordBytes()) {
-            return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "
+            return new Change.Refused(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "
                 + operation.wireName() + " is about " + bytes + " bytes as a record, over the broker's "
-                + source.maxRecordBytes() + " (maxRecordBytes); not published", Change.Malformed.Cause.OVERSIZED);
+                + source.maxRecordBytes() + " (maxRecordBytes); not published", Change.Refused.Cause.OVERSIZED);
         }
         return new Change.EntityChanged(token, new EntityChange(source.entity(), key, operation, version, documentJson,
             beforeJson, source.database(), source.collection(), seconds, increment));
     }
 
-    private Change.Malformed refused(ResumeToken token, BsonValue id, String why) {
-        return new Change.Malformed(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id) + ": "
+    private Change.Refused refused(ResumeToken token, BsonValue id, String why) {
+        return new Change.Refused(token, idOnly(id), "entity " + source.entity() + " id " + EntityKeys.of(id) + ": "
             + why);
     }
 

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
-import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.spi.Change;
 
 /**
  * With a version field of the users' own: a change (a re-create, an update, a copied document) whose version is not
@@ -59,12 +59,12 @@ final class TombstoneRule {
             }
             Optional<TombstoneLedger.Tombstone> before = TombstoneLedger.before(tombstones, position);
             if (before.isPresent() && !change.version().isAfter(before.get().version())) {
-                return new Change.Malformed(changed.token(), idJson, "entity " + entity + " id " + change.id() + ": "
+                return new Change.Refused(changed.token(), idJson, "entity " + entity + " id " + change.id() + ": "
                     + (change.operation() == EntityOperation.CREATE ? "re-created" : change.operation().wireName() + "d")
                     + " with " + versionField + " " + change.version() + ", not above its tombstone's "
                     + before.get().version() + "; not published (consumers would take it for older than the delete): "
                     + "a re-created document must carry a higher " + versionField + " than the one deleted",
-                    Change.Malformed.Cause.STALE_VERSION);
+                    Change.Refused.Cause.STALE_VERSION);
             }
             return changed;
         }

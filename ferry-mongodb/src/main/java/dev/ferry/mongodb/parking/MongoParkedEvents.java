@@ -27,7 +27,7 @@ import com.mongodb.client.model.Updates;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
-import dev.ferry.core.projection.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents;
 
 /**
  * Parked events in {@code ferry_parked} (one document per event, unique per record so a re-delivered record is

@@ -20,9 +20,9 @@ import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Updates;
 
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.CheckpointStore.CopyProgress;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.CheckpointStore.CopyProgress;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 /**
  * Checkpoints live in the relay's lease document, so that "write only while still the leader of this epoch" is

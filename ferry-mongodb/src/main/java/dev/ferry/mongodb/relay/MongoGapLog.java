@@ -9,7 +9,7 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 
-import dev.ferry.core.relay.GapLog;
+import dev.ferry.core.relay.spi.GapLog;
 
 /** Gaps as documents {@code {relay, from, to, reason, recordedAt}}, where operators (and `ferry status`) see them. */
 public final class MongoGapLog implements GapLog {

@@ -38,13 +38,13 @@ import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 
 import dev.ferry.core.event.EntityChange;
-import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
 import dev.ferry.core.replica.ReplicaWriter;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * Entity replicas in MongoDB, a collection per entity ({@link MongoReplicaCollection}). A replica document is the

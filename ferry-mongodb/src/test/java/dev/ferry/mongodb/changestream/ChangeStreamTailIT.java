@@ -20,12 +20,12 @@ import org.junit.jupiter.api.Timeout;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 
-import dev.ferry.mongodb.MongoTestDatabase;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import dev.ferry.mongodb.MongoTestDatabase;
 
-import dev.ferry.core.relay.HistoryLost;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.HistoryLost;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 
 /** The tail reads in batches, resumes exactly after its token, and reports lost history as {@link HistoryLost}. */
 @Timeout(120)

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.ferry.core.relay.ChangeSource;
-import dev.ferry.core.relay.ResumeToken;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.MongoTestDatabase;
 
 /**
@@ -47,7 +47,7 @@ class OplogWindowIT {
         MongoChangeSource source = MongoChangeSource.of(mongo.client(), List.of(watched), ChangeStreamTail.Settings.DEFAULT);
         try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.Now())) {
             mongo.database().getCollection(name, RawBsonDocument.class).insertOne(RawBsonDocument.parse("{x: 1}"));
-            List<? extends dev.ferry.core.relay.Change> changes = List.of();
+            List<? extends dev.ferry.core.relay.spi.Change> changes = List.of();
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (changes.isEmpty() && System.nanoTime() < deadline) {
                 changes = feed.poll();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.ResumeToken;
 
 /** A resume token's cluster time and place within a transaction are read from its KeyString, or not at all. */
 class ResumeTokenFieldsTest {

@@ -19,7 +19,7 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.core.event.EntityChange;
-import dev.ferry.core.relay.Change;
+import dev.ferry.core.relay.spi.Change;
 import dev.ferry.mongodb.MongoTestDatabase;
 
 /**
@@ -61,8 +61,8 @@ class EntityVersionsIT {
             "0000000000000000002.d");
         assertThat(read.get(1)).isInstanceOf(Change.EntityChanged.class);
         assertThat(read.get(2).records()).hasSize(2); // the delete and its tombstone
-        assertThat(read.get(3)).isInstanceOfSatisfying(Change.Malformed.class, refused -> {
-            assertThat(refused.cause()).isEqualTo(Change.Malformed.Cause.STALE_VERSION);
+        assertThat(read.get(3)).isInstanceOfSatisfying(Change.Refused.class, refused -> {
+            assertThat(refused.cause()).isEqualTo(Change.Refused.Cause.STALE_VERSION);
             assertThat(refused.reason()).isEqualTo("entity patient id p-1: re-created with rev 0000000000000000002, "
                 + "not above its tombstone's 0000000000000000002.d; not published (consumers would take it for older "
                 + "than the delete): a re-created document must carry a higher rev than the one deleted");
@@ -76,8 +76,8 @@ class EntityVersionsIT {
         List<Change> read = reader().read(List.of(insert("p-1", 5), delete("p-1", 5), update("p-1", 5),
             update("p-1", 6)));
 
-        assertThat(read.get(2)).isInstanceOfSatisfying(Change.Malformed.class, refused -> {
-            assertThat(refused.cause()).isEqualTo(Change.Malformed.Cause.STALE_VERSION);
+        assertThat(read.get(2)).isInstanceOfSatisfying(Change.Refused.class, refused -> {
+            assertThat(refused.cause()).isEqualTo(Change.Refused.Cause.STALE_VERSION);
             assertThat(refused.reason()).startsWith("entity patient id p-1: updated with rev 0000000000000000005, "
                 + "not above its tombstone's 0000000000000000005.d");
         });
@@ -88,12 +88,12 @@ class EntityVersionsIT {
     void aCopiedDocumentNotAboveItsTombstoneIsDeadLettered() {
         reader().read(List.of(insert("p-1", 5), delete("p-1", 5)));
         clock++;
-        dev.ferry.core.relay.ResumeToken noted = new dev.ferry.core.relay.ResumeToken("{\"_data\": \""
+        dev.ferry.core.relay.spi.ResumeToken noted = new dev.ferry.core.relay.spi.ResumeToken("{\"_data\": \""
             + String.format("82%08X%08X", clock, 1) + "\"}");
 
         List<Change> copied = reader().readCopied(noted, noted, List.of(versioned("p-1", 4), versioned("p-2", 1)));
 
-        assertThat(copied.get(0)).isInstanceOf(Change.Malformed.class);
+        assertThat(copied.get(0)).isInstanceOf(Change.Refused.class);
         assertThat(copied.get(1)).isInstanceOf(Change.EntityChanged.class);
     }
 
@@ -101,9 +101,9 @@ class EntityVersionsIT {
     void withoutAVersionFieldACopiedDocumentIsVersionedAtTheNotedPositionNotWhereTheRelayIs() {
         EntityChanges byClusterTime = new EntityChanges(new EntitySource("patients", "patient",
             mongo.database().getName(), "patients", EntitySource.DEFAULT_MAX_RECORD_BYTES, false), patients);
-        dev.ferry.core.relay.ResumeToken noted = new dev.ferry.core.relay.ResumeToken("{\"_data\": \"82"
+        dev.ferry.core.relay.spi.ResumeToken noted = new dev.ferry.core.relay.spi.ResumeToken("{\"_data\": \"82"
             + String.format("%08X%08X", 2000, 3) + "\"}");
-        dev.ferry.core.relay.ResumeToken relayIsAt = new dev.ferry.core.relay.ResumeToken("{\"_data\": \"82"
+        dev.ferry.core.relay.spi.ResumeToken relayIsAt = new dev.ferry.core.relay.spi.ResumeToken("{\"_data\": \"82"
             + String.format("%08X%08X", 2100, 1) + "\"}");
 
         List<Change> copied = byClusterTime.readCopied(relayIsAt, noted, List.of(versioned("p-1", 1)));
@@ -121,7 +121,7 @@ class EntityVersionsIT {
 
         List<Change> later = reader().read(List.of(insert("p-1", 4), insert("p-2", 1)));
 
-        assertThat(later.get(0)).isInstanceOf(Change.Malformed.class);
+        assertThat(later.get(0)).isInstanceOf(Change.Refused.class);
         assertThat(later.get(1)).isInstanceOf(Change.EntityChanged.class);
     }
 
@@ -143,7 +143,7 @@ class EntityVersionsIT {
     void aDeleteWithoutItsPreImageIsDeadLetteredNamingPreImages() {
         ChangeStreamDocument<RawBsonDocument> delete = change("delete", "p-1", null, null);
 
-        assertThat(reader().read(List.of(delete))).singleElement().isInstanceOfSatisfying(Change.Malformed.class,
+        assertThat(reader().read(List.of(delete))).singleElement().isInstanceOfSatisfying(Change.Refused.class,
             malformed -> assertThat(malformed.reason()).isEqualTo("entity patient id p-1: the delete carries no "
                 + "document to read rev from (the collection must keep pre-images: changeStreamPreAndPostImages)"));
     }
@@ -153,7 +153,7 @@ class EntityVersionsIT {
         ChangeStreamDocument<RawBsonDocument> insert = change("insert", "p-1",
             document("p-1").append("rev", new BsonString("seven")), null);
 
-        assertThat(reader().read(List.of(insert))).singleElement().isInstanceOfSatisfying(Change.Malformed.class,
+        assertThat(reader().read(List.of(insert))).singleElement().isInstanceOfSatisfying(Change.Refused.class,
             malformed -> assertThat(malformed.reason())
                 .isEqualTo("entity patient id p-1: its version field rev holds a string, not an integer or a date"));
     }

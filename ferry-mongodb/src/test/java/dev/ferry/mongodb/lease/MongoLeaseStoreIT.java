@@ -18,8 +18,8 @@ import dev.ferry.mongodb.MongoTestDatabase;
 
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.lease.contract.LeaseStoreContract;
-import dev.ferry.core.relay.CheckpointStore;
-import dev.ferry.core.relay.ResumeToken;
+import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.mongodb.relay.MongoCheckpointStore;
 
 /**

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.event.VersionRule;
-import dev.ferry.core.projection.ParkedEvents;
-import dev.ferry.core.projection.ParkedEvents.ParkedEvent;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 import dev.ferry.mongodb.MongoTestDatabase;
 
 /** Parked events keep everything a retry needs (the version rule too); requests must name something parked. */

@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 
 import io.nats.client.Connection;
 
-import dev.ferry.core.relay.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.nats.NatsConnections;
 import dev.ferry.nats.NatsSettings;
 

@@ -14,9 +14,9 @@ import io.nats.client.impl.Headers;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
-import dev.ferry.core.relay.Change;
-import dev.ferry.core.relay.RecordPublisher;
-import dev.ferry.core.relay.RecordRefused;
+import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
 import dev.ferry.core.wire.RecordEncoding;
@@ -114,7 +114,7 @@ final class NatsRecordPublisher implements RecordPublisher {
     }
 
     @Override
-    public CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance) {
+    public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
         Headers headers = new Headers();
         headers.put(FerryHeaders.FERRY_REASON, printableAscii(malformed.reason()));
         FerryHeaders.forProvenance(provenance, headers::put);

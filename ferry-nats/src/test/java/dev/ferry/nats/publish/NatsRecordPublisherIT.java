@@ -24,13 +24,13 @@ import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.event.Event;
-import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.event.EventMetadata;
+import dev.ferry.core.event.Tombstone;
 import dev.ferry.core.event.VersionRule;
 import dev.ferry.core.partition.KeyPartitioner;
-import dev.ferry.core.relay.RecordPublisher;
-import dev.ferry.core.relay.RecordRefused;
-import dev.ferry.core.relay.RecordPublisher.Provenance;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.RecordPublisher.Provenance;
+import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EntityJson;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
@@ -188,8 +188,8 @@ class NatsRecordPublisherIT {
                 .isInstanceOf(RecordRefused.class).hasMessageContaining("aggregateType").hasMessageContaining("'.'");
             assertThatThrownBy(() -> publisher.prepare(event("patient", "Jos\u00e9\n", 1, "{}")))
                 .isInstanceOf(RecordRefused.class).hasMessageContaining("cannot be carried by NATS");
-            publisher.publishDeadLetter(new dev.ferry.core.relay.Change.Malformed(
-                new dev.ferry.core.relay.ResumeToken("{\"_data\":\"02\"}"), "{}", "aggregateId 'Jos\u00e9\n' refused"),
+            publisher.publishDeadLetter(new dev.ferry.core.relay.spi.Change.Refused(
+                new dev.ferry.core.relay.spi.ResumeToken("{\"_data\":\"02\"}"), "{}", "aggregateId 'Jos\u00e9\n' refused"),
                 new Provenance("relay-1", 1, 1)).get(10, TimeUnit.SECONDS);
         } finally {
             publisher.close();

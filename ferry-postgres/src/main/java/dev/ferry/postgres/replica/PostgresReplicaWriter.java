@@ -33,11 +33,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
-import dev.ferry.core.projection.TargetUnavailable;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
 import dev.ferry.core.replica.ReplicaWriter;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * Entity replicas in PostgreSQL, a table per entity ({@link PostgresTable}), created if missing:

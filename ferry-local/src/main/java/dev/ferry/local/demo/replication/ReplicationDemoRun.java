@@ -26,14 +26,14 @@ import dev.ferry.app.wiring.Components;
 import dev.ferry.config.SourceConfig;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
-import dev.ferry.core.relay.StartPosition;
+import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.embedded.postgres.EmbeddedPostgresServer;
-import dev.ferry.engine.ProjectorSettings;
+import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ReplicationProcessor;
 import dev.ferry.kafka.KafkaTransport;
 import dev.ferry.kafka.publish.KafkaSettings;
@@ -237,7 +237,7 @@ public final class ReplicationDemoRun {
                                             ReplicaWriter writer, String instanceId, List<AutoCloseable> resources) {
         ReplicationProcessor processor = components.replicator(target, entities,
             new LatencyObservingReplicaWriter(writer, millis -> latency.recordValue(millis * 1000)), null,
-            ProjectorSettings.DEFAULT, instanceId);
+            ProcessorSettings.DEFAULT, instanceId);
         resources.add(processor::close);
         processor.start();
         return processor;

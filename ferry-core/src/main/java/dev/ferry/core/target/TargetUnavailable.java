@@ -1,4 +1,4 @@
-package dev.ferry.core.projection;
+package dev.ferry.core.target;
 
 /**
  * The store a writer writes to (a read model's, a replica's) cannot be reached now — refused, lost or timed-out

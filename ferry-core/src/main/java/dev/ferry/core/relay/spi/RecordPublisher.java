@@ -1,4 +1,4 @@
-package dev.ferry.core.relay;
+package dev.ferry.core.relay.spi;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -45,7 +45,7 @@ public interface RecordPublisher extends AutoCloseable {
     }
 
     /** Sends a document that cannot be published as its kind to the dead-letter topic, with the reason. */
-    CompletableFuture<Void> publishDeadLetter(Change.Malformed malformed, Provenance provenance);
+    CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance);
 
     /** A record as the transport will send it: made by {@link #prepare} of the same publisher. */
     interface Prepared {

@@ -19,7 +19,7 @@ import java.util.Set;
  *                   skipped as a duplicate or parked): the oldest such partition's; null while no records wait. A
  *                   stall is this far in the past (a target or dependency down, a lane stuck)
  */
-public record ProjectorStatus(Set<String> assigned, Set<String> paused, long applied, long duplicates, long parked,
+public record ProcessorStatus(Set<String> assigned, Set<String> paused, long applied, long duplicates, long parked,
                               Map<String, String> breakers, long lag, Instant waitingSince) {
 
     /** Whether records have waited without progress for longer than {@code limit} as of {@code now}. */

@@ -3,7 +3,7 @@ package dev.ferry.engine;
 import java.time.Duration;
 import java.util.Objects;
 
-import dev.ferry.core.projection.RetryPolicy;
+import dev.ferry.core.target.RetryPolicy;
 
 /**
  * How a projector instance runs.
@@ -16,13 +16,13 @@ import dev.ferry.core.projection.RetryPolicy;
  * @param requestPoll    how often operators' retry/skip requests are looked for
  * @param breaker        circuit breakers for handlers' calls to dependencies
  */
-public record ProjectorSettings(int laneThreads, int maxBuffered, RetryPolicy retry, Duration sessionTimeout,
+public record ProcessorSettings(int laneThreads, int maxBuffered, RetryPolicy retry, Duration sessionTimeout,
                                 Duration commitInterval, Duration requestPoll, Breaker breaker) {
 
-    public static final ProjectorSettings DEFAULT = new ProjectorSettings(16, 5_000, RetryPolicy.DEFAULT,
+    public static final ProcessorSettings DEFAULT = new ProcessorSettings(16, 5_000, RetryPolicy.DEFAULT,
         Duration.ofSeconds(6), Duration.ofMillis(100), Duration.ofSeconds(1), Breaker.DEFAULT);
 
-    public ProjectorSettings {
+    public ProcessorSettings {
         Objects.requireNonNull(retry, "retry");
         Objects.requireNonNull(sessionTimeout, "sessionTimeout");
         Objects.requireNonNull(commitInterval, "commitInterval");
@@ -33,16 +33,16 @@ public record ProjectorSettings(int laneThreads, int maxBuffered, RetryPolicy re
         }
     }
 
-    public ProjectorSettings withLaneThreads(int threads) {
-        return new ProjectorSettings(threads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker);
+    public ProcessorSettings withLaneThreads(int threads) {
+        return new ProcessorSettings(threads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker);
     }
 
-    public ProjectorSettings withRetry(RetryPolicy policy) {
-        return new ProjectorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker);
+    public ProcessorSettings withRetry(RetryPolicy policy) {
+        return new ProcessorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker);
     }
 
-    public ProjectorSettings withBreaker(Breaker settings) {
-        return new ProjectorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, settings);
+    public ProcessorSettings withBreaker(Breaker settings) {
+        return new ProcessorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, settings);
     }
 
     /**

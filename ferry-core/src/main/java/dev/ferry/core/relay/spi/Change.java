@@ -1,4 +1,4 @@
-package dev.ferry.core.relay;
+package dev.ferry.core.relay.spi;
 
 import java.util.List;
 import java.util.Objects;
@@ -11,7 +11,7 @@ import dev.ferry.core.event.Tombstone;
 
 /**
  * One entry of the change feed, whatever kind of source it came from: the records it publishes, in order, and the
- * position after it. The relay publishes {@link #records()} and dead-letters {@link Malformed} changes; it does not
+ * position after it. The relay publishes {@link #records()} and dead-letters {@link Refused} changes; it does not
  * care which kind a change is, so a new source kind (mapped events, entity changes) adds a kind here and leaves the
  * relay's loop alone.
  */
@@ -71,11 +71,11 @@ public sealed interface Change {
      *
      * @param documentJson the document, or as much of it as identifies it (an oversized one: its {@code _id})
      */
-    record Malformed(ResumeToken token, String documentJson, String reason, Cause cause) implements Change {
+    record Refused(ResumeToken token, String documentJson, String reason, Cause cause) implements Change {
         /** A reason quotes the document (a type, an id): bounded, so that the dead letter itself always fits a record. */
         public static final int MAX_REASON_CHARS = 2_000;
 
-        public Malformed {
+        public Refused {
             Objects.requireNonNull(token, "token");
             Objects.requireNonNull(documentJson, "documentJson");
             Objects.requireNonNull(reason, "reason");
@@ -86,7 +86,7 @@ public sealed interface Change {
         }
 
         /** A document that cannot be read as its source's kind. */
-        public Malformed(ResumeToken token, String documentJson, String reason) {
+        public Refused(ResumeToken token, String documentJson, String reason) {
             this(token, documentJson, reason, Cause.UNREADABLE);
         }
 

@@ -1,4 +1,4 @@
-package dev.ferry.core.relay;
+package dev.ferry.core.relay.spi;
 
 import java.time.Instant;
 import java.util.Objects;

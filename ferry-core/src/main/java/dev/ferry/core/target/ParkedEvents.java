@@ -1,4 +1,4 @@
-package dev.ferry.core.projection;
+package dev.ferry.core.target;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.ferry.core.relay;
+package dev.ferry.core.relay.spi;
 
 /**
  * A record the transport cannot carry because of what it holds, not because of the broker's state: a type that cannot

@@ -1,4 +1,4 @@
-package dev.ferry.core.relay;
+package dev.ferry.core.relay.spi;
 
 /**
  * The change source no longer retains the changes after the requested position (MongoDB error 286): events
