@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -335,8 +334,8 @@ public final class ReplicationDemoRun {
         Failovers(List<ChangeStreamRelay> relays, List<ReplicationProcessor> mongoReplicators,
                   List<ReplicationProcessor> postgresReplicators) {
             this.relayKill = new LeaderRelayKill(relays, progress);
-            this.mongo = new ReplicatorKill(MONGO_TARGET, mongoReplicators);
-            this.postgres = new ReplicatorKill(POSTGRES_TARGET, postgresReplicators);
+            this.mongo = new ReplicatorKill(MONGO_TARGET, mongoReplicators, progress);
+            this.postgres = new ReplicatorKill(POSTGRES_TARGET, postgresReplicators, progress);
         }
 
         void step(long made) {
@@ -348,7 +347,7 @@ public final class ReplicationDemoRun {
         }
 
         boolean measured() {
-            return relayKill.failoverMillis() >= 0 && mongo.millis >= 0 && postgres.millis >= 0;
+            return relayKill.failoverMillis() >= 0 && mongo.millis() >= 0 && postgres.millis() >= 0;
         }
 
         long relayMillis() {
@@ -356,47 +355,11 @@ public final class ReplicationDemoRun {
         }
 
         long mongoMillis() {
-            return mongo.millis;
+            return mongo.millis();
         }
 
         long postgresMillis() {
-            return postgres.millis;
-        }
-    }
-
-    /** One target's replicator kill: the first replicator owning partitions, abruptly; then waits for the others. */
-    private final class ReplicatorKill {
-
-        private final String target;
-        private final List<ReplicationProcessor> replicators;
-        private ReplicationProcessor killed;
-        private Set<String> orphaned = Set.of();
-        private long killedAt;
-        private long millis = -1;
-
-        ReplicatorKill(String target, List<ReplicationProcessor> replicators) {
-            this.target = target;
-            this.replicators = replicators;
-        }
-
-        void step() {
-            if (killed == null) {
-                killed = replicators.stream().filter(r -> !r.status().assigned().isEmpty()).findFirst().orElse(null);
-                if (killed != null) {
-                    orphaned = killed.status().assigned();
-                    progress.printf("%n>>> killing replicator %s-%d owning %s (no commit, no leave)%n",
-                        target, replicators.indexOf(killed) + 1, orphaned);
-                    killed.kill();
-                    killedAt = System.nanoTime();
-                }
-            } else if (millis < 0) {
-                Set<String> owned = new HashSet<>();
-                replicators.stream().filter(r -> r != killed).forEach(r -> owned.addAll(r.status().assigned()));
-                if (owned.containsAll(orphaned)) {
-                    millis = (System.nanoTime() - killedAt) / 1_000_000;
-                    progress.printf("%n>>> its partitions moved to the other %s replicators in %d ms%n", target, millis);
-                }
-            }
+            return postgres.millis();
         }
     }
 }
