@@ -9,7 +9,7 @@ import dev.ferry.core.target.RetryPolicy;
  * How a projector instance runs.
  *
  * @param laneThreads    aggregates processed in parallel (each aggregate strictly in order)
- * @param maxBuffered    records taken from Kafka and not yet finished; beyond it the instance stops fetching
+ * @param maxBuffered    records taken from the transport and not yet finished; beyond it the instance stops fetching
  * @param retry          retries of a failing event before it is parked
  * @param sessionTimeout how soon the group notices a dead instance and moves its partitions (classic protocol)
  * @param commitInterval least time between offset commits

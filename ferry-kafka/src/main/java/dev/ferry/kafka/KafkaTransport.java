@@ -16,10 +16,10 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.core.transport.Unanswered;
-import dev.ferry.kafka.projector.KafkaPartitionSubscription;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
+import dev.ferry.kafka.subscription.KafkaPartitionSubscription;
 
 /** Kafka (or Event Hubs): a topic per aggregate type, a consumer group per projection. */
 public record KafkaTransport(KafkaSettings settings) implements Transport {

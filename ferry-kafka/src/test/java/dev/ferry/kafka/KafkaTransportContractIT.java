@@ -9,9 +9,9 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.contract.TransportContract;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.kafka.projector.KafkaPartitionSubscription;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
+import dev.ferry.kafka.subscription.KafkaPartitionSubscription;
 
 /**
  * Kafka passes the transport contract: the relay's publishers and the projectors' consumer group, on an embedded

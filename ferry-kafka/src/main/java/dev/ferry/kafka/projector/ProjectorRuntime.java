@@ -10,6 +10,7 @@ import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
+import dev.ferry.kafka.subscription.KafkaPartitionSubscription;
 
 /**
  * One projector instance on Kafka: the engine ({@link ProjectionProcessor}: lanes, runs, retries, parking, breakers,

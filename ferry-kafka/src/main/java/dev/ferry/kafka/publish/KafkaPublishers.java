@@ -94,7 +94,7 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         if (maker != null) {
             makeNextAhead();
         }
-        return new KafkaEventPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes());
+        return new KafkaRecordPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes());
     }
 
     /** How many terms found no producer made ahead and made their own. */

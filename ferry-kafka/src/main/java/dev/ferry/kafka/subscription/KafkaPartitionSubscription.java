@@ -1,4 +1,4 @@
-package dev.ferry.kafka.projector;
+package dev.ferry.kafka.subscription;
 
 import java.time.Duration;
 import java.util.ArrayList;

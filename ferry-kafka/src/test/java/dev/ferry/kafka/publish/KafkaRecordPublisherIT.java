@@ -45,7 +45,7 @@ import dev.ferry.engine.wire.EventJsonDecoder;
 
 /** What a record looks like on the wire: topic per aggregate type, key = aggregate id, JSON value, headers. */
 @Timeout(120)
-class KafkaEventPublisherIT {
+class KafkaRecordPublisherIT {
 
     private static EmbeddedKafka kafka;
 
@@ -177,7 +177,7 @@ class KafkaEventPublisherIT {
             MockProducer<String, byte[]> producer = new MockProducer<>(new Cluster("c", List.of(broker), partitions,
                 java.util.Set.of(), java.util.Set.of()), false, null, new StringSerializer(), new ByteArraySerializer());
             try (TopicProvisioner topics = new TopicProvisioner(settings)) {
-                RecordPublisher publisher = new KafkaEventPublisher(producer, topics, settings, () -> { }, 1_000_000);
+                RecordPublisher publisher = new KafkaRecordPublisher(producer, topics, settings, () -> { }, 1_000_000);
                 CompletableFuture<Void> v1 = publisher.publish(version("p-1", 1), new RecordPublisher.Provenance("r1", 1, 1));
                 assertThat(producer.history()).hasSize(1);
 

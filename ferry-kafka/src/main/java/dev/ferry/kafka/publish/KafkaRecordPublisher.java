@@ -33,7 +33,7 @@ import dev.ferry.core.wire.RecordEncoding;
  * or entity id, value = the event or entity change as JSON (a tombstone: none), CloudEvents headers. One producer per leadership term; {@link KafkaPublishers} makes them. Used by one
  * relay thread at a time; a partition's first record goes alone ({@link FirstSendGate}).
  */
-final class KafkaEventPublisher implements RecordPublisher {
+final class KafkaRecordPublisher implements RecordPublisher {
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     /** A partition's first acknowledgement normally takes milliseconds; beyond this the term is given up and restarted. */
@@ -53,7 +53,7 @@ final class KafkaEventPublisher implements RecordPublisher {
     private final long maxRecordBytes;
 
     /** @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending */
-    KafkaEventPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
+    KafkaRecordPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
                         Runnable onIdempotenceRefused, long maxRecordBytes) {
         this.maxRecordBytes = maxRecordBytes;
         this.producer = producer;
