@@ -3,7 +3,7 @@ package dev.ferry.benchmark.pipeline;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Several runs' values of one figure: the median is what a README quotes, min and max its spread. */
+/** Several runs' values of one figure: the median is what docs/measured.md quotes, min and max its spread. */
 public record Spread(double min, double median, double max) {
 
     public static Spread of(double... values) {

@@ -45,7 +45,7 @@ import dev.ferry.it.support.TopicRecords;
 /**
  * The commit document is a language-neutral contract ({@code contracts/commit.bson-schema.json} for MongoDB,
  * {@code contracts/commit.schema.json} over canonical Extended JSON): whatever the Java store writes validates
- * against both; a commit written through the raw driver by following the README alone, with int32 versions as the
+ * against both; a commit written through the raw driver by following docs/concepts.md alone, with int32 versions as the
  * Node.js driver writes them, is relayed exactly like an API append; a document violating the contract is
  * dead-lettered with the reason.
  */
@@ -80,7 +80,7 @@ class CommitContractIT extends PipelineFixture {
         List<Event> appended = pipeline.store().append("patient", "api-1", 0, List.of(new NewEvent("Registered", "{\"n\": 1}"),
             new NewEvent("Moved", "{\"n\": 2}", new EventMetadata("c-1", null))));
         Instant at = Instant.parse("2026-12-01T10:00:00.123Z");
-        // The README's append, step by step, as another language's service would do it (int32 versions).
+        // docs/concepts.md's append, step by step, as another language's service would do it (int32 versions).
         MongoCollection<Document> commits = pipeline.database().getCollection(Pipeline.EVENTS);
         assertThat(commits.find(new Document("aggregateType", "patient").append("aggregateId", "raw-1")
             .append("lastVersion", 0)).first()).isNull(); // expectedVersion 0: a new aggregate, nothing to continue

@@ -69,7 +69,7 @@ import dev.ferry.mongodb.mapping.EventMapping;
  * ({@link FuzzedWrites}, jqwik's arbitraries under one logged seed) of valid commits, mapped events (a streamId store
  * and a constant-type store whose payload is the rest of the document) and entity changes, and of documents broken in
  * random ways; the leader relay is killed once midway. The test's own oracle ({@link SourceContracts}: the commit
- * contract's schema, the README's mapping rules, the transport's limits — never Ferry's decoders) judges what was
+ * contract's schema, the mapping rules of docs/concepts.md, the transport's limits — never Ferry's decoders) judges what was
  * actually stored, and then:
  * <ul>
  * <li>every valid document's events are on their topics, per key in write order, nothing lost, nothing reordered

@@ -22,7 +22,7 @@ import org.bson.json.JsonWriterSettings;
 /**
  * The test's own judgement of a stored document, from the published contracts alone and never from Ferry's decoders:
  * a commit against {@code contracts/commit.bson-schema.json} (by {@link BsonSchemaCheck}) plus the versions' relation;
- * a mapped event by the README's rules for a mapping ("Event stores in your own schema"); every record against the
+ * a mapped event by docs/concepts.md's rules for a mapping ("Event stores in your own schema"); every record against the
  * transport's rules (a topic name Kafka can have, that is not reserved, and that does not collide with an existing
  * topic's, a record within the producer's {@code max.request.size}). A valid document's events are listed as they
  * must appear on the topics.
@@ -126,7 +126,7 @@ public final class SourceContracts {
     }
 
     /**
-     * A document of the streamId store (README "Event stores in your own schema"): {@code stream: {field: streamId}}
+     * A document of the streamId store (docs/concepts.md, "Event stores in your own schema"): {@code stream: {field: streamId}}
      * split at the first "-", {@code version: revision} from {@code versionBase: 0}, {@code eventType: type},
      * {@code eventId: _id}, {@code timestamp: createdAt}, {@code payload: data},
      * {@code metadata: {correlationId: meta.correlationId}}.
@@ -214,7 +214,7 @@ public final class SourceContracts {
     }
 
     /**
-     * An entity's key (README "Entity collections"): an ObjectId as its hex digits, a string as it is, anything else
+     * An entity's key (docs/concepts.md, "Entity collections"): an ObjectId as its hex digits, a string as it is, anything else
      * as its canonical Extended JSON.
      */
     public static String entityKey(BsonValue id) {

@@ -35,7 +35,7 @@ import dev.ferry.mongodb.changestream.ChangeStreamTail;
 /**
  * Proves the embedded stack is a working pipeline: inserts documents into MongoDB, tails them from the change
  * stream, produces them to a Kafka topic (idempotent, acks=all), consumes them back and checks that every one
- * arrived once and in order. Until the demo exists, this is what the README's first command runs.
+ * arrived once and in order. Run by {@code ferry embedded --self-test} (docs/demo.md).
  */
 final class StackSelfTest {
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 
-/** The README's main command works: the embedded stack relays documents MongoDB -> Kafka, once each, in order. */
+/** `ferry embedded --self-test` works: the embedded stack relays documents MongoDB -> Kafka, once each, in order. */
 @Timeout(180)
 class StackSelfTestIT {
 

@@ -29,7 +29,7 @@ import dev.ferry.core.event.EventMetadata;
 /**
  * The relay's reading of a commit and the published contract cannot drift: every constraint of
  * {@code contracts/commit.bson-schema.json} ({@code required}, {@code bsonType}, {@code pattern}, {@code minLength},
- * {@code maxLength}, {@code minimum}, {@code minItems}) and the version relations the README states yield a violating
+ * {@code maxLength}, {@code minimum}, {@code minItems}) and the version relations docs/concepts.md states yield a violating
  * document, derived here from the schema file itself, and {@link CommitDocuments#decode} refuses each naming the field.
  */
 class CommitContractRulesTest {
@@ -48,7 +48,7 @@ class CommitContractRulesTest {
 
         List<Violation> violations = new ArrayList<>();
         derive(schema, List.of(), violations);
-        // The relations between fields no JSON Schema keyword expresses (README "Commit documents").
+        // The relations between fields no JSON Schema keyword expresses (docs/concepts.md, "The commit contract").
         violations.add(new Violation("lastVersion", "relation", List.of("lastVersion"), v -> new BsonInt32(3)));
         violations.add(new Violation("version", "relation", List.of("events", "1", "version"), v -> new BsonInt32(1)));
 
