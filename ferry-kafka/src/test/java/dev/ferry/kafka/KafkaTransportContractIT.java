@@ -1,6 +1,7 @@
 package dev.ferry.kafka;
 
 import java.time.Duration;
+import java.util.Set;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,10 +9,9 @@ import org.junit.jupiter.api.BeforeAll;
 import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.subscription.contract.TransportContract;
+import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.kafka.EmbeddedKafka;
-import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
-import dev.ferry.kafka.subscription.KafkaPartitionSubscription;
 
 /**
  * Kafka passes the transport contract: the relay's publishers and the projectors' consumer group, on an embedded
@@ -22,13 +22,16 @@ class KafkaTransportContractIT extends TransportContract {
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
     private static EmbeddedKafka kafka;
     private static KafkaSettings settings;
-    private static KafkaPublishers publishers;
+    private static KafkaTransport transport;
+    private static Transport.Publishers publishers;
 
     @BeforeAll
     static void start() {
         kafka = EmbeddedKafka.start();
         settings = KafkaSettings.local(kafka.bootstrapServers());
-        publishers = new KafkaPublishers(settings);
+        // through the Transport port, as the relay and the engine reach the transport
+        transport = new KafkaTransport(settings);
+        publishers = transport.relayPublishers();
     }
 
     @AfterAll
@@ -44,7 +47,7 @@ class KafkaTransportContractIT extends TransportContract {
 
     @Override
     protected PartitionedSubscription subscription(String group, String instance) {
-        return new KafkaPartitionSubscription(settings, group, group + "-" + instance, SESSION_TIMEOUT);
+        return transport.subscription(group, instance, null, SESSION_TIMEOUT); // consumer groups need no leases
     }
 
     @Override
@@ -64,6 +67,6 @@ class KafkaTransportContractIT extends TransportContract {
 
     @Override
     protected void provision(String type) {
-        publishers.ensureTopic(settings.topicNaming().topicFor(type));
+        transport.prepareFor(Set.of(type));
     }
 }

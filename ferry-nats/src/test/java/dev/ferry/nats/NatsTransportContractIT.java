@@ -1,5 +1,8 @@
 package dev.ferry.nats;
 
+import java.time.Duration;
+import java.util.Set;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -13,8 +16,6 @@ import dev.ferry.core.subscription.contract.TransportContract;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
-import dev.ferry.nats.publish.NatsPublishers;
-import dev.ferry.nats.subscription.NatsPartitionSubscription;
 
 /**
  * NATS JetStream passes the transport contract: the relay's publishers and lease-owned partitions, on a nats-server
@@ -23,11 +24,15 @@ import dev.ferry.nats.subscription.NatsPartitionSubscription;
  */
 class NatsTransportContractIT extends TransportContract {
 
+    /** Unused by NATS (leases, not sessions, decide ownership); the port asks for one. */
+    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+
     private static NatsServerProcess server;
     private static MongoUnderTest mongo;
     private static MongoClient client;
     private static NatsSettings settings;
     private static LeaseStore leases;
+    private static NatsTransport transport;
 
     @BeforeAll
     static void start() {
@@ -35,7 +40,9 @@ class NatsTransportContractIT extends TransportContract {
         mongo = MongoUnderTest.start("ferry_nats");
         client = MongoClients.create(mongo.connectionString());
         settings = NatsSettings.local(server.url(), "contract" + System.nanoTime());
-        new NatsPublishers(settings).ensureStream();
+        // through the Transport port, as the relay and the engine reach the transport
+        transport = new NatsTransport(settings);
+        transport.prepareFor(Set.of());
         leases = new MongoLeaseStore(client.getDatabase(mongo.databaseName()), "leases_" + System.nanoTime());
     }
 
@@ -48,12 +55,12 @@ class NatsTransportContractIT extends TransportContract {
 
     @Override
     protected RecordPublisher publisher() {
-        return new NatsPublishers(settings).get();
+        return transport.relayPublishers().get();
     }
 
     @Override
     protected PartitionedSubscription subscription(String group, String instance) {
-        return new NatsPartitionSubscription(settings, leases, group, instance);
+        return transport.subscription(group, instance, leases, SESSION_TIMEOUT);
     }
 
     @Override

@@ -26,7 +26,7 @@ import dev.ferry.mongodb.MongoTestDatabase;
 class MongoReadModelWriterIT extends ReadModelWriterContract {
 
     private static MongoTestDatabase mongo;
-    private static MongoDatabase database;
+    static MongoDatabase database;
 
     @BeforeAll
     static void connect() {

@@ -44,6 +44,20 @@ public abstract class ReadModelWriterContract {
     protected abstract WriteLog watch(Projection projection);
 
     /**
+     * Whether {@link #newWriter()}'s writers keep an apply log ({@link Stored#applied()}); a writer without one (a
+     * deployment's default) runs every scenario except the assertions on that log.
+     */
+    protected boolean keepsApplyLog() {
+        return true;
+    }
+
+    private void assertApplied(Stored stored, Long... versions) {
+        if (keepsApplyLog()) {
+            assertThat(stored.applied()).containsExactly(versions);
+        }
+    }
+
+    /**
      * A read model as stored.
      *
      * @param state       its fields (JSON numbers that fit an int as Integer), null once removed or if never set
@@ -91,7 +105,7 @@ public abstract class ReadModelWriterContract {
         Stored stored = stored(projection, "p-1");
         assertThat(stored.version()).isEqualTo(3L);
         assertThat(stored.state()).containsEntry("name", "Ada").containsEntry("ward", 2);
-        assertThat(stored.applied()).containsExactly(1L, 2L, 3L);
+        assertApplied(stored, 1L, 2L, 3L);
     }
 
     @Test
@@ -144,7 +158,7 @@ public abstract class ReadModelWriterContract {
         assertThat(actual.deleted()).isFalse();
         assertThat(actual.version()).isEqualTo(6L);
         assertThat(actual.lastEventId()).isEqualTo("e-6");
-        assertThat(actual.applied()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertApplied(actual, 1L, 2L, 3L, 4L, 5L, 6L);
     }
 
     @Test
@@ -161,7 +175,7 @@ public abstract class ReadModelWriterContract {
         Stored stored = stored(projection, "p-1");
         assertThat(stored.version()).isEqualTo(4L);
         assertThat(stored.state()).containsEntry("n", 4);
-        assertThat(stored.applied()).containsExactly(1L, 2L, 3L, 4L);
+        assertApplied(stored, 1L, 2L, 3L, 4L);
     }
 
     @Test
@@ -177,7 +191,7 @@ public abstract class ReadModelWriterContract {
 
         assertThat(writer.applyRun(projection, run.subList(1, 3))).containsOnly(Outcome.DUPLICATE);
         assertThat(writer.applyRun(projection, run)).containsOnly(Outcome.DUPLICATE);
-        assertThat(stored(projection, "p-1").applied()).containsExactly(1L, 2L, 3L);
+        assertApplied(stored(projection, "p-1"), 1L, 2L, 3L);
     }
 
     @Test
@@ -256,7 +270,7 @@ public abstract class ReadModelWriterContract {
         Stored stored = stored(projection, "p-1");
         assertThat(stored.version()).isEqualTo(90_001L);
         assertThat(stored.state()).containsEntry("name", "Ada").containsEntry("ward", 2).containsEntry("note", "y");
-        assertThat(stored.applied()).containsExactly(1_000L, 5_000L, 90_000L, 90_001L);
+        assertApplied(stored, 1_000L, 5_000L, 90_000L, 90_001L);
     }
 
     /**
