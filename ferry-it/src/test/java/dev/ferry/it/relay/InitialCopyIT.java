@@ -8,15 +8,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.CheckpointStore;
+import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
@@ -62,12 +66,14 @@ class InitialCopyIT extends PipelineFixture {
         MongoChangeSource source = MongoChangeSource.of(pipeline.client(), List.of(events), ChangeStreamTail.Settings.DEFAULT);
         Projection projection = TestProjections.counter("copied_" + System.nanoTime());
         pipeline.startProjector("p1", projection, ProcessorSettings.DEFAULT);
-        List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source, copy),
-            pipeline.startRelay("r2", source, copy));
+        // The first term sends only the copy's first records, then holds the rest (neither sent nor acknowledged): its
+        // copy is then checkpointed part-way and cannot complete, so the kill below always lands mid-copy.
+        List<ChangeStreamRelay> relays = List.of(pipeline.startRelay("r1", source, copy, InitialCopyIT::firstTermHeld),
+            pipeline.startRelay("r2", source, copy, InitialCopyIT::firstTermHeld));
         ChangeStreamRelay leader = RelayFailoverIT.awaitLeader(relays);
         CompletableFuture<Void> appending = new AppendLoad(pipeline.store(), "patient", 300, APPENDED_DURING, 2).start();
 
-        // Killed mid-copy, once some of its progress is checkpointed.
+        // Killed mid-copy, once some of its progress is checkpointed (the held records keep the copy from completing).
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
             .until(() -> copyProgress().copied() > 0);
         leader.kill();
@@ -120,5 +126,44 @@ class InitialCopyIT extends PipelineFixture {
     private CheckpointStore.CopyProgress copyProgress() {
         return pipeline.checkpoints().load(pipeline.settings().name())
             .map(checkpoint -> checkpoint.copies().get("events")).orElse(new CheckpointStore.CopyProgress("", 0, false));
+    }
+
+    /** Records the first term sends before holding the rest: a few of the copy's batches (1,000 commits each). */
+    private static final long SENT_BEFORE_HOLDING = 2_500;
+
+    /** Epoch 1's publishers send its first records and hold every later one: never sent, never acknowledged. */
+    private static Supplier<RecordPublisher> firstTermHeld(Supplier<RecordPublisher> publishers) {
+        return () -> {
+            RecordPublisher publisher = publishers.get();
+            return new RecordPublisher() {
+                @Override
+                public Prepared prepare(FerryRecord record) {
+                    return publisher.prepare(record);
+                }
+
+                @Override
+                public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
+                    if (provenance.epoch() == 1 && provenance.sequence() > SENT_BEFORE_HOLDING) {
+                        return new CompletableFuture<>(); // held: a sent prefix only, so no key goes back later
+                    }
+                    return publisher.publish(record, provenance);
+                }
+
+                @Override
+                public CompletableFuture<Void> publishDeadLetter(Change.Refused refused, Provenance provenance) {
+                    return publisher.publishDeadLetter(refused, provenance);
+                }
+
+                @Override
+                public void close() {
+                    publisher.close();
+                }
+
+                @Override
+                public void abort() {
+                    publisher.abort();
+                }
+            };
+        };
     }
 }

@@ -160,6 +160,12 @@ public final class Pipeline implements AutoCloseable {
         return startRelay(instanceId, source, copy, leases -> leases, publishers -> publishers);
     }
 
+    /** A relay whose publishers are wrapped, e.g. to hold a term's records back at a chosen point. */
+    public ChangeStreamRelay startRelay(String instanceId, ChangeSource source, SourceCopy copy,
+                                        java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
+        return startRelay(instanceId, source, copy, leases -> leases, publisherWrapper);
+    }
+
     private ChangeStreamRelay startRelay(String instanceId, ChangeSource source, SourceCopy copy,
                                          java.util.function.UnaryOperator<LeaseStore> leaseWrapper,
                                          java.util.function.UnaryOperator<Supplier<RecordPublisher>> publisherWrapper) {
