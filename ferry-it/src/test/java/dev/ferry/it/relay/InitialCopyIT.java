@@ -15,15 +15,14 @@ import org.bson.BsonDocument;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
-import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
+import dev.ferry.it.support.ForwardingRecordPublisher;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.PublishedRecord;
@@ -133,37 +132,14 @@ class InitialCopyIT extends PipelineFixture {
 
     /** Epoch 1's publishers send its first records and hold every later one: never sent, never acknowledged. */
     private static Supplier<RecordPublisher> firstTermHeld(Supplier<RecordPublisher> publishers) {
-        return () -> {
-            RecordPublisher publisher = publishers.get();
-            return new RecordPublisher() {
-                @Override
-                public Prepared prepare(FerryRecord record) {
-                    return publisher.prepare(record);
+        return () -> new ForwardingRecordPublisher(publishers.get()) {
+            @Override
+            public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
+                if (provenance.epoch() == 1 && provenance.sequence() > SENT_BEFORE_HOLDING) {
+                    return new CompletableFuture<>(); // held: a sent prefix only, so no key goes back later
                 }
-
-                @Override
-                public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
-                    if (provenance.epoch() == 1 && provenance.sequence() > SENT_BEFORE_HOLDING) {
-                        return new CompletableFuture<>(); // held: a sent prefix only, so no key goes back later
-                    }
-                    return publisher.publish(record, provenance);
-                }
-
-                @Override
-                public CompletableFuture<Void> publishDeadLetter(Change.Refused refused, Provenance provenance) {
-                    return publisher.publishDeadLetter(refused, provenance);
-                }
-
-                @Override
-                public void close() {
-                    publisher.close();
-                }
-
-                @Override
-                public void abort() {
-                    publisher.abort();
-                }
-            };
+                return super.publish(record, provenance);
+            }
         };
     }
 }

@@ -206,12 +206,7 @@ public final class Pause {
     public Supplier<RecordPublisher> publishers(Supplier<RecordPublisher> delegate) {
         return () -> {
             RecordPublisher publisher = delegate.get();
-            return new RecordPublisher() {
-                @Override
-                public Prepared prepare(FerryRecord record) {
-                    return publisher.prepare(record);
-                }
-
+            return new ForwardingRecordPublisher(publisher) {
                 @Override
                 public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
                     if (inNextPublish.compareAndSet(true, false)) {
@@ -236,16 +231,6 @@ public final class Pause {
                         latePublishes.add(new LatePublish(provenance, "dead letter", acked));
                     }
                     return acked;
-                }
-
-                @Override
-                public void close() {
-                    publisher.close();
-                }
-
-                @Override
-                public void abort() {
-                    publisher.abort();
                 }
             };
         };
