@@ -14,8 +14,8 @@ import io.netty.channel.Channel;
  * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
  * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
  * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, its oldest and newest entries
- * readable in {@code local.oplog.rs} ({@link OplogCollection}), an {@code operationTime} in every reply, and a client's
- * abrupt disconnect logged as one line ({@link AbruptDisconnectLog}).
+ * readable in {@code local.oplog.rs} ({@link OplogCollection}), and an {@code operationTime} in every reply. Commands
+ * reach it from {@link WireServer}, on the lanes of {@link CommandLanes}.
  */
 public final class BoundedOplogBackend extends MemoryBackend {
 
@@ -26,12 +26,14 @@ public final class BoundedOplogBackend extends MemoryBackend {
     private final int oplogCapacity;
     private final UpdateImages updateImages = new UpdateImages();
     private final ChangeStreamCommands changeStreams;
-    private final AbruptDisconnectLog abruptDisconnects = new AbruptDisconnectLog();
-    private BoundedOplog boundedOplog;
+    private final BoundedOplog.Reads reads;
+    private volatile BoundedOplog boundedOplog;
 
-    public BoundedOplogBackend(int oplogCapacity) {
+    /** @param reads how the oplog reads a collection's document from whichever lane it runs on */
+    BoundedOplogBackend(int oplogCapacity, BoundedOplog.Reads reads) {
         super(Clock.systemUTC());
         this.oplogCapacity = oplogCapacity;
+        this.reads = reads;
         this.changeStreams = new ChangeStreamCommands(this, getCursorRegistry());
     }
 
@@ -42,7 +44,7 @@ public final class BoundedOplogBackend extends MemoryBackend {
 
     @Override
     protected Oplog createOplog() {
-        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity, updateImages);
+        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity, updateImages, reads);
         return boundedOplog;
     }
 
@@ -51,11 +53,17 @@ public final class BoundedOplogBackend extends MemoryBackend {
         return boundedOplog;
     }
 
+    /** Whether the cursor is an open change stream's (whose getMore may wait for the oplog to grow). */
+    boolean isChangeStream(long cursorId) {
+        try {
+            return getCursorRegistry().getCursor(cursorId) instanceof ChangeStreamCursor;
+        } catch (MongoServerError e) {
+            return false; // no such cursor: the getMore itself fails with CursorNotFound
+        }
+    }
+
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-        if (channel != null) {
-            abruptDisconnects.installIn(channel);
-        }
         // A command that failed half-way may have left images of documents it updated; they are not this command's.
         updateImages.clear();
         Document reply = dispatch(channel, databaseName, command, query);

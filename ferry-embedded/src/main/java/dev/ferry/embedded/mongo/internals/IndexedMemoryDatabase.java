@@ -2,6 +2,7 @@ package dev.ferry.embedded.mongo.internals;
 
 import java.util.List;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
@@ -37,6 +38,15 @@ final class IndexedMemoryDatabase extends MemoryDatabase {
             return ((ObservedMemoryCollection) resolveOrCreateCollection(collectionName)).findAndModify(query, oplog);
         }
         return super.handleCommand(channel, command, query, databaseResolver, oplog);
+    }
+
+    /**
+     * Both lanes ({@link CommandLanes}) may create a collection, and creating one writes the database's own
+     * bookkeeping collections: one creation at a time.
+     */
+    @Override
+    protected synchronized MongoCollection<Integer> resolveOrCreateCollection(String collectionName) {
+        return super.resolveOrCreateCollection(collectionName);
     }
 
     @Override
