@@ -24,7 +24,7 @@ import io.netty.buffer.Unpooled;
  * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate}
  * and closes the cursor, even if a user stage filtered the invalidate out; the last post-batch token is then the
  * invalidate's, from which {@code startAfter} continues.
- * Unlike a real server, a getMore on an idle stream returns an empty batch at once instead of waiting.
+ * A getMore that finds nothing is answered later, when the oplog grows or its await time ends ({@link WaitingGetMores}).
  */
 final class ChangeStreamCursor extends AbstractCursor {
 

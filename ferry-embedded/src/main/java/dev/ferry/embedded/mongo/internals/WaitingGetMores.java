@@ -35,7 +35,7 @@ final class WaitingGetMores implements AutoCloseable {
     });
     /** Touched on the main lane only. */
     private final List<Waiting> waiting = new ArrayList<>();
-    private volatile boolean anyWaiting;
+    private volatile int count;
     private final AtomicBoolean wakeQueued = new AtomicBoolean();
 
     WaitingGetMores(CommandLanes lanes) {
@@ -50,14 +50,14 @@ final class WaitingGetMores implements AutoCloseable {
         }
         Waiting entry = new Waiting(attempt, deadlineNanos);
         waiting.add(entry);
-        anyWaiting = true;
+        count = waiting.size();
         entry.timeout = timer.schedule(() -> lanes.onMain(() -> expire(entry)), deadlineNanos - now,
             TimeUnit.NANOSECONDS);
     }
 
     /** The oplog grew (called on any lane, inside the oplog's append): the waiting getMores try again. */
     void oplogGrew() {
-        if (anyWaiting && wakeQueued.compareAndSet(false, true)) {
+        if (count > 0 && wakeQueued.compareAndSet(false, true)) {
             lanes.onMain(this::wake);
         }
     }
@@ -73,14 +73,19 @@ final class WaitingGetMores implements AutoCloseable {
                 waiting.add(entry);
             }
         }
-        anyWaiting = !waiting.isEmpty();
+        count = waiting.size();
     }
 
     private void expire(Waiting entry) {
         if (waiting.remove(entry)) {
-            anyWaiting = !waiting.isEmpty();
+            count = waiting.size();
             entry.attempt.answerIfAny(true);
         }
+    }
+
+    /** How many getMores wait now. */
+    int count() {
+        return count;
     }
 
     @Override

@@ -80,6 +80,15 @@ public final class WireServer implements AutoCloseable {
         return backend;
     }
 
+    /** How many change-stream getMores wait for the oplog to grow now. */
+    int waitingGetMores() {
+        return waiting.count();
+    }
+
+    CommandLanes lanes() {
+        return lanes;
+    }
+
     @Override
     public void close() {
         if (listening != null) {
