@@ -74,6 +74,10 @@ public final class BoundedOplogBackend extends MemoryBackend {
             return OplogCollection.find(query, boundedOplog);
         }
         if (HelloReply.answers(command)) {
+            if (channel != null) {
+                // every connection starts with this handshake: from now on it may send requests that want no reply
+                UnacknowledgedRequests.installIn(channel);
+            }
             return HelloReply.to(command, query, super.handleCommand(channel, databaseName, "ismaster", query));
         }
         Document reply = super.handleCommand(channel, databaseName, command, query);
