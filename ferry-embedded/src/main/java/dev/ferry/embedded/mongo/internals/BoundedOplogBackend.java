@@ -20,8 +20,6 @@ import io.netty.channel.Channel;
 public final class BoundedOplogBackend extends MemoryBackend {
 
     private static final String ADMIN = "admin";
-    /** What a replica set advertises; without it the driver refuses sessions (and so causal reads' operationTime). */
-    private static final int LOGICAL_SESSION_TIMEOUT_MINUTES = 30;
 
     private final int oplogCapacity;
     private final UpdateImages updateImages = new UpdateImages();
@@ -32,6 +30,7 @@ public final class BoundedOplogBackend extends MemoryBackend {
     /** @param reads how the oplog reads a collection's document from whichever lane it runs on */
     BoundedOplogBackend(int oplogCapacity, BoundedOplog.Reads reads) {
         super(Clock.systemUTC());
+        version(HelloReply.CLAIMED_VERSION);
         this.oplogCapacity = oplogCapacity;
         this.reads = reads;
         this.changeStreams = new ChangeStreamCommands(this, getCursorRegistry());
@@ -82,10 +81,11 @@ public final class BoundedOplogBackend extends MemoryBackend {
         if (boundedOplog != null && OplogCollection.isRead(databaseName, command, query)) {
             return OplogCollection.find(query, boundedOplog);
         }
+        if (HelloReply.answers(command)) {
+            return HelloReply.to(command, query, super.handleCommand(channel, databaseName, "ismaster", query));
+        }
         Document reply = super.handleCommand(channel, databaseName, command, query);
-        if (command.equalsIgnoreCase("ismaster")) {
-            reply.put("logicalSessionTimeoutMinutes", LOGICAL_SESSION_TIMEOUT_MINUTES);
-        } else if (boundedOplog != null && ADMIN.equals(databaseName) && command.equalsIgnoreCase("renameCollection")
+        if (boundedOplog != null && ADMIN.equals(databaseName) && command.equalsIgnoreCase("renameCollection")
             && !query.get(command).equals(query.get("to"))) {
             boundedOplog.handleRename(query.get(command).toString(), query.get("to").toString());
         }

@@ -63,6 +63,7 @@ public final class WireServer implements AutoCloseable {
                         channel.pipeline().addLast(new MongoWireReplyEncoder(), new MongoWireMessageEncoder(),
                             new MongoWireProtocolHandler(), dispatcher, new MongoDatabaseHandler(backend, clients),
                             abruptDisconnects, new MongoExceptionHandler());
+                        UnacknowledgedRequests.installIn(channel);
                     }
                 })
                 .bind(address).syncUninterruptibly().channel();
