@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.ValueComparator;
+import de.bwaldvogel.mongo.bson.BinData;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.ObjectId;
@@ -32,46 +34,56 @@ record KeyRange(Bound lower, Bound upper) {
     }
 
     static KeyRange of(Document query, OrderedKeys index) {
-        Map<String, Interval> intervals = new HashMap<>();
-        List<KeyRange> alternatives = new ArrayList<>();
-        collect(query, index, intervals, alternatives);
+        return of(query, index, Map.of());
+    }
+
+    /**
+     * The range of a conjunction under the field intervals its enclosing conjunction already sets: each {@code $or}
+     * alternative is taken together with them, so {@code {k1: v1, $or: [{k2: {$gt: v2}}, ...]}} narrows to k1 = v1
+     * and k2 > v2.
+     */
+    private static KeyRange of(Document query, OrderedKeys index, Map<String, Interval> enclosing) {
+        Map<String, Interval> intervals = new HashMap<>(enclosing);
+        List<Collection<?>> disjunctions = new ArrayList<>();
+        collect(query, index, intervals, disjunctions);
         KeyRange range = tuple(intervals, index);
-        for (KeyRange or : alternatives) {
-            range = range.intersect(or, index);
+        for (Collection<?> alternatives : disjunctions) {
+            range = range.intersect(union(alternatives, index, intervals), index);
         }
         return range;
     }
 
-    /** Gathers the conjunction's field intervals, and the range of each {@code $or} in it. */
+    /** Gathers the conjunction's field intervals, and the alternatives of each {@code $or} in it. */
     private static void collect(Document conjunction, OrderedKeys index, Map<String, Interval> intervals,
-                                List<KeyRange> alternatives) {
+                                List<Collection<?>> disjunctions) {
         for (Map.Entry<String, Object> condition : conjunction.entrySet()) {
             String field = condition.getKey();
             Object value = condition.getValue();
             if (field.equals("$and") && value instanceof Collection<?> clauses) {
                 for (Object clause : clauses) {
                     if (clause instanceof Document conditions) {
-                        collect(conditions, index, intervals, alternatives);
+                        collect(conditions, index, intervals, disjunctions);
                     }
                 }
             } else if (field.equals("$or") && value instanceof Collection<?> clauses) {
-                alternatives.add(union(clauses, index));
+                disjunctions.add(clauses);
             } else if (index.fields().contains(field)) {
-                Interval interval = Interval.of(value);
+                int position = index.fields().indexOf(field);
+                Interval interval = Interval.of(value, index, position);
                 if (interval != null) {
-                    intervals.merge(field, interval, (a, b) -> a.intersect(b, index, index.fields().indexOf(field)));
+                    intervals.merge(field, interval, (a, b) -> a.intersect(b, index, position));
                 }
             }
         }
     }
 
-    private static KeyRange union(Collection<?> clauses, OrderedKeys index) {
+    private static KeyRange union(Collection<?> clauses, OrderedKeys index, Map<String, Interval> enclosing) {
         KeyRange union = null;
         for (Object clause : clauses) {
             if (!(clause instanceof Document alternative)) {
                 return ALL;
             }
-            KeyRange range = of(alternative, index);
+            KeyRange range = of(alternative, index, enclosing);
             union = union == null ? range : new KeyRange(
                 union.lower == null || range.lower == null ? null : min(union.lower, range.lower, index),
                 union.upper == null || range.upper == null ? null : max(union.upper, range.upper, index));
@@ -124,7 +136,7 @@ record KeyRange(Bound lower, Bound upper) {
         static final Object NONE = new Object();
 
         /** The interval of a field condition, or null if it states none this index can use. */
-        static Interval of(Object condition) {
+        static Interval of(Object condition, OrderedKeys index, int field) {
             if (isComparable(condition)) {
                 return new Interval(condition, true, condition, true);
             }
@@ -135,22 +147,71 @@ record KeyRange(Bound lower, Bound upper) {
             Interval interval = null;
             for (Map.Entry<String, Object> operator : operators.entrySet()) {
                 Object value = operator.getValue();
+                if (operator.getKey().equals("$type")) {
+                    Interval types = ofTypes(value);
+                    if (types != null) {
+                        interval = interval == null ? types : interval.intersect(types, index, field);
+                    }
+                    continue;
+                }
                 if (!isComparable(value)) {
                     continue;
                 }
+                // The matcher compares only values of one type, so a range with a value never matches null or a
+                // missing field: its matches all lie above null (which a sparse index leaves out).
+                Object aboveNull = value == null || value instanceof Missing ? NONE : null;
                 Interval next = switch (operator.getKey()) {
                     case "$eq" -> new Interval(value, true, value, true);
                     case "$gt" -> new Interval(value, false, NONE, false);
                     case "$gte" -> new Interval(value, true, NONE, false);
-                    case "$lt" -> new Interval(NONE, false, value, false);
-                    case "$lte" -> new Interval(NONE, false, value, true);
+                    case "$lt" -> new Interval(aboveNull, false, value, false);
+                    case "$lte" -> new Interval(aboveNull, false, value, true);
                     default -> null;
                 };
                 if (next != null) {
-                    interval = interval == null ? next : interval.intersectSameField(next);
+                    interval = interval == null ? next : interval.intersect(next, index, field);
                 }
             }
             return interval;
+        }
+
+        /**
+         * The values of the listed BSON types (as codes) lie at or above the least value of the lowest of them — how
+         * a copy's keyset page asks for the values of the types that sort after its position's. Arrays and patterns
+         * have no least value here: an ordered index holds no arrays, and patterns sort after every other type, so
+         * either only counts beside a lower type.
+         */
+        private static Interval ofTypes(Object types) {
+            Collection<?> codes = types instanceof Collection<?> list ? list : List.of(types);
+            Object least = NONE;
+            for (Object code : codes) {
+                if (!(code instanceof Number number) || number.doubleValue() != number.intValue()) {
+                    return null;
+                }
+                int type = number.intValue();
+                if (type == 4 || type == 11) {
+                    continue;
+                }
+                Object value = switch (type) {
+                    case 1, 16, 18, 19 -> Double.NEGATIVE_INFINITY;
+                    case 2 -> "";
+                    case 3 -> new Document();
+                    case 5 -> new BinData(new byte[0]);
+                    case 7 -> new ObjectId(new byte[12]);
+                    case 8 -> Boolean.FALSE;
+                    case 9 -> Instant.MIN;
+                    case 10 -> null;
+                    case 17 -> new BsonTimestamp(0);
+                    default -> NONE;
+                };
+                if (value == NONE) {
+                    return null; // MinKey, MaxKey, deprecated types: leave the range open
+                }
+                if (least == NONE || ValueComparator.asc().compare(value, least) < 0) {
+                    least = value;
+                }
+            }
+            return least == NONE ? null : new Interval(least, true, NONE, false);
         }
 
         /** Values the stock comparator orders as the matcher compares them (no arrays, documents, patterns). */
@@ -158,14 +219,6 @@ record KeyRange(Bound lower, Bound upper) {
             return value == null || value instanceof Missing || value instanceof Number || value instanceof String
                 || value instanceof Boolean || value instanceof ObjectId || value instanceof Instant
                 || value instanceof BsonTimestamp;
-        }
-
-        /** Combines two intervals of one operator document, whose values the comparator can order. */
-        private Interval intersectSameField(Interval other) {
-            // Only one side of each is open in any interval built above, so keep the set ends; if both set one end
-            // (say $gt and $gte), either is a sound bound: keep the first.
-            return new Interval(low != NONE ? low : other.low, low != NONE ? lowIncluded : other.lowIncluded,
-                high != NONE ? high : other.high, high != NONE ? highIncluded : other.highIncluded);
         }
 
         Interval intersect(Interval other, OrderedKeys index, int field) {

@@ -95,7 +95,7 @@ final class ObservedMemoryCollection extends MemoryCollection {
         List<Document> matched = new ArrayList<>();
         Entry next = null;
         Iterator<Entry> walk = plan.index().walk(plan.range().lower(), plan.range().upper(), plan.forward(), null);
-        while (walk.hasNext()) {
+        while (walk.hasNext() && (readOn || matched.size() < wanted)) {
             Entry entry = walk.next();
             Document document = matching(entry, query);
             if (document == null) {

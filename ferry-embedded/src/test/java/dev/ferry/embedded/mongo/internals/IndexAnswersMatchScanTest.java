@@ -130,6 +130,9 @@ class IndexAnswersMatchScanTest {
             () -> new Document("a", new Document(op(), value()).append(op(), value())),
             () -> new Document("a", value()).append("b", new Document(op(), random.nextInt(20))),
             () -> new Document("t.at", new Document(op(), value())),
+            () -> new Document("$or", List.of(new Document("a", new Document("$gt", value())),
+                new Document("a", new Document("$type", types())))),
+            () -> new Document("t.at", new Document("$type", types())),
             () -> new Document("$or", List.of(new Document("a", new Document(op(), value())),
                 new Document("$and", List.of(new Document("a", value()), new Document("b", new Document(op(),
                     random.nextInt(20))))))),
@@ -137,6 +140,13 @@ class IndexAnswersMatchScanTest {
                 new Document("$or", List.of(new Document("b", random.nextInt(20)), new Document("b",
                     new Document("$exists", false)))))));
         return kinds.get(random.nextInt(kinds.size())).get();
+    }
+
+    /** A few BSON type codes, as a copy's keyset page lists the types after its position's. */
+    private List<Integer> types() {
+        List<Integer> codes = new ArrayList<>(List.of(1, 2, 3, 4, 8, 9, 10, 11, 16, 17, 18));
+        java.util.Collections.shuffle(codes, random);
+        return codes.subList(0, random.nextInt(4) + 1);
     }
 
     private String op() {
