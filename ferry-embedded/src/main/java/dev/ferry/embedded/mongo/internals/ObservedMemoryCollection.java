@@ -20,7 +20,8 @@ import dev.ferry.embedded.mongo.internals.OrderedKeys.Entry;
 /**
  * The memory backend's collection, observed where the stock server tells its oplog too little: it keeps each updated
  * document's before-image (for {@code updateDescription}), and reports what a findAndModify did, which the stock
- * server does not report at all.
+ * server does not report at all. Its queries are answered from an ordered index where one serves them
+ * ({@link IndexPlan}), and it counts the documents they examine.
  */
 final class ObservedMemoryCollection extends MemoryCollection {
 

@@ -180,8 +180,8 @@ final class OrderedKeys {
     }
 
     private int compare(Object a, Object b) {
-        List<Object> keyA = keyOf(a);
-        List<Object> keyB = keyOf(b);
+        List<Object> keyA = valuesOf(a);
+        List<Object> keyB = valuesOf(b);
         int common = Math.min(keyA.size(), keyB.size());
         for (int i = 0; i < common; i++) {
             int c = compareValues(i, keyA.get(i), keyB.get(i));
@@ -198,7 +198,7 @@ final class OrderedKeys {
         return a instanceof Bound bound ? bound.tail() : -((Bound) b).tail();
     }
 
-    private static List<Object> keyOf(Object entryOrBound) {
+    private static List<Object> valuesOf(Object entryOrBound) {
         return entryOrBound instanceof Entry entry ? Arrays.asList(entry.key()) : ((Bound) entryOrBound).prefix();
     }
 
