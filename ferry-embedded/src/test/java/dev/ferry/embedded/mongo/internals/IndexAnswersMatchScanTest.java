@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,27 @@ class IndexAnswersMatchScanTest {
                 new Document("key", direction), 0, limit, 0).stream().map(d -> d.get("n")).toList();
             assertThat(fromIndex).as("%s %s, sorted %d, limit %d", op, from, direction, limit).isEqualTo(fromScan);
         }
+    }
+
+    @Test
+    void aReadWithoutALimitReadsOnFromTheIndexSeeingWritesAheadOfIt() {
+        command("create", "pages");
+        command("insert", "pages", "documents", IntStream.range(0, 100).mapToObj(i -> new Document("_id", i)).toList());
+        Document cursor = (Document) backend.handleCommand(channel, DB, "find", new Document("find", "pages")
+            .append("filter", new Document("_id", new Document("$gte", 0))).append("sort", new Document("_id", 1))
+            .append("batchSize", 10)).get("cursor");
+        assertThat(documents(cursor.get("firstBatch"))).extracting(d -> d.get("_id"))
+            .containsExactlyElementsOf(IntStream.range(0, 10).boxed().toList());
+
+        // between batches: a not yet read document goes, one arrives ahead of the read, one behind it
+        command("delete", "pages", "deletes", List.of(new Document("q", new Document("_id", 10)).append("limit", 1)));
+        command("insert", "pages", "documents", List.of(new Document("_id", 100), new Document("_id", -1)));
+        Document more = (Document) backend.handleCommand(channel, DB, "getMore", new Document("getMore", cursor.get("id"))
+            .append("collection", "pages").append("batchSize", 1000)).get("cursor");
+
+        assertThat(documents(more.get("nextBatch"))).extracting(d -> d.get("_id"))
+            .containsExactlyElementsOf(IntStream.rangeClosed(11, 100).boxed().toList());
+        assertThat(more.get("id")).isEqualTo(0L);
     }
 
     private Document document() {
