@@ -15,8 +15,8 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
 /**
- * The memory backend's database with {@link NarrowingUniqueIndex} for every unique index, {@code _id} included, and
- * {@link ObservedMemoryCollection}s, so that updates are described and findAndModify writes reach the oplog.
+ * The memory backend's database with {@link NarrowingUniqueIndex} for every unique index, {@code _id} included, an
+ * {@link OrderedIndex} for every other index, and {@link ObservedMemoryCollection}s, so that updates are described and findAndModify writes reach the oplog.
  */
 final class IndexedMemoryDatabase extends MemoryDatabase {
 
@@ -63,5 +63,15 @@ final class IndexedMemoryDatabase extends MemoryDatabase {
     protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                      boolean sparse) {
         return new NarrowingUniqueIndex(indexName, keys, sparse);
+    }
+
+    /** An {@link OrderedIndex} where the stock backend makes an empty one (system collections keep that). */
+    @Override
+    protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys,
+                                                        boolean sparse) {
+        if (resolveCollection(collectionName, false) instanceof ObservedMemoryCollection collection) {
+            return new OrderedIndex(indexName, keys, sparse, collection::storedDocument);
+        }
+        return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
     }
 }
