@@ -68,6 +68,9 @@ public final class BoundedOplog implements Oplog {
     /** How the oplog reads a document of a collection, from whichever lane it runs on ({@link CommandLanes#read}). */
     @FunctionalInterface
     interface Reads {
+        /** On the calling thread: for a backend whose commands all run on one thread. */
+        Reads INLINE = (namespace, reading) -> reading.get();
+
         Document read(String namespace, Supplier<Document> reading);
     }
 

@@ -11,8 +11,8 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
 /**
- * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
- * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
+ * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, ordered indexes that serve
+ * equality-plus-more queries, ranges and sorted pages ({@link NarrowingUniqueIndex}, {@link OrderedIndex}), change streams on databases and the deployment with
  * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, its oldest and newest entries
  * readable in {@code local.oplog.rs} ({@link OplogCollection}), and an {@code operationTime} in every reply. Commands
  * reach it from {@link WireServer}, on the lanes of {@link CommandLanes}.

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 import org.bson.BsonDateTime;
@@ -34,17 +35,16 @@ import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 
-import de.bwaldvogel.mongo.MongoServer;
 
 /**
  * Ferry's own bulk queries, sent by the official Java driver exactly as ferry-mongodb builds them, are answered from
- * an index: each examines about the documents it returns, not the 100,000 in its collection (counted by the
+ * an index: each examines about the documents it returns, not the 20,000 in its collection (counted by the
  * collection, so the proof needs no timing). The filters mirror MongoSourceCopy (a copy's keyset read),
  * MongoReplicaWriter.purgeTombstones and TombstoneLedger; ferry-embedded cannot depend on ferry-mongodb.
  */
 class FerryQueriesUseIndexesIT {
 
-    private static final int DOCUMENTS = 100_000;
+    private static final int DOCUMENTS = 20_000;
     private static final int PAGE = 1_000;
     /** MongoSourceCopy's order of the types after a string (its after(): a later type is after any string). */
     private static final List<BsonType> AFTER_STRING = List.of(BsonType.DOCUMENT, BsonType.ARRAY, BsonType.BINARY,
@@ -54,23 +54,20 @@ class FerryQueriesUseIndexesIT {
         BsonType.REGULAR_EXPRESSION);
 
     private BoundedOplogBackend backend;
-    private MongoServer server;
+    private WireServer server;
     private MongoClient client;
 
     @BeforeEach
     void start() {
-        // as EmbeddedMongo runs it: this backend, the oplog on, one worker thread
-        backend = new BoundedOplogBackend(1_000);
-        server = new MongoServer(backend);
-        server.enableOplog();
-        server.bind(new InetSocketAddress("127.0.0.1", 0), 1, 1);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+        server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 1_000, Set.of("ferry_leases"));
+        backend = server.backend();
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.address().getPort());
     }
 
     @AfterEach
     void stop() {
         client.close();
-        server.shutdownNow();
+        server.close();
     }
 
     @Test
@@ -81,8 +78,8 @@ class FerryQueriesUseIndexesIT {
         Instant now = Instant.parse("2026-12-07T00:00:00Z");
         insert(replica, i -> {
             BsonDocument ferry = new BsonDocument("version", new BsonString(String.format("%010d", i)));
-            if (i % 100 == 0) { // 1,000 tombstones, 600 of them past the retention
-                ferry.append("deletedAt", new BsonDateTime(now.minusSeconds(i % 1000 < 600 ? 7200 : 60).toEpochMilli()));
+            if (i % 20 == 0) { // 1,000 tombstones, 600 of them past the retention
+                ferry.append("deletedAt", new BsonDateTime(now.minusSeconds(i / 20 % 10 < 6 ? 7200 : 60).toEpochMilli()));
             }
             return new BsonDocument("_id", new BsonString(key(i))).append("_ferry", ferry);
         });
@@ -147,7 +144,7 @@ class FerryQueriesUseIndexesIT {
 
         // MongoSourceCopy.after over the order [aggregateType, aggregateId, firstVersion] (unique: no _id), mid-way
         BsonString type = new BsonString("patient");
-        BsonString id = new BsonString(key(2_500));
+        BsonString id = new BsonString(key(DOCUMENTS / 40)); // mid-way through the patients
         BsonInt64 version = new BsonInt64(7);
         Bson after = Filters.or(List.of(
             after("aggregateType", type, AFTER_STRING),

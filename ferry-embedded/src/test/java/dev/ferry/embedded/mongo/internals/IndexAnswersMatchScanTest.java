@@ -24,7 +24,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 class IndexAnswersMatchScanTest {
 
     private static final String DB = "db";
-    private final BoundedOplogBackend backend = new BoundedOplogBackend(10_000);
+    private final BoundedOplogBackend backend = new BoundedOplogBackend(10_000, BoundedOplog.Reads.INLINE);
     private final EmbeddedChannel channel = new EmbeddedChannel();
     private final Random random = new Random(30);
     private int examinedBefore;
