@@ -70,8 +70,9 @@ public final class BoundedOplog implements Oplog {
         for (Document document : documents) {
             Object id = document.get(ID);
             // The memory backend stores the very instance it was given: a document rejected by a unique
-            // index is not that instance, or not there at all.
-            if (id != null && storedDocument(collection, id) == document) {
+            // index is not that instance, or not there at all. An insert command's collection knows what it stored.
+            if (id != null && (collection instanceof ObservedMemoryCollection observed
+                && observed.takeStoredByInsert(document) || storedDocument(collection, id) == document)) {
                 // A copy of the top level is a snapshot: the backend updates a stored document in place, but only by
                 // removing and putting top-level fields whose new values are fresh copies; it never changes an
                 // embedded document or array it holds (AbstractMongoCollection.updateDocument, mongo-java-server

@@ -1,7 +1,10 @@
 package dev.ferry.embedded.mongo.internals;
 
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -26,6 +29,9 @@ final class ObservedMemoryCollection extends MemoryCollection {
     private Object removedId;
     private Object updatedId;
     private Document added;
+    /** The documents the running or last insert command stored, by identity; emptied as the oplog takes them. */
+    private final Set<Document> storedByInsert = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean inserting;
 
     ObservedMemoryCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                              CursorRegistry cursorRegistry, UpdateImages updateImages) {
@@ -51,6 +57,28 @@ final class ObservedMemoryCollection extends MemoryCollection {
     public synchronized void addDocument(Document document) {
         super.addDocument(document);
         added = document;
+        if (inserting) {
+            storedByInsert.add(document);
+        }
+    }
+
+    @Override
+    public synchronized List<Document> insertDocuments(List<Document> documents, boolean isOrdered) {
+        storedByInsert.clear();
+        inserting = true;
+        try {
+            return super.insertDocuments(documents, isOrdered);
+        } finally {
+            inserting = false;
+        }
+    }
+
+    /**
+     * Whether the last insert command stored this very document (not one a unique index rejected, nor one after an
+     * ordered insert's failure), forgetting it: the oplog asks right after the command, sparing a query per document.
+     */
+    synchronized boolean takeStoredByInsert(Document document) {
+        return storedByInsert.remove(document);
     }
 
     /**

@@ -24,17 +24,17 @@ final class DirectBackend {
         backend.enableOplog();
     }
 
+    /** Runs a command and returns its reply, write errors included. */
     Document command(String name, Document command) {
-        Document reply = backend.handleCommand(channel, database, name, command);
-        if (reply.get("writeErrors") != null) {
-            throw new AssertionError(name + " failed: " + reply.get("writeErrors"));
-        }
-        return reply;
+        return backend.handleCommand(channel, database, name, command);
     }
 
     void insert(String collection, Document... documents) {
-        command("insert", new Document("insert", collection).append("documents", new ArrayList<>(List.of(documents)))
-            .append("ordered", true));
+        Document reply = command("insert", new Document("insert", collection)
+            .append("documents", new ArrayList<>(List.of(documents))).append("ordered", true));
+        if (reply.get("writeErrors") != null) {
+            throw new AssertionError("insert failed: " + reply.get("writeErrors"));
+        }
     }
 
     void update(String collection, Document filter, Document update) {
