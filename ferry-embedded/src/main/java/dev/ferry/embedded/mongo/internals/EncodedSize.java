@@ -12,7 +12,7 @@ import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 
 /**
  * The number of bytes mongo-java-server's {@link BsonEncoder} writes for a document, counted without writing them.
- * Measuring a document by encoding it costs a growing buffer and a byte array per string, about five times the
+ * Measuring a document by encoding it costs a growing buffer and a byte array per string, several times the
  * document's size in garbage; the server measured every inserted document that way and every change event again
  * (issue 30). Types are told apart by {@link BsonEncoder#determineType}, so a value the encoder refuses is refused
  * here the same way.
