@@ -12,9 +12,6 @@ import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
-import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 /**
  * A change-stream cursor over {@link BoundedOplog}: turns the entries its {@link ChangeStreamScope} watches into change
@@ -126,14 +123,8 @@ final class ChangeStreamCursor extends AbstractCursor {
      * fails the whole read, the events before it in the batch included (the cursor is then gone, as on mongod).
      */
     private static int returnableSize(Document event) {
-        ByteBuf buffer = Unpooled.buffer();
-        int size;
-        try {
-            BsonEncoder.encodeDocument(event, buffer);
-            size = buffer.writerIndex();
-        } finally {
-            buffer.release();
-        }
+        // counted, not encoded: the reply encodes the event once, onto the wire
+        int size = EncodedSize.of(event);
         if (size > MAX_EVENT_BYTES) {
             throw new MongoServerError(BSON_OBJECT_TOO_LARGE, "BSONObjectTooLarge", "BSONObj size: " + size + " (0x"
                 + Integer.toHexString(size).toUpperCase() + ") is invalid. Size must be between 0 and "

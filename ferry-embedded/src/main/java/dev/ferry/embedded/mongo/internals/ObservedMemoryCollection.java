@@ -3,8 +3,10 @@ package dev.ferry.embedded.mongo.internals;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -34,6 +36,9 @@ final class ObservedMemoryCollection extends MemoryCollection {
     private Document added;
     /** Documents the queries have examined (matched against a query), for tests to see what an index saved. */
     private long examined;
+    /** The documents the running or last insert command stored, by identity; emptied as the oplog takes them. */
+    private final Set<Document> storedByInsert = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean inserting;
 
     ObservedMemoryCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                              CursorRegistry cursorRegistry, UpdateImages updateImages) {
@@ -59,6 +64,43 @@ final class ObservedMemoryCollection extends MemoryCollection {
     public synchronized void addDocument(Document document) {
         super.addDocument(document);
         added = document;
+        if (inserting) {
+            storedByInsert.add(document);
+        }
+    }
+
+    @Override
+    public synchronized List<Document> insertDocuments(List<Document> documents, boolean isOrdered) {
+        storedByInsert.clear();
+        inserting = true;
+        try {
+            return super.insertDocuments(documents, isOrdered);
+        } finally {
+            inserting = false;
+        }
+    }
+
+    /**
+     * Whether the last insert command stored this very document (not one a unique index rejected, nor one after an
+     * ordered insert's failure), forgetting it: the oplog asks right after the command, sparing a query per document.
+     */
+    synchronized boolean takeStoredByInsert(Document document) {
+        return storedByInsert.remove(document);
+    }
+
+    /**
+     * The stock collection encodes each document it adds to keep a running data size, and both images of each update
+     * (issue 30: the insert path's BSON garbage); only collStats, dbStats and validate read that size, so it is counted
+     * when they ask instead.
+     */
+    @Override
+    protected boolean tracksDataSize() {
+        return false;
+    }
+
+    @Override
+    protected int getDataSize() {
+        return handleQueryAsStream(new Document()).mapToInt(EncodedSize::of).sum();
     }
 
     /**

@@ -20,6 +20,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * The embedded server's network side: mongo-java-server's wire codec on Netty, with Ferry's {@link CommandDispatcher}
@@ -32,9 +33,11 @@ public final class WireServer implements AutoCloseable {
     private final BoundedOplogBackend backend;
     private final CommandLanes lanes;
     private final WaitingGetMores waiting;
-    private final EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1,
+        new DefaultThreadFactory("embedded-mongo-accept", true), NioIoHandler.newFactory());
     /** Reads and writes the sockets only; one thread is plenty, as commands run on the lanes. */
-    private final EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup io = new MultiThreadIoEventLoopGroup(1,
+        new DefaultThreadFactory("embedded-mongo-io", true), NioIoHandler.newFactory());
     private final ChannelGroup clients = new DefaultChannelGroup("embedded-mongo-clients", io.next());
     private final Channel listening;
 
