@@ -108,9 +108,13 @@ public final class LeaseRenewalBenchmark {
     }
 
     private double[] baseline(RenewalProbe probe) {
-        probe.startRecording();
-        LockSupport.parkNanos(options.baseline().toNanos());
-        return probe.stopRecording();
+        probe.clear();
+        long from = System.nanoTime();
+        long to = from + options.baseline().toNanos();
+        for (long left = to - from; left > 0; left = to - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+        return probe.during(from, to);
     }
 
     /** A relay copies the stored commits; the renewals are noted from its first copy checkpoint to the last. */
@@ -128,12 +132,12 @@ public final class LeaseRenewalBenchmark {
         long deadline = System.nanoTime() + options.timeout().toNanos();
         Optional<CheckpointStore.CopyProgress> copy = awaitCopy(checkpoints, false, deadline);
         long started = System.nanoTime();
-        probe.startRecording();
         if (copy.isPresent()) {
             copy = awaitCopy(checkpoints, true, deadline);
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        double[] renewals = probe.stopRecording();
+        long ended = System.nanoTime();
+        double seconds = (ended - started) / 1e9;
+        double[] renewals = probe.during(started, ended);
         boolean completed = copy.isPresent() && copy.get().complete();
         long done = copy.map(CheckpointStore.CopyProgress::copied).orElse(0L);
         return new LeaseRenewalResult("copy", options.documents(), completed, done, seconds, renewals, idle,
@@ -168,11 +172,11 @@ public final class LeaseRenewalBenchmark {
         double[] idle = baseline(probe);
         progress.printf("purge: purging them while a lease is renewed every %d ms...%n", options.interval().toMillis());
         long failuresBefore = probe.failures();
-        probe.startRecording();
         long started = System.nanoTime();
         long purged = writer.purgeTombstones();
-        double seconds = (System.nanoTime() - started) / 1e9;
-        double[] renewals = probe.stopRecording();
+        long ended = System.nanoTime();
+        double seconds = (ended - started) / 1e9;
+        double[] renewals = probe.during(started, ended);
         return new LeaseRenewalResult("purge", options.documents(), purged == options.documents(), purged, seconds,
             renewals, idle, probe.failures() - failuresBefore, Optional.empty(), null);
     }

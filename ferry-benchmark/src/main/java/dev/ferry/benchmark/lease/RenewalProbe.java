@@ -18,6 +18,8 @@ import dev.ferry.mongodb.lease.MongoLeaseStore;
  * through {@link MongoLeaseStore#renew} — the call a relay's leadership makes — on a client of its own, as a relay
  * process has one; it notes each renewal's latency (sent to answered). A renewal is sent {@code interval} after the
  * previous one was answered, as a relay's renewals are, so a stalled server shows as one long renewal, not as many.
+ * A window's renewals are those in flight at any moment of it: one sent just before a bulk operation and answered
+ * after it, having waited behind it, counts.
  */
 final class RenewalProbe implements AutoCloseable {
 
@@ -30,10 +32,13 @@ final class RenewalProbe implements AutoCloseable {
     private final long epoch;
     private final Thread thread;
     private final AtomicLong failures = new AtomicLong();
-    /** Renewal latencies in ms, noted while recording. */
-    private final List<Double> recorded = new ArrayList<>();
-    private volatile boolean recording;
+    /** Every renewal since the last {@link #clear()}, in order. */
+    private final List<Renewal> renewals = new ArrayList<>();
     private volatile boolean running = true;
+
+    /** One renewal: sent and answered, {@link System#nanoTime()}. */
+    private record Renewal(long sentNanos, long answeredNanos) {
+    }
 
     RenewalProbe(String mongoUri, String database, String collection, Duration interval) {
         this.client = MongoClients.create(mongoUri);
@@ -47,19 +52,30 @@ final class RenewalProbe implements AutoCloseable {
         thread.start();
     }
 
-    /** Starts noting renewals, dropping any noted before. */
-    void startRecording() {
-        synchronized (recorded) {
-            recorded.clear();
+    /** Forgets the renewals so far (each window needs only its own). */
+    void clear() {
+        synchronized (renewals) {
+            renewals.clear();
         }
-        recording = true;
     }
 
-    /** Stops noting renewals; returns those noted since {@link #startRecording()}, in ms, in order. */
-    double[] stopRecording() {
-        recording = false;
-        synchronized (recorded) {
-            return recorded.stream().mapToDouble(Double::doubleValue).toArray();
+    /**
+     * The latencies (ms, in order) of the renewals in flight at some moment from {@code fromNanos} to {@code toNanos};
+     * first waits for the one in flight at {@code toNanos} to be answered.
+     */
+    double[] during(long fromNanos, long toNanos) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (running && System.nanoTime() < deadline) {
+            synchronized (renewals) {
+                if (!renewals.isEmpty() && renewals.get(renewals.size() - 1).answeredNanos() > toNanos) {
+                    break;
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        synchronized (renewals) {
+            return renewals.stream().filter(r -> r.answeredNanos() >= fromNanos && r.sentNanos() <= toNanos)
+                .mapToDouble(r -> (r.answeredNanos() - r.sentNanos()) / 1e6).toArray();
         }
     }
 
@@ -77,14 +93,12 @@ final class RenewalProbe implements AutoCloseable {
             } catch (RuntimeException e) {
                 renewed = false;
             }
-            double millis = (System.nanoTime() - sent) / 1e6;
+            long answered = System.nanoTime();
             if (!renewed) {
                 failures.incrementAndGet();
             }
-            if (recording) {
-                synchronized (recorded) {
-                    recorded.add(millis);
-                }
+            synchronized (renewals) {
+                renewals.add(new Renewal(sent, answered));
             }
             LockSupport.parkNanos(interval.toNanos());
         }

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
-@Command(name = "bench", description = "Measurement programs.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measurement programs.",
     subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Lease.class,
         BenchCommand.Oplog.class, BenchCommand.Projector.class, BenchCommand.Raw.class})
 public final class BenchCommand {
@@ -188,7 +188,8 @@ public final class BenchCommand {
             + "window, with small documents and with 10 KB ones; the rate from the first write to each replica's last "
             + "write (MongoDB, PostgreSQL), beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run, "
             + "laid out as in production (the stack, the relay and one replicator per target in processes of their "
-            + "own, the embedded PostgreSQL 17); every scenario --repeat times.")
+            + "own, the embedded PostgreSQL 17); every scenario --repeat times; each process's idle CPU; step-downs of "
+            + "a live leader counted per scenario.")
     static final class Replication implements Callable<Integer> {
 
         @Option(names = "--seconds", defaultValue = "10", description = "seconds the writers write per run (default: "
@@ -250,7 +251,8 @@ public final class BenchCommand {
 
     @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
-            + "production layout: the embedded stack and the relay in processes of their own; --repeat fresh runs.")
+            + "production layout: the embedded stack and the relay in processes of their own, the relay's default lease "
+            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted.")
     static final class Copy implements Callable<Integer> {
 
         @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
