@@ -110,11 +110,12 @@ public final class PipelineBenchmark {
                         scenario[0]);
                 }
             }
+            // Measured once the JIT has compiled the hot paths, reported after the other scenarios.
+            IdleResult idle = null;
             if (!options.idleWindow().isZero()) {
-                IdleResult idle = idle(layout, relay, projector);
+                idle = idle(layout, relay, projector);
                 progress.printf("idle, nothing appended for %d s: cores used per process: %s; live-leader step-downs "
                     + "%d%n", idle.seconds(), idle.describe(), idle.liveLeaderStepDowns());
-                results.add(idle);
             }
             Map<Integer, List<CatchUpResult.Run>> runs = new LinkedHashMap<>();
             for (int repeat = 1; repeat <= options.repeat(); repeat++) {
@@ -147,6 +148,9 @@ public final class PipelineBenchmark {
                 progress.printf("relay failover: skipped on NATS (its epoch watch reads the Kafka topic)%n");
             } else if (options.kills() > 0) {
                 results.add(new RelayFailover(layout, relay, options.kills(), options.backlog(), progress).run());
+            }
+            if (idle != null) {
+                results.add(idle);
             }
         }
         plot.write(options.plot(), "End-to-end latency percentiles (production layout, " + machine + ")");

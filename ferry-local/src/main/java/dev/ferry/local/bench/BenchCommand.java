@@ -19,6 +19,7 @@ import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.benchmark.raw.RawBaselines;
 import dev.ferry.benchmark.replication.ReplicationBenchmark;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.local.LocalFerryCommand;
 import dev.ferry.local.demo.DemoCommand;
@@ -286,10 +287,10 @@ public final class BenchCommand {
             long stepDowns = runs.stream().mapToLong(CopyRate.Run::liveLeaderStepDowns).sum();
             PrintWriter out = spec.commandLine().getOut();
             out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
-                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"leaseTtlMillis\":%s,"
+                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"leaseTtlMillis\":%d,\"leaseTtlDefault\":%s,"
                     + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,\"elapsedSeconds\":%d}%n", events,
                 repeat, sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
-                ttl.map(d -> Long.toString(d.toMillis())).orElse("null"), stepDowns,
+                ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), stepDowns,
                 runs.stream().map(run -> Long.toString(run.liveLeaderStepDowns()))
                     .collect(java.util.stream.Collectors.joining(",", "[", "]")),
                 java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
