@@ -159,9 +159,9 @@ public final class ProductionLayout implements AutoCloseable {
     /**
      * A relay of the same configuration but {@code relay.start: earliest}: with no checkpoint it copies, then streams.
      * Its lease has the relay's default TTL unless {@code leaseTtl} is given (the documented {@code relay.leaseTtl}).
-     * The embedded MongoDB once needed 15 s here: it answered one operation at a time and sorted the copy's whole first
-     * read in memory, so renewals waiting behind that read made the relay step down at every term's first read; the
-     * copy benchmark counts those step-downs.
+     * The copy benchmark ran with 15 s until issue 30: the embedded MongoDB answered one operation at a time and sorted
+     * the copy's whole first read in memory, so renewals waiting behind that read made the relay step down at every
+     * term's first read. It now runs the default and counts the step-downs instead.
      */
     public Service startCopyingRelay(Optional<Duration> leaseTtl) throws IOException {
         Path copying = logs.resolve("ferry-earliest.yml");
