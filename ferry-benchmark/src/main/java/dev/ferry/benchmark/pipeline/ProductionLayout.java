@@ -82,7 +82,7 @@ public final class ProductionLayout implements AutoCloseable {
         this.logs = logs;
         this.progress = progress;
         this.transport = transport;
-        stack = start("stack", JvmOptions.STACK, Map.of(), List.of("embedded", "--oplog-capacity",
+        stack = start("stack", JvmOptions.stack(), Map.of(), List.of("embedded", "--oplog-capacity",
             Integer.toString(oplogCapacity)));
         NatsServerProcess server = null;
         try {
