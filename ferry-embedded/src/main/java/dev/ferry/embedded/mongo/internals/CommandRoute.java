@@ -32,9 +32,9 @@ record CommandRoute(boolean small, boolean exclusive) {
     /** Commands that read or write the one collection they name (getMore: the one its cursor reads). */
     private static final Set<String> ONE_COLLECTION = Set.of("find", "insert", "update", "delete", "findandmodify",
         "count", "distinct", "getmore", "aggregate");
-    /** Aggregation stages that read or write a collection besides the one aggregated. */
+    /** Aggregation stages that read or write a collection besides the one aggregated ($facet: may hold such stages). */
     private static final Set<String> OTHER_COLLECTION_STAGES = Set.of("$lookup", "$graphLookup", "$unionWith", "$out",
-        "$merge");
+        "$merge", "$facet");
 
     /**
      * @param command          the command's name, its document's first key
@@ -63,6 +63,9 @@ record CommandRoute(boolean small, boolean exclusive) {
             }
         }
         Object collection = name.equals("getmore") ? query.get("collection") : query.get(command);
+        if (collection instanceof String named && named.startsWith("system.")) {
+            return ALONE; // the database's bookkeeping, which creating a collection on either lane writes
+        }
         return collection instanceof String named && smallCollections.contains(named) ? SMALL : MAIN;
     }
 }

@@ -29,6 +29,7 @@ final class UnacknowledgedRequests {
     private static final int MORE_TO_COME = 1 << 1;
     /** Offsets in a message: length, requestID, responseTo, opCode, then OP_MSG's flagBits. */
     private static final int REQUEST_ID = 4;
+    private static final int RESPONSE_TO = 8;
     private static final int OP_CODE = 12;
     private static final int FLAG_BITS = 16;
 
@@ -82,6 +83,13 @@ final class UnacknowledgedRequests {
         @Override
         public void write(ChannelHandlerContext context, Object message, ChannelPromise promise) throws Exception {
             if (message instanceof MongoMessage reply && unanswered.remove(reply.getHeader().getResponseTo())) {
+                promise.setSuccess();
+                return;
+            }
+            // a reply CommandDispatcher encoded itself: responseTo is the third field of the header
+            if (message instanceof ByteBuf encoded && encoded.readableBytes() >= RESPONSE_TO + 4
+                && unanswered.remove(encoded.getIntLE(encoded.readerIndex() + RESPONSE_TO))) {
+                encoded.release();
                 promise.setSuccess();
                 return;
             }

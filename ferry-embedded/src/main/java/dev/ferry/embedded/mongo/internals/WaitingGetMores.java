@@ -2,11 +2,11 @@ package dev.ferry.embedded.mongo.internals;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Change-stream getMores that found nothing new, waiting as a real server's do: each is answered when the oplog grows
@@ -28,11 +28,13 @@ final class WaitingGetMores implements AutoCloseable {
     }
 
     private final CommandLanes lanes;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
         Thread thread = new Thread(runnable, "embedded-mongo-await-timer");
         thread.setDaemon(true);
         return thread;
     });
+    /** Counts the oplog's growths, so a getMore that found nothing can tell whether the oplog grew meanwhile. */
+    private final AtomicLong growths = new AtomicLong();
     /** Touched on the main lane only. */
     private final List<Waiting> waiting = new ArrayList<>();
     private volatile int count;
@@ -40,10 +42,12 @@ final class WaitingGetMores implements AutoCloseable {
 
     WaitingGetMores(CommandLanes lanes) {
         this.lanes = lanes;
+        timer.setRemoveOnCancelPolicy(true); // a getMore answered early leaves no timer behind
     }
 
     /** On the main lane: answers at once if the getMore finds something, else lets it wait until {@code deadline}. */
     void tryOrWait(Attempt attempt, long deadlineNanos) {
+        long grown = growths.get();
         long now = System.nanoTime();
         if (attempt.answerIfAny(now >= deadlineNanos)) {
             return;
@@ -53,11 +57,21 @@ final class WaitingGetMores implements AutoCloseable {
         count = waiting.size();
         entry.timeout = timer.schedule(() -> lanes.onMain(() -> expire(entry)), deadlineNanos - now,
             TimeUnit.NANOSECONDS);
+        if (growths.get() != grown) {
+            queueWake(); // the small lane appended while this getMore looked: it saw no one waiting
+        }
     }
 
     /** The oplog grew (called on any lane, inside the oplog's append): the waiting getMores try again. */
     void oplogGrew() {
-        if (count > 0 && wakeQueued.compareAndSet(false, true)) {
+        growths.incrementAndGet();
+        if (count > 0) {
+            queueWake();
+        }
+    }
+
+    private void queueWake() {
+        if (wakeQueued.compareAndSet(false, true)) {
             lanes.onMain(this::wake);
         }
     }
