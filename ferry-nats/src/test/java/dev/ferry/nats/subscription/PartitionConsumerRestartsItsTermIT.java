@@ -15,6 +15,10 @@ import org.junit.jupiter.api.Timeout;
 
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
 
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.embedded.nats.NatsServerProcess;
@@ -68,9 +72,15 @@ class PartitionConsumerRestartsItsTermIT {
             first.stop();
             deliveries.clear();
 
-            // epoch 2's first start made its consumer from sequence 5 and deleted epoch 1's, then failed
-            PartitionConsumer.start(connection, settings, "g", subject, partition, 2, deliveries).stop();
-            deliveries.clear();
+            // epoch 2's first start made its consumer from sequence 5 and deleted epoch 1's, then failed before it
+            // consumed anything (as PartitionConsumer.start makes it)
+            JetStreamManagement management = connection.jetStreamManagement();
+            String base = PartitionConsumer.consumerBase("g", partition);
+            management.addOrUpdateConsumer(settings.stream(), ConsumerConfiguration.builder().durable(base + 2)
+                .filterSubject(subject).ackPolicy(AckPolicy.All).ackWait(settings.ackWait())
+                .maxAckPending(settings.maxAckPending()).deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(5)
+                .build());
+            management.deleteConsumer(settings.stream(), base + 1);
 
             PartitionConsumer again = PartitionConsumer.start(connection, settings, "g", subject, partition, 2,
                 deliveries);
