@@ -28,9 +28,12 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
      *            then consume), jetstream-publish and jetstream-consume
      * @param cost Ferry's processes' cost: relay, projector, stack
      * @param rawPipelineCpuMicrosPerEvent all the raw pipeline process's CPU per event
+     * @param liveLeaderStepDowns step-downs a live leader logged over the measured window ({@link
+     *                            dev.ferry.benchmark.process.LeaderStepDowns}): from 1 % of the backlog applied, after
+     *                            the released relay's own step-down for having been frozen
      */
     public record Run(double ferryPerSecond, Map<String, Double> raw, Map<String, ProcessCost> cost,
-                      double rawPipelineCpuMicrosPerEvent) {
+                      double rawPipelineCpuMicrosPerEvent, long liveLeaderStepDowns) {
 
         /** The stages on Ferry's path: the change stream, the broker Ferry ran on, the read-model write. */
         private List<String> pathStages() {
@@ -102,6 +105,11 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
         return runs.stream().mapToDouble(Run::ratioToRawPipeline).min().orElse(Double.NaN);
     }
 
+    /** Step-downs of a live leader over all the runs. */
+    long liveLeaderStepDowns() {
+        return runs.stream().mapToLong(Run::liveLeaderStepDowns).sum();
+    }
+
     Spread cost(String process, ToDoubleFunction<ProcessCost> figure) {
         return spread(run -> figure.applyAsDouble(run.cost().get(process)));
     }
@@ -121,7 +129,7 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
                 + "\"ferryPerSecondRuns\":%s,\"baselinePerSecond\":%.1f,\"slowestBaseline\":\"%s\",\"ratio\":%.3f,"
                 + "\"rawPipelinePerSecond\":%.1f,\"rawPipelinePerSecondMin\":%.1f,\"ratioToRawPipeline\":%.3f,"
                 + "\"coldJvmPerSecond\":%s,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
-                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"processes\":%s%s}",
+                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"liveLeaderStepDowns\":%d,\"processes\":%s%s}",
             transport, payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
             runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ferryPerSecond())).collect(Collectors.joining(",", "[", "]")),
             slowest.median(), median.slowestStageName(), ferry.median() / slowest.median(), rawPipeline().median(),
@@ -131,6 +139,7 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
             processes().stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
                 cost(p, ProcessCost::cpuMicrosPerEvent).median())).collect(Collectors.joining(",", "{", "}")),
             Spread.of(runs.stream().mapToDouble(Run::rawPipelineCpuMicrosPerEvent).toArray()).median(),
+            liveLeaderStepDowns(),
             processes().stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
                 .collect(Collectors.joining(",", "{", "}")), onNats() ? jetStreamJson() : "");
     }

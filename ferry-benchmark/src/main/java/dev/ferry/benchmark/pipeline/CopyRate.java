@@ -32,8 +32,15 @@ public final class CopyRate {
     /** The relay checkpoints about once a second; finer polling would not make the end sharper. */
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-    /** See {@link ProductionLayout#startCopyingRelay}: long enough for the embedded server's first sorted read. */
-    static final Duration LEASE_TTL = Duration.ofSeconds(15);
+    /**
+     * One run.
+     *
+     * @param perSecond            commits copied per second
+     * @param liveLeaderStepDowns  step-downs the copying relay logged while alive ({@link
+     *                             dev.ferry.benchmark.process.LeaderStepDowns}), from its start to the copy's end
+     */
+    public record Run(double perSecond, long liveLeaderStepDowns) {
+    }
 
     private final FerryLauncher launcher;
     private final Path logs;
@@ -45,26 +52,33 @@ public final class CopyRate {
         this.progress = progress;
     }
 
-    /** Documents per second of each run, in run order. */
-    public List<Double> run(int events, int repeat) throws Exception {
-        List<Double> rates = new ArrayList<>();
+    /**
+     * Each run, in run order.
+     *
+     * @param leaseTtl the copying relay's {@code relay.leaseTtl}; empty: the relay's default
+     */
+    public List<Run> run(int events, int repeat, Optional<Duration> leaseTtl) throws Exception {
+        List<Run> runs = new ArrayList<>();
         for (int run = 1; run <= repeat; run++) {
             try (ProductionLayout layout = new ProductionLayout(launcher, logs.resolve("copy-" + run),
                 Math.max(10_000, events / 10), 5, progress)) {
                 storeHistory(layout.database().getCollection("events"), events);
-                progress.printf("copy run %d: relay.leaseTtl %d s (see ProductionLayout.startCopyingRelay)%n", run,
-                    LEASE_TTL.toSeconds());
-                layout.startCopyingRelay(LEASE_TTL);
+                progress.printf("copy run %d: relay.leaseTtl %s%n", run,
+                    leaseTtl.map(ttl -> ttl.toMillis() + " ms").orElse("the relay's default"));
+                long stepDownsBefore = layout.leaderStepDowns();
+                layout.startCopyingRelay(leaseTtl);
                 MongoCheckpointStore checkpoints = new MongoCheckpointStore(layout.database(), "ferry_leases");
                 long started = awaitProgress(checkpoints, false);
                 long ended = awaitProgress(checkpoints, true);
                 double seconds = (ended - started) / 1e9;
                 double rate = events / seconds;
-                progress.printf(Locale.ROOT, "copy run %d: %,d commits in %.1f s, %,.0f/s%n", run, events, seconds, rate);
-                rates.add(rate);
+                long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
+                progress.printf(Locale.ROOT, "copy run %d: %,d commits in %.1f s, %,.0f/s; the relay stepped down %d "
+                    + "times while alive%n", run, events, seconds, rate, stepDowns);
+                runs.add(new Run(rate, stepDowns));
             }
         }
-        return rates;
+        return runs;
     }
 
     /** The time at which the copy's checkpoint first exists ({@code complete} false) or first says complete. */
@@ -83,7 +97,7 @@ public final class CopyRate {
     }
 
     /** One-event commits as the documented contract has them, 50 versions per aggregate, written in bulk. */
-    private static void storeHistory(MongoCollection<Document> commits, int events) {
+    public static void storeHistory(MongoCollection<Document> commits, int events) {
         int aggregates = Math.max(1, events / 50);
         List<Document> batch = new ArrayList<>();
         Date at = new Date();

@@ -12,9 +12,13 @@ import java.util.Locale;
  * @param successorStartSeconds process start to "instance started"
  * @param successorPerSecond    the successor's rate from its first published event to the backlog's last
  * @param successorPerSecondWithStart the same from its process start
+ * @param liveLeaderStepDowns   step-downs a live leader logged over the whole scenario ({@link
+ *                              dev.ferry.benchmark.process.LeaderStepDowns}); the kills are none (a killed process logs
+ *                              nothing)
  */
 public record FailoverResult(List<Kill> kills, int rate, long backlogEvents, double successorStartSeconds,
-                             double successorPerSecond, double successorPerSecondWithStart) implements BenchmarkResult {
+                             double successorPerSecond, double successorPerSecondWithStart, long liveLeaderStepDowns)
+    implements BenchmarkResult {
 
     /**
      * One kill's times from the kill -9, in ms.
@@ -43,10 +47,10 @@ public record FailoverResult(List<Kill> kills, int rate, long backlogEvents, dou
         return String.format(Locale.ROOT, "{\"scenario\":\"failover\",\"kills\":%d,\"rate\":%d,\"p50Millis\":%.0f,"
                 + "\"p99Millis\":%.0f,\"maxMillis\":%.0f,\"leaseTakenMillis\":%s,\"firstSendMillis\":%s,"
                 + "\"backlogEvents\":%d,\"successorStartSeconds\":%.2f,\"successorCatchUpPerSecond\":%.1f,"
-                + "\"successorCatchUpPerSecondWithStart\":%.1f}",
+                + "\"successorCatchUpPerSecondWithStart\":%.1f,\"liveLeaderStepDowns\":%d}",
             kills.size(), rate, Spread.percentile(acked, 50), Spread.percentile(acked, 99), Spread.percentile(acked, 100),
             percentiles(lease), percentiles(send), backlogEvents, successorStartSeconds, successorPerSecond,
-            successorPerSecondWithStart);
+            successorPerSecondWithStart, liveLeaderStepDowns);
     }
 
     static String percentiles(double[] values) {

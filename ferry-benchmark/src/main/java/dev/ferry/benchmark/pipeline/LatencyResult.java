@@ -20,9 +20,16 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
      * @param rawJetStream p50, p99, p99.9 in ms of a raw JetStream publish with ack to a pull consumer, on NATS;
      *                     else null
      * @param breakdown  where Ferry's time went (append to relay send, send to consumed)
+     * @param liveLeaderStepDowns step-downs a live leader logged from the warm-up's start to the last event applied
+     *                            ({@link dev.ferry.benchmark.process.LeaderStepDowns})
      */
     public record Run(long events, double achievedPerSecond, double[] ferry, double[] rawKafka, double[] rawChangeStream,
-                      double[] rawJetStream, String breakdown) {
+                      double[] rawJetStream, String breakdown, long liveLeaderStepDowns) {
+    }
+
+    /** Step-downs of a live leader over all the runs. */
+    long liveLeaderStepDowns() {
+        return runs.stream().mapToLong(Run::liveLeaderStepDowns).sum();
     }
 
     @Override
@@ -54,11 +61,11 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
                 + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
                 + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
                 + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
-                + "\"rawChangeStreamLatencyMillis\":%s%s}",
+                + "\"rawChangeStreamLatencyMillis\":%s,\"liveLeaderStepDowns\":%d%s}",
             transport, median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
             Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
             latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
-            latency(median.rawChangeStream()),
+            latency(median.rawChangeStream()), liveLeaderStepDowns(),
             median.rawJetStream() == null ? "" : ",\"rawJetStreamLatencyMillis\":" + latency(median.rawJetStream()));
     }
 

@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 
 import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.process.IdleCores;
 import dev.ferry.benchmark.raw.RawDocuments;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.event.NewEvent;
@@ -54,9 +55,12 @@ public final class PipelineBenchmark {
      * @param backlog      events of the successor's catch-up after the failovers
      * @param logs         where each process's output goes
      * @param transport    what the relay and the projector run on
+     * @param idleWindow   after the warm-up, nothing is appended for this long while each process's CPU is read
+     *                     (zero: no idle scenario)
      */
     public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot, int lingerMs,
-                          int repeat, int warmUpRounds, int kills, int backlog, Path logs, FerryConfig.Transport transport) {
+                          int repeat, int warmUpRounds, int kills, int backlog, Path logs, FerryConfig.Transport transport,
+                          Duration idleWindow) {
     }
 
     /** Unmeasured load before each steady-state measurement: new clients connect and fetch metadata first. */
@@ -106,6 +110,13 @@ public final class PipelineBenchmark {
                         scenario[0]);
                 }
             }
+            // Measured once the JIT has compiled the hot paths, reported after the other scenarios.
+            IdleResult idle = null;
+            if (!options.idleWindow().isZero()) {
+                idle = idle(layout, relay, projector);
+                progress.printf("idle, nothing appended for %d s: cores used per process: %s; live-leader step-downs "
+                    + "%d%n", idle.seconds(), idle.describe(), idle.liveLeaderStepDowns());
+            }
             Map<Integer, List<CatchUpResult.Run>> runs = new LinkedHashMap<>();
             for (int repeat = 1; repeat <= options.repeat(); repeat++) {
                 for (int[] scenario : catchUps()) {
@@ -113,9 +124,9 @@ public final class PipelineBenchmark {
                         scenario[0], scenario[1]);
                     CatchUpResult.Run ferry = ferryCatchUp(layout, relay, projector, scenario[0], scenario[1]);
                     CatchUpResult.Run run = withRaw(layout, ferry, scenario[0], scenario[1]);
-                    progress.printf(Locale.ROOT, "  Ferry %,.0f/s (%s); raw pipeline %,.0f/s (ratio %.2f); raw stages %s%n",
-                        run.ferryPerSecond(), transportName(), run.raw().get("pipeline"), run.ratioToRawPipeline(),
-                        run.raw());
+                    progress.printf(Locale.ROOT, "  Ferry %,.0f/s (%s); raw pipeline %,.0f/s (ratio %.2f); raw stages "
+                            + "%s; live-leader step-downs %d%n", run.ferryPerSecond(), transportName(),
+                        run.raw().get("pipeline"), run.ratioToRawPipeline(), run.raw(), run.liveLeaderStepDowns());
                     runs.computeIfAbsent(scenario[0], k -> new ArrayList<>()).add(run);
                 }
             }
@@ -138,6 +149,9 @@ public final class PipelineBenchmark {
             } else if (options.kills() > 0) {
                 results.add(new RelayFailover(layout, relay, options.kills(), options.backlog(), progress).run());
             }
+            if (idle != null) {
+                results.add(idle);
+            }
         }
         plot.write(options.plot(), "End-to-end latency percentiles (production layout, " + machine + ")");
         progress.printf(Locale.ROOT, "benchmark done in %.1f minutes%n", (System.nanoTime() - started) / 60e9);
@@ -152,6 +166,23 @@ public final class PipelineBenchmark {
     /** The catch-up scenarios: {payload bytes, events}. */
     private int[][] catchUps() {
         return new int[][] {{300, options.smallEvents()}, {10_240, options.largeEvents()}};
+    }
+
+    // ---- idle ----
+
+    /**
+     * Nothing appended for the idle window once every earlier event is applied: each process's CPU over it (cores),
+     * read from {@code /proc}, and the step-downs logged meanwhile.
+     */
+    private IdleResult idle(ProductionLayout layout, ProductionLayout.Service relay, ProductionLayout.Service projector) {
+        Map<String, Long> pids = new LinkedHashMap<>();
+        pids.put("relay", relay.process().pid());
+        pids.put("projector", projector.process().pid());
+        pids.put("stack", layout.stack().pid());
+        layout.natsPid().ifPresent(pid -> pids.put(CatchUpResult.NATS_SERVER, pid));
+        long stepDownsBefore = layout.leaderStepDowns();
+        Map<String, Double> cores = IdleCores.measure(options.idleWindow(), () -> IdleCores.cpuNanosOf(pids));
+        return new IdleResult(options.idleWindow().toSeconds(), cores, layout.leaderStepDowns() - stepDownsBefore);
     }
 
     // ---- catch-up ----
@@ -174,6 +205,9 @@ public final class PipelineBenchmark {
         long opensAt = before + Math.max(1, (long) (events * WINDOW_OPENS_AT));
         awaitApplied(applied, opensAt, Duration.ofMinutes(5));
         long windowStart = System.nanoTime();
+        // The released relay logged its own step-down (frozen past its TTL) before it re-took the lease to publish
+        // these events: from here on, a step-down is a live leader's.
+        long stepDownsBefore = layout.leaderStepDowns();
         Map<String, ProcessCost.Mark> start = marks(layout, relay, projector);
         awaitApplied(applied, before + events, Duration.ofMinutes(10));
         double seconds = (System.nanoTime() - windowStart) / 1e9;
@@ -183,7 +217,8 @@ public final class PipelineBenchmark {
         for (String process : start.keySet()) {
             cost.put(process, start.get(process).until(end.get(process), measured));
         }
-        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN);
+        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN,
+            layout.leaderStepDowns() - stepDownsBefore);
     }
 
     private static Map<String, ProcessCost.Mark> marks(ProductionLayout layout, ProductionLayout.Service relay,
@@ -236,7 +271,7 @@ public final class PipelineBenchmark {
             raw.put("jetstream-consume", Double.parseDouble(jetStream.get("consumePerSecond")));
         }
         return new CatchUpResult.Run(ferry.ferryPerSecond(), raw, ferry.cost(),
-            Double.parseDouble(last.get("pipeline").get("cpuMicrosPerEvent")));
+            Double.parseDouble(last.get("pipeline").get("cpuMicrosPerEvent")), ferry.liveLeaderStepDowns());
     }
 
     /** Each stage's last RESULT line (after the warm-up rounds), as key=value pairs. */
@@ -258,6 +293,7 @@ public final class PipelineBenchmark {
     private LatencyResult.Run latency(ProductionLayout layout, ProductionLayout.Service projector, int rate,
                                       boolean plotted) throws Exception {
         String tag = "s" + tags.incrementAndGet() + "-";
+        long stepDownsBefore = layout.leaderStepDowns();
         AdminEndpoint admin = projector.admin();
         long before = admin.statusNumber("applied");
         String breakdown;
@@ -278,6 +314,7 @@ public final class PipelineBenchmark {
             breakdown = probe != null ? probe.summary() : "no stage breakdown on NATS";
         }
         AdminEndpoint.Metrics end = admin.metrics();
+        long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
         double[] ferry = BucketPercentiles.between(start, end, "ferry_projector_end_to_end_seconds");
         List<String> lines = layout.runRaw("raw-latency", List.of("--database", "raw", "--rate", Integer.toString(rate),
             "--seconds", Long.toString(options.latencyWindow().toSeconds()), "--payload-bytes", "300",
@@ -285,8 +322,9 @@ public final class PipelineBenchmark {
             "--stages", "kafka-latency,change-stream-latency"
                 + (options.transport() == FerryConfig.Transport.NATS ? ",jetstream-latency" : "")));
         Map<String, Map<String, String>> raw = lastRounds(lines);
-        progress.printf(Locale.ROOT, "  achieved %,.0f/s; Ferry p50 %.1f / p99 %.1f ms; %s; raw Kafka p99 %s ms, raw "
-                + "change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1], breakdown,
+        progress.printf(Locale.ROOT, "  achieved %,.0f/s; Ferry p50 %.1f / p99 %.1f ms; %s; live-leader step-downs %d; raw "
+                + "Kafka p99 %s ms, raw change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1], breakdown,
+            stepDowns,
             raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"),
             raw.containsKey("jetstream-latency") ? ", raw JetStream p99 " + raw.get("jetstream-latency").get("p99") + " ms" : "");
         if (plotted) {
@@ -294,7 +332,7 @@ public final class PipelineBenchmark {
         }
         return new LatencyResult.Run(load.appended(), load.perSecond(), ferry, percentiles(raw.get("kafka-latency")),
             percentiles(raw.get("change-stream-latency")),
-            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, breakdown);
+            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, breakdown, stepDowns);
     }
 
     private static double[] percentiles(Map<String, String> figures) {
@@ -437,6 +475,27 @@ public final class PipelineBenchmark {
                     r.backlogEvents(), r.successorPerSecond(), r.successorPerSecondWithStart(), r.successorStartSeconds());
             }
         }
+        for (BenchmarkResult result : results) {
+            if (result instanceof IdleResult r) {
+                out.printf(Locale.ROOT, "%nidle, nothing appended for %d s (cores used): %s%n", r.seconds(), r.describe());
+            }
+        }
+        out.printf("%nstep-downs of a live leader (all runs; Leadership's log lines): %s%n", results.stream()
+            .map(PipelineBenchmark::stepDownsOf).collect(Collectors.joining(", ")));
+    }
+
+    /** A scenario's step-downs of a live leader, named as the report names the scenario. */
+    private static String stepDownsOf(BenchmarkResult result) {
+        if (result instanceof CatchUpResult r) {
+            return String.format(Locale.ROOT, "catch-up %d B %d", r.payloadBytes(), r.liveLeaderStepDowns());
+        }
+        if (result instanceof LatencyResult r) {
+            return String.format(Locale.ROOT, "latency %,d/s %d", r.rate(), r.liveLeaderStepDowns());
+        }
+        if (result instanceof FailoverResult r) {
+            return "failover " + r.liveLeaderStepDowns();
+        }
+        return "idle " + ((IdleResult) result).liveLeaderStepDowns();
     }
 
     public static String toJson(List<BenchmarkResult> results) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -24,6 +25,7 @@ import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.ChildJvm;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.process.JvmOptions;
+import dev.ferry.benchmark.process.LeaderStepDowns;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.embedded.nats.NatsServerProcess;
@@ -56,6 +58,8 @@ public final class ProductionLayout implements AutoCloseable {
     private final FerryLauncher launcher;
     private final Path logs;
     private final List<ChildJvm> processes = new ArrayList<>();
+    /** The Ferry services started (relays, projectors, replicators), killed ones included: their logs still count. */
+    private final List<ChildJvm> services = new ArrayList<>();
     private final AtomicInteger started = new AtomicInteger();
     private final ChildJvm stack;
     private final FerryConfig.Transport transport;
@@ -78,7 +82,7 @@ public final class ProductionLayout implements AutoCloseable {
         this.logs = logs;
         this.progress = progress;
         this.transport = transport;
-        stack = start("stack", JvmOptions.STACK, Map.of(), List.of("embedded", "--oplog-capacity",
+        stack = start("stack", JvmOptions.stack(), Map.of(), List.of("embedded", "--oplog-capacity",
             Integer.toString(oplogCapacity)));
         NatsServerProcess server = null;
         try {
@@ -136,7 +140,7 @@ public final class ProductionLayout implements AutoCloseable {
         return stack;
     }
 
-    MongoDatabase database() {
+    public MongoDatabase database() {
         return client.getDatabase(DATABASE);
     }
 
@@ -154,15 +158,15 @@ public final class ProductionLayout implements AutoCloseable {
 
     /**
      * A relay of the same configuration but {@code relay.start: earliest}: with no checkpoint it copies, then streams.
-     * Its lease lasts {@code leaseTtl} (the documented setting): the embedded MongoDB answers one operation at a time
-     * and sorts the copy's whole first read in memory, which for 100,000 commits takes longer than the default 1 s —
-     * the lease renewals waiting behind it would make the relay step down at every term's first read, forever. A real
-     * MongoDB answers that read through the index and renews meanwhile.
+     * Its lease has the relay's default TTL unless {@code leaseTtl} is given (the documented {@code relay.leaseTtl}).
+     * The copy benchmark ran with 15 s until issue 30: the embedded MongoDB answered one operation at a time and sorted
+     * the copy's whole first read in memory, so renewals waiting behind that read made the relay step down at every
+     * term's first read. It now runs the default and counts the step-downs instead.
      */
-    Service startCopyingRelay(Duration leaseTtl) throws IOException {
+    public Service startCopyingRelay(Optional<Duration> leaseTtl) throws IOException {
         Path copying = logs.resolve("ferry-earliest.yml");
         Files.writeString(copying, Files.readString(config).replaceFirst("(?m)^  start: .*$",
-            "  start: earliest\n  leaseTtl: " + leaseTtl.toMillis() + "ms"));
+            "  start: earliest" + leaseTtl.map(ttl -> "\n  leaseTtl: " + ttl.toMillis() + "ms").orElse("")));
         return startService("relay", List.of("relay", "--config", copying.toString()));
     }
 
@@ -183,6 +187,7 @@ public final class ProductionLayout implements AutoCloseable {
             try {
                 String instance = process.awaitLine(startedLine, START_TIMEOUT);
                 int port = Integer.parseInt(process.awaitLine("admin on port (\\d+)", START_TIMEOUT));
+                services.add(process);
                 return new Service(process, instance, new AdminEndpoint(port));
             } catch (IllegalStateException e) {
                 if (attempt == 5 || process.isAlive() || process.exitValue() != 3) {
@@ -205,6 +210,14 @@ public final class ProductionLayout implements AutoCloseable {
             raw.awaitExit(Duration.ofMinutes(20));
             return raw.stdoutLines("^RESULT (.*)$");
         }
+    }
+
+    /**
+     * Step-downs of a live leader every Ferry service started so far has logged ({@link LeaderStepDowns}): a
+     * scenario's count is the difference of a reading at its end and one at its start.
+     */
+    public long leaderStepDowns() {
+        return LeaderStepDowns.logged(services);
     }
 
     /** The relay lease's epoch now (0 before the first leader). */

@@ -41,6 +41,7 @@ final class RelayFailover {
     }
 
     FailoverResult run() throws Exception {
+        long stepDownsBefore = layout.leaderStepDowns();
         List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, layout.startRelay()));
         List<FailoverResult.Kill> measured = new ArrayList<>();
         CompletableFuture<Void> load = CompletableFuture.runAsync(this::load);
@@ -56,7 +57,12 @@ final class RelayFailover {
             for (ProductionLayout.Service relay : relays) {
                 relay.process().kill();
             }
-            return successor(watch, measured);
+            FailoverResult result = successor(watch, measured, stepDownsBefore);
+            if (result.liveLeaderStepDowns() > 0) {
+                progress.printf("  a live leader stepped down %d times during the failover scenario (not the kills)%n",
+                    result.liveLeaderStepDowns());
+            }
+            return result;
         }
     }
 
@@ -87,7 +93,8 @@ final class RelayFailover {
      * With no relay running, appends the backlog and starts one relay: its start-up time, and its rate from the
      * creation of its first record to that of the backlog's last (the relay's producer stamps each record).
      */
-    private FailoverResult successor(EpochWatch watch, List<FailoverResult.Kill> measured) throws Exception {
+    private FailoverResult successor(EpochWatch watch, List<FailoverResult.Kill> measured, long stepDownsBefore)
+        throws Exception {
         progress.printf("  all relays killed; appending a backlog of %,d events...%n", backlog);
         long before = layout.leaseEpoch();
         PipelineBenchmark.appendInParallel(layout.store(), backlog, 300, "b" + tags.incrementAndGet() + "-");
@@ -103,7 +110,8 @@ final class RelayFailover {
         double fromStart = records.getValue().records() / (Math.max(1, lastCreated - startedAt) / 1e3);
         progress.printf(Locale.ROOT, "  successor: started in %.1f s, then %,.0f/s (%,.0f/s counting its start)%n",
             startSeconds, fromFirst, fromStart);
-        return new FailoverResult(measured, RATE, backlog, startSeconds, fromFirst, fromStart);
+        return new FailoverResult(measured, RATE, backlog, startSeconds, fromFirst, fromStart,
+            layout.leaderStepDowns() - stepDownsBefore);
     }
 
     private Document lease() {

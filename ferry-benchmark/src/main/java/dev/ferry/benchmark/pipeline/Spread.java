@@ -18,7 +18,7 @@ public record Spread(double min, double median, double max) {
     }
 
     /** The value at {@code percentile} (0..100) of {@code values}, nearest rank. */
-    static double percentile(double[] values, double percentile) {
+    public static double percentile(double[] values, double percentile) {
         if (values.length == 0) {
             return Double.NaN;
         }

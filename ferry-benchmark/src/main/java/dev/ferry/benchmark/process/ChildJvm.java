@@ -92,6 +92,20 @@ public final class ChildJvm implements AutoCloseable {
             .map(m -> m.groupCount() > 0 ? m.group(1) : m.group()).toList();
     }
 
+    /** How many lines of stdout and stderr so far match {@code pattern}; a killed process's log still counts. */
+    public long countLines(Pattern pattern) {
+        long count = 0;
+        for (Path file : List.of(out, err)) {
+            try {
+                count += Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(line -> pattern.matcher(line).find())
+                    .count();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + file, e);
+            }
+        }
+        return count;
+    }
+
     private Optional<String> find(Pattern pattern) throws IOException {
         for (Path file : List.of(out, err)) {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {

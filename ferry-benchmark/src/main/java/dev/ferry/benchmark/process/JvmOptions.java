@@ -19,6 +19,18 @@ public final class JvmOptions {
      */
     public static final List<String> STACK = List.of("-XX:+UseZGC", "-XX:MaxRAMPercentage=50");
 
+    /**
+     * Names the environment variable that replaces {@link #STACK} for one run (space-separated options), to compare the
+     * stack's collectors by measurement; the stack stands in for Atlas and Kafka, so no deployment of Ferry has it.
+     */
+    public static final String STACK_OVERRIDE = "FERRY_STACK_JAVA_OPTS";
+
     private JvmOptions() {
+    }
+
+    /** The stack's options: {@link #STACK}, or those in {@value #STACK_OVERRIDE} if it is set. */
+    public static List<String> stack() {
+        String override = System.getenv(STACK_OVERRIDE);
+        return override == null || override.isBlank() ? STACK : List.of(override.trim().split("\\s+"));
     }
 }

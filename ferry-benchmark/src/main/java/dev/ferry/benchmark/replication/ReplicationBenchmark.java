@@ -24,6 +24,7 @@ import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.pipeline.ProductionLayout;
 import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.FerryLauncher;
+import dev.ferry.benchmark.process.IdleCores;
 import dev.ferry.benchmark.process.ProcessCpu;
 import dev.ferry.benchmark.raw.PatientDocuments;
 import dev.ferry.core.wire.EventJson;
@@ -53,14 +54,15 @@ public final class ReplicationBenchmark {
      * @param repeat     runs of each scenario
      * @param warmUp     unmeasured writing of each size first, so the JIT has compiled the hot paths
      * @param logs       where each process's output and the configuration go
+     * @param idleWindow how long nothing is written while each process's idle CPU is read
      */
     public record Options(Duration window, int smallBytes, int largeBytes, int writers, int repeat, Duration warmUp,
-                          Path logs) {
+                          Path logs, Duration idleWindow) {
     }
 
     /** The benchmark's outcome: what it measured, where, and how long it took. */
-    public record Report(Machine machine, String loadBefore, String loadAfter, Map<String, Double> idleCores,
-                         List<ReplicationResult> results, long elapsedSeconds) {
+    public record Report(Machine machine, String loadBefore, String loadAfter, Duration idleWindow,
+                         Map<String, Double> idleCores, List<ReplicationResult> results, long elapsedSeconds) {
     }
 
     static final String ENTITY = "patient";
@@ -76,7 +78,6 @@ public final class ReplicationBenchmark {
     /** The PostgreSQL server's role: its postmaster and every backend process under it. */
     static final String POSTGRESQL_SERVER = "postgresql";
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final Duration IDLE_WINDOW = Duration.ofSeconds(5);
     private static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(10);
 
     private final Options options;
@@ -93,7 +94,7 @@ public final class ReplicationBenchmark {
 
     public Report run() throws Exception {
         long started = System.nanoTime();
-        String loadBefore = loadAverage();
+        String loadBefore = Machine.loadAverage();
         Machine machine = Machine.ofThisHost();
         progress.printf("machine: %s; load average (1/5/15 min) %s%n", machine.describe(), loadBefore);
         List<ReplicationResult> results = new ArrayList<>();
@@ -129,9 +130,9 @@ public final class ReplicationBenchmark {
                     PatientDocuments.jsonBytes(bytes), writes.count(), writes.perSecond());
             }
             awaitQuiet(replicas);
-            idleCores = idleCores();
+            idleCores = IdleCores.measure(options.idleWindow(), this::cpuNanos);
             Map<String, Double> idle = idleCores;
-            progress.printf("idle, no writes for %d s: cores used per process: %s%n", IDLE_WINDOW.toSeconds(),
+            progress.printf("idle, no writes for %d s: cores used per process: %s%n", options.idleWindow().toSeconds(),
                 idle.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue()))
                     .collect(Collectors.joining(", ")));
             Map<Integer, List<ReplicationResult.Run>> runs = new LinkedHashMap<>();
@@ -146,6 +147,10 @@ public final class ReplicationBenchmark {
                         run.writes(), run.sourcePerSecond(), run.mongoPerSecond(), run.mongoBehindMillis(),
                         run.postgresPerSecond(), run.postgresBehindMillis(), run.rawJdbcPerSecond(),
                         run.rawKafkaPerSecond());
+                    if (run.liveLeaderStepDowns() > 0) {
+                        progress.printf("  a live leader stepped down %d times during the run (Leadership's log lines)%n",
+                            run.liveLeaderStepDowns());
+                    }
                     if (run.relayLeaseTakeovers() > 0) {
                         progress.printf("  the relay's lease was taken %d times during the run (a leader stepped down: "
                             + "a renewal answered later than its TTL)%n", run.relayLeaseTakeovers());
@@ -163,7 +168,7 @@ public final class ReplicationBenchmark {
         }
         long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
         progress.printf("benchmark done in %d s%n", elapsed);
-        return new Report(machine, loadBefore, loadAverage(), idleCores, results, elapsed);
+        return new Report(machine, loadBefore, Machine.loadAverage(), options.idleWindow(), idleCores, results, elapsed);
     }
 
     private int[] sizes() {
@@ -177,10 +182,12 @@ public final class ReplicationBenchmark {
         Map<String, Long> before = processed(replicas);
         Map<String, Long> cpuBefore = cpuNanos();
         long epochBefore = layout.leaseEpoch();
+        long stepDownsBefore = layout.leaderStepDowns();
         PatientWriters.Writes writes = PatientWriters.write(patients, options.writers(), options.window(), bytes, prefix);
         Map<String, Long> done = awaitReplicas(replicas, before, writes.count());
         Map<String, Long> cpuAfter = cpuNanos();
         long leaseTakeovers = layout.leaseEpoch() - epochBefore;
+        long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
         Map<String, Double> cpuMicrosPerWrite = new LinkedHashMap<>();
         cpuAfter.forEach((role, nanos) -> cpuMicrosPerWrite.put(role,
             (nanos - cpuBefore.getOrDefault(role, 0L)) / 1e3 / writes.count()));
@@ -196,7 +203,7 @@ public final class ReplicationBenchmark {
             writes.count() / ((postgresDone - writes.firstNanos()) / 1e9),
             (mongoDone - writes.lastNanos()) / 1e6, (postgresDone - writes.lastNanos()) / 1e6,
             Double.parseDouble(raw.get("jdbc-upsert").get("perSecond")),
-            Double.parseDouble(raw.get("kafka").get("perSecond")), cpuMicrosPerWrite, leaseTakeovers);
+            Double.parseDouble(raw.get("kafka").get("perSecond")), cpuMicrosPerWrite, leaseTakeovers, stepDowns);
     }
 
     /**
@@ -214,19 +221,6 @@ public final class ReplicationBenchmark {
             cpu.put(role, nanos);
         });
         return cpu;
-    }
-
-    /**
-     * Each process's CPU with nothing written (cores): what it costs to stand by — lease renewals, change-stream and
-     * consumer polls, the broker's own work. At a low write rate this is much of each write's CPU.
-     */
-    private Map<String, Double> idleCores() {
-        Map<String, Long> before = cpuNanos();
-        LockSupport.parkNanos(IDLE_WINDOW.toNanos());
-        Map<String, Long> after = cpuNanos();
-        Map<String, Double> cores = new LinkedHashMap<>();
-        after.forEach((role, nanos) -> cores.put(role, (nanos - before.get(role)) / (double) IDLE_WINDOW.toNanos()));
-        return cores;
     }
 
     private static long sampleOrZero(long pid) {
@@ -322,23 +316,14 @@ public final class ReplicationBenchmark {
         return file;
     }
 
-    private static String loadAverage() {
-        try {
-            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
-            return fields[0] + " / " + fields[1] + " / " + fields[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
-
     // ---- reports ----
 
     public static String toJson(Report report) {
         return String.format(Locale.ROOT, "{\"benchmark\":\"replication\",\"machine\":%s,\"layout\":%s,"
-                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"idleCores\":{%s},"
+                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"idleSeconds\":%d,\"idleCores\":{%s},"
                 + "\"scenarios\":[%s]}",
             report.machine().toJson(), EventJson.quote(LAYOUT), EventJson.quote(report.loadBefore()),
-            EventJson.quote(report.loadAfter()), report.elapsedSeconds(), report.idleCores().entrySet().stream()
+            EventJson.quote(report.loadAfter()), report.elapsedSeconds(), report.idleWindow().toSeconds(), report.idleCores().entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(",")),
             report.results().stream().map(ReplicationResult::toJson).collect(Collectors.joining(",")));
@@ -365,13 +350,17 @@ public final class ReplicationBenchmark {
                 r.spread(ReplicationResult.Run::postgresBehindMillis).markdown("%,.0f"));
         }
         out.printf("%nCPU µs per write (median run), from the first write to the last replica write:%n%n");
-        out.printf(Locale.ROOT, "- idle (nothing written, cores used): %s%n", report.idleCores().entrySet().stream()
+        out.printf(Locale.ROOT, "- idle (nothing written for %d s, cores used): %s%n", report.idleWindow().toSeconds(),
+            report.idleCores().entrySet().stream()
             .map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue())).collect(Collectors.joining(", ")));
         for (ReplicationResult r : report.results()) {
             out.printf(Locale.ROOT, "- %,d B: %s%n", r.documentBytes(), r.medianCpuMicrosPerWrite().entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(", ")));
         }
+        out.printf("%nstep-downs of a live leader (all runs; Leadership's log lines): %s%n", report.results().stream()
+            .map(r -> String.format(Locale.ROOT, "%,d B %d", r.documentBytes(), r.liveLeaderStepDowns()))
+            .collect(Collectors.joining(", ")));
         out.flush();
     }
 }

@@ -48,9 +48,9 @@ class TransportInResultsJsonTest {
     void aNatsLatencyRunCarriesTheRawJetStreamLatencyAndAKafkaOneDoesNot() throws Exception {
         double[] millis = {1, 2, 3};
         JsonNode nats = parse(new LatencyResult("nats", 100, List.of(new LatencyResult.Run(100, 100, millis, millis,
-            millis, new double[] {4, 5, 6}, ""))).toJson());
+            millis, new double[] {4, 5, 6}, "", 0))).toJson());
         JsonNode kafka = parse(new LatencyResult("kafka", 100, List.of(new LatencyResult.Run(100, 100, millis, millis,
-            millis, null, ""))).toJson());
+            millis, null, "", 0))).toJson());
 
         assertThat(nats.get("transport").asText()).isEqualTo("nats");
         assertThat(nats.get("rawJetStreamLatencyMillis").get("p99").asDouble()).isEqualTo(5);
@@ -66,7 +66,7 @@ class TransportInResultsJsonTest {
             raw.putAll(Map.of("jetstream", jetStream, "jetstream-publish", 3000.0, "jetstream-consume", 4000.0));
             cost.put(CatchUpResult.NATS_SERVER, COST);
         }
-        return new CatchUpResult.Run(ferry, raw, cost, 20);
+        return new CatchUpResult.Run(ferry, raw, cost, 20, 0);
     }
 
     private static JsonNode parse(String json) throws Exception {

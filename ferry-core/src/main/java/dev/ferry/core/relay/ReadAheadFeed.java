@@ -1,6 +1,7 @@
 package dev.ferry.core.relay;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +31,8 @@ final class ReadAheadFeed implements ChangeSource.ChangeFeed {
     private final BlockingQueue<Read> ahead = new ArrayBlockingQueue<>(1);
     private final Thread reader;
     private volatile boolean closed;
+    /** The position of the last read handed over; touched by the reader only. */
+    private ResumeToken handedPosition;
     private ResumeToken position;
     private RuntimeException failure;
 
@@ -94,7 +97,11 @@ final class ReadAheadFeed implements ChangeSource.ChangeFeed {
                 Read next;
                 try {
                     List<Change> changes = inner.poll();
-                    next = new Read(changes, inner.position(), null);
+                    ResumeToken after = inner.position();
+                    if (changes.isEmpty() && Objects.equals(after, handedPosition)) {
+                        continue; // nothing new to hand over: the relay's own poll times out and checks its lease
+                    }
+                    next = new Read(changes, after, null);
                 } catch (RuntimeException e) {
                     next = new Read(List.of(), null, e);
                 }
@@ -104,6 +111,7 @@ final class ReadAheadFeed implements ChangeSource.ChangeFeed {
                 if (next.failure() != null) {
                     return;
                 }
+                handedPosition = next.position();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -2,8 +2,9 @@ package dev.ferry.embedded.mongo;
 
 import java.net.InetSocketAddress;
 
-import de.bwaldvogel.mongo.MongoServer;
-import dev.ferry.embedded.mongo.internals.BoundedOplogBackend;
+import java.util.Set;
+
+import dev.ferry.embedded.mongo.internals.WireServer;
 
 /**
  * An in-process MongoDB wire-protocol server (mongo-java-server, memory backend) with Ferry's bounded,
@@ -15,19 +16,19 @@ public final class EmbeddedMongo implements AutoCloseable {
 
     /** Default number of oplog entries kept, the embedded counterpart of a replica set's oplog window. */
     public static final int DEFAULT_OPLOG_CAPACITY = 200_000;
+    /**
+     * Collections whose commands never wait behind other collections' commands, as on a real server whose locks are
+     * per document: Ferry's leases (and the relay's checkpoint in them), renewed within a TTL of about a second.
+     */
+    public static final Set<String> DEFAULT_SMALL_COLLECTIONS = Set.of("ferry_leases");
 
-    private final MongoServer server;
-    private final BoundedOplogBackend backend;
+    private final WireServer server;
     private final InetSocketAddress address;
 
     private EmbeddedMongo(int port, int oplogCapacity) {
-        this.backend = new BoundedOplogBackend(oplogCapacity);
-        this.server = new MongoServer(backend);
-        server.enableOplog();
-        // One worker thread: each command then runs to completion before the next starts, so the oplog
-        // records writes in commit order. The stock server writes the oplog outside the collection lock.
-        server.bind(new InetSocketAddress("127.0.0.1", port), 1, 1);
-        this.address = server.getLocalAddress();
+        this.server = new WireServer(new InetSocketAddress("127.0.0.1", port), oplogCapacity,
+            DEFAULT_SMALL_COLLECTIONS);
+        this.address = server.address();
     }
 
     /** Starts a server on a free loopback port with the default oplog capacity. */
@@ -55,11 +56,11 @@ public final class EmbeddedMongo implements AutoCloseable {
 
     /** Entries the oplog currently holds. */
     public int oplogSize() {
-        return backend.oplog().size();
+        return server.backend().oplog().size();
     }
 
     @Override
     public void close() {
-        server.shutdownNow();
+        server.close();
     }
 }

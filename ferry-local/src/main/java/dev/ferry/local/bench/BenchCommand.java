@@ -6,8 +6,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
+import dev.ferry.benchmark.lease.LeaseRenewalBenchmark;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.BenchmarkResult;
 import dev.ferry.benchmark.pipeline.CopyRate;
@@ -17,6 +19,7 @@ import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.benchmark.raw.RawBaselines;
 import dev.ferry.benchmark.replication.ReplicationBenchmark;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.local.LocalFerryCommand;
 import dev.ferry.local.demo.DemoCommand;
@@ -27,9 +30,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
-@Command(name = "bench", description = "Measurement programs.",
-    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Oplog.class, BenchCommand.Projector.class,
-        BenchCommand.Raw.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measurement programs.",
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Lease.class,
+        BenchCommand.Oplog.class, BenchCommand.Projector.class, BenchCommand.Raw.class})
 public final class BenchCommand {
 
     @Command(name = "oplog", mixinStandardHelpOptions = true,
@@ -88,7 +91,8 @@ public final class BenchCommand {
     @Command(name = "pipeline", mixinStandardHelpOptions = true,
         description = "Catch-up throughput (300 B and 10 KB events), steady-state latency and relay failover, laid out "
             + "as in production: the embedded stack, the relay and the projector each in a process of their own, with "
-            + "raw baselines and a raw pipeline measured in the same run; every scenario --repeat times.")
+            + "raw baselines and a raw pipeline measured in the same run; every scenario --repeat times; each process's "
+            + "idle CPU; step-downs of a live leader counted per scenario.")
     static final class Pipeline implements Callable<Integer> {
 
         // Large enough that the catch-up lasts several seconds: a 2-second run measured mostly topic creation, the
@@ -121,6 +125,10 @@ public final class BenchCommand {
             + "the kills (default: ${DEFAULT-VALUE})")
         int backlog;
 
+        @Option(names = "--idle-seconds", defaultValue = "60", description = "after the warm-up, nothing is appended for "
+            + "this long while each process's idle CPU is read; 0 skips it (default: ${DEFAULT-VALUE})")
+        int idleSeconds;
+
         @Option(names = "--linger-ms", defaultValue = "" + KafkaSettings.DEFAULT_LINGER_MS,
             description = "the relay producer's linger.ms, 0..5; the raw producers use the same (default: ${DEFAULT-VALUE})")
         int lingerMs;
@@ -150,15 +158,15 @@ public final class BenchCommand {
                     "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
             }
             if (repeat < 1 || warmUpRounds < 0 || kills < 0 || backlog < 1 || smallEvents < 100 || largeEvents < 100
-                || seconds < 1) {
+                || seconds < 1 || idleSeconds < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, "
                     + "--events/--large-events at least 100, --backlog and --seconds at least 1, --warm-up-rounds and "
-                    + "--kills at least 0");
+                    + "--kills and --idle-seconds at least 0");
             }
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-");
             PipelineBenchmark benchmark = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents, largeEvents,
                 rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory,
-                transport),
+                transport, Duration.ofSeconds(idleSeconds)),
                 FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err);
             List<BenchmarkResult> results = benchmark.run();
             PrintWriter out = spec.commandLine().getOut();
@@ -181,7 +189,8 @@ public final class BenchCommand {
             + "window, with small documents and with 10 KB ones; the rate from the first write to each replica's last "
             + "write (MongoDB, PostgreSQL), beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run, "
             + "laid out as in production (the stack, the relay and one replicator per target in processes of their "
-            + "own, the embedded PostgreSQL 17); every scenario --repeat times.")
+            + "own, the embedded PostgreSQL 17); every scenario --repeat times; each process's idle CPU; step-downs of "
+            + "a live leader counted per scenario.")
     static final class Replication implements Callable<Integer> {
 
         @Option(names = "--seconds", defaultValue = "10", description = "seconds the writers write per run (default: "
@@ -204,6 +213,10 @@ public final class BenchCommand {
             + "for the JIT (default: ${DEFAULT-VALUE})")
         int warmUpSeconds;
 
+        @Option(names = "--idle-seconds", defaultValue = "60", description = "after the warm-up, nothing is written for "
+            + "this long while each process's idle CPU is read (default: ${DEFAULT-VALUE})")
+        int idleSeconds;
+
         @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
         Path logs;
 
@@ -215,14 +228,15 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--seconds, --repeat, --writers and "
-                    + "--warm-up-seconds must be at least 1, --large-bytes at least 1000");
+            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000 || idleSeconds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seconds, --repeat, --writers, "
+                    + "--warm-up-seconds and --idle-seconds must be at least 1, --large-bytes at least 1000");
             }
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-replication-");
             ReplicationBenchmark.Report report = new ReplicationBenchmark(new ReplicationBenchmark.Options(
                 Duration.ofSeconds(seconds), 0, largeBytes, writers, repeat, Duration.ofSeconds(warmUpSeconds),
-                logDirectory), FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err).run();
+                logDirectory, Duration.ofSeconds(idleSeconds)), FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
+                System.err).run();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             ReplicationBenchmark.printMarkdown(report, json ? err : out);
@@ -238,7 +252,8 @@ public final class BenchCommand {
 
     @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
-            + "production layout: the embedded stack and the relay in processes of their own; --repeat fresh runs.")
+            + "production layout: the embedded stack and the relay in processes of their own, the relay's default lease "
+            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted.")
     static final class Copy implements Callable<Integer> {
 
         @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
@@ -246,6 +261,10 @@ public final class BenchCommand {
 
         @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
         int repeat;
+
+        @Option(names = "--lease-ttl", description = "the copying relay's relay.leaseTtl, e.g. 15s (default: the "
+            + "relay's default, as deployed)")
+        String leaseTtl;
 
         @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
         Path logs;
@@ -259,19 +278,114 @@ public final class BenchCommand {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                     "--repeat must be at least 1 and --events at least 1000");
             }
+            Optional<Duration> ttl = Optional.ofNullable(leaseTtl).map(BenchCommand::duration);
             long started = System.nanoTime();
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-copy-");
-            List<Double> rates = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), logDirectory,
-                System.err).run(events, repeat);
-            List<Double> sorted = rates.stream().sorted().toList();
+            List<CopyRate.Run> runs = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
+                logDirectory, System.err).run(events, repeat, ttl);
+            List<Double> sorted = runs.stream().map(CopyRate.Run::perSecond).sorted().toList();
+            long stepDowns = runs.stream().mapToLong(CopyRate.Run::liveLeaderStepDowns).sum();
             PrintWriter out = spec.commandLine().getOut();
             out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
-                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"elapsedSeconds\":%d}%n", events, repeat,
-                sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
+                    + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"leaseTtlMillis\":%d,\"leaseTtlDefault\":%s,"
+                    + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,\"elapsedSeconds\":%d}%n", events,
+                repeat, sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
+                ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), stepDowns,
+                runs.stream().map(run -> Long.toString(run.liveLeaderStepDowns()))
+                    .collect(java.util.stream.Collectors.joining(",", "[", "]")),
                 java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             out.flush();
+            System.err.printf("the copying relay stepped down %d times while alive, over %d runs (relay.leaseTtl: %s)%n",
+                stepDowns, repeat, leaseTtl == null ? "default" : leaseTtl);
             return 0;
         }
+    }
+
+    @Command(name = "lease", mixinStandardHelpOptions = true,
+        description = "How long a lease renewal waits while Ferry's own bulk work runs on the embedded MongoDB: a relay "
+            + "copying --documents stored commits (relay.start: earliest), and the replicator's tombstone purge over "
+            + "--documents tombstones, each on a fresh embedded stack in a process of its own, while a lease is renewed "
+            + "through MongoLeaseStore every --interval-ms; renewal p50/p99/max beside the operation's duration.")
+    static final class Lease implements Callable<Integer> {
+
+        @Option(names = "--documents", defaultValue = "100000", description = "commits to copy and tombstones to purge "
+            + "(default: ${DEFAULT-VALUE})")
+        int documents;
+
+        @Option(names = "--operations", split = ",", defaultValue = "copy,purge", description = "what runs beside the "
+            + "renewals, in order: copy, purge (default: ${DEFAULT-VALUE})")
+        List<String> operations;
+
+        @Option(names = "--interval-ms", defaultValue = "100", description = "pause between a renewal's answer and the "
+            + "next renewal (default: ${DEFAULT-VALUE})")
+        int intervalMs;
+
+        @Option(names = "--baseline-seconds", defaultValue = "3", description = "renewals noted with nothing else "
+            + "running, before each operation (default: ${DEFAULT-VALUE})")
+        int baselineSeconds;
+
+        @Option(names = "--copy-lease-ttl", description = "the copying relay's relay.leaseTtl, e.g. 15s (default: the "
+            + "relay's default)")
+        String copyLeaseTtl;
+
+        @Option(names = "--timeout-seconds", defaultValue = "1800", description = "an operation still running after "
+            + "this is reported unfinished (default: ${DEFAULT-VALUE})")
+        int timeoutSeconds;
+
+        @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
+        Path logs;
+
+        @Option(names = "--json", description = "print the results as JSON to stdout (the summary goes to stderr)")
+        boolean json;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (documents < 1 || intervalMs < 1 || baselineSeconds < 1 || timeoutSeconds < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--documents, --interval-ms, "
+                    + "--baseline-seconds and --timeout-seconds must be at least 1");
+            }
+            List<LeaseRenewalBenchmark.Operation> chosen = new java.util.ArrayList<>();
+            for (String operation : operations) {
+                try {
+                    chosen.add(LeaseRenewalBenchmark.Operation.valueOf(operation.trim().toUpperCase(java.util.Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--operations: expected copy and/or purge, got '" + operation + "'");
+                }
+            }
+            Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-lease-");
+            LeaseRenewalBenchmark.Report report = new LeaseRenewalBenchmark(new LeaseRenewalBenchmark.Options(documents,
+                chosen, Duration.ofMillis(intervalMs), Duration.ofSeconds(baselineSeconds),
+                Optional.ofNullable(copyLeaseTtl).map(BenchCommand::duration), Duration.ofSeconds(timeoutSeconds),
+                logDirectory), FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err).run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            LeaseRenewalBenchmark.printSummary(report, json ? err : out);
+            if (json) {
+                out.println(LeaseRenewalBenchmark.toJson(report));
+            }
+            out.flush();
+            err.println("each process's output: " + logDirectory);
+            err.flush();
+            return 0;
+        }
+    }
+
+    /** A duration as the configuration writes one: 500ms, 15s, 2m. */
+    static Duration duration(String text) {
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("(\\d+)(ms|s|m)").matcher(text.trim());
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("expected a duration such as 500ms, 15s or 2m, got '" + text + "'");
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        return switch (matcher.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            default -> Duration.ofMinutes(amount);
+        };
     }
 
     @Command(name = "raw", hidden = true, description = "The raw baselines, in a process of their own: started by "

@@ -33,8 +33,11 @@ class PipelineBenchmarkIT {
     @Test
     void theBenchmarkRunsEveryScenarioInTheProductionLayoutAndPrintsTheDocumentedJson() throws Exception {
         JsonNode results = benchPipeline("--events", "500", "--large-events", "100", "--rates", "100", "--seconds", "1",
-            "--repeat", "1", "--warm-up-rounds", "0", "--kills", "1", "--backlog", "500");
-        assertThat(results).hasSize(4);
+            "--repeat", "1", "--warm-up-rounds", "0", "--kills", "1", "--backlog", "500", "--idle-seconds", "1");
+        assertThat(results).hasSize(5);
+        for (JsonNode scenario : results) {
+            assertThat(scenario.get("liveLeaderStepDowns").asLong()).as(scenario.get("scenario").asText()).isNotNegative();
+        }
         for (int i = 0; i < 2; i++) {
             JsonNode catchUp = results.get(i);
             assertThat(catchUp.get("scenario").asText()).isEqualTo("catch-up");
@@ -67,12 +70,19 @@ class PipelineBenchmarkIT {
         assertThat(failover.get("p50Millis").asDouble()).isPositive();
         assertThat(failover.get("maxMillis").asDouble()).isGreaterThanOrEqualTo(failover.get("p99Millis").asDouble());
         assertThat(failover.get("successorCatchUpPerSecond").asDouble()).isPositive();
+
+        JsonNode idle = results.get(4);
+        assertThat(idle.get("scenario").asText()).isEqualTo("idle");
+        assertThat(idle.get("seconds").asInt()).isEqualTo(1);
+        for (String process : new String[] {"relay", "projector", "stack"}) {
+            assertThat(idle.get("cores").get(process).asDouble()).as(process).isNotNegative();
+        }
     }
 
     @Test
     void onNatsTheCatchUpsStandBesideARawJetStreamBaselineOfTheSameRun() throws Exception {
         JsonNode results = benchPipeline("--transport", "nats", "--events", "2000", "--large-events", "300", "--rates",
-            "200", "--seconds", "2", "--repeat", "1", "--warm-up-rounds", "0", "--kills", "0");
+            "200", "--seconds", "2", "--repeat", "1", "--warm-up-rounds", "0", "--kills", "0", "--idle-seconds", "0");
         assertThat(results).as("two catch-ups and one latency run; no failover on NATS").hasSize(3);
         for (int i = 0; i < 2; i++) {
             JsonNode catchUp = results.get(i);

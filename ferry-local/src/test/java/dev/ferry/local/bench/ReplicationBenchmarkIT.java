@@ -32,7 +32,7 @@ class ReplicationBenchmarkIT {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int status = LocalFerryCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), "bench", "replication",
-            "--seconds", "1", "--warm-up-seconds", "1", "--repeat", "1", "--writers", "2", "--logs",
+            "--seconds", "1", "--warm-up-seconds", "1", "--repeat", "1", "--writers", "2", "--idle-seconds", "1", "--logs",
             dir.resolve("logs").toString(), "--json");
         assertThat(status).as("exit status; stderr: %s", err).isZero();
         String json = out.toString().lines().filter(line -> line.startsWith("{")).findFirst().orElseThrow();
@@ -44,6 +44,10 @@ class ReplicationBenchmarkIT {
         assertThat(report.get("machine").get("cpuModel").asText()).isNotBlank();
         assertThat(report.get("loadAverageBefore").asText()).isNotBlank();
         assertThat(report.get("elapsedSeconds").asLong()).isNotNegative();
+        assertThat(report.get("idleSeconds").asInt()).isEqualTo(1);
+        for (String process : new String[] {"stack", "relay", "replicator-mongodb-replica", "replicator-postgresql-replica"}) {
+            assertThat(report.get("idleCores").get(process).asDouble()).as(process).isNotNegative();
+        }
         JsonNode scenarios = report.get("scenarios");
         assertThat(scenarios).hasSize(2);
         for (JsonNode scenario : scenarios) {
@@ -62,6 +66,8 @@ class ReplicationBenchmarkIT {
             }
             assertThat(scenario.get("postgresqlToRawJdbcWorstRun").asDouble()).isPositive();
             assertThat(scenario.get("perRun")).hasSize(1);
+            assertThat(scenario.get("liveLeaderStepDowns").asLong()).isNotNegative();
+            assertThat(scenario.get("perRun").get(0).get("liveLeaderStepDowns").asLong()).isNotNegative();
         }
         assertThat(scenarios.get(0).get("seedKafkaPerSecond").asDouble()).isEqualTo(8_000);
         assertThat(scenarios.get(1).get("seedKafkaPerSecond").asDouble()).isEqualTo(3_000);

@@ -25,8 +25,9 @@ import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
- * Tails a change stream (of a collection, a database or the cluster) in batches, through the official driver only. An empty read is
- * followed by a short, growing idle wait ({@link IdleBackoff}) so a quiet stream costs next to no CPU.
+ * Tails a change stream (of a collection, a database or the cluster) in batches, through the official driver only. The
+ * server waits up to {@code serverAwait} in each getMore for changes, so a quiet stream costs a read every half second;
+ * an empty read the server answered without waiting is followed by a short, growing idle wait ({@link IdleBackoff}).
  * Not thread-safe: one tail belongs to one reading thread.
  */
 public final class ChangeStreamTail implements AutoCloseable {
@@ -39,14 +40,17 @@ public final class ChangeStreamTail implements AutoCloseable {
     private final MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor;
     private final IdleBackoff backoff;
     private final int maxBatch;
+    /** How long the server is asked to wait for changes in a getMore. */
+    private final long awaitedNanos;
     /** Where the stream was opened: where it stands until the cursor holds a token. */
     private final StartPosition opened;
 
     private ChangeStreamTail(MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor,
-                             IdleBackoff backoff, int maxBatch, StartPosition opened) {
+                             IdleBackoff backoff, int maxBatch, Duration serverAwait, StartPosition opened) {
         this.cursor = cursor;
         this.backoff = backoff;
         this.maxBatch = maxBatch;
+        this.awaitedNanos = serverAwait.toNanos();
         this.opened = opened;
     }
 
@@ -84,7 +88,7 @@ public final class ChangeStreamTail implements AutoCloseable {
         }
         try {
             return new ChangeStreamTail(stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),
-                settings.maxBatch(), start);
+                settings.maxBatch(), settings.serverAwait(), start);
         } catch (MongoException e) {
             throw translate(e, start, start, settings.maxBatch());
         }
@@ -98,6 +102,7 @@ public final class ChangeStreamTail implements AutoCloseable {
      */
     public List<ChangeStreamDocument<RawBsonDocument>> poll() {
         try {
+            long asked = System.nanoTime();
             ChangeStreamDocument<RawBsonDocument> first = cursor.tryNext();
             if (first == null) {
                 if (cursor.getServerCursor() == null) {
@@ -105,7 +110,13 @@ public final class ChangeStreamTail implements AutoCloseable {
                     // from here on it would return nothing, silently. The resume token is now the invalidate's.
                     throw new StreamClosed();
                 }
-                backoff.idle();
+                if (System.nanoTime() - asked < awaitedNanos / 2) {
+                    // The server answered without waiting for changes (the driver's buffer was empty, or a server
+                    // that does not honour maxAwaitTime): wait here instead of polling it in a loop.
+                    backoff.idle();
+                } else {
+                    backoff.reset(); // the server waited for changes: ask again at once
+                }
                 return List.of();
             }
             backoff.reset();
@@ -206,15 +217,16 @@ public final class ChangeStreamTail implements AutoCloseable {
      * How a tail reads.
      *
      * @param maxBatch    most changes returned by one poll
-     * @param serverAwait how long a real server's getMore may wait for new changes
-     * @param idleMin     first wait after an empty read
-     * @param idleMax     longest wait after consecutive empty reads (bounds the added latency when idle)
+     * @param serverAwait how long the server's getMore may wait for new changes (its maxAwaitTime)
+     * @param idleMin     first wait after an empty read the server answered without waiting
+     * @param idleMax     longest wait after consecutive such reads (bounds the added latency)
      */
     public record Settings(int maxBatch, Duration serverAwait, Duration idleMin, Duration idleMax) {
 
         /**
-         * The idle cap of 25 ms keeps an idle tail on the embedded server to about 40 empty reads a second (a few
-         * percent of a core); it is reached only after ~30 ms without a change, so a busy stream never waits it.
+         * A quiet stream costs two reads a second (the server waits 0.5 s in each). The idle cap of 25 ms bounds a
+         * server that answers at once to about 40 empty reads a second; it is reached only after ~30 ms of such
+         * reads, so a busy stream never waits it.
          */
         public static final Settings DEFAULT =
             new Settings(1000, Duration.ofMillis(500), Duration.ofMillis(1), Duration.ofMillis(25));

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Waits after an empty read, doubling the wait up to a cap while the stream stays idle. A real MongoDB
- * already waits inside getMore (maxAwaitTime), so there this only adds a short gap; servers whose getMore
- * returns at once (the embedded one) would otherwise be polled in a busy loop.
+ * Waits after an empty read that the server answered at once, doubling the wait up to a cap while that goes on. A
+ * MongoDB server waits inside getMore (maxAwaitTime) and such reads are rare; a server that does not would otherwise
+ * be polled in a busy loop.
  */
 final class IdleBackoff {
 

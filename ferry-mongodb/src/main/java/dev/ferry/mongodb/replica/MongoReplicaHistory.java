@@ -88,7 +88,7 @@ public final class MongoReplicaHistory implements AutoCloseable {
                 if (event != null) {
                     record(event);
                 } else {
-                    // the embedded server's getMore returns at once when idle (a real one waits maxAwaitTime)
+                    // the server waited maxAwaitTime; a short pause keeps a server that does not from being polled in a loop
                     LockSupport.parkNanos(IDLE_NANOS);
                 }
             }

@@ -73,18 +73,31 @@ final class PartitionConsumer {
         String base = consumerBase(group, partition);
         String name = base + epoch;
         long floor = 0;
+        Long ownFloor = null;
         for (String existing : management.getConsumerNames(settings.stream())) {
-            if (existing.startsWith(base) && !existing.equals(name)) {
+            if (existing.startsWith(base)) {
                 ConsumerInfo info = management.getConsumerInfo(settings.stream(), existing);
                 Long start = info.getConsumerConfiguration().getStartSequence();
-                floor = Math.max(floor, Math.max(info.getAckFloor().getStreamSequence(), start == null ? 0 : start - 1));
+                long done = Math.max(info.getAckFloor().getStreamSequence(), start == null ? 0 : start - 1);
+                if (existing.equals(name)) {
+                    ownFloor = done;
+                } else {
+                    floor = Math.max(floor, done);
+                }
             }
         }
-        ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
-            .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
-        config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
-            : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
-        management.addOrUpdateConsumer(settings.stream(), config.build());
+        if (ownFloor != null) {
+            // An earlier attempt of this very term made its consumer (from its predecessors' floor, which it may have
+            // deleted since) and then failed, say on a broker restart: go on with it. Its start cannot be changed
+            // (JetStream refuses to update a deliver policy), and it already starts where the predecessors stopped.
+            floor = ownFloor;
+        } else {
+            ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
+                .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
+            config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
+                : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
+            management.addOrUpdateConsumer(settings.stream(), config.build());
+        }
         for (String existing : management.getConsumerNames(settings.stream())) {
             if (existing.startsWith(base) && !existing.equals(name)) {
                 management.deleteConsumer(settings.stream(), existing);

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoCollection;
@@ -29,8 +30,8 @@ import de.bwaldvogel.mongo.oplog.Oplog;
  *       with ChangeStreamHistoryLost (286), as on a real replica set whose oplog window has passed;</li>
  *   <li>entries are kept in a sorted map, so a cursor positions itself in O(log n) instead of scanning.</li>
  * </ul>
- * Correct ordering relies on the server running every command on one worker thread, so that entries are
- * appended in commit order.
+ * Correct ordering relies on the server running the commands of one collection one at a time ({@link CommandLanes}),
+ * so that each collection's entries are appended in its commit order; appends themselves are serialized here.
  */
 public final class BoundedOplog implements Oplog {
 
@@ -44,13 +45,15 @@ public final class BoundedOplog implements Oplog {
     private final OplogClock clock;
     private final UpdateImages updateImages;
     private final int capacity;
+    private final Reads reads;
+    private volatile Runnable whenAppended = () -> { };
     private final NavigableMap<Long, OplogEntry> entries = new ConcurrentSkipListMap<>();
     private int size;
     /** Timestamp of the newest evicted entry; a resume point before it has lost history. */
     private volatile long evictedUpTo;
 
     BoundedOplog(MongoBackend backend, CursorRegistry cursorRegistry, Clock clock, int capacity,
-                 UpdateImages updateImages) {
+                 UpdateImages updateImages, Reads reads) {
         if (capacity < 1) {
             throw new IllegalArgumentException("oplog capacity must be at least 1, was " + capacity);
         }
@@ -59,6 +62,21 @@ public final class BoundedOplog implements Oplog {
         this.clock = new OplogClock(clock);
         this.capacity = capacity;
         this.updateImages = updateImages;
+        this.reads = reads;
+    }
+
+    /** How the oplog reads a document of a collection, from whichever lane it runs on ({@link CommandLanes#read}). */
+    @FunctionalInterface
+    interface Reads {
+        /** On the calling thread: for a backend whose commands all run on one thread. */
+        Reads INLINE = (namespace, reading) -> reading.get();
+
+        Document read(String namespace, Supplier<Document> reading);
+    }
+
+    /** Tells {@code listener} of every entry appended, right after (on the appending thread; it must not block). */
+    void whenAppended(Runnable listener) {
+        this.whenAppended = listener;
     }
 
     @Override
@@ -70,9 +88,14 @@ public final class BoundedOplog implements Oplog {
         for (Document document : documents) {
             Object id = document.get(ID);
             // The memory backend stores the very instance it was given: a document rejected by a unique
-            // index is not that instance, or not there at all.
-            if (id != null && storedDocument(collection, id) == document) {
-                append(namespace, ChangeOperation.INSERT, id, document.cloneDeeply(), null, null);
+            // index is not that instance, or not there at all. An insert command's collection knows what it stored.
+            if (id != null && (collection instanceof ObservedMemoryCollection observed
+                && observed.takeStoredByInsert(document) || storedDocument(collection, id) == document)) {
+                // A copy of the top level is a snapshot: the backend updates a stored document in place, but only by
+                // removing and putting top-level fields whose new values are fresh copies; it never changes an
+                // embedded document or array it holds (AbstractMongoCollection.updateDocument, mongo-java-server
+                // 1.47.0). A deep copy of a Ferry commit made about five times its garbage (issue 30).
+                append(namespace, ChangeOperation.INSERT, id, document.clone(), null, null);
             }
         }
     }
@@ -85,11 +108,13 @@ public final class BoundedOplog implements Oplog {
             Document stored = collection == null ? null : storedDocument(collection, id);
             Document before = updateImages.take(namespace, id);
             if (replacement) {
-                Document newDocument = stored == null ? null : stored.cloneDeeply();
+                // a snapshot, as in handleInsert
+                Document newDocument = stored == null ? null : stored.clone();
                 append(namespace, ChangeOperation.REPLACE, id, newDocument, null, null);
             } else {
+                // the description keeps values of the stored document, which later updates replace, never change
                 Document description = before == null || stored == null ? UpdateDescriptions.none()
-                    : UpdateDescriptions.describe(before, stored.cloneDeeply(), update);
+                    : UpdateDescriptions.describe(before, stored, update);
                 append(namespace, ChangeOperation.UPDATE, id, null, description, null);
             }
         }
@@ -168,20 +193,25 @@ public final class BoundedOplog implements Oplog {
 
     /** The current version of a document, for {@code fullDocument: updateLookup}. */
     Document lookUp(String namespace, Object id) {
-        MongoCollection<?> collection = collection(namespace);
-        return collection == null ? null : storedDocument(collection, id);
+        return reads.read(namespace, () -> {
+            MongoCollection<?> collection = collection(namespace);
+            return collection == null ? null : storedDocument(collection, id);
+        });
     }
 
-    private synchronized void append(String namespace, ChangeOperation operation, Object id, Document document,
-                                     Document updateDescription, String renamedTo) {
-        long timestamp = clock.next();
-        entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document,
-            updateDescription, renamedTo));
-        size++;
-        while (size > capacity) {
-            evictedUpTo = entries.pollFirstEntry().getKey();
-            size--;
+    private void append(String namespace, ChangeOperation operation, Object id, Document document,
+                        Document updateDescription, String renamedTo) {
+        synchronized (this) {
+            long timestamp = clock.next();
+            entries.put(timestamp, new OplogEntry(timestamp, clock.wallMillis(), namespace, operation, id, document,
+                updateDescription, renamedTo));
+            size++;
+            while (size > capacity) {
+                evictedUpTo = entries.pollFirstEntry().getKey();
+                size--;
+            }
         }
+        whenAppended.run();
     }
 
     private long startPosition(Document changeStream) {

@@ -11,27 +11,28 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
 /**
- * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, unique indexes that serve
- * equality-plus-more queries ({@link NarrowingUniqueIndex}), change streams on databases and the deployment with
+ * mongo-java-server's memory backend with {@link BoundedOplog} in place of the stock oplog, ordered indexes that serve
+ * equality-plus-more queries, ranges and sorted pages ({@link NarrowingUniqueIndex}, {@link OrderedIndex}), change streams on databases and the deployment with
  * post-batch resume tokens ({@link ChangeStreamCommands}), renames recorded in the oplog, its oldest and newest entries
- * readable in {@code local.oplog.rs} ({@link OplogCollection}), an {@code operationTime} in every reply, and a client's
- * abrupt disconnect logged as one line ({@link AbruptDisconnectLog}).
+ * readable in {@code local.oplog.rs} ({@link OplogCollection}), and an {@code operationTime} in every reply. Commands
+ * reach it from {@link WireServer}, on the lanes of {@link CommandLanes}.
  */
 public final class BoundedOplogBackend extends MemoryBackend {
 
     private static final String ADMIN = "admin";
-    /** What a replica set advertises; without it the driver refuses sessions (and so causal reads' operationTime). */
-    private static final int LOGICAL_SESSION_TIMEOUT_MINUTES = 30;
 
     private final int oplogCapacity;
     private final UpdateImages updateImages = new UpdateImages();
     private final ChangeStreamCommands changeStreams;
-    private final AbruptDisconnectLog abruptDisconnects = new AbruptDisconnectLog();
-    private BoundedOplog boundedOplog;
+    private final BoundedOplog.Reads reads;
+    private volatile BoundedOplog boundedOplog;
 
-    public BoundedOplogBackend(int oplogCapacity) {
+    /** @param reads how the oplog reads a collection's document from whichever lane it runs on */
+    BoundedOplogBackend(int oplogCapacity, BoundedOplog.Reads reads) {
         super(Clock.systemUTC());
+        version(HelloReply.CLAIMED_VERSION);
         this.oplogCapacity = oplogCapacity;
+        this.reads = reads;
         this.changeStreams = new ChangeStreamCommands(this, getCursorRegistry());
     }
 
@@ -42,7 +43,7 @@ public final class BoundedOplogBackend extends MemoryBackend {
 
     @Override
     protected Oplog createOplog() {
-        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity, updateImages);
+        boundedOplog = new BoundedOplog(this, getCursorRegistry(), getClock(), oplogCapacity, updateImages, reads);
         return boundedOplog;
     }
 
@@ -51,11 +52,17 @@ public final class BoundedOplogBackend extends MemoryBackend {
         return boundedOplog;
     }
 
+    /** Whether the cursor is an open change stream's (whose getMore may wait for the oplog to grow). */
+    boolean isChangeStream(long cursorId) {
+        try {
+            return getCursorRegistry().getCursor(cursorId) instanceof ChangeStreamCursor;
+        } catch (MongoServerError e) {
+            return false; // no such cursor: the getMore itself fails with CursorNotFound
+        }
+    }
+
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-        if (channel != null) {
-            abruptDisconnects.installIn(channel);
-        }
         // A command that failed half-way may have left images of documents it updated; they are not this command's.
         updateImages.clear();
         Document reply = dispatch(channel, databaseName, command, query);
@@ -74,10 +81,11 @@ public final class BoundedOplogBackend extends MemoryBackend {
         if (boundedOplog != null && OplogCollection.isRead(databaseName, command, query)) {
             return OplogCollection.find(query, boundedOplog);
         }
+        if (HelloReply.answers(command)) {
+            return HelloReply.to(command, query, super.handleCommand(channel, databaseName, "ismaster", query));
+        }
         Document reply = super.handleCommand(channel, databaseName, command, query);
-        if (command.equalsIgnoreCase("ismaster")) {
-            reply.put("logicalSessionTimeoutMinutes", LOGICAL_SESSION_TIMEOUT_MINUTES);
-        } else if (boundedOplog != null && ADMIN.equals(databaseName) && command.equalsIgnoreCase("renameCollection")
+        if (boundedOplog != null && ADMIN.equals(databaseName) && command.equalsIgnoreCase("renameCollection")
             && !query.get(command).equals(query.get("to"))) {
             boundedOplog.handleRename(query.get(command).toString(), query.get("to").toString());
         }

@@ -12,9 +12,6 @@ import de.bwaldvogel.mongo.backend.aggregation.Aggregation;
 import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
-import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 /**
  * A change-stream cursor over {@link BoundedOplog}: turns the entries its {@link ChangeStreamScope} watches into change
@@ -24,7 +21,7 @@ import io.netty.buffer.Unpooled;
  * A drop or rename of the watched collection (or a dropped watched database) is followed by an {@code invalidate}
  * and closes the cursor, even if a user stage filtered the invalidate out; the last post-batch token is then the
  * invalidate's, from which {@code startAfter} continues.
- * Unlike a real server, a getMore on an idle stream returns an empty batch at once instead of waiting.
+ * A getMore that finds nothing is answered later, when the oplog grows or its await time ends ({@link WaitingGetMores}).
  */
 final class ChangeStreamCursor extends AbstractCursor {
 
@@ -126,14 +123,8 @@ final class ChangeStreamCursor extends AbstractCursor {
      * fails the whole read, the events before it in the batch included (the cursor is then gone, as on mongod).
      */
     private static int returnableSize(Document event) {
-        ByteBuf buffer = Unpooled.buffer();
-        int size;
-        try {
-            BsonEncoder.encodeDocument(event, buffer);
-            size = buffer.writerIndex();
-        } finally {
-            buffer.release();
-        }
+        // counted, not encoded: the reply encodes the event once, onto the wire
+        int size = EncodedSize.of(event);
         if (size > MAX_EVENT_BYTES) {
             throw new MongoServerError(BSON_OBJECT_TOO_LARGE, "BSONObjectTooLarge", "BSONObj size: " + size + " (0x"
                 + Integer.toHexString(size).toUpperCase() + ") is invalid. Size must be between 0 and "

@@ -2,6 +2,7 @@ package dev.ferry.embedded.mongo.internals;
 
 import java.util.List;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
@@ -14,8 +15,8 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
 /**
- * The memory backend's database with {@link NarrowingUniqueIndex} for every unique index, {@code _id} included, and
- * {@link ObservedMemoryCollection}s, so that updates are described and findAndModify writes reach the oplog.
+ * The memory backend's database with {@link NarrowingUniqueIndex} for every unique index, {@code _id} included, an
+ * {@link OrderedIndex} for every other index, and {@link ObservedMemoryCollection}s, so that updates are described and findAndModify writes reach the oplog.
  */
 final class IndexedMemoryDatabase extends MemoryDatabase {
 
@@ -39,6 +40,15 @@ final class IndexedMemoryDatabase extends MemoryDatabase {
         return super.handleCommand(channel, command, query, databaseResolver, oplog);
     }
 
+    /**
+     * Both lanes ({@link CommandLanes}) may create a collection, and creating one writes the database's own
+     * bookkeeping collections: one creation at a time.
+     */
+    @Override
+    protected synchronized MongoCollection<Integer> resolveOrCreateCollection(String collectionName) {
+        return super.resolveOrCreateCollection(collectionName);
+    }
+
     @Override
     protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
         // The superclass constructor opens the system collections, before this class's fields are set; their writes
@@ -53,5 +63,15 @@ final class IndexedMemoryDatabase extends MemoryDatabase {
     protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                      boolean sparse) {
         return new NarrowingUniqueIndex(indexName, keys, sparse);
+    }
+
+    /** An {@link OrderedIndex} where the stock backend makes an empty one (system collections keep that). */
+    @Override
+    protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys,
+                                                        boolean sparse) {
+        if (resolveCollection(collectionName, false) instanceof ObservedMemoryCollection collection) {
+            return new OrderedIndex(indexName, keys, sparse, collection::storedDocument);
+        }
+        return super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.memory.index.MemoryUniqueIndex;
@@ -33,9 +34,33 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
     /** Positions by the values of all keys but the last, for a compound, non-sparse index; guarded by {@code this}. */
     private final Map<KeyValue, TreeSet<Integer>> byPrefix;
 
+    /** The same entries in key order, for ranges and sorts ({@link IndexPlan}). */
+    private final OrderedKeys ordered;
+
     NarrowingUniqueIndex(String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
         byPrefix = keys.size() > 1 && !sparse ? new HashMap<>() : null;
+        ordered = new OrderedKeys(keys, sparse);
+    }
+
+    OrderedKeys orderedKeys() {
+        return ordered;
+    }
+
+    @Override
+    public synchronized void add(Document document, Integer position, MongoCollection<Integer> collection) {
+        super.add(document, position, collection);
+        ordered.add(document, position);
+    }
+
+    /** Also what an update that moves a key does (the stock update removes the old document, adds the new). */
+    @Override
+    public synchronized Integer remove(Document document) {
+        Integer position = super.remove(document);
+        if (position != null) {
+            ordered.remove(document, position);
+        }
+        return position;
     }
 
     @Override
@@ -81,8 +106,10 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
     }
 
     /**
-     * A query that is one top-level {@code $and} of field conditions on distinct fields, as one document of those
-     * conditions (the index only finds candidates: the matcher still applies the whole query); any other query as it is.
+     * A query that is one top-level {@code $and} of clauses, as one document of its field conditions on distinct
+     * fields, leaving out clauses of operators such as {@code $or} (the index only finds candidates: the matcher
+     * still applies the whole query, so dropping a conjunct only widens them); any other query as it is. The
+     * tombstone ledger's conditional upsert is {@code {$and: [{_id: k}, {$or: [{last: {$exists: false}}, ...]}]}}.
      */
     private static Document flattened(Document query) {
         if (query.size() != 1 || !(query.get("$and") instanceof java.util.Collection<?> clauses)) {
@@ -93,8 +120,11 @@ final class NarrowingUniqueIndex extends MemoryUniqueIndex {
             if (!(clause instanceof Document conditions)) {
                 return query;
             }
+            if (conditions.keySet().stream().anyMatch(field -> field.startsWith("$"))) {
+                continue;
+            }
             for (String field : conditions.keySet()) {
-                if (field.startsWith("$") || merged.containsKey(field)) {
+                if (merged.containsKey(field)) {
                     return query;
                 }
                 merged.put(field, conditions.get(field));

@@ -78,8 +78,14 @@ class NarrowingUniqueIndexTest {
             new Document("_ferry.version", new Document("$lt", "0000000002"))));
         assertThat(ids.canHandle(conditionalReplace)).isTrue();
         assertThat(ids.getPositions(conditionalReplace)).containsExactly(1);
-        assertThat(ids.canHandle(new Document("$and", List.of(new Document("_id", "p-1"),
-            new Document("$or", List.of(new Document("a", 1))))))).as("an operator clause").isFalse();
+        // the tombstone ledger's conditional upsert: the operator clause is left to the matcher
+        Document ledgerUpsert = new Document("$and", List.of(new Document("_id", "p-1"),
+            new Document("$or", List.of(new Document("last", new Document("$exists", false)),
+                new Document("last", new Document("$lt", "0000000002"))))));
+        assertThat(ids.canHandle(ledgerUpsert)).as("an operator clause beside the key").isTrue();
+        assertThat(ids.getPositions(ledgerUpsert)).containsExactly(0);
+        assertThat(ids.canHandle(new Document("$and", List.of(new Document("$or", List.of(new Document("_id", "p-1"))),
+            new Document("a", 1))))).as("the key only inside an operator clause").isFalse();
         assertThat(ids.canHandle(new Document("$and", List.of(new Document("_id", "p-1"), new Document("_id", "p-2")))))
             .as("one field twice").isFalse();
     }
