@@ -202,8 +202,22 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
                 }
                 running = true;
             }
-            channel.config().setAutoRead(false);
+            reading(false);
             step.run();
+        }
+
+        /** Turns reading the socket on or off, on the connection's I/O thread (Netty's rule), while it is open. */
+        private void reading(boolean on) {
+            Runnable toggle = () -> {
+                if (channel.isActive()) { // a closed connection is deregistered: nothing to read
+                    channel.config().setAutoRead(on);
+                }
+            };
+            if (channel.eventLoop().inEventLoop()) {
+                toggle.run();
+            } else {
+                channel.eventLoop().execute(toggle);
+            }
         }
 
         void done() {
@@ -215,7 +229,7 @@ final class CommandDispatcher extends ChannelInboundHandlerAdapter {
                 }
             }
             if (next == null) {
-                channel.config().setAutoRead(true);
+                reading(true);
             } else {
                 next.run();
             }

@@ -48,17 +48,9 @@ final class OrderedIndex extends Index<Integer> {
     /** The position of the stored document (the collection removes that very instance; else an equal one). */
     @Override
     public synchronized Integer remove(Document document) {
-        List<Integer> candidates = keys.positionsWithKeyOf(document);
-        Integer found = null;
-        for (Integer position : candidates) {
-            if (stored.apply(position) == document) {
-                found = position;
-                break;
-            }
-        }
+        Integer found = keys.firstPositionWithKeyOf(document, position -> stored.apply(position) == document);
         if (found == null) {
-            found = candidates.stream().filter(position -> document.equals(stored.apply(position))).findFirst()
-                .orElse(null);
+            found = keys.firstPositionWithKeyOf(document, position -> document.equals(stored.apply(position)));
         }
         if (found != null) {
             keys.remove(document, found);

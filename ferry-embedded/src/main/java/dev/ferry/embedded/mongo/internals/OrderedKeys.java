@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.TreeSet;
+import java.util.function.IntPredicate;
 
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
@@ -105,18 +106,24 @@ final class OrderedKeys {
         withArrays = 0;
     }
 
-    /** The positions of the entries whose key equals the document's, in position order. */
-    List<Integer> positionsWithKeyOf(Document document) {
+    /**
+     * The first position, in position order, of an entry whose key equals the document's and that {@code matches}, or
+     * null. Walked lazily: many documents may share a key (a purge's tombstones deleted at one instant), and a bulk
+     * delete removes them in index order, so the one sought is then the first.
+     */
+    Integer firstPositionWithKeyOf(Document document, IntPredicate matches) {
         Object[] key = keyOf(document);
         if (key == null) {
-            return List.of();
+            return null;
         }
         List<Object> prefix = Arrays.asList(key);
-        List<Integer> positions = new ArrayList<>();
         for (Object entry : entries.subSet(new Bound(prefix, -1), false, new Bound(prefix, 1), false)) {
-            positions.add(((Entry) entry).position());
+            int position = ((Entry) entry).position();
+            if (matches.test(position)) {
+                return position;
+            }
         }
-        return positions;
+        return null;
     }
 
     /** Whether a sparse index's left-out documents (all keys missing) fall below {@code lower}, so none can match. */
