@@ -47,7 +47,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     }
 
     public String connectionString() {
-        return "mongodb://" + address.getHostString() + ":" + address.getPort();
+        return server.connectionString();
     }
 
     public int port() {

@@ -80,6 +80,12 @@ public final class WireServer implements AutoCloseable {
         return (InetSocketAddress) listening.localAddress();
     }
 
+    /** Where a driver reaches this server. */
+    public String connectionString() {
+        InetSocketAddress address = address();
+        return "mongodb://" + address.getHostString() + ":" + address.getPort();
+    }
+
     public BoundedOplogBackend backend() {
         return backend;
     }

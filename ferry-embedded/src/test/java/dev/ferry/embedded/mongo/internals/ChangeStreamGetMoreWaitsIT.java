@@ -41,9 +41,8 @@ class ChangeStreamGetMoreWaitsIT {
     @BeforeEach
     void start() {
         server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 10_000, Set.of("ferry_leases"));
-        InetSocketAddress address = server.address();
         client = MongoClients.create(MongoClientSettings.builder()
-            .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + address.getPort()))
+            .applyConnectionString(new ConnectionString(server.connectionString()))
             .addCommandListener(new CommandListener() {
                 @Override
                 public void commandStarted(CommandStartedEvent event) {

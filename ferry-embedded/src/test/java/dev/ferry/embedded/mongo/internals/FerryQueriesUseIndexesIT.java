@@ -61,7 +61,7 @@ class FerryQueriesUseIndexesIT {
     void start() {
         server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 1_000, Set.of("ferry_leases"));
         backend = server.backend();
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.address().getPort());
+        client = MongoClients.create(server.connectionString());
     }
 
     @AfterEach

@@ -42,7 +42,7 @@ class LanesKeepEachCollectionsCommitOrderIT {
     @BeforeEach
     void start() {
         server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 100_000, Set.of("ferry_leases"));
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.address().getPort());
+        client = MongoClients.create(server.connectionString());
     }
 
     @AfterEach

@@ -36,7 +36,7 @@ class LeaseCommandsPassBulkWorkIT {
     @BeforeEach
     void start() {
         server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 10_000, Set.of("ferry_leases"));
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.address().getPort());
+        client = MongoClients.create(server.connectionString());
     }
 
     @AfterEach

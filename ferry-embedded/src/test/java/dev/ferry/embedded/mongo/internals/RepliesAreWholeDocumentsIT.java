@@ -38,7 +38,7 @@ class RepliesAreWholeDocumentsIT {
     void start() {
         server = new WireServer(new InetSocketAddress("127.0.0.1", 0), 10_000, Set.of("ferry_leases"));
         // no retries: a reply the server failed to send must fail the read, not be read again on a new connection
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.address().getPort()
+        client = MongoClients.create(server.connectionString()
             + "/?retryReads=false&retryWrites=false");
     }
 
