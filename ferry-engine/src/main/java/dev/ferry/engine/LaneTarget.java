@@ -43,6 +43,22 @@ public interface LaneTarget<R, S> {
     /** One version-checked write of a run of one key's records, in order; one outcome per step. */
     List<Outcome> writeRun(List<S> run);
 
+    /**
+     * Whether {@link #writeRuns} writes several keys' runs in one round trip; if not, the engine writes each key's run
+     * with {@link #writeRun}.
+     */
+    default boolean writesManyKeys() {
+        return false;
+    }
+
+    /**
+     * The runs of several keys (each key's records in order) in one version-checked write; one list of outcomes per
+     * run. If it throws, nothing is known written: the engine writes each run again on its own.
+     */
+    default List<List<Outcome>> writeRuns(List<List<S>> runs) {
+        throw new UnsupportedOperationException(name() + " writes one key's run at a time");
+    }
+
     /** One version-checked write. */
     Outcome write(S step);
 

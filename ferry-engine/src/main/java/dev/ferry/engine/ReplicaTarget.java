@@ -1,6 +1,7 @@
 package dev.ferry.engine;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -79,6 +80,24 @@ final class ReplicaTarget implements LaneTarget<EntityChange, EntityChange> {
     @Override
     public List<Outcome> writeRun(List<EntityChange> run) {
         return writer.write(run).stream().map(ReplicaTarget::outcome).toList();
+    }
+
+    /** A replica writer takes changes of many ids in one call (one round trip per batch). */
+    @Override
+    public boolean writesManyKeys() {
+        return true;
+    }
+
+    @Override
+    public List<List<Outcome>> writeRuns(List<List<EntityChange>> runs) {
+        List<Outcome> all = writeRun(runs.stream().flatMap(List::stream).toList());
+        List<List<Outcome>> byRun = new ArrayList<>(runs.size());
+        int from = 0;
+        for (List<EntityChange> run : runs) {
+            byRun.add(all.subList(from, from + run.size()));
+            from += run.size();
+        }
+        return byRun;
     }
 
     @Override

@@ -4,7 +4,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
@@ -53,28 +55,54 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
     private record Handled<R, S>(LaneItem.Delivered delivered, R record, S step) {
     }
 
-    /** One batch of an aggregate's lane: consecutive records are projected as a run, requests run in their place. */
+    /** A key's records made ready, to be written in the batch's one write. */
+    private record KeyRun<R, S>(String aggregateKey, List<Handled<R, S>> handled) {
+    }
+
+    /**
+     * One batch of the lanes: each aggregate's records are prepared in order, and what is ready of all of them is
+     * written together (one round trip, where the target writes many aggregates at once). An aggregate with an
+     * operator's request in the batch is handled on its own, the request in its place.
+     */
     @Override
-    public void handle(String aggregateKey, List<LaneItem> batch) {
+    public void handle(Map<String, List<LaneItem>> batch) {
+        List<KeyRun<R, S>> ready = new ArrayList<>();
+        batch.forEach((aggregateKey, items) -> {
+            if (items.stream().allMatch(item -> item instanceof LaneItem.Delivered)) {
+                List<Handled<R, S>> handled = prepare(aggregateKey,
+                    items.stream().map(LaneItem.Delivered.class::cast).toList());
+                if (!handled.isEmpty()) {
+                    ready.add(new KeyRun<>(aggregateKey, handled));
+                }
+            } else {
+                handleInOrder(aggregateKey, items);
+            }
+        });
+        writeTogether(ready);
+    }
+
+    /** One aggregate's records and requests: the records before a request are written before it runs. */
+    private void handleInOrder(String aggregateKey, List<LaneItem> items) {
         List<LaneItem.Delivered> run = new ArrayList<>();
-        for (LaneItem item : batch) {
+        for (LaneItem item : items) {
             if (item instanceof LaneItem.Delivered delivered) {
                 run.add(delivered);
             } else if (item instanceof LaneItem.Action action) {
-                project(aggregateKey, run);
+                write(aggregateKey, prepare(aggregateKey, run));
                 run = new ArrayList<>();
                 action.task().run();
             }
         }
-        project(aggregateKey, run);
+        write(aggregateKey, prepare(aggregateKey, run));
     }
 
     /**
-     * Projects consecutive records of one aggregate: handlers run in order, and the changes are written together in
-     * one version-checked write. Whatever needs a record on its own (undecodable, parked, a failing handler) first
-     * writes what came before it, so the aggregate's order holds.
+     * Prepares consecutive records of one aggregate: handlers run in order. Whatever needs a record on its own
+     * (undecodable, parked, a failing handler) first writes what came before it, so the aggregate's order holds.
+     *
+     * @return the records after the last of those, ready for one version-checked write
      */
-    private void project(String aggregateKey, List<LaneItem.Delivered> run) {
+    private List<Handled<R, S>> prepare(String aggregateKey, List<LaneItem.Delivered> run) {
         List<Handled<R, S>> ready = new ArrayList<>();
         for (LaneItem.Delivered delivered : run) {
             if (delivered.abandoned() || lifecycle.killed()) {
@@ -118,7 +146,63 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 }
             }
         }
-        write(aggregateKey, ready);
+        return ready;
+    }
+
+    /**
+     * Writes the ready runs of several aggregates in one call, when the target can; a run whose partition this
+     * instance may no longer write is left unfinished. If the call fails, each aggregate is written again on its own,
+     * so that one bad record costs its own aggregate, never its neighbours.
+     */
+    private void writeTogether(List<KeyRun<R, S>> runs) {
+        if (runs.size() == 1 || !target.writesManyKeys()) {
+            runs.forEach(run -> write(run.aggregateKey(), run.handled()));
+            return;
+        }
+        List<KeyRun<R, S>> writable = writable(runs);
+        if (writable.isEmpty()) {
+            return;
+        }
+        List<List<ReadModelWriter.Outcome>> outcomes;
+        try {
+            outcomes = target.writeRuns(writable.stream().map(run -> run.handled().stream().map(Handled::step).toList())
+                .toList());
+        } catch (RuntimeException e) {
+            writable.forEach(run -> write(run.aggregateKey(), run.handled()));
+            return;
+        }
+        resumeAfterBreaker(writable.stream().map(run -> run.handled().get(0).delivered().partition()).distinct().toList());
+        for (int i = 0; i < writable.size(); i++) {
+            settle(writable.get(i).aggregateKey(), writable.get(i).handled(), outcomes.get(i));
+        }
+    }
+
+    /**
+     * The runs this instance may still write: not abandoned, and of partitions the fence lets it write (asked once
+     * per partition, over the positions of all its records in the batch).
+     */
+    private List<KeyRun<R, S>> writable(List<KeyRun<R, S>> runs) {
+        if (lifecycle.killed()) {
+            return List.of();
+        }
+        Map<PartitionId, long[]> spans = new HashMap<>();
+        List<KeyRun<R, S>> live = new ArrayList<>(runs.size());
+        for (KeyRun<R, S> run : runs) {
+            List<Handled<R, S>> handled = run.handled().stream().filter(h -> !h.delivered().abandoned()).toList();
+            if (handled.isEmpty()) {
+                continue;
+            }
+            live.add(new KeyRun<>(run.aggregateKey(), handled));
+            for (Handled<R, S> h : handled) {
+                long position = h.delivered().record().position();
+                spans.merge(h.delivered().partition(), new long[] {position, position},
+                    (span, one) -> new long[] {Math.min(span[0], one[0]), Math.max(span[1], one[1])});
+            }
+        }
+        Map<PartitionId, Boolean> mayWrite = new HashMap<>();
+        spans.forEach((partition, span) -> mayWrite.put(partition, subscription.mayWrite(partition, span[0], span[1])));
+        // Fenced: a former owner (paused past its lease) leaves the run unfinished, for the partition's next owner.
+        return live.stream().filter(run -> mayWrite.get(run.handled().get(0).delivered().partition())).toList();
     }
 
     /** Writes handled records of one aggregate as one run; if the write fails, each goes the retrying way alone. */
@@ -146,9 +230,19 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             }
             return;
         }
-        if (control.anyBreakerPaused() && control.isBreakerPaused(ready.get(0).delivered().partition())) {
+        resumeAfterBreaker(List.of(ready.get(0).delivered().partition()));
+        settle(aggregateKey, ready, outcomes);
+    }
+
+    /** A write went through: a partition paused by a breaker (its store was down) goes on. */
+    private void resumeAfterBreaker(List<PartitionId> written) {
+        if (control.anyBreakerPaused() && written.stream().anyMatch(control::isBreakerPaused)) {
             control.resumeAfterBreaker();
         }
+    }
+
+    /** Counts a written run's outcomes and finishes its records; a gap is parked. */
+    private void settle(String aggregateKey, List<Handled<R, S>> ready, List<ReadModelWriter.Outcome> outcomes) {
         for (int i = 0; i < ready.size(); i++) {
             Handled<R, S> handled = ready.get(i);
             switch (outcomes.get(i)) {
