@@ -52,8 +52,9 @@ public interface LaneTarget<R, S> {
     }
 
     /**
-     * The runs of several keys (each key's records in order) in one version-checked write; one list of outcomes per
-     * run. If it throws, nothing is known written: the engine writes each run again on its own.
+     * The runs of several keys (each key's records in order) in one version-checked write. One entry per run: its
+     * outcomes, or null if that run failed. A run that failed, or all of them if this throws, is written again on its
+     * own (a version-checked write again is safe: what did land is a duplicate then).
      */
     default List<List<Outcome>> writeRuns(List<List<S>> runs) {
         throw new UnsupportedOperationException(name() + " writes one key's run at a time");

@@ -171,9 +171,20 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             writable.forEach(run -> write(run.aggregateKey(), run.handled()));
             return;
         }
-        resumeAfterBreaker(writable.stream().map(run -> run.handled().get(0).delivered().partition()).distinct().toList());
+        List<PartitionId> written = new ArrayList<>();
         for (int i = 0; i < writable.size(); i++) {
-            settle(writable.get(i).aggregateKey(), writable.get(i).handled(), outcomes.get(i));
+            if (outcomes.get(i) != null) {
+                written.add(writable.get(i).handled().get(0).delivered().partition());
+            }
+        }
+        resumeAfterBreaker(written);
+        for (int i = 0; i < writable.size(); i++) {
+            KeyRun<R, S> run = writable.get(i);
+            if (outcomes.get(i) == null) {
+                write(run.aggregateKey(), run.handled()); // this run failed, its neighbours did not
+            } else {
+                settle(run.aggregateKey(), run.handled(), outcomes.get(i));
+            }
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -97,6 +98,51 @@ class ReplicationProcessorTest {
         }
     }
 
+    @Test
+    void changesOfManyIdsPolledTogetherAreWrittenTogetherInFarFewerCallsThanIds() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            records.add(record(P0, i, change("id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+
+        ReplicationProcessor processor = start(null, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(400).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(400);
+            assertThat(processor.status().applied()).isEqualTo(400);
+            // One poll of 400 ids for 4 lane threads: a few batches of many ids each, not a write per id.
+            assertThat(replica.calls.get()).isLessThanOrEqualTo(40);
+            assertThat(replica.biggestCall.get()).isGreaterThan(1);
+        } finally {
+            processor.close();
+        }
+    }
+
+    @Test
+    void aChangeTheReplicaRefusesCostsOnlyItsOwnIdNotTheOthersWrittenWithIt() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "bad" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        records.add(record(P0, 100, change("bad", EntityOperation.UPDATE, 2)));
+        records.add(record(P0, 101, change("id-1", EntityOperation.UPDATE, 2)));
+        subscription.deliver(records);
+        replica.refused = "bad";
+
+        ReplicationProcessor processor = start(null, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(102).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(99).doesNotContainKey("bad");
+            assertThat(replica.written.get("id-1")).containsExactly(version(1), version(2));
+            assertThat(processor.status().applied()).isEqualTo(100);
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/bad", "patient/bad");
+            assertThat(parked.events.get(0).error()).contains("refused bad");
+        } finally {
+            processor.close();
+        }
+    }
+
     private ReplicationProcessor start(ChangeNotifier notifier, RetryPolicy retry) {
         ReplicationProcessor processor = new ReplicationProcessor("replica", Set.of("patient"), replica, notifier,
             parked, ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
@@ -121,9 +167,18 @@ class ReplicationProcessorTest {
     /** A replica's version check in memory: writes a change only over a lower version, recording what it wrote. */
     private static final class ReplicaInMemory implements ReplicaWriter {
         final Map<String, List<EntityVersion>> written = new ConcurrentHashMap<>();
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger biggestCall = new AtomicInteger();
+        /** An id whose changes the replica refuses, failing the whole call, as a row a database rejects does. */
+        volatile String refused;
 
         @Override
         public synchronized List<Outcome> write(List<EntityChange> changes) {
+            calls.incrementAndGet();
+            biggestCall.accumulateAndGet(changes.size(), Math::max);
+            changes.stream().filter(change -> change.id().equals(refused)).findFirst().ifPresent(change -> {
+                throw new IllegalArgumentException("refused " + change.id());
+            });
             List<Outcome> outcomes = new ArrayList<>();
             for (EntityChange change : changes) {
                 List<EntityVersion> versions = written.computeIfAbsent(change.id(), id -> new ArrayList<>());

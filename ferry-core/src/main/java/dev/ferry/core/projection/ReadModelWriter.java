@@ -57,6 +57,23 @@ public interface ReadModelWriter {
         return outcomes;
     }
 
+    /**
+     * Applies the runs of several aggregates (each as {@link #applyRun} would); a writer may write them all in one
+     * round trip. One entry per run, in order: its outcomes, or null if writing that run failed — the caller writes
+     * it again on its own, so one aggregate's failure never costs its neighbours.
+     */
+    default List<List<Outcome>> applyRuns(Projection projection, List<List<Step>> runs) {
+        List<List<Outcome>> outcomes = new ArrayList<>(runs.size());
+        for (List<Step> run : runs) {
+            try {
+                outcomes.add(applyRun(projection, run));
+            } catch (RuntimeException failed) {
+                outcomes.add(null);
+            }
+        }
+        return outcomes;
+    }
+
     /** The aggregate's version in the read model, 0 if it has none. */
     long version(Projection projection, String aggregateId);
 
