@@ -1,6 +1,5 @@
 package dev.ferry.postgres.replica;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,7 +16,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,12 +40,14 @@ import dev.ferry.core.target.TargetUnavailable;
 /**
  * Entity replicas in PostgreSQL, a table per entity ({@link PostgresTable}), created if missing:
  * <pre>id text PRIMARY KEY, version text COLLATE "C" NOT NULL, document jsonb, deleted_at timestamptz, [mapped columns]</pre>
- * A batch is one transaction on one pooled connection: the stored versions of its ids are read and locked
- * ({@code SELECT … FOR UPDATE}), each id's run is planned over them ({@link ChangeRuns}), and the last new state of
- * every id is written in one multi-row {@code INSERT INTO t AS cur … ON CONFLICT (id) DO UPDATE … WHERE cur.version <
- * EXCLUDED.version RETURNING id}. The condition keeps the replica from going back in time whatever happens around it
- * (another writer, a redelivery); the lock and the returned ids only make the reported outcomes exact. An id a
- * concurrent writer inserted meanwhile (not returned) is planned again. A delete writes a tombstone: the row keeps
+ * A batch is one transaction on one pooled connection and, in the usual case, one statement per table: each id's run
+ * is planned as if the id were new ({@link ChangeRuns}), and the last new state of every id is written in one
+ * multi-row {@code INSERT INTO t AS cur … ON CONFLICT (id) DO UPDATE … WHERE cur.version < EXCLUDED.version}, which
+ * also returns the version each id had before (from the statement's snapshot) and whether it was written; the run's
+ * outcomes are planned over that version. The condition keeps the replica from going back in time whatever happens
+ * around it (another writer, a redelivery). No row is read or locked before the write, so a writer stalled before it
+ * (a zombie after its partition moved) holds up no successor. An id another writer wrote after the snapshot is read
+ * and planned again; one written by both (a handover's race) keeps the outcomes as planned. A delete writes a tombstone: the row keeps
  * id and version, with {@code document} and the mapped columns null and {@code deleted_at} the time it was written.
  * <p>
  * A failed batch (PostgreSQL down, restarting, a connection cut) is rolled back and reported by an exception; HikariCP
@@ -143,39 +143,72 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
         }
     }
 
-    /** Plans and writes the runs of one table, within the caller's transaction; the final plans. */
+    /**
+     * Plans and writes the runs of one table, within the caller's transaction; the final plans. A run is planned as
+     * if its id were new and written without a read first; the upsert reports the version stored before, over which
+     * the run's outcomes are planned again. Only a run with nothing to write (an update whose document is gone) is
+     * read first, and a run another writer changed between the statement's snapshot and its write is read and
+     * planned again.
+     */
     private List<Plan> write(Connection connection, TableStatements table, List<Run> runs, OffsetDateTime now) throws SQLException {
         List<Plan> done = new ArrayList<>(runs.size());
-        List<Run> pending = runs;
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+        List<Plan> plans = new ArrayList<>(runs.size());
+        List<Run> unwritten = new ArrayList<>();
+        for (Run run : runs) {
+            Plan plan = run.plan(null);
+            if (plan.write() == null) {
+                unwritten.add(run); // its outcome depends on what is stored: read
+            } else {
+                plans.add(plan);
+            }
+        }
+        if (!unwritten.isEmpty()) {
+            Map<String, EntityVersion> stored = stored(connection, table, unwritten);
+            unwritten.forEach(run -> plans.add(run.plan(stored.get(run.id()))));
+        }
+        for (int attempt = 1; !plans.isEmpty(); attempt++) {
             if (attempt > MAX_ATTEMPTS) {
-                throw new IllegalStateException("the row of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
+                Run run = plans.get(0).run();
+                throw new IllegalStateException("the row of " + run.entity() + "/" + run.id() + " in "
                     + table.table.table() + " kept changing under this writer " + MAX_ATTEMPTS + " times");
             }
-            Map<String, EntityVersion> stored = lockStored(connection, table, pending);
-            List<Plan> plans = pending.stream().map(run -> run.plan(stored.get(run.id()))).toList();
             List<Plan> writes = plans.stream().filter(plan -> plan.write() != null)
                 .sorted(Comparator.comparing((Plan plan) -> plan.run().id())).toList();
-            Set<String> written = upsert(connection, table, writes, now);
+            Map<String, Before> before = upsert(connection, table, writes, now);
             List<Run> again = new ArrayList<>();
             for (Plan plan : plans) {
-                if (plan.write() == null || written.contains(plan.run().id())) {
+                if (plan.write() == null) {
                     done.add(plan);
+                    continue;
+                }
+                Before row = before.get(plan.run().id());
+                Plan exact = plan.run().plan(row == null ? null : row.version());
+                if (row != null && row.written()) {
+                    // Written: over what was stored, the same state is the one to write (unless another writer
+                    // committed between the snapshot and the write: then the outcomes stay as planned).
+                    done.add(exact.write() == plan.write() ? exact : plan);
+                } else if (exact.write() == null) {
+                    done.add(exact); // the row already holds this version or a later one
                 } else {
-                    again.add(plan.run()); // inserted by another writer since the read: plan over what it wrote
+                    again.add(plan.run()); // written by another writer after the statement's snapshot: read again
                 }
             }
-            pending = again;
+            Map<String, EntityVersion> stored = again.isEmpty() ? Map.of() : stored(connection, table, again);
+            plans.clear();
+            again.forEach(run -> plans.add(run.plan(stored.get(run.id()))));
         }
         return done;
     }
 
-    private static Map<String, EntityVersion> lockStored(Connection connection, TableStatements table, List<Run> runs)
+    /** What an upsert found for an id: the version stored before it, null if none; whether it wrote the row. */
+    private record Before(EntityVersion version, boolean written) {
+    }
+
+    private static Map<String, EntityVersion> stored(Connection connection, TableStatements table, List<Run> runs)
         throws SQLException {
         Map<String, EntityVersion> stored = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement(table.selectForUpdate)) {
-            Array ids = connection.createArrayOf("text", runs.stream().map(Run::id).toArray());
-            select.setArray(1, ids);
+        try (PreparedStatement select = connection.prepareStatement(table.selectVersions)) {
+            select.setArray(1, connection.createArrayOf("text", runs.stream().map(Run::id).toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     stored.put(rows.getString(1), new EntityVersion(rows.getString(2)));
@@ -185,27 +218,30 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
         return stored;
     }
 
-    /** Writes each plan's state; the ids written (a row at a version not below the plan's is left as it is). */
-    private static Set<String> upsert(Connection connection, TableStatements table, List<Plan> plans, OffsetDateTime now)
-        throws SQLException {
-        Set<String> written = new HashSet<>();
-        int rows = Math.min(MAX_ROWS, MAX_PARAMETERS / table.parametersPerRow());
+    /** Writes each plan's state (a row at a version not below the plan's is left as it is); what it found, by id. */
+    private static Map<String, Before> upsert(Connection connection, TableStatements table, List<Plan> plans,
+                                              OffsetDateTime now) throws SQLException {
+        Map<String, Before> found = new HashMap<>();
+        int rows = Math.min(MAX_ROWS, (MAX_PARAMETERS - TableStatements.UPSERT_PARAMETERS) / table.parametersPerRow());
         for (int from = 0; from < plans.size(); from += rows) {
             List<Plan> chunk = plans.subList(from, Math.min(plans.size(), from + rows));
             try (PreparedStatement upsert = connection.prepareStatement(table.upsert(chunk.size()))) {
-                int parameter = 1;
+                upsert.setArray(1, connection.createArrayOf("text", chunk.stream().map(plan -> plan.run().id()).toArray()));
+                int parameter = 1 + TableStatements.UPSERT_PARAMETERS;
                 for (Plan plan : chunk) {
                     bindRow(upsert, parameter, table.table, plan.write(), now);
                     parameter += table.parametersPerRow();
                 }
-                try (ResultSet ids = upsert.executeQuery()) {
-                    while (ids.next()) {
-                        written.add(ids.getString(1));
+                try (ResultSet result = upsert.executeQuery()) {
+                    while (result.next()) {
+                        String version = result.getString(2);
+                        found.put(result.getString(1), new Before(version == null ? null : new EntityVersion(version),
+                            result.getBoolean(3)));
                     }
                 }
             }
         }
-        return written;
+        return found;
     }
 
     private static void bindRow(PreparedStatement upsert, int first, PostgresTable table, EntityChange change,
