@@ -92,5 +92,22 @@ public final class ChangeRuns {
      * @param write the state to write (the last applied change), null if nothing is new
      */
     public record Plan(Run run, List<Outcome> outcomes, EntityChange write) {
+
+        /**
+         * The lowest version of a change this plan does not skip. A plan over nothing stored is also the plan over any
+         * stored version below its floor (every change it applies or finds without a document is above that version
+         * too), so a writer that did not read may write it on the condition that the stored version is below the floor
+         * — and its outcomes are exact when that condition held.
+         */
+        public EntityVersion floor() {
+            EntityVersion floor = null;
+            for (int i = 0; i < outcomes.size(); i++) {
+                EntityVersion version = run.changes().get(i).version();
+                if (outcomes.get(i) != Outcome.DUPLICATE && (floor == null || floor.isAfter(version))) {
+                    floor = version;
+                }
+            }
+            return floor;
+        }
     }
 }

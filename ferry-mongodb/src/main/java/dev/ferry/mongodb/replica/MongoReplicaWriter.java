@@ -55,13 +55,17 @@ import dev.ferry.core.target.TargetUnavailable;
  * Compare a replica with its source leaving {@code _ferry} out: the rest is BSON-equal. A source document with a field
  * named {@code _ferry} cannot be replicated (its write fails with that reason).
  * <p>
- * A batch reads the stored versions of its ids in one query, plans each id's run over them ({@link ChangeRuns}) and
- * replaces each id's document with its last new state in one unordered bulk write, each replace an upsert
- * conditional on the version it planned over ({@code {_id, "_ferry.version": stored}}, or {@code < new} where nothing
- * was stored). A document another writer changed meanwhile is not matched, so the upsert collides with it on
- * {@code _id}: that duplicate-key error is no failure, the run is planned again over what is stored now (usually: all
- * duplicates). A delete replaces the document with its tombstone, so an older change arriving later finds a higher
- * version and changes nothing; a re-create with a higher version replaces the tombstone.
+ * A batch is written in one unordered bulk write of upserts, each replacing an id's document with the last new state
+ * of its run ({@link ChangeRuns}) on a version condition, without reading first: a run is planned as if nothing were
+ * stored and written over any stored version below the plan's floor ({@code {_id, "_ferry.version": {$lt: floor}}},
+ * {@link Plan#floor()}), where that plan is exact. A replica holding the floor's version or a newer one is not matched,
+ * so the upsert collides with it on {@code _id}: that duplicate-key error is no failure, the run is read and planned
+ * again over what is stored (usually: all duplicates, a redelivery), and written conditional on exactly that version
+ * ({@code {_id, "_ferry.version": stored}}). Read first are only the runs whose {@code _id} the key leaves open (a
+ * delete of a key that may be an ObjectId or a string: {@link ReplicaIds}) and those with nothing to write over
+ * nothing (an update whose document was gone, which is a duplicate if the replica is ahead). A delete replaces the
+ * document with its tombstone, so an older change arriving later finds a higher version and changes nothing; a
+ * re-create with a higher version replaces the tombstone.
  */
 public final class MongoReplicaWriter implements ReplicaWriter {
 
@@ -69,7 +73,7 @@ public final class MongoReplicaWriter implements ReplicaWriter {
     public static final String VERSION = FERRY + ".version";
     public static final String DELETED_AT = FERRY + ".deletedAt";
 
-    /** Rounds a run is planned again when its document changed between the read and the write. */
+    /** Rounds a run is read and planned again when its document changed between the read and the write. */
     private static final int MAX_ATTEMPTS = 5;
 
     private final MongoDatabase database;
@@ -127,53 +131,71 @@ public final class MongoReplicaWriter implements ReplicaWriter {
 
     private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now, Documents documents) {
         List<Plan> done = new ArrayList<>(runs.size());
-        List<Run> pending = runs;
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
-            if (attempt > MAX_ATTEMPTS) {
+        List<Planned> planned = new ArrayList<>(runs.size());
+        List<Run> pending = new ArrayList<>();
+        for (Run run : runs) {
+            BsonValue id = knownId(run, documents);
+            Plan overNothing = id == null ? null : run.plan(null);
+            if (overNothing != null && overNothing.write() != null) {
+                planned.add(new Planned(overNothing, new Stored(id, null))); // written without a read
+            } else {
+                pending.add(run); // which _id, or whether it is a duplicate, only the replica can say
+            }
+        }
+        for (int attempt = 1; !planned.isEmpty() || !pending.isEmpty(); attempt++) {
+            if (attempt > MAX_ATTEMPTS + 1) { // the first attempt may have read nothing
                 throw new IllegalStateException("the replica of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
                     + collection.getNamespace() + " kept changing under this writer " + MAX_ATTEMPTS + " times: is a "
                     + "document without " + FERRY + " in the collection, or another program writing it?");
             }
-            Map<Run, Stored> stored = stored(collection, pending, documents);
-            List<Plan> plans = new ArrayList<>(pending.size());
+            if (!pending.isEmpty()) {
+                Map<Run, Stored> stored = stored(collection, pending, documents);
+                for (Run run : pending) {
+                    Stored current = stored.get(run);
+                    planned.add(new Planned(run.plan(current.version()), current));
+                }
+            }
             List<ReplaceOneModel<BsonDocument>> models = new ArrayList<>();
-            for (Run run : pending) {
-                Stored current = stored.get(run);
-                Plan plan = run.plan(current.version());
-                plans.add(plan);
-                if (plan.write() != null) {
-                    models.add(replace(current, plan.write(), now, documents));
+            for (Planned each : planned) {
+                if (each.plan().write() != null) {
+                    models.add(replace(each, now, documents));
                 }
             }
             Set<Integer> collided = bulkWrite(collection, models);
-            List<Run> again = new ArrayList<>();
+            pending = new ArrayList<>();
             int model = 0;
-            for (Plan plan : plans) {
-                if (plan.write() != null && collided.contains(model++)) {
-                    again.add(plan.run()); // changed by another writer since the read: plan over what it wrote
+            for (Planned each : planned) {
+                if (each.plan().write() != null && collided.contains(model++)) {
+                    pending.add(each.plan().run()); // a version at or above the condition is stored: plan over it
                 } else {
-                    done.add(plan);
+                    done.add(each.plan());
                 }
             }
-            pending = again;
+            planned = new ArrayList<>();
         }
         return done;
     }
 
-    /** A conditional upsert: matches only the version planned over, so it never overwrites a newer document. */
-    private static ReplaceOneModel<BsonDocument> replace(Stored current, EntityChange change, BsonDateTime now, Documents documents) {
+    /**
+     * A conditional upsert that never overwrites a newer document: over a stored version it matches only that version;
+     * over nothing stored (read or not) it matches only a version below the plan's floor, where the plan over nothing
+     * is exact ({@link Plan#floor()}).
+     */
+    private static ReplaceOneModel<BsonDocument> replace(Planned planned, BsonDateTime now, Documents documents) {
+        EntityChange change = planned.plan().write();
         BsonDocument ferry = new BsonDocument("version", new BsonString(change.version().wire()));
         BsonDocument replacement;
         if (change.operation() == EntityOperation.DELETE) {
             ferry.append("deletedAt", now);
-            replacement = new BsonDocument("_id", current.id());
+            replacement = new BsonDocument("_id", planned.stored().id());
         } else {
             replacement = documents.of(change);
         }
         replacement.put(FERRY, ferry); // put: a run planned again writes the same document with its new _ferry
-        Bson filter = current.version() == null
-            ? Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.lt(VERSION, change.version().wire()))
-            : Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.eq(VERSION, current.version().wire()));
+        EntityVersion stored = planned.stored().version();
+        Bson filter = stored == null
+            ? Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.lt(VERSION, planned.plan().floor().wire()))
+            : Filters.and(Filters.eq("_id", replacement.get("_id")), Filters.eq(VERSION, stored.wire()));
         return new ReplaceOneModel<>(filter, replacement, new ReplaceOptions().upsert(true));
     }
 
@@ -234,6 +256,12 @@ public final class MongoReplicaWriter implements ReplicaWriter {
             }
         }
         return ReplicaIds.candidates(run.id());
+    }
+
+    /** The run's {@code _id} if known without a read (a key that can stand for one only), else null. */
+    private static BsonValue knownId(Run run, Documents documents) {
+        List<BsonValue> ids = idsOf(run, documents);
+        return ids.size() == 1 ? ids.get(0) : null;
     }
 
     private static EntityVersion versionOf(BsonDocument document) {
@@ -314,5 +342,9 @@ public final class MongoReplicaWriter implements ReplicaWriter {
 
     /** A run's document as stored: its {@code _id}, and its version (null if none is stored). */
     private record Stored(BsonValue id, EntityVersion version) {
+    }
+
+    /** A run's plan and what it was planned over (nothing, when it was not read). */
+    private record Planned(Plan plan, Stored stored) {
     }
 }
