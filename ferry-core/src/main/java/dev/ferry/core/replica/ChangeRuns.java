@@ -46,16 +46,34 @@ public final class ChangeRuns {
 
     /** The outcomes of the final plans, one per run in any order, put back in the batch's order. */
     public List<Outcome> outcomes(List<Plan> plans) {
+        return outcomes(plans, Map.of());
+    }
+
+    /**
+     * The outcomes of the final plans put back in the batch's order, where the target refused the runs of
+     * {@code refused}: those of the others in a {@link ChangesRejected}; a batch of one run throws the run's own cause.
+     *
+     * @param refused why the target refused a run, for each run it refused (none written)
+     */
+    public List<Outcome> outcomes(List<Plan> plans, Map<Run, RuntimeException> refused) {
+        if (runs.size() == 1 && refused.containsKey(runs.get(0))) {
+            throw refused.get(runs.get(0));
+        }
         Outcome[] outcomes = new Outcome[batch.size()];
+        Map<Integer, RuntimeException> causes = new LinkedHashMap<>();
         for (Plan plan : plans) {
             for (int i = 0; i < plan.outcomes().size(); i++) {
                 outcomes[plan.run().positions().get(i)] = plan.outcomes().get(i);
             }
         }
+        refused.forEach((run, cause) -> run.positions().forEach(position -> causes.put(position, cause)));
         for (int i = 0; i < outcomes.length; i++) {
-            if (outcomes[i] == null) {
+            if (outcomes[i] == null && !causes.containsKey(i)) {
                 throw new IllegalStateException("no outcome planned for " + batch.get(i).recordId());
             }
+        }
+        if (!causes.isEmpty()) {
+            throw new ChangesRejected(Arrays.asList(outcomes), causes);
         }
         return Arrays.asList(outcomes);
     }

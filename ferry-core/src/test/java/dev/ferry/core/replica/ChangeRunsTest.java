@@ -1,8 +1,10 @@
 package dev.ferry.core.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -101,6 +103,29 @@ class ChangeRunsTest {
         List<Outcome> outcomes = runs.outcomes(runs.runs().stream().map(run -> run.plan(null)).toList());
 
         assertThat(outcomes).containsExactly(Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE);
+    }
+
+    @Test
+    void aRefusedRunTakesAllItsChangesAndTheOthersKeepTheirOutcomes() {
+        List<EntityChange> batch = List.of(change("a", 1), change("b", 1), change("a", 2), change("c", 1));
+        ChangeRuns runs = ChangeRuns.of(batch);
+        Run refused = runs.runs().get(0);
+        IllegalStateException cause = new IllegalStateException("value too long for type character varying(3)");
+
+        assertThatThrownBy(() -> runs.outcomes(runs.runs().subList(1, 3).stream().map(run -> run.plan(null)).toList(),
+            Map.of(refused, cause)))
+            .isInstanceOfSatisfying(ChangesRejected.class, rejected -> {
+                assertThat(rejected.outcomes()).containsExactly(null, Outcome.APPLIED, null, Outcome.APPLIED);
+                assertThat(rejected.causes()).containsOnlyKeys(0, 2).containsValue(cause);
+            });
+    }
+
+    @Test
+    void aBatchOfOneRefusedRunThrowsItsOwnCause() {
+        ChangeRuns runs = ChangeRuns.of(List.of(change("a", 1), change("a", 2)));
+        IllegalStateException cause = new IllegalStateException("refused");
+
+        assertThatThrownBy(() -> runs.outcomes(List.of(), Map.of(runs.runs().get(0), cause))).isSameAs(cause);
     }
 
     static EntityVersion v(long n) {

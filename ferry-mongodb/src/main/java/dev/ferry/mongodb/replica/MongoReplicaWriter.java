@@ -13,10 +13,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.bson.BSONException;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
 import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
 import org.bson.conversions.Bson;
 import org.bson.json.JsonParseException;
 
@@ -43,6 +46,7 @@ import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.target.TargetUnavailable;
 
@@ -66,6 +70,9 @@ import dev.ferry.core.target.TargetUnavailable;
  * nothing (an update whose document was gone, which is a duplicate if the replica is ahead). A delete replaces the
  * document with its tombstone, so an older change arriving later finds a higher version and changes nothing; a
  * re-create with a higher version replaces the tombstone.
+ * <p>
+ * A document the server or the driver refuses (too large, a top-level field name starting with {@code $}, not Extended
+ * JSON) fails only its id: the others of the batch are written and the refused ids reported in {@link ChangesRejected}.
  */
 public final class MongoReplicaWriter implements ReplicaWriter {
 
@@ -125,16 +132,25 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         BsonDateTime now = new BsonDateTime(clock.millis());
         Documents documents = new Documents();
         List<Plan> plans = new ArrayList<>(runs.runs().size());
-        byCollection.forEach((name, ofCollection) -> plans.addAll(write(collection(name), ofCollection, now, documents)));
-        return runs.outcomes(plans);
+        Map<Run, RuntimeException> refused = new IdentityHashMap<>();
+        byCollection.forEach((name, ofCollection) -> plans.addAll(write(collection(name), ofCollection, now, documents, refused)));
+        return runs.outcomes(plans, refused);
     }
 
-    private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now, Documents documents) {
+    /** Writes the runs of one collection: their final plans; a run the server or driver refuses goes to refused. */
+    private List<Plan> write(MongoCollection<BsonDocument> collection, List<Run> runs, BsonDateTime now, Documents documents,
+                             Map<Run, RuntimeException> refused) {
         List<Plan> done = new ArrayList<>(runs.size());
         List<Planned> planned = new ArrayList<>(runs.size());
         List<Run> pending = new ArrayList<>();
         for (Run run : runs) {
-            BsonValue id = knownId(run, documents);
+            BsonValue id;
+            try {
+                id = knownId(run, documents);
+            } catch (IllegalArgumentException unreadable) {
+                refused.put(run, unreadable);
+                continue;
+            }
             Plan overNothing = id == null ? null : run.plan(null);
             if (overNothing != null && overNothing.write() != null) {
                 planned.add(new Planned(overNothing, new Stored(id, null))); // written without a read
@@ -144,9 +160,12 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         }
         for (int attempt = 1; !planned.isEmpty() || !pending.isEmpty(); attempt++) {
             if (attempt > MAX_ATTEMPTS + 1) { // the first attempt may have read nothing
-                throw new IllegalStateException("the replica of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
-                    + collection.getNamespace() + " kept changing under this writer " + MAX_ATTEMPTS + " times: is a "
-                    + "document without " + FERRY + " in the collection, or another program writing it?");
+                for (Run run : pending) {
+                    refused.put(run, new IllegalStateException("the replica of " + run.entity() + "/" + run.id() + " in "
+                        + collection.getNamespace() + " kept changing under this writer " + MAX_ATTEMPTS + " times: is a "
+                        + "document without " + FERRY + " in the collection, or another program writing it?"));
+                }
+                break;
             }
             if (!pending.isEmpty()) {
                 Map<Run, Stored> stored = stored(collection, pending, documents);
@@ -156,19 +175,29 @@ public final class MongoReplicaWriter implements ReplicaWriter {
                 }
             }
             List<ReplaceOneModel<BsonDocument>> models = new ArrayList<>();
+            List<Planned> modelled = new ArrayList<>();
             for (Planned each : planned) {
-                if (each.plan().write() != null) {
+                if (each.plan().write() == null) {
+                    done.add(each.plan());
+                    continue;
+                }
+                try {
                     models.add(replace(each, now, documents));
+                    modelled.add(each);
+                } catch (IllegalArgumentException unreadable) {
+                    refused.put(each.plan().run(), unreadable);
                 }
             }
-            Set<Integer> collided = bulkWrite(collection, models);
+            Written written = bulkWrite(collection, models);
             pending = new ArrayList<>();
-            int model = 0;
-            for (Planned each : planned) {
-                if (each.plan().write() != null && collided.contains(model++)) {
-                    pending.add(each.plan().run()); // a version at or above the condition is stored: plan over it
+            for (int model = 0; model < modelled.size(); model++) {
+                Plan plan = modelled.get(model).plan();
+                if (written.collided().contains(model)) {
+                    pending.add(plan.run()); // a version at or above the condition is stored: plan over it
+                } else if (written.refused().containsKey(model)) {
+                    refused.put(plan.run(), written.refused().get(model));
                 } else {
-                    done.add(each.plan());
+                    done.add(plan);
                 }
             }
             planned = new ArrayList<>();
@@ -199,11 +228,15 @@ public final class MongoReplicaWriter implements ReplicaWriter {
         return new ReplaceOneModel<>(filter, replacement, new ReplaceOptions().upsert(true));
     }
 
-    /** Writes the models; the indexes of those whose upsert collided with a document that did not match. */
-    private static Set<Integer> bulkWrite(MongoCollection<BsonDocument> collection, List<ReplaceOneModel<BsonDocument>> models) {
-        Set<Integer> collided = new HashSet<>();
+    /**
+     * Writes the models in one unordered bulk write: which collided with a document that did not match their condition,
+     * and which the server refused. A model the driver refuses before sending (a field name, a document too large)
+     * fails the whole call: then each model is written alone, to find it.
+     */
+    private static Written bulkWrite(MongoCollection<BsonDocument> collection, List<ReplaceOneModel<BsonDocument>> models) {
+        Written written = new Written(new HashSet<>(), new HashMap<>());
         if (models.isEmpty()) {
-            return collided;
+            return written;
         }
         try {
             collection.bulkWrite(models, new BulkWriteOptions().ordered(false));
@@ -214,13 +247,29 @@ public final class MongoReplicaWriter implements ReplicaWriter {
                     + e.getWriteConcernError().getMessage(), e);
             }
             for (BulkWriteError error : e.getWriteErrors()) {
-                if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
-                    throw e;
+                if (error.getCategory() == ErrorCategory.DUPLICATE_KEY) {
+                    written.collided().add(error.getIndex());
+                } else {
+                    written.refused().put(error.getIndex(), new IllegalStateException("MongoDB replica: the server refused "
+                        + "the document: " + error.getMessage() + " (code " + error.getCode() + ")", e));
                 }
-                collided.add(error.getIndex());
+            }
+        } catch (IllegalArgumentException | BSONException refusedBeforeSending) {
+            if (models.size() == 1) {
+                written.refused().put(0, refusedBeforeSending);
+                return written;
+            }
+            for (int model = 0; model < models.size(); model++) {
+                Written alone = bulkWrite(collection, List.of(models.get(model)));
+                if (!alone.collided().isEmpty()) {
+                    written.collided().add(model);
+                }
+                if (!alone.refused().isEmpty()) {
+                    written.refused().put(model, alone.refused().get(0));
+                }
             }
         }
-        return collided;
+        return written;
     }
 
     /** The stored state of each run's document, in one query; a delete's {@code _id} is settled here. */
@@ -315,6 +364,10 @@ public final class MongoReplicaWriter implements ReplicaWriter {
 
     /** The batch's documents, each parsed once (a 10 KB document costs more to parse than to send). */
     private static final class Documents {
+        /** MongoDB's limit of a document's BSON size. */
+        private static final int MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+        /** Room kept for the {@code _ferry} field a replica document adds. */
+        private static final int FERRY_BYTES = 1024;
         private final Map<EntityChange, BsonDocument> parsed = new IdentityHashMap<>();
 
         BsonDocument of(EntityChange change) {
@@ -336,7 +389,29 @@ public final class MongoReplicaWriter implements ReplicaWriter {
             if (!document.containsKey("_id")) {
                 throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has no _id");
             }
+            refuseWhatTheDriverWould(change, document);
             return document;
+        }
+
+        /**
+         * What the driver refuses while it sends a bulk write — after it may have sent the models before — is refused
+         * here, before: a replacement's top-level field named with a {@code $}, a document over MongoDB's size limit
+         * (measured only where the JSON is long enough that it might be: BSON takes at most a few bytes per character).
+         */
+        private static void refuseWhatTheDriverWould(EntityChange change, BsonDocument document) {
+            for (String field : document.keySet()) {
+                if (field.startsWith("$")) {
+                    throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id()
+                        + " has a top-level field " + field + ": MongoDB replaces no document with a field named with a $");
+                }
+            }
+            if (change.documentJson().length() > MAX_DOCUMENT_BYTES / 8) {
+                int bytes = new RawBsonDocument(document, new BsonDocumentCodec()).getByteBuffer().remaining();
+                if (bytes > MAX_DOCUMENT_BYTES - FERRY_BYTES) {
+                    throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " is "
+                        + bytes + " bytes of BSON, with " + FERRY + " more than MongoDB's limit of " + MAX_DOCUMENT_BYTES);
+                }
+            }
         }
     }
 
@@ -344,7 +419,11 @@ public final class MongoReplicaWriter implements ReplicaWriter {
     private record Stored(BsonValue id, EntityVersion version) {
     }
 
-    /** A run's plan and what it was planned over (nothing, when it was not read). */
+    /** What a bulk write did not write, by model index: collided with a document, refused by the server or driver. */
+    private record Written(Set<Integer> collided, Map<Integer, RuntimeException> refused) {
+    }
+
+        /** A run's plan and what it was planned over (nothing, when it was not read). */
     private record Planned(Plan plan, Stored stored) {
     }
 }
