@@ -230,8 +230,9 @@ public final class MongoReplicaWriter implements ReplicaWriter {
 
     /**
      * Writes the models in one unordered bulk write: which collided with a document that did not match their condition,
-     * and which the server refused. A model the driver refuses before sending (a field name, a document too large)
-     * fails the whole call: then each model is written alone, to find it.
+     * and which the server refused. A model the driver still refuses while sending ({@link Documents} refuses what it
+     * knows of before) fails the whole call: then each model is written alone, to find it; one the call had sent before
+     * collides then and is read as a duplicate (never the other way round).
      */
     private static Written bulkWrite(MongoCollection<BsonDocument> collection, List<ReplaceOneModel<BsonDocument>> models) {
         Written written = new Written(new HashSet<>(), new HashMap<>());
