@@ -219,6 +219,7 @@ public final class MongoReplicaWriter implements ReplicaWriter {
             replacement = new BsonDocument("_id", planned.stored().id());
         } else {
             replacement = documents.of(change);
+            Documents.refuseWhatTheDriverWould(change, replacement);
         }
         replacement.put(FERRY, ferry); // put: a run planned again writes the same document with its new _ferry
         EntityVersion stored = planned.stored().version();
@@ -390,16 +391,16 @@ public final class MongoReplicaWriter implements ReplicaWriter {
             if (!document.containsKey("_id")) {
                 throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id() + " has no _id");
             }
-            refuseWhatTheDriverWould(change, document);
             return document;
         }
 
         /**
-         * What the driver refuses while it sends a bulk write — after it may have sent the models before — is refused
-         * here, before: a replacement's top-level field named with a {@code $}, a document over MongoDB's size limit
-         * (measured only where the JSON is long enough that it might be: BSON takes at most a few bytes per character).
+         * What the driver refuses of a state to write while it sends a bulk write — after it may have sent the models
+         * before — is refused here, before: a top-level field named with a {@code $}, a document over MongoDB's size
+         * limit (measured only where the JSON is long enough that it might be: BSON takes at most a few bytes per
+         * character).
          */
-        private static void refuseWhatTheDriverWould(EntityChange change, BsonDocument document) {
+        static void refuseWhatTheDriverWould(EntityChange change, BsonDocument document) {
             for (String field : document.keySet()) {
                 if (field.startsWith("$")) {
                     throw new IllegalArgumentException("the document of " + change.entity() + "/" + change.id()
