@@ -10,6 +10,7 @@ import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.core.target.ParkedEvents.ParkedEvent;
@@ -88,13 +89,21 @@ final class ReplicaTarget implements LaneTarget<EntityChange, EntityChange> {
         return true;
     }
 
+    /** A run with a change the replica refused is null (written again on its own, where it fails alone). */
     @Override
     public List<List<Outcome>> writeRuns(List<List<EntityChange>> runs) {
-        List<Outcome> all = writeRun(runs.stream().flatMap(List::stream).toList());
+        List<ReplicaWriter.Outcome> all;
+        try {
+            all = writer.write(runs.stream().flatMap(List::stream).toList());
+        } catch (ChangesRejected rejected) {
+            all = rejected.outcomes();
+        }
         List<List<Outcome>> byRun = new ArrayList<>(runs.size());
         int from = 0;
         for (List<EntityChange> run : runs) {
-            byRun.add(all.subList(from, from + run.size()));
+            List<ReplicaWriter.Outcome> written = all.subList(from, from + run.size());
+            byRun.add(written.stream().anyMatch(Objects::isNull) ? null
+                : written.stream().map(ReplicaTarget::outcome).toList());
             from += run.size();
         }
         return byRun;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.SubscribedRecord;
@@ -143,6 +145,28 @@ class ReplicationProcessorTest {
         }
     }
 
+    @Test
+    void aChangeTheReplicaRejectsAloneIsParkedAndTheOthersOfItsBatchAreNotWrittenAgain() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "bad" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+        replica.rejected = "bad";
+
+        ReplicationProcessor processor = start(null, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(100).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(99).doesNotContainKey("bad");
+            assertThat(processor.status().applied()).isEqualTo(99);
+            assertThat(processor.status().duplicates()).as("the others of the batch, not written again").isZero();
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/bad");
+            assertThat(parked.events.get(0).error()).contains("rejected bad");
+        } finally {
+            processor.close();
+        }
+    }
+
     private ReplicationProcessor start(ChangeNotifier notifier, RetryPolicy retry) {
         ReplicationProcessor processor = new ReplicationProcessor("replica", Set.of("patient"), replica, notifier,
             parked, ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
@@ -171,6 +195,8 @@ class ReplicationProcessorTest {
         final AtomicInteger biggestCall = new AtomicInteger();
         /** An id whose changes the replica refuses, failing the whole call, as a row a database rejects does. */
         volatile String refused;
+        /** An id whose changes the replica rejects alone, writing the others of the call ({@link ChangesRejected}). */
+        volatile String rejected;
 
         @Override
         public synchronized List<Outcome> write(List<EntityChange> changes) {
@@ -179,8 +205,17 @@ class ReplicationProcessorTest {
             changes.stream().filter(change -> change.id().equals(refused)).findFirst().ifPresent(change -> {
                 throw new IllegalArgumentException("refused " + change.id());
             });
+            if (changes.size() == 1 && changes.get(0).id().equals(rejected)) {
+                throw new IllegalArgumentException("rejected " + rejected); // alone: the cause itself
+            }
             List<Outcome> outcomes = new ArrayList<>();
+            Map<Integer, RuntimeException> causes = new HashMap<>();
             for (EntityChange change : changes) {
+                if (change.id().equals(rejected)) {
+                    causes.put(outcomes.size(), new IllegalArgumentException("rejected " + rejected));
+                    outcomes.add(null);
+                    continue;
+                }
                 List<EntityVersion> versions = written.computeIfAbsent(change.id(), id -> new ArrayList<>());
                 if (!versions.isEmpty() && !change.version().isAfter(versions.get(versions.size() - 1))) {
                     outcomes.add(Outcome.DUPLICATE);
@@ -188,6 +223,9 @@ class ReplicationProcessorTest {
                     versions.add(change.version());
                     outcomes.add(Outcome.APPLIED);
                 }
+            }
+            if (!causes.isEmpty()) {
+                throw new ChangesRejected(outcomes, causes);
             }
             return outcomes;
         }

@@ -34,6 +34,7 @@ import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.target.TargetUnavailable;
 
@@ -47,11 +48,15 @@ import dev.ferry.core.target.TargetUnavailable;
  * outcomes are planned over that version. The condition keeps the replica from going back in time whatever happens
  * around it (another writer, a redelivery). No row is read or locked before the write, so a writer stalled before it
  * (a zombie after its partition moved) holds up no successor. An id another writer wrote after the snapshot is read
- * and planned again; one written by both (a handover's race) keeps the outcomes as planned. A delete writes a tombstone: the row keeps
- * id and version, with {@code document} and the mapped columns null and {@code deleted_at} the time it was written.
+ * and planned again; one written by both (a handover's race) keeps the outcomes as planned. A delete writes a
+ * tombstone: the row keeps id and version, with {@code document} and the mapped columns null and {@code deleted_at}
+ * the time it was written.
  * <p>
  * A failed batch (PostgreSQL down, restarting, a connection cut) is rolled back and reported by an exception; HikariCP
- * replaces broken connections, so writing the batch again once the server is back is all a caller does.
+ * replaces broken connections, so writing the batch again once the server is back is all a caller does. A batch that
+ * fails for anything else (a row PostgreSQL refuses: a mapped value its column's type does not take, a NUL character
+ * jsonb cannot hold) is written again id by id, each in its own transaction, so that only the refused ids fail
+ * ({@link ChangesRejected}); one bad row costs its batch a round trip per id, never its neighbours.
  */
 public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable {
 
@@ -125,22 +130,55 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
         }
         byTable.keySet().forEach(this::ensureCreated);
         OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        try {
+            return runs.outcomes(transaction(byTable, now, changes.size()));
+        } catch (TargetUnavailable e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (runs.runs().size() == 1) {
+                throw e;
+            }
+            return writeEachId(runs, now); // one row PostgreSQL refuses must not fail the others
+        }
+    }
+
+    /** The runs written in one transaction: their final plans; nothing is written if it throws. */
+    private List<Plan> transaction(Map<TableStatements, List<Run>> byTable, OffsetDateTime now, int changes) {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                List<Plan> plans = new ArrayList<>(runs.runs().size());
+                List<Plan> plans = new ArrayList<>();
                 for (Map.Entry<TableStatements, List<Run>> table : byTable.entrySet()) {
                     plans.addAll(write(connection, table.getKey(), table.getValue(), now));
                 }
                 connection.commit();
-                return runs.outcomes(plans);
+                return plans;
             } catch (SQLException | RuntimeException e) {
                 rollBack(connection, e);
                 throw e;
             }
         } catch (SQLException e) {
-            throw failed("write " + changes.size() + " changes", e);
+            throw failed("write " + changes + " changes", e);
         }
+    }
+
+    /**
+     * The batch again, each id in its own transaction, after the batch's failed for a reason other than the server
+     * being out of reach: the ids PostgreSQL refuses are reported in {@link ChangesRejected}, the others written.
+     */
+    private List<Outcome> writeEachId(ChangeRuns runs, OffsetDateTime now) {
+        List<Plan> plans = new ArrayList<>(runs.runs().size());
+        Map<Run, RuntimeException> refused = new HashMap<>();
+        for (Run run : runs.runs()) {
+            try {
+                plans.addAll(transaction(Map.of(statements(run.entity()), List.of(run)), now, run.changes().size()));
+            } catch (TargetUnavailable e) {
+                throw e;
+            } catch (RuntimeException e) {
+                refused.put(run, e);
+            }
+        }
+        return runs.outcomes(plans, refused);
     }
 
     /**
