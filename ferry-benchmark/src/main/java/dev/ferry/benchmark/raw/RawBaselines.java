@@ -364,8 +364,9 @@ public final class RawBaselines {
 
     /**
      * The raw replication pipeline ({@link RawReplicationPipeline}) into a MongoDB replica (a new collection in the
-     * source's MongoDB, as Ferry's MongoDB replica is) and a PostgreSQL replica (a new table); the rate is the slower
-     * replica's, each replica's follows ({@code <replica>PerSecond}).
+     * source's MongoDB, as Ferry's MongoDB replica is) and a PostgreSQL replica (a new table); the rate is the whole
+     * run's (the slower replica's, from the start), each replica's catch-up rate follows ({@code <replica>PerSecond},
+     * counted as Ferry's catch-up is: {@link RawReplicationPipeline.Caught}).
      */
     private String replicationPipeline(MongoClient client, Window window, boolean jetStream) throws Exception {
         if (options.jdbcUrl().isBlank() || options.idPrefix().isBlank() || (jetStream && options.natsServers().isBlank())) {
@@ -382,12 +383,11 @@ public final class RawBaselines {
                 .getCollection(options.collection(), RawBsonDocument.class), options.idPrefix(), options.since(),
                 options.events(), channel, replicas);
             window.begin();
-            long started = System.nanoTime();
-            Map<String, Long> done = pipeline.run();
+            Map<String, RawReplicationPipeline.Caught> caught = pipeline.run();
             window.end();
             StringBuilder figures = new StringBuilder(window.rate(options.events(), options.events()));
-            done.forEach((replica, at) -> figures.append(String.format(Locale.ROOT, " %sPerSecond=%.1f", replica,
-                options.events() / ((at - started) / 1e9))));
+            caught.forEach((replica, figure) -> figures.append(String.format(Locale.ROOT, " %sPerSecond=%.1f", replica,
+                figure.perSecond(options.events()))));
             return figures.toString();
         } finally {
             for (RawReplica replica : replicas.values()) {

@@ -1,14 +1,15 @@
 package dev.ferry.benchmark.raw;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.bson.BsonDocument;
 import org.bson.BsonTimestamp;
@@ -29,11 +30,21 @@ import com.mongodb.client.model.changestream.FullDocument;
  * checkpoints, lanes, retries, parking or dead letters.
  * <p>
  * The changes are those the benchmark wrote: ids starting with {@code idPrefix}, from {@code since} on; the pipeline
- * reads {@code changes} of them and ends when every replica handled that many.
+ * reads {@code changes} of them and ends when every replica handled that many. As in Ferry's catch-up, each replica's
+ * rate counts from the moment a replica first handled {@value #WINDOW_OPENS_AT} of the changes (opening the change
+ * stream and the first fetches are no more catch-up work here than the released relay's lease is in Ferry's).
  */
 final class RawReplicationPipeline {
 
     private static final long LIMIT_MINUTES = 10;
+    static final double WINDOW_OPENS_AT = 0.01;
+
+    /** A replica's catch-up: the changes it handled after the window opened, and when it had them all (nanoTime). */
+    record Caught(long opened, long handledAtOpen, long done) {
+        double perSecond(long changes) {
+            return (changes - handledAtOpen) / ((done - opened) / 1e9);
+        }
+    }
 
     private final MongoCollection<RawBsonDocument> source;
     private final String idPrefix;
@@ -42,6 +53,9 @@ final class RawReplicationPipeline {
     private final RawChannel channel;
     private final Map<String, RawReplica> replicas;
     private final Map<String, RawChannel.Consumer> consumers = new LinkedHashMap<>();
+    private final Map<String, AtomicLong> handled = new LinkedHashMap<>();
+    private final AtomicLong opened = new AtomicLong();
+    private final Map<String, Long> handledAtOpen = new ConcurrentHashMap<>();
 
     /** Subscribes a consumer per replica: connected and assigned before the window opens, as Ferry's processes are. */
     RawReplicationPipeline(MongoCollection<RawBsonDocument> source, String idPrefix, Instant since, int changes,
@@ -54,11 +68,12 @@ final class RawReplicationPipeline {
         this.replicas = replicas;
         for (String replica : replicas.keySet()) {
             consumers.put(replica, channel.consumer(replica));
+            handled.put(replica, new AtomicLong());
         }
     }
 
-    /** Runs the pipeline to its end; returns when (nanoTime) each replica had handled every change. */
-    Map<String, Long> run() throws Exception {
+    /** Runs the pipeline to its end; returns each replica's catch-up. */
+    Map<String, Caught> run() throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(1 + replicas.size());
         try {
             Future<?> relaying = threads.submit(() -> {
@@ -68,14 +83,16 @@ final class RawReplicationPipeline {
             Map<String, Future<Long>> applying = new LinkedHashMap<>();
             for (Map.Entry<String, RawReplica> replica : replicas.entrySet()) {
                 RawChannel.Consumer consumer = consumers.get(replica.getKey());
-                applying.put(replica.getKey(), threads.submit(() -> apply(consumer, replica.getValue())));
+                applying.put(replica.getKey(), threads.submit(() -> apply(consumer, replica.getValue(),
+                    handled.get(replica.getKey()))));
             }
             relaying.get(LIMIT_MINUTES, TimeUnit.MINUTES);
-            Map<String, Long> done = new LinkedHashMap<>();
+            Map<String, Caught> caught = new LinkedHashMap<>();
             for (Map.Entry<String, Future<Long>> replica : applying.entrySet()) {
-                done.put(replica.getKey(), replica.getValue().get(LIMIT_MINUTES, TimeUnit.MINUTES));
+                long done = replica.getValue().get(LIMIT_MINUTES, TimeUnit.MINUTES);
+                caught.put(replica.getKey(), new Caught(opened.get(), handledAtOpen.get(replica.getKey()), done));
             }
-            return done;
+            return caught;
         } finally {
             threads.shutdownNow();
             consumers.values().forEach(RawChannel.Consumer::close);
@@ -106,7 +123,8 @@ final class RawReplicationPipeline {
     }
 
     /** Broker → replica: per poll, each id's latest change in one write; returns when all were handled. */
-    private long apply(RawChannel.Consumer consumer, RawReplica replica) throws Exception {
+    private long apply(RawChannel.Consumer consumer, RawReplica replica, AtomicLong counter) throws Exception {
+        long opensAt = Math.max(1, (long) (changes * WINDOW_OPENS_AT));
         long handled = 0;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(LIMIT_MINUTES);
         while (handled < changes) {
@@ -120,12 +138,11 @@ final class RawReplicationPipeline {
             replica.write(RawReplica.latestPerId(poll));
             consumer.acknowledge();
             handled += poll.size();
+            counter.set(handled);
+            if (handled >= opensAt && opened.get() == 0 && opened.compareAndSet(0, System.nanoTime())) {
+                this.handled.forEach((name, count) -> handledAtOpen.put(name, count.get()));
+            }
         }
         return System.nanoTime();
-    }
-
-    /** The replicas' names, in the order {@link #run()} reports them. */
-    List<String> replicaNames() {
-        return new ArrayList<>(replicas.keySet());
     }
 }
