@@ -107,6 +107,9 @@ final class RawReplicationPipeline {
         long read = 0;
         try (MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> cursor = source.watch(pipeline)
             .fullDocument(FullDocument.UPDATE_LOOKUP)
+            // As Ferry's relay reads (ChangeStreamTail.Settings.DEFAULT): up to 1,000 changes a batch, the server
+            // waiting up to 0.5 s for more; a real MongoDB's own default first batch is 101.
+            .batchSize(RawBaselines.MAX_POLL_RECORDS).maxAwaitTime(500, TimeUnit.MILLISECONDS)
             .startAtOperationTime(new BsonTimestamp((int) since.getEpochSecond(), 0)).cursor()) {
             while (read < changes) {
                 ChangeStreamDocument<RawBsonDocument> change = cursor.next();
