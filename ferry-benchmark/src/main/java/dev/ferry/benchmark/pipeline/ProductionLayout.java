@@ -76,8 +76,8 @@ public final class ProductionLayout implements AutoCloseable {
         this(launcher, logs, oplogCapacity, lingerMs, FerryConfig.Transport.KAFKA, progress);
     }
 
-    public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, FerryConfig.Transport transport,
-                     PrintStream progress) throws IOException {
+    public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs,
+                            FerryConfig.Transport transport, PrintStream progress) throws IOException {
         this.launcher = launcher;
         this.logs = logs;
         this.progress = progress;

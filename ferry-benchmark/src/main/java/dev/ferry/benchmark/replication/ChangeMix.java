@@ -24,9 +24,9 @@ import dev.ferry.benchmark.raw.PatientDocuments;
 /**
  * The catch-up's changes: every id is inserted, updated twice and replaced, and every {@value #RECREATE_EVERY}th id
  * is then deleted and created again — 4.5 changes per id on average, {@code changes} in all (the last ids' sequences
- * shortened to reach the count, never ending deleted). Written in ordered bulk writes of {@value #IDS_PER_BULK} ids, each bulk's inserts, then
- * updates, replaces, deletes and re-creates: one id's changes in order, different ids' interleaved in the oplog as an
- * application's would be.
+ * shortened to reach the count, never ending deleted). Written in ordered bulk writes of {@value #IDS_PER_BULK}
+ * ids, each bulk's inserts, then updates, replaces, deletes and re-creates: one id's changes in order, different
+ * ids' interleaved in the oplog as an application's would be.
  */
 final class ChangeMix {
 

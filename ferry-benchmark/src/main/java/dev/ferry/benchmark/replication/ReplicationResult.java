@@ -86,7 +86,8 @@ record ReplicationResult(String transport, int documentBytes, int seconds, doubl
      */
     String toJson() {
         return String.format(Locale.ROOT, "{\"scenario\":\"live\",\"transport\":\"%s\",\"documentBytes\":%d,"
-                + "\"seconds\":%d,\"runs\":%d,\"writes\":%s,\"sourceWritesPerSecond\":%s,\"replicaPerSecond\":{\"mongodb\":%s,\"postgresql\":%s},"
+                + "\"seconds\":%d,\"runs\":%d,\"writes\":%s,\"sourceWritesPerSecond\":%s,"
+                + "\"replicaPerSecond\":{\"mongodb\":%s,\"postgresql\":%s},"
                 + "\"replicaLastWriteAfterSourceMillis\":{\"mongodb\":%s,\"postgresql\":%s},\"rawJdbcUpsertPerSecond\":%s,"
                 + "\"rawKafkaPerSecond\":%s,\"postgresqlToRawJdbcWorstRun\":%.3f,\"seedKafkaPerSecond\":%.0f,"
                 + "\"liveLeaderStepDowns\":%d,\"cpuMicrosPerWrite\":{%s},\"replicaPerSecondMin\":{\"mongodb\":%.1f,"
