@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -89,7 +90,13 @@ final class AggregateLanes<T> implements AutoCloseable {
             draining += start;
         }
         for (int i = 0; i < start; i++) {
-            pool.execute(this::drain);
+            try {
+                pool.execute(this::drain);
+            } catch (RejectedExecutionException closed) {
+                synchronized (lanes) {
+                    draining--; // closed: nothing runs any more
+                }
+            }
         }
     }
 
@@ -108,7 +115,14 @@ final class AggregateLanes<T> implements AutoCloseable {
             int size = batch.values().stream().mapToInt(List::size).sum();
             try {
                 worker.handle(batch);
-            } catch (RuntimeException e) {
+            } catch (OutOfMemoryError fatal) {
+                synchronized (lanes) {
+                    draining--; // this thread ends: the count must not keep a thread that no longer takes work
+                }
+                throw fatal;
+            } catch (RuntimeException | Error e) {
+                // A worker's own failure (a handler's Error included) must not end the thread: the pool would shrink
+                // for good, and with the last thread gone no key would ever be taken again.
                 log.error("lanes {}: batch failed unexpectedly", batch.keySet(), e);
             } finally {
                 queued.addAndGet(-size);
@@ -118,8 +132,9 @@ final class AggregateLanes<T> implements AutoCloseable {
     }
 
     /**
-     * This thread's share of the ready keys — a fair part when other threads are about to take work too, so that
-     * several keys' slow work (a handler's call) still runs in parallel — up to {@code maxBatch} items; null if none.
+     * This thread's share of the ready keys — the ready keys divided among the threads taking batches, busy or not, so
+     * that several keys' slow work (a handler's call) still runs in parallel — up to {@code maxBatch} items; null if
+     * none is ready.
      */
     private Map<String, List<T>> take() {
         synchronized (lanes) {

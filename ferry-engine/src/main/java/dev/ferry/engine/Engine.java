@@ -16,10 +16,11 @@ import dev.ferry.core.target.ParkedEvents;
  * <ul>
  *   <li>Aggregates of a partition run in parallel, each strictly in order ({@link AggregateLanes}); under load a
  *       lane thread takes many aggregates' records at once and writes them in one round trip, where the target can
- *       ({@link LaneTarget#writesManyKeys}); a partition is
+ *       ({@link LaneTarget#writeRuns}); a partition is
  *       acknowledged only below its lowest unfinished record, after that record's write succeeded.</li>
  *   <li>A failing record is retried with backoff in its aggregate's lane only; after the retry budget it is parked
- *       together with every later record of that aggregate ({@link SequencedParking}); other aggregates go on.</li>
+ *       together with every later record of that aggregate ({@link SequencedParking}); other aggregates go on (those
+ *       of its own batch are written before any retry waits).</li>
  *   <li>When a dependency's circuit breaker opens, the partitions whose records hit it are paused; the waiting record
  *       probes at the breaker's interval, and all are resumed once a probe succeeds. The polling thread keeps
  *       polling throughout, so the instance keeps its partitions.</li>

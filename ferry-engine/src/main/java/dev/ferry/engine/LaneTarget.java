@@ -1,5 +1,6 @@
 package dev.ferry.engine;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -8,6 +9,7 @@ import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.core.target.ParkedEvents.ParkedEvent;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * What the engine's lanes do with the records of one key: the part that differs between a projector (events into a
@@ -44,20 +46,29 @@ public interface LaneTarget<R, S> {
     List<Outcome> writeRun(List<S> run);
 
     /**
-     * Whether {@link #writeRuns} writes several keys' runs in one round trip; if not, the engine writes each key's run
-     * with {@link #writeRun}.
-     */
-    default boolean writesManyKeys() {
-        return false;
-    }
-
-    /**
-     * The runs of several keys (each key's records in order) in one version-checked write. One entry per run: its
-     * outcomes, or null if that run failed. A run that failed, or all of them if this throws, is written again on its
-     * own (a version-checked write again is safe: what did land is a duplicate then).
+     * The runs of several keys (each key's records in order), in one round trip where the target can. One entry per
+     * run: its outcomes, or null if it was not written (it failed, or the target went down before it). A run not
+     * written, or all of them if this throws, is written again on its own (a version-checked write again is safe:
+     * what did land is a duplicate then). By default, one {@link #writeRun} after another.
      */
     default List<List<Outcome>> writeRuns(List<List<S>> runs) {
-        throw new UnsupportedOperationException(name() + " writes one key's run at a time");
+        List<List<Outcome>> outcomes = new ArrayList<>(runs.size());
+        boolean down = false;
+        for (List<S> run : runs) {
+            if (down) {
+                outcomes.add(null); // every write would wait for the target: left for the retrying way
+                continue;
+            }
+            try {
+                outcomes.add(writeRun(run));
+            } catch (TargetUnavailable unavailable) {
+                down = true;
+                outcomes.add(null);
+            } catch (RuntimeException failed) {
+                outcomes.add(null);
+            }
+        }
+        return outcomes;
     }
 
     /** One version-checked write. */

@@ -63,12 +63,6 @@ final class ProjectionTarget implements LaneTarget<Event, ReadModelWriter.Step> 
         return writer.applyRun(projection, run);
     }
 
-    /** A read-model writer may write several aggregates' runs in one round trip (MongoDB: one bulk write). */
-    @Override
-    public boolean writesManyKeys() {
-        return true;
-    }
-
     @Override
     public List<List<ReadModelWriter.Outcome>> writeRuns(List<List<ReadModelWriter.Step>> runs) {
         return writer.applyRuns(projection, runs);

@@ -83,12 +83,6 @@ final class ReplicaTarget implements LaneTarget<EntityChange, EntityChange> {
         return writer.write(run).stream().map(ReplicaTarget::outcome).toList();
     }
 
-    /** A replica writer takes changes of many ids in one call (one round trip per batch). */
-    @Override
-    public boolean writesManyKeys() {
-        return true;
-    }
-
     /** A run with a change the replica refused is null (written again on its own, where it fails alone). */
     @Override
     public List<List<Outcome>> writeRuns(List<List<EntityChange>> runs) {

@@ -4,11 +4,16 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -18,8 +23,9 @@ import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.target.TargetUnavailable;
 
 /**
- * The work of an aggregate's lane, for any {@link LaneTarget}: decodes its records, prepares them in order (a
- * projection's handlers) and writes consecutive ones as one version-checked run. A failing record is retried alone
+ * The work of the lanes' batches, for any {@link LaneTarget}: decodes each aggregate's records, prepares them in
+ * order (a projection's handlers) and writes consecutive ones as one version-checked run — the runs of a batch's
+ * aggregates together, in one call to the target. A failing record is retried alone
  * with backoff and parked after the retry budget; a dependency behind an open breaker pauses the partition instead of
  * spending the budget.
  *
@@ -27,6 +33,8 @@ import dev.ferry.core.target.TargetUnavailable;
  * @param <S> a record made ready to write
  */
 final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunApplier.class);
 
     private final LaneTarget<R, S> target;
     private final RetryPolicy retry;
@@ -60,25 +68,91 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
     }
 
     /**
-     * One batch of the lanes: each aggregate's records are prepared in order, and what is ready of all of them is
-     * written together (one round trip, where the target writes many aggregates at once). An aggregate with an
-     * operator's request in the batch is handled on its own, the request in its place.
+     * What preparing a key's records for the batch's write gave: the run ready to write, and the records from the
+     * first one that needs a way of its own on (undecodable, parked, a failing handler), for after the batch's write.
+     *
+     * @param failed the failure of the first of {@code rest}'s handler, already called once; null if not called
+     */
+    private record Prepared<R, S>(List<Handled<R, S>> ready, List<LaneItem.Delivered> rest, Exception failed) {
+    }
+
+    /**
+     * One batch of the lanes. First every aggregate's records are prepared in order, up to the first that needs a way
+     * of its own, and what is ready of all of them is written together (one round trip, where the target writes many
+     * aggregates at once); then the aggregates that need more — a record retried or parked, an operator's request
+     * in its place — are carried on one by one. So a failing aggregate delays none of its batch's healthy ones, and
+     * one aggregate's unexpected failure costs only that aggregate.
      */
     @Override
     public void handle(Map<String, List<LaneItem>> batch) {
         List<KeyRun<R, S>> ready = new ArrayList<>();
-        batch.forEach((aggregateKey, items) -> {
+        Map<String, Runnable> after = new LinkedHashMap<>();
+        batch.forEach((aggregateKey, items) -> isolated(aggregateKey, () -> {
             if (items.stream().allMatch(item -> item instanceof LaneItem.Delivered)) {
-                List<Handled<R, S>> handled = prepare(aggregateKey,
+                Prepared<R, S> prepared = prepareForBatch(aggregateKey,
                     items.stream().map(LaneItem.Delivered.class::cast).toList());
-                if (!handled.isEmpty()) {
-                    ready.add(new KeyRun<>(aggregateKey, handled));
+                if (!prepared.ready().isEmpty()) {
+                    ready.add(new KeyRun<>(aggregateKey, prepared.ready()));
+                }
+                if (!prepared.rest().isEmpty()) {
+                    after.put(aggregateKey, () -> write(aggregateKey,
+                        prepare(aggregateKey, prepared.rest(), prepared.failed())));
                 }
             } else {
-                handleInOrder(aggregateKey, items);
+                after.put(aggregateKey, () -> handleInOrder(aggregateKey, items));
             }
-        });
-        writeTogether(ready);
+        }));
+        try {
+            writeTogether(ready);
+        } catch (RuntimeException e) {
+            log.error("lanes {}: the batch's write failed unexpectedly; its records stay unfinished",
+                ready.stream().map(KeyRun::aggregateKey).toList(), e);
+        }
+        after.forEach(this::isolated);
+    }
+
+    /**
+     * Runs one aggregate's part of a batch; an unexpected failure is logged and costs that aggregate alone (its
+     * records stay unfinished: its partition is not acknowledged past them and they are delivered to the next owner).
+     */
+    private void isolated(String aggregateKey, Runnable work) {
+        try {
+            work.run();
+        } catch (RuntimeException e) {
+            log.error("lane {}: its records failed unexpectedly and stay unfinished", aggregateKey, e);
+        }
+    }
+
+    /** Prepares a key's records for the batch's write, stopping at the first that needs a way of its own. */
+    private Prepared<R, S> prepareForBatch(String aggregateKey, List<LaneItem.Delivered> run) {
+        List<Handled<R, S>> ready = new ArrayList<>();
+        for (int i = 0; i < run.size(); i++) {
+            LaneItem.Delivered delivered = run.get(i);
+            if (delivered.abandoned() || lifecycle.killed()) {
+                continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
+            }
+            R record;
+            try {
+                record = target.decode(delivered.record());
+            } catch (RuntimeException poison) {
+                return new Prepared<>(ready, run.subList(i, run.size()), null);
+            }
+            if (record == null) {
+                // Nothing to apply (an entity's tombstone): done, though the records before it are not written yet —
+                // the partition is acknowledged only below its lowest unfinished record.
+                delivered.finish();
+                continue;
+            }
+            if (parking.isParked(aggregateKey)) {
+                return new Prepared<>(ready, run.subList(i, run.size()), null);
+            }
+            try {
+                ready.add(new Handled<>(delivered, record, prepareStep(record)));
+            } catch (Exception failed) {
+                return new Prepared<>(ready, run.subList(i, run.size()), failed);
+            }
+        }
+        return new Prepared<>(ready, List.of(), null);
     }
 
     /** One aggregate's records and requests: the records before a request are written before it runs. */
@@ -88,23 +162,27 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             if (item instanceof LaneItem.Delivered delivered) {
                 run.add(delivered);
             } else if (item instanceof LaneItem.Action action) {
-                write(aggregateKey, prepare(aggregateKey, run));
+                write(aggregateKey, prepare(aggregateKey, run, null));
                 run = new ArrayList<>();
                 action.task().run();
             }
         }
-        write(aggregateKey, prepare(aggregateKey, run));
+        write(aggregateKey, prepare(aggregateKey, run, null));
     }
 
     /**
      * Prepares consecutive records of one aggregate: handlers run in order. Whatever needs a record on its own
      * (undecodable, parked, a failing handler) first writes what came before it, so the aggregate's order holds.
      *
+     * @param firstFailed the failure of the first record's handler, already called once for it; null if not called
      * @return the records after the last of those, ready for one version-checked write
      */
-    private List<Handled<R, S>> prepare(String aggregateKey, List<LaneItem.Delivered> run) {
+    private List<Handled<R, S>> prepare(String aggregateKey, List<LaneItem.Delivered> run, Exception firstFailed) {
         List<Handled<R, S>> ready = new ArrayList<>();
+        Exception nextFailed = firstFailed;
         for (LaneItem.Delivered delivered : run) {
+            Exception alreadyFailed = nextFailed; // the first record's only
+            nextFailed = null;
             if (delivered.abandoned() || lifecycle.killed()) {
                 continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
             }
@@ -137,7 +215,10 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 continue;
             }
             try {
-                ready.add(new Handled<>(delivered, record, target.prepare(record, context(record))));
+                if (alreadyFailed != null) {
+                    throw alreadyFailed; // its handler's first attempt, made while preparing the batch
+                }
+                ready.add(new Handled<>(delivered, record, prepareStep(record)));
             } catch (Exception failed) {
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
@@ -150,13 +231,13 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
     }
 
     /**
-     * Writes the ready runs of several aggregates in one call, when the target can; a run whose partition this
-     * instance may no longer write is left unfinished. If the call fails, each aggregate is written again on its own,
-     * so that one bad record costs its own aggregate, never its neighbours.
+     * Writes the ready runs of several aggregates in one call; a run whose partition this instance may no longer
+     * write is left unfinished. A run the call did not write (it failed, or the whole call did) is written again on
+     * its own, so that one bad record costs its own aggregate, never its neighbours.
      */
     private void writeTogether(List<KeyRun<R, S>> runs) {
-        if (runs.size() == 1 || !target.writesManyKeys()) {
-            runs.forEach(run -> write(run.aggregateKey(), run.handled()));
+        if (runs.size() == 1) {
+            isolated(runs.get(0).aggregateKey(), () -> write(runs.get(0).aggregateKey(), runs.get(0).handled()));
             return;
         }
         List<KeyRun<R, S>> writable = writable(runs);
@@ -167,25 +248,52 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         try {
             outcomes = target.writeRuns(writable.stream().map(run -> run.handled().stream().map(Handled::step).toList())
                 .toList());
-        } catch (RuntimeException e) {
-            writable.forEach(run -> write(run.aggregateKey(), run.handled()));
+        } catch (TargetUnavailable down) {
+            writable.forEach(run -> isolated(run.aggregateKey(), () -> retryEach(run.aggregateKey(), run.handled())));
             return;
+        } catch (RuntimeException failed) {
+            outcomes = Collections.nCopies(writable.size(), null);
         }
-        List<PartitionId> written = new ArrayList<>();
-        for (int i = 0; i < writable.size(); i++) {
-            if (outcomes.get(i) != null) {
-                written.add(writable.get(i).handled().get(0).delivered().partition());
-            }
-        }
-        resumeAfterBreaker(written);
+        List<KeyRun<R, S>> unwritten = new ArrayList<>();
         for (int i = 0; i < writable.size(); i++) {
             KeyRun<R, S> run = writable.get(i);
-            if (outcomes.get(i) == null) {
-                write(run.aggregateKey(), run.handled()); // this run failed, its neighbours did not
+            List<ReadModelWriter.Outcome> written = outcomes.get(i);
+            if (written == null) {
+                unwritten.add(run);
             } else {
-                settle(run.aggregateKey(), run.handled(), outcomes.get(i));
+                isolated(run.aggregateKey(), () -> {
+                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
+                    settle(run.aggregateKey(), run.handled(), written);
+                });
             }
         }
+        writeAlone(unwritten);
+    }
+
+    /**
+     * Runs the batch's call did not write, each tried once on its own first, so that the healthy ones are finished
+     * before any retry's backoff; those that fail again go the retrying way, one record at a time.
+     */
+    private void writeAlone(List<KeyRun<R, S>> runs) {
+        List<KeyRun<R, S>> failing = new ArrayList<>();
+        boolean targetDown = false;
+        for (KeyRun<R, S> run : runs) {
+            if (targetDown) {
+                failing.add(run);
+                continue;
+            }
+            try {
+                List<ReadModelWriter.Outcome> written = target.writeRun(run.handled().stream().map(Handled::step).toList());
+                isolated(run.aggregateKey(), () -> {
+                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
+                    settle(run.aggregateKey(), run.handled(), written);
+                });
+            } catch (RuntimeException e) {
+                targetDown = e instanceof TargetUnavailable; // then every other write would wait for it too
+                failing.add(run);
+            }
+        }
+        failing.forEach(run -> isolated(run.aggregateKey(), () -> retryEach(run.aggregateKey(), run.handled())));
     }
 
     /**
@@ -232,22 +340,27 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         try {
             outcomes = target.writeRun(ready.stream().map(Handled::step).toList());
         } catch (RuntimeException e) {
-            for (Handled<R, S> handled : ready) {
-                if (parking.isParked(aggregateKey)) {
-                    parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
-                } else if (applyWithRetries(handled.record(), handled.delivered(), aggregateKey, null)) {
-                    handled.delivered().finish();
-                }
-            }
+            retryEach(aggregateKey, ready);
             return;
         }
-        resumeAfterBreaker(List.of(ready.get(0).delivered().partition()));
+        resumeAfterBreaker(ready.get(0).delivered().partition());
         settle(aggregateKey, ready, outcomes);
     }
 
+    /** A run whose write failed: each record goes the retrying way alone, in order (or behind its parked aggregate). */
+    private void retryEach(String aggregateKey, List<Handled<R, S>> run) {
+        for (Handled<R, S> handled : run) {
+            if (parking.isParked(aggregateKey)) {
+                parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
+            } else if (applyWithRetries(handled.record(), handled.delivered(), aggregateKey, null)) {
+                handled.delivered().finish();
+            }
+        }
+    }
+
     /** A write went through: a partition paused by a breaker (its store was down) goes on. */
-    private void resumeAfterBreaker(List<PartitionId> written) {
-        if (control.anyBreakerPaused() && written.stream().anyMatch(control::isBreakerPaused)) {
+    private void resumeAfterBreaker(PartitionId written) {
+        if (control.anyBreakerPaused() && control.isBreakerPaused(written)) {
             control.resumeAfterBreaker();
         }
     }
@@ -296,7 +409,7 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                     if (!subscription.mayWrite(partition, delivered.record().position(), delivered.record().position())) {
                         return false; // fenced: left unfinished for the next owner
                     }
-                    ReadModelWriter.Outcome outcome = target.write(target.prepare(record, context(record)));
+                    ReadModelWriter.Outcome outcome = target.write(prepareStep(record));
                     if (control.isBreakerPaused(partition)) {
                         control.resumeAfterBreaker();
                     }
@@ -338,7 +451,19 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
 
     /** Applies one parked record again, for an operator's retry: prepared, then the version-checked write. */
     ReadModelWriter.Outcome reapply(R record) throws Exception {
-        return target.write(target.prepare(record, context(record)));
+        return target.write(prepareStep(record));
+    }
+
+    /**
+     * The target's work before the write; a handler's {@link AssertionError} or {@link LinkageError} is its failure
+     * (retried, then parked), not the lane's.
+     */
+    private S prepareStep(R record) throws Exception {
+        try {
+            return target.prepare(record, context(record));
+        } catch (AssertionError | LinkageError error) {
+            throw new IllegalStateException("the handler failed: " + error, error);
+        }
     }
 
     private HandlerContext context(R record) {

@@ -160,4 +160,23 @@ class AggregateLanesTest {
         // Twenty keys ready for four threads: a batch carries a fair share of them, more than one.
         assertThat(biggestBatch.get()).isGreaterThan(1);
     }
+
+    @Test
+    void aWorkerThatThrowsAnErrorKeepsItsThreadAndTheLanesGoOn() throws Exception {
+        CountDownLatch later = new CountDownLatch(3);
+        AggregateLanes.Worker<Integer> worker = batch -> {
+            if (batch.values().stream().anyMatch(items -> items.contains(0))) {
+                throw new AssertionError("a handler's own assertion");
+            }
+            batch.values().forEach(items -> items.forEach(item -> later.countDown()));
+        };
+        try (AggregateLanes<Integer> lanes = new AggregateLanes<>(1, "test", 10, worker)) {
+            lanes.submit("a", 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> lanes.queued() == 0);
+            lanes.submit("a", 1);
+            lanes.submit("b", 2);
+            lanes.submit("c", 3);
+            assertThat(later.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
 }

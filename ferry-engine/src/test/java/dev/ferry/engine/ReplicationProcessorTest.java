@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -163,6 +165,38 @@ class ReplicationProcessorTest {
             assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/bad");
             assertThat(parked.events.get(0).error()).contains("rejected bad");
         } finally {
+            processor.close();
+        }
+    }
+
+    @Test
+    void anIdWhoseNotificationIsRetriedHoldsBackNoneOfTheIdsWrittenInItsBatch() throws Exception {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "a" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch othersWritten = new CountDownLatch(1);
+        ChangeNotifier failingForA = (change, key) -> {
+            if (change.id().equals("a")) {
+                if (calls.incrementAndGet() > 1) {
+                    othersWritten.await(20, TimeUnit.SECONDS); // its retry waits until the others are written
+                }
+                throw new IllegalStateException("endpoint refused " + key);
+            }
+        };
+
+        ReplicationProcessor processor = start(failingForA, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> replica.written.size() == 99);
+            assertThat(parked.events).isEmpty();
+            othersWritten.countDown();
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(100).equals(subscription.acknowledged.get(P0)));
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/a");
+            assertThat(calls).hasValue(2);
+        } finally {
+            othersWritten.countDown();
             processor.close();
         }
     }

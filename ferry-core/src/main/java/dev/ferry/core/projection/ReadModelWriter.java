@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * Applies changes to a read model only in version order, by the event's {@link dev.ferry.core.event.VersionRule}, in
@@ -64,9 +65,17 @@ public interface ReadModelWriter {
      */
     default List<List<Outcome>> applyRuns(Projection projection, List<List<Step>> runs) {
         List<List<Outcome>> outcomes = new ArrayList<>(runs.size());
+        boolean down = false;
         for (List<Step> run : runs) {
+            if (down) {
+                outcomes.add(null); // every write would wait for the store: left to the caller's retries
+                continue;
+            }
             try {
                 outcomes.add(applyRun(projection, run));
+            } catch (TargetUnavailable unavailable) {
+                down = true;
+                outcomes.add(null);
             } catch (RuntimeException failed) {
                 outcomes.add(null);
             }

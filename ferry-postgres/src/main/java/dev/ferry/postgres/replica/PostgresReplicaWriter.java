@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
@@ -64,8 +65,10 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
     private static final int MAX_ROWS = 1000;
     /** PostgreSQL's limit of parameters in one statement. */
     private static final int MAX_PARAMETERS = 65_535;
-    /** Rounds an id is planned again when a concurrent writer inserted it between the read and the write. */
+    /** Rounds an id is read and planned again when another writer wrote it after the upsert's snapshot. */
     private static final int MAX_ATTEMPTS = 5;
+    /** SQLStates of the server's moment, not of a row (see {@link #failed}). */
+    private static final Set<String> SERVER_WIDE = Set.of("40P01", "40001", "55P03", "25006");
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -124,7 +127,9 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
             return List.of();
         }
         ChangeRuns runs = ChangeRuns.of(changes);
-        Map<TableStatements, List<Run>> byTable = new LinkedHashMap<>();
+        // In table-name order (rows are in id order within a table): two writers of overlapping batches take their
+        // row locks in the same order and wait for each other instead of deadlocking.
+        Map<TableStatements, List<Run>> byTable = new TreeMap<>(Comparator.comparing(table -> table.table.table()));
         for (Run run : runs.runs()) {
             byTable.computeIfAbsent(statements(run.entity()), table -> new ArrayList<>()).add(run);
         }
@@ -400,13 +405,16 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
 
     /**
      * A connection problem or a server shutting down (SQLState class 08, 57P01–57P03, no connection from the pool in
-     * time) is {@link TargetUnavailable}: the engine waits it out without parking; anything else is the change's.
+     * time), and what the server as a whole answers for a while — a deadlock or serialization failure (40P01, 40001),
+     * a lock not available (55P03), a read-only server after a failover (25006), insufficient resources (class 53) —
+     * is {@link TargetUnavailable}: the engine waits it out without parking; anything else is the change's.
      */
     private static RuntimeException failed(String what, SQLException e) {
         String message = "PostgreSQL replica: cannot " + what + ": " + e.getMessage()
             + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")");
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")
+            || state.startsWith("53") || SERVER_WIDE.contains(state)) {
             return new TargetUnavailable(message, e);
         }
         return new IllegalStateException(message, e);
