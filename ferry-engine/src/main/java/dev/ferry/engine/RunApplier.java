@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
@@ -102,24 +104,36 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 after.put(aggregateKey, () -> handleInOrder(aggregateKey, items));
             }
         }));
+        Set<String> failed = new HashSet<>();
         try {
-            writeTogether(ready);
+            writeTogether(ready, failed);
         } catch (RuntimeException e) {
             log.error("lanes {}: the batch's write failed unexpectedly; its records stay unfinished",
                 ready.stream().map(KeyRun::aggregateKey).toList(), e);
+            ready.forEach(run -> failed.add(run.aggregateKey()));
         }
-        after.forEach(this::isolated);
+        // An aggregate whose part of the batch failed unexpectedly goes no further: its later records must not
+        // overtake the unfinished ones.
+        after.forEach((aggregateKey, work) -> {
+            if (!failed.contains(aggregateKey)) {
+                isolated(aggregateKey, work);
+            }
+        });
     }
 
     /**
      * Runs one aggregate's part of a batch; an unexpected failure is logged and costs that aggregate alone (its
      * records stay unfinished: its partition is not acknowledged past them and they are delivered to the next owner).
+     *
+     * @return false if it failed so
      */
-    private void isolated(String aggregateKey, Runnable work) {
+    private boolean isolated(String aggregateKey, Runnable work) {
         try {
             work.run();
+            return true;
         } catch (RuntimeException e) {
             log.error("lane {}: its records failed unexpectedly and stay unfinished", aggregateKey, e);
+            return false;
         }
     }
 
@@ -235,9 +249,9 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
      * write is left unfinished. A run the call did not write (it failed, or the whole call did) is written again on
      * its own, so that one bad record costs its own aggregate, never its neighbours.
      */
-    private void writeTogether(List<KeyRun<R, S>> runs) {
+    private void writeTogether(List<KeyRun<R, S>> runs, Set<String> failed) {
         if (runs.size() == 1) {
-            isolated(runs.get(0).aggregateKey(), () -> write(runs.get(0).aggregateKey(), runs.get(0).handled()));
+            isolatedWrite(runs.get(0), () -> write(runs.get(0).aggregateKey(), runs.get(0).handled()), failed);
             return;
         }
         List<KeyRun<R, S>> writable = writable(runs);
@@ -249,9 +263,9 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             outcomes = target.writeRuns(writable.stream().map(run -> run.handled().stream().map(Handled::step).toList())
                 .toList());
         } catch (TargetUnavailable down) {
-            writable.forEach(run -> isolated(run.aggregateKey(), () -> retryEach(run.aggregateKey(), run.handled())));
+            writable.forEach(run -> isolatedWrite(run, () -> retryEach(run.aggregateKey(), run.handled()), failed));
             return;
-        } catch (RuntimeException failed) {
+        } catch (RuntimeException notWritten) {
             outcomes = Collections.nCopies(writable.size(), null);
         }
         List<KeyRun<R, S>> unwritten = new ArrayList<>();
@@ -261,20 +275,27 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             if (written == null) {
                 unwritten.add(run);
             } else {
-                isolated(run.aggregateKey(), () -> {
+                isolatedWrite(run, () -> {
                     resumeAfterBreaker(run.handled().get(0).delivered().partition());
                     settle(run.aggregateKey(), run.handled(), written);
-                });
+                }, failed);
             }
         }
-        writeAlone(unwritten);
+        writeAlone(unwritten, failed);
+    }
+
+    /** Runs a key's write isolated from the others'; notes the key if it failed unexpectedly. */
+    private void isolatedWrite(KeyRun<R, S> run, Runnable write, Set<String> failed) {
+        if (!isolated(run.aggregateKey(), write)) {
+            failed.add(run.aggregateKey());
+        }
     }
 
     /**
      * Runs the batch's call did not write, each tried once on its own first, so that the healthy ones are finished
      * before any retry's backoff; those that fail again go the retrying way, one record at a time.
      */
-    private void writeAlone(List<KeyRun<R, S>> runs) {
+    private void writeAlone(List<KeyRun<R, S>> runs, Set<String> failed) {
         List<KeyRun<R, S>> failing = new ArrayList<>();
         boolean targetDown = false;
         for (KeyRun<R, S> run : runs) {
@@ -284,16 +305,16 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             }
             try {
                 List<ReadModelWriter.Outcome> written = target.writeRun(run.handled().stream().map(Handled::step).toList());
-                isolated(run.aggregateKey(), () -> {
+                isolatedWrite(run, () -> {
                     resumeAfterBreaker(run.handled().get(0).delivered().partition());
                     settle(run.aggregateKey(), run.handled(), written);
-                });
+                }, failed);
             } catch (RuntimeException e) {
                 targetDown = e instanceof TargetUnavailable; // then every other write would wait for it too
                 failing.add(run);
             }
         }
-        failing.forEach(run -> isolated(run.aggregateKey(), () -> retryEach(run.aggregateKey(), run.handled())));
+        failing.forEach(run -> isolatedWrite(run, () -> retryEach(run.aggregateKey(), run.handled()), failed));
     }
 
     /**

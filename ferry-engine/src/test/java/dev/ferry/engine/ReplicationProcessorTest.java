@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.wire.EntityJson;
 
@@ -197,6 +199,26 @@ class ReplicationProcessorTest {
             assertThat(calls).hasValue(2);
         } finally {
             othersWritten.countDown();
+            processor.close();
+        }
+    }
+
+    @Test
+    void anIdWhoseParkedStateCannotBeReadCostsOnlyItselfNotTheOthersOfItsBatch() {
+        parked.park("replica", new ParkedEvent("patient/id-37", null, "earlier", "", 1, P0.topic(), P0.number(), 0, "{}",
+            Instant.now()));
+        parked.unreadable = "patient/id-37";
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change("id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+
+        ReplicationProcessor processor = start(null, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> replica.written.size() == 99);
+            assertThat(replica.written).doesNotContainKey("id-37");
+        } finally {
             processor.close();
         }
     }
