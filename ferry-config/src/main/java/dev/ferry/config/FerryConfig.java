@@ -66,7 +66,7 @@ public record FerryConfig(
         } else if (nats != null) {
             throw SettingError.invalid("nats", "given, but the transport is kafka; set transport: nats to use it");
         }
-        relay = section("relay", relay, () -> new Relay(null, null, null, null));
+        relay = section("relay", relay, () -> new Relay(null, null, null, null, null));
         projector = section("projector", projector, () -> new Projector(null, null, null, null, null));
         admin = section("admin", admin, () -> new Admin(null, null, null, null));
         targets = targets == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(targets));
@@ -308,10 +308,16 @@ public record FerryConfig(
         @JsonPropertyDescription("How long a leader's lease lasts unrenewed, at least `100ms`: failover takes about this "
             + "long, and a leader whose renewals MongoDB does not answer within it steps down; raise it if MongoDB may "
             + "take longer to answer (a distant primary).")
-        String leaseTtl) {
+        String leaseTtl,
+        @JsonPropertyDescription("How often, at most, a relay with nothing to publish writes its checkpoint: its own "
+            + "lease and checkpoint writes move the change stream's position even then. After records were published "
+            + "it checkpoints every 100 ms; a graceful stop always writes the last one. Keep it well inside the oplog "
+            + "window; a longer one costs nothing but a few more changes read again after a failover.")
+        String idleCheckpointInterval) {
 
         public Relay {
             leaseTtl = SettingValues.duration("leaseTtl", leaseTtl, "1s");
+            idleCheckpointInterval = SettingValues.duration("idleCheckpointInterval", idleCheckpointInterval, "5s");
             if (SettingValues.toDuration(leaseTtl).toMillis() < 100) {
                 throw SettingError.invalid("leaseTtl", "expected at least 100ms, got '" + leaseTtl + "'");
             }
@@ -330,6 +336,10 @@ public record FerryConfig(
 
         public java.time.Duration leaseTtlDuration() {
             return SettingValues.toDuration(leaseTtl);
+        }
+
+        public java.time.Duration idleCheckpointIntervalDuration() {
+            return SettingValues.toDuration(idleCheckpointInterval);
         }
     }
 

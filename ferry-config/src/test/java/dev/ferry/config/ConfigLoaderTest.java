@@ -71,6 +71,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRelayWithNothingToPublishCheckpointsEveryFiveSecondsUnlessTold() throws IOException {
+        assertThat(new ConfigLoader(Map.of()).load(file(MINIMAL)).relay().idleCheckpointIntervalDuration()).hasSeconds(5);
+        assertThat(new ConfigLoader(Map.of("FERRY_RELAY_IDLE_CHECKPOINT_INTERVAL", "30s")).load(file(MINIMAL)).relay()
+            .idleCheckpointIntervalDuration()).hasSeconds(30);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(file(MINIMAL + "relay:\n  idleCheckpointInterval: 0s\n")))
+            .hasMessageStartingWith("relay.idleCheckpointInterval: expected a positive duration");
+    }
+
+    @Test
     void everyMistakeIsOneLineNamingTheSetting() throws IOException {
         ConfigLoader loader = new ConfigLoader(Map.of());
 

@@ -14,10 +14,13 @@ import dev.ferry.core.target.ParkedEvents;
  * One instance of a projector or a replicator — any {@link LaneTarget} — over any transport's
  * {@link PartitionedSubscription}.
  * <ul>
- *   <li>Aggregates of a partition run in parallel, each strictly in order ({@link AggregateLanes}); a partition is
+ *   <li>Aggregates of a partition run in parallel, each strictly in order ({@link AggregateLanes}); under load a
+ *       lane thread takes many aggregates' records at once and writes them in one round trip, where the target can
+ *       ({@link LaneTarget#writeRuns}); a partition is
  *       acknowledged only below its lowest unfinished record, after that record's write succeeded.</li>
  *   <li>A failing record is retried with backoff in its aggregate's lane only; after the retry budget it is parked
- *       together with every later record of that aggregate ({@link SequencedParking}); other aggregates go on.</li>
+ *       together with every later record of that aggregate ({@link SequencedParking}); other aggregates go on (those
+ *       of its own batch are written before any retry waits).</li>
  *   <li>When a dependency's circuit breaker opens, the partitions whose records hit it are paused; the waiting record
  *       probes at the breaker's interval, and all are resumed once a probe succeeds. The polling thread keeps
  *       polling throughout, so the instance keeps its partitions.</li>
@@ -28,8 +31,8 @@ import dev.ferry.core.target.ParkedEvents;
  */
 public final class Engine<R, S> implements AutoCloseable {
 
-    /** Most records of one aggregate handled, and written, together. */
-    private static final int MAX_RUN = 500;
+    /** Most records handled, and written, together: of one aggregate, or of many in one batch. */
+    private static final int MAX_BATCH = 500;
 
     private final Lifecycle lifecycle = new Lifecycle();
     private final Counters counters = new Counters();
@@ -58,7 +61,7 @@ public final class Engine<R, S> implements AutoCloseable {
             counters, subscription);
         RunApplier<R, S> applier = new RunApplier<>(target, settings.retry(), breakers, control, parking, counters,
             lifecycle, subscription);
-        this.lanes = new AggregateLanes<>(settings.laneThreads(), target.name() + "-" + instanceId, MAX_RUN, applier);
+        this.lanes = new AggregateLanes<>(settings.laneThreads(), target.name() + "-" + instanceId, MAX_BATCH, applier);
         OperatorRequests<R> requests = new OperatorRequests<>(target, parkedEvents, applier, parking, lanes, counters);
         this.loop = new SubscriptionLoop(target.name(), target.types(), instanceId, subscription, settings, lanes,
             control, parking, requests, lifecycle);

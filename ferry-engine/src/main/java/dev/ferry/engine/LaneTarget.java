@@ -1,5 +1,6 @@
 package dev.ferry.engine;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -8,6 +9,7 @@ import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.core.target.ParkedEvents.ParkedEvent;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * What the engine's lanes do with the records of one key: the part that differs between a projector (events into a
@@ -42,6 +44,32 @@ public interface LaneTarget<R, S> {
 
     /** One version-checked write of a run of one key's records, in order; one outcome per step. */
     List<Outcome> writeRun(List<S> run);
+
+    /**
+     * The runs of several keys (each key's records in order), in one round trip where the target can. One entry per
+     * run: its outcomes, or null if it was not written (it failed, or the target went down before it). A run not
+     * written, or all of them if this throws, is written again on its own (a version-checked write again is safe:
+     * what did land is a duplicate then). By default, one {@link #writeRun} after another.
+     */
+    default List<List<Outcome>> writeRuns(List<List<S>> runs) {
+        List<List<Outcome>> outcomes = new ArrayList<>(runs.size());
+        boolean down = false;
+        for (List<S> run : runs) {
+            if (down) {
+                outcomes.add(null); // every write would wait for the target: left for the retrying way
+                continue;
+            }
+            try {
+                outcomes.add(writeRun(run));
+            } catch (TargetUnavailable unavailable) {
+                down = true;
+                outcomes.add(null);
+            } catch (RuntimeException failed) {
+                outcomes.add(null);
+            }
+        }
+        return outcomes;
+    }
 
     /** One version-checked write. */
     Outcome write(S step);

@@ -64,6 +64,11 @@ final class ProjectionTarget implements LaneTarget<Event, ReadModelWriter.Step> 
     }
 
     @Override
+    public List<List<ReadModelWriter.Outcome>> writeRuns(List<List<ReadModelWriter.Step>> runs) {
+        return writer.applyRuns(projection, runs);
+    }
+
+    @Override
     public ReadModelWriter.Outcome write(ReadModelWriter.Step step) {
         return writer.apply(projection, step.event(), step.change());
     }

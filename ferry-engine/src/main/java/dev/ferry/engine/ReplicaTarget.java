@@ -1,6 +1,7 @@
 package dev.ferry.engine;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -9,6 +10,7 @@ import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter.Outcome;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.SubscribedRecord;
 import dev.ferry.core.target.ParkedEvents.ParkedEvent;
@@ -79,6 +81,26 @@ final class ReplicaTarget implements LaneTarget<EntityChange, EntityChange> {
     @Override
     public List<Outcome> writeRun(List<EntityChange> run) {
         return writer.write(run).stream().map(ReplicaTarget::outcome).toList();
+    }
+
+    /** A run with a change the replica refused is null (written again on its own, where it fails alone). */
+    @Override
+    public List<List<Outcome>> writeRuns(List<List<EntityChange>> runs) {
+        List<ReplicaWriter.Outcome> all;
+        try {
+            all = writer.write(runs.stream().flatMap(List::stream).toList());
+        } catch (ChangesRejected rejected) {
+            all = rejected.outcomes();
+        }
+        List<List<Outcome>> byRun = new ArrayList<>(runs.size());
+        int from = 0;
+        for (List<EntityChange> run : runs) {
+            List<ReplicaWriter.Outcome> written = all.subList(from, from + run.size());
+            byRun.add(written.stream().anyMatch(Objects::isNull) ? null
+                : written.stream().map(ReplicaTarget::outcome).toList());
+            from += run.size();
+        }
+        return byRun;
     }
 
     @Override

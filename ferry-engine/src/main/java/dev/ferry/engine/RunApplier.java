@@ -4,9 +4,18 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.ferry.core.projection.HandlerContext;
 import dev.ferry.core.projection.ReadModelWriter;
@@ -16,8 +25,9 @@ import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.target.TargetUnavailable;
 
 /**
- * The work of an aggregate's lane, for any {@link LaneTarget}: decodes its records, prepares them in order (a
- * projection's handlers) and writes consecutive ones as one version-checked run. A failing record is retried alone
+ * The work of the lanes' batches, for any {@link LaneTarget}: decodes each aggregate's records, prepares them in
+ * order (a projection's handlers) and writes consecutive ones as one version-checked run — the runs of a batch's
+ * aggregates together, in one call to the target. A failing record is retried alone
  * with backoff and parked after the retry budget; a dependency behind an open breaker pauses the partition instead of
  * spending the budget.
  *
@@ -25,6 +35,8 @@ import dev.ferry.core.target.TargetUnavailable;
  * @param <S> a record made ready to write
  */
 final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
+
+    private static final Logger log = LoggerFactory.getLogger(RunApplier.class);
 
     private final LaneTarget<R, S> target;
     private final RetryPolicy retry;
@@ -53,30 +65,138 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
     private record Handled<R, S>(LaneItem.Delivered delivered, R record, S step) {
     }
 
-    /** One batch of an aggregate's lane: consecutive records are projected as a run, requests run in their place. */
+    /** A key's records made ready, to be written in the batch's one write. */
+    private record KeyRun<R, S>(String aggregateKey, List<Handled<R, S>> handled) {
+    }
+
+    /**
+     * What preparing a key's records for the batch's write gave: the run ready to write, and the records from the
+     * first one that needs a way of its own on (undecodable, parked, a failing handler), for after the batch's write.
+     *
+     * @param failed the failure of the first of {@code rest}'s handler, already called once; null if not called
+     */
+    private record Prepared<R, S>(List<Handled<R, S>> ready, List<LaneItem.Delivered> rest, Exception failed) {
+    }
+
+    /**
+     * One batch of the lanes. First every aggregate's records are prepared in order, up to the first that needs a way
+     * of its own, and what is ready of all of them is written together (one round trip, where the target writes many
+     * aggregates at once); then the aggregates that need more — a record retried or parked, an operator's request
+     * in its place — are carried on one by one. So a failing aggregate delays none of its batch's healthy ones, and
+     * one aggregate's unexpected failure costs only that aggregate.
+     */
     @Override
-    public void handle(String aggregateKey, List<LaneItem> batch) {
+    public void handle(Map<String, List<LaneItem>> batch) {
+        List<KeyRun<R, S>> ready = new ArrayList<>();
+        Map<String, Runnable> after = new LinkedHashMap<>();
+        batch.forEach((aggregateKey, items) -> isolated(aggregateKey, () -> {
+            if (items.stream().allMatch(item -> item instanceof LaneItem.Delivered)) {
+                Prepared<R, S> prepared = prepareForBatch(aggregateKey,
+                    items.stream().map(LaneItem.Delivered.class::cast).toList());
+                if (!prepared.ready().isEmpty()) {
+                    ready.add(new KeyRun<>(aggregateKey, prepared.ready()));
+                }
+                if (!prepared.rest().isEmpty()) {
+                    after.put(aggregateKey, () -> write(aggregateKey,
+                        prepare(aggregateKey, prepared.rest(), prepared.failed())));
+                }
+            } else {
+                after.put(aggregateKey, () -> handleInOrder(aggregateKey, items));
+            }
+        }));
+        Set<String> failed = new HashSet<>();
+        try {
+            writeTogether(ready, failed);
+        } catch (RuntimeException e) {
+            log.error("lanes {}: the batch's write failed unexpectedly; its records stay unfinished",
+                ready.stream().map(KeyRun::aggregateKey).toList(), e);
+            ready.forEach(run -> failed.add(run.aggregateKey()));
+        }
+        // An aggregate whose part of the batch failed unexpectedly goes no further: its later records must not
+        // overtake the unfinished ones.
+        after.forEach((aggregateKey, work) -> {
+            if (!failed.contains(aggregateKey)) {
+                isolated(aggregateKey, work);
+            }
+        });
+    }
+
+    /**
+     * Runs one aggregate's part of a batch; an unexpected failure is logged and costs that aggregate alone (its
+     * records stay unfinished: its partition is not acknowledged past them and they are delivered to the next owner).
+     *
+     * @return false if it failed so
+     */
+    private boolean isolated(String aggregateKey, Runnable work) {
+        try {
+            work.run();
+            return true;
+        } catch (RuntimeException e) {
+            log.error("lane {}: its records failed unexpectedly and stay unfinished", aggregateKey, e);
+            return false;
+        }
+    }
+
+    /** Prepares a key's records for the batch's write, stopping at the first that needs a way of its own. */
+    private Prepared<R, S> prepareForBatch(String aggregateKey, List<LaneItem.Delivered> run) {
+        List<Handled<R, S>> ready = new ArrayList<>();
+        for (int i = 0; i < run.size(); i++) {
+            LaneItem.Delivered delivered = run.get(i);
+            if (delivered.abandoned() || lifecycle.killed()) {
+                continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
+            }
+            R record;
+            try {
+                record = target.decode(delivered.record());
+            } catch (RuntimeException poison) {
+                return new Prepared<>(ready, run.subList(i, run.size()), null);
+            }
+            if (record == null) {
+                // Nothing to apply (an entity's tombstone): done, though the records before it are not written yet —
+                // the partition is acknowledged only below its lowest unfinished record.
+                delivered.finish();
+                continue;
+            }
+            if (parking.isParked(aggregateKey)) {
+                return new Prepared<>(ready, run.subList(i, run.size()), null);
+            }
+            try {
+                ready.add(new Handled<>(delivered, record, prepareStep(record)));
+            } catch (Exception failed) {
+                return new Prepared<>(ready, run.subList(i, run.size()), failed);
+            }
+        }
+        return new Prepared<>(ready, List.of(), null);
+    }
+
+    /** One aggregate's records and requests: the records before a request are written before it runs. */
+    private void handleInOrder(String aggregateKey, List<LaneItem> items) {
         List<LaneItem.Delivered> run = new ArrayList<>();
-        for (LaneItem item : batch) {
+        for (LaneItem item : items) {
             if (item instanceof LaneItem.Delivered delivered) {
                 run.add(delivered);
             } else if (item instanceof LaneItem.Action action) {
-                project(aggregateKey, run);
+                write(aggregateKey, prepare(aggregateKey, run, null));
                 run = new ArrayList<>();
                 action.task().run();
             }
         }
-        project(aggregateKey, run);
+        write(aggregateKey, prepare(aggregateKey, run, null));
     }
 
     /**
-     * Projects consecutive records of one aggregate: handlers run in order, and the changes are written together in
-     * one version-checked write. Whatever needs a record on its own (undecodable, parked, a failing handler) first
-     * writes what came before it, so the aggregate's order holds.
+     * Prepares consecutive records of one aggregate: handlers run in order. Whatever needs a record on its own
+     * (undecodable, parked, a failing handler) first writes what came before it, so the aggregate's order holds.
+     *
+     * @param firstFailed the failure of the first record's handler, already called once for it; null if not called
+     * @return the records after the last of those, ready for one version-checked write
      */
-    private void project(String aggregateKey, List<LaneItem.Delivered> run) {
+    private List<Handled<R, S>> prepare(String aggregateKey, List<LaneItem.Delivered> run, Exception firstFailed) {
         List<Handled<R, S>> ready = new ArrayList<>();
+        Exception nextFailed = firstFailed;
         for (LaneItem.Delivered delivered : run) {
+            Exception alreadyFailed = nextFailed; // the first record's only
+            nextFailed = null;
             if (delivered.abandoned() || lifecycle.killed()) {
                 continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
             }
@@ -109,7 +229,10 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 continue;
             }
             try {
-                ready.add(new Handled<>(delivered, record, target.prepare(record, context(record))));
+                if (alreadyFailed != null) {
+                    throw alreadyFailed; // its handler's first attempt, made while preparing the batch
+                }
+                ready.add(new Handled<>(delivered, record, prepareStep(record)));
             } catch (Exception failed) {
                 write(aggregateKey, ready);
                 ready = new ArrayList<>();
@@ -118,7 +241,108 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 }
             }
         }
-        write(aggregateKey, ready);
+        return ready;
+    }
+
+    /**
+     * Writes the ready runs of several aggregates in one call; a run whose partition this instance may no longer
+     * write is left unfinished. A run the call did not write (it failed, or the whole call did) is written again on
+     * its own, so that one bad record costs its own aggregate, never its neighbours.
+     */
+    private void writeTogether(List<KeyRun<R, S>> runs, Set<String> failed) {
+        if (runs.size() == 1) {
+            isolatedWrite(runs.get(0), () -> write(runs.get(0).aggregateKey(), runs.get(0).handled()), failed);
+            return;
+        }
+        List<KeyRun<R, S>> writable = writable(runs);
+        if (writable.isEmpty()) {
+            return;
+        }
+        List<List<ReadModelWriter.Outcome>> outcomes;
+        try {
+            outcomes = target.writeRuns(writable.stream().map(run -> run.handled().stream().map(Handled::step).toList())
+                .toList());
+        } catch (TargetUnavailable down) {
+            writable.forEach(run -> isolatedWrite(run, () -> retryEach(run.aggregateKey(), run.handled()), failed));
+            return;
+        } catch (RuntimeException notWritten) {
+            outcomes = Collections.nCopies(writable.size(), null);
+        }
+        List<KeyRun<R, S>> unwritten = new ArrayList<>();
+        for (int i = 0; i < writable.size(); i++) {
+            KeyRun<R, S> run = writable.get(i);
+            List<ReadModelWriter.Outcome> written = outcomes.get(i);
+            if (written == null) {
+                unwritten.add(run);
+            } else {
+                isolatedWrite(run, () -> {
+                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
+                    settle(run.aggregateKey(), run.handled(), written);
+                }, failed);
+            }
+        }
+        writeAlone(unwritten, failed);
+    }
+
+    /** Runs a key's write isolated from the others'; notes the key if it failed unexpectedly. */
+    private void isolatedWrite(KeyRun<R, S> run, Runnable write, Set<String> failed) {
+        if (!isolated(run.aggregateKey(), write)) {
+            failed.add(run.aggregateKey());
+        }
+    }
+
+    /**
+     * Runs the batch's call did not write, each tried once on its own first, so that the healthy ones are finished
+     * before any retry's backoff; those that fail again go the retrying way, one record at a time.
+     */
+    private void writeAlone(List<KeyRun<R, S>> runs, Set<String> failed) {
+        List<KeyRun<R, S>> failing = new ArrayList<>();
+        boolean targetDown = false;
+        for (KeyRun<R, S> run : runs) {
+            if (targetDown) {
+                failing.add(run);
+                continue;
+            }
+            try {
+                List<ReadModelWriter.Outcome> written = target.writeRun(run.handled().stream().map(Handled::step).toList());
+                isolatedWrite(run, () -> {
+                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
+                    settle(run.aggregateKey(), run.handled(), written);
+                }, failed);
+            } catch (RuntimeException e) {
+                targetDown = e instanceof TargetUnavailable; // then every other write would wait for it too
+                failing.add(run);
+            }
+        }
+        failing.forEach(run -> isolatedWrite(run, () -> retryEach(run.aggregateKey(), run.handled()), failed));
+    }
+
+    /**
+     * The runs this instance may still write: not abandoned, and of partitions the fence lets it write (asked once
+     * per partition, over the positions of all its records in the batch).
+     */
+    private List<KeyRun<R, S>> writable(List<KeyRun<R, S>> runs) {
+        if (lifecycle.killed()) {
+            return List.of();
+        }
+        Map<PartitionId, long[]> spans = new HashMap<>();
+        List<KeyRun<R, S>> live = new ArrayList<>(runs.size());
+        for (KeyRun<R, S> run : runs) {
+            List<Handled<R, S>> handled = run.handled().stream().filter(h -> !h.delivered().abandoned()).toList();
+            if (handled.isEmpty()) {
+                continue;
+            }
+            live.add(new KeyRun<>(run.aggregateKey(), handled));
+            for (Handled<R, S> h : handled) {
+                long position = h.delivered().record().position();
+                spans.merge(h.delivered().partition(), new long[] {position, position},
+                    (span, one) -> new long[] {Math.min(span[0], one[0]), Math.max(span[1], one[1])});
+            }
+        }
+        Map<PartitionId, Boolean> mayWrite = new HashMap<>();
+        spans.forEach((partition, span) -> mayWrite.put(partition, subscription.mayWrite(partition, span[0], span[1])));
+        // Fenced: a former owner (paused past its lease) leaves the run unfinished, for the partition's next owner.
+        return live.stream().filter(run -> mayWrite.get(run.handled().get(0).delivered().partition())).toList();
     }
 
     /** Writes handled records of one aggregate as one run; if the write fails, each goes the retrying way alone. */
@@ -137,18 +361,33 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         try {
             outcomes = target.writeRun(ready.stream().map(Handled::step).toList());
         } catch (RuntimeException e) {
-            for (Handled<R, S> handled : ready) {
-                if (parking.isParked(aggregateKey)) {
-                    parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
-                } else if (applyWithRetries(handled.record(), handled.delivered(), aggregateKey, null)) {
-                    handled.delivered().finish();
-                }
-            }
+            retryEach(aggregateKey, ready);
             return;
         }
-        if (control.anyBreakerPaused() && control.isBreakerPaused(ready.get(0).delivered().partition())) {
+        resumeAfterBreaker(ready.get(0).delivered().partition());
+        settle(aggregateKey, ready, outcomes);
+    }
+
+    /** A run whose write failed: each record goes the retrying way alone, in order (or behind its parked aggregate). */
+    private void retryEach(String aggregateKey, List<Handled<R, S>> run) {
+        for (Handled<R, S> handled : run) {
+            if (parking.isParked(aggregateKey)) {
+                parking.parkBehind(aggregateKey, handled.record(), handled.delivered());
+            } else if (applyWithRetries(handled.record(), handled.delivered(), aggregateKey, null)) {
+                handled.delivered().finish();
+            }
+        }
+    }
+
+    /** A write went through: a partition paused by a breaker (its store was down) goes on. */
+    private void resumeAfterBreaker(PartitionId written) {
+        if (control.anyBreakerPaused() && control.isBreakerPaused(written)) {
             control.resumeAfterBreaker();
         }
+    }
+
+    /** Counts a written run's outcomes and finishes its records; a gap is parked. */
+    private void settle(String aggregateKey, List<Handled<R, S>> ready, List<ReadModelWriter.Outcome> outcomes) {
         for (int i = 0; i < ready.size(); i++) {
             Handled<R, S> handled = ready.get(i);
             switch (outcomes.get(i)) {
@@ -191,7 +430,7 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                     if (!subscription.mayWrite(partition, delivered.record().position(), delivered.record().position())) {
                         return false; // fenced: left unfinished for the next owner
                     }
-                    ReadModelWriter.Outcome outcome = target.write(target.prepare(record, context(record)));
+                    ReadModelWriter.Outcome outcome = target.write(prepareStep(record));
                     if (control.isBreakerPaused(partition)) {
                         control.resumeAfterBreaker();
                     }
@@ -233,7 +472,19 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
 
     /** Applies one parked record again, for an operator's retry: prepared, then the version-checked write. */
     ReadModelWriter.Outcome reapply(R record) throws Exception {
-        return target.write(target.prepare(record, context(record)));
+        return target.write(prepareStep(record));
+    }
+
+    /**
+     * The target's work before the write; a handler's {@link AssertionError} or {@link LinkageError} is its failure
+     * (retried, then parked), not the lane's.
+     */
+    private S prepareStep(R record) throws Exception {
+        try {
+            return target.prepare(record, context(record));
+        } catch (AssertionError | LinkageError error) {
+            throw new IllegalStateException("the handler failed: " + error, error);
+        }
     }
 
     private HandlerContext context(R record) {

@@ -2,6 +2,7 @@ package dev.ferry.engine;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -92,9 +93,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
                 if (!lifecycle.running()) {
                     break; // woken by close() or kill(): what was just polled is re-delivered to the next owner
                 }
-                for (SubscribedRecord record : records) {
-                    dispatch(record);
-                }
+                dispatch(records);
                 long now = System.nanoTime();
                 if (now - nextAcknowledge >= 0) {
                     lag = subscription.lag();
@@ -125,10 +124,15 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         }
     }
 
-    private void dispatch(SubscribedRecord record) {
-        PartitionOffsets offsets = partitions.computeIfAbsent(record.partition(), p -> new PartitionOffsets());
-        offsets.add(record.position());
-        lanes.submit(record.aggregateKey(), new LaneItem.Delivered(record, offsets));
+    /** Hands a poll's records to their aggregates' lanes at once, so that the lanes can batch them across keys. */
+    private void dispatch(List<SubscribedRecord> records) {
+        List<AggregateLanes.Keyed<LaneItem>> items = new ArrayList<>(records.size());
+        for (SubscribedRecord record : records) {
+            PartitionOffsets offsets = partitions.computeIfAbsent(record.partition(), p -> new PartitionOffsets());
+            offsets.add(record.position());
+            items.add(new AggregateLanes.Keyed<>(record.aggregateKey(), new LaneItem.Delivered(record, offsets)));
+        }
+        lanes.submitAll(items);
     }
 
     private void acknowledge(Collection<PartitionId> which) {

@@ -10,6 +10,8 @@ import dev.ferry.core.target.ParkedEvents;
 /** The parked-records store in memory: parks, lists and removes; operators' requests are not taken. */
 final class ParkedInMemory implements ParkedEvents {
     final List<ParkedEvent> events = new CopyOnWriteArrayList<>();
+    /** An aggregate whose parked events cannot be read (a store's hiccup), or null. */
+    volatile String unreadable;
 
     @Override
     public void park(String projection, ParkedEvent parked) {
@@ -23,6 +25,9 @@ final class ParkedInMemory implements ParkedEvents {
 
     @Override
     public List<ParkedEvent> parked(String projection, String aggregateKey) {
+        if (aggregateKey.equals(unreadable)) {
+            throw new IllegalStateException("the parked store cannot be read for " + aggregateKey);
+        }
         return events.stream().filter(e -> e.aggregateKey().equals(aggregateKey)).toList();
     }
 

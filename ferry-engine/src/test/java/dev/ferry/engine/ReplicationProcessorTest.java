@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,9 +23,11 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityOperation;
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.SubscribedRecord;
+import dev.ferry.core.target.ParkedEvents.ParkedEvent;
 import dev.ferry.core.target.RetryPolicy;
 import dev.ferry.core.wire.EntityJson;
 
@@ -97,6 +104,125 @@ class ReplicationProcessorTest {
         }
     }
 
+    @Test
+    void changesOfManyIdsPolledTogetherAreWrittenTogetherInFarFewerCallsThanIds() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            records.add(record(P0, i, change("id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+
+        ReplicationProcessor processor = start(null, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(400).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(400);
+            assertThat(processor.status().applied()).isEqualTo(400);
+            // One poll of 400 ids for 4 lane threads: a few batches of many ids each, not a write per id.
+            assertThat(replica.calls.get()).isLessThanOrEqualTo(40);
+            assertThat(replica.biggestCall.get()).isGreaterThan(1);
+        } finally {
+            processor.close();
+        }
+    }
+
+    @Test
+    void aChangeTheReplicaRefusesCostsOnlyItsOwnIdNotTheOthersWrittenWithIt() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "bad" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        records.add(record(P0, 100, change("bad", EntityOperation.UPDATE, 2)));
+        records.add(record(P0, 101, change("id-1", EntityOperation.UPDATE, 2)));
+        subscription.deliver(records);
+        replica.refused = "bad";
+
+        ReplicationProcessor processor = start(null, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(102).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(99).doesNotContainKey("bad");
+            assertThat(replica.written.get("id-1")).containsExactly(version(1), version(2));
+            assertThat(processor.status().applied()).isEqualTo(100);
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/bad", "patient/bad");
+            assertThat(parked.events.get(0).error()).contains("refused bad");
+        } finally {
+            processor.close();
+        }
+    }
+
+    @Test
+    void aChangeTheReplicaRejectsAloneIsParkedAndTheOthersOfItsBatchAreNotWrittenAgain() {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "bad" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+        replica.rejected = "bad";
+
+        ReplicationProcessor processor = start(null, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(100).equals(subscription.acknowledged.get(P0)));
+            assertThat(replica.written).hasSize(99).doesNotContainKey("bad");
+            assertThat(processor.status().applied()).isEqualTo(99);
+            assertThat(processor.status().duplicates()).as("the others of the batch, not written again").isZero();
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/bad");
+            assertThat(parked.events.get(0).error()).contains("rejected bad");
+        } finally {
+            processor.close();
+        }
+    }
+
+    @Test
+    void anIdWhoseNotificationIsRetriedHoldsBackNoneOfTheIdsWrittenInItsBatch() throws Exception {
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change(i == 37 ? "a" : "id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch othersWritten = new CountDownLatch(1);
+        ChangeNotifier failingForA = (change, key) -> {
+            if (change.id().equals("a")) {
+                if (calls.incrementAndGet() > 1) {
+                    othersWritten.await(20, TimeUnit.SECONDS); // its retry waits until the others are written
+                }
+                throw new IllegalStateException("endpoint refused " + key);
+            }
+        };
+
+        ReplicationProcessor processor = start(failingForA, new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2)));
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> replica.written.size() == 99);
+            assertThat(parked.events).isEmpty();
+            othersWritten.countDown();
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(100).equals(subscription.acknowledged.get(P0)));
+            assertThat(parked.events).extracting(p -> p.aggregateKey()).containsExactly("patient/a");
+            assertThat(calls).hasValue(2);
+        } finally {
+            othersWritten.countDown();
+            processor.close();
+        }
+    }
+
+    @Test
+    void anIdWhoseParkedStateCannotBeReadCostsOnlyItselfNotTheOthersOfItsBatch() {
+        parked.park("replica", new ParkedEvent("patient/id-37", null, "earlier", "", 1, P0.topic(), P0.number(), 0, "{}",
+            Instant.now()));
+        parked.unreadable = "patient/id-37";
+        List<SubscribedRecord> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(record(P0, i, change("id-" + i, EntityOperation.CREATE, 1)));
+        }
+        subscription.deliver(records);
+
+        ReplicationProcessor processor = start(null, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> replica.written.size() == 99);
+            assertThat(replica.written).doesNotContainKey("id-37");
+        } finally {
+            processor.close();
+        }
+    }
+
     private ReplicationProcessor start(ChangeNotifier notifier, RetryPolicy retry) {
         ReplicationProcessor processor = new ReplicationProcessor("replica", Set.of("patient"), replica, notifier,
             parked, ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");
@@ -121,11 +247,31 @@ class ReplicationProcessorTest {
     /** A replica's version check in memory: writes a change only over a lower version, recording what it wrote. */
     private static final class ReplicaInMemory implements ReplicaWriter {
         final Map<String, List<EntityVersion>> written = new ConcurrentHashMap<>();
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger biggestCall = new AtomicInteger();
+        /** An id whose changes the replica refuses, failing the whole call, as a row a database rejects does. */
+        volatile String refused;
+        /** An id whose changes the replica rejects alone, writing the others of the call ({@link ChangesRejected}). */
+        volatile String rejected;
 
         @Override
         public synchronized List<Outcome> write(List<EntityChange> changes) {
+            calls.incrementAndGet();
+            biggestCall.accumulateAndGet(changes.size(), Math::max);
+            changes.stream().filter(change -> change.id().equals(refused)).findFirst().ifPresent(change -> {
+                throw new IllegalArgumentException("refused " + change.id());
+            });
+            if (changes.size() == 1 && changes.get(0).id().equals(rejected)) {
+                throw new IllegalArgumentException("rejected " + rejected); // alone: the cause itself
+            }
             List<Outcome> outcomes = new ArrayList<>();
+            Map<Integer, RuntimeException> causes = new HashMap<>();
             for (EntityChange change : changes) {
+                if (change.id().equals(rejected)) {
+                    causes.put(outcomes.size(), new IllegalArgumentException("rejected " + rejected));
+                    outcomes.add(null);
+                    continue;
+                }
                 List<EntityVersion> versions = written.computeIfAbsent(change.id(), id -> new ArrayList<>());
                 if (!versions.isEmpty() && !change.version().isAfter(versions.get(versions.size() - 1))) {
                     outcomes.add(Outcome.DUPLICATE);
@@ -133,6 +279,9 @@ class ReplicationProcessorTest {
                     versions.add(change.version());
                     outcomes.add(Outcome.APPLIED);
                 }
+            }
+            if (!causes.isEmpty()) {
+                throw new ChangesRejected(outcomes, causes);
             }
             return outcomes;
         }

@@ -78,7 +78,8 @@ public final class RelayCommand implements Callable<Integer> {
         };
         return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
             .withHistoryLostPolicy(config.relay().historyLost())
-            .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()));
+            .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()))
+            .withIdleCheckpointInterval(config.relay().idleCheckpointIntervalDuration());
     }
 
     static PrometheusMeterRegistry metrics(ChangeStreamRelay relay, Duration stallTimeout) {

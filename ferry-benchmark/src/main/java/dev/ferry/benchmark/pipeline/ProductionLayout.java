@@ -76,8 +76,8 @@ public final class ProductionLayout implements AutoCloseable {
         this(launcher, logs, oplogCapacity, lingerMs, FerryConfig.Transport.KAFKA, progress);
     }
 
-    ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs, FerryConfig.Transport transport,
-                     PrintStream progress) throws IOException {
+    public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs,
+                            FerryConfig.Transport transport, PrintStream progress) throws IOException {
         this.launcher = launcher;
         this.logs = logs;
         this.progress = progress;
@@ -132,7 +132,7 @@ public final class ProductionLayout implements AutoCloseable {
     }
 
     /** The nats-server's process id on NATS: the broker is not in the stack's process there, as Kafka is. */
-    OptionalLong natsPid() {
+    public OptionalLong natsPid() {
         return nats == null ? OptionalLong.empty() : OptionalLong.of(nats.pid());
     }
 

@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +32,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 
@@ -66,17 +69,20 @@ public final class RawBaselines {
 
     /**
      * @param stages      any of change-stream, kafka, bulk-write, pipeline, kafka-latency, change-stream-latency,
-     *                    jetstream, jetstream-latency, jdbc-upsert
+     *                    jetstream, jetstream-latency, jdbc-upsert, replication-pipeline (on Kafka),
+     *                    replication-pipeline-jetstream ({@link RawReplicationPipeline})
      * @param natsServers the nats-server(s) of the jetstream stage; empty without it
      * @param collection  where the parent inserted {@code events} documents ({@link RawDocuments}) after {@code since},
      *                    read by the change-stream and pipeline stages
      * @param partitions  the jetstream stage's partitions (subjects), as many as Ferry's stream has
-     * @param jdbcUrl     the jdbc-upsert stage's PostgreSQL ({@link RawJdbcUpsert}); empty without it
+     * @param jdbcUrl     the jdbc-upsert and replication stages' PostgreSQL ({@link RawJdbcUpsert}); empty without it
+     * @param idPrefix    the replication stages' changes: those of the ids starting with it, in {@code collection}
+     *                    of {@code database} from {@code since} on
      */
     public record Options(List<String> stages, String mongoUri, String bootstrapServers, String natsServers,
                           int partitions, String database,
                           String collection, Instant since, int events, int payloadBytes, int lingerMs, int rounds,
-                          int rate, Duration warmUp, Duration window, String jdbcUrl) {
+                          int rate, Duration warmUp, Duration window, String jdbcUrl, String idPrefix) {
     }
 
     private final Options options;
@@ -102,6 +108,8 @@ public final class RawBaselines {
                         case "jdbc-upsert" -> window.rate(jdbcUpsert(window), options.events());
                         case "bulk-write" -> window.rate(bulkWrite(database, window), options.events());
                         case "pipeline" -> window.rate(pipeline(database, window), options.events());
+                        case "replication-pipeline" -> replicationPipeline(client, window, false);
+                        case "replication-pipeline-jetstream" -> replicationPipeline(client, window, true);
                         case "kafka-latency" -> latency(kafkaLatency());
                         case "change-stream-latency" -> latency(changeStreamLatency(database));
                         case "jetstream-latency" -> latency(jetStreamLatency());
@@ -354,6 +362,40 @@ public final class RawBaselines {
         }
     }
 
+    /**
+     * The raw replication pipeline ({@link RawReplicationPipeline}) into a MongoDB replica (a new collection in the
+     * source's MongoDB, as Ferry's MongoDB replica is) and a PostgreSQL replica (a new table); the rate is the whole
+     * run's (the slower replica's, from the start), each replica's catch-up rate follows ({@code <replica>PerSecond},
+     * counted as Ferry's catch-up is: {@link RawReplicationPipeline.Caught}).
+     */
+    private String replicationPipeline(MongoClient client, Window window, boolean jetStream) throws Exception {
+        if (options.jdbcUrl().isBlank() || options.idPrefix().isBlank() || (jetStream && options.natsServers().isBlank())) {
+            throw new IllegalArgumentException("the replication stages need --jdbc-url and --id-prefix (on JetStream "
+                + "also --nats-servers)");
+        }
+        Map<String, RawReplica> replicas = new LinkedHashMap<>();
+        replicas.put("mongodb", new RawMongoReplica(client.getDatabase("raw_replica")
+            .getCollection("patients_" + UUID.randomUUID().toString().replace("-", ""), BsonDocument.class)));
+        replicas.put("postgresql", new RawPostgresReplica(options.jdbcUrl()));
+        try (RawChannel channel = jetStream ? new RawJetStreamChannel(options.natsServers(), options.partitions())
+            : new RawKafkaChannel(kafka)) {
+            RawReplicationPipeline pipeline = new RawReplicationPipeline(client.getDatabase(options.database())
+                .getCollection(options.collection(), RawBsonDocument.class), options.idPrefix(), options.since(),
+                options.events(), channel, replicas);
+            window.begin();
+            Map<String, RawReplicationPipeline.Caught> caught = pipeline.run();
+            window.end();
+            StringBuilder figures = new StringBuilder(window.rate(options.events(), options.events()));
+            caught.forEach((replica, figure) -> figures.append(String.format(Locale.ROOT, " %sPerSecond=%.1f", replica,
+                figure.perSecond(options.events()))));
+            return figures.toString();
+        } finally {
+            for (RawReplica replica : replicas.values()) {
+                replica.close();
+            }
+        }
+    }
+
     private static UpdateOneModel<Document> upsert(String key, String pad) {
         return new UpdateOneModel<>(new Document("_id", key),
             Updates.combine(Updates.set("state.pad", pad), Updates.inc("_version", 1)), new UpdateOptions().upsert(true));
@@ -393,7 +435,7 @@ public final class RawBaselines {
      * Polls until the group has given this (only) member the topic's partitions: records sent before that wait for the
      * join, which would measure the group protocol as the baseline's tail, not Kafka's latency.
      */
-    private static void awaitAssignment(KafkaConsumer<?, ?> consumer) {
+    static void awaitAssignment(KafkaConsumer<?, ?> consumer) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (consumer.assignment().isEmpty()) {
             if (System.nanoTime() > deadline) {

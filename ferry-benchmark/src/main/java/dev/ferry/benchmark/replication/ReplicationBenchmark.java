@@ -1,90 +1,87 @@
 package dev.ferry.benchmark.replication;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
-import org.bson.Document;
-
-import com.mongodb.client.MongoCollection;
-
-import dev.ferry.benchmark.pipeline.PipelineBenchmark;
-import dev.ferry.benchmark.pipeline.ProductionLayout;
-import dev.ferry.benchmark.process.AdminEndpoint;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.process.IdleCores;
-import dev.ferry.benchmark.process.ProcessCpu;
 import dev.ferry.benchmark.raw.PatientDocuments;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
-import dev.ferry.embedded.postgres.EmbeddedPostgresServer;
-import dev.ferry.kafka.publish.KafkaSettings;
 
 /**
- * {@code ferry bench replication}: the seed's two scenarios — writers inserting patients as fast as the source accepts
- * for a window, with small documents and then with 10 KB ones — measured from the first write to the last write of
- * each replica, beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run.
- * <p>
- * Laid out as in production ({@link ProductionLayout}): the embedded stack (MongoDB and Kafka) in a process, the
- * relay ({@code ferry relay}, an entities source) and one replicator per target ({@code ferry replicate --target}, a
- * MongoDB replica in the stack's MongoDB and a PostgreSQL replica) each in a process of its own with the deployed JVM
- * options, the embedded PostgreSQL 17 as its own server process, and the raw baselines ({@code ferry bench raw}) in a
- * process with the same options. Every scenario runs {@code repeat} times on the same processes, after an unmeasured
- * warm-up of each size. A program, not a test.
+ * {@code ferry bench replication}: entity replication's rate on each transport, in two scenarios, with small documents
+ * and with 10 KB ones:
+ * <ul>
+ *   <li>live (the seed's): writers inserting patients as fast as the source accepts for a window, measured from the
+ *   first write to the last write of each replica, beside a raw JDBC upsert and a raw Kafka produce-to-consume of the
+ *   same run;</li>
+ *   <li>catch-up ({@link CatchUpScenario}): a mix of inserts, updates, replaces, deletes and re-creates written while
+ *   the relay is held back, then released; the changes applied per second into each replica, beside the raw pipeline
+ *   of plain clients (change stream → broker → batched conditional upserts) on the same changes — the ceiling.</li>
+ * </ul>
+ * Laid out as in production ({@link ReplicationLayout}), a fresh layout per transport. Every scenario runs
+ * {@code repeat} times on the same processes, after an unmeasured warm-up of each size. A program, not a test.
  */
 public final class ReplicationBenchmark {
 
     /**
-     * @param window     how long the writers write, per run
-     * @param smallBytes the small documents' size; 0: a patient's usual fields only (~500 bytes)
-     * @param largeBytes the large documents' size
-     * @param writers    concurrent writers, each inserting one document at a time
-     * @param repeat     runs of each scenario
-     * @param warmUp     unmeasured writing of each size first, so the JIT has compiled the hot paths
-     * @param logs       where each process's output and the configuration go
-     * @param idleWindow how long nothing is written while each process's idle CPU is read
+     * @param window         how long the writers write, per live run
+     * @param smallBytes     the small documents' size; 0: a patient's usual fields only (~450 bytes)
+     * @param largeBytes     the large documents' size
+     * @param writers        concurrent writers, each inserting one document at a time (live) or writing bulks of
+     *                       changes (catch-up)
+     * @param repeat         runs of each scenario
+     * @param warmUp         unmeasured writing of each size first, so the JIT has compiled the hot paths
+     * @param logs           where each process's output and the configuration go
+     * @param idleWindow     how long nothing is written while each process's idle CPU is read
+     * @param transports     what the relay and the replicators run on, one layout after the other
+     * @param catchUpChanges changes of each catch-up run (0: no catch-up scenario)
      */
     public record Options(Duration window, int smallBytes, int largeBytes, int writers, int repeat, Duration warmUp,
-                          Path logs, Duration idleWindow) {
+                          Path logs, Duration idleWindow, List<FerryConfig.Transport> transports, int catchUpChanges) {
     }
 
-    /** The benchmark's outcome: what it measured, where, and how long it took. */
+    /**
+     * The benchmark's outcome: what it measured, where, and how long it took.
+     *
+     * @param idleCores per transport, each process's cores with nothing written
+     */
     public record Report(Machine machine, String loadBefore, String loadAfter, Duration idleWindow,
-                         Map<String, Double> idleCores, List<ReplicationResult> results, long elapsedSeconds) {
+                         Map<String, Map<String, Double>> idleCores, List<ReplicationResult> results,
+                         List<CatchUpResult> catchUps, long elapsedSeconds) {
     }
 
-    static final String ENTITY = "patient";
-    static final String COLLECTION = "patients";
-    static final String MONGODB_TARGET = "mongodb-replica";
-    static final String POSTGRESQL_TARGET = "postgresql-replica";
-    /** The seed's Kafka figures for the same two scenarios: quoted beside ours, not measured here. */
+    static final String MONGODB_TARGET = ReplicationLayout.MONGODB_TARGET;
+    static final String POSTGRESQL_TARGET = ReplicationLayout.POSTGRESQL_TARGET;
+    /** The seed's figures (its users' own measurements, other hardware, plain messages): quoted, not measured here. */
     static final double SEED_KAFKA_SMALL = 8_000;
     static final double SEED_KAFKA_LARGE = 3_000;
-    static final String LAYOUT = "production layout: embedded MongoDB + Kafka in one process; the relay and one "
-        + "replicator per target each in their own (the Dockerfile's JVM options, -XX:MaxRAM=768m); the embedded "
-        + "PostgreSQL 17 server; the MongoDB replica in the stack's MongoDB";
-    /** The PostgreSQL server's role: its postmaster and every backend process under it. */
-    static final String POSTGRESQL_SERVER = "postgresql";
-    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-    private static final Duration CATCH_UP_LIMIT = Duration.ofMinutes(10);
+    static final double SEED_NATS_SMALL = 20_000;
+    static final double SEED_NATS_LARGE = 150;
+    static final String LAYOUT = "production layout: embedded MongoDB + Kafka in one process (on NATS also a "
+        + "nats-server); the relay and one replicator per target each in their own (the Dockerfile's JVM options, "
+        + "-XX:MaxRAM=768m); the embedded PostgreSQL 17 server; the MongoDB replica in the stack's MongoDB. Catch-up: "
+        + "the relay frozen (SIGSTOP) while the changes are written, the replicators running with nothing to apply "
+        + "until it is released; rates from 1 % applied to each replica's last change. Raw pipeline: plain clients in a "
+        + "process with the same JVM options - a change stream (updateLookup) -> a plain producer/publisher (key = id) "
+        + "-> a consumer per replica -> per poll one unordered bulkWrite of version-conditional replace-upserts "
+        + "(MongoDB) or one multi-row INSERT ... ON CONFLICT DO UPDATE WHERE version < EXCLUDED.version (PostgreSQL), "
+        + "each id's latest change of the poll";
 
     private final Options options;
     private final FerryLauncher launcher;
     private final PrintStream progress;
-    /** The processes whose CPU each run accounts for, by role. */
-    private final Map<String, Long> processes = new LinkedHashMap<>();
 
     public ReplicationBenchmark(Options options, FerryLauncher launcher, PrintStream progress) {
         this.options = options;
@@ -98,235 +95,138 @@ public final class ReplicationBenchmark {
         Machine machine = Machine.ofThisHost();
         progress.printf("machine: %s; load average (1/5/15 min) %s%n", machine.describe(), loadBefore);
         List<ReplicationResult> results = new ArrayList<>();
-        Map<String, Double> idleCores;
-        // Closed in reverse: the layout's processes (whose replicator writes to PostgreSQL) before the server.
-        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
-             ProductionLayout layout = new ProductionLayout(launcher, options.logs(), EmbeddedMongo.DEFAULT_OPLOG_CAPACITY,
-                 KafkaSettings.DEFAULT_LINGER_MS, progress)) {
-            progress.printf("embedded PostgreSQL (pid %d): %s%n", postgres.pid(), postgres.jdbcUrl());
-            processes.put("writers", ProcessHandle.current().pid());
-            processes.put(POSTGRESQL_SERVER, postgres.pid());
-            Path config = writeConfig(options.logs().resolve("replication.yml"), postgres.jdbcUrl());
-            MongoCollection<Document> patients = layout.client().getDatabase(ProductionLayout.DATABASE)
-                .getCollection(COLLECTION);
-            processes.put("stack", layout.stack().pid());
-            processes.put("relay", layout.startService("relay", List.of("relay", "--config", config.toString()))
-                .process().pid());
-            // The relay creates the entity's topic as it publishes the first change: the replicators find it there.
-            PatientWriters.write(patients, 1, Duration.ofMillis(200), options.smallBytes(), "first-");
-            Map<String, AdminEndpoint> replicas = new LinkedHashMap<>();
-            for (String target : List.of(MONGODB_TARGET, POSTGRESQL_TARGET)) {
-                ProductionLayout.Service replicator = layout.startService("replicator-" + target, List.of("replicate",
-                    "--config", config.toString(), "--target", target));
-                replicas.put(target, replicator.admin());
-                processes.put("replicator-" + target, replicator.process().pid());
-            }
-            for (int bytes : sizes()) {
-                Map<String, Long> before = processed(replicas);
-                PatientWriters.Writes writes = PatientWriters.write(patients, options.writers(), options.warmUp(), bytes,
-                    "warm-" + bytes + "-");
-                awaitReplicas(replicas, before, writes.count());
-                progress.printf(Locale.ROOT, "warm-up (unmeasured), %d-byte documents: %,d written, %,.0f/s%n",
-                    PatientDocuments.jsonBytes(bytes), writes.count(), writes.perSecond());
-            }
-            awaitQuiet(replicas);
-            idleCores = IdleCores.measure(options.idleWindow(), this::cpuNanos);
-            Map<String, Double> idle = idleCores;
-            progress.printf("idle, no writes for %d s: cores used per process: %s%n", options.idleWindow().toSeconds(),
-                idle.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue()))
-                    .collect(Collectors.joining(", ")));
-            Map<Integer, List<ReplicationResult.Run>> runs = new LinkedHashMap<>();
-            for (int repeat = 1; repeat <= options.repeat(); repeat++) {
-                for (int bytes : sizes()) {
-                    progress.printf("run %d/%d, %d-byte documents, %d writers for %d s...%n", repeat, options.repeat(),
-                        PatientDocuments.jsonBytes(bytes), options.writers(), options.window().toSeconds());
-                    ReplicationResult.Run run = measure(layout, patients, replicas, postgres.jdbcUrl(), bytes,
-                        "r" + repeat + "-" + bytes + "-");
-                    progress.printf(Locale.ROOT, "  %,d writes, source %,.0f/s; MongoDB replica %,.0f/s (+%.0f ms), "
-                            + "PostgreSQL replica %,.0f/s (+%.0f ms); raw JDBC upsert %,.0f/s, raw Kafka %,.0f/s%n",
-                        run.writes(), run.sourcePerSecond(), run.mongoPerSecond(), run.mongoBehindMillis(),
-                        run.postgresPerSecond(), run.postgresBehindMillis(), run.rawJdbcPerSecond(),
-                        run.rawKafkaPerSecond());
-                    if (run.liveLeaderStepDowns() > 0) {
-                        progress.printf("  a live leader stepped down %d times during the run (Leadership's log lines)%n",
-                            run.liveLeaderStepDowns());
-                    }
-                    if (run.relayLeaseTakeovers() > 0) {
-                        progress.printf("  the relay's lease was taken %d times during the run (a leader stepped down: "
-                            + "a renewal answered later than its TTL)%n", run.relayLeaseTakeovers());
-                    }
-                    progress.printf(Locale.ROOT, "  CPU µs per write: %s%n", run.cpuMicrosPerWrite().entrySet().stream()
-                        .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
-                        .collect(Collectors.joining(", ")));
-                    runs.computeIfAbsent(bytes, key -> new ArrayList<>()).add(run);
-                }
-            }
-            for (int bytes : sizes()) {
-                results.add(new ReplicationResult(PatientDocuments.jsonBytes(bytes), (int) options.window().toSeconds(),
-                    bytes == options.smallBytes() ? SEED_KAFKA_SMALL : SEED_KAFKA_LARGE, runs.get(bytes)));
-            }
+        List<CatchUpResult> catchUps = new ArrayList<>();
+        Map<String, Map<String, Double>> idleCores = new LinkedHashMap<>();
+        for (FerryConfig.Transport transport : options.transports()) {
+            measure(transport, results, catchUps, idleCores);
         }
         long elapsed = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
         progress.printf("benchmark done in %d s%n", elapsed);
-        return new Report(machine, loadBefore, Machine.loadAverage(), options.idleWindow(), idleCores, results, elapsed);
+        return new Report(machine, loadBefore, Machine.loadAverage(), options.idleWindow(), idleCores, results, catchUps,
+            elapsed);
     }
 
     private int[] sizes() {
         return new int[] {options.smallBytes(), options.largeBytes()};
     }
 
-    /** One run: the writers' window, each replica's last write, then the raw baselines on as many documents. */
-    private ReplicationResult.Run measure(ProductionLayout layout, MongoCollection<Document> patients,
-                                          Map<String, AdminEndpoint> replicas, String jdbcUrl, int bytes, String prefix)
-        throws Exception {
-        Map<String, Long> before = processed(replicas);
-        Map<String, Long> cpuBefore = cpuNanos();
-        long epochBefore = layout.leaseEpoch();
-        long stepDownsBefore = layout.leaderStepDowns();
-        PatientWriters.Writes writes = PatientWriters.write(patients, options.writers(), options.window(), bytes, prefix);
-        Map<String, Long> done = awaitReplicas(replicas, before, writes.count());
-        Map<String, Long> cpuAfter = cpuNanos();
-        long leaseTakeovers = layout.leaseEpoch() - epochBefore;
-        long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
-        Map<String, Double> cpuMicrosPerWrite = new LinkedHashMap<>();
-        cpuAfter.forEach((role, nanos) -> cpuMicrosPerWrite.put(role,
-            (nanos - cpuBefore.getOrDefault(role, 0L)) / 1e3 / writes.count()));
-        int recordBytes = PatientDocuments.jsonBytes(bytes);
-        List<String> lines = layout.runRaw("raw", List.of("--stages", "jdbc-upsert,kafka", "--events",
-            Long.toString(writes.count()), "--payload-bytes", Integer.toString(recordBytes), "--jdbc-url", jdbcUrl,
-            "--rounds", "2")); // the first round warms the raw clients' JIT, as the warm-up did Ferry's
-        Map<String, Map<String, String>> raw = PipelineBenchmark.lastRounds(lines);
-        long mongoDone = done.get(MONGODB_TARGET);
-        long postgresDone = done.get(POSTGRESQL_TARGET);
-        return new ReplicationResult.Run(writes.count(), writes.perSecond(),
-            writes.count() / ((mongoDone - writes.firstNanos()) / 1e9),
-            writes.count() / ((postgresDone - writes.firstNanos()) / 1e9),
-            (mongoDone - writes.lastNanos()) / 1e6, (postgresDone - writes.lastNanos()) / 1e6,
-            Double.parseDouble(raw.get("jdbc-upsert").get("perSecond")),
-            Double.parseDouble(raw.get("kafka").get("perSecond")), cpuMicrosPerWrite, leaseTakeovers, stepDowns);
-    }
-
-    /**
-     * Each process's CPU so far, from {@code /proc}: the window's difference divided by the writes is its cost per
-     * write. The PostgreSQL server counts its backends too (the pooled connections live through the run).
-     */
-    private Map<String, Long> cpuNanos() {
-        Map<String, Long> cpu = new LinkedHashMap<>();
-        processes.forEach((role, pid) -> {
-            long nanos = ProcessCpu.sample(pid).cpuNanos();
-            if (role.equals(POSTGRESQL_SERVER)) {
-                nanos += ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
-                    .mapToLong(backend -> sampleOrZero(backend.pid())).sum();
-            }
-            cpu.put(role, nanos);
-        });
-        return cpu;
-    }
-
-    private static long sampleOrZero(long pid) {
-        try {
-            return ProcessCpu.sample(pid).cpuNanos();
-        } catch (RuntimeException ended) {
-            return 0; // a backend that ended between listing and reading
-        }
-    }
-
-    /** Changes each replicator has handled: written, or skipped as already there (a redelivery). */
-    private static Map<String, Long> processed(Map<String, AdminEndpoint> replicas) throws Exception {
-        Map<String, Long> processed = new LinkedHashMap<>();
-        for (Map.Entry<String, AdminEndpoint> replica : replicas.entrySet()) {
-            processed.put(replica.getKey(), replica.getValue().statusNumber("applied")
-                + replica.getValue().statusNumber("duplicates"));
-        }
-        return processed;
-    }
-
-    /** Polls until every replica handled {@code changes} more than {@code before}; returns when each did (nanoTime). */
-    private static Map<String, Long> awaitReplicas(Map<String, AdminEndpoint> replicas, Map<String, Long> before,
-                                                   long changes) throws Exception {
-        Map<String, Long> done = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
-        while (done.size() < replicas.size()) {
-            Map<String, Long> now = processed(replicas);
-            long at = System.nanoTime();
-            for (String target : replicas.keySet()) {
-                if (!done.containsKey(target) && now.get(target) - before.get(target) >= changes) {
-                    done.put(target, at);
+    /** Both scenarios on one transport's layout. */
+    private void measure(FerryConfig.Transport transport, List<ReplicationResult> results, List<CatchUpResult> catchUps,
+                         Map<String, Map<String, Double>> idleCores) throws Exception {
+        // The oplog holds a catch-up's changes until the raw pipeline's second round has read them, after Ferry's and
+        // the raw pipeline's replica writes to the same MongoDB and a live run's inserts.
+        int oplog = Math.max(EmbeddedMongo.DEFAULT_OPLOG_CAPACITY, 6 * options.catchUpChanges() + 100_000);
+        try (ReplicationLayout replication = new ReplicationLayout(launcher, options.logs().resolve(
+            transport.name().toLowerCase(Locale.ROOT)), transport, oplog, progress)) {
+            String name = replication.transportName();
+            LiveScenario live = new LiveScenario(replication, options.writers(), options.window());
+            CatchUpScenario catchUp = new CatchUpScenario(replication, options.writers());
+            for (int bytes : sizes()) {
+                Map<String, Long> before = replication.processed();
+                PatientWriters.Writes writes = PatientWriters.write(replication.patients(), options.writers(),
+                    options.warmUp(), bytes, "warm-" + bytes + "-");
+                replication.awaitReplicas(before, writes.count());
+                progress.printf(Locale.ROOT, "%s warm-up (unmeasured), %d-byte documents: %,d written, %,.0f/s%n", name,
+                    PatientDocuments.jsonBytes(bytes), writes.count(), writes.perSecond());
+                if (options.catchUpChanges() > 0) {
+                    int changes = Math.max(100, options.catchUpChanges() / 4);
+                    CatchUpResult.Run run = catchUp.run(bytes, changes, "cw-" + bytes + "-", false);
+                    progress.printf(Locale.ROOT, "%s catch-up warm-up (unmeasured), %d-byte documents, %,d changes: %s%n",
+                        name, PatientDocuments.jsonBytes(bytes), changes, rates(run.replicaPerSecond()));
                 }
             }
-            if (at > deadline) {
-                throw new IllegalStateException("within " + CATCH_UP_LIMIT + " the replicas handled " + replicas.keySet()
-                    .stream().map(target -> target + " " + (now.get(target) - before.get(target)))
-                    .collect(Collectors.joining(", ")) + " of " + changes + " changes");
+            replication.awaitQuiet();
+            Map<String, Double> idle = IdleCores.measure(options.idleWindow(), replication::cpuNanos);
+            idleCores.put(name, idle);
+            progress.printf("%s idle, no writes for %d s: cores used per process: %s%n", name,
+                options.idleWindow().toSeconds(), figures(idle, "%.3f"));
+            Map<Integer, List<ReplicationResult.Run>> liveRuns = new LinkedHashMap<>();
+            Map<Integer, List<CatchUpResult.Run>> catchUpRuns = new LinkedHashMap<>();
+            for (int repeat = 1; repeat <= options.repeat(); repeat++) {
+                for (int bytes : sizes()) {
+                    progress.printf("%s live run %d/%d, %d-byte documents, %d writers for %d s...%n", name, repeat,
+                        options.repeat(), PatientDocuments.jsonBytes(bytes), options.writers(),
+                        options.window().toSeconds());
+                    ReplicationResult.Run run = live.run(bytes, "r" + repeat + "-" + bytes + "-");
+                    report(run);
+                    liveRuns.computeIfAbsent(bytes, key -> new ArrayList<>()).add(run);
+                    if (options.catchUpChanges() > 0) {
+                        progress.printf("%s catch-up run %d/%d, %d-byte documents, %,d changes...%n", name, repeat,
+                            options.repeat(), PatientDocuments.jsonBytes(bytes), options.catchUpChanges());
+                        replication.awaitQuiet();
+                        CatchUpResult.Run caught = catchUp.run(bytes, options.catchUpChanges(),
+                            "c" + repeat + "-" + bytes + "-", true);
+                        progress.printf(Locale.ROOT, "  replicas %s; raw pipeline %s; CPU µs per change %s; "
+                                + "live-leader step-downs %d%n", rates(caught.replicaPerSecond()),
+                            rates(caught.rawPipelinePerSecond()), figures(caught.processes().entrySet().stream()
+                                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().cpuMicrosPerChange(),
+                                    (a, b) -> a, LinkedHashMap::new)), "%.0f"), caught.liveLeaderStepDowns());
+                        catchUpRuns.computeIfAbsent(bytes, key -> new ArrayList<>()).add(caught);
+                    }
+                }
             }
-            LockSupport.parkNanos(POLL_NANOS);
+            for (int bytes : sizes()) {
+                boolean small = bytes == options.smallBytes();
+                results.add(new ReplicationResult(name, PatientDocuments.jsonBytes(bytes), (int) options.window().toSeconds(),
+                    small ? SEED_KAFKA_SMALL : SEED_KAFKA_LARGE, idle, liveRuns.get(bytes)));
+                if (catchUpRuns.containsKey(bytes)) {
+                    double seed = transport == FerryConfig.Transport.NATS ? (small ? SEED_NATS_SMALL : SEED_NATS_LARGE)
+                        : (small ? SEED_KAFKA_SMALL : SEED_KAFKA_LARGE);
+                    catchUps.add(new CatchUpResult(name, PatientDocuments.jsonBytes(bytes), options.catchUpChanges(),
+                        seed, idle, catchUpRuns.get(bytes)));
+                }
+            }
         }
-        return done;
     }
 
-    /** Waits until no replicator handles anything for a second: nothing of the warm-up is left to count in a run. */
-    private static void awaitQuiet(Map<String, AdminEndpoint> replicas) throws Exception {
-        Map<String, Long> last = processed(replicas);
-        long quietSince = System.nanoTime();
-        while (System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(1)) {
-            LockSupport.parkNanos(POLL_NANOS * 5);
-            Map<String, Long> now = processed(replicas);
-            if (!now.equals(last)) {
-                last = now;
-                quietSince = System.nanoTime();
-            }
+    private void report(ReplicationResult.Run run) {
+        progress.printf(Locale.ROOT, "  %,d writes, source %,.0f/s; MongoDB replica %,.0f/s (+%.0f ms), "
+                + "PostgreSQL replica %,.0f/s (+%.0f ms); raw JDBC upsert %,.0f/s, raw Kafka %,.0f/s%n",
+            run.writes(), run.sourcePerSecond(), run.mongoPerSecond(), run.mongoBehindMillis(),
+            run.postgresPerSecond(), run.postgresBehindMillis(), run.rawJdbcPerSecond(), run.rawKafkaPerSecond());
+        if (run.liveLeaderStepDowns() > 0) {
+            progress.printf("  a live leader stepped down %d times during the run (Leadership's log lines)%n",
+                run.liveLeaderStepDowns());
         }
+        if (run.relayLeaseTakeovers() > 0) {
+            progress.printf("  the relay's lease was taken %d times during the run (a leader stepped down: "
+                + "a renewal answered later than its TTL)%n", run.relayLeaseTakeovers());
+        }
+        progress.printf(Locale.ROOT, "  CPU µs per write: %s%n", figures(run.cpuMicrosPerWrite(), "%.0f"));
     }
 
-    /** The relay's and the replicators' configuration: an entities source and the two targets. */
-    private static Path writeConfig(Path file, String jdbcUrl) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, """
-            mongodb:
-              uri: ${FERRY_MONGODB_URI}
-              database: %s
-            sources:
-              - kind: entities
-                collection: %s
-                entity: %s
-                initialLoad: none
-            kafka:
-              bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
-              partitions: 6
-              replicationFactor: 1
-              compression: none
-            relay:
-              name: %s
-              start: %s
-            targets:
-              - kind: mongodb
-                name: %s
-                database: replica
-                entities: [%s]
-              - kind: postgresql
-                name: %s
-                url: %s
-                entities: [%s]
-            admin:
-              bind: 127.0.0.1
-              port: 0
-            """.formatted(ProductionLayout.DATABASE, COLLECTION, ENTITY, ProductionLayout.RELAY_NAME,
-            Instant.now().minusSeconds(5), MONGODB_TARGET,
-            ENTITY, POSTGRESQL_TARGET, EventJson.quote(jdbcUrl), ENTITY));
-        return file;
+    private static String rates(Map<String, Double> perSecond) {
+        return figures(perSecond, "%,.0f/s");
+    }
+
+    private static String figures(Map<String, Double> values, String format) {
+        return values.entrySet().stream().map(e -> String.format(Locale.ROOT, "%s " + format, e.getKey(), e.getValue()))
+            .collect(Collectors.joining(", "));
     }
 
     // ---- reports ----
 
+    /**
+     * The report as JSON. {@code idleCores} keeps its shape (the first transport's processes); every transport's is in
+     * {@code idleCoresByTransport} and in each scenario row.
+     */
     public static String toJson(Report report) {
+        Map<String, Double> firstIdle = report.idleCores().values().stream().findFirst().orElse(Map.of());
         return String.format(Locale.ROOT, "{\"benchmark\":\"replication\",\"machine\":%s,\"layout\":%s,"
-                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"idleSeconds\":%d,\"idleCores\":{%s},"
-                + "\"scenarios\":[%s]}",
+                + "\"loadAverageBefore\":%s,\"loadAverageAfter\":%s,\"elapsedSeconds\":%d,\"idleSeconds\":%d,"
+                + "\"transports\":[%s],\"idleCores\":%s,\"idleCoresByTransport\":{%s},\"scenarios\":[%s]}",
             report.machine().toJson(), EventJson.quote(LAYOUT), EventJson.quote(report.loadBefore()),
-            EventJson.quote(report.loadAfter()), report.elapsedSeconds(), report.idleWindow().toSeconds(), report.idleCores().entrySet().stream()
-                .map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(), e.getValue()))
-                .collect(Collectors.joining(",")),
-            report.results().stream().map(ReplicationResult::toJson).collect(Collectors.joining(",")));
+            EventJson.quote(report.loadAfter()), report.elapsedSeconds(), report.idleWindow().toSeconds(),
+            report.idleCores().keySet().stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(",")),
+            idleJson(firstIdle), report.idleCores().entrySet().stream()
+                .map(e -> "\"" + e.getKey() + "\":" + idleJson(e.getValue())).collect(Collectors.joining(",")),
+            java.util.stream.Stream.concat(report.results().stream().map(ReplicationResult::toJson),
+                report.catchUps().stream().map(CatchUpResult::toJson)).collect(Collectors.joining(",")));
+    }
+
+    static String idleJson(Map<String, Double> idle) {
+        return idle.entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(), e.getValue()))
+            .collect(Collectors.joining(",", "{", "}"));
     }
 
     public static void printMarkdown(Report report, PrintWriter out) {
@@ -334,12 +234,14 @@ public final class ReplicationBenchmark {
         out.printf("# Ferry replication benchmark%n%nmachine: %s; load average (1/5/15 min) before %s, after %s; %s; "
                 + "medians of %d runs with (min–max); %d s elapsed%n%n", report.machine().describe(), report.loadBefore(),
             report.loadAfter(), LAYOUT, runs, report.elapsedSeconds());
-        out.printf("| document | writes in window | source writes/s | MongoDB replica/s | PostgreSQL replica/s | "
+        out.printf("## Live: writers inserting as fast as the source accepts%n%n");
+        out.printf("| transport | document | writes in window | source writes/s | MongoDB replica/s | PostgreSQL replica/s | "
             + "raw JDBC upsert/s | PostgreSQL ÷ raw JDBC (worst run) | raw Kafka produce→consume/s | seed's Kafka/s | "
             + "last replica write after last source write, ms (MongoDB / PostgreSQL) |%n");
-        out.printf("|---|---|---|---|---|---|---|---|---|---|%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|---|---|%n");
         for (ReplicationResult r : report.results()) {
-            out.printf(Locale.ROOT, "| %,d B | %s | %s | %s | %s | %s | %.2f | %s | %,.0f | %s / %s |%n", r.documentBytes(),
+            out.printf(Locale.ROOT, "| %s | %,d B | %s | %s | %s | %s | %s | %.2f | %s | %,.0f | %s / %s |%n", r.transport(),
+                r.documentBytes(),
                 r.spread(ReplicationResult.Run::writes).markdown("%,.0f"),
                 r.spread(ReplicationResult.Run::sourcePerSecond).markdown("%,.0f"),
                 r.spread(ReplicationResult.Run::mongoPerSecond).markdown("%,.0f"),
@@ -350,17 +252,44 @@ public final class ReplicationBenchmark {
                 r.spread(ReplicationResult.Run::postgresBehindMillis).markdown("%,.0f"));
         }
         out.printf("%nCPU µs per write (median run), from the first write to the last replica write:%n%n");
-        out.printf(Locale.ROOT, "- idle (nothing written for %d s, cores used): %s%n", report.idleWindow().toSeconds(),
-            report.idleCores().entrySet().stream()
-            .map(e -> String.format(Locale.ROOT, "%s %.3f", e.getKey(), e.getValue())).collect(Collectors.joining(", ")));
+        report.idleCores().forEach((transport, idle) -> out.printf(Locale.ROOT,
+            "- %s idle (nothing written for %d s, cores used): %s%n", transport, report.idleWindow().toSeconds(),
+            figures(idle, "%.3f")));
         for (ReplicationResult r : report.results()) {
-            out.printf(Locale.ROOT, "- %,d B: %s%n", r.documentBytes(), r.medianCpuMicrosPerWrite().entrySet().stream()
-                .map(e -> String.format(Locale.ROOT, "%s %.0f", e.getKey(), e.getValue()))
-                .collect(Collectors.joining(", ")));
+            out.printf(Locale.ROOT, "- %s %,d B: %s%n", r.transport(), r.documentBytes(),
+                figures(r.medianCpuMicrosPerWrite(), "%.0f"));
         }
         out.printf("%nstep-downs of a live leader (all runs; Leadership's log lines): %s%n", report.results().stream()
-            .map(r -> String.format(Locale.ROOT, "%,d B %d", r.documentBytes(), r.liveLeaderStepDowns()))
+            .map(r -> String.format(Locale.ROOT, "%s %,d B %d", r.transport(), r.documentBytes(), r.liveLeaderStepDowns()))
             .collect(Collectors.joining(", ")));
+        if (!report.catchUps().isEmpty()) {
+            printCatchUps(report.catchUps(), out);
+        }
         out.flush();
+    }
+
+    private static void printCatchUps(List<CatchUpResult> catchUps, PrintWriter out) {
+        out.printf("%n## Catch-up: the changes written with the relay held back, then released%n%n");
+        out.printf("| transport | document | changes | MongoDB replica/s | PostgreSQL replica/s | raw pipeline → MongoDB/s | "
+            + "raw pipeline → PostgreSQL/s | MongoDB ÷ raw (worst run) | PostgreSQL ÷ raw (worst run) | seed's/s |%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|---|%n");
+        for (CatchUpResult c : catchUps) {
+            out.printf(Locale.ROOT, "| %s | %,d B | %,d | %s | %s | %s | %s | %.2f | %.2f | %,.0f |%n", c.transport(),
+                c.documentBytes(), c.changes(), c.replica("mongodb").markdown("%,.0f"),
+                c.replica("postgresql").markdown("%,.0f"), c.raw("mongodb").markdown("%,.0f"),
+                c.raw("postgresql").markdown("%,.0f"), c.worstRatio("mongodb"), c.worstRatio("postgresql"),
+                c.seedPerSecond());
+        }
+        out.printf("%nCPU µs per change (median run; in brackets its GC threads' part), resident memory (largest):%n%n");
+        for (CatchUpResult c : catchUps) {
+            Map<String, Double> cpu = c.medianPerProcess(CatchUpResult.ProcessFigures::cpuMicrosPerChange);
+            Map<String, Double> gc = c.medianPerProcess(CatchUpResult.ProcessFigures::gcCpuMicrosPerChange);
+            Map<String, Double> rss = c.maxRss();
+            out.printf(Locale.ROOT, "- %s %,d B: %s; raw pipeline process %.0f; step-downs of a live leader %d%n",
+                c.transport(), c.documentBytes(), cpu.keySet().stream().map(role -> String.format(Locale.ROOT,
+                    "%s %.0f (%.0f) %.0f MB", role, cpu.get(role), gc.get(role), rss.get(role)))
+                    .collect(Collectors.joining(", ")), c.spread(CatchUpResult.Run::rawPipelineCpuMicrosPerChange).median(),
+                c.liveLeaderStepDowns());
+        }
     }
 }

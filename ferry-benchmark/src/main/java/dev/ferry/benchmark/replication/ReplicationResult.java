@@ -12,11 +12,14 @@ import dev.ferry.benchmark.pipeline.Spread;
  * One scenario of the replication benchmark over all its runs: the replicas' write rates beside the raw baselines of
  * the same runs, and the seed's Kafka figure quoted for the same document size.
  *
+ * @param transport        {@code kafka} or {@code nats}
  * @param documentBytes    the patient documents' size (Extended JSON)
  * @param seconds          how long the writers wrote
  * @param seedKafkaPerSecond the seed's figure for Kafka at this size (a quote, not measured here)
+ * @param idleCores        each process's cores with nothing written, on this transport's layout
  */
-record ReplicationResult(int documentBytes, int seconds, double seedKafkaPerSecond, List<Run> runs) {
+record ReplicationResult(String transport, int documentBytes, int seconds, double seedKafkaPerSecond,
+                         Map<String, Double> idleCores, List<Run> runs) {
 
     /**
      * One run. Rates count the documents written, from the first write's start to the moment a replica had them all
@@ -75,23 +78,34 @@ record ReplicationResult(int documentBytes, int seconds, double seedKafkaPerSeco
         return medians;
     }
 
+    /**
+     * The row's JSON: the seed's scenario as it always was, plus the fields every row carries ({@code transport},
+     * {@code replicaPerSecondMin}, {@code cpuMicrosPerChange}: here every change is an insert, so it is the CPU per
+     * write; {@code idleCores}). A live run has no raw pipeline ({@code rawPipelinePerSecond} and
+     * {@code ratioToRawPipeline} are null): its ceiling is the writers.
+     */
     String toJson() {
-        return String.format(Locale.ROOT, "{\"scenario\":\"replication\",\"documentBytes\":%d,\"seconds\":%d,\"runs\":%d,"
-                + "\"writes\":%s,\"sourceWritesPerSecond\":%s,\"replicaPerSecond\":{\"mongodb\":%s,\"postgresql\":%s},"
+        return String.format(Locale.ROOT, "{\"scenario\":\"live\",\"transport\":\"%s\",\"documentBytes\":%d,"
+                + "\"seconds\":%d,\"runs\":%d,\"writes\":%s,\"sourceWritesPerSecond\":%s,"
+                + "\"replicaPerSecond\":{\"mongodb\":%s,\"postgresql\":%s},"
                 + "\"replicaLastWriteAfterSourceMillis\":{\"mongodb\":%s,\"postgresql\":%s},\"rawJdbcUpsertPerSecond\":%s,"
                 + "\"rawKafkaPerSecond\":%s,\"postgresqlToRawJdbcWorstRun\":%.3f,\"seedKafkaPerSecond\":%.0f,"
-                + "\"liveLeaderStepDowns\":%d,\"cpuMicrosPerWrite\":{%s},\"perRun\":[%s]}",
-            documentBytes, seconds, runs.size(), json(spread(Run::writes)), json(spread(Run::sourcePerSecond)),
+                + "\"liveLeaderStepDowns\":%d,\"cpuMicrosPerWrite\":{%s},\"replicaPerSecondMin\":{\"mongodb\":%.1f,"
+                + "\"postgresql\":%.1f},\"rawPipelinePerSecond\":null,\"ratioToRawPipeline\":null,"
+                + "\"cpuMicrosPerChange\":%s,\"idleCores\":%s,\"perRun\":[%s]}",
+            transport, documentBytes, seconds, runs.size(), json(spread(Run::writes)), json(spread(Run::sourcePerSecond)),
             json(spread(Run::mongoPerSecond)), json(spread(Run::postgresPerSecond)), json(spread(Run::mongoBehindMillis)),
             json(spread(Run::postgresBehindMillis)), json(spread(Run::rawJdbcPerSecond)),
             json(spread(Run::rawKafkaPerSecond)), worstRatioToRawJdbc(), seedKafkaPerSecond, liveLeaderStepDowns(),
             medianCpuMicrosPerWrite().entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "\"%s\":%.1f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(",")),
+            spread(Run::mongoPerSecond).min(), spread(Run::postgresPerSecond).min(),
+            CatchUpResult.numbers(medianCpuMicrosPerWrite()), ReplicationBenchmark.idleJson(idleCores),
             runs.stream().map(Run::toJson).collect(Collectors.joining(",")));
     }
 
-    private static String json(Spread spread) {
+    static String json(Spread spread) {
         return String.format(Locale.ROOT, "{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f}", spread.median(), spread.min(),
             spread.max());
     }

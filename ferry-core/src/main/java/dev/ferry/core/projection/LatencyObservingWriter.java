@@ -31,13 +31,28 @@ public final class LatencyObservingWriter implements ReadModelWriter {
     @Override
     public List<Outcome> applyRun(Projection projection, List<Step> run) {
         List<Outcome> outcomes = delegate.applyRun(projection, run);
+        observe(run, outcomes, System.currentTimeMillis());
+        return outcomes;
+    }
+
+    @Override
+    public List<List<Outcome>> applyRuns(Projection projection, List<List<Step>> runs) {
+        List<List<Outcome>> outcomes = delegate.applyRuns(projection, runs);
         long now = System.currentTimeMillis();
+        for (int run = 0; run < runs.size(); run++) {
+            if (outcomes.get(run) != null) {
+                observe(runs.get(run), outcomes.get(run), now);
+            }
+        }
+        return outcomes;
+    }
+
+    private void observe(List<Step> run, List<Outcome> outcomes, long now) {
         for (int i = 0; i < outcomes.size(); i++) {
             if (outcomes.get(i) == Outcome.APPLIED) {
                 latencyMillis.accept(Math.max(0, now - run.get(i).event().timestamp().toEpochMilli()));
             }
         }
-        return outcomes;
     }
 
     @Override

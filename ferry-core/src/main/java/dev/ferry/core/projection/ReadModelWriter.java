@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.ferry.core.event.Event;
+import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * Applies changes to a read model only in version order, by the event's {@link dev.ferry.core.event.VersionRule}, in
@@ -52,6 +53,31 @@ public interface ReadModelWriter {
             if (outcome == Outcome.GAP) {
                 outcomes.addAll(Collections.nCopies(run.size() - outcomes.size(), Outcome.GAP));
                 break;
+            }
+        }
+        return outcomes;
+    }
+
+    /**
+     * Applies the runs of several aggregates (each as {@link #applyRun} would); a writer may write them all in one
+     * round trip. One entry per run, in order: its outcomes, or null if writing that run failed — the caller writes
+     * it again on its own, so one aggregate's failure never costs its neighbours.
+     */
+    default List<List<Outcome>> applyRuns(Projection projection, List<List<Step>> runs) {
+        List<List<Outcome>> outcomes = new ArrayList<>(runs.size());
+        boolean down = false;
+        for (List<Step> run : runs) {
+            if (down) {
+                outcomes.add(null); // every write would wait for the store: left to the caller's retries
+                continue;
+            }
+            try {
+                outcomes.add(applyRun(projection, run));
+            } catch (TargetUnavailable unavailable) {
+                down = true;
+                outcomes.add(null);
+            } catch (RuntimeException failed) {
+                outcomes.add(null);
             }
         }
         return outcomes;

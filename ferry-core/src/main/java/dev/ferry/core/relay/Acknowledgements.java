@@ -2,6 +2,7 @@ package dev.ferry.core.relay;
 
 import static dev.ferry.core.relay.PipelineFailure.at;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collections;
@@ -47,6 +48,8 @@ final class Acknowledgements {
     private ResumeToken acknowledged;
     private long acknowledgedSequence;
     private ResumeToken saved;
+    /** Whether something sent was acknowledged since the last checkpoint (not only a quiet source's position). */
+    private boolean sentSinceSave;
     private long lastSaveNanos = System.nanoTime();
     private boolean checkpointed;
 
@@ -235,6 +238,7 @@ final class Acknowledgements {
             }
             inFlight.removeFirst();
             moved = true;
+            sentSinceSave = true;
             inFlightEvents -= Math.max(head.events(), 1);
             if (head.copied() != null) {
                 copies.put(head.copiedSource(), head.copied());
@@ -266,14 +270,18 @@ final class Acknowledgements {
 
     /**
      * Checkpoints the acknowledged position and copy progress if either moved since the last checkpoint, and the
-     * checkpoint interval has passed or {@code force}.
+     * checkpoint interval has passed or {@code force}. A position that moved only over changes nothing was published
+     * for waits the idle interval: a quiet source moves it with every read (the relay's own lease and checkpoint
+     * writes are changes too), and it only needs to stay inside the oplog window.
      */
     void maybeCheckpoint(boolean force) {
         if (acknowledged == null || (acknowledged.equals(saved) && !copiesChanged)) {
             return;
         }
         long now = System.nanoTime();
-        if (!force && now - lastSaveNanos < term.settings().checkpointInterval().toNanos()) {
+        Duration interval = sentSinceSave || copiesChanged ? term.settings().checkpointInterval()
+            : term.settings().idleCheckpointInterval();
+        if (!force && now - lastSaveNanos < interval.toNanos()) {
             return;
         }
         if (!term.leads()) {
@@ -283,6 +291,7 @@ final class Acknowledgements {
         at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(term.relay(), next));
         saved = acknowledged;
         copiesChanged = false;
+        sentSinceSave = false;
         lastSaveNanos = now;
         checkpointed = true;
         term.progress().checkpointed(acknowledged, acknowledgedSequence);

@@ -46,16 +46,34 @@ public final class ChangeRuns {
 
     /** The outcomes of the final plans, one per run in any order, put back in the batch's order. */
     public List<Outcome> outcomes(List<Plan> plans) {
+        return outcomes(plans, Map.of());
+    }
+
+    /**
+     * The outcomes of the final plans put back in the batch's order, where the target refused the runs of
+     * {@code refused}: those of the others in a {@link ChangesRejected}; a batch of one run throws the run's own cause.
+     *
+     * @param refused why the target refused a run, for each run it refused (none written)
+     */
+    public List<Outcome> outcomes(List<Plan> plans, Map<Run, RuntimeException> refused) {
+        if (runs.size() == 1 && refused.containsKey(runs.get(0))) {
+            throw refused.get(runs.get(0));
+        }
         Outcome[] outcomes = new Outcome[batch.size()];
+        Map<Integer, RuntimeException> causes = new LinkedHashMap<>();
         for (Plan plan : plans) {
             for (int i = 0; i < plan.outcomes().size(); i++) {
                 outcomes[plan.run().positions().get(i)] = plan.outcomes().get(i);
             }
         }
+        refused.forEach((run, cause) -> run.positions().forEach(position -> causes.put(position, cause)));
         for (int i = 0; i < outcomes.length; i++) {
-            if (outcomes[i] == null) {
+            if (outcomes[i] == null && !causes.containsKey(i)) {
                 throw new IllegalStateException("no outcome planned for " + batch.get(i).recordId());
             }
+        }
+        if (!causes.isEmpty()) {
+            throw new ChangesRejected(Arrays.asList(outcomes), causes);
         }
         return Arrays.asList(outcomes);
     }
@@ -92,5 +110,22 @@ public final class ChangeRuns {
      * @param write the state to write (the last applied change), null if nothing is new
      */
     public record Plan(Run run, List<Outcome> outcomes, EntityChange write) {
+
+        /**
+         * The lowest version of a change this plan does not skip. A plan over nothing stored is also the plan over any
+         * stored version below its floor (every change it applies or finds without a document is above that version
+         * too), so a writer that did not read may write it on the condition that the stored version is below the floor
+         * — and its outcomes are exact when that condition held.
+         */
+        public EntityVersion floor() {
+            EntityVersion floor = null;
+            for (int i = 0; i < outcomes.size(); i++) {
+                EntityVersion version = run.changes().get(i).version();
+                if (outcomes.get(i) != Outcome.DUPLICATE && (floor == null || floor.isAfter(version))) {
+                    floor = version;
+                }
+            }
+            return floor;
+        }
     }
 }

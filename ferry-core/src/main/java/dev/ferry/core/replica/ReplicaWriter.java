@@ -32,6 +32,8 @@ public interface ReplicaWriter {
      * another; a writer may write only the last new state of each id, in one round trip for the batch.
      *
      * @return one outcome per change, in the order given
+     * @throws ChangesRejected  if the target refused some ids' changes for what they hold and wrote the others (a
+     *                          batch of one id throws the refusal's own cause instead)
      * @throws RuntimeException if the target failed; nothing is known to be written then, and writing the same batch
      *                          again is safe (what did land is reported as duplicates)
      */

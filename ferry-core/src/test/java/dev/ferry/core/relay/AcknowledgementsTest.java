@@ -4,6 +4,7 @@ import static dev.ferry.core.relay.TestTerm.commit;
 import static dev.ferry.core.relay.TestTerm.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -148,6 +149,52 @@ class AcknowledgementsTest {
         assertThat(checkpoints.last().token()).isEqualTo(token(9));
         assertThat(checkpoints.last().sequence()).isEqualTo(1);
         assertThat(term.progress.waitingSince()).isNull();
+    }
+
+    /**
+     * Idle, a relay reads its own lease and checkpoint writes, each moving the quiet source's position: that position
+     * alone is checkpointed at most once per idle interval, while acknowledged records keep the short interval.
+     */
+    @Test
+    void aPositionMovedOnlyByAQuietSourceWaitsTheIdleIntervalAndPublishedRecordsDoNot() {
+        term = new TestTerm(1_000, Duration.ZERO, Duration.ofHours(1));
+        Acknowledgements acks = startingAt(0);
+        for (int position = 1; position <= 50; position++) {
+            acks.readToTheEnd(token(position));
+            acks.maybeCheckpoint(false);
+        }
+        assertThat(checkpoints.saves()).as("no checkpoint per empty read").isEmpty();
+        assertThat(acks.acknowledged()).isEqualTo(token(50));
+
+        send(acks, 51).complete(null);
+        acks.drainAcknowledged();
+        acks.maybeCheckpoint(false);
+        assertThat(checkpoints.saves()).extracting(checkpoint -> checkpoint.token()).containsExactly(token(51));
+
+        acks.readToTheEnd(token(52));
+        acks.maybeCheckpoint(false);
+        assertThat(checkpoints.saves()).hasSize(1);
+
+        term.running.set(false);
+        acks.finish(); // a graceful stop still records where the quiet source was read to
+        assertThat(checkpoints.last().token()).isEqualTo(token(52));
+        assertThat(checkpoints.last().sequence()).isEqualTo(1);
+    }
+
+    @Test
+    void aQuietSourcesPositionIsCheckpointedOnceTheIdleIntervalHasPassed() {
+        term = new TestTerm(1_000, Duration.ofHours(1), Duration.ofMillis(20));
+        Acknowledgements acks = startingAt(0);
+        int[] position = {0};
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            acks.readToTheEnd(token(++position[0]));
+            acks.maybeCheckpoint(false);
+            return !checkpoints.saves().isEmpty();
+        });
+
+        assertThat(checkpoints.saves()).hasSize(1);
+        assertThat(checkpoints.last().token()).isEqualTo(token(position[0]));
     }
 
     @Test

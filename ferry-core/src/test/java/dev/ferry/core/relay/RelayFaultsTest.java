@@ -149,7 +149,7 @@ class RelayFaultsTest {
     private void lead(Duration checkpointInterval) {
         checkpoints.save("faults", new CheckpointStore.Checkpoint(token(0), Map.of(), 0, 0, Instant.now()));
         RelaySettings settings = new RelaySettings("faults", new StartPosition.Now(), HistoryLostPolicy.FAIL, 1_000,
-            checkpointInterval, Duration.ofMillis(10), LeaseTiming.DEFAULT);
+            checkpointInterval, checkpointInterval, Duration.ofMillis(10), LeaseTiming.DEFAULT);
         relay = new ChangeStreamRelay(settings, "i-1", source, transport, checkpoints, new InMemoryLeaseStore(),
             (name, from, to, reason) -> { });
         relay.start();

@@ -25,9 +25,14 @@ final class TestTerm {
     final BrokerRefusals refusals = new BrokerRefusals();
     final Term term;
 
+    /** A term that checkpoints a quiet source's position as often as published records. */
     TestTerm(int maxInFlight, Duration checkpointInterval) {
+        this(maxInFlight, checkpointInterval, checkpointInterval);
+    }
+
+    TestTerm(int maxInFlight, Duration checkpointInterval, Duration idleCheckpointInterval) {
         this(new RelaySettings(RELAY, new StartPosition.Now(), HistoryLostPolicy.FAIL, maxInFlight, checkpointInterval,
-            Duration.ofMillis(10), LeaseTiming.DEFAULT));
+            idleCheckpointInterval, Duration.ofMillis(10), LeaseTiming.DEFAULT));
     }
 
     TestTerm(RelaySettings settings) {

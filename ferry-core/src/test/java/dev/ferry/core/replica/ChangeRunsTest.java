@@ -1,8 +1,10 @@
 package dev.ferry.core.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +71,31 @@ class ChangeRunsTest {
     }
 
     @Test
+    void aPlanOverNothingStoredIsThePlanOverAnyVersionBelowItsFloor() {
+        EntityChange lookupFoundNothing = new EntityChange("patient", "a", EntityOperation.UPDATE, v(3), null, null, "db", "c", 3, 1);
+        Run run = ChangeRuns.of(List.of(change("a", 4), change("a", 2), lookupFoundNothing, change("a", 6), change("a", 5)))
+            .runs().get(0);
+
+        Plan overNothing = run.plan(null);
+
+        assertThat(overNothing.outcomes()).containsExactly(Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE,
+            Outcome.APPLIED, Outcome.DUPLICATE);
+        assertThat(overNothing.floor()).isEqualTo(v(4));
+        assertThat(run.plan(v(3)).outcomes()).isEqualTo(overNothing.outcomes());
+        assertThat(run.plan(v(4)).outcomes()).as("at the floor the plan differs").isNotEqualTo(overNothing.outcomes());
+    }
+
+    @Test
+    void theFloorCountsAChangeFoundWithoutADocument() {
+        EntityChange lookupFoundNothing = new EntityChange("patient", "a", EntityOperation.UPDATE, v(2), null, null, "db", "c", 2, 1);
+        Run run = ChangeRuns.of(List.of(lookupFoundNothing, change("a", 3))).runs().get(0);
+
+        assertThat(run.plan(null).outcomes()).containsExactly(Outcome.NO_DOCUMENT, Outcome.APPLIED);
+        assertThat(run.plan(null).floor()).isEqualTo(v(2));
+        assertThat(run.plan(v(2)).outcomes()).containsExactly(Outcome.DUPLICATE, Outcome.APPLIED);
+    }
+
+    @Test
     void outcomesGoBackToTheBatchsOrder() {
         List<EntityChange> batch = List.of(change("a", 1), change("b", 1), change("a", 1));
         ChangeRuns runs = ChangeRuns.of(batch);
@@ -76,6 +103,29 @@ class ChangeRunsTest {
         List<Outcome> outcomes = runs.outcomes(runs.runs().stream().map(run -> run.plan(null)).toList());
 
         assertThat(outcomes).containsExactly(Outcome.APPLIED, Outcome.APPLIED, Outcome.DUPLICATE);
+    }
+
+    @Test
+    void aRefusedRunTakesAllItsChangesAndTheOthersKeepTheirOutcomes() {
+        List<EntityChange> batch = List.of(change("a", 1), change("b", 1), change("a", 2), change("c", 1));
+        ChangeRuns runs = ChangeRuns.of(batch);
+        Run refused = runs.runs().get(0);
+        IllegalStateException cause = new IllegalStateException("value too long for type character varying(3)");
+
+        assertThatThrownBy(() -> runs.outcomes(runs.runs().subList(1, 3).stream().map(run -> run.plan(null)).toList(),
+            Map.of(refused, cause)))
+            .isInstanceOfSatisfying(ChangesRejected.class, rejected -> {
+                assertThat(rejected.outcomes()).containsExactly(null, Outcome.APPLIED, null, Outcome.APPLIED);
+                assertThat(rejected.causes()).containsOnlyKeys(0, 2).containsValue(cause);
+            });
+    }
+
+    @Test
+    void aBatchOfOneRefusedRunThrowsItsOwnCause() {
+        ChangeRuns runs = ChangeRuns.of(List.of(change("a", 1), change("a", 2)));
+        IllegalStateException cause = new IllegalStateException("refused");
+
+        assertThatThrownBy(() -> runs.outcomes(List.of(), Map.of(runs.runs().get(0), cause))).isSameAs(cause);
     }
 
     static EntityVersion v(long n) {

@@ -27,9 +27,9 @@ import dev.ferry.mongodb.entity.EntityKeys;
 
 /**
  * A replica writer's process frozen in the middle of a write, as a long GC pause or a stopped process would be: once
- * {@link #freeze armed} with ids, the first writes that carry one of them stop after the writer read the stored versions
- * and planned over them, just before the write goes to the database (MongoDB: the bulk write; PostgreSQL: the upsert,
- * inside the transaction whose {@code SELECT … FOR UPDATE} found no row to lock). It stays stopped, interrupts and all
+ * {@link #freeze armed} with ids, the first writes that carry one of them stop after the writer planned them, just
+ * before the write goes to the database (MongoDB: the bulk write, after the read of the stored versions; PostgreSQL:
+ * the upsert, which reads nothing and locks no row before it). It stays stopped, interrupts and all
  * (an engine's kill interrupts its lanes: a frozen process does not notice), until {@link #release()}; then it goes on
  * exactly as planned — the late write of a zombie that another instance has overtaken meanwhile.
  */
@@ -145,7 +145,7 @@ final class FrozenWrites {
         return proxy(Connection.class, connection, (method, args) -> {
             Object result = method.invoke(connection, args);
             if (method.getName().equals("prepareStatement") && args[0] instanceof String sql
-                && sql.startsWith("INSERT INTO")) {
+                && sql.contains("INSERT INTO")) {
                 return upsert((PreparedStatement) result);
             }
             return result;

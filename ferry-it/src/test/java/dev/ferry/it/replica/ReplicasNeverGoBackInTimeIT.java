@@ -79,8 +79,8 @@ import dev.ferry.postgres.replica.PostgresTarget;
  * <ul>
  *   <li>the leading relay killed with changes published past its checkpoint (so its successor publishes them again);</li>
  *   <li>one replicator of each target killed with records applied to its replica and not acknowledged (so they are
- *       delivered again to the successor), one of its writes frozen between its read of the stored version and its
- *       write, and woken after the successor wrote newer versions (a zombie's late write);</li>
+ *       delivered again to the successor), one of its writes frozen just before it reaches the database, and woken
+ *       after the successor wrote newer versions (a zombie's late write);</li>
  *   <li>the PostgreSQL server stopped under load — its replicator pauses, spending no retries — and started again.</li>
  * </ul>
  * At the end both replicas equal the source, document by document (BSON types included; PostgreSQL's jsonb equal to the
@@ -361,8 +361,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
      * Kills replicator "a" of each target in the middle of its work, and wakes it once overtaken.
      * <ol>
      *   <li>Probe ids are created, one in each partition of each topic, so "a" owns some. Its first write of one is
-     *       frozen mid-write: after it read that nothing is stored and planned the insert, before the write reaches the
-     *       database ({@link FrozenWrites}). Its partition's acknowledgement cannot pass that record, while the steady
+     *       frozen mid-write: planned, before the write reaches the database ({@link FrozenWrites}). Its partition's acknowledgement cannot pass that record, while the steady
      *       updates behind it in the same partition are applied: applied, not acknowledged.</li>
      *   <li>Once the broker's committed offsets show that (read with an AdminClient, compared with the replica), "a" is
      *       killed in process: its engine stops acknowledging and starting writes at once, interrupts its lanes and

@@ -185,12 +185,15 @@ public final class BenchCommand {
     }
 
     @Command(name = "replication", mixinStandardHelpOptions = true,
-        description = "Entity replication's write rate: writers insert patients as fast as the source accepts for a "
-            + "window, with small documents and with 10 KB ones; the rate from the first write to each replica's last "
-            + "write (MongoDB, PostgreSQL), beside a raw JDBC upsert and a raw Kafka produce-to-consume of the same run, "
-            + "laid out as in production (the stack, the relay and one replicator per target in processes of their "
-            + "own, the embedded PostgreSQL 17); every scenario --repeat times; each process's idle CPU; step-downs of "
-            + "a live leader counted per scenario.")
+        description = "Entity replication's rate on each --transport, laid out as in production (the stack, the relay "
+            + "and one replicator per target in processes of their own, the embedded PostgreSQL 17), with small "
+            + "documents and with 10 KB ones. Live: writers insert patients as fast as the source accepts for a window; "
+            + "the rate from the first write to each replica's last write (MongoDB, PostgreSQL), beside a raw JDBC "
+            + "upsert and a raw Kafka produce-to-consume of the same run. Catch-up: --catch-up-changes inserts, "
+            + "updates, replaces, deletes and re-creates written while the relay is held back, then released; the "
+            + "changes applied per second into each replica beside a raw pipeline of plain clients on the same changes "
+            + "(the ceiling), each process's CPU per change (GC threads apart) and memory. Every scenario --repeat "
+            + "times; each process's idle CPU; step-downs of a live leader counted per scenario.")
     static final class Replication implements Callable<Integer> {
 
         @Option(names = "--seconds", defaultValue = "10", description = "seconds the writers write per run (default: "
@@ -217,6 +220,15 @@ public final class BenchCommand {
             + "this long while each process's idle CPU is read (default: ${DEFAULT-VALUE})")
         int idleSeconds;
 
+        @Option(names = "--transport", split = ",", defaultValue = "kafka,nats", converter = DemoCommand.TransportName.class,
+            description = "what the relay and the replicators run on, one layout after the other: kafka (the embedded "
+                + "broker), nats (a nats-server process; needs the nats-server package) (default: ${DEFAULT-VALUE})")
+        List<FerryConfig.Transport> transports;
+
+        @Option(names = "--catch-up-changes", defaultValue = "20000", description = "changes of each catch-up run, "
+            + "per document size; 0 skips the catch-up scenario (default: ${DEFAULT-VALUE})")
+        int catchUpChanges;
+
         @Option(names = "--logs", description = "directory for each process's output (default: a new temporary one)")
         Path logs;
 
@@ -228,14 +240,17 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000 || idleSeconds < 1) {
+            if (seconds < 1 || repeat < 1 || writers < 1 || warmUpSeconds < 1 || largeBytes < 1_000 || idleSeconds < 1
+                || catchUpChanges < 0 || (catchUpChanges > 0 && catchUpChanges < 100)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--seconds, --repeat, --writers, "
-                    + "--warm-up-seconds and --idle-seconds must be at least 1, --large-bytes at least 1000");
+                    + "--warm-up-seconds and --idle-seconds must be at least 1, --large-bytes at least 1000, "
+                    + "--catch-up-changes 0 or at least 100");
             }
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-replication-");
             ReplicationBenchmark.Report report = new ReplicationBenchmark(new ReplicationBenchmark.Options(
                 Duration.ofSeconds(seconds), 0, largeBytes, writers, repeat, Duration.ofSeconds(warmUpSeconds),
-                logDirectory, Duration.ofSeconds(idleSeconds)), FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
+                logDirectory, Duration.ofSeconds(idleSeconds), transports.stream().distinct().toList(), catchUpChanges),
+                FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
                 System.err).run();
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
@@ -437,12 +452,15 @@ public final class BenchCommand {
         @Option(names = "--seconds", defaultValue = "5")
         int seconds;
 
+        @Option(names = "--id-prefix", defaultValue = "", description = "the replication stages' changes: their ids' prefix")
+        String idPrefix;
+
         @Override
         public Integer call() throws Exception {
             new RawBaselines(new RawBaselines.Options(stages, mongoUri, bootstrapServers, natsServers, partitions,
                 database, collection,
                 since == null ? Instant.now() : since, events, payloadBytes, lingerMs, rounds, rate,
-                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds), jdbcUrl), System.out).run();
+                PipelineBenchmark.STEADY_WARM_UP, Duration.ofSeconds(seconds), jdbcUrl, idPrefix), System.out).run();
             return 0;
         }
     }

@@ -89,6 +89,40 @@ public final class MongoReadModelWriter implements ReadModelWriter {
         if (run.isEmpty()) {
             return List.of();
         }
+        return submit(pending(projection, run));
+    }
+
+    /** Queues every run at once, so they go in the same bulk write; a run that fails is null, its neighbours not. */
+    @Override
+    public List<List<Outcome>> applyRuns(Projection projection, List<List<Step>> runs) {
+        List<CompletableFuture<List<Outcome>>> outcomes = new ArrayList<>(runs.size());
+        List<PendingRun> pending = new ArrayList<>(runs.size());
+        for (List<Step> run : runs) {
+            if (run.isEmpty()) {
+                outcomes.add(CompletableFuture.completedFuture(List.of()));
+                continue;
+            }
+            try {
+                PendingRun one = pending(projection, run);
+                pending.add(one);
+                outcomes.add(one.outcomes);
+            } catch (RuntimeException unparsable) {
+                outcomes.add(CompletableFuture.failedFuture(unparsable));
+            }
+        }
+        queue.addAll(pending);
+        List<List<Outcome>> written = new ArrayList<>(runs.size());
+        for (CompletableFuture<List<Outcome>> run : outcomes) {
+            try {
+                written.add(run.join());
+            } catch (CompletionException failed) {
+                written.add(null);
+            }
+        }
+        return written;
+    }
+
+    private PendingRun pending(Projection projection, List<Step> run) {
         String aggregateId = run.get(0).event().aggregateId();
         List<PlannedStep> steps = new ArrayList<>(run.size());
         for (Step step : run) {
@@ -98,7 +132,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
             }
             steps.add(new PlannedStep(step.event(), effect(step.event(), step.change()))); // parsed on the caller's thread
         }
-        return submit(new PendingRun(projection, aggregateId, steps));
+        return new PendingRun(projection, aggregateId, steps);
     }
 
     @Override

@@ -1,18 +1,25 @@
 package dev.ferry.mongodb.readmodel;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.EventMetadata;
 import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.projection.contract.ReadModelWriterContract;
 import dev.ferry.mongodb.MongoTestDatabase;
@@ -75,5 +82,20 @@ class MongoReadModelWriterIT extends ReadModelWriterContract {
                 watched.close();
             }
         };
+    }
+
+    @Test
+    void aRunWhoseChangeIsNoJsonObjectFailsAloneAndItsNeighboursInTheSameCallAreWritten() {
+        ReadModelWriter writer = newWriter();
+        Projection projection = projection();
+
+        List<List<ReadModelWriter.Outcome>> outcomes = writer.applyRuns(projection, List.of(
+            List.of(new ReadModelWriter.Step(event(1, "Registered"), new ReadModelChange.Put("{\"name\":\"Ada\"}"))),
+            List.of(new ReadModelWriter.Step(new Event("x-1", "patient", "p-2", 1, "Registered", Instant.now(), "{}",
+                EventMetadata.NONE), new ReadModelChange.Put("not json")))));
+
+        assertThat(outcomes).containsExactly(List.of(ReadModelWriter.Outcome.APPLIED), null);
+        assertThat(stored(projection, "p-1").state()).containsEntry("name", "Ada");
+        assertThat(stored(projection, "p-2")).isNull();
     }
 }

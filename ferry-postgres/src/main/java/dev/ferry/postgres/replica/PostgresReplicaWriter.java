@@ -1,6 +1,5 @@
 package dev.ferry.postgres.replica;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,12 +16,12 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import javax.sql.DataSource;
@@ -36,22 +35,29 @@ import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.replica.ChangeRuns;
 import dev.ferry.core.replica.ChangeRuns.Plan;
 import dev.ferry.core.replica.ChangeRuns.Run;
+import dev.ferry.core.replica.ChangesRejected;
 import dev.ferry.core.replica.ReplicaWriter;
 import dev.ferry.core.target.TargetUnavailable;
 
 /**
  * Entity replicas in PostgreSQL, a table per entity ({@link PostgresTable}), created if missing:
  * <pre>id text PRIMARY KEY, version text COLLATE "C" NOT NULL, document jsonb, deleted_at timestamptz, [mapped columns]</pre>
- * A batch is one transaction on one pooled connection: the stored versions of its ids are read and locked
- * ({@code SELECT … FOR UPDATE}), each id's run is planned over them ({@link ChangeRuns}), and the last new state of
- * every id is written in one multi-row {@code INSERT INTO t AS cur … ON CONFLICT (id) DO UPDATE … WHERE cur.version <
- * EXCLUDED.version RETURNING id}. The condition keeps the replica from going back in time whatever happens around it
- * (another writer, a redelivery); the lock and the returned ids only make the reported outcomes exact. An id a
- * concurrent writer inserted meanwhile (not returned) is planned again. A delete writes a tombstone: the row keeps
- * id and version, with {@code document} and the mapped columns null and {@code deleted_at} the time it was written.
+ * A batch is one transaction on one pooled connection and, in the usual case, one statement per table: each id's run
+ * is planned as if the id were new ({@link ChangeRuns}), and the last new state of every id is written in one
+ * multi-row {@code INSERT INTO t AS cur … ON CONFLICT (id) DO UPDATE … WHERE cur.version < EXCLUDED.version}, which
+ * also returns the version each id had before (from the statement's snapshot) and whether it was written; the run's
+ * outcomes are planned over that version. The condition keeps the replica from going back in time whatever happens
+ * around it (another writer, a redelivery). No row is read or locked before the write, so a writer stalled before it
+ * (a zombie after its partition moved) holds up no successor. An id another writer wrote after the snapshot is read
+ * and planned again; one written by both (a handover's race) keeps the outcomes as planned. A delete writes a
+ * tombstone: the row keeps id and version, with {@code document} and the mapped columns null and {@code deleted_at}
+ * the time it was written.
  * <p>
  * A failed batch (PostgreSQL down, restarting, a connection cut) is rolled back and reported by an exception; HikariCP
- * replaces broken connections, so writing the batch again once the server is back is all a caller does.
+ * replaces broken connections, so writing the batch again once the server is back is all a caller does. A batch that
+ * fails for anything else (a row PostgreSQL refuses: a mapped value its column's type does not take, a NUL character
+ * jsonb cannot hold) is written again id by id, each in its own transaction, so that only the refused ids fail
+ * ({@link ChangesRejected}); one bad row costs its batch a round trip per id, never its neighbours.
  */
 public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable {
 
@@ -59,8 +65,10 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
     private static final int MAX_ROWS = 1000;
     /** PostgreSQL's limit of parameters in one statement. */
     private static final int MAX_PARAMETERS = 65_535;
-    /** Rounds an id is planned again when a concurrent writer inserted it between the read and the write. */
+    /** Rounds an id is read and planned again when another writer wrote it after the upsert's snapshot. */
     private static final int MAX_ATTEMPTS = 5;
+    /** SQLStates of the server's moment, not of a row (see {@link #failed}). */
+    private static final Set<String> SERVER_WIDE = Set.of("40P01", "40001", "55P03", "25006");
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -119,63 +127,131 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
             return List.of();
         }
         ChangeRuns runs = ChangeRuns.of(changes);
-        Map<TableStatements, List<Run>> byTable = new LinkedHashMap<>();
+        // In table-name order (rows are in id order within a table): two writers of overlapping batches take their
+        // row locks in the same order and wait for each other instead of deadlocking.
+        Map<TableStatements, List<Run>> byTable = new TreeMap<>(Comparator.comparing(table -> table.table.table()));
         for (Run run : runs.runs()) {
             byTable.computeIfAbsent(statements(run.entity()), table -> new ArrayList<>()).add(run);
         }
         byTable.keySet().forEach(this::ensureCreated);
         OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        try {
+            return runs.outcomes(transaction(byTable, now, changes.size()));
+        } catch (TargetUnavailable e) {
+            throw e;
+        } catch (RuntimeException e) {
+            if (runs.runs().size() == 1) {
+                throw e;
+            }
+            return writeEachId(runs, now); // one row PostgreSQL refuses must not fail the others
+        }
+    }
+
+    /** The runs written in one transaction: their final plans; nothing is written if it throws. */
+    private List<Plan> transaction(Map<TableStatements, List<Run>> byTable, OffsetDateTime now, int changes) {
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                List<Plan> plans = new ArrayList<>(runs.runs().size());
+                List<Plan> plans = new ArrayList<>();
                 for (Map.Entry<TableStatements, List<Run>> table : byTable.entrySet()) {
                     plans.addAll(write(connection, table.getKey(), table.getValue(), now));
                 }
                 connection.commit();
-                return runs.outcomes(plans);
+                return plans;
             } catch (SQLException | RuntimeException e) {
                 rollBack(connection, e);
                 throw e;
             }
         } catch (SQLException e) {
-            throw failed("write " + changes.size() + " changes", e);
+            throw failed("write " + changes + " changes", e);
         }
     }
 
-    /** Plans and writes the runs of one table, within the caller's transaction; the final plans. */
+    /**
+     * The batch again, each id in its own transaction, after the batch's failed for a reason other than the server
+     * being out of reach: the ids PostgreSQL refuses are reported in {@link ChangesRejected}, the others written.
+     */
+    private List<Outcome> writeEachId(ChangeRuns runs, OffsetDateTime now) {
+        List<Plan> plans = new ArrayList<>(runs.runs().size());
+        Map<Run, RuntimeException> refused = new HashMap<>();
+        for (Run run : runs.runs()) {
+            try {
+                plans.addAll(transaction(Map.of(statements(run.entity()), List.of(run)), now, run.changes().size()));
+            } catch (TargetUnavailable e) {
+                throw e;
+            } catch (RuntimeException e) {
+                refused.put(run, e);
+            }
+        }
+        return runs.outcomes(plans, refused);
+    }
+
+    /**
+     * Plans and writes the runs of one table, within the caller's transaction; the final plans. A run is planned as
+     * if its id were new and written without a read first; the upsert reports the version stored before, over which
+     * the run's outcomes are planned again. Only a run with nothing to write (an update whose document is gone) is
+     * read first, and a run another writer changed between the statement's snapshot and its write is read and
+     * planned again.
+     */
     private List<Plan> write(Connection connection, TableStatements table, List<Run> runs, OffsetDateTime now) throws SQLException {
         List<Plan> done = new ArrayList<>(runs.size());
-        List<Run> pending = runs;
-        for (int attempt = 1; !pending.isEmpty(); attempt++) {
+        List<Plan> plans = new ArrayList<>(runs.size());
+        List<Run> unwritten = new ArrayList<>();
+        for (Run run : runs) {
+            Plan plan = run.plan(null);
+            if (plan.write() == null) {
+                unwritten.add(run); // its outcome depends on what is stored: read
+            } else {
+                plans.add(plan);
+            }
+        }
+        if (!unwritten.isEmpty()) {
+            Map<String, EntityVersion> stored = stored(connection, table, unwritten);
+            unwritten.forEach(run -> plans.add(run.plan(stored.get(run.id()))));
+        }
+        for (int attempt = 1; !plans.isEmpty(); attempt++) {
             if (attempt > MAX_ATTEMPTS) {
-                throw new IllegalStateException("the row of " + pending.get(0).entity() + "/" + pending.get(0).id() + " in "
+                Run run = plans.get(0).run();
+                throw new IllegalStateException("the row of " + run.entity() + "/" + run.id() + " in "
                     + table.table.table() + " kept changing under this writer " + MAX_ATTEMPTS + " times");
             }
-            Map<String, EntityVersion> stored = lockStored(connection, table, pending);
-            List<Plan> plans = pending.stream().map(run -> run.plan(stored.get(run.id()))).toList();
             List<Plan> writes = plans.stream().filter(plan -> plan.write() != null)
                 .sorted(Comparator.comparing((Plan plan) -> plan.run().id())).toList();
-            Set<String> written = upsert(connection, table, writes, now);
+            Map<String, Before> before = upsert(connection, table, writes, now);
             List<Run> again = new ArrayList<>();
             for (Plan plan : plans) {
-                if (plan.write() == null || written.contains(plan.run().id())) {
+                if (plan.write() == null) {
                     done.add(plan);
+                    continue;
+                }
+                Before row = before.get(plan.run().id());
+                Plan exact = plan.run().plan(row == null ? null : row.version());
+                if (row != null && row.written()) {
+                    // Written: over what was stored, the same state is the one to write (unless another writer
+                    // committed between the snapshot and the write: then the outcomes stay as planned).
+                    done.add(exact.write() == plan.write() ? exact : plan);
+                } else if (exact.write() == null) {
+                    done.add(exact); // the row already holds this version or a later one
                 } else {
-                    again.add(plan.run()); // inserted by another writer since the read: plan over what it wrote
+                    again.add(plan.run()); // written by another writer after the statement's snapshot: read again
                 }
             }
-            pending = again;
+            Map<String, EntityVersion> stored = again.isEmpty() ? Map.of() : stored(connection, table, again);
+            plans.clear();
+            again.forEach(run -> plans.add(run.plan(stored.get(run.id()))));
         }
         return done;
     }
 
-    private static Map<String, EntityVersion> lockStored(Connection connection, TableStatements table, List<Run> runs)
+    /** What an upsert found for an id: the version stored before it, null if none; whether it wrote the row. */
+    private record Before(EntityVersion version, boolean written) {
+    }
+
+    private static Map<String, EntityVersion> stored(Connection connection, TableStatements table, List<Run> runs)
         throws SQLException {
         Map<String, EntityVersion> stored = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement(table.selectForUpdate)) {
-            Array ids = connection.createArrayOf("text", runs.stream().map(Run::id).toArray());
-            select.setArray(1, ids);
+        try (PreparedStatement select = connection.prepareStatement(table.selectVersions)) {
+            select.setArray(1, connection.createArrayOf("text", runs.stream().map(Run::id).toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     stored.put(rows.getString(1), new EntityVersion(rows.getString(2)));
@@ -185,27 +261,30 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
         return stored;
     }
 
-    /** Writes each plan's state; the ids written (a row at a version not below the plan's is left as it is). */
-    private static Set<String> upsert(Connection connection, TableStatements table, List<Plan> plans, OffsetDateTime now)
-        throws SQLException {
-        Set<String> written = new HashSet<>();
-        int rows = Math.min(MAX_ROWS, MAX_PARAMETERS / table.parametersPerRow());
+    /** Writes each plan's state (a row at a version not below the plan's is left as it is); what it found, by id. */
+    private static Map<String, Before> upsert(Connection connection, TableStatements table, List<Plan> plans,
+                                              OffsetDateTime now) throws SQLException {
+        Map<String, Before> found = new HashMap<>();
+        int rows = Math.min(MAX_ROWS, (MAX_PARAMETERS - TableStatements.UPSERT_PARAMETERS) / table.parametersPerRow());
         for (int from = 0; from < plans.size(); from += rows) {
             List<Plan> chunk = plans.subList(from, Math.min(plans.size(), from + rows));
             try (PreparedStatement upsert = connection.prepareStatement(table.upsert(chunk.size()))) {
-                int parameter = 1;
+                upsert.setArray(1, connection.createArrayOf("text", chunk.stream().map(plan -> plan.run().id()).toArray()));
+                int parameter = 1 + TableStatements.UPSERT_PARAMETERS;
                 for (Plan plan : chunk) {
                     bindRow(upsert, parameter, table.table, plan.write(), now);
                     parameter += table.parametersPerRow();
                 }
-                try (ResultSet ids = upsert.executeQuery()) {
-                    while (ids.next()) {
-                        written.add(ids.getString(1));
+                try (ResultSet result = upsert.executeQuery()) {
+                    while (result.next()) {
+                        String version = result.getString(2);
+                        found.put(result.getString(1), new Before(version == null ? null : new EntityVersion(version),
+                            result.getBoolean(3)));
                     }
                 }
             }
         }
-        return written;
+        return found;
     }
 
     private static void bindRow(PreparedStatement upsert, int first, PostgresTable table, EntityChange change,
@@ -326,13 +405,16 @@ public final class PostgresReplicaWriter implements ReplicaWriter, AutoCloseable
 
     /**
      * A connection problem or a server shutting down (SQLState class 08, 57P01–57P03, no connection from the pool in
-     * time) is {@link TargetUnavailable}: the engine waits it out without parking; anything else is the change's.
+     * time), and what the server as a whole answers for a while — a deadlock or serialization failure (40P01, 40001),
+     * a lock not available (55P03), a read-only server after a failover (25006), insufficient resources (class 53) —
+     * is {@link TargetUnavailable}: the engine waits it out without parking; anything else is the change's.
      */
     private static RuntimeException failed(String what, SQLException e) {
         String message = "PostgreSQL replica: cannot " + what + ": " + e.getMessage()
             + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")");
         String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")
+            || state.startsWith("53") || SERVER_WIDE.contains(state)) {
             return new TargetUnavailable(message, e);
         }
         return new IllegalStateException(message, e);

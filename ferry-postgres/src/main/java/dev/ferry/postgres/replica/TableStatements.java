@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 final class TableStatements {
 
     final PostgresTable table;
-    final String selectForUpdate;
+    final String selectVersions;
     final String stored;
     final String purge;
     private final String upsertHead;
@@ -19,11 +19,13 @@ final class TableStatements {
         this.table = table;
         String name = table.table();
         List<MappedColumn> mapped = table.columns();
-        // in id order, as the upsert writes: two writers of overlapping ids (a handover) wait for each other, never deadlock
-        selectForUpdate = "SELECT id, version FROM " + name + " WHERE id = ANY(?) ORDER BY id FOR UPDATE";
+        selectVersions = "SELECT id, version FROM " + name + " WHERE id = ANY(?)";
         stored = "SELECT version, deleted_at IS NOT NULL FROM " + name + " WHERE id = ?";
         purge = "DELETE FROM " + name + " WHERE deleted_at < ?";
-        upsertHead = "INSERT INTO " + name + " AS cur (id, version, document, deleted_at"
+        // The versions before the write come from the statement's snapshot (every part of a statement sees the same
+        // one), so a batch needs no read, and holds no row lock, before its write.
+        upsertHead = "WITH before AS (SELECT id, version FROM " + name + " WHERE id = ANY(?)), written AS ("
+            + "INSERT INTO " + name + " AS cur (id, version, document, deleted_at"
             + mapped.stream().map(column -> ", " + column.name()).collect(Collectors.joining()) + ") VALUES ";
         upsertRow = "(?, ?, CAST(? AS jsonb), ?"
             + mapped.stream().map(column -> ", CAST(? AS " + column.sqlType() + ")").collect(Collectors.joining()) + ")";
@@ -31,13 +33,20 @@ final class TableStatements {
         upsertTail = " ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document, "
             + "deleted_at = EXCLUDED.deleted_at"
             + mapped.stream().map(column -> ", " + column.name() + " = EXCLUDED." + column.name()).collect(Collectors.joining())
-            + " WHERE cur.version < EXCLUDED.version RETURNING id";
+            + " WHERE cur.version < EXCLUDED.version RETURNING cur.id) "
+            + "SELECT COALESCE(b.id, w.id), b.version, w.id IS NOT NULL FROM before b FULL JOIN written w ON w.id = b.id";
     }
 
-    /** An upsert of {@code rows} rows that returns the ids it wrote. */
+    /**
+     * An upsert of {@code rows} rows (its first parameter: their ids as an array) that returns, per id, the version
+     * stored before it (null if none) and whether it wrote the row; an id absent before and not written is left out.
+     */
     String upsert(int rows) {
         return upsertHead + String.join(", ", Collections.nCopies(rows, upsertRow)) + upsertTail;
     }
+
+    /** Parameters of an upsert besides its rows': the ids' array. */
+    static final int UPSERT_PARAMETERS = 1;
 
     int parametersPerRow() {
         return 4 + table.columns().size();

@@ -8,8 +8,8 @@ import java.sql.Connection;
 import javax.sql.DataSource;
 
 /**
- * A data source whose connections run an action just before each upsert of a replica writer is prepared: between the
- * writer's read of the stored versions and its write, where another writer's commit is the race to stage.
+ * A data source whose connections run an action just before each upsert of a replica writer is prepared: before the
+ * write, where another writer's commit is the race to stage.
  */
 final class BeforeUpsert {
 
@@ -26,7 +26,7 @@ final class BeforeUpsert {
     private static Connection connection(Connection connection, Runnable action) {
         return proxy(Connection.class, connection, (method, args) -> {
             if (method.getName().equals("prepareStatement") && args != null && args[0] instanceof String sql
-                && sql.startsWith("INSERT INTO")) {
+                && sql.contains("INSERT INTO")) {
                 action.run();
             }
             return method.invoke(connection, args);

@@ -130,10 +130,7 @@ class PostgresReplicaWriterIT extends ReplicaWriterContract {
     private record PostgresReplica(String table, List<MappedColumn> columns, PostgresReplicaWriter writer,
                                    PostgresReplicaHistory log, SettableClock clock) implements Replica {
 
-        /**
-         * The row is read, and locked, before the upsert is prepared; so the race staged here is on a row absent when
-         * read (a present one would make the rival wait for this writer's lock).
-         */
+        /** The rival writes just before the upsert is prepared: before the statement takes its snapshot. */
         @Override
         public ReplicaWriter writerRacedBy(Runnable action) {
             return writerOf(BeforeUpsert.of(pool, action), table, columns, clock);
