@@ -173,6 +173,9 @@ final class Acknowledgements {
             }
             awaitHead(WAIT_SLICE_NANOS);
             drainAcknowledged();
+            // What was acknowledged meanwhile is checkpointed as it comes (at the checkpoint interval): a broker that
+            // stops acknowledging must not keep a copy's progress, or the stream's, from being recorded.
+            maybeCheckpoint(false);
         }
         return true;
     }

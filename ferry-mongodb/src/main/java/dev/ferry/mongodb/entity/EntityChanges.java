@@ -26,6 +26,7 @@ import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.mongodb.changestream.ResumeTokenFields;
 import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.store.CanonicalJson;
 import dev.ferry.mongodb.store.RelaxedJson;
 
 /**
@@ -227,8 +228,8 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
                 + "value's Extended JSON); refused rather than merged: keep the collection's ids of one type",
                 Change.Refused.Cause.KEY_COLLISION);
         }
-        String documentJson = document == null ? null : document.toJson(CANONICAL);
-        String beforeJson = before == null ? null : before.toJson(CANONICAL);
+        String documentJson = document == null ? null : CanonicalJson.of(document);
+        String beforeJson = before == null ? null : CanonicalJson.of(before);
         long bytes = RecordSize.of(key, version.wire(), documentJson, beforeJson);
         if (bytes > source.maxRecordBytes()) {
             return new Change.Refused(token, idOnly(id), "entity " + source.entity() + " id " + key + ": the "

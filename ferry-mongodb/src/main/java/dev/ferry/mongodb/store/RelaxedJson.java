@@ -23,7 +23,7 @@ public final class RelaxedJson {
      * Strings of printable ASCII without quote or backslash, most strings in events, need no escaping and are written
      * as they are; any other string goes through the driver's escaping, so the output never differs from it.
      */
-    private static final Converter<String> STRINGS = (value, writer) -> {
+    static final Converter<String> STRINGS = (value, writer) -> {
         if (plainAscii(value)) {
             writer.writeRaw('"' + value + '"');
         } else {
@@ -54,8 +54,13 @@ public final class RelaxedJson {
 
     /** The document {@code reader} is positioned at (its next value, or the whole input), read to its end. */
     public static String of(BsonReader reader) {
+        return render(reader, RELAXED);
+    }
+
+    /** The document {@code reader} is positioned at, written with {@code settings} into an unsynchronised buffer. */
+    static String render(BsonReader reader, JsonWriterSettings settings) {
         Buffer buffer = new Buffer();
-        new JsonWriter(buffer, RELAXED).pipe(reader);
+        new JsonWriter(buffer, settings).pipe(reader);
         return buffer.text.toString();
     }
 
