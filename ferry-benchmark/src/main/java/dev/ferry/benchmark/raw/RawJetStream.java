@@ -2,12 +2,7 @@ package dev.ferry.benchmark.raw;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import io.nats.client.ConsumeOptions;
 import io.nats.client.Connection;
@@ -37,28 +32,22 @@ final class RawJetStream implements AutoCloseable {
     static final int FETCH_BATCH = Math.min(500, NatsSettings.DEFAULT_MAX_ACK_PENDING);
     static final int ACK_EVERY = 100;
     private static final String DURABLE = "raw";
-    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
-
     private final NatsSettings settings;
     private final Connection connection;
     private final JetStream jetStream;
-    private final Semaphore outstanding;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final BoundedJetStreamPublishes publishes;
     private final IterableConsumer consumer;
     private long consumed;
     private Message last;
 
     /** Creates the stream and its consumer: connected and subscribed before any window opens, like Ferry's processes. */
     RawJetStream(String servers, int partitions) throws IOException, JetStreamApiException {
-        settings = new NatsSettings(List.of(servers.split(",")), Optional.empty(), false,
-            "raw_" + UUID.randomUUID().toString().replace("-", ""), partitions, 1, NatsSettings.DEFAULT_MAX_AGE,
-            NatsSettings.DEFAULT_DEDUPE_WINDOW, NatsSettings.DEFAULT_MAX_OUTSTANDING, NatsSettings.DEFAULT_MAX_ACK_PENDING,
-            NatsSettings.DEFAULT_ACK_WAIT);
-        outstanding = new Semaphore(settings.maxOutstanding());
+        settings = BoundedJetStreamPublishes.settings(servers, "raw_", partitions);
         connection = NatsConnections.open(settings, "ferry-raw-jetstream");
         try {
             StreamProvisioner.ensure(connection, settings);
             jetStream = connection.jetStream();
+            publishes = new BoundedJetStreamPublishes(jetStream, settings.maxOutstanding());
             connection.jetStreamManagement().addOrUpdateConsumer(settings.stream(), ConsumerConfiguration.builder()
                 .durable(DURABLE).ackPolicy(AckPolicy.All).maxAckPending(settings.maxAckPending()).build());
             consumer = jetStream.getConsumerContext(settings.stream(), DURABLE)
@@ -80,26 +69,12 @@ final class RawJetStream implements AutoCloseable {
 
     /** Publishes one message with key number {@code i} asynchronously; waits while the most are outstanding. */
     void publish(int i, byte[] value) throws InterruptedException {
-        if (failure.get() != null) {
-            throw new IllegalStateException("a raw JetStream publish failed: " + failure.get().getMessage(), failure.get());
-        }
-        acquire(outstanding, 1);
-        jetStream.publishAsync(settings.subjects().subjectForKey("raw", RawDocuments.key(i)), value)
-            .whenComplete((ack, error) -> {
-                if (error != null) {
-                    failure.compareAndSet(null, error);
-                }
-                outstanding.release();
-            });
+        publishes.publish(settings.subjects().subjectForKey("raw", RawDocuments.key(i)), value);
     }
 
     /** Waits until every publish is acknowledged; fails if one was refused. */
     void awaitPublished() throws InterruptedException {
-        acquire(outstanding, settings.maxOutstanding());
-        outstanding.release(settings.maxOutstanding());
-        if (failure.get() != null) {
-            throw new IllegalStateException("a raw JetStream publish failed: " + failure.get().getMessage(), failure.get());
-        }
+        publishes.awaitAll();
     }
 
     /** Consumes until {@code events} messages arrived. */
@@ -138,12 +113,6 @@ final class RawJetStream implements AutoCloseable {
     void flushAck() {
         if (last != null && consumed % ACK_EVERY != 0) {
             last.ack();
-        }
-    }
-
-    private static void acquire(Semaphore outstanding, int permits) throws InterruptedException {
-        if (!outstanding.tryAcquire(permits, PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException("raw JetStream publishes unacknowledged for " + PUBLISH_TIMEOUT.toSeconds() + " s");
         }
     }
 

@@ -1,16 +1,11 @@
 package dev.ferry.benchmark.raw;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import io.nats.client.ConsumeOptions;
 import io.nats.client.Connection;
@@ -34,25 +29,20 @@ import dev.ferry.nats.publish.StreamProvisioner;
  */
 final class RawJetStreamChannel implements RawChannel {
 
-    private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
     private static final int POLL_MAX = RawBaselines.MAX_POLL_RECORDS;
 
     private final NatsSettings settings;
     private final Connection connection;
     private final JetStream jetStream;
-    private final Semaphore outstanding;
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final BoundedJetStreamPublishes publishes;
 
     RawJetStreamChannel(String servers, int partitions) throws IOException {
-        settings = new NatsSettings(List.of(servers.split(",")), Optional.empty(), false,
-            "rawrepl_" + UUID.randomUUID().toString().replace("-", ""), partitions, 1, NatsSettings.DEFAULT_MAX_AGE,
-            NatsSettings.DEFAULT_DEDUPE_WINDOW, NatsSettings.DEFAULT_MAX_OUTSTANDING, NatsSettings.DEFAULT_MAX_ACK_PENDING,
-            NatsSettings.DEFAULT_ACK_WAIT);
-        outstanding = new Semaphore(settings.maxOutstanding());
+        settings = BoundedJetStreamPublishes.settings(servers, "rawrepl_", partitions);
         connection = NatsConnections.open(settings, "ferry-raw-replication");
         try {
             StreamProvisioner.ensure(connection, settings);
             jetStream = connection.jetStream();
+            publishes = new BoundedJetStreamPublishes(jetStream, settings.maxOutstanding());
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -61,21 +51,12 @@ final class RawJetStreamChannel implements RawChannel {
 
     @Override
     public void publish(String key, byte[] value) throws InterruptedException {
-        failIfRefused();
-        acquire(1);
-        jetStream.publishAsync(settings.subjects().subjectForKey("patient", key), value).whenComplete((ack, error) -> {
-            if (error != null) {
-                failure.compareAndSet(null, error);
-            }
-            outstanding.release();
-        });
+        publishes.publish(settings.subjects().subjectForKey("patient", key), value);
     }
 
     @Override
     public void flush() throws InterruptedException {
-        acquire(settings.maxOutstanding());
-        outstanding.release(settings.maxOutstanding());
-        failIfRefused();
+        publishes.awaitAll();
     }
 
     @Override
@@ -122,18 +103,6 @@ final class RawJetStreamChannel implements RawChannel {
                 }
             }
         };
-    }
-
-    private void acquire(int permits) throws InterruptedException {
-        if (!outstanding.tryAcquire(permits, PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException("raw JetStream publishes unacknowledged for " + PUBLISH_TIMEOUT.toSeconds() + " s");
-        }
-    }
-
-    private void failIfRefused() {
-        if (failure.get() != null) {
-            throw new IllegalStateException("a raw JetStream publish failed: " + failure.get().getMessage(), failure.get());
-        }
     }
 
     /** Deletes the stream and closes the connection. */
