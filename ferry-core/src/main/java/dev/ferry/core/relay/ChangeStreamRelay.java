@@ -58,6 +58,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final SourceCopy copy;
     private final Leadership leadership;
     private final Thread worker;
+    private final StandbyWarmUp warmUp;
+    private boolean warmUpStarted;
 
     private final AtomicLong terms = new AtomicLong();
     private final PipelineRestarts restarts;
@@ -103,6 +105,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.restarts = new PipelineRestarts(settings.retryBackoff(), MAX_BACKOFF);
         this.progress = new RelayProgress(restarts);
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
+        this.warmUp = new StandbyWarmUp(settings.name(), source, checkpoints, publishers,
+            () -> running && leadership.standingBy(), StandbyWarmUp.Limits.DEFAULT);
         if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
             || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
             throw new IllegalArgumentException("relay " + settings.name() + ": starting at the earliest position and "
@@ -124,7 +128,15 @@ public final class ChangeStreamRelay implements AutoCloseable {
     public RelayStatus status() {
         return new RelayStatus(role, leadingEpoch, progress.published(), progress.deadLettered(), progress.oversized(),
             progress.checkpointSequence(), failure, terms.get(), restarts.byFault(), restarts.last(),
-            role == RelayStatus.Role.LEADER ? progress.waitingSince() : null);
+            role == RelayStatus.Role.LEADER ? progress.waitingSince() : null, warmUp.progress());
+    }
+
+    /**
+     * Whether this standby is still rehearsing its takeover ({@link RelayStatus.WarmUp}), bounded in time: its
+     * readiness waits for it, so a rolling update replaces a leader only once a warm standby can take over.
+     */
+    public boolean warmingUp(Instant now) {
+        return warmUp.holdsReadiness(now);
     }
 
     public String instanceId() {
@@ -204,6 +216,12 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 role = RelayStatus.Role.STANDBY;
                 leadingEpoch = -1;
                 progress.standsBy();
+                if (!warmUpStarted && leadership.standingBy()) {
+                    warmUpStarted = true; // once per process: the JIT's work is not lost with a term
+                    Thread rehearsal = new Thread(warmUp, worker.getName() + "-warm-up");
+                    rehearsal.setDaemon(true);
+                    rehearsal.start();
+                }
                 LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
                 continue;
             }
@@ -277,6 +295,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private void leadTerm(Term term, Acknowledgements acks, StartPosition start, Optional<Checkpoint> checkpoint) {
         long epoch = term.epoch();
         role = RelayStatus.Role.LEADER;
+        warmUpStarted = true; // its code is warm once it has led
         if (leadingEpoch != epoch) {
             terms.incrementAndGet();
         }
