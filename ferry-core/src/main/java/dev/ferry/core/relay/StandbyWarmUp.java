@@ -25,7 +25,8 @@ import dev.ferry.core.relay.spi.StartPosition;
  * little more than the lease's expiry.
  * <p>
  * Bounded: at most {@link Limits#changes()} changes and {@link Limits#time()}, and it stops as soon as the feed has
- * nothing more or the instance leads (or stops). It never fails the relay: whatever goes wrong ends the rehearsal.
+ * twice answered nothing or the instance leads (or stops). It never fails the relay: whatever goes wrong ends the
+ * rehearsal.
  */
 final class StandbyWarmUp implements Runnable {
 
@@ -89,10 +90,16 @@ final class StandbyWarmUp implements Runnable {
             long deadline = System.nanoTime() + limits.time().toNanos();
             RecordPublisher publisher = publishers.get();
             try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.AfterToken(checkpoint.get().token()))) {
+                int emptyInARow = 0;
                 while (changes < limits.changes() && System.nanoTime() - deadline < 0 && standingBy.getAsBoolean()) {
                     List<Change> batch = feed.poll();
-                    if (batch.isEmpty()) {
-                        break; // read to the end: what a takeover would read first is rehearsed
+                    // Read to the end: what a takeover would read first is rehearsed. Twice, because a stream's first
+                    // answer may be empty although changes follow (a server's initial batch).
+                    if (batch.isEmpty() && ++emptyInARow == 2) {
+                        break;
+                    }
+                    if (!batch.isEmpty()) {
+                        emptyInARow = 0;
                     }
                     for (Change change : batch) {
                         records += prepare(publisher, change);
