@@ -217,7 +217,7 @@ public final class PipelineBenchmark {
         for (String process : start.keySet()) {
             cost.put(process, start.get(process).until(end.get(process), measured));
         }
-        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN,
+        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN, Double.NaN,
             layout.leaderStepDowns() - stepDownsBefore);
     }
 
@@ -270,8 +270,11 @@ public final class PipelineBenchmark {
             raw.put("jetstream-publish", Double.parseDouble(jetStream.get("publishPerSecond")));
             raw.put("jetstream-consume", Double.parseDouble(jetStream.get("consumePerSecond")));
         }
+        Map<String, String> pipeline = last.get("pipeline");
         return new CatchUpResult.Run(ferry.ferryPerSecond(), raw, ferry.cost(),
-            Double.parseDouble(last.get("pipeline").get("cpuMicrosPerEvent")), ferry.liveLeaderStepDowns());
+            Double.parseDouble(pipeline.get("cpuMicrosPerEvent")),
+            Double.parseDouble(pipeline.get("writes")) / Math.max(1, Double.parseDouble(pipeline.get("events"))),
+            ferry.liveLeaderStepDowns());
     }
 
     /** Each stage's last RESULT line (after the warm-up rounds), as key=value pairs. */

@@ -66,7 +66,7 @@ class TransportInResultsJsonTest {
             raw.putAll(Map.of("jetstream", jetStream, "jetstream-publish", 3000.0, "jetstream-consume", 4000.0));
             cost.put(CatchUpResult.NATS_SERVER, COST);
         }
-        return new CatchUpResult.Run(ferry, raw, cost, 20, 0);
+        return new CatchUpResult.Run(ferry, raw, cost, 20, 0.25, 0);
     }
 
     private static JsonNode parse(String json) throws Exception {
