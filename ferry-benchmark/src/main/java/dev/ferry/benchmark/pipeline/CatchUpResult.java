@@ -148,9 +148,14 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
                 .collect(Collectors.joining(",", "{", "}")), onNats() ? jetStreamJson() : "");
     }
 
+    /** The raw pipeline's upserts per event over the runs. */
+    Spread rawPipelineWrites() {
+        return spread(Run::rawPipelineWritesPerEvent);
+    }
+
     /** The raw pipeline's upserts per event, median of the runs; null where it did not run. */
     private String writesPerEvent() {
-        double median = Spread.of(runs.stream().mapToDouble(Run::rawPipelineWritesPerEvent).toArray()).median();
+        double median = rawPipelineWrites().median();
         return Double.isNaN(median) ? "null" : String.format(Locale.ROOT, "%.3f", median);
     }
 

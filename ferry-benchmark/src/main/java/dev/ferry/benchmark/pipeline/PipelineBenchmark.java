@@ -421,14 +421,15 @@ public final class PipelineBenchmark {
             + "of %d runs with (min–max)%s%n%n", machine, options.repeat(),
             options.transport() == FerryConfig.Transport.NATS ? "; Ferry's relay and projector on NATS JetStream (a "
                 + "nats-server process of its own), the raw Kafka stages beside them on the stack's idle Kafka" : "");
-        out.printf("| payload | events | Ferry events/s | raw pipeline events/s | Ferry ÷ raw pipeline (worst run) "
-            + "| slowest raw stage events/s | CPU µs/event relay / projector / stack | cold JVM events/s |%n");
-        out.printf("|---|---|---|---|---|---|---|---|%n");
+        out.printf("| payload | events | Ferry events/s | raw pipeline events/s | raw pipeline writes per event (folded "
+            + "per poll) | Ferry ÷ raw pipeline (worst run) | slowest raw stage events/s | CPU µs/event relay / projector / "
+            + "stack | cold JVM events/s |%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|%n");
         for (BenchmarkResult result : results) {
             if (result instanceof CatchUpResult r) {
-                out.printf(Locale.ROOT, "| %d B | %,d | %s | %s | %.2f | %s | %.0f / %.0f / %.0f | %,.0f |%n",
+                out.printf(Locale.ROOT, "| %d B | %,d | %s | %s | %.3f | %.2f | %s | %.0f / %.0f / %.0f | %,.0f |%n",
                     r.payloadBytes(), r.events(), r.ferry().markdown("%,.0f"), r.rawPipeline().markdown("%,.0f"),
-                    r.worstRatioToRawPipeline(), r.slowestStage().markdown("%,.0f"),
+                    r.rawPipelineWrites().median(), r.worstRatioToRawPipeline(), r.slowestStage().markdown("%,.0f"),
                     r.cost("relay", ProcessCost::cpuMicrosPerEvent).median(),
                     r.cost("projector", ProcessCost::cpuMicrosPerEvent).median(),
                     r.cost("stack", ProcessCost::cpuMicrosPerEvent).median(), r.coldJvmPerSecond());
