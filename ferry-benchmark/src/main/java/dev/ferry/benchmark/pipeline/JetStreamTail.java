@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
+import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
 import io.nats.client.Nats;
@@ -29,7 +30,7 @@ final class JetStreamTail implements PipelineTail {
     JetStreamTail(String url, String stream, String subjects, String name, Consumer<TailedRecord> onRecord) {
         try {
             connection = Nats.connect(new Options.Builder().server(url).connectionName(name)
-                .connectionTimeout(Duration.ofSeconds(5)).build());
+                .connectionTimeout(Duration.ofSeconds(5)).errorListener(new ErrorsOnly()).build());
         } catch (IOException e) {
             throw new IllegalStateException("cannot connect to NATS at " + url + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -57,6 +58,19 @@ final class JetStreamTail implements PipelineTail {
 
     private static String header(Headers headers, String name) {
         return headers == null ? null : headers.getLast(name);
+    }
+
+    /** The client's errors on standard error; not its notes on flow control, which an ordered consumer gets often. */
+    private static final class ErrorsOnly implements ErrorListener {
+        @Override
+        public void errorOccurred(Connection connection, String error) {
+            System.err.println("NATS observer: " + error);
+        }
+
+        @Override
+        public void exceptionOccurred(Connection connection, Exception exception) {
+            System.err.println("NATS observer: " + exception);
+        }
     }
 
     @Override
