@@ -45,7 +45,7 @@ final class RelayFailover {
         List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, layout.startRelay()));
         List<FailoverResult.Kill> measured = new ArrayList<>();
         CompletableFuture<Void> load = CompletableFuture.runAsync(this::load);
-        try (EpochWatch watch = new EpochWatch(layout.bootstrapServers(), ProductionLayout.TOPIC)) {
+        try (EpochWatch watch = new EpochWatch(layout)) {
             try {
                 for (int kill = 1; kill <= kills; kill++) {
                     measured.add(killLeader(relays, watch, kill));
@@ -78,10 +78,12 @@ final class RelayFailover {
         leader.process().kill();
         long leaseTaken = awaitLeaseAfter(epoch) - killedAt;
         EpochWatch.First next = watch.awaitAfter(epoch, TIMEOUT);
-        FailoverResult.Kill result = new FailoverResult.Kill(leaseTaken, next.createdAt() - killedAt,
-            next.seenAt() - killedAt);
-        progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, first send %.0f ms, acknowledged %.0f ms after "
-            + "kill -9%n", kill, kills, result.leaseTakenMillis(), result.firstSendMillis(), result.ackedMillis());
+        FailoverResult.Kill result = new FailoverResult.Kill(leaseTaken, since(next.sentAt(), killedAt),
+            since(next.storedAt(), killedAt), next.seenAt() - killedAt);
+        progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, %s, acknowledged %.0f ms after kill -9%n", kill,
+            kills, result.leaseTakenMillis(), Double.isNaN(result.firstSendMillis())
+                ? String.format(Locale.ROOT, "first stored %.0f ms", result.firstStoredMillis())
+                : String.format(Locale.ROOT, "first send %.0f ms", result.firstSendMillis()), result.ackedMillis());
         relays.remove(leader);
         if (kill < kills) {
             relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
@@ -89,9 +91,15 @@ final class RelayFailover {
         return result;
     }
 
+    /** Milliseconds from {@code from} to {@code at}; NaN where the transport gives no such time ({@code at} -1). */
+    private static double since(long at, long from) {
+        return at < 0 ? Double.NaN : at - from;
+    }
+
     /**
      * With no relay running, appends the backlog and starts one relay: its start-up time, and its rate from the
-     * creation of its first record to that of the backlog's last (the relay's producer stamps each record).
+     * creation of its first record to that of the backlog's last (the relay's producer stamps each record; on NATS
+     * from the first's store to the last's).
      */
     private FailoverResult successor(EpochWatch watch, List<FailoverResult.Kill> measured, long stepDownsBefore)
         throws Exception {
@@ -104,13 +112,13 @@ final class RelayFailover {
         // It re-sends what followed its predecessor's last checkpoint too: at least the backlog.
         Map.Entry<EpochWatch.First, EpochWatch.Span> records = watch.awaitRecordsAfter(before, backlog,
             Duration.ofMinutes(10));
-        long firstCreated = records.getKey().createdAt();
-        long lastCreated = records.getValue().lastCreatedAt();
+        long firstCreated = records.getKey().publishedAt();
+        long lastCreated = records.getValue().lastPublishedAt();
         double fromFirst = records.getValue().records() / (Math.max(1, lastCreated - firstCreated) / 1e3);
         double fromStart = records.getValue().records() / (Math.max(1, lastCreated - startedAt) / 1e3);
         progress.printf(Locale.ROOT, "  successor: started in %.1f s, then %,.0f/s (%,.0f/s counting its start)%n",
             startSeconds, fromFirst, fromStart);
-        return new FailoverResult(measured, RATE, backlog, startSeconds, fromFirst, fromStart,
+        return new FailoverResult(layout.transport().name().toLowerCase(Locale.ROOT), measured, RATE, backlog, startSeconds, fromFirst, fromStart,
             layout.leaderStepDowns() - stepDownsBefore);
     }
 
