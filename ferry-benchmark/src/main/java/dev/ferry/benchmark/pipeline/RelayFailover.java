@@ -16,8 +16,8 @@ import org.bson.Document;
 /**
  * Relay failover under load, as Kubernetes would live it: two relays (a leader and a standby) with the default lease
  * settings, a load of {@value #RATE} events/s, and {@code kills} times: kill -9 of the leader, the time to the first
- * record of the new epoch the broker acknowledged, and a replacement relay started. Then every relay is killed, a
- * backlog appended, and one relay started: its catch-up rate, JIT cold.
+ * record of the new epoch the broker acknowledged, and a replacement relay started, the next kill waiting until it is
+ * ready. Then every relay is killed, a backlog appended, and one relay started: its catch-up rate, JIT cold.
  */
 final class RelayFailover {
 
@@ -42,7 +42,7 @@ final class RelayFailover {
 
     FailoverResult run() throws Exception {
         long stepDownsBefore = layout.leaderStepDowns();
-        List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, layout.startRelay()));
+        List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, awaitReady(layout.startRelay())));
         List<FailoverResult.Kill> measured = new ArrayList<>();
         CompletableFuture<Void> load = CompletableFuture.runAsync(this::load);
         try (EpochWatch watch = new EpochWatch(layout)) {
@@ -86,9 +86,22 @@ final class RelayFailover {
                 : String.format(Locale.ROOT, "first send %.0f ms", result.firstSendMillis()), result.ackedMillis());
         relays.remove(leader);
         if (kill < kills) {
-            relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
+            // The replacement, as Kubernetes would start it; the next kill waits until it is ready (a standby is, once
+            // it has rehearsed its takeover), as a rolling update would before it stops the next pod.
+            relays.add(awaitReady(layout.startRelay()));
         }
         return result;
+    }
+
+    private static ProductionLayout.Service awaitReady(ProductionLayout.Service relay) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!relay.admin().ready()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("relay " + relay.instanceId() + " is not ready after " + TIMEOUT);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return relay;
     }
 
     /** Milliseconds from {@code from} to {@code at}; NaN where the transport gives no such time ({@code at} -1). */
