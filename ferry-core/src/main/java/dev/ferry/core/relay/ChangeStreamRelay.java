@@ -59,7 +59,9 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final Leadership leadership;
     private final Thread worker;
     private final StandbyWarmUp warmUp;
-    private boolean warmUpStarted;
+    /** Set by the worker once it has started the rehearsal, or led (then there is nothing to rehearse). */
+    private volatile boolean warmUpStarted;
+    private volatile Instant startedAt;
 
     private final AtomicLong terms = new AtomicLong();
     private final PipelineRestarts restarts;
@@ -121,6 +123,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
      */
     public void start() {
         copy.prepare(copiesUnasked());
+        startedAt = Instant.now();
         leadership.start();
         worker.start();
     }
@@ -136,7 +139,14 @@ public final class ChangeStreamRelay implements AutoCloseable {
      * readiness waits for it, so a rolling update replaces a leader only once a warm standby can take over.
      */
     public boolean warmingUp(Instant now) {
-        return warmUp.holdsReadiness(now);
+        if (warmUpStarted) {
+            return warmUp.holdsReadiness(now);
+        }
+        // Not yet known whether it stands by or leads (its first look at the lease): it is not ready to replace a
+        // leader yet either, for as long as a rehearsal could last at most.
+        Instant started = startedAt;
+        return running && started != null && now.isBefore(started.plus(StandbyWarmUp.Limits.DEFAULT.time())
+            .plusSeconds(5));
     }
 
     public String instanceId() {
