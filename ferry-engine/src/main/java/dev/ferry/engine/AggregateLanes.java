@@ -112,7 +112,10 @@ final class AggregateLanes<T> implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            int size = batch.values().stream().mapToInt(List::size).sum();
+            int size = 0;
+            for (List<T> items : batch.values()) {
+                size += items.size();
+            }
             try {
                 worker.handle(batch);
             } catch (OutOfMemoryError fatal) {
