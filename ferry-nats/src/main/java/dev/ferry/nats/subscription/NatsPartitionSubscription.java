@@ -222,15 +222,14 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         if (!releaseRequested.isEmpty()) {
             ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
-            releaseRequested = ownership.releaseRequested();
         }
         List<PartitionId> gained = new ArrayList<>();
         for (PartitionId partition : ownership.held()) {
             if (active.containsKey(partition)) {
                 continue;
             }
-            OptionalLong epoch = ownership.epoch(partition);
-            if (epoch.isEmpty() || releaseRequested.contains(partition)) {
+            OptionalLong epoch = ownership.epoch(partition); // asked afresh: only for a partition not started yet
+            if (epoch.isEmpty() || ownership.releaseRequested().contains(partition)) {
                 continue;
             }
             try {
