@@ -71,11 +71,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final List<Delivery> drained = new ArrayList<>();
     /** Owned and consuming, with records received but not yet handed to the engine (paused, or just arrived). */
     private final Map<PartitionId, PartitionConsumer> active = new HashMap<>();
-    /**
-     * Received and not yet handed over, already as records: a held client message (its subject, reply subject and
-     * parsed headers) was several times the record's size, and a catch-up holds up to maxAckPending per partition.
-     */
-    private final Map<PartitionId, Deque<SubscribedRecord>> waiting = new HashMap<>();
+    private final Map<PartitionId, Deque<Message>> waiting = new HashMap<>();
     private final Set<PartitionId> paused = new HashSet<>();
     /** What is owned, under which epoch: read by the engine's lane threads ({@link #mayWrite}). */
     private volatile Map<PartitionId, Long> ownedEpochs = Map.of();
@@ -144,24 +140,25 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         drained.clear();
         List<SubscribedRecord> records = null;
-        for (Map.Entry<PartitionId, Deque<SubscribedRecord>> entry : waiting.entrySet()) {
+        for (Map.Entry<PartitionId, Deque<Message>> entry : waiting.entrySet()) {
             PartitionId partition = entry.getKey();
-            Deque<SubscribedRecord> queue = entry.getValue();
+            Deque<Message> queue = entry.getValue();
             if (queue.isEmpty() || paused.contains(partition)) {
                 continue;
             }
             records = records == null ? new ArrayList<>(queue.size() * 2) : records;
-            long from = queue.peekFirst().position();
-            long to = queue.peekLast().position();
-            records.addAll(queue);
-            queue.clear();
+            long from = queue.peekFirst().metaData().streamSequence();
+            long to = queue.peekLast().metaData().streamSequence();
+            while (!queue.isEmpty()) {
+                records.add(record(partition, queue.pollFirst()));
+            }
             ownershipLog.accept(event(partition, active.get(partition).epoch(), OwnershipEvent.Kind.DELIVERED, from, to));
         }
         return records == null ? List.of() : records;
     }
 
     private boolean anyDeliverable() {
-        for (Map.Entry<PartitionId, Deque<SubscribedRecord>> entry : waiting.entrySet()) {
+        for (Map.Entry<PartitionId, Deque<Message>> entry : waiting.entrySet()) {
             if (!entry.getValue().isEmpty() && !paused.contains(entry.getKey())) {
                 return true;
             }
@@ -176,8 +173,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         PartitionConsumer consumer = active.get(delivery.from().partition());
         if (consumer == delivery.from() && consumer.accept(delivery.message())) {
-            waiting.computeIfAbsent(consumer.partition(), p -> new ArrayDeque<>())
-                .addLast(record(consumer.partition(), delivery.message()));
+            waiting.computeIfAbsent(consumer.partition(), p -> new ArrayDeque<>()).addLast(delivery.message());
         }
     }
 
@@ -339,7 +335,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     public long lag() {
         long lag = 0;
         for (PartitionConsumer consumer : active.values()) {
-            Deque<SubscribedRecord> queue = waiting.get(consumer.partition());
+            Deque<Message> queue = waiting.get(consumer.partition());
             lag += consumer.pending() + (queue == null ? 0 : queue.size());
         }
         return lag;

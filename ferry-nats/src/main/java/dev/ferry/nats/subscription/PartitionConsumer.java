@@ -1,7 +1,6 @@
 package dev.ferry.nats.subscription;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.BlockingQueue;
@@ -43,30 +42,22 @@ final class PartitionConsumer {
      * partition stood still for about 40 s after a restart, with this for a few seconds.
      */
     static final Duration PULL_EXPIRES = Duration.ofSeconds(5);
-    private static final byte[] ACK = "+ACK".getBytes(StandardCharsets.US_ASCII);
 
     private final PartitionId partition;
     private final long epoch;
     private final String name;
     private final long floor;
     /**
-     * Delivered and not yet acknowledged, in stream sequence order (only ever higher ones are accepted): the reply
-     * subject to acknowledge a prefix with. Only that is kept, not the whole client message (a sorted map of the
-     * messages cost a boxed sequence and an entry per message, and held each message until acknowledged).
+     * Delivered and not yet acknowledged, in stream sequence order (only ever higher ones are accepted): the message
+     * to acknowledge a prefix with. (A sorted map cost a boxed sequence and an entry per message.)
      */
-    private final ArrayDeque<Delivered> unacknowledged = new ArrayDeque<>();
-    private final Connection connection;
+    private final ArrayDeque<Message> unacknowledged = new ArrayDeque<>();
     private MessageConsumer consumer;
     private long lastDelivered;
     private long acknowledgedUpTo;
     private long pending;
 
-    /** A delivered message's stream sequence and the subject its acknowledgement goes to. */
-    private record Delivered(long sequence, String replyTo) {
-    }
-
-    private PartitionConsumer(Connection connection, PartitionId partition, long epoch, String name, long floor) {
-        this.connection = connection;
+    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor) {
         this.partition = partition;
         this.epoch = epoch;
         this.name = name;
@@ -126,7 +117,7 @@ final class PartitionConsumer {
                 management.deleteConsumer(settings.stream(), existing);
             }
         }
-        PartitionConsumer self = new PartitionConsumer(connection, partition, epoch, name, floor);
+        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
         ConsumeOptions options = ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
             .expiresIn(PULL_EXPIRES.toMillis()).build();
         MessageHandler handler = message -> deliveries.add(new Delivery(self, message));
@@ -168,7 +159,7 @@ final class PartitionConsumer {
             return false;
         }
         lastDelivered = sequence;
-        unacknowledged.addLast(new Delivered(sequence, message.getReplyTo()));
+        unacknowledged.addLast(message);
         return true;
     }
 
@@ -183,18 +174,21 @@ final class PartitionConsumer {
      * @return the sequences newly covered, {@code [from, to]}, or null if nothing new
      */
     long[] acknowledgeBelow(long next) {
-        Delivered last = null;
-        while (!unacknowledged.isEmpty() && unacknowledged.peekFirst().sequence() < next) {
+        Message last = null;
+        while (!unacknowledged.isEmpty() && sequence(unacknowledged.peekFirst()) < next) {
             last = unacknowledged.pollFirst();
         }
-        if (last == null || last.sequence() <= acknowledgedUpTo) {
+        if (last == null || sequence(last) <= acknowledgedUpTo) {
             return null;
         }
-        // What Message.ack() sends: "+ACK" to the message's reply subject, without waiting for an answer.
-        connection.publish(last.replyTo(), ACK);
-        long[] covered = {acknowledgedUpTo + 1, last.sequence()};
-        acknowledgedUpTo = last.sequence();
+        last.ack();
+        long[] covered = {acknowledgedUpTo + 1, sequence(last)};
+        acknowledgedUpTo = sequence(last);
         return covered;
+    }
+
+    private static long sequence(Message message) {
+        return message.metaData().streamSequence(); // parsed once per message by the client, then kept
     }
 
     /** Stops pulling; the consumer stays on the server for the next owner to read its floor from. */
