@@ -28,6 +28,7 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.core.wire.RecordEncoder;
 import dev.ferry.core.wire.RecordEncoding;
 import dev.ferry.mongodb.changestream.DocumentReaders;
 import dev.ferry.mongodb.mapping.EventMapping;
@@ -148,22 +149,40 @@ class RecordBytesUnchangedTest {
         assertGolden("dead-letters.golden", out);
     }
 
-    private static void write(List<String> out, Change change) {
+    /** One encoder for every record of a test, as a publisher has: what it keeps from one record must not leak. */
+    private final RecordEncoder encoder = RecordEncoding.encoder();
+
+    private void write(List<String> out, Change change) {
         for (FerryRecord record : change.records()) {
             write(out, record);
         }
     }
 
+    /** One record, by the static encoding and by the reused encoder: the same lines. */
+    private void write(List<String> out, FerryRecord record) {
+        List<String> once = new ArrayList<>();
+        write(once, record, (r, header) -> RecordEncoding.encode(r, header));
+        List<String> reused = new ArrayList<>();
+        write(reused, record, encoder::encode);
+        assertThat(reused).as("the reused encoder's record").isEqualTo(once);
+        out.addAll(reused);
+    }
+
     /** One record as a transport sends it: key, the record's headers in order, the provenance headers, the value. */
-    private static void write(List<String> out, FerryRecord record) {
+    private static void write(List<String> out, FerryRecord record, Encoding encoding) {
         out.add("record " + record.getClass().getSimpleName() + " type " + record.type() + " id "
             + bytes(record.recordId().getBytes(UTF_8)));
         out.add("key " + bytes(PartitionKey.of(record).getBytes(UTF_8)));
-        byte[] value = RecordEncoding.encode(record, (name, text) -> out.add("header " + name + " "
+        byte[] value = encoding.encode(record, (name, text) -> out.add("header " + name + " "
             + bytes(text.getBytes(UTF_8))));
         FerryHeaders.forProvenance(PROVENANCE, (name, text) -> out.add("header " + name + " "
             + bytes(text.getBytes(UTF_8))));
         out.add(value == null ? "value null" : "value " + bytes(value));
+    }
+
+    /** A record's headers and value, as each of the two encodings makes them. */
+    private interface Encoding {
+        byte[] encode(FerryRecord record, java.util.function.BiConsumer<String, String> header);
     }
 
     /** Printable ASCII as it is (backslash doubled), every other byte as \xNN: exact, and readable in a diff. */
