@@ -42,6 +42,25 @@ class RelaxedJsonTest {
         }
     }
 
+    @Test
+    void smallDocumentsOfStringsLikeResumeTokensAreWrittenAsTheDriverWritesThem() {
+        assertSameAsDriver(new BsonDocument());
+        assertSameAsDriver(new BsonDocument("_data", new BsonString("8266F0A1B2000000012B022C0100296E5A1004")));
+        SplittableRandom random = new SplittableRandom(32);
+        for (int i = 0; i < 5_000; i++) {
+            BsonDocument document = new BsonDocument();
+            for (int f = random.nextInt(6); f > 0; f--) {
+                StringBuilder text = new StringBuilder();
+                for (int n = random.nextInt(20); n > 0; n--) {
+                    text.append(random.nextInt(8) == 0 ? (char) random.nextInt(0x80) : (char) random.nextInt(0x20, 0x7f));
+                }
+                document.put(random.nextBoolean() ? text.toString() : "_data" + f,
+                    random.nextInt(10) == 0 ? new org.bson.BsonInt32(f) : new BsonString(text.toString()));
+            }
+            assertSameAsDriver(document);
+        }
+    }
+
     private static void assertSameAsDriver(BsonDocument document) {
         assertThat(RelaxedJson.of(document)).isEqualTo(document.toJson(DRIVER));
         // Raw, as the relay reads it (a lone surrogate has no UTF-8 form: the raw bytes hold '?' instead).
