@@ -6,6 +6,7 @@ import java.util.Map;
 import org.bson.BsonBinaryReader;
 import org.bson.BsonDocument;
 import org.bson.BsonReader;
+import org.bson.BsonReaderMark;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 import org.bson.io.ByteBufferBsonInput;
@@ -58,8 +59,17 @@ public final class RelaxedJson {
             : document.asBsonReader();
     }
 
-    /** The document {@code reader} is positioned at (its next value, or the whole input), read to its end. */
+    /**
+     * The document {@code reader} is positioned at (its next value, or the whole input), read to its end. A document of
+     * plain values is written directly ({@link PlainDocuments}); any other is read again by the driver's writer.
+     */
     public static String of(BsonReader reader) {
+        BsonReaderMark start = reader.getMark();
+        String plain = PlainDocuments.of(reader);
+        if (plain != null) {
+            return plain;
+        }
+        start.reset();
         return render(reader, RELAXED);
     }
 
