@@ -1,5 +1,6 @@
 package dev.ferry.mongodb.changestream;
 
+import org.bson.BsonBinaryReader;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt64;
@@ -16,6 +17,8 @@ import org.bson.codecs.EncoderContext;
 import org.bson.codecs.RawBsonDocumentCodec;
 import org.bson.codecs.configuration.CodecRegistries;
 import org.bson.codecs.configuration.CodecRegistry;
+import org.bson.io.BsonInput;
+import org.bson.io.BsonInputMark;
 
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
@@ -74,8 +77,8 @@ final class ChangeEventCodec implements Codec<ChangeStreamDocument<RawBsonDocume
                 case "ns" -> namespace = DOCUMENTS.decode(reader, context);
                 case "nsType" -> namespaceType = reader.readString();
                 case "to" -> destination = DOCUMENTS.decode(reader, context);
-                case "fullDocument" -> fullDocument = RAW.decode(reader, context);
-                case "fullDocumentBeforeChange" -> before = RAW.decode(reader, context);
+                case "fullDocument" -> fullDocument = raw(reader, context);
+                case "fullDocumentBeforeChange" -> before = raw(reader, context);
                 case "documentKey" -> documentKey = DOCUMENTS.decode(reader, context);
                 case "clusterTime" -> clusterTime = reader.readTimestamp();
                 case "txnNumber" -> txnNumber = new BsonInt64(reader.readInt64());
@@ -89,6 +92,24 @@ final class ChangeEventCodec implements Codec<ChangeStreamDocument<RawBsonDocume
         reader.readEndDocument();
         return new ChangeStreamDocument<>(operationType, resumeToken, namespace, namespaceType, destination,
             fullDocument, before, documentKey, clusterTime, null, txnNumber, lsid, wallTime, null, null);
+    }
+
+    /**
+     * The document the reader is at, as raw BSON: its bytes copied once into an array of their size (the raw codec
+     * pipes them through a writer into a buffer that grows as it goes).
+     */
+    private static RawBsonDocument raw(BsonReader reader, DecoderContext context) {
+        if (!(reader instanceof BsonBinaryReader binary)) {
+            return RAW.decode(reader, context);
+        }
+        BsonInput input = binary.getBsonInput();
+        BsonInputMark start = input.getMark(4);
+        byte[] bytes = new byte[input.readInt32()];
+        start.reset();
+        input.readBytes(bytes);
+        start.reset();
+        binary.skipValue(); // moves the reader past it, as a read would
+        return new RawBsonDocument(bytes);
     }
 
     /** A known field of a type the driver reads differently (or refuses): left to it, errors included. */
