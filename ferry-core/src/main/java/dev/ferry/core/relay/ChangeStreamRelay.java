@@ -107,8 +107,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.restarts = new PipelineRestarts(settings.retryBackoff(), MAX_BACKOFF);
         this.progress = new RelayProgress(restarts);
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
-        this.warmUp = new StandbyWarmUp(settings.name(), source, checkpoints, publishers,
-            () -> running && leadership.standingBy(), StandbyWarmUp.Limits.DEFAULT);
+        this.warmUp = new StandbyWarmUp(settings.name(), source, checkpoints, () -> running && leadership.standingBy(),
+            StandbyWarmUp.Limits.DEFAULT);
         if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
             || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
             throw new IllegalArgumentException("relay " + settings.name() + ": starting at the earliest position and "
@@ -227,6 +227,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 leadingEpoch = -1;
                 progress.standsBy();
                 if (!warmUpStarted && leadership.standingBy()) {
+                    warmUp.begin();
                     warmUpStarted = true; // once per process: the JIT's work is not lost with a term
                     Thread rehearsal = new Thread(warmUp, worker.getName() + "-warm-up");
                     rehearsal.setDaemon(true);

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,13 +14,16 @@ import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.ChangeSource;
 import dev.ferry.core.relay.spi.CheckpointStore;
-import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.spi.StartPosition;
+import dev.ferry.core.wire.RecordEncoder;
+import dev.ferry.core.wire.RecordEncoding;
 
 /**
  * A standby's rehearsal of what it would do first as leader: it reads the changes after the relay's checkpoint (the
- * first batch a takeover reads) and prepares their records, sending nothing, then closes the feed and the
- * publisher. A freshly started relay's first term was slow for a reason of its own: a cold JVM spent ~0.7 s of a
+ * first batch a takeover reads) and encodes their records as a publisher does (key, headers, value), then closes the
+ * feed. It touches no transport: the publisher of its first term (Kafka's producer made ahead, a NATS connection) is
+ * not taken, and nothing can be sent. A freshly started relay's first term was slow for a reason of its own: a cold JVM spent ~0.7 s of a
  * 1.8 s failover opening its first stream and reading and rendering its first batch. Rehearsed, a takeover costs
  * little more than the lease's expiry.
  * <p>
@@ -41,7 +44,8 @@ final class StandbyWarmUp implements Runnable {
     private final String relay;
     private final ChangeSource source;
     private final CheckpointStore checkpoints;
-    private final Supplier<RecordPublisher> publishers;
+    private final RecordEncoder encoder = RecordEncoding.encoder();
+    private static final BiConsumer<String, String> NO_HEADERS = (name, value) -> { };
     private final BooleanSupplier standingBy;
     private final Limits limits;
     private volatile RelayStatus.WarmUp progress = RelayStatus.WarmUp.NOT_STARTED;
@@ -50,12 +54,11 @@ final class StandbyWarmUp implements Runnable {
     /**
      * @param standingBy whether the instance still stands by: false once it leads or stops, which ends the rehearsal
      */
-    StandbyWarmUp(String relay, ChangeSource source, CheckpointStore checkpoints, Supplier<RecordPublisher> publishers,
-                  BooleanSupplier standingBy, Limits limits) {
+    StandbyWarmUp(String relay, ChangeSource source, CheckpointStore checkpoints, BooleanSupplier standingBy,
+                  Limits limits) {
         this.relay = relay;
         this.source = source;
         this.checkpoints = checkpoints;
-        this.publishers = publishers;
         this.standingBy = standingBy;
         this.limits = limits;
     }
@@ -74,11 +77,18 @@ final class StandbyWarmUp implements Runnable {
             && now.isBefore(started.plus(limits.time()).plusSeconds(5));
     }
 
+    /** Marks it under way, on the thread that starts it: readiness then never sees a moment between the two. */
+    void begin() {
+        startedAt = Instant.now();
+        progress = new RelayStatus.WarmUp(RelayStatus.WarmUp.State.UNDER_WAY, 0, 0);
+    }
+
     @Override
     public void run() {
-        Instant startedAt = Instant.now();
-        this.startedAt = startedAt;
-        progress = new RelayStatus.WarmUp(RelayStatus.WarmUp.State.UNDER_WAY, 0, 0);
+        if (startedAt == null) {
+            begin();
+        }
+        Instant startedAt = this.startedAt;
         long changes = 0;
         long records = 0;
         try {
@@ -88,7 +98,6 @@ final class StandbyWarmUp implements Runnable {
                 return; // leading already, or nothing relayed yet: a first term copies or starts where configured
             }
             long deadline = System.nanoTime() + limits.time().toNanos();
-            RecordPublisher publisher = publishers.get();
             try (ChangeSource.ChangeFeed feed = source.open(new StartPosition.AfterToken(checkpoint.get().token()))) {
                 int emptyInARow = 0;
                 while (changes < limits.changes() && System.nanoTime() - deadline < 0 && standingBy.getAsBoolean()) {
@@ -102,15 +111,13 @@ final class StandbyWarmUp implements Runnable {
                         emptyInARow = 0;
                     }
                     for (Change change : batch) {
-                        records += prepare(publisher, change);
+                        records += encode(change);
                     }
                     changes += batch.size();
                     progress = new RelayStatus.WarmUp(RelayStatus.WarmUp.State.UNDER_WAY, changes, records);
                 }
-            } finally {
-                publisher.abort(); // it sent nothing; the first term gets its own, as it would without a rehearsal
             }
-            log.info("relay {}: standby rehearsed its takeover: read {} changes after the checkpoint and prepared {} "
+            log.info("relay {}: standby rehearsed its takeover: read {} changes after the checkpoint and encoded {} "
                 + "records in {} ms, sending nothing", relay, changes, records,
                 Duration.between(startedAt, Instant.now()).toMillis());
         } catch (RuntimeException e) {
@@ -121,16 +128,17 @@ final class StandbyWarmUp implements Runnable {
         }
     }
 
-    private static int prepare(RecordPublisher publisher, Change change) {
-        int prepared = 0;
+    private int encode(Change change) {
+        int encoded = 0;
         for (FerryRecord record : change.records()) {
             try {
-                publisher.prepare(record);
-                prepared++;
+                PartitionKey.of(record);
+                encoder.encode(record, NO_HEADERS);
+                encoded++;
             } catch (RuntimeException e) {
-                // refused: the term dead-letters it; the rehearsal has rendered what it could
+                // not encodable: the term dead-letters it; the rehearsal has rendered what it could
             }
         }
-        return prepared;
+        return encoded;
     }
 }

@@ -116,6 +116,10 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         // One thread hands every partition's deliveries over (a dispatcher per consumer was a thread per partition,
         // each waking the polling thread on its own).
         dispatcher = connection.createDispatcher();
+        // No pending limit: over the client's default (64 MB, shared now by all partitions) it drops a message and only
+        // reports a slow consumer, and a later acknowledgement (ack policy all) would cover the dropped one, losing it.
+        // What it holds is bounded anyway: each partition's pull batch, handed over as the engine takes it.
+        dispatcher.setPendingLimits(0, 0);
         ownership = new LeasedPartitionOwnership(leases, group, instanceId, timing, partitions);
         ownership.start();
     }
