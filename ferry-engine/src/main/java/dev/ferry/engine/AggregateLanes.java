@@ -80,7 +80,7 @@ final class AggregateLanes<T> implements AutoCloseable {
             for (Keyed<T> keyed : items) {
                 ArrayDeque<T> lane = lanes.get(keyed.key());
                 if (lane == null) {
-                    lane = new ArrayDeque<>();
+                    lane = new ArrayDeque<>(4); // most lanes hold a few items: not the default 16 slots per key
                     lanes.put(keyed.key(), lane);
                     ready.add(keyed.key());
                 }
@@ -112,7 +112,10 @@ final class AggregateLanes<T> implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            int size = batch.values().stream().mapToInt(List::size).sum();
+            int size = 0;
+            for (List<T> items : batch.values()) {
+                size += items.size();
+            }
             try {
                 worker.handle(batch);
             } catch (OutOfMemoryError fatal) {

@@ -87,12 +87,12 @@ final class PartitionControl {
 
     /** Stops fetching while too much is buffered in the lanes; resumes below half of it. */
     void applyBackpressure(int queued, int maxBuffered) {
-        Set<PartitionId> owned = subscription.owned();
+        // What is owned is asked only on a change: every poll asking made a set of the assignment each time.
         if (!backpressurePaused && queued >= maxBuffered) {
-            subscription.pause(owned);
+            subscription.pause(subscription.owned());
             backpressurePaused = true;
         } else if (backpressurePaused && queued < maxBuffered / 2) {
-            Set<PartitionId> resume = new HashSet<>(owned);
+            Set<PartitionId> resume = new HashSet<>(subscription.owned());
             resume.removeAll(breakerPaused);
             subscription.resume(resume);
             backpressurePaused = false;

@@ -2,7 +2,6 @@ package dev.ferry.engine;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.TreeSet;
 
 /**
  * The offsets of one partition that are in flight in this assignment. Records finish out of order (different
@@ -13,7 +12,16 @@ import java.util.TreeSet;
 final class PartitionOffsets {
 
     private final Clock clock;
-    private final TreeSet<Long> unfinished = new TreeSet<>();
+    /**
+     * The offsets in flight, ascending, in a ring: {@code offsets[(head + i) & mask]} for i below size, with whether
+     * each is finished. Records arrive in offset order, so adding appends; a finished one is dropped once all before
+     * it are. (A sorted set of boxed offsets cost two objects per record.)
+     */
+    private long[] offsets = new long[64];
+    private boolean[] finished = new boolean[64];
+    private int head;
+    private int size;
+    private int unfinished;
     private long nextAfterSeen = -1;
     private long committed = -1;
     /** Epoch millis of the last progress while records wait (one arrived into none, or one finished); -1: none wait. */
@@ -29,17 +37,34 @@ final class PartitionOffsets {
     }
 
     synchronized void add(long offset) {
-        if (unfinished.isEmpty()) {
+        int at = size == 0 || offset > at(size - 1) ? size : search(offset);
+        if (at < size && at(at) == offset) {
+            if (!finished[index(at)]) {
+                return; // already in flight
+            }
+        } else {
+            insert(at, offset);
+        }
+        if (unfinished == 0) {
             waitingSinceMillis = clock.millis();
         }
-        unfinished.add(offset);
+        finished[index(at)] = false;
+        unfinished++;
         nextAfterSeen = Math.max(nextAfterSeen, offset + 1);
     }
 
     synchronized void finish(long offset) {
-        if (unfinished.remove(offset)) {
-            waitingSinceMillis = unfinished.isEmpty() ? -1 : clock.millis();
+        int at = size == 0 ? 0 : search(offset);
+        if (at >= size || at(at) != offset || finished[index(at)]) {
+            return;
         }
+        finished[index(at)] = true;
+        unfinished--;
+        while (size > 0 && finished[head]) {
+            head = (head + 1) & (offsets.length - 1);
+            size--;
+        }
+        waitingSinceMillis = unfinished == 0 ? -1 : clock.millis();
     }
 
     /** Since when records have waited here with none finished; null while none wait. */
@@ -49,7 +74,7 @@ final class PartitionOffsets {
 
     /** The offset to commit (the next record to read after a restart), or -1 if nothing new is committable. */
     synchronized long committable() {
-        long candidate = unfinished.isEmpty() ? nextAfterSeen : unfinished.first();
+        long candidate = unfinished == 0 ? nextAfterSeen : at(0); // the head is never a finished one
         return candidate > committed ? candidate : -1;
     }
 
@@ -58,7 +83,7 @@ final class PartitionOffsets {
     }
 
     synchronized int inFlight() {
-        return unfinished.size();
+        return unfinished;
     }
 
     /** This assignment ended: its unfinished records are abandoned and will be re-delivered to the next owner. */
@@ -68,5 +93,54 @@ final class PartitionOffsets {
 
     boolean isRevoked() {
         return revoked;
+    }
+
+    private int index(int i) {
+        return (head + i) & (offsets.length - 1);
+    }
+
+    private long at(int i) {
+        return offsets[index(i)];
+    }
+
+    /** The position of the first offset not below {@code offset} (size if none). */
+    private int search(long offset) {
+        int low = 0;
+        int high = size;
+        while (low < high) {
+            int middle = (low + high) >>> 1;
+            if (at(middle) < offset) {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        return low;
+    }
+
+    /** Inserts at position {@code at}, moving the later ones up (only an offset below the last one, rare). */
+    private void insert(int at, long offset) {
+        if (size == offsets.length) {
+            grow();
+        }
+        for (int i = size; i > at; i--) {
+            offsets[index(i)] = offsets[index(i - 1)];
+            finished[index(i)] = finished[index(i - 1)];
+        }
+        offsets[index(at)] = offset;
+        finished[index(at)] = false;
+        size++;
+    }
+
+    private void grow() {
+        long[] moreOffsets = new long[offsets.length * 2];
+        boolean[] moreFinished = new boolean[offsets.length * 2];
+        for (int i = 0; i < size; i++) {
+            moreOffsets[i] = at(i);
+            moreFinished[i] = finished[index(i)];
+        }
+        offsets = moreOffsets;
+        finished = moreFinished;
+        head = 0;
     }
 }

@@ -87,23 +87,30 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
      */
     @Override
     public void handle(Map<String, List<LaneItem>> batch) {
-        List<KeyRun<R, S>> ready = new ArrayList<>();
-        Map<String, Runnable> after = new LinkedHashMap<>();
-        batch.forEach((aggregateKey, items) -> isolated(aggregateKey, () -> {
-            if (items.stream().allMatch(item -> item instanceof LaneItem.Delivered)) {
-                Prepared<R, S> prepared = prepareForBatch(aggregateKey,
-                    items.stream().map(LaneItem.Delivered.class::cast).toList());
-                if (!prepared.ready().isEmpty()) {
-                    ready.add(new KeyRun<>(aggregateKey, prepared.ready()));
+        List<KeyRun<R, S>> ready = new ArrayList<>(batch.size());
+        Map<String, Runnable> after = null; // rare: an aggregate that needs more than the batch's write
+        for (Map.Entry<String, List<LaneItem>> entry : batch.entrySet()) {
+            String aggregateKey = entry.getKey();
+            List<LaneItem> items = entry.getValue();
+            try {
+                if (allDelivered(items)) {
+                    Prepared<R, S> prepared = prepareForBatch(aggregateKey, items);
+                    if (!prepared.ready().isEmpty()) {
+                        ready.add(new KeyRun<>(aggregateKey, prepared.ready()));
+                    }
+                    if (!prepared.rest().isEmpty()) {
+                        after = after == null ? new LinkedHashMap<>() : after;
+                        after.put(aggregateKey, () -> write(aggregateKey,
+                            prepare(aggregateKey, prepared.rest(), prepared.failed())));
+                    }
+                } else {
+                    after = after == null ? new LinkedHashMap<>() : after;
+                    after.put(aggregateKey, () -> handleInOrder(aggregateKey, items));
                 }
-                if (!prepared.rest().isEmpty()) {
-                    after.put(aggregateKey, () -> write(aggregateKey,
-                        prepare(aggregateKey, prepared.rest(), prepared.failed())));
-                }
-            } else {
-                after.put(aggregateKey, () -> handleInOrder(aggregateKey, items));
+            } catch (RuntimeException e) {
+                log.error("lane {}: its records failed unexpectedly and stay unfinished", aggregateKey, e);
             }
-        }));
+        }
         Set<String> failed = new HashSet<>();
         try {
             writeTogether(ready, failed);
@@ -112,6 +119,9 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 ready.stream().map(KeyRun::aggregateKey).toList(), e);
             ready.forEach(run -> failed.add(run.aggregateKey()));
         }
+        if (after == null) {
+            return;
+        }
         // An aggregate whose part of the batch failed unexpectedly goes no further: its later records must not
         // overtake the unfinished ones.
         after.forEach((aggregateKey, work) -> {
@@ -119,6 +129,15 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 isolated(aggregateKey, work);
             }
         });
+    }
+
+    private static boolean allDelivered(List<LaneItem> items) {
+        for (int i = 0; i < items.size(); i++) {
+            if (!(items.get(i) instanceof LaneItem.Delivered)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -138,10 +157,10 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
     }
 
     /** Prepares a key's records for the batch's write, stopping at the first that needs a way of its own. */
-    private Prepared<R, S> prepareForBatch(String aggregateKey, List<LaneItem.Delivered> run) {
-        List<Handled<R, S>> ready = new ArrayList<>();
-        for (int i = 0; i < run.size(); i++) {
-            LaneItem.Delivered delivered = run.get(i);
+    private Prepared<R, S> prepareForBatch(String aggregateKey, List<LaneItem> items) {
+        List<Handled<R, S>> ready = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            LaneItem.Delivered delivered = (LaneItem.Delivered) items.get(i);
             if (delivered.abandoned() || lifecycle.killed()) {
                 continue; // not ours any more: not finished, not acknowledged, re-delivered to the new owner
             }
@@ -149,7 +168,7 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             try {
                 record = target.decode(delivered.record());
             } catch (RuntimeException poison) {
-                return new Prepared<>(ready, run.subList(i, run.size()), null);
+                return new Prepared<>(ready, delivered(items.subList(i, items.size())), null);
             }
             if (record == null) {
                 // Nothing to apply (an entity's tombstone): done, though the records before it are not written yet —
@@ -158,15 +177,21 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 continue;
             }
             if (parking.isParked(aggregateKey)) {
-                return new Prepared<>(ready, run.subList(i, run.size()), null);
+                return new Prepared<>(ready, delivered(items.subList(i, items.size())), null);
             }
             try {
                 ready.add(new Handled<>(delivered, record, prepareStep(record)));
             } catch (Exception failed) {
-                return new Prepared<>(ready, run.subList(i, run.size()), failed);
+                return new Prepared<>(ready, delivered(items.subList(i, items.size())), failed);
             }
         }
         return new Prepared<>(ready, List.of(), null);
+    }
+
+    private static List<LaneItem.Delivered> delivered(List<LaneItem> items) {
+        List<LaneItem.Delivered> delivered = new ArrayList<>(items.size());
+        items.forEach(item -> delivered.add((LaneItem.Delivered) item));
+        return delivered;
     }
 
     /** One aggregate's records and requests: the records before a request are written before it runs. */
@@ -260,8 +285,11 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         }
         List<List<ReadModelWriter.Outcome>> outcomes;
         try {
-            outcomes = target.writeRuns(writable.stream().map(run -> run.handled().stream().map(Handled::step).toList())
-                .toList());
+            List<List<S>> steps = new ArrayList<>(writable.size());
+            for (KeyRun<R, S> run : writable) {
+                steps.add(steps(run.handled()));
+            }
+            outcomes = target.writeRuns(steps);
         } catch (TargetUnavailable down) {
             writable.forEach(run -> isolatedWrite(run, () -> retryEach(run.aggregateKey(), run.handled()), failed));
             return;
@@ -275,13 +303,23 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
             if (written == null) {
                 unwritten.add(run);
             } else {
-                isolatedWrite(run, () -> {
-                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
-                    settle(run.aggregateKey(), run.handled(), written);
-                }, failed);
+                settleIsolated(run, written, failed);
             }
         }
-        writeAlone(unwritten, failed);
+        if (!unwritten.isEmpty()) {
+            writeAlone(unwritten, failed);
+        }
+    }
+
+    /** Settles a written run isolated from the others (as {@link #isolatedWrite}), without a lambda per run. */
+    private void settleIsolated(KeyRun<R, S> run, List<ReadModelWriter.Outcome> written, Set<String> failed) {
+        try {
+            resumeAfterBreaker(run.handled().get(0).delivered().partition());
+            settle(run.aggregateKey(), run.handled(), written);
+        } catch (RuntimeException e) {
+            log.error("lane {}: its records failed unexpectedly and stay unfinished", run.aggregateKey(), e);
+            failed.add(run.aggregateKey());
+        }
     }
 
     /** Runs a key's write isolated from the others'; notes the key if it failed unexpectedly. */
@@ -304,11 +342,8 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
                 continue;
             }
             try {
-                List<ReadModelWriter.Outcome> written = target.writeRun(run.handled().stream().map(Handled::step).toList());
-                isolatedWrite(run, () -> {
-                    resumeAfterBreaker(run.handled().get(0).delivered().partition());
-                    settle(run.aggregateKey(), run.handled(), written);
-                }, failed);
+                List<ReadModelWriter.Outcome> written = target.writeRun(steps(run.handled()));
+                settleIsolated(run, written, failed);
             } catch (RuntimeException e) {
                 targetDown = e instanceof TargetUnavailable; // then every other write would wait for it too
                 failing.add(run);
@@ -328,27 +363,63 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         Map<PartitionId, long[]> spans = new HashMap<>();
         List<KeyRun<R, S>> live = new ArrayList<>(runs.size());
         for (KeyRun<R, S> run : runs) {
-            List<Handled<R, S>> handled = run.handled().stream().filter(h -> !h.delivered().abandoned()).toList();
+            List<Handled<R, S>> handled = live(run.handled());
             if (handled.isEmpty()) {
                 continue;
             }
-            live.add(new KeyRun<>(run.aggregateKey(), handled));
-            for (Handled<R, S> h : handled) {
-                long position = h.delivered().record().position();
-                spans.merge(h.delivered().partition(), new long[] {position, position},
-                    (span, one) -> new long[] {Math.min(span[0], one[0]), Math.max(span[1], one[1])});
+            live.add(handled == run.handled() ? run : new KeyRun<>(run.aggregateKey(), handled));
+            for (int i = 0; i < handled.size(); i++) {
+                LaneItem.Delivered delivered = handled.get(i).delivered();
+                long position = delivered.record().position();
+                long[] span = spans.get(delivered.partition());
+                if (span == null) {
+                    spans.put(delivered.partition(), new long[] {position, position});
+                } else {
+                    span[0] = Math.min(span[0], position);
+                    span[1] = Math.max(span[1], position);
+                }
             }
         }
         Map<PartitionId, Boolean> mayWrite = new HashMap<>();
         spans.forEach((partition, span) -> mayWrite.put(partition, subscription.mayWrite(partition, span[0], span[1])));
         // Fenced: a former owner (paused past its lease) leaves the run unfinished, for the partition's next owner.
-        return live.stream().filter(run -> mayWrite.get(run.handled().get(0).delivered().partition())).toList();
+        List<KeyRun<R, S>> writable = new ArrayList<>(live.size());
+        for (KeyRun<R, S> run : live) {
+            if (mayWrite.get(run.handled().get(0).delivered().partition())) {
+                writable.add(run);
+            }
+        }
+        return writable;
+    }
+
+    /** The records whose partition has not moved on meanwhile; the list itself when none has. */
+    private static <R, S> List<Handled<R, S>> live(List<Handled<R, S>> handled) {
+        for (int i = 0; i < handled.size(); i++) {
+            if (handled.get(i).delivered().abandoned()) {
+                List<Handled<R, S>> live = new ArrayList<>(handled.size());
+                for (Handled<R, S> h : handled) {
+                    if (!h.delivered().abandoned()) {
+                        live.add(h);
+                    }
+                }
+                return live;
+            }
+        }
+        return handled;
+    }
+
+    private static <R, S> List<S> steps(List<Handled<R, S>> handled) {
+        List<S> steps = new ArrayList<>(handled.size());
+        for (int i = 0; i < handled.size(); i++) {
+            steps.add(handled.get(i).step());
+        }
+        return steps;
     }
 
     /** Writes handled records of one aggregate as one run; if the write fails, each goes the retrying way alone. */
     private void write(String aggregateKey, List<Handled<R, S>> handledRecords) {
         // Records whose partition moved on meanwhile are abandoned: the partition's next owner gets them again.
-        List<Handled<R, S>> ready = handledRecords.stream().filter(h -> !h.delivered().abandoned()).toList();
+        List<Handled<R, S>> ready = live(handledRecords);
         if (ready.isEmpty() || lifecycle.killed()) {
             return;
         }
@@ -359,7 +430,7 @@ final class RunApplier<R, S> implements AggregateLanes.Worker<LaneItem> {
         }
         List<ReadModelWriter.Outcome> outcomes;
         try {
-            outcomes = target.writeRun(ready.stream().map(Handled::step).toList());
+            outcomes = target.writeRun(steps(ready));
         } catch (RuntimeException e) {
             retryEach(aggregateKey, ready);
             return;

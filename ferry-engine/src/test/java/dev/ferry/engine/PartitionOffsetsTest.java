@@ -30,6 +30,43 @@ class PartitionOffsetsTest {
     }
 
     @Test
+    void anOffsetAddedOutOfOrderOrAgainStillHoldsTheCommitBack() {
+        PartitionOffsets offsets = new PartitionOffsets();
+        offsets.add(20);
+        offsets.add(22);
+        offsets.add(21); // below the last one seen
+        offsets.finish(20);
+        offsets.finish(22);
+        assertThat(offsets.committable()).isEqualTo(21);
+
+        offsets.add(22); // finished, then delivered again: in flight once more
+        offsets.add(21); // already in flight: counted once
+        offsets.finish(21);
+        assertThat(offsets.committable()).isEqualTo(22);
+        assertThat(offsets.inFlight()).isEqualTo(1);
+
+        offsets.finish(22);
+        assertThat(offsets.committable()).isEqualTo(23);
+        assertThat(offsets.inFlight()).isZero();
+    }
+
+    @Test
+    void manyRecordsFinishedInAnyOrderLeaveTheLowestUnfinishedCommittable() {
+        PartitionOffsets offsets = new PartitionOffsets();
+        for (long offset = 0; offset < 1_000; offset++) {
+            offsets.add(offset);
+        }
+        for (long offset = 999; offset >= 1; offset--) {
+            offsets.finish(offset);
+        }
+        assertThat(offsets.committable()).isEqualTo(0);
+        assertThat(offsets.inFlight()).isEqualTo(1);
+
+        offsets.finish(0);
+        assertThat(offsets.committable()).isEqualTo(1_000);
+    }
+
+    @Test
     void aRevokedAssignmentIsMarked() {
         PartitionOffsets offsets = new PartitionOffsets();
         offsets.revoke();

@@ -8,7 +8,8 @@ import java.util.function.Predicate;
 /**
  * What {@code /health/ready} answers: not ready while the process starts (it waits for its backends), then ready while
  * MongoDB and the transport answer and its work is not stalled. A standby relay or a rebalance is not "unready", so
- * rolling updates do not stall on them.
+ * rolling updates do not stall on them; a standby relay is unready only while it rehearses its takeover, seconds at
+ * most, so that a rolling update replaces the leader once a warm standby can take over.
  */
 public final class Readiness implements BooleanSupplier {
 

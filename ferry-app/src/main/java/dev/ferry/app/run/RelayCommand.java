@@ -63,11 +63,12 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     /**
-     * The relay's part of readiness: stalled once changes have waited unacknowledged for longer than
-     * {@code stallTimeout} (a standby has none waiting).
+     * The relay's part of readiness: not ready once changes have waited unacknowledged for longer than
+     * {@code stallTimeout} (a standby has none waiting), nor while a standby rehearses its takeover (seconds at most:
+     * a rolling update then replaces the leader only once a warm standby can take over).
      */
     static Predicate<Instant> stalledAt(ChangeStreamRelay relay, Duration stallTimeout) {
-        return now -> relay.status().stalled(now, stallTimeout);
+        return now -> relay.warmingUp(now) || relay.status().stalled(now, stallTimeout);
     }
 
     static RelaySettings relaySettings(FerryConfig config) {
@@ -131,6 +132,8 @@ public final class RelayCommand implements Callable<Integer> {
             + ",\"published\":" + status.published() + ",\"deadLettered\":" + status.deadLettered()
             + ",\"restarts\":" + restartsJson(status) + ",\"lastFailure\":" + failureJson(status.lastFailure())
             + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince())
+            + ",\"warmUp\":{\"state\":\"" + status.warmUp().state() + "\",\"changes\":" + status.warmUp().changes()
+            + ",\"records\":" + status.warmUp().records() + "}"
             + ",\"lease\":{\"owner\":" + EventJson.quote(owner) + ",\"epoch\":" + epoch + "},\"checkpointAgeSeconds\":"
             + age + ",\"failure\":" + EventJson.quote(status.failure()) + "}";
     }

@@ -28,12 +28,14 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
      *            then consume), jetstream-publish and jetstream-consume
      * @param cost Ferry's processes' cost: relay, projector, stack
      * @param rawPipelineCpuMicrosPerEvent all the raw pipeline process's CPU per event
+     * @param rawPipelineWritesPerEvent the raw pipeline's upserts per event: each key's records of a poll are folded
+     *                                  into one, as Ferry's projector folds an aggregate's run (NaN when not run)
      * @param liveLeaderStepDowns step-downs a live leader logged over the measured window ({@link
      *                            dev.ferry.benchmark.process.LeaderStepDowns}): from 1 % of the backlog applied, after
      *                            the released relay's own step-down for having been frozen
      */
     public record Run(double ferryPerSecond, Map<String, Double> raw, Map<String, ProcessCost> cost,
-                      double rawPipelineCpuMicrosPerEvent, long liveLeaderStepDowns) {
+                      double rawPipelineCpuMicrosPerEvent, double rawPipelineWritesPerEvent, long liveLeaderStepDowns) {
 
         /** The stages on Ferry's path: the change stream, the broker Ferry ran on, the read-model write. */
         private List<String> pathStages() {
@@ -129,7 +131,8 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
                 + "\"ferryPerSecondRuns\":%s,\"baselinePerSecond\":%.1f,\"slowestBaseline\":\"%s\",\"ratio\":%.3f,"
                 + "\"rawPipelinePerSecond\":%.1f,\"rawPipelinePerSecondMin\":%.1f,\"ratioToRawPipeline\":%.3f,"
                 + "\"coldJvmPerSecond\":%s,\"rawStagesPerSecond\":%s,\"cpuMicrosPerEvent\":%s,"
-                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"liveLeaderStepDowns\":%d,\"processes\":%s%s}",
+                + "\"rawPipelineCpuMicrosPerEvent\":%.1f,\"rawPipelineWritesPerEvent\":%s,\"liveLeaderStepDowns\":%d,"
+                + "\"processes\":%s%s}",
             transport, payloadBytes, events, ferry.median(), ferry.min(), ferry.max(), runs.size(),
             runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r.ferryPerSecond())).collect(Collectors.joining(",", "[", "]")),
             slowest.median(), median.slowestStageName(), ferry.median() / slowest.median(), rawPipeline().median(),
@@ -139,9 +142,21 @@ public record CatchUpResult(String transport, int payloadBytes, int events, List
             processes().stream().map(p -> String.format(Locale.ROOT, "\"%s\":%.1f", p,
                 cost(p, ProcessCost::cpuMicrosPerEvent).median())).collect(Collectors.joining(",", "{", "}")),
             Spread.of(runs.stream().mapToDouble(Run::rawPipelineCpuMicrosPerEvent).toArray()).median(),
+            writesPerEvent(),
             liveLeaderStepDowns(),
             processes().stream().map(p -> "\"" + p + "\":" + median.cost().get(p).toJson())
                 .collect(Collectors.joining(",", "{", "}")), onNats() ? jetStreamJson() : "");
+    }
+
+    /** The raw pipeline's upserts per event over the runs. */
+    Spread rawPipelineWrites() {
+        return spread(Run::rawPipelineWritesPerEvent);
+    }
+
+    /** The raw pipeline's upserts per event, median of the runs; null where it did not run. */
+    private String writesPerEvent() {
+        double median = rawPipelineWrites().median();
+        return Double.isNaN(median) ? "null" : String.format(Locale.ROOT, "%.3f", median);
     }
 
     /** Beside Ferry's rate on NATS: the raw JetStream publish-then-consume of the same size, in the same run. */

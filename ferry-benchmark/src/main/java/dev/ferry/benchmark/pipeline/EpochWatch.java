@@ -1,48 +1,50 @@
 package dev.ferry.benchmark.pipeline;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
-
 import dev.ferry.core.wire.FerryHeaders;
 
 /**
- * Reads a topic as it is written and notes, for each lease epoch (the record header {@link FerryHeaders#FERRY_EPOCH}),
- * its first record — when the relay's producer created it and when it could be read from the broker, i.e. after the
- * broker acknowledged it — and how many records it had, the last one created when.
+ * Reads the pipeline's topic or stream as it is written ({@link PipelineTail}) and notes, for each lease epoch (the
+ * record header {@link FerryHeaders#FERRY_EPOCH}), its first record — when the relay's producer created it (Kafka) or
+ * the stream stored it (NATS), and when it could be read from the broker, i.e. after the broker acknowledged it — and
+ * how many records it had, the last one published when.
  */
 final class EpochWatch implements AutoCloseable {
 
-    /** An epoch's first record: created by the producer, and seen here; wall-clock milliseconds. */
-    record First(long createdAt, long seenAt) {
+    /**
+     * An epoch's first record, wall-clock milliseconds: created by the producer (Kafka; -1 on NATS), stored by the
+     * stream (NATS; -1 on Kafka), and seen here.
+     */
+    record First(long sentAt, long storedAt, long seenAt) {
+
+        /** The relay's publish time the transport gives: the send on Kafka, the store on NATS. */
+        long publishedAt() {
+            return sentAt >= 0 ? sentAt : storedAt;
+        }
     }
 
-    /** An epoch's records so far: how many, and the creation time of the latest (wall-clock ms). */
-    record Span(long records, long lastCreatedAt) {
+    /** An epoch's records so far: how many, and the publish time of the latest (wall-clock ms). */
+    record Span(long records, long lastPublishedAt) {
     }
 
     private final Map<Long, First> firsts = new ConcurrentHashMap<>();
     private final Map<Long, Span> spans = new ConcurrentHashMap<>();
-    private final TopicTail tail;
+    private final PipelineTail tail;
 
-    EpochWatch(String bootstrapServers, String topic) {
-        tail = new TopicTail(bootstrapServers, topic, "epoch-watch", Duration.ofMillis(10), this::note);
+    EpochWatch(ProductionLayout layout) {
+        tail = PipelineTail.open(layout, "epoch-watch", Duration.ofMillis(10), this::note);
     }
 
-    private void note(ConsumerRecord<byte[], byte[]> record) {
-        long seenAt = System.currentTimeMillis();
-        Header epoch = record.headers().lastHeader(FerryHeaders.FERRY_EPOCH);
-        if (epoch != null) {
-            long value = Long.parseLong(new String(epoch.value(), StandardCharsets.UTF_8));
-            firsts.putIfAbsent(value, new First(record.timestamp(), seenAt));
-            spans.merge(value, new Span(1, record.timestamp()),
-                (a, b) -> new Span(a.records() + 1, Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
+    private void note(TailedRecord record) {
+        if (record.epoch() >= 0) {
+            firsts.putIfAbsent(record.epoch(), new First(record.sentAt(), record.storedAt(), record.seenAt()));
+            spans.merge(record.epoch(), new Span(1, record.publishedAt()),
+                (a, b) -> new Span(a.records() + 1, Math.max(a.lastPublishedAt(), b.lastPublishedAt())));
         }
     }
 
@@ -66,10 +68,10 @@ final class EpochWatch implements AutoCloseable {
         while (true) {
             Span span = spans.entrySet().stream().filter(e -> e.getKey() > epoch).map(Map.Entry::getValue)
                 .reduce(new Span(0, 0), (a, b) -> new Span(a.records() + b.records(),
-                    Math.max(a.lastCreatedAt(), b.lastCreatedAt())));
+                    Math.max(a.lastPublishedAt(), b.lastPublishedAt())));
             if (span.records() >= records) {
                 First first = firsts.entrySet().stream().filter(e -> e.getKey() > epoch).map(Map.Entry::getValue)
-                    .min((a, b) -> Long.compare(a.createdAt(), b.createdAt())).orElseThrow();
+                    .min((a, b) -> Long.compare(a.publishedAt(), b.publishedAt())).orElseThrow();
                 return Map.entry(first, span);
             }
             if (System.nanoTime() > deadline) {

@@ -8,9 +8,10 @@ import java.util.stream.Collectors;
  * The layout standing by: nothing appended for {@code seconds}, each process's CPU over that window in cores (the
  * relay, the projector, the embedded stack; on NATS the nats-server too).
  *
+ * @param transport           {@code kafka} or {@code nats}: what the relay and the projector ran on
  * @param liveLeaderStepDowns step-downs a live leader logged during the window
  */
-public record IdleResult(long seconds, Map<String, Double> cores, long liveLeaderStepDowns) implements BenchmarkResult {
+public record IdleResult(String transport, long seconds, Map<String, Double> cores, long liveLeaderStepDowns) implements BenchmarkResult {
 
     @Override
     public String scenario() {
@@ -24,8 +25,8 @@ public record IdleResult(long seconds, Map<String, Double> cores, long liveLeade
 
     @Override
     public String toJson() {
-        return String.format(Locale.ROOT, "{\"scenario\":\"idle\",\"seconds\":%d,\"cores\":{%s},\"liveLeaderStepDowns\":%d}",
-            seconds, cores.entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(),
+        return String.format(Locale.ROOT, "{\"scenario\":\"idle\",\"transport\":\"%s\",\"seconds\":%d,\"cores\":{%s},\"liveLeaderStepDowns\":%d}",
+            transport, seconds, cores.entrySet().stream().map(e -> String.format(Locale.ROOT, "\"%s\":%.3f", e.getKey(),
                 e.getValue())).collect(Collectors.joining(",")), liveLeaderStepDowns);
     }
 }

@@ -3,6 +3,8 @@ package dev.ferry.benchmark.pipeline;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Steady-state end-to-end latency (append to read model written) at one requested rate, run several times, beside
@@ -19,12 +21,13 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
      * @param ferry      p50, p99, p99.9 in ms
      * @param rawJetStream p50, p99, p99.9 in ms of a raw JetStream publish with ack to a pull consumer, on NATS;
      *                     else null
-     * @param breakdown  where Ferry's time went (append to relay send, send to consumed)
+     * @param stages     where Ferry's time went, as far as the records show it ({@link StageLatencyProbe}): each
+     *                   stage's p50, p99, p99.9 in ms, in the pipeline's order
      * @param liveLeaderStepDowns step-downs a live leader logged from the warm-up's start to the last event applied
      *                            ({@link dev.ferry.benchmark.process.LeaderStepDowns})
      */
     public record Run(long events, double achievedPerSecond, double[] ferry, double[] rawKafka, double[] rawChangeStream,
-                      double[] rawJetStream, String breakdown, long liveLeaderStepDowns) {
+                      double[] rawJetStream, Map<String, double[]> stages, long liveLeaderStepDowns) {
     }
 
     /** Step-downs of a live leader over all the runs. */
@@ -61,12 +64,19 @@ public record LatencyResult(String transport, int rate, List<Run> runs) implemen
                 + "\"ferryPerSecond\":%.1f,\"baselinePerSecond\":%d,\"slowestBaseline\":\"requested rate\",\"ratio\":%.3f,"
                 + "\"rate\":%d,\"achievedPerSecond\":%.1f,\"achievedPerSecondMedian\":%.1f,\"rateReached\":%s,\"runs\":%d,"
                 + "\"latencyMillis\":%s,\"latencyMillisWorst\":%s,\"rawKafkaLatencyMillis\":%s,"
-                + "\"rawChangeStreamLatencyMillis\":%s,\"liveLeaderStepDowns\":%d%s}",
+                + "\"rawChangeStreamLatencyMillis\":%s,\"stageLatencyMillis\":%s,\"stageLatencyMillisWorst\":%s,"
+                + "\"liveLeaderStepDowns\":%d%s}",
             transport, median.events(), median.achievedPerSecond(), rate, median.achievedPerSecond() / rate, rate, achievedMin(),
             Spread.of(runs.stream().mapToDouble(Run::achievedPerSecond).toArray()).median(), reached(), runs.size(),
             latency(median.ferry()), latency(worstRun().ferry()), latency(median.rawKafka()),
-            latency(median.rawChangeStream()), liveLeaderStepDowns(),
+            latency(median.rawChangeStream()), stages(median), stages(worstRun()), liveLeaderStepDowns(),
             median.rawJetStream() == null ? "" : ",\"rawJetStreamLatencyMillis\":" + latency(median.rawJetStream()));
+    }
+
+    /** A run's stages as a JSON object, each with p50, p99, p999. */
+    private static String stages(Run run) {
+        return run.stages().entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + latency(e.getValue()))
+            .collect(Collectors.joining(",", "{", "}"));
     }
 
     static String latency(double[] values) {

@@ -39,8 +39,8 @@ import dev.ferry.mongodb.store.MongoEventStore;
  *   <li>relay failover: {@code kills} kill -9 of the leader under load ({@link RelayFailover}).</li>
  * </ul>
  * On NATS JetStream ({@code transport}) the relay and the projector run with {@code transport: nats}; each catch-up
- * adds a raw JetStream publish-to-consume of the same size beside the raw Kafka stages, the latency runs have no
- * per-stage breakdown (its probe reads Kafka), and there is no failover scenario (its epoch watch reads Kafka).
+ * adds a raw JetStream publish-to-consume of the same size beside the raw Kafka stages; the latency runs' stage
+ * breakdown and the failover's epoch watch read the JetStream stream ({@link PipelineTail}).
  * A program, not a test.
  */
 public final class PipelineBenchmark {
@@ -144,9 +144,7 @@ public final class PipelineBenchmark {
                 results.add(new LatencyResult(transportName(), rate, latencyRuns));
             }
 
-            if (options.kills() > 0 && options.transport() == FerryConfig.Transport.NATS) {
-                progress.printf("relay failover: skipped on NATS (its epoch watch reads the Kafka topic)%n");
-            } else if (options.kills() > 0) {
+            if (options.kills() > 0) {
                 results.add(new RelayFailover(layout, relay, options.kills(), options.backlog(), progress).run());
             }
             if (idle != null) {
@@ -182,7 +180,8 @@ public final class PipelineBenchmark {
         layout.natsPid().ifPresent(pid -> pids.put(CatchUpResult.NATS_SERVER, pid));
         long stepDownsBefore = layout.leaderStepDowns();
         Map<String, Double> cores = IdleCores.measure(options.idleWindow(), () -> IdleCores.cpuNanosOf(pids));
-        return new IdleResult(options.idleWindow().toSeconds(), cores, layout.leaderStepDowns() - stepDownsBefore);
+        return new IdleResult(transportName(), options.idleWindow().toSeconds(), cores,
+            layout.leaderStepDowns() - stepDownsBefore);
     }
 
     // ---- catch-up ----
@@ -217,7 +216,7 @@ public final class PipelineBenchmark {
         for (String process : start.keySet()) {
             cost.put(process, start.get(process).until(end.get(process), measured));
         }
-        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN,
+        return new CatchUpResult.Run(measured / seconds, Map.of(), cost, Double.NaN, Double.NaN,
             layout.leaderStepDowns() - stepDownsBefore);
     }
 
@@ -270,8 +269,11 @@ public final class PipelineBenchmark {
             raw.put("jetstream-publish", Double.parseDouble(jetStream.get("publishPerSecond")));
             raw.put("jetstream-consume", Double.parseDouble(jetStream.get("consumePerSecond")));
         }
+        Map<String, String> pipeline = last.get("pipeline");
         return new CatchUpResult.Run(ferry.ferryPerSecond(), raw, ferry.cost(),
-            Double.parseDouble(last.get("pipeline").get("cpuMicrosPerEvent")), ferry.liveLeaderStepDowns());
+            Double.parseDouble(pipeline.get("cpuMicrosPerEvent")),
+            Double.parseDouble(pipeline.get("writes")) / Math.max(1, Double.parseDouble(pipeline.get("events"))),
+            ferry.liveLeaderStepDowns());
     }
 
     /** Each stage's last RESULT line (after the warm-up rounds), as key=value pairs. */
@@ -296,22 +298,19 @@ public final class PipelineBenchmark {
         long stepDownsBefore = layout.leaderStepDowns();
         AdminEndpoint admin = projector.admin();
         long before = admin.statusNumber("applied");
-        String breakdown;
+        Map<String, double[]> stages;
         AdminEndpoint.Metrics start;
         Load load;
-        // The probe joins its group during the warm-up: a join takes seconds, and the window must not wait for it.
-        // It reads the Kafka topic: on NATS there is none (null: try-with-resources skips it).
-        try (StageLatencyProbe probe = options.transport() == FerryConfig.Transport.KAFKA
-            ? new StageLatencyProbe(layout.bootstrapServers(), ProductionLayout.TOPIC) : null) {
+        // The probe joins its group (Kafka) or subscribes (NATS) during the warm-up: a join takes seconds, and the
+        // window must not wait for it.
+        try (StageLatencyProbe probe = new StageLatencyProbe(layout)) {
             long warm = appendAtRate(layout.store(), rate, STEADY_WARM_UP, tag + "w").appended();
             awaitApplied(admin, before + warm, Duration.ofMinutes(2));
             start = admin.metrics();
-            if (probe != null) {
-                probe.reset();
-            }
+            probe.reset();
             load = appendAtRate(layout.store(), rate, options.latencyWindow(), tag);
             awaitApplied(admin, before + warm + load.appended(), Duration.ofMinutes(2));
-            breakdown = probe != null ? probe.summary() : "no stage breakdown on NATS";
+            stages = probe.percentiles();
         }
         AdminEndpoint.Metrics end = admin.metrics();
         long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
@@ -323,7 +322,8 @@ public final class PipelineBenchmark {
                 + (options.transport() == FerryConfig.Transport.NATS ? ",jetstream-latency" : "")));
         Map<String, Map<String, String>> raw = lastRounds(lines);
         progress.printf(Locale.ROOT, "  achieved %,.0f/s; Ferry p50 %.1f / p99 %.1f ms; %s; live-leader step-downs %d; raw "
-                + "Kafka p99 %s ms, raw change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1], breakdown,
+                + "Kafka p99 %s ms, raw change stream p99 %s ms%s%n", load.perSecond(), ferry[0], ferry[1],
+            StageLatencyProbe.describe(stages),
             stepDowns,
             raw.get("kafka-latency").get("p99"), raw.get("change-stream-latency").get("p99"),
             raw.containsKey("jetstream-latency") ? ", raw JetStream p99 " + raw.get("jetstream-latency").get("p99") + " ms" : "");
@@ -332,7 +332,7 @@ public final class PipelineBenchmark {
         }
         return new LatencyResult.Run(load.appended(), load.perSecond(), ferry, percentiles(raw.get("kafka-latency")),
             percentiles(raw.get("change-stream-latency")),
-            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, breakdown, stepDowns);
+            raw.containsKey("jetstream-latency") ? percentiles(raw.get("jetstream-latency")) : null, stages, stepDowns);
     }
 
     private static double[] percentiles(Map<String, String> figures) {
@@ -421,14 +421,15 @@ public final class PipelineBenchmark {
             + "of %d runs with (min–max)%s%n%n", machine, options.repeat(),
             options.transport() == FerryConfig.Transport.NATS ? "; Ferry's relay and projector on NATS JetStream (a "
                 + "nats-server process of its own), the raw Kafka stages beside them on the stack's idle Kafka" : "");
-        out.printf("| payload | events | Ferry events/s | raw pipeline events/s | Ferry ÷ raw pipeline (worst run) "
-            + "| slowest raw stage events/s | CPU µs/event relay / projector / stack | cold JVM events/s |%n");
-        out.printf("|---|---|---|---|---|---|---|---|%n");
+        out.printf("| payload | events | Ferry events/s | raw pipeline events/s | raw pipeline writes per event (folded "
+            + "per poll) | Ferry ÷ raw pipeline (worst run) | slowest raw stage events/s | CPU µs/event relay / projector / "
+            + "stack | cold JVM events/s |%n");
+        out.printf("|---|---|---|---|---|---|---|---|---|%n");
         for (BenchmarkResult result : results) {
             if (result instanceof CatchUpResult r) {
-                out.printf(Locale.ROOT, "| %d B | %,d | %s | %s | %.2f | %s | %.0f / %.0f / %.0f | %,.0f |%n",
+                out.printf(Locale.ROOT, "| %d B | %,d | %s | %s | %.3f | %.2f | %s | %.0f / %.0f / %.0f | %,.0f |%n",
                     r.payloadBytes(), r.events(), r.ferry().markdown("%,.0f"), r.rawPipeline().markdown("%,.0f"),
-                    r.worstRatioToRawPipeline(), r.slowestStage().markdown("%,.0f"),
+                    r.rawPipelineWrites().median(), r.worstRatioToRawPipeline(), r.slowestStage().markdown("%,.0f"),
                     r.cost("relay", ProcessCost::cpuMicrosPerEvent).median(),
                     r.cost("projector", ProcessCost::cpuMicrosPerEvent).median(),
                     r.cost("stack", ProcessCost::cpuMicrosPerEvent).median(), r.coldJvmPerSecond());
@@ -449,29 +450,31 @@ public final class PipelineBenchmark {
         }
         boolean nats = options.transport() == FerryConfig.Transport.NATS;
         out.printf("%n| rate requested | achieved (worst run) | Ferry p50 / p99 / p99.9 ms (median run) | worst run's "
-            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%s%n|---|---|---|---|---|---|%s%n",
-            nats ? " raw JetStream p50 / p99 ms |" : "", nats ? "---|" : "");
+            + "p99 | raw Kafka p50 / p99 ms | raw change stream p50 / p99 ms |%s stages p50 / p99 ms (median run) |%n"
+            + "|---|---|---|---|---|---|%s---|%n", nats ? " raw JetStream p50 / p99 ms |" : "", nats ? "---|" : "");
         for (BenchmarkResult result : results) {
             if (result instanceof LatencyResult r) {
                 LatencyResult.Run median = r.medianRun();
-                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%s%n",
+                out.printf(Locale.ROOT, "| %,d/s | %,.0f/s%s | %.1f / %.1f / %.1f | %.1f | %.1f / %.1f | %.1f / %.1f |%s %s |%n",
                     r.rate(), r.achievedMin(), r.reached() ? "" : " (rate not reached)", median.ferry()[0],
                     median.ferry()[1], median.ferry()[2], r.worstRun().ferry()[1], median.rawKafka()[0],
                     median.rawKafka()[1], median.rawChangeStream()[0], median.rawChangeStream()[1],
                     median.rawJetStream() == null ? "" : String.format(Locale.ROOT, " %.1f / %.1f |",
-                        median.rawJetStream()[0], median.rawJetStream()[1]));
+                        median.rawJetStream()[0], median.rawJetStream()[1]), StageLatencyProbe.describe(median.stages()));
             }
         }
         for (BenchmarkResult result : results) {
             if (result instanceof FailoverResult r) {
                 double[] acked = r.acked();
                 out.printf(Locale.ROOT, "%nrelay failover, %d kill -9 of the leader at %,d events/s: first acknowledged "
-                        + "record of the new epoch p50 %.0f / p99 %.0f / max %.0f ms (lease taken %s, first send %s); "
+                        + "record of the new epoch p50 %.0f / p99 %.0f / max %.0f ms (lease taken %s, %s %s); "
                         + "successor's catch-up of %,d events: %,.0f/s from its first event, %,.0f/s from its process "
                         + "start (%.1f s to start)%n", r.kills().size(), r.rate(), Spread.percentile(acked, 50),
                     Spread.percentile(acked, 99), Spread.percentile(acked, 100),
                     FailoverResult.percentiles(r.kills().stream().mapToDouble(FailoverResult.Kill::leaseTakenMillis).toArray()),
-                    FailoverResult.percentiles(r.kills().stream().mapToDouble(FailoverResult.Kill::firstSendMillis).toArray()),
+                    r.transport().equals("nats") ? "first stored" : "first send",
+                    FailoverResult.percentiles(r.kills().stream().mapToDouble(r.transport().equals("nats")
+                        ? FailoverResult.Kill::firstStoredMillis : FailoverResult.Kill::firstSendMillis).toArray()),
                     r.backlogEvents(), r.successorPerSecond(), r.successorPerSecondWithStart(), r.successorStartSeconds());
             }
         }

@@ -45,6 +45,8 @@ public final class ProductionLayout implements AutoCloseable {
     public static final String DATABASE = "ferry";
     static final String AGGREGATE_TYPE = "patient";
     static final String TOPIC = "ferry." + AGGREGATE_TYPE;
+    /** The JetStream stream on NATS: its subjects are {@code ferry.<type>.<partition>}. */
+    static final String STREAM = "ferry";
     /** The lease's id: the relay's default name. */
     public static final String RELAY_NAME = "ferry-relay";
     /** Partitions of the pipeline's topic, or per type of its NATS stream. */
@@ -129,6 +131,14 @@ public final class ProductionLayout implements AutoCloseable {
 
     FerryConfig.Transport transport() {
         return transport;
+    }
+
+    /** The nats-server's URL on NATS. */
+    String natsUrl() {
+        if (nats == null) {
+            throw new IllegalStateException("this layout runs on " + transport + ", not NATS");
+        }
+        return nats.url();
     }
 
     /** The nats-server's process id on NATS: the broker is not in the stack's process there, as Kafka is. */
@@ -239,9 +249,9 @@ public final class ProductionLayout implements AutoCloseable {
             transport: nats
             nats:
               servers: ${FERRY_NATS_SERVERS}
-              stream: ferry
+              stream: %s
               partitions: %d
-            """.formatted(PARTITIONS) : """
+            """.formatted(STREAM, PARTITIONS) : """
             kafka:
               bootstrapServers: ${FERRY_KAFKA_BOOTSTRAP_SERVERS}
               partitions: %d

@@ -16,8 +16,8 @@ import org.bson.Document;
 /**
  * Relay failover under load, as Kubernetes would live it: two relays (a leader and a standby) with the default lease
  * settings, a load of {@value #RATE} events/s, and {@code kills} times: kill -9 of the leader, the time to the first
- * record of the new epoch the broker acknowledged, and a replacement relay started. Then every relay is killed, a
- * backlog appended, and one relay started: its catch-up rate, JIT cold.
+ * record of the new epoch the broker acknowledged, and a replacement relay started, the next kill waiting until it is
+ * ready. Then every relay is killed, a backlog appended, and one relay started: its catch-up rate, JIT cold.
  */
 final class RelayFailover {
 
@@ -42,10 +42,10 @@ final class RelayFailover {
 
     FailoverResult run() throws Exception {
         long stepDownsBefore = layout.leaderStepDowns();
-        List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, layout.startRelay()));
+        List<ProductionLayout.Service> relays = new ArrayList<>(List.of(first, awaitReady(layout.startRelay())));
         List<FailoverResult.Kill> measured = new ArrayList<>();
         CompletableFuture<Void> load = CompletableFuture.runAsync(this::load);
-        try (EpochWatch watch = new EpochWatch(layout.bootstrapServers(), ProductionLayout.TOPIC)) {
+        try (EpochWatch watch = new EpochWatch(layout)) {
             try {
                 for (int kill = 1; kill <= kills; kill++) {
                     measured.add(killLeader(relays, watch, kill));
@@ -78,20 +78,41 @@ final class RelayFailover {
         leader.process().kill();
         long leaseTaken = awaitLeaseAfter(epoch) - killedAt;
         EpochWatch.First next = watch.awaitAfter(epoch, TIMEOUT);
-        FailoverResult.Kill result = new FailoverResult.Kill(leaseTaken, next.createdAt() - killedAt,
-            next.seenAt() - killedAt);
-        progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, first send %.0f ms, acknowledged %.0f ms after "
-            + "kill -9%n", kill, kills, result.leaseTakenMillis(), result.firstSendMillis(), result.ackedMillis());
+        FailoverResult.Kill result = new FailoverResult.Kill(leaseTaken, since(next.sentAt(), killedAt),
+            since(next.storedAt(), killedAt), next.seenAt() - killedAt);
+        progress.printf(Locale.ROOT, "  kill %d/%d: lease taken %.0f ms, %s, acknowledged %.0f ms after kill -9%n", kill,
+            kills, result.leaseTakenMillis(), Double.isNaN(result.firstSendMillis())
+                ? String.format(Locale.ROOT, "first stored %.0f ms", result.firstStoredMillis())
+                : String.format(Locale.ROOT, "first send %.0f ms", result.firstSendMillis()), result.ackedMillis());
         relays.remove(leader);
         if (kill < kills) {
-            relays.add(layout.startRelay()); // the replacement, as Kubernetes would start it
+            // The replacement, as Kubernetes would start it; the next kill waits until it is ready (a standby is, once
+            // it has rehearsed its takeover), as a rolling update would before it stops the next pod.
+            relays.add(awaitReady(layout.startRelay()));
         }
         return result;
     }
 
+    private static ProductionLayout.Service awaitReady(ProductionLayout.Service relay) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!relay.admin().ready()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("relay " + relay.instanceId() + " is not ready after " + TIMEOUT);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return relay;
+    }
+
+    /** Milliseconds from {@code from} to {@code at}; NaN where the transport gives no such time ({@code at} -1). */
+    private static double since(long at, long from) {
+        return at < 0 ? Double.NaN : at - from;
+    }
+
     /**
      * With no relay running, appends the backlog and starts one relay: its start-up time, and its rate from the
-     * creation of its first record to that of the backlog's last (the relay's producer stamps each record).
+     * creation of its first record to that of the backlog's last (the relay's producer stamps each record; on NATS
+     * from the first's store to the last's).
      */
     private FailoverResult successor(EpochWatch watch, List<FailoverResult.Kill> measured, long stepDownsBefore)
         throws Exception {
@@ -104,13 +125,13 @@ final class RelayFailover {
         // It re-sends what followed its predecessor's last checkpoint too: at least the backlog.
         Map.Entry<EpochWatch.First, EpochWatch.Span> records = watch.awaitRecordsAfter(before, backlog,
             Duration.ofMinutes(10));
-        long firstCreated = records.getKey().createdAt();
-        long lastCreated = records.getValue().lastCreatedAt();
+        long firstCreated = records.getKey().publishedAt();
+        long lastCreated = records.getValue().lastPublishedAt();
         double fromFirst = records.getValue().records() / (Math.max(1, lastCreated - firstCreated) / 1e3);
         double fromStart = records.getValue().records() / (Math.max(1, lastCreated - startedAt) / 1e3);
         progress.printf(Locale.ROOT, "  successor: started in %.1f s, then %,.0f/s (%,.0f/s counting its start)%n",
             startSeconds, fromFirst, fromStart);
-        return new FailoverResult(measured, RATE, backlog, startSeconds, fromFirst, fromStart,
+        return new FailoverResult(layout.transport().name().toLowerCase(Locale.ROOT), measured, RATE, backlog, startSeconds, fromFirst, fromStart,
             layout.leaderStepDowns() - stepDownsBefore);
     }
 

@@ -32,6 +32,12 @@ public final class AdminEndpoint {
         return Long.parseLong(matcher.group(1));
     }
 
+    /** Whether {@code /health/ready} answers 200 (a relay standby: once it has rehearsed its takeover). */
+    public boolean ready() throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    }
+
     public Metrics metrics() throws IOException, InterruptedException {
         return new Metrics(get("/metrics"));
     }

@@ -56,7 +56,8 @@ import dev.ferry.mongodb.changestream.ChangeStreamTail;
 /**
  * The baselines, run in a process of their own with the relay's JVM options ({@code ferry bench raw}): what plain
  * clients do on the same stack — a change-stream read, a Kafka produce-to-consume, a read-model bulk write, and all of
- * them chained as a raw pipeline with none of Ferry's leases, checkpoints, version checks or lanes — plus raw Kafka's
+ * them chained as a raw pipeline that folds each key's records of a poll into one write as Ferry's projector does, with
+ * none of Ferry's leases, checkpoints, version checks or lanes — plus raw Kafka's
  * and the raw change stream's latency at a rate; for NATS, a JetStream publish-to-consume and its latency at a rate
  * ({@link RawJetStream}). Each stage runs {@code rounds} times (the first ones warm the JIT, as Ferry's processes are
  * warmed) and prints one {@code RESULT} line per round, measuring its own CPU from
@@ -107,7 +108,7 @@ public final class RawBaselines {
                         case "jetstream" -> jetStream(window);
                         case "jdbc-upsert" -> window.rate(jdbcUpsert(window), options.events());
                         case "bulk-write" -> window.rate(bulkWrite(database, window), options.events());
-                        case "pipeline" -> window.rate(pipeline(database, window), options.events());
+                        case "pipeline" -> pipeline(database, window);
                         case "replication-pipeline" -> replicationPipeline(client, window, false);
                         case "replication-pipeline-jetstream" -> replicationPipeline(client, window, true);
                         case "kafka-latency" -> latency(kafkaLatency());
@@ -308,14 +309,17 @@ public final class RawBaselines {
 
     /**
      * Watch the collection, produce each document with the relay's producer settings, consume with at least Ferry's
-     * {@code max.poll.records}, and write each poll as one unordered bulk write: the ceiling for Ferry's pipeline on
-     * the same cores, without leases, checkpoints, version checks or lanes.
+     * {@code max.poll.records}, fold each key's records of a poll into one upsert as Ferry's projector folds an
+     * aggregate's run ({@link FoldedPoll}) and write the poll as one unordered bulk write: the ceiling for Ferry's
+     * pipeline on the same cores, without leases, checkpoints, version checks or lanes. Its RESULT line adds the
+     * upserts written ({@code writes}): how much the folding saved.
      */
-    private long pipeline(MongoDatabase database, Window window) throws Exception {
+    private String pipeline(MongoDatabase database, Window window) throws Exception {
         String topic = "raw-pipeline-" + UUID.randomUUID();
         createTopic(topic);
         MongoCollection<Document> readModel = database.getCollection("raw_read_model_" + UUID.randomUUID());
         long applied = 0;
+        long writes = 0;
         try (KafkaConsumer<String, byte[]> consumer = consumer(); KafkaProducer<String, byte[]> producer = producer()) {
             // Connected, subscribed and with the topic's metadata before the window, as Ferry's running processes are.
             consumer.subscribe(List.of(topic));
@@ -331,18 +335,20 @@ public final class RawBaselines {
                     }
                     continue;
                 }
-                List<UpdateOneModel<Document>> batch = new ArrayList<>(records.count());
+                FoldedPoll poll = new FoldedPoll();
                 for (ConsumerRecord<String, byte[]> record : records) {
-                    batch.add(upsert(record.key(), new RawBsonDocument(record.value()).getString("pad").getValue()));
+                    poll.add(record.key(), new RawBsonDocument(record.value()).getString("pad").getValue());
                 }
+                List<UpdateOneModel<Document>> batch = poll.writes();
                 readModel.bulkWrite(batch, new BulkWriteOptions().ordered(false));
-                applied += batch.size();
+                applied += poll.records();
+                writes += batch.size();
             }
             window.end();
             relaying.join();
         }
         readModel.drop();
-        return applied;
+        return window.rate(applied, options.events()) + " writes=" + writes;
     }
 
     private void relay(MongoDatabase database, KafkaProducer<String, byte[]> producer, String topic) {

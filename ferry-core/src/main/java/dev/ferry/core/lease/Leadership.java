@@ -33,6 +33,8 @@ public final class Leadership implements AutoCloseable {
     private volatile long validUntilNanos;
     private long nextRenewNanos;
     private volatile boolean stopped;
+    /** Whether the last look at the lease found it held by another instance, still valid by this one's clock. */
+    private volatile boolean heldByAnother;
 
     public Leadership(LeaseStore store, String name, String instanceId, LeaseTiming timing) {
         this(store, name, instanceId, timing, System::nanoTime);
@@ -70,6 +72,14 @@ public final class Leadership implements AutoCloseable {
 
     public String instanceId() {
         return instanceId;
+    }
+
+    /**
+     * Whether this instance stands by: it holds no lease, and its last look found the lease held by another
+     * instance (false before its first look, so a first instance does not count as one).
+     */
+    public boolean standingBy() {
+        return !stopped && epoch < 0 && heldByAnother;
     }
 
     /** Stops contending and renewing; gives the lease up at once if held, so a standby need not wait the TTL. */
@@ -128,8 +138,13 @@ public final class Leadership implements AutoCloseable {
                 validUntilNanos = sentAt + timing.ttl().toNanos() - timing.margin().toNanos();
                 nextRenewNanos = sentAt + timing.renewInterval().toNanos();
                 epoch = taken.get().epoch();
+                heldByAnother = false;
                 log.info("lease {}: instance {} is leader at epoch {}", name, instanceId, epoch);
+            } else {
+                heldByAnother = true; // another instance took it first
             }
+        } else {
+            heldByAnother = true;
         }
     }
 

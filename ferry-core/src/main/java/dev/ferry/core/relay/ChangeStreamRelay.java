@@ -58,6 +58,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final SourceCopy copy;
     private final Leadership leadership;
     private final Thread worker;
+    private final StandbyWarmUp warmUp;
+    /** Set by the worker once it has started the rehearsal, or led (then there is nothing to rehearse). */
+    private volatile boolean warmUpStarted;
+    private volatile Instant startedAt;
 
     private final AtomicLong terms = new AtomicLong();
     private final PipelineRestarts restarts;
@@ -103,6 +107,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
         this.restarts = new PipelineRestarts(settings.retryBackoff(), MAX_BACKOFF);
         this.progress = new RelayProgress(restarts);
         this.worker = new Thread(this::work, "relay-" + settings.name() + "-" + instanceId);
+        this.warmUp = new StandbyWarmUp(settings.name(), source, checkpoints, () -> running && leadership.standingBy(),
+            StandbyWarmUp.Limits.DEFAULT);
         if (copy.sources().isEmpty() && (settings.initialPosition() instanceof StartPosition.Earliest
             || settings.historyLostPolicy() == HistoryLostPolicy.RECOPY)) {
             throw new IllegalArgumentException("relay " + settings.name() + ": starting at the earliest position and "
@@ -117,6 +123,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
      */
     public void start() {
         copy.prepare(copiesUnasked());
+        startedAt = Instant.now();
         leadership.start();
         worker.start();
     }
@@ -124,7 +131,22 @@ public final class ChangeStreamRelay implements AutoCloseable {
     public RelayStatus status() {
         return new RelayStatus(role, leadingEpoch, progress.published(), progress.deadLettered(), progress.oversized(),
             progress.checkpointSequence(), failure, terms.get(), restarts.byFault(), restarts.last(),
-            role == RelayStatus.Role.LEADER ? progress.waitingSince() : null);
+            role == RelayStatus.Role.LEADER ? progress.waitingSince() : null, warmUp.progress());
+    }
+
+    /**
+     * Whether this standby is still rehearsing its takeover ({@link RelayStatus.WarmUp}), bounded in time: its
+     * readiness waits for it, so a rolling update replaces a leader only once a warm standby can take over.
+     */
+    public boolean warmingUp(Instant now) {
+        if (warmUpStarted) {
+            return warmUp.holdsReadiness(now);
+        }
+        // Not yet known whether it stands by or leads (its first look at the lease): it is not ready to replace a
+        // leader yet either, for as long as a rehearsal could last at most.
+        Instant started = startedAt;
+        return running && started != null && now.isBefore(started.plus(StandbyWarmUp.Limits.DEFAULT.time())
+            .plusSeconds(5));
     }
 
     public String instanceId() {
@@ -204,6 +226,13 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 role = RelayStatus.Role.STANDBY;
                 leadingEpoch = -1;
                 progress.standsBy();
+                if (!warmUpStarted && leadership.standingBy()) {
+                    warmUp.begin();
+                    warmUpStarted = true; // once per process: the JIT's work is not lost with a term
+                    Thread rehearsal = new Thread(warmUp, worker.getName() + "-warm-up");
+                    rehearsal.setDaemon(true);
+                    rehearsal.start();
+                }
                 LockSupport.parkNanos(settings.leaseTiming().checkInterval().toNanos());
                 continue;
             }
@@ -277,6 +306,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private void leadTerm(Term term, Acknowledgements acks, StartPosition start, Optional<Checkpoint> checkpoint) {
         long epoch = term.epoch();
         role = RelayStatus.Role.LEADER;
+        warmUpStarted = true; // its code is warm once it has led
         if (leadingEpoch != epoch) {
             terms.incrementAndGet();
         }

@@ -23,13 +23,15 @@ import java.util.Objects;
  * @param waitingSince       since when changes wait that the relay has not got acknowledged (read, or failed to send,
  *                           and the acknowledged position has not moved since); null while nothing waits. A stall is
  *                           this far in the past
+ * @param warmUp             a standby's rehearsal of its takeover, sending nothing (see {@link WarmUp})
  */
 public record RelayStatus(Role role, long epoch, long published, long deadLettered, long oversized,
                           long checkpointSequence, String failure, long terms, Map<Fault, Long> restarts,
-                          Failure lastFailure, Instant waitingSince) {
+                          Failure lastFailure, Instant waitingSince, WarmUp warmUp) {
 
     public RelayStatus {
         Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(warmUp, "warmUp");
         EnumMap<Fault, Long> all = new EnumMap<>(Fault.class);
         for (Fault fault : Fault.values()) {
             all.put(fault, restarts.getOrDefault(fault, 0L));
@@ -48,6 +50,24 @@ public record RelayStatus(Role role, long epoch, long published, long deadLetter
     }
 
     public enum Role { LEADER, STANDBY, FAILED, STOPPED }
+
+    /**
+     * A standby's rehearsal of its takeover: once it has seen another instance lead, it reads the changes after the
+     * checkpoint and prepares their records without sending them, so that its first term runs on warm code.
+     *
+     * @param state   not started (an instance that led from the start never rehearses), under way, or done
+     * @param changes changes read
+     * @param records records prepared
+     */
+    public record WarmUp(State state, long changes, long records) {
+        public static final WarmUp NOT_STARTED = new WarmUp(State.NOT_STARTED, 0, 0);
+
+        public WarmUp {
+            Objects.requireNonNull(state, "state");
+        }
+
+        public enum State { NOT_STARTED, UNDER_WAY, DONE }
+    }
 
     /** What made the leader restart its pipeline: never a document (those are dead-lettered). */
     public enum Fault {

@@ -19,19 +19,29 @@ public final class EntityJson {
     public static String encode(EntityChange change) {
         int size = 256 + (change.documentJson() == null ? 0 : change.documentJson().length())
             + (change.beforeJson() == null ? 0 : change.beforeJson().length());
-        StringBuilder json = new StringBuilder(size);
-        json.append("{\"entity\":").append(EventJson.quote(change.entity()));
-        json.append(",\"id\":").append(EventJson.quote(change.id()));
-        json.append(",\"operation\":").append(EventJson.quote(change.operation().wireName()));
-        json.append(",\"version\":").append(EventJson.quote(change.version().wire()));
-        json.append(",\"document\":").append(change.documentJson() == null ? "null" : change.documentJson());
-        if (change.beforeJson() != null) {
-            json.append(",\"before\":").append(change.beforeJson());
+        JsonBuffer json = new JsonBuffer(size);
+        write(change, json);
+        return json.text();
+    }
+
+    /** Appends the change's JSON to {@code json}. */
+    public static void write(EntityChange change, JsonBuffer json) {
+        json.ascii("{\"entity\":").string(change.entity());
+        json.ascii(",\"id\":").string(change.id());
+        json.ascii(",\"operation\":").string(change.operation().wireName());
+        json.ascii(",\"version\":").string(change.version().wire());
+        json.ascii(",\"document\":");
+        if (change.documentJson() == null) {
+            json.ascii("null");
+        } else {
+            json.raw(change.documentJson());
         }
-        json.append(",\"source\":{\"db\":").append(EventJson.quote(change.database()));
-        json.append(",\"collection\":").append(EventJson.quote(change.collection())).append('}');
-        json.append(",\"clusterTime\":{\"t\":").append(change.clusterTime());
-        json.append(",\"i\":").append(change.clusterTimeIncrement()).append("}}");
-        return json.toString();
+        if (change.beforeJson() != null) {
+            json.ascii(",\"before\":").raw(change.beforeJson());
+        }
+        json.ascii(",\"source\":{\"db\":").string(change.database());
+        json.ascii(",\"collection\":").string(change.collection()).ascii('}');
+        json.ascii(",\"clusterTime\":{\"t\":").number(change.clusterTime());
+        json.ascii(",\"i\":").number(change.clusterTimeIncrement()).ascii("}}");
     }
 }

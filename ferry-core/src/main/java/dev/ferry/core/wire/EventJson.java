@@ -12,7 +12,8 @@ import dev.ferry.core.relay.spi.Change;
  * An aggregate whose versions only increase ({@link VersionRule#INCREASING}) also carries
  * {@code "versionRule":"increasing"}; absent means {@code contiguous}, which is what every record written before the
  * field existed (and still in a topic) is.
- * Written by hand: the core depends on no JSON library, and the payload is already JSON.
+ * Written by hand, straight into UTF-8 ({@link JsonBuffer}): the core depends on no JSON library, and the payload is
+ * already JSON.
  */
 public final class EventJson {
 
@@ -20,29 +21,28 @@ public final class EventJson {
     }
 
     public static String encode(Event event) {
-        StringBuilder json = new StringBuilder(event.payloadJson().length() + 320);
-        json.append("{\"eventId\":");
-        string(json, event.eventId());
-        json.append(",\"aggregateType\":");
-        string(json, event.aggregateType());
-        json.append(",\"aggregateId\":");
-        string(json, event.aggregateId());
-        json.append(",\"version\":").append(event.version());
-        json.append(",\"eventType\":");
-        string(json, event.eventType());
-        json.append(",\"timestamp\":");
-        string(json, event.timestamp().toString());
-        json.append(",\"payload\":").append(event.payloadJson());
-        json.append(",\"metadata\":{\"correlationId\":");
-        string(json, event.metadata().correlationId());
-        json.append(",\"causationId\":");
-        string(json, event.metadata().causationId());
-        json.append('}');
+        JsonBuffer json = new JsonBuffer(event.payloadJson().length() + 320);
+        write(event, json);
+        return json.text();
+    }
+
+    /** Appends the event's JSON to {@code json}. */
+    public static void write(Event event, JsonBuffer json) {
+        json.ascii("{\"eventId\":").string(event.eventId());
+        json.ascii(",\"aggregateType\":").string(event.aggregateType());
+        json.ascii(",\"aggregateId\":").string(event.aggregateId());
+        json.ascii(",\"version\":").number(event.version());
+        json.ascii(",\"eventType\":").string(event.eventType());
+        json.ascii(",\"timestamp\":\"");
+        IsoInstant.write(event.timestamp(), json);
+        json.ascii("\",\"payload\":").raw(event.payloadJson());
+        json.ascii(",\"metadata\":{\"correlationId\":").string(event.metadata().correlationId());
+        json.ascii(",\"causationId\":").string(event.metadata().causationId());
+        json.ascii('}');
         if (event.versionRule() != VersionRule.CONTIGUOUS) {
-            json.append(",\"versionRule\":");
-            string(json, event.versionRule().wireName());
+            json.ascii(",\"versionRule\":").string(event.versionRule().wireName());
         }
-        return json.append('}').toString();
+        json.ascii('}');
     }
 
     /** Past this, a dead letter carries the document's size and beginning, not the document: it must fit a record. */

@@ -38,30 +38,46 @@ public final class FerryHeaders {
     /** On dead letters: why the document was not relayed. */
     public static final String FERRY_REASON = "ferry_reason";
 
+    private static final String SPECVERSION = "1.0";
+    private static final String JSON = "application/json";
+
     private FerryHeaders() {
     }
 
     /** The headers of an event's record, name and value, in one order for every transport. */
     public static void forEvent(Event event, BiConsumer<String, String> header) {
-        header.accept(CE_SPECVERSION, "1.0");
+        forEvent(event, source(event.aggregateType()), event.timestamp().toString(), header);
+    }
+
+    /**
+     * The same, with the {@code ce_source} and {@code ce_time} values made by the caller (a {@link RecordEncoder}
+     * keeps the source of the last type, and writes the time without {@code Instant}'s formatter).
+     */
+    static void forEvent(Event event, String source, String time, BiConsumer<String, String> header) {
+        header.accept(CE_SPECVERSION, SPECVERSION);
         header.accept(CE_ID, event.eventId());
         header.accept(CE_TYPE, event.eventType());
-        header.accept(CE_SOURCE, "ferry/" + event.aggregateType());
+        header.accept(CE_SOURCE, source);
         header.accept(CE_SUBJECT, event.aggregateId());
-        header.accept(CE_TIME, event.timestamp().toString());
-        header.accept(CONTENT_TYPE, "application/json");
+        header.accept(CE_TIME, time);
+        header.accept(CONTENT_TYPE, JSON);
         header.accept(CE_VERSION_RULE, event.versionRule().wireName());
+    }
+
+    /** The {@code ce_source} of a record of {@code type}. */
+    static String source(String type) {
+        return "ferry/" + type;
     }
 
     /** The headers of an entity change's record: {@code ce_type} is {@code <entity>.<operation>}, e.g. {@code patient.update}. */
     public static void forEntityChange(EntityChange change, BiConsumer<String, String> header) {
-        header.accept(CE_SPECVERSION, "1.0");
+        header.accept(CE_SPECVERSION, SPECVERSION);
         header.accept(CE_ID, change.recordId());
         header.accept(CE_TYPE, change.entity() + "." + change.operation().wireName());
-        header.accept(CE_SOURCE, "ferry/" + change.entity());
+        header.accept(CE_SOURCE, source(change.entity()));
         header.accept(CE_SUBJECT, change.id());
         header.accept(CE_TIME, change.time().toString());
-        header.accept(CONTENT_TYPE, "application/json");
+        header.accept(CONTENT_TYPE, JSON);
         header.accept(CE_VERSION_RULE, change.versionRule().wireName());
         header.accept(CE_VERSION, change.version().wire());
     }

@@ -57,6 +57,58 @@ public final class IsoInstant {
         return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
     }
 
+    /** Years 1970 to 9999, where {@link Instant#toString} writes {@code yyyy-MM-ddTHH:mm:ss[.fff[fff[fff]]]Z}. */
+    private static final long WRITTEN_DIRECTLY_UNTIL = 253_402_300_800L;
+
+    /**
+     * Appends {@code instant} exactly as {@link Instant#toString} writes it (ISO-8601, UTC, the fraction in groups of
+     * three digits, none when zero), without its formatter: the relay writes one into every event's record. Instants
+     * before 1970 or after 9999 are left to {@link Instant#toString}.
+     */
+    public static void write(Instant instant, JsonBuffer json) {
+        long seconds = instant.getEpochSecond();
+        if (seconds < 0 || seconds >= WRITTEN_DIRECTLY_UNTIL) {
+            json.ascii(instant.toString());
+            return;
+        }
+        long days = seconds / 86_400;
+        int secondOfDay = (int) (seconds % 86_400);
+        LocalDate date = LocalDate.ofEpochDay(days);
+        digits(json, date.getYear(), 4).ascii('-');
+        digits(json, date.getMonthValue(), 2).ascii('-');
+        digits(json, date.getDayOfMonth(), 2).ascii('T');
+        digits(json, secondOfDay / 3_600, 2).ascii(':');
+        digits(json, secondOfDay / 60 % 60, 2).ascii(':');
+        digits(json, secondOfDay % 60, 2);
+        int nanos = instant.getNano();
+        if (nanos != 0) {
+            json.ascii('.');
+            if (nanos % 1_000_000 == 0) {
+                digits(json, nanos / 1_000_000, 3);
+            } else if (nanos % 1_000 == 0) {
+                digits(json, nanos / 1_000, 6);
+            } else {
+                digits(json, nanos, 9);
+            }
+        }
+        json.ascii('Z');
+    }
+
+    private static JsonBuffer digits(JsonBuffer json, int value, int width) {
+        for (int divisor = pow10(width - 1); divisor > 0; divisor /= 10) {
+            json.ascii((char) ('0' + value / divisor % 10));
+        }
+        return json;
+    }
+
+    private static int pow10(int exponent) {
+        int value = 1;
+        for (int i = 0; i < exponent; i++) {
+            value *= 10;
+        }
+        return value;
+    }
+
     /** The decimal number in {@code text[from, to)}, or -1 if a character there is not a digit. */
     private static int digits(String text, int from, int to) {
         int value = 0;

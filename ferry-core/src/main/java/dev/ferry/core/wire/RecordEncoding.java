@@ -12,7 +12,7 @@ import dev.ferry.core.event.Tombstone;
 /**
  * A record as every transport carries it: its headers ({@link FerryHeaders}, in one order) and its value (the event's
  * or the entity change's JSON). A transport adds only what is its own: where the record goes, and the provenance
- * headers at sending.
+ * headers at sending. A publisher encodes with its own {@link #encoder()}.
  */
 public final class RecordEncoding {
 
@@ -36,5 +36,10 @@ public final class RecordEncoding {
         }
         FerryHeaders.forTombstone((Tombstone) record, header);
         return null;
+    }
+
+    /** An encoder for one thread's records, one after another: the same bytes, each value written once. */
+    public static RecordEncoder encoder() {
+        return new RecordEncoder();
     }
 }

@@ -65,6 +65,23 @@ class LeadershipTest {
     }
 
     @Test
+    void onlyAnInstanceThatSawAnotherLeadStandsBy() {
+        Leadership a = instance("a");
+        Leadership b = instance("b");
+        assertThat(b.standingBy()).as("before its first look").isFalse();
+        a.tick();
+        assertThat(a.standingBy()).as("the leader").isFalse();
+        b.tick();
+        assertThat(b.standingBy()).isTrue();
+
+        a.kill();
+        advance(TIMING.ttl().toMillis());
+        b.tick();
+        assertThat(b.currentEpoch()).hasValue(2);
+        assertThat(b.standingBy()).as("once it leads").isFalse();
+    }
+
+    @Test
     void theHolderStopsTrustingItsLeaseBeforeAStandbyCanTakeIt() {
         Leadership a = instance("a");
         Leadership b = instance("b");

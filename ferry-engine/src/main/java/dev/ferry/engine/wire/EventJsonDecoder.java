@@ -43,7 +43,10 @@ public final class EventJsonDecoder {
                     case "aggregateId" -> fields.aggregateId = text(parser, token);
                     case "eventType" -> fields.eventType = text(parser, token);
                     case "timestamp" -> fields.timestamp = text(parser, token);
-                    case "version" -> fields.version = token == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : null;
+                    case "version" -> {
+                        fields.hasVersion = token == JsonToken.VALUE_NUMBER_INT;
+                        fields.version = fields.hasVersion ? parser.getLongValue() : 0; // unboxed: no Long per event
+                    }
                     case "payload" -> fields.payload = payload(parser, token, value);
                     case "metadata" -> metadata(parser, token, fields);
                     case "versionRule" -> fields.versionRule = token == JsonToken.VALUE_NULL ? null
@@ -98,7 +101,8 @@ public final class EventJsonDecoder {
         String eventId;
         String aggregateType;
         String aggregateId;
-        Long version;
+        boolean hasVersion;
+        long version;
         String eventType;
         String timestamp;
         String payload;
@@ -120,7 +124,7 @@ public final class EventJsonDecoder {
         }
 
         private long requiredVersion() {
-            if (version == null) {
+            if (!hasVersion) {
                 throw new UndecodableEvent("'version' must be an integer");
             }
             return version;

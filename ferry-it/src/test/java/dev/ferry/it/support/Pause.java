@@ -223,6 +223,28 @@ public final class Pause {
                     return acked;
                 }
 
+                /**
+                 * A woken instance's term ends right after its late sends, and aborting the producer fails what the
+                 * broker has not acknowledged yet: waits for them first (bounded), so that the case under test, a late
+                 * record reaching the broker, happens in every run instead of when the broker wins the race.
+                 */
+                @Override
+                public void abort() {
+                    if (resumed) {
+                        for (LatePublish late : latePublishes) {
+                            try {
+                                late.acked().get(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                break;
+                            } catch (Exception e) {
+                                // failed or slow: the test reports what reached the broker
+                            }
+                        }
+                    }
+                    publisher.abort();
+                }
+
                 @Override
                 public CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance) {
                     await();

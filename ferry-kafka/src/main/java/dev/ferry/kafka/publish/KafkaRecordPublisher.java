@@ -26,6 +26,7 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.core.wire.RecordEncoder;
 import dev.ferry.core.wire.RecordEncoding;
 
 /**
@@ -51,6 +52,9 @@ final class KafkaRecordPublisher implements RecordPublisher {
     private final FirstSendGate firstSends = new FirstSendGate(FIRST_ACK_TIMEOUT);
     private final Map<String, Integer> partitionCounts = new HashMap<>();
     private final long maxRecordBytes;
+    /** Encodes each record's value once into a reused buffer (one relay thread at a time, as the whole publisher). */
+    private final RecordEncoder encoder = RecordEncoding.encoder();
+    private final HeaderBytes headerBytes = new HeaderBytes();
 
     /** @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending */
     KafkaRecordPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
@@ -79,13 +83,12 @@ final class KafkaRecordPublisher implements RecordPublisher {
                 + "'__' are Kafka's internal topics", false);
         }
         RecordHeaders headers = new RecordHeaders();
+        headerBytes.into(headers);
         // A tombstone's value is null: Kafka's tombstone, compaction forgets the key.
-        byte[] value = RecordEncoding.encode(record, (name, text) -> headers.add(name, text.getBytes(UTF_8)));
+        byte[] value = encoder.encode(record, headerBytes);
         String key = PartitionKey.of(record);
-        long size = RECORD_OVERHEAD_BYTES + Utils.utf8Length(key) + (value == null ? 0 : value.length);
-        for (org.apache.kafka.common.header.Header h : headers) {
-            size += h.key().length() + h.value().length;
-        }
+        long size = RECORD_OVERHEAD_BYTES + Utils.utf8Length(key) + (value == null ? 0 : value.length)
+            + headerBytes.size();
         if (size > maxRecordBytes) {
             throw new RecordRefused("the record of " + record.type() + " " + key + " would be " + size + " bytes, over "
                 + "the producer's max.request.size of " + maxRecordBytes, true);
@@ -134,7 +137,11 @@ final class KafkaRecordPublisher implements RecordPublisher {
     /** The default partitioner's choice for a key (murmur2), made here so that the first-send gate knows it. */
     private int partitionFor(String topic, String key) {
         // Asked once per topic: a topic's partition count does not change under Ferry (more would break key order).
-        int partitions = partitionCounts.computeIfAbsent(topic, t -> producer.partitionsFor(t).size());
+        Integer partitions = partitionCounts.get(topic);
+        if (partitions == null) {
+            partitions = producer.partitionsFor(topic).size();
+            partitionCounts.put(topic, partitions);
+        }
         return Utils.toPositive(Utils.murmur2(key.getBytes(UTF_8))) % partitions;
     }
 
@@ -184,9 +191,9 @@ final class KafkaRecordPublisher implements RecordPublisher {
             || error instanceof InvalidTopicException;
     }
 
-    private static void addProvenance(RecordHeaders headers, Provenance provenance) {
-        FerryHeaders.forProvenance(provenance,
-            (name, value) -> headers.add(name, value.getBytes(UTF_8)));
+    private void addProvenance(RecordHeaders headers, Provenance provenance) {
+        headerBytes.into(headers);
+        FerryHeaders.forProvenance(provenance, headerBytes);
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -108,11 +109,19 @@ public final class KafkaPartitionSubscription implements PartitionedSubscription
     @Override
     public List<SubscribedRecord> poll(Duration timeout) {
         try {
-            List<SubscribedRecord> records = new ArrayList<>();
+            ConsumerRecords<String, byte[]> polled = consumer.poll(timeout);
+            if (polled.isEmpty()) {
+                return List.of();
+            }
+            List<SubscribedRecord> records = new ArrayList<>(polled.count());
             TopicNaming naming = kafka.topicNaming();
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
-                records.add(new SubscribedRecord(new PartitionId(record.topic(), record.partition()), record.offset(),
-                    record.topic().substring(naming.prefix().length()), record.key(), record.value()));
+            // Partition by partition: its id and type are made once per poll, not once per record.
+            for (TopicPartition partition : polled.partitions()) {
+                PartitionId id = new PartitionId(partition.topic(), partition.partition());
+                String type = partition.topic().substring(naming.prefix().length());
+                for (ConsumerRecord<String, byte[]> record : polled.records(partition)) {
+                    records.add(new SubscribedRecord(id, record.offset(), type, record.key(), record.value()));
+                }
             }
             return records;
         } catch (WakeupException woken) {

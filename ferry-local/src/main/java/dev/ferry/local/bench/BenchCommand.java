@@ -144,7 +144,7 @@ public final class BenchCommand {
 
         @Option(names = "--transport", defaultValue = "kafka", converter = DemoCommand.TransportName.class,
             description = "what the relay and the projector run on: kafka (the embedded broker) or nats (a nats-server "
-                + "process; needs the nats-server package; adds a raw JetStream baseline, no failover scenario) "
+                + "process; needs the nats-server package; adds a raw JetStream baseline) "
                 + "(default: ${DEFAULT-VALUE})")
         FerryConfig.Transport transport;
 

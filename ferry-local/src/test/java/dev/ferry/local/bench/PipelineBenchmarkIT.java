@@ -21,7 +21,7 @@ import dev.ferry.local.LocalFerryCommand;
  * {@code ferry bench pipeline --json} at a tiny size, so that the benchmark program cannot rot: it starts the embedded
  * stack, a relay, a projector and the raw baselines as processes of their own, kills the leader relay once, and prints
  * every figure other tools read; and the same on NATS JetStream ({@code --transport nats}, which needs the nats-server
- * package: a missing one fails with the install step). No figure is judged here (a benchmark measures; a test does not
+ * package: a missing one fails with the install step), its failover watched on the JetStream stream. No figure is judged here (a benchmark measures; a test does not
  * time).
  */
 @Timeout(300)
@@ -51,6 +51,8 @@ class PipelineBenchmarkIT {
                 assertThat(catchUp.get("cpuMicrosPerEvent").get(process).asDouble()).as(process).isPositive();
             }
             assertThat(catchUp.get("processes").get("relay").has("allocatedBytesPerEvent")).isTrue();
+            assertThat(catchUp.get("rawPipelineWritesPerEvent").asDouble()).as("the raw pipeline folds: at most one "
+                + "write per event").isPositive().isLessThanOrEqualTo(1);
         }
         assertThat(results.get(0).get("payloadBytes").asInt()).isEqualTo(300);
         assertThat(results.get(1).get("payloadBytes").asInt()).isEqualTo(10_240);
@@ -63,9 +65,14 @@ class PipelineBenchmarkIT {
         assertThat(steady.get("latencyMillisWorst").has("p99")).isTrue();
         assertThat(steady.get("rawKafkaLatencyMillis").get("p99").asDouble()).isPositive();
         assertThat(steady.get("rawChangeStreamLatencyMillis").get("p99").asDouble()).isPositive();
+        for (String stage : new String[] {"appendToSent", "sentToReadable", "appendToReadable"}) {
+            assertThat(steady.get("stageLatencyMillis").get(stage).get("p99").isNumber()).as(stage).isTrue();
+        }
 
         JsonNode failover = results.get(3);
         assertThat(failover.get("scenario").asText()).isEqualTo("failover");
+        assertThat(failover.get("transport").asText()).isEqualTo("kafka");
+        assertThat(failover.get("firstSendMillis").get("p50").isNumber()).isTrue();
         assertThat(failover.get("kills").asInt()).isEqualTo(1);
         assertThat(failover.get("p50Millis").asDouble()).isPositive();
         assertThat(failover.get("maxMillis").asDouble()).isGreaterThanOrEqualTo(failover.get("p99Millis").asDouble());
@@ -74,16 +81,23 @@ class PipelineBenchmarkIT {
         JsonNode idle = results.get(4);
         assertThat(idle.get("scenario").asText()).isEqualTo("idle");
         assertThat(idle.get("seconds").asInt()).isEqualTo(1);
+        assertThat(idle.get("transport").asText()).isEqualTo("kafka");
         for (String process : new String[] {"relay", "projector", "stack"}) {
             assertThat(idle.get("cores").get(process).asDouble()).as(process).isNotNegative();
         }
     }
 
     @Test
-    void onNatsTheCatchUpsStandBesideARawJetStreamBaselineOfTheSameRun() throws Exception {
+    void onNatsTheCatchUpsStandBesideARawJetStreamBaselineOfTheSameRunAndTheFailoverIsWatchedOnTheStream()
+        throws Exception {
         JsonNode results = benchPipeline("--transport", "nats", "--events", "2000", "--large-events", "300", "--rates",
-            "200", "--seconds", "2", "--repeat", "1", "--warm-up-rounds", "0", "--kills", "0", "--idle-seconds", "0");
-        assertThat(results).as("two catch-ups and one latency run; no failover on NATS").hasSize(3);
+            "200", "--seconds", "2", "--repeat", "1", "--warm-up-rounds", "0", "--kills", "1", "--backlog", "500",
+            "--idle-seconds", "0");
+        assertThat(results).as("two catch-ups, one latency run and the failover").hasSize(4);
+        for (JsonNode scenario : results) {
+            assertThat(scenario.get("transport").asText()).as(scenario.get("scenario").asText()).isEqualTo("nats");
+            assertThat(scenario.get("liveLeaderStepDowns").asLong()).as(scenario.get("scenario").asText()).isNotNegative();
+        }
         for (int i = 0; i < 2; i++) {
             JsonNode catchUp = results.get(i);
             assertThat(catchUp.get("scenario").asText()).isEqualTo("catch-up");
@@ -115,6 +129,18 @@ class PipelineBenchmarkIT {
         assertThat(steady.get("latencyMillis").get("p99").asDouble()).isPositive();
         assertThat(steady.get("rawKafkaLatencyMillis").get("p99").asDouble()).isPositive();
         assertThat(steady.get("rawJetStreamLatencyMillis").get("p99").asDouble()).isPositive();
+        for (String stage : new String[] {"appendToStored", "storedToReadable", "appendToReadable"}) {
+            assertThat(steady.get("stageLatencyMillis").get(stage).get("p99").isNumber()).as(stage).isTrue();
+        }
+
+        JsonNode failover = results.get(3);
+        assertThat(failover.get("scenario").asText()).isEqualTo("failover");
+        assertThat(failover.get("kills").asInt()).isEqualTo(1);
+        assertThat(failover.get("p50Millis").asDouble()).isPositive();
+        assertThat(failover.get("leaseTakenMillis").get("p50").asDouble()).isPositive();
+        assertThat(failover.get("firstStoredMillis").get("p50").asDouble()).isPositive();
+        assertThat(failover.get("firstSendMillis").isNull()).as("a JetStream message carries no publish time").isTrue();
+        assertThat(failover.get("successorCatchUpPerSecond").asDouble()).isPositive();
     }
 
     /** Runs {@code ferry bench pipeline ... --json} to its end and returns the JSON array it printed. */

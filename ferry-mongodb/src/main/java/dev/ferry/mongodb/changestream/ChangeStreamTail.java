@@ -17,6 +17,7 @@ import com.mongodb.MongoException;
 import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 
 import dev.ferry.core.relay.spi.HistoryLost;
@@ -63,7 +64,12 @@ public final class ChangeStreamTail implements AutoCloseable {
      */
     public static ChangeStreamTail open(MongoCollection<RawBsonDocument> collection, List<? extends Bson> pipeline,
                                         StartPosition start, Settings settings) {
-        return open(collection.watch(pipeline, RawBsonDocument.class), start, settings);
+        return open(decodedInOnePass(collection).watch(pipeline, RawBsonDocument.class), start, settings, true);
+    }
+
+    /** {@code collection} with its change events decoded by {@link ChangeEventCodec}: see {@link #open(ChangeStreamIterable, StartPosition, Settings, boolean)}. */
+    static <T> MongoCollection<T> decodedInOnePass(MongoCollection<T> collection) {
+        return collection.withCodecRegistry(ChangeEventCodec.registry(collection.getCodecRegistry()));
     }
 
     /**
@@ -75,6 +81,16 @@ public final class ChangeStreamTail implements AutoCloseable {
      */
     public static ChangeStreamTail open(ChangeStreamIterable<RawBsonDocument> watched, StartPosition start,
                                         Settings settings) {
+        return open(watched, start, settings, false);
+    }
+
+    /**
+     * @param onePass whether {@code watched} comes from a collection, database or client whose codec registry has
+     *                {@link ChangeEventCodec} ({@link #decodedInOnePass}): its events are then decoded by it, not by the
+     *                driver's POJO codec
+     */
+    static ChangeStreamTail open(ChangeStreamIterable<RawBsonDocument> watched, StartPosition start,
+                                 Settings settings, boolean onePass) {
         ChangeStreamIterable<RawBsonDocument> stream = watched
             .batchSize(settings.maxBatch())
             .maxAwaitTime(settings.serverAwait().toMillis(), TimeUnit.MILLISECONDS);
@@ -87,11 +103,27 @@ public final class ChangeStreamTail implements AutoCloseable {
                 + "every source, then opens the stream at the position it noted before the copy");
         }
         try {
-            return new ChangeStreamTail(stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),
+            return new ChangeStreamTail(onePass ? onePassCursor(stream) : stream.cursor(), new IdleBackoff(settings.idleMin(), settings.idleMax()),
                 settings.maxBatch(), settings.serverAwait(), start);
         } catch (MongoException e) {
             throw translate(e, start, start, settings.maxBatch());
         }
+    }
+
+    /**
+     * The stream's cursor with events decoded by the registry's {@link ChangeEventCodec}: the driver's change stream
+     * cursor whatever the document class (it keeps the resume token); if a driver ever returns another kind, that one
+     * is closed and the stream read as usual.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static MongoChangeStreamCursor<ChangeStreamDocument<RawBsonDocument>> onePassCursor(
+        ChangeStreamIterable<RawBsonDocument> stream) {
+        MongoCursor<ChangeStreamDocument> cursor = stream.withDocumentClass(ChangeStreamDocument.class).cursor();
+        if (cursor instanceof MongoChangeStreamCursor changeStream) {
+            return changeStream;
+        }
+        cursor.close();
+        return stream.cursor();
     }
 
     /**

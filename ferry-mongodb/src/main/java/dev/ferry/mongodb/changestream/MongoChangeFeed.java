@@ -44,7 +44,8 @@ final class MongoChangeFeed implements ChangeSource.ChangeFeed {
     private int oneAtATimeLeft;
 
     /**
-     * @param stream      the change stream, with its stages and options
+     * @param stream      the change stream, with its stages and options, of a source whose codec registry has
+     *                    {@link ChangeEventCodec}
      * @param identifying the same stream with {@link OversizedEvent#identifying} stages, without lookup or images
      * @param reader      a batch's changes, in order
      * @throws dev.ferry.core.relay.spi.HistoryLost if the start position is no longer in the oplog
@@ -111,7 +112,7 @@ final class MongoChangeFeed implements ChangeSource.ChangeFeed {
     private void open(StartPosition at, boolean oneAtATime) {
         oneAtATimeLeft = oneAtATime ? settings.maxBatch() : 0;
         try {
-            tail = ChangeStreamTail.open(stream.get(), at, oneAtATime ? settings.oneEventAtATime() : settings);
+            tail = ChangeStreamTail.open(stream.get(), at, oneAtATime ? settings.oneEventAtATime() : settings, true);
         } catch (ChangeStreamTail.EventTooLarge met) {
             tail = null;
             tooLarge = met; // the next poll goes past it

@@ -17,7 +17,9 @@ import org.bson.conversions.Bson;
 import com.mongodb.MongoNamespace;
 import com.mongodb.client.ChangeStreamIterable;
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCluster;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.FullDocument;
 import com.mongodb.client.model.changestream.FullDocumentBeforeChange;
@@ -34,7 +36,7 @@ import dev.ferry.mongodb.store.RelaxedJson;
  * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
  * a reader cannot read becomes {@link Change.Refused} (never a stop or a crash loop), and so does a change event too
  * large for MongoDB to return, by its document's key ({@link MongoChangeFeed}). A change of a collection no source
- * names is ignored. Event stores are insert-only, so only their inserts are read; an entity collection's
+ * names is ignored. Its events are decoded in one pass ({@link ChangeEventCodec}). Event stores are insert-only, so only their inserts are read; an entity collection's
  * documents change in place, so every insert, update, replace and delete of it is read.
  */
 public final class MongoChangeSource implements ChangeSource {
@@ -49,7 +51,7 @@ public final class MongoChangeSource implements ChangeSource {
 
     /** Ferry's own event store in one collection (its oplog window unknown: see {@link #of}). */
     public MongoChangeSource(MongoCollection<RawBsonDocument> commits, ChangeStreamTail.Settings settings) {
-        this(stages -> commits.watch(stages, RawBsonDocument.class),
+        this(stages -> ChangeStreamTail.decodedInOnePass(commits).watch(stages, RawBsonDocument.class),
             List.of(new WatchedCollection(commits.getNamespace().getDatabaseName(),
                 commits.getNamespace().getCollectionName(), DocumentReaders.commits())), settings, null);
     }
@@ -126,13 +128,16 @@ public final class MongoChangeSource implements ChangeSource {
         Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
         if (collections.size() == 1) {
             WatchedCollection one = collections.get(0);
-            MongoCollection<RawBsonDocument> collection = client.getDatabase(one.database())
-                .getCollection(one.collection(), RawBsonDocument.class);
+            MongoCollection<RawBsonDocument> collection = ChangeStreamTail.decodedInOnePass(client
+                .getDatabase(one.database()).getCollection(one.collection(), RawBsonDocument.class));
             watch = stages -> collection.watch(stages, RawBsonDocument.class);
         } else if (databases.size() == 1) {
-            watch = stages -> client.getDatabase(databases.get(0)).watch(stages, RawBsonDocument.class);
+            MongoDatabase database = client.getDatabase(databases.get(0));
+            MongoDatabase decoded = database.withCodecRegistry(ChangeEventCodec.registry(database.getCodecRegistry()));
+            watch = stages -> decoded.watch(stages, RawBsonDocument.class);
         } else {
-            watch = stages -> client.watch(stages, RawBsonDocument.class);
+            MongoCluster decoded = client.withCodecRegistry(ChangeEventCodec.registry(client.getCodecRegistry()));
+            watch = stages -> decoded.watch(stages, RawBsonDocument.class);
         }
         return new MongoChangeSource(watch, collections, settings, new OplogWindow(client));
     }

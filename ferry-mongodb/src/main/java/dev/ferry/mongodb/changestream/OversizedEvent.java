@@ -51,7 +51,7 @@ record OversizedEvent(ResumeToken token, String operationType, MongoNamespace na
      */
     static OversizedEvent after(ChangeStreamIterable<RawBsonDocument> identifying, StartPosition standing,
                                 ChangeStreamTail.Settings settings) {
-        try (ChangeStreamTail tail = ChangeStreamTail.open(identifying, standing, settings.oneEventAtATime())) {
+        try (ChangeStreamTail tail = ChangeStreamTail.open(identifying, standing, settings.oneEventAtATime(), true)) {
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (System.nanoTime() - deadline < 0) {
                 List<ChangeStreamDocument<RawBsonDocument>> next = tail.poll();

@@ -9,14 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.bson.Document;
-import org.bson.conversions.Bson;
 import org.bson.json.JsonParseException;
 
 import com.mongodb.ErrorCategory;
@@ -59,6 +57,10 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     /** Set by every write to an id of its own: a bulk write reports only how many matched, this tells which. */
     static final String LAST_WRITE = "_lastWrite";
 
+    /** Never changed once made: the driver only reads them. */
+    private static final UpdateOptions UPSERT = new UpdateOptions().upsert(true);
+    private static final UpdateOptions UPDATE_ONLY = new UpdateOptions().upsert(false);
+
     /** Most runs in one bulk write. */
     private static final int MAX_BATCH = 500;
     /** Rounds a run is re-planned when its conditional update found the document moved on meanwhile. */
@@ -67,6 +69,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
     private final MongoDatabase database;
     private final boolean applyLog;
     private final BlockingQueue<PendingRun> queue = new LinkedBlockingQueue<>();
+    private final WriteIds writeIds = new WriteIds();
 
     /**
      * @param applyLog also append each applied version to {@code _applyLog} (for verification; grows with history)
@@ -218,12 +221,11 @@ public final class MongoReadModelWriter implements ReadModelWriter {
             } else {
                 plans.add(plan);
                 boolean belowFirst = attempt == 1 && run.rule() == VersionRule.INCREASING;
-                Bson filter = belowFirst
-                    ? Filters.and(Filters.eq("_id", run.aggregateId), Filters.lt(VERSION, plan.firstApplied))
-                    : new Document("_id", run.aggregateId).append(VERSION, current);
+                Document filter = new Document("_id", run.aggregateId)
+                    .append(VERSION, belowFirst ? new Document("$lt", plan.firstApplied) : current);
                 // An upsert that finds the document at or past the run fails with a duplicate key: planned again.
                 models.add(new UpdateOneModel<>(filter, plan.update.toUpdate(applyLog, plan.writeId),
-                    new UpdateOptions().upsert(belowFirst || current == 0)));
+                    belowFirst || current == 0 ? UPSERT : UPDATE_ONLY));
             }
         }
         if (models.isEmpty()) {
@@ -270,7 +272,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
      * Which events of the run are next in line from {@code current}, and their folded update: by the run's version
      * rule, the next contiguous versions, or every version greater than the last (no gap exists for INCREASING).
      */
-    private static Plan plan(PendingRun run, long current) {
+    private Plan plan(PendingRun run, long current) {
         List<Outcome> outcomes = new ArrayList<>(run.steps.size());
         RunUpdate update = new RunUpdate();
         boolean increasing = run.rule() == VersionRule.INCREASING;
@@ -290,7 +292,7 @@ public final class MongoReadModelWriter implements ReadModelWriter {
                 break;
             }
         }
-        return new Plan(run, outcomes, update, UUID.randomUUID().toString(), firstApplied);
+        return new Plan(run, outcomes, update, writeIds.next(), firstApplied);
     }
 
     /** The stored version and last write id of the runs' documents, by id, in one read. */

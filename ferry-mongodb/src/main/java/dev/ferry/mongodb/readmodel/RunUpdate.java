@@ -4,9 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.bson.Document;
-import org.bson.conversions.Bson;
-
-import com.mongodb.client.model.Updates;
 
 import dev.ferry.core.event.Event;
 
@@ -74,29 +71,45 @@ final class RunUpdate {
         return last;
     }
 
-    /** @param writeId unique to this attempt, so that whoever sent it can tell afterwards that it was applied */
-    Bson toUpdate(boolean applyLog, String writeId) {
-        List<Bson> updates = new ArrayList<>();
+    /**
+     * The update as one plain {@link Document} ({@code $set}, {@code $unset}, {@code $push}), the same as the
+     * {@code Updates} builders combine to; the driver encodes a Document straight onto the wire, where the builders
+     * first copied every field (the state included) into an intermediate BSON tree.
+     *
+     * @param writeId unique to this attempt, so that whoever sent it can tell afterwards that it was applied
+     */
+    Document toUpdate(boolean applyLog, String writeId) {
+        Document set = new Document();
+        Document unset = null;
+        Document push = null;
         if (state != null) {
-            updates.add(Updates.set(MongoReadModelWriter.STATE, state));
-            updates.add(Updates.unset(MongoReadModelWriter.DELETED));
+            set.put(MongoReadModelWriter.STATE, state);
+            unset = new Document(MongoReadModelWriter.DELETED, "");
         } else if (removed) {
-            updates.add(Updates.unset(MongoReadModelWriter.STATE));
-            updates.add(Updates.set(MongoReadModelWriter.DELETED, true));
+            unset = new Document(MongoReadModelWriter.STATE, "");
+            set.put(MongoReadModelWriter.DELETED, true);
         } else if (touched) {
-            merged.forEach((key, value) -> updates.add(Updates.set(MongoReadModelWriter.STATE + "." + key, value)));
-            updates.add(Updates.unset(MongoReadModelWriter.DELETED));
+            merged.forEach((key, value) -> set.put(MongoReadModelWriter.STATE + "." + key, value));
+            unset = new Document(MongoReadModelWriter.DELETED, "");
         }
         if (!skipped.isEmpty()) {
-            updates.add(Updates.pushEach(MongoReadModelWriter.SKIPPED, skipped));
+            push = new Document(MongoReadModelWriter.SKIPPED, new Document("$each", skipped));
         }
-        updates.add(Updates.set(MongoReadModelWriter.VERSION, last.version()));
-        updates.add(Updates.set("_type", last.aggregateType()));
-        updates.add(Updates.set("_lastEventId", last.eventId()));
-        updates.add(Updates.set(MongoReadModelWriter.LAST_WRITE, writeId));
+        set.put(MongoReadModelWriter.VERSION, last.version());
+        set.put("_type", last.aggregateType());
+        set.put("_lastEventId", last.eventId());
+        set.put(MongoReadModelWriter.LAST_WRITE, writeId);
         if (applyLog) {
-            updates.add(Updates.pushEach(MongoReadModelWriter.APPLY_LOG, versions));
+            push = push == null ? new Document() : push;
+            push.put(MongoReadModelWriter.APPLY_LOG, new Document("$each", versions));
         }
-        return Updates.combine(updates);
+        Document update = new Document("$set", set);
+        if (unset != null) {
+            update.put("$unset", unset);
+        }
+        if (push != null) {
+            update.put("$push", push);
+        }
+        return update;
     }
 }

@@ -212,11 +212,11 @@ public final class CommitDocuments {
                 throw new MalformedCommit("'" + LAST_VERSION + "' is " + last + ", expected " + FIRST_VERSION + " + "
                     + "events - 1 = " + (first + events.size() - 1));
             }
-            List<Event> result = new ArrayList<>(events.size());
-            for (int i = 0; i < events.size(); i++) {
-                result.add(toEvent(i, type, id, first + i));
+            Event[] result = new Event[events.size()];
+            for (int i = 0; i < result.length; i++) {
+                result[i] = toEvent(i, type, id, first + i);
             }
-            return result;
+            return List.of(result); // immutable already: the change's List.copyOf keeps it as it is
         }
 
         private Event toEvent(int i, String type, String id, long expectedVersion) {
@@ -238,12 +238,8 @@ public final class CommitDocuments {
                 throw new MalformedCommit("events[" + i + "].metadata must be a document");
             }
             BsonDocument metadata = event.metadata == null ? new BsonDocument() : event.metadata;
-            for (String field : List.of("correlationId", "causationId")) {
-                BsonValue value = metadata.get(field);
-                if (value != null && !value.isString() && !value.isNull()) {
-                    throw new MalformedCommit("events[" + i + "].metadata." + field + " must be a string or null");
-                }
-            }
+            checkMetadataField(metadata, i, "correlationId");
+            checkMetadataField(metadata, i, "causationId");
             try {
                 return new Event(string(event.eventId, "eventId"), type, id, version, string(event.eventType, "eventType"),
                     Instant.ofEpochMilli(event.timestamp.asDateTime().getValue()), event.payloadJson,
@@ -252,6 +248,13 @@ public final class CommitDocuments {
             } catch (IllegalArgumentException e) {
                 throw new MalformedCommit("events[" + i + "]: " + e.getMessage());
             }
+        }
+    }
+
+    private static void checkMetadataField(BsonDocument metadata, int i, String field) {
+        BsonValue value = metadata.get(field);
+        if (value != null && !value.isString() && !value.isNull()) {
+            throw new MalformedCommit("events[" + i + "].metadata." + field + " must be a string or null");
         }
     }
 

@@ -1,10 +1,13 @@
 package dev.ferry.mongodb.store;
 
 import java.io.Writer;
+import java.util.Map;
 
 import org.bson.BsonBinaryReader;
 import org.bson.BsonDocument;
 import org.bson.BsonReader;
+import org.bson.BsonReaderMark;
+import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 import org.bson.io.ByteBufferBsonInput;
 import org.bson.json.Converter;
@@ -38,6 +41,10 @@ public final class RelaxedJson {
     }
 
     public static String of(BsonDocument document) {
+        String plain = plainStrings(document);
+        if (plain != null) {
+            return plain;
+        }
         try (BsonReader reader = readerOf(document)) {
             return of(reader);
         }
@@ -52,8 +59,17 @@ public final class RelaxedJson {
             : document.asBsonReader();
     }
 
-    /** The document {@code reader} is positioned at (its next value, or the whole input), read to its end. */
+    /**
+     * The document {@code reader} is positioned at (its next value, or the whole input), read to its end. A document of
+     * plain values is written directly ({@link PlainDocuments}); any other is read again by the driver's writer.
+     */
     public static String of(BsonReader reader) {
+        BsonReaderMark start = reader.getMark();
+        String plain = PlainDocuments.of(reader);
+        if (plain != null) {
+            return plain;
+        }
+        start.reset();
         return render(reader, RELAXED);
     }
 
@@ -62,6 +78,28 @@ public final class RelaxedJson {
         Buffer buffer = new Buffer();
         new JsonWriter(buffer, settings).pipe(reader);
         return buffer.text.toString();
+    }
+
+    /**
+     * A decoded document of plain ASCII strings only — a resume token, {@code {"_data": "8266…"}}, read for every
+     * change — written directly, as the writer writes it; null for any other document.
+     */
+    private static String plainStrings(BsonDocument document) {
+        if (document instanceof RawBsonDocument || document.size() > 4) {
+            return null;
+        }
+        StringBuilder json = new StringBuilder(128).append('{');
+        for (Map.Entry<String, BsonValue> field : document.entrySet()) {
+            BsonValue value = field.getValue();
+            if (!value.isString() || !plainAscii(field.getKey()) || !plainAscii(value.asString().getValue())) {
+                return null;
+            }
+            if (json.length() > 1) {
+                json.append(", ");
+            }
+            json.append('"').append(field.getKey()).append("\": \"").append(value.asString().getValue()).append('"');
+        }
+        return json.append('}').toString();
     }
 
     private static boolean plainAscii(String value) {

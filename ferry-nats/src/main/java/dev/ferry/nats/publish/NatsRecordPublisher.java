@@ -19,6 +19,7 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EventJson;
 import dev.ferry.core.wire.FerryHeaders;
+import dev.ferry.core.wire.RecordEncoder;
 import dev.ferry.core.wire.RecordEncoding;
 import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.SubjectNaming;
@@ -50,6 +51,9 @@ final class NatsRecordPublisher implements RecordPublisher {
     private final int maxOutstanding;
     private final Duration publishTimeout;
     private String lastMessageId;
+    /** Encodes each record's value once into a reused buffer (one relay thread at a time, as the whole publisher). */
+    private final RecordEncoder encoder = RecordEncoding.encoder();
+    private final HeaderSink headerSink = new HeaderSink();
     private volatile Throwable failure;
 
     NatsRecordPublisher(Connection connection, NatsSettings settings, Duration publishTimeout) {
@@ -80,7 +84,8 @@ final class NatsRecordPublisher implements RecordPublisher {
         Headers headers = new Headers();
         byte[] value;
         try {
-            value = RecordEncoding.encode(record, headers::put);
+            headerSink.headers = headers;
+            value = encoder.encode(record, headerSink);
         } catch (IllegalArgumentException e) {
             // NATS headers take printable ASCII only: a type, id or key with other characters cannot be carried.
             throw new RecordRefused("a header of " + record.type() + " " + record.key() + " cannot be carried by NATS: "
@@ -101,11 +106,22 @@ final class NatsRecordPublisher implements RecordPublisher {
     @Override
     public CompletableFuture<Void> publish(Prepared prepared, Provenance provenance) {
         Outgoing outgoing = (Outgoing) prepared;
-        FerryHeaders.forProvenance(provenance, outgoing.headers()::put);
+        headerSink.headers = outgoing.headers();
+        FerryHeaders.forProvenance(provenance, headerSink);
         try {
             return send(outgoing.subject(), outgoing.headers(), outgoing.value(), outgoing.record().recordId());
         } catch (RuntimeException e) {
             return failed(e);
+        }
+    }
+
+    /** Puts headers into the message being prepared or sent: one sink for every message, not a method reference each. */
+    private static final class HeaderSink implements java.util.function.BiConsumer<String, String> {
+        Headers headers;
+
+        @Override
+        public void accept(String name, String value) {
+            headers.put(name, value);
         }
     }
 

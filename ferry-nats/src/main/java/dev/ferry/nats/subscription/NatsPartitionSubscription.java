@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
 import io.nats.client.Message;
 
 import dev.ferry.core.lease.LeaseStore;
@@ -66,6 +67,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final Consumer<OwnershipEvent> ownershipLog;
     private final SubjectNaming subjects;
     private final LinkedBlockingQueue<Delivery> deliveries = new LinkedBlockingQueue<>();
+    /** The polling thread's own, reused for every poll. */
+    private final List<Delivery> drained = new ArrayList<>();
     /** Owned and consuming, with records received but not yet handed to the engine (paused, or just arrived). */
     private final Map<PartitionId, PartitionConsumer> active = new HashMap<>();
     private final Map<PartitionId, Deque<Message>> waiting = new HashMap<>();
@@ -75,6 +78,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     /** Partitions (and epochs) a write was refused for: given up at the next poll even if the lease recovers. */
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
+    private Dispatcher dispatcher;
     private LeasedPartitionOwnership ownership;
     private Ownership engine;
 
@@ -109,6 +113,13 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             }
         }
         connection = NatsConnections.open(settings, group + "-" + instanceId);
+        // One thread hands every partition's deliveries over (a dispatcher per consumer was a thread per partition,
+        // each waking the polling thread on its own).
+        dispatcher = connection.createDispatcher();
+        // No pending limit: over the client's default (64 MB, shared now by all partitions) it drops a message and only
+        // reports a slow consumer, and a later acknowledgement (ack policy all) would cover the dropped one, losing it.
+        // What it holds is bounded anyway: each partition's pull batch, handed over as the engine takes it.
+        dispatcher.setPendingLimits(0, 0);
         ownership = new LeasedPartitionOwnership(leases, group, instanceId, timing, partitions);
         ownership.start();
     }
@@ -116,7 +127,6 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     @Override
     public List<SubscribedRecord> poll(Duration timeout) {
         followOwnership();
-        List<SubscribedRecord> records = new ArrayList<>();
         try {
             if (!anyDeliverable()) {
                 Delivery first = deliveries.poll(Math.min(timeout.toMillis(), timing.checkInterval().toMillis()),
@@ -128,15 +138,19 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<Delivery> more = new ArrayList<>();
-        deliveries.drainTo(more);
-        more.forEach(this::take);
+        deliveries.drainTo(drained); // one lock for all that arrived
+        for (int i = 0; i < drained.size(); i++) {
+            take(drained.get(i));
+        }
+        drained.clear();
+        List<SubscribedRecord> records = null;
         for (Map.Entry<PartitionId, Deque<Message>> entry : waiting.entrySet()) {
             PartitionId partition = entry.getKey();
             Deque<Message> queue = entry.getValue();
-            if (paused.contains(partition) || queue.isEmpty()) {
+            if (queue.isEmpty() || paused.contains(partition)) {
                 continue;
             }
+            records = records == null ? new ArrayList<>(queue.size() * 2) : records;
             long from = queue.peekFirst().metaData().streamSequence();
             long to = queue.peekLast().metaData().streamSequence();
             while (!queue.isEmpty()) {
@@ -144,11 +158,16 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             }
             ownershipLog.accept(event(partition, active.get(partition).epoch(), OwnershipEvent.Kind.DELIVERED, from, to));
         }
-        return records;
+        return records == null ? List.of() : records;
     }
 
     private boolean anyDeliverable() {
-        return waiting.entrySet().stream().anyMatch(e -> !paused.contains(e.getKey()) && !e.getValue().isEmpty());
+        for (Map.Entry<PartitionId, Deque<Message>> entry : waiting.entrySet()) {
+            if (!entry.getValue().isEmpty() && !paused.contains(entry.getKey())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Keeps a delivery if it comes from a partition's current consumer and is not a redelivery. */
@@ -174,9 +193,9 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     /** Starts what was won, hands back what the balance wants back, drops what was lost. */
     private void followOwnership() {
         List<PartitionId> lost = new ArrayList<>();
-        for (PartitionConsumer consumer : List.copyOf(active.values())) {
+        for (PartitionConsumer consumer : active.values()) {
             if (!ownership.isValid(consumer.partition(), consumer.epoch())
-                || fenced.remove(consumer.partition() + "@" + consumer.epoch())) {
+                || !fenced.isEmpty() && fenced.remove(fencedName(consumer.partition(), consumer.epoch()))) {
                 lost.add(consumer.partition());
             }
         }
@@ -190,7 +209,9 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
                 group, instanceId, lost);
             engine.lost(lost);
         }
-        List<PartitionId> revoke = ownership.releaseRequested().stream().filter(active::containsKey).toList();
+        Set<PartitionId> releaseRequested = ownership.releaseRequested();
+        List<PartitionId> revoke = releaseRequested.isEmpty() ? List.of()
+            : releaseRequested.stream().filter(active::containsKey).toList();
         if (!revoke.isEmpty()) {
             engine.revoked(revoke); // acknowledges what is done, while the leases are still held
             revoke.forEach(p -> {
@@ -199,15 +220,20 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
                 ownership.release(p, consumer.epoch());
             });
         }
-        ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
+        if (!releaseRequested.isEmpty()) {
+            ownership.releaseRequested().stream().filter(p -> !active.containsKey(p)).forEach(ownership::release);
+        }
         List<PartitionId> gained = new ArrayList<>();
         for (PartitionId partition : ownership.held()) {
-            OptionalLong epoch = ownership.epoch(partition);
-            if (active.containsKey(partition) || epoch.isEmpty() || ownership.releaseRequested().contains(partition)) {
+            if (active.containsKey(partition)) {
+                continue;
+            }
+            OptionalLong epoch = ownership.epoch(partition); // asked afresh: only for a partition not started yet
+            if (epoch.isEmpty() || ownership.releaseRequested().contains(partition)) {
                 continue;
             }
             try {
-                PartitionConsumer consumer = PartitionConsumer.start(connection, settings, group,
+                PartitionConsumer consumer = PartitionConsumer.start(connection, dispatcher, settings, group,
                     subjects.subject(partition.topic(), partition.number()), partition, epoch.getAsLong(), deliveries);
                 active.put(partition, consumer);
                 gained.add(partition);
@@ -217,8 +243,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
                     e.toString());
             }
         }
-        publishOwned();
         if (!gained.isEmpty()) {
+            publishOwned();
             engine.gained(gained);
         }
     }
@@ -256,13 +282,17 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         // Once refused, refused until the partition is dropped at the next poll: a lease whose late renewal lands
         // would otherwise let a later record of an aggregate be written before the refused earlier one.
-        if (fenced.contains(partition + "@" + epoch) || !ownership.isValid(partition, epoch)) {
-            fenced.add(partition + "@" + epoch);
+        if (!fenced.isEmpty() && fenced.contains(fencedName(partition, epoch)) || !ownership.isValid(partition, epoch)) {
+            fenced.add(fencedName(partition, epoch));
             ownershipLog.accept(event(partition, epoch, OwnershipEvent.Kind.WRITE_REFUSED, first, last));
             return false;
         }
         ownershipLog.accept(event(partition, epoch, OwnershipEvent.Kind.WRITTEN, first, last));
         return true;
+    }
+
+    private static String fencedName(PartitionId partition, long epoch) {
+        return partition + "@" + epoch;
     }
 
     @Override
@@ -309,7 +339,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     public long lag() {
         long lag = 0;
         for (PartitionConsumer consumer : active.values()) {
-            lag += consumer.pending() + waiting.getOrDefault(consumer.partition(), new ArrayDeque<>()).size();
+            Deque<Message> queue = waiting.get(consumer.partition());
+            lag += consumer.pending() + (queue == null ? 0 : queue.size());
         }
         return lag;
     }

@@ -2,17 +2,18 @@ package dev.ferry.nats.subscription;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
+import java.util.ArrayDeque;
 import java.util.concurrent.BlockingQueue;
 
 import io.nats.client.ConsumeOptions;
 import io.nats.client.Connection;
+import io.nats.client.ConsumerContext;
+import io.nats.client.Dispatcher;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
+import io.nats.client.MessageHandler;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
@@ -46,8 +47,11 @@ final class PartitionConsumer {
     private final long epoch;
     private final String name;
     private final long floor;
-    /** Delivered and not yet acknowledged, by stream sequence: the message to acknowledge a prefix with. */
-    private final NavigableMap<Long, Message> unacknowledged = new TreeMap<>();
+    /**
+     * Delivered and not yet acknowledged, in stream sequence order (only ever higher ones are accepted): the message
+     * to acknowledge a prefix with. (A sorted map cost a boxed sequence and an entry per message.)
+     */
+    private final ArrayDeque<Message> unacknowledged = new ArrayDeque<>();
     private MessageConsumer consumer;
     private long lastDelivered;
     private long acknowledgedUpTo;
@@ -68,6 +72,16 @@ final class PartitionConsumer {
 
     static PartitionConsumer start(Connection connection, NatsSettings settings, String group, String subject,
                                    PartitionId partition, long epoch, BlockingQueue<Delivery> deliveries)
+        throws IOException, JetStreamApiException {
+        return start(connection, null, settings, group, subject, partition, epoch, deliveries);
+    }
+
+    /**
+     * @param dispatcher the thread that hands deliveries over, shared by all of a subscription's partitions (one
+     *                   thread in all, not one per partition); null for one of the consumer's own
+     */
+    static PartitionConsumer start(Connection connection, Dispatcher dispatcher, NatsSettings settings, String group,
+                                   String subject, PartitionId partition, long epoch, BlockingQueue<Delivery> deliveries)
         throws IOException, JetStreamApiException {
         JetStreamManagement management = connection.jetStreamManagement();
         String base = consumerBase(group, partition);
@@ -104,10 +118,12 @@ final class PartitionConsumer {
             }
         }
         PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
-        self.consumer = connection.jetStream().getConsumerContext(settings.stream(), name)
-            .consume(ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
-                    .expiresIn(PULL_EXPIRES.toMillis()).build(),
-                message -> deliveries.add(new Delivery(self, message)));
+        ConsumeOptions options = ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
+            .expiresIn(PULL_EXPIRES.toMillis()).build();
+        MessageHandler handler = message -> deliveries.add(new Delivery(self, message));
+        ConsumerContext context = connection.jetStream().getConsumerContext(settings.stream(), name);
+        self.consumer = dispatcher == null ? context.consume(options, handler)
+            : context.consume(options, dispatcher, handler);
         return self;
     }
 
@@ -143,7 +159,7 @@ final class PartitionConsumer {
             return false;
         }
         lastDelivered = sequence;
-        unacknowledged.put(sequence, message);
+        unacknowledged.addLast(message);
         return true;
     }
 
@@ -158,15 +174,21 @@ final class PartitionConsumer {
      * @return the sequences newly covered, {@code [from, to]}, or null if nothing new
      */
     long[] acknowledgeBelow(long next) {
-        Map.Entry<Long, Message> last = unacknowledged.floorEntry(next - 1);
-        if (last == null || last.getKey() <= acknowledgedUpTo) {
+        Message last = null;
+        while (!unacknowledged.isEmpty() && sequence(unacknowledged.peekFirst()) < next) {
+            last = unacknowledged.pollFirst();
+        }
+        if (last == null || sequence(last) <= acknowledgedUpTo) {
             return null;
         }
-        last.getValue().ack();
-        long[] covered = {acknowledgedUpTo + 1, last.getKey()};
-        acknowledgedUpTo = last.getKey();
-        unacknowledged.headMap(last.getKey(), true).clear();
+        last.ack();
+        long[] covered = {acknowledgedUpTo + 1, sequence(last)};
+        acknowledgedUpTo = sequence(last);
         return covered;
+    }
+
+    private static long sequence(Message message) {
+        return message.metaData().streamSequence(); // parsed once per message by the client, then kept
     }
 
     /** Stops pulling; the consumer stays on the server for the next owner to read its floor from. */
