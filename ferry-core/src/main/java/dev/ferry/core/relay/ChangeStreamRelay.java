@@ -60,8 +60,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private final Thread worker;
     private final StandbyWarmUp warmUp;
     /** Set by the worker once it has started the rehearsal, or led (then there is nothing to rehearse). */
-    private volatile boolean warmUpStarted;
-    private volatile Instant startedAt;
+    private boolean warmUpStarted;
 
     private final AtomicLong terms = new AtomicLong();
     private final PipelineRestarts restarts;
@@ -123,7 +122,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
      */
     public void start() {
         copy.prepare(copiesUnasked());
-        startedAt = Instant.now();
+        warmUp.expect();
         leadership.start();
         worker.start();
     }
@@ -139,14 +138,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
      * readiness waits for it, so a rolling update replaces a leader only once a warm standby can take over.
      */
     public boolean warmingUp(Instant now) {
-        if (warmUpStarted) {
-            return warmUp.holdsReadiness(now);
-        }
-        // Not yet known whether it stands by or leads (its first look at the lease): it is not ready to replace a
-        // leader yet either, for as long as a rehearsal could last at most.
-        Instant started = startedAt;
-        return running && started != null && now.isBefore(started.plus(StandbyWarmUp.Limits.DEFAULT.time())
-            .plusSeconds(5));
+        return running && warmUp.holdsReadiness(now);
     }
 
     public String instanceId() {
@@ -306,7 +298,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private void leadTerm(Term term, Acknowledgements acks, StartPosition start, Optional<Checkpoint> checkpoint) {
         long epoch = term.epoch();
         role = RelayStatus.Role.LEADER;
-        warmUpStarted = true; // its code is warm once it has led
+        if (!warmUpStarted) {
+            warmUpStarted = true;
+            warmUp.skip(); // its code is warm once it has led
+        }
         if (leadingEpoch != epoch) {
             terms.incrementAndGet();
         }

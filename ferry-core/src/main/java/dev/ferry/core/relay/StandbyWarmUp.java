@@ -34,6 +34,7 @@ import dev.ferry.core.wire.RecordEncoding;
 final class StandbyWarmUp implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(StandbyWarmUp.class);
+    private static final BiConsumer<String, String> NO_HEADERS = (name, value) -> { };
 
     /** How much a rehearsal reads at most. */
     record Limits(int changes, Duration time) {
@@ -45,11 +46,13 @@ final class StandbyWarmUp implements Runnable {
     private final ChangeSource source;
     private final CheckpointStore checkpoints;
     private final RecordEncoder encoder = RecordEncoding.encoder();
-    private static final BiConsumer<String, String> NO_HEADERS = (name, value) -> { };
     private final BooleanSupplier standingBy;
     private final Limits limits;
     private volatile RelayStatus.WarmUp progress = RelayStatus.WarmUp.NOT_STARTED;
+    /** Since when readiness waits for it: the instance's start, then the rehearsal's; null while nothing is expected. */
     private volatile Instant startedAt;
+    /** Set once the instance has led: there is nothing to rehearse. */
+    private volatile boolean skipped;
 
     /**
      * @param standingBy whether the instance still stands by: false once it leads or stops, which ends the rehearsal
@@ -68,13 +71,24 @@ final class StandbyWarmUp implements Runnable {
     }
 
     /**
-     * Whether the rehearsal holds readiness back at {@code now}: under way, and not longer than its time limit and a
-     * grace for the last read (a feed that hangs on an unreachable source must not keep the instance unready).
+     * Whether the rehearsal holds readiness back at {@code now}: expected (the instance has not yet looked at the
+     * lease) or under way, and not longer than its time limit and a grace for the last read (a feed that hangs on an
+     * unreachable source must not keep the instance unready).
      */
     boolean holdsReadiness(Instant now) {
         Instant started = startedAt;
-        return progress.state() == RelayStatus.WarmUp.State.UNDER_WAY && started != null
+        return !skipped && progress.state() != RelayStatus.WarmUp.State.DONE && started != null
             && now.isBefore(started.plus(limits.time()).plusSeconds(5));
+    }
+
+    /** The instance starts and may turn out a standby: readiness waits until it leads or has rehearsed. */
+    void expect() {
+        startedAt = Instant.now();
+    }
+
+    /** The instance has led: its code is warm, there is nothing to rehearse. */
+    void skip() {
+        skipped = true;
     }
 
     /** Marks it under way, on the thread that starts it: readiness then never sees a moment between the two. */
@@ -85,7 +99,7 @@ final class StandbyWarmUp implements Runnable {
 
     @Override
     public void run() {
-        if (startedAt == null) {
+        if (progress.state() != RelayStatus.WarmUp.State.UNDER_WAY) {
             begin();
         }
         Instant startedAt = this.startedAt;

@@ -52,6 +52,17 @@ class StandbyWarmUpTest {
     }
 
     @Test
+    void anInstanceNotYetSureItStandsByIsNotReadyUntilItLeads() {
+        StandbyWarmUp warmUp = warmUp(source, StandbyWarmUp.Limits.DEFAULT);
+        warmUp.expect();
+        assertThat(warmUp.holdsReadiness(Instant.now())).isTrue();
+        assertThat(warmUp.holdsReadiness(Instant.now().plusSeconds(60))).as("bounded in time").isFalse();
+        warmUp.skip();
+        assertThat(warmUp.holdsReadiness(Instant.now())).isFalse();
+        assertThat(warmUp.progress().state()).isEqualTo(RelayStatus.WarmUp.State.NOT_STARTED);
+    }
+
+    @Test
     void readsNoMoreThanItsLimit() {
         source.append("orders", "k-1", "k-2", "k-3", "k-4", "k-5");
         checkpoints.save(TestTerm.RELAY, checkpointAt(0));
