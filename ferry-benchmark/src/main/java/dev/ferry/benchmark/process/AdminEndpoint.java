@@ -34,8 +34,7 @@ public final class AdminEndpoint {
 
     /** Whether {@code /health/ready} answers 200 (a relay standby: once it has rehearsed its takeover). */
     public boolean ready() throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        return HTTP.send(request("/health/ready"), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     }
 
     public Metrics metrics() throws IOException, InterruptedException {
@@ -43,12 +42,15 @@ public final class AdminEndpoint {
     }
 
     private String get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HTTP.send(request(path), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IOException(path + " on port " + port + " answered " + response.statusCode());
         }
         return response.body();
+    }
+
+    private HttpRequest request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build();
     }
 
     /** One Prometheus scrape. */
