@@ -312,13 +312,15 @@ public final class ChangeStreamRelay implements AutoCloseable {
         term.timeline().publisherReady();
         currentPublisher = publisher;
         ChangeSender sender = new ChangeSender(term, publisher, acks);
-        Copying copying = new Copying(term, copy, source, checkpoints, acks, sender);
+        WatermarkCopies watermarks = new WatermarkCopies(term, copy, acks, sender);
+        Copying copying = new Copying(term, copy, source, checkpoints, acks, sender, watermarks);
         boolean graceful = false;
         try {
             // Stream only once every copy is complete: a stream started early would publish newer versions before
             // a later term copied older ones.
             if (copying.copyBeforeStreaming() && copying.settle() && running && leadership.isValid(epoch)) {
-                new Streaming(term, source, acks, sender, copying, worker.getName() + "-reader").stream(start);
+                new Streaming(term, source, acks, sender, copying, watermarks, worker.getName() + "-reader")
+                    .stream(start);
             }
             graceful = !killed && leadership.isValid(epoch);
         } finally {

@@ -49,6 +49,7 @@ final class Copying {
     private final CheckpointStore checkpoints;
     private final Acknowledgements acks;
     private final ChangeSender sender;
+    private final WatermarkCopies watermarks;
     /** When this term began copying, and what; null while it copied nothing. */
     private Instant startedAt;
     private final List<String> copiedSources = new ArrayList<>();
@@ -61,13 +62,14 @@ final class Copying {
     private boolean outlastedHistory;
 
     Copying(Term term, SourceCopy copy, ChangeSource source, CheckpointStore checkpoints, Acknowledgements acks,
-            ChangeSender sender) {
+            ChangeSender sender, WatermarkCopies watermarks) {
         this.term = term;
         this.copy = copy;
         this.source = source;
         this.checkpoints = checkpoints;
         this.acks = acks;
         this.sender = sender;
+        this.watermarks = watermarks;
         if (acks.acknowledged() == null) {
             // Restarting from now after lost history: a copy alongside the stream would catch its source up from
             // a position that is lost too. It is dropped; copying that source needs a new request.
@@ -114,7 +116,8 @@ final class Copying {
         sources.forEach(name -> copies.put(name, new CopyProgress("", 0, false)));
         Checkpoint started = new Checkpoint(noted, copies, sequence, term.epoch(), Instant.now());
         at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(term.relay(), started));
-        log.info("relay {}: copying {} before streaming from the position noted now", term.relay(), sources);
+        log.info("relay {}: copying {}, then streaming from the position noted now (sources copied by watermarks "
+            + "are copied while it streams)", term.relay(), sources);
         return started;
     }
 
@@ -128,8 +131,8 @@ final class Copying {
     boolean copyBeforeStreaming() {
         for (String name : copy.sources()) {
             CopyProgress progress = acks.copies().get(name);
-            if (progress == null || progress.complete() || progress.alongsideStream()) {
-                continue;
+            if (progress == null || progress.complete() || progress.alongsideStream() || watermarks.runs(name, progress)) {
+                continue; // copied alongside the stream, or by watermarks while it streams
             }
             boolean done = false;
             while (!done && term.active()) {
@@ -170,7 +173,8 @@ final class Copying {
             if (!acks.copies().containsKey(name) && (term.settings().initialPosition() instanceof StartPosition.Earliest
                 || copy.copiedFirst().contains(name))) {
                 log.info("relay {}: source {} was added; it is copied while the others stream", term.relay(), name);
-                acks.putCopy(name, new CopyProgress("", 0, false, acknowledged));
+                // By watermarks it is streamed from here while copied; otherwise it is held out and caught up.
+                acks.putCopy(name, new CopyProgress("", 0, false, copy.copiesByWatermarks(name) ? null : acknowledged));
             }
         }
         acks.maybeCheckpoint(true);
@@ -226,6 +230,17 @@ final class Copying {
                 log.warn("relay {}: copy of {} requested, but {}", term.relay(), requested, e.getMessage());
                 checkpoints.clearCopyRequest(term.relay(), requested);
                 continue;
+            }
+            if (copy.copiesByWatermarks(requested)) {
+                // The stream goes on as it is: the copy's chunks come between its batches.
+                log.info("relay {}: copying {} again, as requested, by watermarks", term.relay(), requested);
+                acks.putCopy(requested, new CopyProgress("", 0, false));
+                watermarks.restart(requested);
+                acks.maybeCheckpoint(true);
+                if (!acks.copiesUnsaved()) {
+                    checkpoints.clearCopyRequest(term.relay(), requested);
+                }
+                return false;
             }
             if (!acks.drainAll()) {
                 return false;

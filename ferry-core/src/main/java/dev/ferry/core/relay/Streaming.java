@@ -22,16 +22,18 @@ final class Streaming {
     private final Acknowledgements acks;
     private final ChangeSender sender;
     private final Copying copying;
+    private final WatermarkCopies watermarks;
     private final String readerName;
 
     /** @param readerName the name of the thread that reads ahead */
     Streaming(Term term, ChangeSource source, Acknowledgements acks, ChangeSender sender, Copying copying,
-              String readerName) {
+              WatermarkCopies watermarks, String readerName) {
         this.term = term;
         this.source = source;
         this.acks = acks;
         this.sender = sender;
         this.copying = copying;
+        this.watermarks = watermarks;
         this.readerName = readerName;
     }
 
@@ -76,6 +78,11 @@ final class Streaming {
                     return null; // deposed or stopping: publish nothing more
                 }
                 term.timeline().changeRead();
+                if (change instanceof Change.Watermark mark) {
+                    watermarks.reached(mark); // publishes nothing itself
+                    continue;
+                }
+                watermarks.streamed(change);
                 acks.awaitRoom();
                 sender.send(change, change.token());
             }
@@ -84,6 +91,7 @@ final class Streaming {
                 acks.readToTheEnd(feed.position());
             }
             acks.maybeCheckpoint(false);
+            watermarks.readNextChunk();
             if (copied != null && !copying.batchesSent(copied)) {
                 copying.sendBatchAlongside(copied);
             } else if (copied != null && feed.position() != null) {

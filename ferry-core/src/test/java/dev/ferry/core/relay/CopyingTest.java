@@ -184,8 +184,7 @@ class CopyingTest {
     void restartingFromNowAfterLostHistoryDropsACopyAlongsideTheStream() {
         acks = new Acknowledgements(term.term, checkpoints, 0, null, Map.of(
             "orders", new CopyProgress("2", 2, false, token(3)), "customers", new CopyProgress("1", 1, true)));
-        Copying copying = new Copying(term.term, copy, source, checkpoints, acks,
-            new ChangeSender(term.term, publisher, acks));
+        Copying copying = copying(acks);
 
         assertThat(acks.copies()).containsOnlyKeys("customers");
         assertThat(copying.copiedAlongside()).isEmpty();
@@ -215,6 +214,12 @@ class CopyingTest {
 
     private Copying copying(int position, Map<String, CopyProgress> copies) {
         acks = new Acknowledgements(term.term, checkpoints, 0, token(position), copies);
-        return new Copying(term.term, copy, source, checkpoints, acks, new ChangeSender(term.term, publisher, acks));
+        return copying(acks);
+    }
+
+    private Copying copying(Acknowledgements acks) {
+        ChangeSender sender = new ChangeSender(term.term, publisher, acks);
+        return new Copying(term.term, copy, source, checkpoints, acks, sender,
+            new WatermarkCopies(term.term, copy, acks, sender));
     }
 }

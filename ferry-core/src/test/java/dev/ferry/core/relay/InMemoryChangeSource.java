@@ -33,6 +33,13 @@ final class InMemoryChangeSource implements ChangeSource {
         }
     }
 
+    /** Appends the change {@code made} makes at the next position. */
+    void appendMade(String source, java.util.function.IntFunction<Change> made) {
+        synchronized (changes) {
+            changes.add(new Entry(source, made.apply(changes.size() + 1)));
+        }
+    }
+
     int size() {
         return changes.size();
     }

@@ -19,7 +19,7 @@ import dev.ferry.core.relay.spi.RecordRefused;
 final class InMemoryPublisher implements RecordPublisher {
 
     /** A record sent, and who sent it at which position of the relay's output. */
-    record Sent(String key, Provenance provenance) {
+    record Sent(String key, Provenance provenance, FerryRecord record) {
     }
 
     /** A dead letter sent. */
@@ -63,7 +63,7 @@ final class InMemoryPublisher implements RecordPublisher {
         if (refusedAtOnce.contains(key)) {
             return CompletableFuture.failedFuture(new RecordRefused("the topic of " + key + " collides", false));
         }
-        sent.add(new Sent(key, provenance));
+        sent.add(new Sent(key, provenance, record.record()));
         if (held.contains(key)) {
             CompletableFuture<Void> ack = new CompletableFuture<>();
             pending.put(key, ack);

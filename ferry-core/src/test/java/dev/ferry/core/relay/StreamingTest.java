@@ -96,8 +96,10 @@ class StreamingTest {
     private void stream(int position, SourceCopy sourceCopy, Map<String, CopyProgress> copies, StartPosition start) {
         Acknowledgements acks = new Acknowledgements(term.term, checkpoints, 0, token(position), copies);
         ChangeSender sender = new ChangeSender(term.term, publisher, acks);
-        Copying copying = new Copying(term.term, sourceCopy, source, checkpoints, acks, sender);
-        Streaming streaming = new Streaming(term.term, source, acks, sender, copying, "streaming-test-reader");
+        WatermarkCopies watermarks = new WatermarkCopies(term.term, sourceCopy, acks, sender);
+        Copying copying = new Copying(term.term, sourceCopy, source, checkpoints, acks, sender, watermarks);
+        Streaming streaming = new Streaming(term.term, source, acks, sender, copying, watermarks,
+            "streaming-test-reader");
         worker = new Thread(() -> {
             try {
                 streaming.stream(start);

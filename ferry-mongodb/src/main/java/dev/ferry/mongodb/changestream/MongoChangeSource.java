@@ -33,7 +33,8 @@ import dev.ferry.mongodb.store.RelaxedJson;
 /**
  * The watched collections' inserts as one {@link ChangeSource}: one change stream, of the narrowest scope that
  * covers them (a collection's, a database's, or the cluster's), filtered by namespace, so that one resume token and
- * one checkpoint cover every source. Each inserted document becomes a change by its collection's reader; a document
+ * one checkpoint cover every source. Where entity collections are watched, the stream also carries the
+ * watermarks of their copies ({@link WatermarkCollection}). Each inserted document becomes a change by its collection's reader; a document
  * a reader cannot read becomes {@link Change.Refused} (never a stop or a crash loop), and so does a change event too
  * large for MongoDB to return, by its document's key ({@link MongoChangeFeed}). A change of a collection no source
  * names is ignored. Its events are decoded in one pass ({@link ChangeEventCodec}). Event stores are insert-only, so only their inserts are read; an entity collection's
@@ -124,6 +125,7 @@ public final class MongoChangeSource implements ChangeSource {
         if (collections.isEmpty()) {
             throw new IllegalArgumentException("a relay needs at least one source");
         }
+        collections = WatermarkCollection.besides(collections);
         List<String> databases = collections.stream().map(WatchedCollection::database).distinct().toList();
         Function<List<Bson>, ChangeStreamIterable<RawBsonDocument>> watch;
         if (collections.size() == 1) {

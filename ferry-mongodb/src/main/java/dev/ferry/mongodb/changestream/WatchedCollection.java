@@ -91,6 +91,10 @@ public record WatchedCollection(String name, String database, String collection,
         return reader instanceof ChangeReader;
     }
 
+    /** The type and key of a record ({@link dev.ferry.core.event.FerryRecord#type()}, {@code key()}). */
+    public record RecordKey(String type, String key) {
+    }
+
     /** How the inserted documents of one source kind become changes. */
     @FunctionalInterface
     public interface DocumentReader {
@@ -118,6 +122,12 @@ public record WatchedCollection(String name, String database, String collection,
          * stream position noted before the copy (never later: a change made after the read must sort after it).
          */
         List<Change> readCopied(ResumeToken stamp, ResumeToken notedAt, List<BsonDocument> documents);
+
+        /**
+         * The type and key of the records a stored document makes (an entity's name and key), as the stream's
+         * records of it carry them: what a copy by watermarks matches the stream's changes with.
+         */
+        RecordKey keyOf(BsonDocument document);
 
         @Override
         default Change read(ResumeToken token, BsonDocument document) {

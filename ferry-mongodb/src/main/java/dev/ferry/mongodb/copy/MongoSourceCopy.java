@@ -15,9 +15,12 @@ import org.bson.conversions.Bson;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
+import com.mongodb.ClientSessionOptions;
 import com.mongodb.MongoCursorNotFoundException;
 import com.mongodb.ReadConcern;
 import com.mongodb.ReadPreference;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
@@ -27,6 +30,7 @@ import com.mongodb.client.model.Sorts;
 import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.mongodb.changestream.WatermarkCollection;
 import dev.ferry.mongodb.store.MongoEventStore;
 
 /**
@@ -114,6 +118,46 @@ public final class MongoSourceCopy implements SourceCopy {
             closeRead();
             return read(source, keys, position, stamp, notedAt, maxChanges);
         }
+    }
+
+    /** An entity collection's copy: its documents are its state, so it is copied by watermarks. */
+    @Override
+    public boolean copiesByWatermarks(String name) {
+        return source(name).watched().readsEveryOperation();
+    }
+
+    /**
+     * Writes the low watermark, reads the chunk in a causally consistent session (so that the read sees at least the
+     * watermark, on any member), then writes the high watermark; the relay's earlier watermarks are removed first.
+     * Each chunk is a query of its own, not a page of one cursor: a page read ahead before the low watermark would
+     * hold documents older than it.
+     */
+    @Override
+    public Chunk readChunk(String name, String position, int maxDocuments, Watermarks marks) {
+        CopiedCollection source = source(name);
+        if (!copiesByWatermarks(name)) {
+            throw new IllegalArgumentException(name + " is not copied by watermarks: its documents are a history");
+        }
+        List<String> keys = source.orderBy();
+        MongoCollection<Document> watermarks = client.getDatabase(source.watched().database())
+            .getCollection(WatermarkCollection.NAME).withWriteConcern(WriteConcern.MAJORITY);
+        try (ClientSession session = client.startSession(ClientSessionOptions.builder().causallyConsistent(true)
+            .build())) {
+            watermarks.deleteMany(session, Filters.eq("relay", marks.relay()));
+            watermarks.insertOne(session, watermark(marks.low(), marks, name));
+            Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
+            List<BsonDocument> documents = collection(source).find(session, after).sort(Sorts.ascending(keys))
+                .limit(maxDocuments).batchSize(maxDocuments).into(new ArrayList<>());
+            watermarks.insertOne(session, watermark(marks.high(), marks, name));
+            String reached = documents.isEmpty() ? position
+                : key(keys, documents.get(documents.size() - 1)).toJson(CANONICAL);
+            return new WatermarkChunk(source.watched(), documents, reached, documents.size() < maxDocuments);
+        }
+    }
+
+    private static Document watermark(String value, Watermarks marks, String source) {
+        return new Document("_id", value).append("relay", marks.relay()).append("source", source)
+            .append("writtenAt", new java.util.Date());
     }
 
     private CopyBatch read(CopiedCollection source, List<String> keys, String position, ResumeToken stamp,

@@ -156,6 +156,12 @@ public final class EntityChanges implements WatchedCollection.ChangeReader {
         return read;
     }
 
+    @Override
+    public WatchedCollection.RecordKey keyOf(BsonDocument document) {
+        BsonValue id = document.get("_id");
+        return new WatchedCollection.RecordKey(source.entity(), id == null ? null : EntityKeys.of(id));
+    }
+
     private Change streamed(ChangeStreamDocument<RawBsonDocument> change, BsonValue id, Set<String> contested) {
         ResumeToken token = new ResumeToken(RelaxedJson.of(change.getResumeToken()));
         String operationType = change.getOperationTypeString();

@@ -67,6 +67,24 @@ public sealed interface Change {
     }
 
     /**
+     * A watermark a relay wrote into the stream to bracket a chunk of a copy ({@link SourceCopy#readChunk}): it
+     * publishes nothing, and every relay but the one that wrote it passes over it.
+     *
+     * @param value what the relay wrote, to recognise its own
+     */
+    record Watermark(ResumeToken token, String value) implements Change {
+        public Watermark {
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(value, "value");
+        }
+
+        @Override
+        public List<FerryRecord> records() {
+            return List.of();
+        }
+    }
+
+    /**
      * A document of a source that cannot be published as its kind; it goes to the dead-letter topic with the reason.
      *
      * @param documentJson the document, or as much of it as identifies it (an oversized one: its {@code _id})

@@ -3,6 +3,8 @@ package dev.ferry.core.relay.spi;
 import java.util.List;
 import java.util.Objects;
 
+import dev.ferry.core.event.FerryRecord;
+
 /**
  * Reads the documents a source already holds, for a relay that copies before it streams: in an order that keeps
  * each aggregate's (or entity's) versions ascending, in batches, resumable from a position. Memory stays bounded by
@@ -43,6 +45,65 @@ public interface SourceCopy {
      * @return the changes (possibly fewer than asked) and where they end; {@link CopyBatch#done()} once nothing is left
      */
     CopyBatch next(String source, String position, ResumeToken stamp, ResumeToken notedAt, int maxChanges);
+
+    /**
+     * Whether {@code source} is copied by watermarks, alongside its own stream (Netflix DBLog's algorithm): chunk by
+     * chunk, each read between a low and a high watermark the relay writes into the stream, its documents published
+     * at the high watermark, versioned there, except those the stream changed in between. A source whose records
+     * are its state (entities) is; a source whose records are a history (commits, mapped events) is not: the stream
+     * would publish an aggregate's new events before the copy reached its older ones, so it is held out of the
+     * stream while copied, then caught up.
+     */
+    default boolean copiesByWatermarks(String source) {
+        return false;
+    }
+
+    /**
+     * For a copy by watermarks: writes {@code marks.low()} into the stream, reads the next documents of
+     * {@code source} after {@code position} in a read that sees at least that watermark, then writes
+     * {@code marks.high()}. Both come back through the stream as {@link Change.Watermark}s; the relay's earlier
+     * watermarks are removed.
+     *
+     * @param position     where the last chunk ended; {@code ""} for the start
+     * @param maxDocuments most documents read
+     */
+    default Chunk readChunk(String source, String position, int maxDocuments, Watermarks marks) {
+        throw new UnsupportedOperationException(source + " is not copied by watermarks");
+    }
+
+    /** The two watermarks around one chunk, and the relay writing them. */
+    record Watermarks(String relay, String low, String high) {
+        public Watermarks {
+            Objects.requireNonNull(relay, "relay");
+            Objects.requireNonNull(low, "low");
+            Objects.requireNonNull(high, "high");
+        }
+    }
+
+    /** Documents read between two watermarks; they become changes only at the high one. */
+    interface Chunk {
+
+        /**
+         * A record the stream published between the watermarks: the chunk's document of the same key is left out
+         * (the stream carries that key's state from then on, newer than what the chunk read or equal to it).
+         */
+        void changedInWindow(FerryRecord record);
+
+        /**
+         * The documents not changed in the window, as changes versioned at the high watermark, each carrying
+         * {@code highWatermark} as its token.
+         */
+        List<Change> changes(ResumeToken highWatermark);
+
+        /** Documents read, left out or not. */
+        int read();
+
+        /** Where the chunk ended (after its last document, whether left out or not). */
+        String position();
+
+        /** Whether nothing is left after it. */
+        boolean done();
+    }
 
     /** One batch of a copy. */
     record CopyBatch(List<Change> changes, String position, boolean done) {
