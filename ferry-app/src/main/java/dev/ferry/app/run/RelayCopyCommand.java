@@ -12,7 +12,8 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code ferry relay copy --source NAME}: records a request to copy one source again; the relay instance that leads
- * takes it up and copies that source while the others keep streaming (e.g. to resynchronise a replica).
+ * takes it up and copies that source while the others keep streaming (e.g. to resynchronise a replica); an entity
+ * source is copied by watermarks while it keeps streaming too.
  */
 @Command(name = "copy", mixinStandardHelpOptions = true,
     description = "Ask the leading relay to copy one source again while the other sources keep streaming.")
