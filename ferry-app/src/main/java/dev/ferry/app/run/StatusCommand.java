@@ -2,14 +2,19 @@ package dev.ferry.app.run;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 import org.bson.Document;
 
 import dev.ferry.app.wiring.Components;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.config.SourceConfig;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.relay.spi.ChangeSource;
 import dev.ferry.core.relay.spi.CheckpointStore;
@@ -46,6 +51,10 @@ public final class StatusCommand implements Callable<Integer> {
                     checkpoint.map(saved -> "at sequence " + saved.sequence() + ", "
                         + (System.currentTimeMillis() - saved.savedAt().toEpochMilli()) / 1000 + " s old").orElse("none"));
                 checkpoint.ifPresent(saved -> System.out.println(headroom(saved.token(), components.oplogWindow().read())));
+                Set<String> entities = settings.sources().stream()
+                    .filter(source -> source instanceof SourceConfig.Entities).map(SourceConfig::name)
+                    .collect(Collectors.toSet());
+                checkpoint.ifPresent(saved -> copies(saved.copies(), entities).forEach(System.out::println));
             }
             for (Document gap : components.database().getCollection(Components.GAPS).find(new Document("relay",
                 settings.relay().name()))) {
@@ -55,6 +64,20 @@ public final class StatusCommand implements Callable<Integer> {
             System.out.printf("projection %s: %d parked aggregate(s)%n", settings.projector().projection(), parked);
             return 0;
         }
+    }
+
+    /**
+     * One line per source copy the checkpoint records: the documents copied and acknowledged, and how it goes on.
+     *
+     * @param entities the entity sources' names: copied by watermarks, while they stream
+     */
+    static List<String> copies(Map<String, CheckpointStore.CopyProgress> copies, Set<String> entities) {
+        return copies.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(copy -> String.format(Locale.ROOT,
+            "copy of %s: %,d documents copied, %s", copy.getKey(), copy.getValue().copied(),
+            copy.getValue().complete() ? "complete"
+                : copy.getValue().alongsideStream() ? "in progress while the others stream (its own changes follow)"
+                : entities.contains(copy.getKey()) ? "in progress by watermarks while it streams"
+                : "in progress before streaming")).toList();
     }
 
     /**
