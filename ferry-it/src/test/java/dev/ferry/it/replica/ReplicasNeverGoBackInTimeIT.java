@@ -1,6 +1,10 @@
 package dev.ferry.it.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.ferry.it.support.ReplicaContents.lastWrites;
+import static dev.ferry.it.support.ReplicaContents.mismatches;
+import static dev.ferry.it.support.ReplicaContents.mongoVersions;
+import static dev.ferry.it.support.ReplicaContents.postgresVersions;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -28,14 +32,12 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 
 import org.bson.BsonDocument;
-import org.bson.BsonDocumentWrapper;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
@@ -46,22 +48,14 @@ import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
-import dev.ferry.core.replica.ReplicaWrite;
 import dev.ferry.embedded.postgres.PostgresUnderTest;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ReplicationProcessor;
 import dev.ferry.it.support.CrudWriter;
+import dev.ferry.it.support.EntitySources;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.kafka.publish.KafkaPublishers;
-import dev.ferry.mongodb.changestream.ChangeStreamTail;
-import dev.ferry.mongodb.changestream.MongoChangeSource;
-import dev.ferry.mongodb.changestream.WatchedCollection;
-import dev.ferry.mongodb.copy.CopiedCollection;
-import dev.ferry.mongodb.copy.MongoSourceCopy;
-import dev.ferry.mongodb.entity.EntityChanges;
-import dev.ferry.mongodb.entity.EntityKeys;
-import dev.ferry.mongodb.entity.EntitySource;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
 import dev.ferry.mongodb.relay.MongoGapLog;
 import dev.ferry.mongodb.replica.MongoReplicaCollection;
@@ -138,7 +132,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
     void bothReplicasEndExactAndNeverGoBackThroughRelayAndReplicatorKillsAndAPostgresRestart() throws Exception {
         String database = pipeline.database().getName();
         HeldAcknowledgements acks = new HeldAcknowledgements();
-        List<ChangeStreamRelay> relays = startRelays(database, acks);
+        List<ChangeStreamRelay> relays = startRelays(acks);
         MongoDatabase replicaDatabase = pipeline.client().getDatabase(database + "_replica");
         List<MongoReplicaHistory> mongoHistories = new ArrayList<>();
         List<PostgresReplicaHistory> postgresHistories = new ArrayList<>();
@@ -206,7 +200,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
 
         // Bound: the replicators catch up with the backlog the faults left; a failure names what still differs.
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
-            .untilAsserted(() -> assertThat(mismatches(replicaDatabase)).as("replicas unlike the source").isEmpty());
+            .untilAsserted(() -> assertThat(mismatches(pipeline.database(), replicaDatabase, pool, ENTITIES)).as("replicas unlike the source").isEmpty());
         int compared = 0;
         for (String entity : ENTITIES) {
             compared += (int) pipeline.database().getCollection(entity).countDocuments();
@@ -240,7 +234,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
             assertThat(lastWrites(mongoHistory.writes())).as("MongoDB %s history", entity)
                 .isEqualTo(mongoVersions(replicaDatabase, entity));
             assertThat(lastWrites(postgresHistories.get(i).writes())).as("PostgreSQL %s history", entity)
-                .isEqualTo(postgresVersions(entity));
+                .isEqualTo(postgresVersions(pool, entity));
         }
         // Repeats must be 0 too: both writers write a version only over a lower one (MongoDB: the upsert's filter on
         // the stored version; PostgreSQL: WHERE cur.version < EXCLUDED.version), so even a change redelivered after a
@@ -444,7 +438,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         Map<String, Map<String, String>> versions = new HashMap<>();
         for (String entity : ENTITIES) {
             versions.put(pipeline.topicPrefix() + entity, replica.equals(MONGO) ? mongoVersions(replicaDatabase, entity)
-                : postgresVersions(entity));
+                : postgresVersions(pool, entity));
         }
         return entries.stream().filter(entry -> {
             String stored = versions.get(entry.partition().topic()).get(entry.key());
@@ -508,30 +502,22 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         return ENTITIES.stream().map(entity -> pipeline.topicPrefix() + entity).toList();
     }
 
-    private static Map<String, String> mongoVersions(MongoDatabase replicaDatabase, String entity) {
-        Map<String, String> versions = new HashMap<>();
-        for (BsonDocument document : replicaDatabase.getCollection(entity, BsonDocument.class).find()) {
-            versions.put(EntityKeys.of(document.get("_id")), document.getDocument("_ferry").getString("version")
-                .getValue());
-        }
-        return versions;
-    }
-
     /**
      * Two relay instances of the entity collections, wired as {@link dev.ferry.it.support.Pipeline} wires them, but for
      * their publishers: the broker's acknowledgements reach them through {@code acks}.
      */
-    private List<ChangeStreamRelay> startRelays(String database, HeldAcknowledgements acks) {
+    private List<ChangeStreamRelay> startRelays(HeldAcknowledgements acks) {
         KafkaPublishers publishers = new KafkaPublishers(pipeline.kafkaSettings());
         publishers.ensureTopic(pipeline.deadLetterTopic());
+        EntitySources sources = new EntitySources(pipeline, ENTITIES);
         List<ChangeStreamRelay> relays = new ArrayList<>();
         closed.add(() -> {
             relays.forEach(ChangeStreamRelay::kill);
             publishers.close();
         });
         for (String instance : List.of("r1", "r2")) {
-            ChangeStreamRelay relay = new ChangeStreamRelay(pipeline.settings(), instance, changeSource(database),
-                sourceCopy(database), acks.around(publishers), pipeline.checkpoints(),
+            ChangeStreamRelay relay = new ChangeStreamRelay(pipeline.settings(), instance, sources.changeSource(),
+                sources.copy(), acks.around(publishers), pipeline.checkpoints(),
                 new MongoLeaseStore(pipeline.database(), Pipeline.LEASES),
                 new MongoGapLog(pipeline.database(), Pipeline.GAPS));
             relays.add(relay);
@@ -540,90 +526,7 @@ class ReplicasNeverGoBackInTimeIT extends PipelineFixture {
         return relays;
     }
 
-    private List<WatchedCollection> watched(String database) {
-        List<WatchedCollection> watched = new ArrayList<>();
-        for (String entity : ENTITIES) {
-            EntitySource source = new EntitySource(entity, entity, database, entity,
-                EntitySource.DEFAULT_MAX_RECORD_BYTES, false);
-            watched.add(new WatchedCollection(entity, database, entity,
-                new EntityChanges(source, pipeline.database().getCollection(entity, BsonDocument.class))));
-        }
-        return watched;
-    }
-
-    private MongoChangeSource changeSource(String database) {
-        return MongoChangeSource.of(pipeline.client(), watched(database), ChangeStreamTail.Settings.DEFAULT);
-    }
-
-    private MongoSourceCopy sourceCopy(String database) {
-        return new MongoSourceCopy(pipeline.client(), watched(database).stream()
-            .map(collection -> new CopiedCollection(collection.name(), collection, List.of("_id"), true)).toList());
-    }
-
-    private static Map<String, String> lastWrites(List<ReplicaWrite> writes) {
-        Map<String, String> last = new HashMap<>();
-        writes.forEach(write -> last.put(write.id(), write.version().wire()));
-        return last;
-    }
-
-    private Map<String, String> postgresVersions(String table) throws SQLException {
-        Map<String, String> versions = new HashMap<>();
-        try (Connection connection = pool.getConnection();
-             PreparedStatement select = connection.prepareStatement("SELECT id, version FROM " + table);
-             ResultSet rows = select.executeQuery()) {
-            while (rows.next()) {
-                versions.put(rows.getString(1), rows.getString(2));
-            }
-        }
-        return versions;
-    }
-
     private static void awaitDone(AtomicInteger done, int operations) {
         await().atMost(Duration.ofSeconds(120)).until(() -> done.get() >= operations);
-    }
-
-    /** Every id of the source, compared with both replicas: what differs, as lines. */
-    private List<String> mismatches(MongoDatabase replicaDatabase) throws SQLException {
-        List<String> mismatches = new ArrayList<>();
-        for (String entity : ENTITIES) {
-            Map<String, BsonDocument> source = new ConcurrentHashMap<>();
-            for (Document document : pipeline.database().getCollection(entity).find()) {
-                BsonDocument bson = bson(document);
-                source.put(EntityKeys.of(bson.get("_id")), bson);
-            }
-            Map<String, BsonDocument> mongoReplica = new ConcurrentHashMap<>();
-            MongoCollection<BsonDocument> replica = replicaDatabase.getCollection(entity, BsonDocument.class);
-            for (BsonDocument document : replica.find(Filters.exists("_ferry.deletedAt", false))) {
-                document.remove("_ferry");
-                mongoReplica.put(EntityKeys.of(document.get("_id")), document);
-            }
-            Map<String, BsonDocument> postgresReplica = new ConcurrentHashMap<>();
-            try (Connection connection = pool.getConnection();
-                 PreparedStatement select = connection.prepareStatement("SELECT id, document::text FROM " + entity
-                     + " WHERE deleted_at IS NULL");
-                 ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    postgresReplica.put(rows.getString(1), BsonDocument.parse(rows.getString(2)));
-                }
-            }
-            compare(entity, "MongoDB", source, mongoReplica, mismatches);
-            compare(entity, "PostgreSQL", source, postgresReplica, mismatches);
-        }
-        return mismatches;
-    }
-
-    private static void compare(String entity, String replica, Map<String, BsonDocument> source,
-                                Map<String, BsonDocument> copy, List<String> mismatches) {
-        source.forEach((key, document) -> {
-            if (!document.equals(copy.get(key))) {
-                mismatches.add(replica + " " + entity + "/" + key + ": " + copy.get(key) + " instead of " + document);
-            }
-        });
-        copy.keySet().stream().filter(key -> !source.containsKey(key))
-            .forEach(key -> mismatches.add(replica + " " + entity + "/" + key + ": present, deleted in the source"));
-    }
-
-    private static BsonDocument bson(Document document) {
-        return BsonDocumentWrapper.asBsonDocument(document, MongoClientSettings.getDefaultCodecRegistry());
     }
 }

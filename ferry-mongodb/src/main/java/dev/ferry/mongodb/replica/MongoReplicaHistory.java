@@ -14,6 +14,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
 import org.bson.BsonValue;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
 
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoChangeStreamCursor;
@@ -23,6 +25,7 @@ import com.mongodb.client.model.changestream.ChangeStreamDocument;
 import com.mongodb.client.model.changestream.UpdateDescription;
 
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.DocumentedWrite;
 import dev.ferry.core.replica.ReplicaHistoryCheck;
 import dev.ferry.core.replica.ReplicaWrite;
 
@@ -32,7 +35,7 @@ import dev.ferry.core.replica.ReplicaWrite;
  * <ul>
  * <li>an insert or a replace carries the document as written (no lookup, so what it shows is what was written then,
  * not what is there now): its {@code _ferry.version} and whether it has {@code _ferry.deletedAt} make one
- * {@link ReplicaWrite};</li>
+ * {@link ReplicaWrite}, and the rest of the document is what it wrote ({@link #documentedWrites()});</li>
  * <li>an update (Ferry's writer never updates in place, but anything else might) is applied to the state the log last
  * saw for the id — its update description sets or removes {@code _ferry}, {@code _ferry.version} or
  * {@code _ferry.deletedAt} — and makes one write of the resulting version (an update leaving the version as it was is
@@ -49,6 +52,7 @@ public final class MongoReplicaHistory implements AutoCloseable {
 
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final int EXAMPLES = 10;
+    private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
     /** Ids of the marker documents {@link #notCaughtUpWith} writes to find where "now" is in the stream. */
     static final String MARKER = "ferry-history-marker-";
     /**
@@ -58,7 +62,7 @@ public final class MongoReplicaHistory implements AutoCloseable {
     private static final Duration MARKER_WAIT = Duration.ofSeconds(10);
 
     private final MongoChangeStreamCursor<ChangeStreamDocument<BsonDocument>> cursor;
-    private final List<ReplicaWrite> writes = new ArrayList<>();
+    private final List<DocumentedWrite> writes = new ArrayList<>();
     /** Each id's state as the log last saw it: what an update is applied to; absent once deleted. */
     private final Map<String, State> states = new HashMap<>();
     private final List<String> unreadableExamples = new ArrayList<>();
@@ -125,7 +129,8 @@ public final class MongoReplicaHistory implements AutoCloseable {
                     unreadable(operation + " of " + key + " without " + MongoReplicaWriter.VERSION);
                     return;
                 }
-                write(key, new State(ferry.getString("version").getValue(), ferry.containsKey("deletedAt")));
+                write(key, new State(ferry.getString("version").getValue(), ferry.containsKey("deletedAt")),
+                    ferry.containsKey("deletedAt") ? null : entity(document));
             }
             case "update" -> {
                 State before = states.get(key);
@@ -137,7 +142,7 @@ public final class MongoReplicaHistory implements AutoCloseable {
                         : " that leaves no " + MongoReplicaWriter.VERSION));
                     return;
                 }
-                write(key, after);
+                write(key, after, null);
             }
             case "delete" -> {
                 deletes++;
@@ -147,9 +152,17 @@ public final class MongoReplicaHistory implements AutoCloseable {
         }
     }
 
-    private void write(String key, State state) {
+    private void write(String key, State state, String documentJson) {
         states.put(key, state);
-        writes.add(new ReplicaWrite(key, new EntityVersion(state.version()), state.deleted()));
+        writes.add(new DocumentedWrite(new ReplicaWrite(key, new EntityVersion(state.version()), state.deleted()),
+            documentJson));
+    }
+
+    /** The entity's document as written: without the replica's {@code _ferry}, as canonical Extended JSON. */
+    private static String entity(BsonDocument document) {
+        BsonDocument entity = document.clone();
+        entity.remove(MongoReplicaWriter.FERRY);
+        return entity.toJson(CANONICAL);
     }
 
     private void unreadable(String description) {
@@ -161,6 +174,15 @@ public final class MongoReplicaHistory implements AutoCloseable {
 
     /** The writes seen so far, in the order the stream gave them. */
     public synchronized List<ReplicaWrite> writes() {
+        throwIfFailed();
+        return writes.stream().map(DocumentedWrite::write).toList();
+    }
+
+    /**
+     * The writes seen so far with the documents they wrote, in the order the stream gave them: an insert's or a
+     * replace's document (a tombstone's: null); an update's is not told (null).
+     */
+    public synchronized List<DocumentedWrite> documentedWrites() {
         throwIfFailed();
         return List.copyOf(writes);
     }

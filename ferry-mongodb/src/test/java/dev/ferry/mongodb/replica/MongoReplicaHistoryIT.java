@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import com.mongodb.client.MongoCollection;
 
 import dev.ferry.core.event.EntityVersion;
+import dev.ferry.core.replica.DocumentedWrite;
 import dev.ferry.mongodb.MongoTestDatabase;
 
 /**
@@ -62,6 +63,24 @@ class MongoReplicaHistoryIT {
             assertThat(history.unreadable()).as("unreadable: %s", history.unreadableExamples()).isZero();
             assertThat(history.deletes()).as("the history's own markers are no deletes").isZero();
             assertThat(collection.countDocuments()).as("the markers are removed again").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void eachInsertOrReplaceIsLoggedWithTheEntitysDocumentAsWrittenAndATombstoneWithNone() {
+        MongoCollection<BsonDocument> collection = mongo.database().getCollection("patient_documents", BsonDocument.class);
+        try (MongoReplicaHistory history = MongoReplicaHistory.watch(collection)) {
+            collection.insertOne(document(1, "Ada"));
+            collection.replaceOne(new BsonDocument("_id", new BsonString("a")), document(2, "Ada L."));
+            BsonDocument tombstone = document(3, "ignored");
+            tombstone.remove("name");
+            tombstone.getDocument(MongoReplicaWriter.FERRY).append("deletedAt", new org.bson.BsonDateTime(0));
+            collection.replaceOne(new BsonDocument("_id", new BsonString("a")), tombstone);
+            awaitCaughtUp(history, collection);
+
+            assertThat(history.documentedWrites()).extracting(DocumentedWrite::documentJson)
+                .containsExactly("{\"_id\": \"a\", \"name\": \"Ada\"}", "{\"_id\": \"a\", \"name\": \"Ada L.\"}", null);
+            assertThat(history.documentedWrites()).extracting(DocumentedWrite::write).isEqualTo(history.writes());
         }
     }
 

@@ -29,6 +29,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.replica.ReplicaHistoryCheck.Verdict;
+import dev.ferry.core.replica.DocumentedWrite;
 import dev.ferry.core.replica.ReplicaWrite;
 import dev.ferry.core.replica.ReplicaWriter.Outcome;
 import dev.ferry.core.replica.ReplicaWriter.StoredVersion;
@@ -93,6 +94,14 @@ class PostgresReplicaSurvivesARestartIT {
             assertThat(verdict.clean()).isTrue();
             // every round's version of every id written exactly once: none lost, none twice
             assertThat(writes).hasSize(IDS * lastRound);
+            // and logged with what it wrote: a tombstone no document, any other write its round's
+            List<DocumentedWrite> documented = history.documentedWrites();
+            assertThat(documented).extracting(DocumentedWrite::write).isEqualTo(writes);
+            for (DocumentedWrite write : documented) {
+                int written = Integer.parseInt(write.write().id().substring(1));
+                int at = (int) Long.parseLong(write.write().version().wire().substring(0, 10));
+                assertThat(write.documentJson() == null).as("%s has no document", write).isEqualTo(deleted(written, at));
+            }
             assertThat(applied.get()).as("applied as reported; a batch committed just before a failure is reported "
                 + "as duplicates when written again").isLessThanOrEqualTo(IDS * lastRound);
         }
