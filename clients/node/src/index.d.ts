@@ -1,0 +1,1 @@
+export { entityKey, keyBytes, murmur2, partitionOf } from './keys.js';
