@@ -14,8 +14,9 @@ import org.bson.types.ObjectId;
 
 /**
  * An entity's key: its {@code _id} as a stable string. An ObjectId is its 24 lowercase hex digits, a string is
- * itself, anything else is its canonical Extended JSON ({@code 42} is {@code {"$numberInt":"42"}}, a document is
- * {@code {"a":{"$numberInt":"1"}}}). Two different ids can have one key — a string equal to an ObjectId's hex, or to
+ * itself, anything else is its canonical Extended JSON as the Java driver writes it, a space after each colon
+ * ({@code 42} is {@code {"$numberInt": "42"}}, a document is {@code {"a": {"$numberInt": "1"}}}; the rules and
+ * test vectors: {@code contracts/keys.md}). Two different ids can have one key — a string equal to an ObjectId's hex, or to
  * another value's Extended JSON — so each id has at most one <em>rival</em>: the other id with the same key.
  */
 public final class EntityKeys {
@@ -49,7 +50,7 @@ public final class EntityKeys {
         }
         try {
             BsonValue parsed = BsonDocument.parse("{\"" + WRAPPER + "\":" + text + "}").get(WRAPPER);
-            // Only a value whose key is exactly this text is a rival ("5" reads as 5, whose key is {"$numberInt":"5"}).
+            // Only a value whose key is exactly this text is a rival ("5" reads as 5, whose key is {"$numberInt": "5"}).
             if (parsed != null && !parsed.isString() && !parsed.isObjectId() && canonical(parsed).equals(text)) {
                 return Optional.of(parsed);
             }
