@@ -68,8 +68,8 @@ public final class CopyRate {
                 long stepDownsBefore = layout.leaderStepDowns();
                 layout.startCopyingRelay(leaseTtl);
                 MongoCheckpointStore checkpoints = new MongoCheckpointStore(layout.database(), "ferry_leases");
-                long started = awaitProgress(checkpoints, false);
-                long ended = awaitProgress(checkpoints, true);
+                long started = awaitProgress(checkpoints, "events", false);
+                long ended = awaitProgress(checkpoints, "events", true);
                 double seconds = (ended - started) / 1e9;
                 double rate = events / seconds;
                 long stepDowns = layout.leaderStepDowns() - stepDownsBefore;
@@ -81,12 +81,15 @@ public final class CopyRate {
         return runs;
     }
 
-    /** The time at which the copy's checkpoint first exists ({@code complete} false) or first says complete. */
-    private static long awaitProgress(MongoCheckpointStore checkpoints, boolean complete) {
+    /**
+     * The time at which the copy of {@code source} first is in a checkpoint ({@code complete} false) or first is
+     * complete in one.
+     */
+    static long awaitProgress(MongoCheckpointStore checkpoints, String source, boolean complete) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
         while (System.nanoTime() < deadline) {
             Optional<CheckpointStore.CopyProgress> progress = checkpoints.load(ProductionLayout.RELAY_NAME)
-                .map(checkpoint -> checkpoint.copies().get("events"));
+                .map(checkpoint -> checkpoint.copies().get(source));
             if (progress.isPresent() && (!complete || progress.get().complete())) {
                 return System.nanoTime();
             }

@@ -13,6 +13,8 @@ import dev.ferry.benchmark.lease.LeaseRenewalBenchmark;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.BenchmarkResult;
 import dev.ferry.benchmark.pipeline.CopyRate;
+import dev.ferry.benchmark.pipeline.EntityCopyRate;
+import dev.ferry.benchmark.pipeline.EntityCopyResult;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
@@ -268,11 +270,29 @@ public final class BenchCommand {
     @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
             + "production layout: the embedded stack and the relay in processes of their own, the relay's default lease "
-            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted.")
+            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted. --kind entities: an entity "
+            + "collection (initialLoad: copy) copied by watermarks while a writer updates and inserts its documents at "
+            + "--writes-per-second; the stream's latency during the copy (write to record read from the topic) beside "
+            + "the copy's rate.")
     static final class Copy implements Callable<Integer> {
+
+        @Option(names = "--kind", defaultValue = "commits", description = "what is copied: commits (Ferry's event "
+            + "store, copied before streaming) or entities (an entity collection, copied by watermarks alongside the "
+            + "stream) (default: ${DEFAULT-VALUE})")
+        String kind;
 
         @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
         int events;
+
+        @Option(names = "--documents", defaultValue = "100000", description = "--kind entities: stored documents of "
+            + "~300 B (default: ${DEFAULT-VALUE})")
+        int documents;
+
+        // Modest beside the relay's live rates (thousands per second), so that what is measured is the stream's
+        // latency while a copy shares the relay, not a stream falling behind its writer.
+        @Option(names = "--writes-per-second", defaultValue = "200", description = "--kind entities: the writer's "
+            + "rate during the copy, three updates of stored documents to one insert (default: ${DEFAULT-VALUE})")
+        int writesPerSecond;
 
         @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
         int repeat;
@@ -289,13 +309,20 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (repeat < 1 || events < 1_000) {
+            if (!kind.equals("commits") && !kind.equals("entities")) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--repeat must be at least 1 and --events at least 1000");
+                    "--kind: expected commits or entities, got '" + kind + "'");
+            }
+            if (repeat < 1 || events < 1_000 || documents < 1_000 || writesPerSecond < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repeat and --writes-per-second must be "
+                    + "at least 1, --events and --documents at least 1000");
             }
             Optional<Duration> ttl = Optional.ofNullable(leaseTtl).map(BenchCommand::duration);
             long started = System.nanoTime();
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-copy-");
+            if (kind.equals("entities")) {
+                return copyEntities(ttl, started, logDirectory);
+            }
             List<CopyRate.Run> runs = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
                 logDirectory, System.err).run(events, repeat, ttl);
             List<Double> sorted = runs.stream().map(CopyRate.Run::perSecond).sorted().toList();
@@ -312,6 +339,25 @@ public final class BenchCommand {
             out.flush();
             System.err.printf("the copying relay stepped down %d times while alive, over %d runs (relay.leaseTtl: %s)%n",
                 stepDowns, repeat, leaseTtl == null ? "default" : leaseTtl);
+            System.err.println("commits are copied before streaming: the stream waits until the copy is complete (a "
+                + "history cannot be interleaved), so changes made during the copy are published after it; "
+                + "--kind entities measures a copy alongside the stream");
+            return 0;
+        }
+
+        private int copyEntities(Optional<Duration> ttl, long started, Path logDirectory) throws Exception {
+            List<EntityCopyRate.Run> runs = new EntityCopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
+                logDirectory, System.err).run(documents, writesPerSecond, repeat, ttl);
+            EntityCopyResult result = new EntityCopyResult(documents, writesPerSecond,
+                ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), runs,
+                java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(result.toJson());
+            out.flush();
+            PrintWriter err = spec.commandLine().getErr();
+            result.printSummary(err);
+            err.println("each process's output: " + logDirectory);
+            err.flush();
             return 0;
         }
     }
