@@ -2,11 +2,15 @@ package dev.ferry.benchmark.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongConsumer;
 
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Updates;
 
 /** The entity documents of the copy benchmark: ~300 B of BSON each, keyed by an ObjectId. */
 final class EntityDocuments {
@@ -37,5 +41,22 @@ final class EntityDocuments {
             collection.insertMany(batch);
         }
         return ids;
+    }
+
+    /**
+     * The writer's writes during a copy: three in four update a stored document picked at random (ahead of the copy or
+     * behind it), the fourth inserts a new one (its ObjectId sorts after the stored ones: the copy's last chunks read
+     * it).
+     */
+    static LongConsumer writes(MongoCollection<Document> collection, List<ObjectId> stored) {
+        List<ObjectId> ids = List.copyOf(stored);
+        return probe -> {
+            if (probe % 4 == 0) {
+                collection.insertOne(document(new ObjectId(), probe));
+            } else {
+                collection.updateOne(Filters.eq("_id", ids.get(ThreadLocalRandom.current().nextInt(ids.size()))),
+                    Updates.combine(Updates.set(ProbeWriter.PROBE, probe), Updates.set("ward", (int) (probe % 19))));
+            }
+        };
     }
 }

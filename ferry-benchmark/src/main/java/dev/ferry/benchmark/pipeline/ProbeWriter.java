@@ -1,9 +1,7 @@
 package dev.ferry.benchmark.pipeline;
 
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -11,38 +9,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-
-import org.bson.Document;
-import org.bson.types.ObjectId;
-
-import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.Updates;
+import java.util.function.LongConsumer;
 
 /**
- * Writes an entity collection at a fixed rate while a relay copies it: three writes in four update a stored document
- * picked at random (ahead of the copy or behind it), the fourth inserts a new one. Every write sets the document's
- * {@code probe} field to a number of its own and notes when it was sent ({@link System#nanoTime()}), so a record of
- * the topic that carries the number dates the write it comes from.
+ * Writes a copied source at a fixed rate while a relay copies it, each write carrying a number of its own (its
+ * {@code probe}, from 1) and noting when it was sent ({@link System#nanoTime()}), so a record of the topic that carries
+ * the number dates the write it comes from. What a write is, is the caller's: {@link EntityDocuments#writes} for an
+ * entity collection, an appended commit for the event store.
  * <p>
  * The schedule is open (write n is due at start + n / rate, whatever the earlier ones take): one thread hands each
  * write, when due, to a few writing threads, so a write the server answers slowly (the embedded MongoDB answers one
  * operation at a time, the copy's reads among them) does not thin the ones after it. A single writing thread kept
- * 90-140 of 200 writes/s during a copy on 2 busy cores.
+ * 90-140 of 200 writes/s during an entity copy on 2 busy cores.
  */
 final class ProbeWriter implements AutoCloseable {
 
-    /** The field each write sets, as the entity's records carry it in their {@code document}. */
+    /** The field each write sets, as the records carry it (a document's field, an event payload's). */
     static final String PROBE = "probe";
     /** Enough for 200 writes/s answered in up to 40 ms each; slower answers queue here. */
     private static final int WRITING_THREADS = 8;
 
-    private final MongoCollection<Document> collection;
-    private final List<ObjectId> stored;
+    private final LongConsumer write;
     private final long periodNanos;
     private final Map<Long, Long> sentAt = new ConcurrentHashMap<>();
     private final AtomicLong due = new AtomicLong();
-    private final Random random = new Random(33);
     private final Thread dispatcher;
     private final ExecutorService writing = Executors.newFixedThreadPool(WRITING_THREADS, task -> {
         Thread thread = new Thread(task, "probe-writer");
@@ -52,9 +42,9 @@ final class ProbeWriter implements AutoCloseable {
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
     private volatile boolean running = true;
 
-    ProbeWriter(MongoCollection<Document> collection, List<ObjectId> stored, int perSecond) {
-        this.collection = collection;
-        this.stored = List.copyOf(stored);
+    /** {@code write} writes the number it is given; it is called from several threads. */
+    ProbeWriter(LongConsumer write, int perSecond) {
+        this.write = write;
         this.periodNanos = TimeUnit.SECONDS.toNanos(1) / perSecond;
         dispatcher = new Thread(this::dispatch, "probe-writer-schedule");
         dispatcher.setDaemon(true);
@@ -75,22 +65,15 @@ final class ProbeWriter implements AutoCloseable {
                 return;
             }
             long number = probe;
-            ObjectId updated = probe % 4 == 0 ? null : stored.get(random.nextInt(stored.size()));
-            writing.execute(() -> write(number, updated));
+            writing.execute(() -> write(number));
             due.set(probe);
         }
     }
 
-    /** Write {@code probe}: an update of {@code updated}, or an insert where it is null. */
-    private void write(long probe, ObjectId updated) {
+    private void write(long probe) {
         try {
             sentAt.put(probe, System.nanoTime());
-            if (updated == null) {
-                collection.insertOne(EntityDocuments.document(new ObjectId(), probe));
-            } else {
-                collection.updateOne(Filters.eq("_id", updated),
-                    Updates.combine(Updates.set(PROBE, probe), Updates.set("ward", (int) (probe % 19))));
-            }
+            write.accept(probe);
         } catch (RuntimeException e) {
             failure.compareAndSet(null, e);
         }

@@ -74,14 +74,16 @@ class EntityCopyResultJsonTest {
     }
 
     @Test
-    void aRecordsProbeNumberIsReadFromItsDocumentAndAStoredDocumentHasNone() {
+    void aRecordsProbeNumberIsReadFromItsDocumentOrPayloadAndAStoredDocumentHasNone() {
         byte[] written = ("{\"entity\":\"patients\",\"operation\":\"update\",\"document\":{\"_id\": {\"$oid\": "
             + "\"6650f1a2b3c4d5e6f7a8b9c0\"}, \"ward\": {\"$numberInt\": \"3\"}, \"probe\": {\"$numberLong\": \"4711\"}}}")
             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] stored = "{\"document\":{\"probe\":{\"$numberLong\":\"0\"}}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
-        assertThat(EntityCopyRate.probe(written)).hasValue(4711);
-        assertThat(EntityCopyRate.probe(stored)).isEmpty();
-        assertThat(EntityCopyRate.probe(null)).isEmpty();
+        assertThat(StreamProbe.probe(written)).hasValue(4711);
+        assertThat(StreamProbe.probe(stored)).isEmpty();
+        assertThat(StreamProbe.probe(null)).isEmpty();
+        assertThat(StreamProbe.probe("{\"payload\":{\"probe\":42}}".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .as("an event's payload").hasValue(42);
     }
 }

@@ -16,6 +16,7 @@ import dev.ferry.benchmark.pipeline.CopyRate;
 import dev.ferry.benchmark.pipeline.EntityCopyRate;
 import dev.ferry.benchmark.pipeline.EntityCopyResult;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
+import dev.ferry.benchmark.pipeline.StreamLatencies;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.benchmark.raw.RawBaselines;
@@ -290,9 +291,16 @@ public final class BenchCommand {
 
         // Modest beside the relay's live rates (thousands per second), so that what is measured is the stream's
         // latency while a copy shares the relay, not a stream falling behind its writer.
-        @Option(names = "--writes-per-second", defaultValue = "200", description = "--kind entities: the writer's "
-            + "rate during the copy, three updates of stored documents to one insert (default: ${DEFAULT-VALUE})")
+        @Option(names = "--writes-per-second", defaultValue = "200", description = "--kind entities (and commits with "
+            + "--write-during-copy): the writer's rate during the copy; for entities three updates of stored documents "
+            + "to one insert (default: ${DEFAULT-VALUE})")
         int writesPerSecond;
+
+        @Option(names = "--write-during-copy", description = "--kind commits: a writer appends one-event commits at "
+            + "--writes-per-second during the copy too, and the stream's latency is measured as for entities (the "
+            + "stream waits for a commit copy: the contrast); it adds to the copy's load, so the rate is not the "
+            + "default run's. The JSON line gains the entity line's stream fields and streamPerRun.")
+        boolean writeDuringCopy;
 
         @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
         int repeat;
@@ -324,25 +332,40 @@ public final class BenchCommand {
                 return copyEntities(ttl, started, logDirectory);
             }
             List<CopyRate.Run> runs = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
-                logDirectory, System.err).run(events, repeat, ttl);
+                logDirectory, System.err).run(events, repeat, ttl, writeDuringCopy ? writesPerSecond : 0);
             List<Double> sorted = runs.stream().map(CopyRate.Run::perSecond).sorted().toList();
             long stepDowns = runs.stream().mapToLong(CopyRate.Run::liveLeaderStepDowns).sum();
             PrintWriter out = spec.commandLine().getOut();
             out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
                     + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"leaseTtlMillis\":%d,\"leaseTtlDefault\":%s,"
-                    + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,\"elapsedSeconds\":%d}%n", events,
+                    + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,%s\"elapsedSeconds\":%d}%n", events,
                 repeat, sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
                 ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), stepDowns,
                 runs.stream().map(run -> Long.toString(run.liveLeaderStepDowns()))
                     .collect(java.util.stream.Collectors.joining(",", "[", "]")),
+                stream(runs).map(latencies -> latencies.jsonFields() + ",\"streamPerRun\":" + runs.stream()
+                    .map(run -> "{" + StreamLatencies.runJsonFields(run.latency().orElseThrow(),
+                        run.afterCopy().orElseThrow()) + "}")
+                    .collect(java.util.stream.Collectors.joining(",", "[", "]")) + ",").orElse(""),
                 java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             out.flush();
             System.err.printf("the copying relay stepped down %d times while alive, over %d runs (relay.leaseTtl: %s)%n",
                 stepDowns, repeat, leaseTtl == null ? "default" : leaseTtl);
             System.err.println("commits are copied before streaming: the stream waits until the copy is complete (a "
-                + "history cannot be interleaved), so changes made during the copy are published after it; "
-                + "--kind entities measures a copy alongside the stream");
+                + "history cannot be interleaved), so changes made during the copy are published after it (or by the "
+                + "copy, if it reads them); --kind entities measures a copy alongside the stream");
+            stream(runs).ifPresent(latencies -> System.err.println("commits: " + latencies.describe()));
             return 0;
+        }
+
+        /** With --write-during-copy, the stream's latency over the runs. */
+        private Optional<StreamLatencies> stream(List<CopyRate.Run> runs) {
+            if (!writeDuringCopy) {
+                return Optional.empty();
+            }
+            return Optional.of(new StreamLatencies(writesPerSecond,
+                runs.stream().map(run -> run.latency().orElseThrow()).toList(),
+                runs.stream().map(run -> run.afterCopy().orElseThrow()).toList()));
         }
 
         private int copyEntities(Optional<Duration> ttl, long started, Path logDirectory) throws Exception {

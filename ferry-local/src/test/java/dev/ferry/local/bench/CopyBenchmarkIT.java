@@ -16,8 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.local.LocalFerryCommand;
 
 /**
- * {@code ferry bench copy} at a tiny size for both kinds, so that the benchmark program cannot rot: each starts an
- * embedded stack and a copying relay as processes of their own and prints the documented JSON line. No figure is
+ * {@code ferry bench copy} at a tiny size for both kinds (and commits with a writer), so that the benchmark program
+ * cannot rot: each starts an embedded stack and a copying relay as processes of their own and prints the documented
+ * JSON line. No figure is
  * judged here (a benchmark measures; a test does not time): rates must be positive and latencies present.
  */
 @Timeout(300)
@@ -31,6 +32,7 @@ class CopyBenchmarkIT {
         JsonNode report = run("--events", "1000", "--repeat", "1", "--logs", dir.resolve("commits").toString());
 
         assertThat(report.has("kind")).as("the commits' JSON is today's").isFalse();
+        assertThat(report.has("streamLatencyMillis")).as("no writer unless asked").isFalse();
         assertThat(report.get("scenario").asText()).isEqualTo("copy");
         assertThat(report.get("events").asInt()).isEqualTo(1000);
         assertThat(report.get("runs").asInt()).isEqualTo(1);
@@ -38,6 +40,19 @@ class CopyBenchmarkIT {
         assertThat(report.get("leaseTtlDefault").asBoolean()).isTrue();
         assertThat(report.get("liveLeaderStepDowns").asLong()).isNotNegative();
         assertThat(report.get("liveLeaderStepDownsPerRun")).hasSize(1);
+    }
+
+    @Test
+    void aCopyOfCommitsWithAWriterAlsoPrintsTheStreamsLatencyWhichWaitsForTheCopy() throws Exception {
+        JsonNode report = run("--events", "1000", "--repeat", "1", "--write-during-copy", "--logs",
+            dir.resolve("commits-written").toString());
+
+        assertThat(report.get("copyPerSecond").asDouble()).isPositive();
+        assertThat(report.get("writesPerSecond").asInt()).isEqualTo(200);
+        assertThat(report.get("writesDuringCopy").asLong()).isNotNegative(); // a tiny copy may end before the stream
+        assertThat(report.get("streamLatencyAfterCopyMillis").get("p50").get("median").asDouble()).isPositive();
+        assertThat(report.get("streamPerRun")).hasSize(1);
+        assertThat(report.get("streamPerRun").get(0).get("writesAfterCopy").asLong()).isPositive();
     }
 
     @Test
