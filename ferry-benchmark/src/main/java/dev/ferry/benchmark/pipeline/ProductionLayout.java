@@ -180,6 +180,27 @@ public final class ProductionLayout implements AutoCloseable {
         return startService("relay", List.of("relay", "--config", copying.toString()));
     }
 
+    /**
+     * A relay of the same configuration whose one source is the entity collection {@code collection} (its entity and
+     * topic named after it) with {@code initialLoad: copy}: with no checkpoint it copies the collection by watermarks
+     * while it streams. {@code leaseTtl} as for {@link #startCopyingRelay}. The projector's section is left out: no
+     * source would claim its aggregate types.
+     */
+    public Service startEntityCopyingRelay(String collection, Optional<Duration> leaseTtl) throws IOException {
+        Path copying = logs.resolve("ferry-entities.yml");
+        Files.writeString(copying, Files.readString(config)
+            .replaceFirst("(?m)^relay:$", """
+                sources:
+                  - kind: entities
+                    collection: %s
+                    initialLoad: copy
+                relay:""".formatted(collection))
+            .replaceFirst("(?m)^projector:\n  aggregateTypes: .*\n", "") // its types would be claimed by no source
+            .replaceFirst("(?m)^(  start: .*)$", "$1" + leaseTtl.map(ttl -> "\n  leaseTtl: " + ttl.toMillis() + "ms")
+                .orElse("")));
+        return startService("relay", List.of("relay", "--config", copying.toString()));
+    }
+
     Service startProjector() throws IOException {
         return startService("projector", List.of("project", "--config", config.toString()));
     }

@@ -13,7 +13,10 @@ import dev.ferry.benchmark.lease.LeaseRenewalBenchmark;
 import dev.ferry.benchmark.oplog.ChangeStreamOplogProbe;
 import dev.ferry.benchmark.pipeline.BenchmarkResult;
 import dev.ferry.benchmark.pipeline.CopyRate;
+import dev.ferry.benchmark.pipeline.EntityCopyRate;
+import dev.ferry.benchmark.pipeline.EntityCopyResult;
 import dev.ferry.benchmark.pipeline.PipelineBenchmark;
+import dev.ferry.benchmark.pipeline.StreamLatencies;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.benchmark.raw.RawBaselines;
@@ -268,11 +271,36 @@ public final class BenchCommand {
     @Command(name = "copy", mixinStandardHelpOptions = true,
         description = "How fast a relay copies stored history it never streamed (relay.start: earliest), in the "
             + "production layout: the embedded stack and the relay in processes of their own, the relay's default lease "
-            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted.")
+            + "TTL; --repeat fresh runs; the relay's step-downs while alive counted. --kind entities: an entity "
+            + "collection (initialLoad: copy) copied by watermarks while a writer updates and inserts its documents at "
+            + "--writes-per-second; the stream's latency during the copy (write to record read from the topic) beside "
+            + "the copy's rate.")
     static final class Copy implements Callable<Integer> {
+
+        @Option(names = "--kind", defaultValue = "commits", description = "what is copied: commits (Ferry's event "
+            + "store, copied before streaming) or entities (an entity collection, copied by watermarks alongside the "
+            + "stream) (default: ${DEFAULT-VALUE})")
+        String kind;
 
         @Option(names = "--events", defaultValue = "100000", description = "stored commits of ~300 B (default: ${DEFAULT-VALUE})")
         int events;
+
+        @Option(names = "--documents", defaultValue = "100000", description = "--kind entities: stored documents of "
+            + "~300 B (default: ${DEFAULT-VALUE})")
+        int documents;
+
+        // Modest beside the relay's live rates (thousands per second), so that what is measured is the stream's
+        // latency while a copy shares the relay, not a stream falling behind its writer.
+        @Option(names = "--writes-per-second", defaultValue = "200", description = "--kind entities (and commits with "
+            + "--write-during-copy): the writer's rate during the copy; for entities three updates of stored documents "
+            + "to one insert (default: ${DEFAULT-VALUE})")
+        int writesPerSecond;
+
+        @Option(names = "--write-during-copy", description = "--kind commits: a writer appends one-event commits at "
+            + "--writes-per-second during the copy too, and the stream's latency is measured as for entities (the "
+            + "stream waits for a commit copy: the contrast); it adds to the copy's load, so the rate is not the "
+            + "default run's. The JSON line gains the entity line's stream fields and streamPerRun.")
+        boolean writeDuringCopy;
 
         @Option(names = "--repeat", defaultValue = "3", description = "runs; median and spread are reported (default: ${DEFAULT-VALUE})")
         int repeat;
@@ -289,29 +317,70 @@ public final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
-            if (repeat < 1 || events < 1_000) {
+            if (!kind.equals("commits") && !kind.equals("entities")) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--repeat must be at least 1 and --events at least 1000");
+                    "--kind: expected commits or entities, got '" + kind + "'");
+            }
+            if (repeat < 1 || events < 1_000 || documents < 1_000 || writesPerSecond < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--repeat and --writes-per-second must be "
+                    + "at least 1, --events and --documents at least 1000");
             }
             Optional<Duration> ttl = Optional.ofNullable(leaseTtl).map(BenchCommand::duration);
             long started = System.nanoTime();
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-copy-");
+            if (kind.equals("entities")) {
+                return copyEntities(ttl, started, logDirectory);
+            }
             List<CopyRate.Run> runs = new CopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
-                logDirectory, System.err).run(events, repeat, ttl);
+                logDirectory, System.err).run(events, repeat, ttl, writeDuringCopy ? writesPerSecond : 0);
             List<Double> sorted = runs.stream().map(CopyRate.Run::perSecond).sorted().toList();
             long stepDowns = runs.stream().mapToLong(CopyRate.Run::liveLeaderStepDowns).sum();
             PrintWriter out = spec.commandLine().getOut();
             out.printf(java.util.Locale.ROOT, "{\"scenario\":\"copy\",\"events\":%d,\"runs\":%d,\"copyPerSecond\":%.0f,"
                     + "\"copyPerSecondMin\":%.0f,\"copyPerSecondMax\":%.0f,\"leaseTtlMillis\":%d,\"leaseTtlDefault\":%s,"
-                    + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,\"elapsedSeconds\":%d}%n", events,
+                    + "\"liveLeaderStepDowns\":%d,\"liveLeaderStepDownsPerRun\":%s,%s\"elapsedSeconds\":%d}%n", events,
                 repeat, sorted.get(sorted.size() / 2), sorted.get(0), sorted.get(sorted.size() - 1),
                 ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), stepDowns,
                 runs.stream().map(run -> Long.toString(run.liveLeaderStepDowns()))
                     .collect(java.util.stream.Collectors.joining(",", "[", "]")),
+                stream(runs).map(latencies -> latencies.jsonFields() + ",\"streamPerRun\":" + runs.stream()
+                    .map(run -> "{" + StreamLatencies.runJsonFields(run.latency().orElseThrow(),
+                        run.afterCopy().orElseThrow()) + "}")
+                    .collect(java.util.stream.Collectors.joining(",", "[", "]")) + ",").orElse(""),
                 java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
             out.flush();
             System.err.printf("the copying relay stepped down %d times while alive, over %d runs (relay.leaseTtl: %s)%n",
                 stepDowns, repeat, leaseTtl == null ? "default" : leaseTtl);
+            System.err.println("commits are copied before streaming: the stream waits until the copy is complete (a "
+                + "history cannot be interleaved), so changes made during the copy are published after it (or by the "
+                + "copy, if it reads them); --kind entities measures a copy alongside the stream");
+            stream(runs).ifPresent(latencies -> System.err.println("commits: " + latencies.describe()));
+            return 0;
+        }
+
+        /** With --write-during-copy, the stream's latency over the runs. */
+        private Optional<StreamLatencies> stream(List<CopyRate.Run> runs) {
+            if (!writeDuringCopy) {
+                return Optional.empty();
+            }
+            return Optional.of(new StreamLatencies(writesPerSecond,
+                runs.stream().map(run -> run.latency().orElseThrow()).toList(),
+                runs.stream().map(run -> run.afterCopy().orElseThrow()).toList()));
+        }
+
+        private int copyEntities(Optional<Duration> ttl, long started, Path logDirectory) throws Exception {
+            List<EntityCopyRate.Run> runs = new EntityCopyRate(FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()),
+                logDirectory, System.err).run(documents, writesPerSecond, repeat, ttl);
+            EntityCopyResult result = new EntityCopyResult(documents, writesPerSecond,
+                ttl.orElse(LeaseTiming.DEFAULT.ttl()).toMillis(), ttl.isEmpty(), runs,
+                java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(result.toJson());
+            out.flush();
+            PrintWriter err = spec.commandLine().getErr();
+            result.printSummary(err);
+            err.println("each process's output: " + logDirectory);
+            err.flush();
             return 0;
         }
     }
