@@ -316,8 +316,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
         Copying copying = new Copying(term, copy, source, checkpoints, acks, sender, watermarks);
         boolean graceful = false;
         try {
-            // Stream only once every copy is complete: a stream started early would publish newer versions before
-            // a later term copied older ones.
+            // Stream only once every copy before streaming is complete: a stream started early would publish newer
+            // versions before a later term copied older ones. Copies by watermarks run while it streams.
             if (copying.copyBeforeStreaming() && copying.settle() && running && leadership.isValid(epoch)) {
                 new Streaming(term, source, acks, sender, copying, watermarks, worker.getName() + "-reader")
                     .stream(start);

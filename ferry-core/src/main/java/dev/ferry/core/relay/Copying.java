@@ -204,11 +204,11 @@ final class Copying {
     }
 
     /**
-     * Takes up an operator's request to copy a source again, if it is time to look for one: once everything sent is
-     * acknowledged, notes the stream's {@code position} as where the source's own changes are caught up from, and
-     * checkpoints it.
+     * Takes up an operator's request to copy a source again, if it is time to look for one, and checkpoints it: by
+     * watermarks at once; otherwise once everything sent is acknowledged, noting the stream's {@code position} as
+     * where the source's own changes are caught up from.
      *
-     * @return whether a copy was taken up (the stream is then reopened without that source)
+     * @return whether the stream is to be reopened without the source (a copy not by watermarks was taken up)
      */
     boolean takeRequest(ResumeToken position) {
         if (System.nanoTime() - nextRequestCheckNanos < 0) {
@@ -231,29 +231,26 @@ final class Copying {
                 checkpoints.clearCopyRequest(term.relay(), requested);
                 continue;
             }
-            if (copy.copiesByWatermarks(requested)) {
-                // The stream goes on as it is: the copy's chunks come between its batches.
-                log.info("relay {}: copying {} again, as requested, by watermarks", term.relay(), requested);
-                acks.putCopy(requested, new CopyProgress("", 0, false));
+            // By watermarks the stream goes on as it is (the copy's chunks come between its batches); otherwise the
+            // source's own changes are caught up from the stream's position once its copy is done.
+            boolean byWatermarks = copy.copiesByWatermarks(requested);
+            if (!byWatermarks && !acks.drainAll()) {
+                return false;
+            }
+            log.info("relay {}: copying {} again, as requested, {}", term.relay(), requested,
+                byWatermarks ? "by watermarks while every source streams" : "while the others stream");
+            acks.putCopy(requested, new CopyProgress("", 0, false, byWatermarks ? null : position));
+            if (byWatermarks) {
                 watermarks.restart(requested);
-                acks.maybeCheckpoint(true);
-                if (!acks.copiesUnsaved()) {
-                    checkpoints.clearCopyRequest(term.relay(), requested);
-                }
-                return false;
+            } else {
+                sentCopies.remove(requested);
             }
-            if (!acks.drainAll()) {
-                return false;
-            }
-            log.info("relay {}: copying {} again, as requested, while the others stream", term.relay(), requested);
-            acks.putCopy(requested, new CopyProgress("", 0, false, position));
-            sentCopies.remove(requested);
             acks.maybeCheckpoint(true);
             if (!acks.copiesUnsaved()) {
                 // Taken up only once checkpointed: a leader deposed before that leaves it to its successor.
                 checkpoints.clearCopyRequest(term.relay(), requested);
             }
-            return true;
+            return !byWatermarks;
         }
         return false;
     }

@@ -13,7 +13,9 @@ import java.util.Set;
  * A term's streaming: reads the change source from a start position, one batch ahead ({@link ReadAheadFeed}), and
  * sends each change through the {@link ChangeSender} under the backpressure of the term's {@link Acknowledgements}.
  * A source being copied while the others stream is left out of the stream, and its copy's batches are sent between
- * the stream's; the stream reopens whenever the set of sources left out changes.
+ * the stream's; the stream reopens whenever the set of sources left out changes. A source copied by watermarks stays
+ * in the stream: its chunks are read between the stream's batches and published at their high watermarks
+ * ({@link WatermarkCopies}).
  */
 final class Streaming {
 

@@ -98,6 +98,37 @@ class WatermarkCopiesTest {
         assertThat(checkpoints.last().copies().get(SOURCE)).isEqualTo(new CopyProgress("f", 6, true));
     }
 
+    @Test
+    void anUpdateStreamedBeforeTheLowWatermarkButReadAfterTheChunkNeverTakesItsKeyBack() {
+        for (char key = 'a'; key <= 'd'; key++) {
+            collection.store(String.valueOf(key), 1);
+        }
+        // b changed at t1, before the low watermark, and again at t3, after the high one; the stream reads t1's
+        // event after the chunk with the update lookup's document: t3's state, newer than the chunk's read.
+        collection.lookedUpLate.put("b", 3);
+        copy(new CopyProgress("", 0, false));
+
+        await().until(() -> copyComplete());
+        await().until(() -> published().getOrDefault("b", List.of()).size() == 2);
+        Map<String, List<Long>> published = published();
+        published.forEach((key, states) -> assertThat(states).as("states of %s", key).isSorted());
+        assertThat(published.get("b")).containsExactly(3L, 3L);
+    }
+
+    @Test
+    void aTermRestartedInTheSameEpochWritesWatermarksOfItsOwn() {
+        collection.store("a", 1);
+        for (int term = 0; term < 2; term++) {
+            Acknowledgements acks = new Acknowledgements(this.term.term, checkpoints, 0, token(0),
+                Map.of(SOURCE, new CopyProgress("", 0, false)));
+            new WatermarkCopies(this.term.term, collection, acks, new ChangeSender(this.term.term, publisher, acks))
+                .readNextChunk();
+        }
+        assertThat(collection.marksWritten).hasSize(2);
+        assertThat(collection.marksWritten.get(1).low()).isNotEqualTo(collection.marksWritten.get(0).low());
+        assertThat(collection.marksWritten.get(1).high()).isNotEqualTo(collection.marksWritten.get(0).high());
+    }
+
     private boolean copyComplete() {
         return checkpoints.load(TestTerm.RELAY).map(c -> c.copies().get(SOURCE).complete()).orElse(false);
     }
@@ -142,6 +173,9 @@ class WatermarkCopiesTest {
         final NavigableMap<String, Integer> state = new ConcurrentSkipListMap<>();
         final Map<String, Integer> beforeRead = new LinkedHashMap<>();
         final Map<String, Integer> afterRead = new LinkedHashMap<>();
+        /** Changed before the low watermark, and again after the high one: the first event carries the second state. */
+        final Map<String, Integer> lookedUpLate = new LinkedHashMap<>();
+        final List<Watermarks> marksWritten = new ArrayList<>();
 
         void store(String key, int value) {
             state.put(key, value);
@@ -169,14 +203,19 @@ class WatermarkCopiesTest {
 
         @Override
         public Chunk readChunk(String source, String position, int maxDocuments, Watermarks marks) {
-            stream.appendMade("ferry_watermarks", at -> new Change.Watermark(token(at), marks.low()));
+            marksWritten.add(marks);
             NavigableMap<String, Integer> after = position.isEmpty() ? state : state.tailMap(position, false);
             List<String> keys = after.keySet().stream().limit(2).toList();
+            Map<String, Integer> late = new LinkedHashMap<>();
+            keys.stream().filter(lookedUpLate::containsKey).forEach(key -> late.put(key, lookedUpLate.remove(key)));
+            late.forEach((key, value) -> stream.appendMade(SOURCE, at -> change(at, key, value)));
+            stream.appendMade("ferry_watermarks", at -> new Change.Watermark(token(at), marks.low()));
             keys.stream().filter(beforeRead::containsKey).forEach(key -> write(key, beforeRead.remove(key)));
             Map<String, Integer> read = new LinkedHashMap<>();
             keys.forEach(key -> read.put(key, state.get(key)));
             keys.stream().filter(afterRead::containsKey).forEach(key -> write(key, afterRead.remove(key)));
             stream.appendMade("ferry_watermarks", at -> new Change.Watermark(token(at), marks.high()));
+            late.forEach(this::write);
             boolean done = keys.isEmpty() || after.lastKey().equals(keys.get(keys.size() - 1));
             return new Chunk() {
                 private final Set<String> dropped = new HashSet<>();
@@ -197,11 +236,6 @@ class WatermarkCopiesTest {
                         }
                     });
                     return changes;
-                }
-
-                @Override
-                public int read() {
-                    return read.size();
                 }
 
                 @Override

@@ -8,23 +8,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.bson.BsonDocument;
-import org.bson.BsonType;
-import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 
-import com.mongodb.ClientSessionOptions;
 import com.mongodb.MongoCursorNotFoundException;
+import com.mongodb.MongoException;
 import com.mongodb.ReadConcern;
 import com.mongodb.ReadPreference;
-import com.mongodb.WriteConcern;
-import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
-import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Sorts;
 
 import dev.ferry.core.relay.spi.Change;
@@ -42,16 +37,12 @@ public final class MongoSourceCopy implements SourceCopy {
 
     private static final JsonWriterSettings CANONICAL = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
 
-    /** MongoDB's sort order of the types a key can hold (numbers stand for all numeric types). */
-    private static final List<BsonType> TYPE_ORDER = List.of(BsonType.DOUBLE, BsonType.STRING, BsonType.DOCUMENT,
-        BsonType.ARRAY, BsonType.BINARY, BsonType.OBJECT_ID, BsonType.BOOLEAN, BsonType.DATE_TIME, BsonType.TIMESTAMP,
-        BsonType.REGULAR_EXPRESSION);
-
     private final MongoClient client;
     private final Map<String, CopiedCollection> sources = new LinkedHashMap<>();
     private final List<String> copiedFirst;
     /** Sources whose order a unique index proved unique (found by {@link #prepare}): no {@code _id} tie-breaker. */
     private final Set<String> uniqueByIndex = ConcurrentHashMap.newKeySet();
+    private final WatermarkedChunks chunks;
     /** The read a copy is in the middle of (relay instances sharing this copy in one JVM take turns). */
     private OpenRead read;
 
@@ -66,6 +57,7 @@ public final class MongoSourceCopy implements SourceCopy {
      */
     public MongoSourceCopy(MongoClient client, List<CopiedCollection> sources, List<String> copiedFirst) {
         this.client = client;
+        this.chunks = new WatermarkedChunks(client);
         sources.forEach(source -> this.sources.put(source.name(), source));
         this.copiedFirst = List.copyOf(copiedFirst);
         this.copiedFirst.forEach(this::source);
@@ -84,7 +76,8 @@ public final class MongoSourceCopy implements SourceCopy {
     /**
      * Checks that each source has an index the copy reads through: a unique one on exactly its order, or one on its
      * order followed by {@code _id} (the tie-breaker). Without one, each page would sort the whole collection in
-     * memory, which MongoDB refuses past 100 MB. Ferry's own store gets its indexes created instead.
+     * memory, which MongoDB refuses past 100 MB. Ferry's own store gets its indexes created instead. A copy by
+     * watermarks also needs to write them: a watermark is written and removed.
      */
     @Override
     public void prepare(List<String> names) {
@@ -100,6 +93,24 @@ public final class MongoSourceCopy implements SourceCopy {
             if (index.unique()) {
                 uniqueByIndex.add(name);
             }
+            if (copiesByWatermarks(name)) {
+                probeWatermarks(source);
+            }
+        }
+    }
+
+    /** A copy by watermarks writes to the source's database: a user who may not is told before the relay starts. */
+    private void probeWatermarks(CopiedCollection source) {
+        String database = source.watched().database();
+        try {
+            WatermarkCollection.probe(client, database);
+        } catch (MongoException e) {
+            if (!WatermarkCollection.refusedForLackOfRights(e)) {
+                throw e;
+            }
+            throw new NotReady("source " + source.name() + ": its copy writes watermarks to " + database + "."
+                + WatermarkCollection.NAME + ", which MongoDB refused (" + e.getMessage() + "); grant the relay's user "
+                + "insert and remove on that collection (and a change stream on the database)");
         }
     }
 
@@ -126,38 +137,14 @@ public final class MongoSourceCopy implements SourceCopy {
         return source(name).watched().readsEveryOperation();
     }
 
-    /**
-     * Writes the low watermark, reads the chunk in a causally consistent session (so that the read sees at least the
-     * watermark, on any member), then writes the high watermark; the relay's earlier watermarks are removed first.
-     * Each chunk is a query of its own, not a page of one cursor: a page read ahead before the low watermark would
-     * hold documents older than it.
-     */
+    /** See {@link WatermarkedChunks}. */
     @Override
     public Chunk readChunk(String name, String position, int maxDocuments, Watermarks marks) {
         CopiedCollection source = source(name);
         if (!copiesByWatermarks(name)) {
             throw new IllegalArgumentException(name + " is not copied by watermarks: its documents are a history");
         }
-        List<String> keys = source.orderBy();
-        MongoCollection<Document> watermarks = client.getDatabase(source.watched().database())
-            .getCollection(WatermarkCollection.NAME).withWriteConcern(WriteConcern.MAJORITY);
-        try (ClientSession session = client.startSession(ClientSessionOptions.builder().causallyConsistent(true)
-            .build())) {
-            watermarks.deleteMany(session, Filters.eq("relay", marks.relay()));
-            watermarks.insertOne(session, watermark(marks.low(), marks, name));
-            Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
-            List<BsonDocument> documents = collection(source).find(session, after).sort(Sorts.ascending(keys))
-                .limit(maxDocuments).batchSize(maxDocuments).into(new ArrayList<>());
-            watermarks.insertOne(session, watermark(marks.high(), marks, name));
-            String reached = documents.isEmpty() ? position
-                : key(keys, documents.get(documents.size() - 1)).toJson(CANONICAL);
-            return new WatermarkChunk(source.watched(), documents, reached, documents.size() < maxDocuments);
-        }
-    }
-
-    private static Document watermark(String value, Watermarks marks, String source) {
-        return new Document("_id", value).append("relay", marks.relay()).append("source", source)
-            .append("writtenAt", new java.util.Date());
+        return chunks.read(source, collection(source), position, maxDocuments, marks);
     }
 
     private CopyBatch read(CopiedCollection source, List<String> keys, String position, ResumeToken stamp,
@@ -165,7 +152,7 @@ public final class MongoSourceCopy implements SourceCopy {
         OpenRead read = this.read;
         if (read == null || !read.continues(source.name(), position)) {
             closeRead();
-            Bson after = position.isEmpty() ? new Document() : after(keys, BsonDocument.parse(position));
+            Bson after = position.isEmpty() ? new Document() : KeysetFilters.after(keys, BsonDocument.parse(position));
             read = new OpenRead(source.name(), collection(source).find(after).sort(Sorts.ascending(keys))
                 .batchSize(maxChanges).cursor());
             this.read = read;
@@ -185,7 +172,7 @@ public final class MongoSourceCopy implements SourceCopy {
             closeRead(); // the next call opens a fresh read after the position it is given
             throw e;
         }
-        String reached = last == null ? position : key(keys, last).toJson(CANONICAL);
+        String reached = last == null ? position : KeysetFilters.key(keys, last).toJson(CANONICAL);
         read.reached(reached);
         if (done) {
             closeRead();
@@ -243,54 +230,4 @@ public final class MongoSourceCopy implements SourceCopy {
             .getCollection(source.watched().collection(), BsonDocument.class)
             .withReadPreference(ReadPreference.primary()).withReadConcern(ReadConcern.MAJORITY);
     }
-
-    /**
-     * Documents after {@code key} in the order of {@code keys}: (k1 after v1) or (k1 = v1 and k2 after v2) or … A
-     * value is after v if it is greater within v's type, or of a type that sorts after v's ({@code $gt} compares
-     * within one type only); after null (a missing field) is anything not null.
-     */
-    private static Bson after(List<String> keys, BsonDocument key) {
-        List<Bson> alternatives = new ArrayList<>();
-        for (int i = 0; i < keys.size(); i++) {
-            List<Bson> conditions = new ArrayList<>();
-            for (int j = 0; j < i; j++) {
-                conditions.add(Filters.eq(keys.get(j), key.get(keys.get(j), org.bson.BsonNull.VALUE)));
-            }
-            conditions.add(after(keys.get(i), key.get(keys.get(i), org.bson.BsonNull.VALUE)));
-            alternatives.add(conditions.size() == 1 ? conditions.get(0) : Filters.and(conditions));
-        }
-        return Filters.or(alternatives);
-    }
-
-    private static Bson after(String field, BsonValue value) {
-        if (value.isNull()) {
-            return Filters.ne(field, null);
-        }
-        List<BsonType> later = TYPE_ORDER.subList(TYPE_ORDER.indexOf(bracket(value.getBsonType())) + 1, TYPE_ORDER.size());
-        return later.isEmpty() ? Filters.gt(field, value)
-            : Filters.or(Filters.gt(field, value),
-                new Document(field, new Document("$type", later.stream().map(BsonType::getValue).toList())));
-    }
-
-    /** Numbers compare as one type. */
-    private static BsonType bracket(BsonType type) {
-        return switch (type) {
-            case INT32, INT64, DOUBLE, DECIMAL128 -> BsonType.DOUBLE;
-            case SYMBOL -> BsonType.STRING;
-            default -> type;
-        };
-    }
-
-    private static BsonDocument key(List<String> keys, BsonDocument document) {
-        BsonDocument key = new BsonDocument();
-        for (String path : keys) {
-            BsonValue value = document;
-            for (String part : path.split("\\.")) {
-                value = value != null && value.isDocument() ? value.asDocument().get(part) : null;
-            }
-            key.append(path, value == null ? org.bson.BsonNull.VALUE : value);
-        }
-        return key;
-    }
-
 }

@@ -7,6 +7,7 @@ import java.util.Set;
 
 import org.bson.BsonDocument;
 
+import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.ResumeToken;
@@ -38,7 +39,9 @@ final class WatermarkChunk implements SourceCopy.Chunk {
 
     @Override
     public void changedInWindow(FerryRecord record) {
-        changed.add(new WatchedCollection.RecordKey(record.type(), record.key()));
+        if (record instanceof EntityChange) { // an event of an aggregate type named like the entity is not a change of it
+            changed.add(new WatchedCollection.RecordKey(record.type(), record.key()));
+        }
     }
 
     @Override
@@ -50,11 +53,6 @@ final class WatermarkChunk implements SourceCopy.Chunk {
             }
         }
         return kept.isEmpty() ? List.of() : watched.readCopied(highWatermark, highWatermark, kept);
-    }
-
-    @Override
-    public int read() {
-        return documents.size();
     }
 
     @Override

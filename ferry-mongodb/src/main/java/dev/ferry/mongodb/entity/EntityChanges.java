@@ -32,8 +32,8 @@ import dev.ferry.mongodb.store.RelaxedJson;
 /**
  * Reads the changes of one entity collection — every insert, update, replace and delete, whether from the change
  * stream or a copy — as {@link EntityChange}s. The version is the change's cluster time and its place among the
- * changes sharing that cluster time (see {@link EntityVersion}); a copied document carries the stream position noted
- * before the copy, at place 0. A source with a version field of its own (sharded clusters) takes the document's
+ * changes sharing that cluster time (see {@link EntityVersion}); a copied document carries the position it is
+ * versioned at (its chunk's high watermark), at place 0. A source with a version field of its own (sharded clusters) takes the document's
  * field instead (a delete: the pre-image's, just after it) and refuses a change not above its key's tombstone
  * ({@link TombstoneRule}). Changes that cannot be published become dead letters with the reason, never dropped: a
  * record larger than the broker takes ({@link RecordSize}), an id whose key is also another document's key

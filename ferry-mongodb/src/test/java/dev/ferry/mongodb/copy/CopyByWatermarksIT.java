@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
+import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +25,7 @@ import dev.ferry.core.event.EntityChange;
 import dev.ferry.core.event.EntityVersion;
 import dev.ferry.core.relay.spi.Change;
 import dev.ferry.core.relay.spi.ChangeSource;
+import dev.ferry.core.relay.spi.ResumeToken;
 import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.mongodb.MongoTestDatabase;
@@ -45,6 +47,8 @@ import dev.ferry.mongodb.entity.EntitySource;
 @Timeout(120)
 class CopyByWatermarksIT {
 
+    /** A resume token carrying a cluster time, as a high watermark's does. */
+    private static final ResumeToken HIGH = new ResumeToken("{\"_data\": \"8200000001000000010\"}");
     private static MongoTestDatabase mongo;
 
     @BeforeAll
@@ -72,7 +76,6 @@ class CopyByWatermarksIT {
             SourceCopy.Chunk first = copy.readChunk(name, "", 3, marks(1));
             List<Change.Watermark> marks = watermarks(feed, 2);
             assertThat(marks).extracting(Change.Watermark::value).containsExactly("r/1/low", "r/1/high");
-            assertThat(first.read()).isEqualTo(3);
             assertThat(first.done()).isFalse();
 
             List<Change> changes = first.changes(marks.get(1).token());
@@ -82,8 +85,9 @@ class CopyByWatermarksIT {
                 .containsOnly(EntityVersion.ofClusterTime(high.seconds(), high.increment(), 0));
 
             SourceCopy.Chunk last = copy.readChunk(name, first.position(), 3, marks(2));
-            assertThat(watermarks(feed, 2)).extracting(Change.Watermark::value).containsExactly("r/2/low", "r/2/high");
-            assertThat(last.read()).isEqualTo(2);
+            List<Change.Watermark> second = watermarks(feed, 2);
+            assertThat(second).extracting(Change.Watermark::value).containsExactly("r/2/low", "r/2/high");
+            assertThat(last.changes(second.get(1).token())).hasSize(2);
             assertThat(last.done()).isTrue();
         }
         assertThat(mongo.database().getCollection(WatermarkCollection.NAME).find(Filters.eq("relay", "r"))
@@ -116,6 +120,47 @@ class CopyByWatermarksIT {
             assertThat(kept).extracting(change -> ((EntityChange) change.records().get(0)).id())
                 .containsExactlyInAnyOrder("p-2", EntityKeys.of(new BsonInt32(4)));
         }
+    }
+
+    @Test
+    void aCopyEndsAtTheLastKeyTheCollectionHeldWhenItBeganWhateverTheKeysTypes() {
+        String name = "patients_" + System.nanoTime();
+        MongoCollection<Document> patients = mongo.database().getCollection(name);
+        ObjectId objectId = new ObjectId();
+        // In MongoDB's order: numbers, strings, ObjectIds, booleans.
+        List<Object> ids = List.of(7, "p-1", objectId, true);
+        ids.forEach(id -> patients.insertOne(new Document("_id", id)));
+        WatchedCollection watched = watched(name);
+        MongoSourceCopy copy = copy(watched);
+
+        List<Object> copied = new ArrayList<>();
+        SourceCopy.Chunk chunk = copy.readChunk(name, "", 2, marks(4));
+        copied.addAll(ids(chunk));
+        // Inserted after the copy began: past its last key (a date sorts after a boolean) it is the stream's alone;
+        // before it, a later chunk may read it too.
+        patients.insertOne(new Document("_id", new java.util.Date()));
+        patients.insertOne(new Document("_id", 8));
+        patients.insertOne(new Document("_id", new ObjectId()));
+        int chunks = 1;
+        while (!chunk.done()) {
+            chunk = copy.readChunk(name, chunk.position(), 2, marks(4 + chunks++));
+            copied.addAll(ids(chunk));
+        }
+        assertThat(copied).hasSize(5).containsSubsequence(7, "p-1", objectId, true).doesNotContain(8)
+            .noneMatch(java.util.Date.class::isInstance);
+    }
+
+    /** The ids a chunk's documents carry, in order (versioned at a made-up high watermark). */
+    private static List<Object> ids(SourceCopy.Chunk chunk) {
+        List<Object> ids = new ArrayList<>();
+        chunk.changes(HIGH).forEach(change -> {
+            BsonDocument document = BsonDocument.parse(((EntityChange) change.records().get(0)).documentJson());
+            BsonValue id = document.get("_id");
+            ids.add(id.isInt32() ? (Object) id.asInt32().getValue() : id.isString() ? id.asString().getValue()
+                : id.isObjectId() ? id.asObjectId().getValue() : id.isBoolean() ? id.asBoolean().getValue()
+                : new java.util.Date(id.asDateTime().getValue()));
+        });
+        return ids;
     }
 
     private static List<Change.Watermark> watermarks(ChangeSource.ChangeFeed feed, int count) {

@@ -6,9 +6,10 @@ import java.util.Objects;
 import dev.ferry.core.event.FerryRecord;
 
 /**
- * Reads the documents a source already holds, for a relay that copies before it streams: in an order that keeps
- * each aggregate's (or entity's) versions ascending, in batches, resumable from a position. Memory stays bounded by
- * the batch, whatever the collection's size.
+ * Reads the documents a source already holds, for a relay that copies them: in an order that keeps each aggregate's
+ * (or entity's) versions ascending, in batches ({@link #next}: before streaming, or while the other sources stream)
+ * or in chunks between watermarks ({@link #readChunk}: while the source itself streams), resumable from a position.
+ * Memory stays bounded by the batch, whatever the collection's size.
  */
 public interface SourceCopy {
 
@@ -84,8 +85,8 @@ public interface SourceCopy {
     interface Chunk {
 
         /**
-         * A record the stream published between the watermarks: the chunk's document of the same key is left out
-         * (the stream carries that key's state from then on, newer than what the chunk read or equal to it).
+         * A record the stream published after the chunk was read and before its high watermark: the chunk's document
+         * of the same key is left out (the stream carries that key's state, as new as the chunk's read or newer).
          */
         void changedInWindow(FerryRecord record);
 
@@ -94,9 +95,6 @@ public interface SourceCopy {
          * {@code highWatermark} as its token.
          */
         List<Change> changes(ResumeToken highWatermark);
-
-        /** Documents read, left out or not. */
-        int read();
 
         /** Where the chunk ended (after its last document, whether left out or not). */
         String position();

@@ -142,7 +142,7 @@ class FerryQueriesUseIndexesIT {
             .append("aggregateId", new BsonString(key(i / 20))).append("firstVersion", new BsonInt64(i % 20 + 1))
             .append("lastVersion", new BsonInt64(i % 20 + 1)));
 
-        // MongoSourceCopy.after over the order [aggregateType, aggregateId, firstVersion] (unique: no _id), mid-way
+        // KeysetFilters.after (a copy's page) over [aggregateType, aggregateId, firstVersion] (unique: no _id), mid-way
         BsonString type = new BsonString("patient");
         BsonString id = new BsonString(key(DOCUMENTS / 40)); // mid-way through the patients
         BsonInt64 version = new BsonInt64(7);
@@ -193,7 +193,7 @@ class FerryQueriesUseIndexesIT {
         assertThat(examined("ferry", "ferry_tombstones") - before).isEqualTo(2 * 100);
     }
 
-    /** MongoSourceCopy.after(field, value): greater within the type, or of a type that sorts after it. */
+    /** KeysetFilters.after(field, value) (ferry-mongodb): greater within the type, or of a type that sorts after it. */
     private static Bson after(String field, BsonValue value, List<BsonType> later) {
         return Filters.or(Filters.gt(field, value),
             new Document(field, new Document("$type", later.stream().map(BsonType::getValue).toList())));
