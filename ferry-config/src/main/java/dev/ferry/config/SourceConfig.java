@@ -269,8 +269,9 @@ public sealed interface SourceConfig {
         @JsonPropertyDescription("The entity its documents are (it claims it; it names the topic); default: the "
             + "collection's name.")
         String entity,
-        @JsonPropertyDescription("`copy`: copy the documents the collection holds, by `_id`, before streaming (each a "
-            + "`create`); or `none`.")
+        @JsonPropertyDescription("`copy`: copy the documents the collection holds, by `_id`, by watermarks while "
+            + "streaming (each a `create`; needs write access to `ferry_watermarks` in the source's database); or "
+            + "`none`.")
         String initialLoad,
         @JsonPropertyDescription("The largest record the broker takes, below the 1 MiB of Kafka, Event Hubs and NATS; "
             + "a larger change is dead-lettered with its id and size.")
