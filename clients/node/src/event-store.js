@@ -10,6 +10,14 @@ import { ConcurrencyConflict } from './errors.js';
 const DUPLICATE_KEY = new Set([11000, 11001]);
 
 /**
+ * Whether the insert failed on a unique index. The code is an Int32, not a number, when the client was made with
+ * promoteValues: false: the driver decodes the server's reply with the client's options.
+ */
+function isDuplicateKey(error) {
+  return DUPLICATE_KEY.has(Number(error?.code)) || error?.codeName === 'DuplicateKey';
+}
+
+/**
  * Appends events atomically with optimistic concurrency, and reads an aggregate's history: one commit document per
  * append, so no transaction is needed.
  */
@@ -78,7 +86,7 @@ export class EventStore {
     try {
       await this.#commits.insertOne(commit, { writeConcern: { w: 'majority' } });
     } catch (error) {
-      if (!DUPLICATE_KEY.has(error?.code)) {
+      if (!isDuplicateKey(error)) {
         throw error;
       }
       // A retried insert whose first attempt was stored meets its own _id: that append succeeded.

@@ -284,6 +284,18 @@ describe('appending by the contract', () => {
     assert.equal(commits.documents.length, 1);
   });
 
+  it('knows a duplicate key from a client that reads numbers as Int32 (promoteValues: false)', async () => {
+    const commits = new FakeCommits();
+    const store = new EventStore(commits);
+    await store.append('patient', 'p-1', 0, one);
+    const insertOne = commits.insertOne.bind(commits);
+    commits.insertOne = (document, options) => insertOne(document, options).catch((error) => {
+      throw Object.assign(error, { code: new Int32(11000), codeName: 'DuplicateKey' });
+    });
+
+    await assert.rejects(store.append('patient', 'p-1', 0, one), ConcurrencyConflict);
+  });
+
   it('passes on an error that is not a duplicate key', async () => {
     const commits = new FakeCommits();
     commits.insertOne = async () => {
