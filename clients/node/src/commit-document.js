@@ -302,7 +302,8 @@ function contractString(value, field) {
 
 /**
  * A stored version as a number, however the reading client's options deliver it: a number (the driver's default for
- * an int32 and a promoted int64), a Long or an Int32 (promoteValues: false), a bigint (useBigInt64).
+ * an int32 and a promoted int64), a Long or an Int32 (promoteValues: false), a bigint (useBigInt64). With promoted
+ * values a double holding an integer is a number too, so unlike Java's decoding this read cannot refuse it.
  */
 export function storedVersion(value, field) {
   let number;
