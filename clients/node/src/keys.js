@@ -125,9 +125,27 @@ export function murmur2(data) {
   return h | 0;
 }
 
-/** Writes BSON values as the Java driver's JsonWriter does in JsonMode.EXTENDED (canonical Extended JSON). */
+/**
+ * A document as the Java driver's JsonWriter writes it in JsonMode.RELAXED (how Ferry's relay renders an event's
+ * payload, RelaxedJson): numbers as numbers, doubles with Java's digits, dates of years 1970-9999 as ISO strings.
+ * @param {object} document a document as the Node driver takes it
+ * @returns {string}
+ */
+export function javaRelaxedJson(document) {
+  refuseInvalidDates(document);
+  return new JavaJsonWriter(serialize(document), true).document(0).text;
+}
+
+/** The last millisecond the Java driver's relaxed writer prints as an ISO date (9999-12-31T23:59:59.999Z). */
+const LAST_MS_OF_YEAR_9999 = 253402300799999n;
+
+/**
+ * Writes BSON values as the Java driver's JsonWriter does in JsonMode.EXTENDED (canonical Extended JSON), or, if
+ * `relaxed`, in JsonMode.RELAXED.
+ */
 class JavaJsonWriter {
-  constructor(bytes) {
+  constructor(bytes, relaxed = false) {
+    this.relaxed = relaxed;
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -137,6 +155,9 @@ class JavaJsonWriter {
     const view = this.view;
     switch (type) {
       case 0x01:
+        if (this.relaxed && Number.isFinite(view.getFloat64(at, true))) {
+          return { text: extendedDouble(view.getFloat64(at, true)), end: at + 8 };
+        }
         return { text: wrapper('$numberDouble', quote(extendedDouble(view.getFloat64(at, true)))), end: at + 8 };
       case 0x02: {
         const { text, end } = readString(this.bytes, at);
@@ -169,6 +190,9 @@ class JavaJsonWriter {
       case 0x08:
         return { text: this.bytes[at] !== 0 ? 'true' : 'false', end: at + 1 };
       case 0x09:
+        if (this.relaxed && view.getBigInt64(at, true) >= 0n && view.getBigInt64(at, true) <= LAST_MS_OF_YEAR_9999) {
+          return { text: wrapper('$date', quote(javaIsoDate(Number(view.getBigInt64(at, true))))), end: at + 8 };
+        }
         return {
           text: wrapper('$date', wrapper('$numberLong', quote(view.getBigInt64(at, true).toString()))),
           end: at + 8,
@@ -207,6 +231,9 @@ class JavaJsonWriter {
         return { text: `{"$code": ${quote(code.text)}, "$scope": ${scope.text}}`, end: scope.end };
       }
       case 0x10:
+        if (this.relaxed) {
+          return { text: String(view.getInt32(at, true)), end: at + 4 };
+        }
         return { text: wrapper('$numberInt', quote(String(view.getInt32(at, true)))), end: at + 4 };
       case 0x11: {
         const increment = view.getUint32(at, true);
@@ -214,6 +241,9 @@ class JavaJsonWriter {
         return { text: wrapper('$timestamp', `{"t": ${time}, "i": ${increment}}`), end: at + 8 };
       }
       case 0x12:
+        if (this.relaxed) {
+          return { text: view.getBigInt64(at, true).toString(), end: at + 8 };
+        }
         return { text: wrapper('$numberLong', quote(view.getBigInt64(at, true).toString())), end: at + 8 };
       case 0x13: {
         const decimal = javaDecimal128ToString(this.bytes.subarray(at, at + 16));
@@ -261,6 +291,14 @@ function wrapper(name, valueText) {
 /** The Java driver's JsonDoubleHelper: Double.toString with a + on a positive exponent (1.0E+21). */
 function extendedDouble(value) {
   return javaDoubleToString(value).replace(/E(\d)/, 'E+$1');
+}
+
+/**
+ * A date as Java's DateTimeFormatter.ISO_OFFSET_DATE_TIME writes it in UTC (the Java driver's relaxed $date): the
+ * fraction of a second with its trailing zeros dropped, none at all for a whole second.
+ */
+function javaIsoDate(epochMillis) {
+  return new Date(epochMillis).toISOString().replace(/\.?0*Z$/, 'Z');
 }
 
 /** A JSON string as the Java driver writes it: its short escapes, \uXXXX (lower case) for what Java does not keep. */

@@ -1,0 +1,35 @@
+/**
+ * An append lost the race for its versions: another append stored them first, or the expected version was not the
+ * aggregate's version. Nothing was stored. Reload the aggregate and decide again. The same fields as Ferry's Java
+ * `dev.ferry.core.store.ConcurrencyConflict`, and the version the aggregate was found at afterwards.
+ */
+export class ConcurrencyConflict extends Error {
+  readonly name: 'ConcurrencyConflict';
+  readonly code: 'FERRY_CONCURRENCY_CONFLICT';
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  /** The version the append expected the aggregate to be at. */
+  readonly expectedVersion: number;
+  /**
+   * The aggregate's version re-read after the conflict (0: no commit), or null if that read failed. It may already be
+   * past the version that caused the conflict.
+   */
+  readonly actualVersion: number | null;
+}
+
+/** An event is larger than the broker accepts as published; refused at append time. Nothing was stored. */
+export class EventTooLarge extends Error {
+  readonly name: 'EventTooLarge';
+  readonly code: 'FERRY_EVENT_TOO_LARGE';
+  readonly eventType: string;
+  readonly aggregateId: string;
+  /** The event's size as Ferry's relay publishes it (its JSON envelope, UTF-8). */
+  readonly bytes: number;
+  readonly limit: number;
+}
+
+/** A document in the event-store collection that is not a valid commit; the message names the first problem. */
+export class MalformedCommit extends Error {
+  readonly name: 'MalformedCommit';
+  readonly code: 'FERRY_MALFORMED_COMMIT';
+}

@@ -1,0 +1,54 @@
+// The errors of appending and reading commits, named and worded as Ferry's Java API names and words them
+// (dev.ferry.core.store.ConcurrencyConflict, EventTooLarge; dev.ferry.mongodb.store.CommitDocuments.MalformedCommit),
+// so that a service handles a conflict from either side the same way.
+
+/**
+ * An append lost the race for its versions: another append stored them first, or the expected version was not the
+ * aggregate's version. Nothing was stored. Reload the aggregate and decide again.
+ */
+export class ConcurrencyConflict extends Error {
+  /**
+   * @param {string} aggregateType
+   * @param {string} aggregateId
+   * @param {number} expectedVersion the version the append expected the aggregate to be at
+   * @param {number} eventCount how many events the append carried
+   * @param {number | null} actualVersion the aggregate's version as re-read after the conflict (null if that read failed)
+   * @param {unknown} [cause] the duplicate-key error, when the insert lost the race
+   */
+  constructor(aggregateType, aggregateId, expectedVersion, eventCount, actualVersion, cause) {
+    // Java's message, word for word, and the version found on the re-read, which Java does not make
+    super(`concurrency conflict on ${aggregateType} ${aggregateId}: expected version ${expectedVersion}, but versions `
+      + `${expectedVersion + 1}..${expectedVersion + eventCount} (or earlier ones) were already appended by someone `
+      + `else${actualVersion === null ? '' : ` (the aggregate is at version ${actualVersion})`}; reload the aggregate `
+      + 'and retry', cause === undefined ? undefined : { cause });
+    this.name = 'ConcurrencyConflict';
+    this.code = 'FERRY_CONCURRENCY_CONFLICT';
+    this.aggregateType = aggregateType;
+    this.aggregateId = aggregateId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** An event is larger than the broker accepts; it is refused at append time, not discovered at publish time. */
+export class EventTooLarge extends Error {
+  constructor(eventType, aggregateId, bytes, limit) {
+    super(`event ${eventType} of aggregate ${aggregateId} is ${bytes} bytes as published, over the broker's record `
+      + `limit of ${limit} bytes`);
+    this.name = 'EventTooLarge';
+    this.code = 'FERRY_EVENT_TOO_LARGE';
+    this.eventType = eventType;
+    this.aggregateId = aggregateId;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+/** A document in the event-store collection that is not a valid commit; the message names the first problem. */
+export class MalformedCommit extends Error {
+  constructor(reason) {
+    super(reason);
+    this.name = 'MalformedCommit';
+    this.code = 'FERRY_MALFORMED_COMMIT';
+  }
+}
