@@ -21,6 +21,8 @@ export interface FerryKafkaConsumerOptions extends GuardOptions {
   consumerConfig?: Partial<Omit<ConsumerConfig, 'groupId'>>;
   /** Signals on which the consumer stops cleanly, then lets the signal end the process; default SIGTERM and SIGINT. */
   shutdownSignals?: NodeJS.Signals[];
+  /** After each join of the group: the partitions this instance owns now, by topic. */
+  onAssigned?: (assignment: Record<string, number[]>) => unknown;
   /** A crash of the kafkajs consumer (it restarts itself) or a failed stop; default: logged. */
   onError?: (error: unknown) => unknown;
 }

@@ -33,6 +33,7 @@ export class FerryKafkaConsumer {
   #signals;
   #guard;
   #onError;
+  #onAssigned;
   #consumer = null;
   #signalListeners = [];
   #stopping = null;
@@ -40,7 +41,7 @@ export class FerryKafkaConsumer {
   /**
    * @param {object} options see kafka-consumer.d.ts
    */
-  constructor({ kafka, groupId, topics, versions, handle, onGap, onDecision, onUndecodable, onError, retry,
+  constructor({ kafka, groupId, topics, versions, handle, onGap, onDecision, onUndecodable, onError, onAssigned, retry,
     fromBeginning = true, partitionsConsumedConcurrently = 1, consumerConfig = {},
     shutdownSignals = ['SIGTERM', 'SIGINT'], sleep } = {}) {
     if (typeof kafka?.consumer !== 'function') {
@@ -66,6 +67,7 @@ export class FerryKafkaConsumer {
     this.#signals = shutdownSignals;
     this.#guard = new VersionGuard({ versions, handle, onGap, onDecision, onUndecodable, retry, sleep });
     this.#onError = onError ?? ((error) => console.error(`ferry: consumer group ${groupId}: ${error?.stack ?? error}`));
+    this.#onAssigned = onAssigned ?? (() => {});
   }
 
   /** The kafkajs consumer, once started (for its `events` and `describeGroup`). */
@@ -79,7 +81,10 @@ export class FerryKafkaConsumer {
       throw new Error('this consumer was started already');
     }
     this.#consumer = this.#kafka.consumer(this.#consumerConfig);
-    this.#consumer.on?.(this.#consumer.events?.CRASH ?? 'consumer.crash', (event) => this.#onError(event?.payload?.error));
+    const events = this.#consumer.events ?? {};
+    this.#consumer.on?.(events.CRASH ?? 'consumer.crash', (event) => this.#onError(event?.payload?.error));
+    this.#consumer.on?.(events.GROUP_JOIN ?? 'consumer.group_join',
+      (event) => this.#onAssigned(event?.payload?.memberAssignment ?? {}));
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: this.#topics, fromBeginning: this.#fromBeginning });
     for (const signal of this.#signals) {
