@@ -28,7 +28,9 @@ const kafka = new Kafka({
 });
 const consumer = new FerryKafkaConsumer({
   kafka, groupId, topics: [topic],
-  consumerConfig: { sessionTimeout: 6_000, heartbeatInterval: 500 }, // the broker's lowest: the kill's partitions move soon
+  // the broker's lowest session timeout, so that the kill's partitions move soon; short fetch waits, so that a
+  // caught-up instance heartbeats, and so rejoins, soon
+  consumerConfig: { sessionTimeout: 6_000, heartbeatInterval: 500, maxWaitTimeInMs: 500 },
   versions: readModel,
   handle: (record, guard) => readModel.apply(guard, {
     $inc: { count: 1, sum: record.value.payload.n }, $set: { 'state.n': record.value.payload.n },
