@@ -1,0 +1,343 @@
+package dev.ferry.it.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.PipelineFixture;
+import dev.ferry.it.support.ReadModelCheck;
+import dev.ferry.it.support.ReadModelHistory;
+
+/**
+ * Two instances of a Node.js read model on the client's {@code FerryKafkaConsumer} ({@code clients/node}, one consumer
+ * group), one killed with SIGKILL in the middle of its partitions' backlog and started again, build a read model equal
+ * to the fold of the event store: every aggregate's count, sum and last value as the store's events give them, every
+ * version applied once and in order. The events are appended by Ferry's Java store and relayed by Ferry's relay to the
+ * embedded Kafka broker, a backlog first and then while the consumers run.
+ * <p>
+ * What is counted, and by whom: duplicate and reordered applies by a change stream on the read model, opened before any
+ * consumer starts ({@link ReadModelHistory}, independent of the client), and by each document's {@code applied} list,
+ * which the same conditional update that moves its {@code _version} pushes to. The kill is shown to have hit records
+ * that were written but not committed: the killed instance's log of applied records at or past its partitions'
+ * committed offsets right after the kill; each of them is delivered again to the partition's next owner, which skips it
+ * as a duplicate. After a SIGTERM both remaining instances stop within seconds having committed everything.
+ * <p>
+ * The consumers run as {@code node test/it/kafka-consume.mjs} in {@code clients/node}, on the client's lockfile
+ * (kafkajs, and the mongodb driver as a dev dependency, installed by the {@code npm ci} .ci/run does there); without
+ * Node.js or that install this test fails, naming the step.
+ */
+@Timeout(180)
+class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
+
+    private static final Path CLIENT = Path.of("..", "clients", "node");
+    private static final String SCRIPT = "test/it/kafka-consume.mjs";
+    private static final String TYPE = "patient";
+    private static final String READ_MODEL = "node_patients";
+    private static final int AGGREGATES = 200;
+    /** Appended and relayed before the consumers start: the first batches are large, so the kill lands inside one. */
+    private static final int BACKLOG = 2_000;
+    /** Appended while the consumers run, the kill and the restart included. */
+    private static final int LIVE = 2_000;
+    /** Applied by the instance to be killed before the kill: well into its first batches, far from their end. */
+    private static final int APPLIED_BEFORE_KILL = 150;
+
+    private final List<NodeConsumer> consumers = new ArrayList<>();
+
+    @AfterEach
+    void stopConsumers() {
+        consumers.forEach(NodeConsumer::kill); // before the pipeline closes (a subclass's @AfterEach runs first)
+    }
+
+    @Test
+    void twoNodeConsumersOneKilledAndRestartedBuildTheFoldOfTheStoreOnceAndInOrder() throws Exception {
+        String node = nodeAndClientInstalled();
+        pipeline.startRelay("r1");
+        MongoCollection<Document> readModel = pipeline.database().getCollection(READ_MODEL);
+        String topic = pipeline.topicPrefix() + TYPE;
+        String group = "node-read-model-" + pipeline.topicPrefix();
+        try (ReadModelHistory history = ReadModelHistory.watch(readModel)) {
+            // Ferry creates the topic (with its partitions) when it relays the first event, not the broker: relay first
+            new AppendLoad(pipeline.store(), TYPE, AGGREGATES, BACKLOG, 2).runToEnd();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> pipeline.recordCount() >= BACKLOG);
+
+            long started = System.nanoTime();
+            NodeConsumer a = start(node, "a", topic, group);
+            NodeConsumer b = start(node, "b", topic, group);
+            CompletableFuture<Void> live = new AppendLoad(pipeline.store(), TYPE, AGGREGATES, LIVE, 2).start();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
+
+            b.kill();
+            Map<TopicPartition, Long> committedAtKill = committedOffsets(group);
+            List<Decision> writtenNotCommitted = b.decisions().stream().filter(d -> d.decision().equals("applied"))
+                .filter(d -> d.offset() >= committedAtKill.getOrDefault(d.topicPartition(topic), 0L)).toList();
+            NodeConsumer restarted = start(node, "b-restarted", topic, group);
+            live.get(90, TimeUnit.SECONDS);
+            int stored = BACKLOG + LIVE;
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> a.running() && restarted.running() && versionsApplied(readModel) >= stored);
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+
+            a.stopAndWait();
+            restarted.stopAndWait();
+            List<Event> events = pipeline.storedEvents();
+            ReadModelCheck check = ReadModelCheck.of(events, readModel, history);
+            List<Decision> all = Stream.of(a, b, restarted).flatMap(consumer -> consumer.decisions().stream()).toList();
+            Set<String> skippedAgain = all.stream().filter(d -> d.decision().equals("duplicate"))
+                .map(Decision::position).collect(Collectors.toSet());
+            System.out.printf("NodeConsumersKeepOrderOnKafkaIT: %d events of %d aggregates, read model complete %d ms "
+                    + "after the consumers started; %s; decisions: %s; %d written by the killed instance but not "
+                    + "committed, %d of them skipped as duplicates after the kill%n", events.size(), check.aggregates(),
+                tookMillis, check, counts(all), writtenNotCommitted.size(),
+                writtenNotCommitted.stream().filter(d -> skippedAgain.contains(d.position())).count());
+
+            assertThat(events).hasSize(stored);
+            assertThat(check.readModelExact()).as(check.toString()).isTrue();
+            assertThat(check.duplicatesApplied()).as(check.examples().toString()).isZero();
+            assertThat(check.orderViolations()).as(check.examples().toString()).isZero();
+            assertThat(check.applies()).as("every event applied once: nothing lost").isEqualTo(stored);
+            assertThat(mismatchesWithTheFold(events, readModel)).isEmpty();
+            assertThat(all).as("no gap: the read model saw every version").noneMatch(d -> d.decision().equals("gap"));
+            assertThat(writtenNotCommitted).as("the kill must land between writes and their commit").isNotEmpty();
+            assertThat(writtenNotCommitted).as("delivered again after the kill and skipped")
+                .allMatch(d -> skippedAgain.contains(d.position()));
+            assertThat(committedOffsets(group)).as("a SIGTERM commits what was written")
+                .isEqualTo(endOffsets(partitionsOf(topic)));
+        }
+    }
+
+    /** Every aggregate's count, sum of n, last n and applied versions, against the fold of its stored events. */
+    private static List<String> mismatchesWithTheFold(List<Event> events, MongoCollection<Document> readModel) {
+        Map<String, List<Event>> byAggregate = events.stream().collect(Collectors.groupingBy(Event::aggregateId));
+        List<String> mismatches = new ArrayList<>();
+        byAggregate.forEach((id, history) -> {
+            List<Event> ordered = history.stream().sorted((x, y) -> Long.compare(x.version(), y.version())).toList();
+            Document fold = new Document("count", (long) ordered.size())
+                .append("sum", ordered.stream().mapToLong(NodeConsumersKeepOrderOnKafkaIT::n).sum())
+                .append("last", n(ordered.get(ordered.size() - 1)))
+                .append("applied", ordered.stream().map(Event::version).toList());
+            Document document = readModel.find(Filters.eq("_id", id)).first();
+            Document built = document == null ? null : new Document("count", number(document.get("count")))
+                .append("sum", number(document.get("sum")))
+                .append("last", number(document.get("state", Document.class).get("n")))
+                .append("applied", document.getList("applied", Number.class).stream().map(Number::longValue).toList());
+            if (!fold.equals(built)) {
+                mismatches.add(id + ": the fold is " + fold.toJson() + ", the read model " + (built == null ? "missing"
+                    : built.toJson()));
+            }
+        });
+        return mismatches;
+    }
+
+    private static long n(Event event) {
+        return ((Number) Document.parse(event.payloadJson()).get("n")).longValue();
+    }
+
+    private static Long number(Object value) {
+        return value == null ? null : ((Number) value).longValue();
+    }
+
+    /** The versions the read model's documents are at, added up: the number of events applied. */
+    private static long versionsApplied(MongoCollection<Document> readModel) {
+        long total = 0;
+        for (Document document : readModel.find(Filters.exists("_version"))) {
+            total += ((Number) document.get("_version")).longValue();
+        }
+        return total;
+    }
+
+    private static Map<String, Long> counts(List<Decision> decisions) {
+        return decisions.stream().collect(Collectors.groupingBy(Decision::decision, Collectors.counting()));
+    }
+
+    private Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            offsets.forEach((partition, offset) -> {
+                if (offset != null) {
+                    committed.put(partition, offset.offset());
+                }
+            });
+            return committed;
+        }
+    }
+
+    private Set<TopicPartition> partitionsOf(String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                .partitions()
+                .stream().map(info -> new TopicPartition(topic, info.partition())).collect(Collectors.toSet());
+        }
+    }
+
+    private Map<TopicPartition, Long> endOffsets(Set<TopicPartition> partitions) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = partitions.stream()
+                .collect(Collectors.toMap(partition -> partition, partition -> OffsetSpec.latest()));
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS)
+                .forEach((partition, info) -> ends.put(partition, info.offset()));
+            return ends;
+        }
+    }
+
+    /** One decision the guard logged. */
+    private record Decision(String instance, String decision, String key, long version, int partition, long offset) {
+
+        TopicPartition topicPartition(String topic) {
+            return new TopicPartition(topic, partition);
+        }
+
+        /** The record's place in the topic: the same when it is delivered again. */
+        String position() {
+            return partition + "@" + offset;
+        }
+    }
+
+    /** A node process running the client's consumer; its stdout (one JSON line per decision) in a file. */
+    private final class NodeConsumer {
+        private final String instance;
+        private final Process process;
+        private final Path stdout;
+        private final Path stderr;
+
+        NodeConsumer(String instance, Process process, Path stdout, Path stderr) {
+            this.instance = instance;
+            this.process = process;
+            this.stdout = stdout;
+            this.stderr = stderr;
+        }
+
+        /** Decisions logged so far (whole lines only: a process killed mid-line leaves a fragment). */
+        List<Decision> decisions() {
+            List<Decision> decisions = new ArrayList<>();
+            String text = read(stdout);
+            int end = text.lastIndexOf('\n');
+            for (String line : text.substring(0, end + 1).split("\n")) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                BsonDocument json = BsonDocument.parse(line);
+                if (json.containsKey("decision") && json.isString("key") && json.isNumber("version")) {
+                    decisions.add(new Decision(instance, json.getString("decision").getValue(),
+                        json.getString("key").getValue(), json.get("version").asNumber().longValue(),
+                        json.get("partition").asNumber().intValue(),
+                        Long.parseLong(json.getString("offset").getValue())));
+                }
+            }
+            return decisions;
+        }
+
+        /** How many decisions of the kind this instance logged; fails at once, with what it wrote, if it died. */
+        long runningAndCount(String decision) {
+            running();
+            return decisions().stream().filter(d -> d.decision().equals(decision)).count();
+        }
+
+        /** True, or a failure with what the process wrote if it died. */
+        boolean running() {
+            if (!process.isAlive()) {
+                fail("node consumer " + instance + " exited (" + process.exitValue() + "): " + read(stderr));
+            }
+            return true;
+        }
+
+        /** SIGKILL: no commit, no leaving the group; its partitions move after the session timeout. */
+        void kill() {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** SIGTERM: the consumer finishes the record at hand, commits and leaves; then the signal ends the process. */
+        void stopAndWait() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                fail("node consumer " + instance + " did not stop within 20 s of a SIGTERM: " + read(stderr));
+            }
+            assertThat(process.exitValue()).as("ended by its SIGTERM after a clean stop; it wrote: " + read(stderr))
+                .isEqualTo(128 + 15);
+        }
+    }
+
+    private NodeConsumer start(String node, String instance, String topic, String group) throws IOException {
+        Path stdout = Files.createTempFile("node-consumer-" + instance, ".out");
+        Path stderr = Files.createTempFile("node-consumer-" + instance, ".err");
+        stdout.toFile().deleteOnExit();
+        stderr.toFile().deleteOnExit();
+        Process process = new ProcessBuilder(node, SCRIPT, kafka.bootstrapServers(), topic, group,
+            mongo.connectionString(), pipeline.database().getName(), READ_MODEL, instance)
+            .directory(CLIENT.toFile()).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        NodeConsumer consumer = new NodeConsumer(instance, process, stdout, stderr);
+        consumers.add(consumer);
+        return consumer;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String nodeAndClientInstalled() {
+        String node = nodeOnPath().orElseGet(() -> fail("Node.js 20.19 or later is needed for this test and `node` is "
+            + "not on the PATH: install it, then run `npm ci` in clients/node (.ci/run does the npm ci)"));
+        for (String module : List.of("kafkajs", "mongodb")) {
+            if (!Files.isRegularFile(CLIENT.resolve(Path.of("node_modules", module, "package.json")))) {
+                fail("the Node.js client's dependencies are not installed (" + module + " is missing): run `npm ci` in "
+                    + "clients/node (.ci/run does)");
+            }
+        }
+        return node;
+    }
+
+    private static Optional<String> nodeOnPath() {
+        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
+        return Stream.of(path.split(File.pathSeparator)).map(dir -> Path.of(dir, "node"))
+            .filter(Files::isExecutable).map(Path::toString).findFirst();
+    }
+}
