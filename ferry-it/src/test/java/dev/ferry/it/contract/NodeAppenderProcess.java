@@ -3,7 +3,6 @@ package dev.ferry.it.contract;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -13,12 +12,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
+
+import dev.ferry.it.support.NodeProject;
 
 /**
  * One Node appender racing others: {@code node test/it/append-race.mjs} in {@code clients/node}, the client's
@@ -28,7 +27,7 @@ import org.bson.BsonValue;
  */
 final class NodeAppenderProcess {
 
-    private static final Path CLIENT = Path.of("..", "clients", "node");
+    private static final Path CLIENT = NodeProject.CLIENT.directory();
     private static final String SCRIPT = "test/it/append-race.mjs";
 
     private final String writer;
@@ -46,11 +45,7 @@ final class NodeAppenderProcess {
     /** Starts {@code writer} on the commits' collection: it connects and waits for {@link #go()}. */
     static NodeAppenderProcess start(String connectionString, String database, String collection, String writer,
                                      String aggregateType, List<String> aggregateIds, int events) throws IOException {
-        String node = nodeOnPath().orElseGet(() -> fail("Node.js 20.19 or later is needed for this test and `node` is "
-            + "not on the PATH: install it, then run `npm ci` in clients/node (.ci/run does the npm ci)"));
-        if (!Files.isRegularFile(CLIENT.resolve(Path.of("node_modules", "mongodb", "package.json")))) {
-            fail("the Node.js client's dependencies are not installed: run `npm ci` in clients/node (.ci/run does)");
-        }
+        String node = NodeProject.CLIENT.node("mongodb");
         Path stdout = Files.createTempFile(writer, ".out");
         Path stderr = Files.createTempFile(writer, ".err");
         Process process = new ProcessBuilder(node, SCRIPT, connectionString, database, collection, writer, aggregateType,
@@ -169,11 +164,5 @@ final class NodeAppenderProcess {
         } catch (IOException e) {
             return "(its stderr could not be read: " + e + ")";
         }
-    }
-
-    private static Optional<String> nodeOnPath() {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
-        return Stream.of(path.split(File.pathSeparator)).map(dir -> Path.of(dir, "node"))
-            .filter(Files::isExecutable).map(Path::toString).findFirst();
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +13,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import org.bson.BsonArray;
 import org.bson.BsonBoolean;
@@ -57,6 +54,7 @@ import dev.ferry.it.support.BsonSchemaCheck;
 import dev.ferry.mongodb.store.CommitDocuments;
 import dev.ferry.mongodb.store.MongoEventStore;
 import dev.ferry.mongodb.store.RelaxedJson;
+import dev.ferry.it.support.NodeProject;
 
 /**
  * The Node.js client ({@code clients/node}, {@code EventStore}) appends by the commit contract as Ferry's Java store
@@ -73,7 +71,7 @@ import dev.ferry.mongodb.store.RelaxedJson;
 @Timeout(180)
 class NodeClientAppendsByTheContractIT {
 
-    private static final Path CLIENT = Path.of("..", "clients", "node");
+    private static final Path CLIENT = NodeProject.CLIENT.directory();
     private static final String SCRIPT = "test/it/store-command.mjs";
     private static final Path GOLDEN = CLIENT.resolve(Path.of("test", "golden", "java-commit.json"));
     private static final String EVENTS = "events";
@@ -288,11 +286,7 @@ class NodeClientAppendsByTheContractIT {
 
     /** Runs the client's script for one call on {@code collection}; what it printed, or a failure with what it wrote. */
     private BsonDocument node(String collection, String... call) throws IOException, InterruptedException {
-        String node = nodeOnPath().orElseGet(() -> fail("Node.js 20.19 or later is needed for this test and `node` is "
-            + "not on the PATH: install it, then run `npm ci` in clients/node (.ci/run does the npm ci)"));
-        if (!Files.isRegularFile(CLIENT.resolve(Path.of("node_modules", "mongodb", "package.json")))) {
-            fail("the Node.js client's dependencies are not installed: run `npm ci` in clients/node (.ci/run does)");
-        }
+        String node = NodeProject.CLIENT.node("mongodb");
         Path stdout = Files.createTempFile("node-client", ".out");
         Path stderr = Files.createTempFile("node-client", ".err");
         try {
@@ -314,11 +308,5 @@ class NodeClientAppendsByTheContractIT {
             Files.deleteIfExists(stdout);
             Files.deleteIfExists(stderr);
         }
-    }
-
-    private static Optional<String> nodeOnPath() {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
-        return Stream.of(path.split(File.pathSeparator)).map(dir -> Path.of(dir, "node"))
-            .filter(Files::isExecutable).map(Path::toString).findFirst();
     }
 }

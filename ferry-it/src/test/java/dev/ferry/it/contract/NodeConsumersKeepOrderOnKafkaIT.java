@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +38,7 @@ import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.ReadModelHistory;
+import dev.ferry.it.support.NodeProject;
 
 /**
  * Two instances of a Node.js read model on the client's {@code FerryKafkaConsumer} ({@code clients/node}, one consumer
@@ -62,7 +61,7 @@ import dev.ferry.it.support.ReadModelHistory;
 @Timeout(180)
 class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
 
-    private static final Path CLIENT = Path.of("..", "clients", "node");
+    private static final Path CLIENT = NodeProject.CLIENT.directory();
     private static final String SCRIPT = "test/it/kafka-consume.mjs";
     private static final String TYPE = "patient";
     private static final String READ_MODEL = "node_patients";
@@ -83,7 +82,7 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
 
     @Test
     void twoNodeConsumersOneKilledAndRestartedBuildTheFoldOfTheStoreOnceAndInOrder() throws Exception {
-        String node = nodeAndClientInstalled();
+        String node = NodeProject.CLIENT.node("kafkajs", "mongodb");
         pipeline.startRelay("r1");
         MongoCollection<Document> readModel = pipeline.database().getCollection(READ_MODEL);
         String topic = pipeline.topicPrefix() + TYPE;
@@ -321,23 +320,5 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static String nodeAndClientInstalled() {
-        String node = nodeOnPath().orElseGet(() -> fail("Node.js 20.19 or later is needed for this test and `node` is "
-            + "not on the PATH: install it, then run `npm ci` in clients/node (.ci/run does the npm ci)"));
-        for (String module : List.of("kafkajs", "mongodb")) {
-            if (!Files.isRegularFile(CLIENT.resolve(Path.of("node_modules", module, "package.json")))) {
-                fail("the Node.js client's dependencies are not installed (" + module + " is missing): run `npm ci` in "
-                    + "clients/node (.ci/run does)");
-            }
-        }
-        return node;
-    }
-
-    private static Optional<String> nodeOnPath() {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
-        return Stream.of(path.split(File.pathSeparator)).map(dir -> Path.of(dir, "node"))
-            .filter(Files::isExecutable).map(Path::toString).findFirst();
     }
 }

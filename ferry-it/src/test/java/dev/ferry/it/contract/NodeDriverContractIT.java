@@ -4,16 +4,13 @@ import static com.mongodb.client.model.Filters.eq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.bson.BsonDocument;
 import org.bson.BsonString;
@@ -34,6 +31,7 @@ import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.it.support.BsonSchemaCheck;
 import dev.ferry.mongodb.store.MongoEventStore;
+import dev.ferry.it.support.NodeProject;
 
 /**
  * The Node.js driver 7 (the npm package {@code mongodb}, locked in {@code src/test/node/driver-contract}) connects to
@@ -46,7 +44,7 @@ import dev.ferry.mongodb.store.MongoEventStore;
 @Timeout(120)
 class NodeDriverContractIT {
 
-    private static final Path PROJECT = Path.of("src", "test", "node", "driver-contract");
+    private static final Path PROJECT = NodeProject.DRIVER_CONTRACT.directory();
     private static final String SCRIPT = "append-and-watch.mjs";
     private static final String EVENTS = "events";
 
@@ -121,11 +119,7 @@ class NodeDriverContractIT {
 
     private NodeRun node(String aggregateType, String aggregateId, long expectedVersion) throws IOException,
         InterruptedException {
-        String node = nodeOnPath().orElseGet(() -> fail("Node.js 20.19 or later is needed for this test and `node` is "
-            + "not on the PATH: install it, then run `npm ci` in ferry-it/" + PROJECT + " (.ci/run does the npm ci)"));
-        if (!Files.isRegularFile(PROJECT.resolve("node_modules/mongodb/package.json"))) {
-            fail("the Node.js driver is not installed: run `npm ci` in ferry-it/" + PROJECT + " (.ci/run does)");
-        }
+        String node = NodeProject.DRIVER_CONTRACT.node("mongodb");
         Path stdout = Files.createTempFile("node-driver-contract", ".out");
         Path stderr = Files.createTempFile("node-driver-contract", ".err");
         try {
@@ -142,11 +136,5 @@ class NodeDriverContractIT {
             Files.deleteIfExists(stdout);
             Files.deleteIfExists(stderr);
         }
-    }
-
-    private static Optional<String> nodeOnPath() {
-        String path = Optional.ofNullable(System.getenv("PATH")).orElse("");
-        return Stream.of(path.split(File.pathSeparator)).map(dir -> Path.of(dir, "node"))
-            .filter(Files::isExecutable).map(Path::toString).findFirst();
     }
 }
