@@ -33,3 +33,18 @@ export class MalformedCommit extends Error {
   readonly name: 'MalformedCommit';
   readonly code: 'FERRY_MALFORMED_COMMIT';
 }
+
+/**
+ * A record the consumer did not apply and does not acknowledge (a gap, a value that is not Ferry's, a handler that
+ * broke its contract or kept failing): its partition stops there until it is fixed. A plain Error, so that kafkajs
+ * restarts the consumer rather than giving up on it.
+ */
+export class RecordNotApplied extends Error {
+  readonly name: 'RecordNotApplied';
+  readonly code: 'FERRY_RECORD_NOT_APPLIED';
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: string;
+  readonly key?: string;
+  readonly version?: unknown;
+}

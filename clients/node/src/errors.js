@@ -44,6 +44,31 @@ export class EventTooLarge extends Error {
   }
 }
 
+/**
+ * A record the consumer did not apply and so does not acknowledge: a gap, a value that is not Ferry's, a handler that
+ * broke its contract or kept failing. Its partition stops there (the record is delivered again after the consumer
+ * restarts) until it is fixed, as Ferry's Java projector keeps a failing key from going on: never a silent skip.
+ * A plain Error, so that kafkajs restarts the consumer rather than giving up on it.
+ */
+export class RecordNotApplied extends Error {
+  /**
+   * @param {string} reason why
+   * @param {{ topic?: string, partition?: number, offset?: string, key?: string, version?: unknown }} record where
+   * @param {unknown} [cause]
+   */
+  constructor(reason, record, cause) {
+    super(`record ${record.topic}/${record.partition}@${record.offset} (key ${record.key}, version `
+      + `${String(record.version)}) not applied, not acknowledged: ${reason}`, cause === undefined ? undefined : { cause });
+    this.name = 'RecordNotApplied';
+    this.code = 'FERRY_RECORD_NOT_APPLIED';
+    this.topic = record.topic;
+    this.partition = record.partition;
+    this.offset = record.offset;
+    this.key = record.key;
+    this.version = record.version;
+  }
+}
+
 /** A document in the event-store collection that is not a valid commit; the message names the first problem. */
 export class MalformedCommit extends Error {
   constructor(reason) {

@@ -1,4 +1,4 @@
-export { ConcurrencyConflict, EventTooLarge, MalformedCommit } from './errors.js';
+export { ConcurrencyConflict, EventTooLarge, MalformedCommit, RecordNotApplied } from './errors.js';
 export { EventStore, EventStoreOptions, EventMetadata, NewEvent, StoredEvent } from './event-store.js';
 export { FerryKafkaConsumer, FerryKafkaConsumerOptions } from './kafka-consumer.js';
 export { entityKey, keyBytes, murmur2, partitionOf } from './keys.js';

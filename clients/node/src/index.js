@@ -1,6 +1,6 @@
 // Ferry's Node.js client: appending commits by the commit contract, keys and partitions as Ferry computes them, and
 // consuming Ferry's topics in order, each record guarded by version.
-export { ConcurrencyConflict, EventTooLarge, MalformedCommit } from './errors.js';
+export { ConcurrencyConflict, EventTooLarge, MalformedCommit, RecordNotApplied } from './errors.js';
 export { EventStore } from './event-store.js';
 export { FerryKafkaConsumer } from './kafka-consumer.js';
 export { entityKey, keyBytes, murmur2, partitionOf } from './keys.js';

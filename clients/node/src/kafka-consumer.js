@@ -8,6 +8,7 @@
 // (node-pre-gyp) downloads its native part (librdkafka) from GitHub releases, outside the npm registry, or else
 // compiles it; kafkajs is plain JavaScript with no dependencies and installs from the registry alone with `npm ci`.
 
+import { RecordNotApplied } from './errors.js';
 import { decodeRecord } from './records.js';
 import { VersionGuard } from './version-guard.js';
 
@@ -113,7 +114,14 @@ export class FerryKafkaConsumer {
       }
       const record = decodeRecord({ topic: batch.topic, partition: batch.partition, offset: message.offset,
         key: message.key, value: message.value, headers: message.headers });
-      await this.#guard.process(record, { heartbeat, isRunning });
+      try {
+        await this.#guard.process(record, { heartbeat, isRunning });
+      } catch (error) {
+        // kafkajs gives up on a consumer for good at a TypeError or a RangeError (its "programming errors"), silently
+        // leaving its partitions unread: as a RecordNotApplied the consumer restarts and the record comes again.
+        throw error instanceof RecordNotApplied ? error : new RecordNotApplied(String(error?.message ?? error), record,
+          error);
+      }
       resolveOffset(message.offset);
       await heartbeat();
     }

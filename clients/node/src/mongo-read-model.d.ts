@@ -18,4 +18,10 @@ export declare class MongoReadModel implements VersionStore {
    */
   apply(guard: Guard, update?: UpdateFilter<Document>, options?: { recordId?: string; session?: ClientSession }):
     Promise<boolean>;
+  /**
+   * Deletes the key's document as Java's read model writer does: its fields go, `_version` stays beside
+   * `_deleted: true` (readers leave such documents out), so a redelivered older change cannot create it again.
+   * Conditional on `guard.expected` as {@link apply}; return it from the handler.
+   */
+  remove(guard: Guard, options?: { recordId?: string; session?: ClientSession }): Promise<boolean>;
 }

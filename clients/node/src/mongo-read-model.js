@@ -8,6 +8,8 @@ import { Long } from 'bson';
 /** The fields this read model keeps beside the handler's own. */
 export const VERSION = '_version';
 export const LAST_RECORD = '_lastRecordId';
+/** Set on a key whose record deleted it: the document keeps its version, so a redelivered older change stays out. */
+export const DELETED = '_deleted';
 
 const DUPLICATE_KEY = new Set([11000, 11001]);
 
@@ -65,15 +67,41 @@ export class MongoReadModel {
         throw new TypeError(`${operator} must not set ${VERSION}, ${LAST_RECORD} or _id: the read model sets them`);
       }
     }
-    const created = guard.expected === null || guard.expected === undefined;
-    const filter = { _id: guard.key, [VERSION]: created ? { $exists: false } : guard.expected };
     const set = { ...(update.$set ?? {}), [VERSION]: stored(guard.version) };
     if (recordId !== undefined) {
       set[LAST_RECORD] = recordId;
     }
+    // a change after a delete (an entity created again) makes the document live again
+    const unset = { ...(update.$unset ?? {}), [DELETED]: '' };
+    return this.#conditionally(guard, (filter, options) => this.#collection.updateOne(filter,
+      { ...update, $set: set, $unset: unset }, options), session);
+  }
+
+  /**
+   * Deletes the key's document as Java's read model writer does: its fields go, `_version` stays with `_deleted: true`
+   * (a document deleted outright would let a redelivered older change of an entity create it again). Conditional on
+   * `guard.expected` as {@link apply}; readers leave out `_deleted` documents.
+   *
+   * @returns {Promise<boolean>} whether the delete landed
+   */
+  async remove(guard, { recordId, session } = {}) {
+    if (guard === null || typeof guard !== 'object' || guard.key === undefined || guard.version === undefined) {
+      throw new TypeError('remove needs the guard the consumer handed the handler');
+    }
+    const deleted = { [VERSION]: stored(guard.version), [DELETED]: true };
+    if (recordId !== undefined) {
+      deleted[LAST_RECORD] = recordId;
+    }
+    return this.#conditionally(guard, (filter, options) => this.#collection.replaceOne(filter, deleted, options),
+      session);
+  }
+
+  /** Runs `write` on the key's document only where it is at `guard.expected` (creating it when that is null). */
+  async #conditionally(guard, write, session) {
+    const created = guard.expected === null || guard.expected === undefined;
+    const filter = { _id: guard.key, [VERSION]: created ? { $exists: false } : guard.expected };
     try {
-      const result = await this.#collection.updateOne(filter, { ...update, $set: set },
-        { upsert: created, ...(session ? { session } : {}) });
+      const result = await write(filter, { upsert: created, ...(session ? { session } : {}) });
       return result.matchedCount + (result.upsertedCount ?? 0) === 1;
     } catch (error) {
       if (created && isDuplicateKey(error)) {

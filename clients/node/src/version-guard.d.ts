@@ -1,3 +1,4 @@
+import type { RecordNotApplied } from './errors.js';
 import type { EntityChangeRecord, EventRecord, FerryRecord, VersionRule } from './records.js';
 
 export declare const Decision: Readonly<{
@@ -30,11 +31,12 @@ export interface Guard {
 }
 
 /**
- * Writes the record's change conditionally on `guard.expected`. Resolve to `false` when the condition matched nothing
- * (the version moved): the consumer reads it again and decides again. Anything else counts as written. Throwing is
- * retried with backoff; the record is acknowledged only after this resolved.
+ * Writes the record's change conditionally on `guard.expected` and resolves to whether the write landed: `true`, or
+ * `false` when the condition matched nothing (the version moved: the consumer reads it again and decides again).
+ * Anything else is refused with {@link RecordNotApplied} (a forgotten `return` would hold the key's version still).
+ * Throwing is retried with backoff; the record is acknowledged only after this resolved.
  */
-export type Handler = (record: EventRecord | EntityChangeRecord, guard: Guard) => Promise<unknown> | unknown;
+export type Handler = (record: EventRecord | EntityChangeRecord, guard: Guard) => Promise<boolean> | boolean;
 
 export interface Gap {
   key: string;
@@ -69,11 +71,14 @@ export interface RetryOptions {
 export interface GuardOptions {
   versions: VersionStore;
   handle: Handler;
-  /** A contiguous version ahead of stored + 1: not applied; acknowledged when this returns (throw to stop instead). */
+  /**
+   * A contiguous version ahead of stored + 1: never applied. Default: throws {@link RecordNotApplied}, so the record
+   * is not acknowledged and its partition stops there; returning normally acknowledges it unapplied.
+   */
   onGap?: (gap: Gap) => unknown;
   /** Every decision, for logs and counts. */
   onDecision?: (decision: DecisionReport) => unknown;
-  /** A value that is not Ferry's: reported, then acknowledged (throw to stop instead). */
+  /** A value that is not Ferry's. Default: throws {@link RecordNotApplied}, as for a gap; returning normally skips it. */
   onUndecodable?: (record: FerryRecord & { kind: 'undecodable' }) => unknown;
   retry?: RetryOptions;
 }

@@ -6,6 +6,7 @@
 // handler's change (a conditional update on the version read), so the decision and the write cannot be split.
 // Transport neutral: the Kafka consumer feeds it, the NATS one will.
 
+import { RecordNotApplied } from './errors.js';
 import { CONTIGUOUS, INCREASING } from './records.js';
 
 /** What the guard did with a record. */
@@ -103,11 +104,16 @@ export class VersionGuard {
   /**
    * @param {object} options
    * @param {{ lastVersion(key: string, record: object): Promise<unknown> }} options.versions the store's versions
-   * @param {(record: object, guard: object) => Promise<unknown>} options.handle writes the record's change
-   *   conditionally on `guard.expected`; resolves to `false` if that condition matched nothing
-   * @param {(gap: object) => unknown} [options.onGap] a contiguous version ahead of stored + 1 (default: logs it)
+   * @param {(record: object, guard: object) => Promise<boolean>} options.handle writes the record's change
+   *   conditionally on `guard.expected`; resolves to `true` if the write landed, `false` if that condition matched
+   *   nothing (anything else is refused: a handler that forgot to return its write's outcome would let the version
+   *   stand still)
+   * @param {(gap: object) => unknown} [options.onGap] a contiguous version ahead of stored + 1. Default: throws
+   *   {@link RecordNotApplied}, so the record is not acknowledged and its partition stops there; returning normally
+   *   acknowledges the record unapplied (and the key's later records are gaps too)
    * @param {(decision: object) => unknown} [options.onDecision] every decision, for logs and counts
-   * @param {(record: object) => unknown} [options.onUndecodable] a value that is not Ferry's (default: logs it)
+   * @param {(record: object) => unknown} [options.onUndecodable] a value that is not Ferry's. Default: throws
+   *   {@link RecordNotApplied}, as for a gap; returning normally skips it
    * @param {{ attempts?: number, initialMs?: number, maxMs?: number }} [options.retry]
    * @param {(ms: number) => Promise<void>} [options.sleep] for tests
    */
@@ -120,18 +126,21 @@ export class VersionGuard {
     }
     this.#versions = versions;
     this.#handle = handle;
-    this.#onGap = onGap ?? ((gap) => console.error(`ferry: gap on ${gap.topic}/${gap.partition} key ${gap.key}: `
-      + `the store is at version ${gap.stored ?? 0}, the record is version ${gap.version}; not applied`));
+    this.#onGap = onGap ?? ((gap) => {
+      throw new RecordNotApplied(`a gap: the store is at version ${gap.stored ?? 0}, so an earlier record of the key `
+        + 'is missing (give onGap to decide otherwise)', gap);
+    });
     this.#onDecision = onDecision ?? (() => {});
-    this.#onUndecodable = onUndecodable ?? ((record) => console.error(`ferry: skipped a record at ${record.topic}/`
-      + `${record.partition}@${record.offset} that is not Ferry's: ${record.reason}`));
+    this.#onUndecodable = onUndecodable ?? ((record) => {
+      throw new RecordNotApplied(`not Ferry's: ${record.reason} (give onUndecodable to skip such records)`, record);
+    });
     this.#retry = { attempts: retry.attempts ?? 5, initialMs: retry.initialMs ?? 200, maxMs: retry.maxMs ?? 5_000 };
     this.#sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /**
-   * Handles one record to the end: applied, skipped, or reported. Throws only when the retries ran out (the record is
-   * then not done and must not be acknowledged).
+   * Handles one record to the end: applied, skipped, or reported. Throws when the retries ran out or a gap or an
+   * undecodable record was not accepted by its callback (the record is then not done and must not be acknowledged).
    *
    * @param {object} record a decoded record ({@link decodeRecord})
    * @param {{ heartbeat?: () => Promise<void>, isRunning?: () => boolean }} [session] kept alive while retrying
@@ -146,18 +155,26 @@ export class VersionGuard {
       return this.#decided(Decision.UNDECODABLE, record, null);
     }
     for (let attempt = 1; ; attempt++) {
+      let outcome;
       try {
-        return await this.#once(record);
+        outcome = await this.#once(record);
       } catch (error) {
-        if (attempt >= this.#retry.attempts || !isRunning()) {
-          throw error;
+        if (error instanceof RecordNotApplied || attempt >= this.#retry.attempts || !isRunning()) {
+          throw error; // a handler that broke its contract would break it again
         }
         // A failed write may have landed all the same (a timeout after the server applied it): the next attempt
         // reads the version again, so it then finds a duplicate instead of applying twice.
         const backoff = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** (attempt - 1));
         await this.#sleep(backoff * (0.5 + Math.random() / 2));
         await heartbeat();
+        continue;
       }
+      if (outcome.decision === Decision.GAP) {
+        // Outside the retries: a callback that refuses the gap stops here, once, not once per attempt.
+        await this.#onGap({ key: record.key, stored: outcome.stored, version: record.version, topic: record.topic,
+          partition: record.partition, offset: record.offset, record });
+      }
+      return this.#decided(outcome.decision, record, outcome.stored);
     }
   }
 
@@ -166,18 +183,20 @@ export class VersionGuard {
       const stored = await this.#versions.lastVersion(record.key, record);
       const decision = decide(record.versionRule, stored, record.version);
       if (decision === 'duplicate') {
-        return this.#decided(Decision.DUPLICATE, record, stored);
+        return { decision: Decision.DUPLICATE, stored: stored ?? null };
       }
       if (decision === 'gap') {
-        await this.#onGap({ key: record.key, stored: stored ?? null, version: record.version, topic: record.topic,
-          partition: record.partition, offset: record.offset, record });
-        return this.#decided(Decision.GAP, record, stored);
+        return { decision: Decision.GAP, stored: stored ?? null };
       }
       const guard = Object.freeze({ key: record.key, version: record.version, versionRule: record.versionRule,
         expected: stored ?? null });
       const written = await this.#handle(record, guard);
+      if (written === true) {
+        return { decision: Decision.APPLIED, stored: stored ?? null };
+      }
       if (written !== false) {
-        return this.#decided(Decision.APPLIED, record, stored);
+        throw new RecordNotApplied(`the handler resolved to ${String(written)}, not to whether its write landed `
+          + '(true or false): return the read model\'s apply(…), e.g. `return readModel.apply(guard, update)`', record);
       }
       // the store's version moved since it was read (another writer, a previous owner): decide again
     }

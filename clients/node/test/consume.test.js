@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { Long } from 'bson';
 
 import {
-  compareVersions, decide, Decision, decodeRecord, FerryKafkaConsumer, MongoReadModel, VersionGuard,
+  compareVersions, decide, Decision, decodeRecord, FerryKafkaConsumer, MongoReadModel, RecordNotApplied, VersionGuard,
 } from '../src/index.js';
 
 const EVENT = {
@@ -259,6 +259,41 @@ describe('the version guard', () => {
     assert.deepEqual(decisions, []);
   });
 
+  it('by default neither applies nor passes over a gap or an undecodable record: it stops at it, once', async () => {
+    const store = fakeStore();
+    store.versions.set('p-1', 4);
+    let handled = 0;
+    const guard = new VersionGuard({ versions: store, handle: async () => { handled++; return true; },
+      sleep: async () => {} });
+
+    await assert.rejects(guard.process(event(6)), (error) => error instanceof RecordNotApplied && /a gap/.test(error.message)
+      && error.key === 'p-1' && error.version === 6);
+    await assert.rejects(guard.process(decodeRecord(delivered('{not json'))), RecordNotApplied);
+    assert.equal(handled, 0);
+  });
+
+  it('calls a gap callback that refuses the gap once, not once per retry', async () => {
+    const store = fakeStore();
+    store.versions.set('p-1', 4);
+    let called = 0;
+    const { guard } = guardOver(store, { onGap: () => {
+      called++;
+      throw new Error('stop here');
+    } });
+
+    await assert.rejects(guard.process(event(6)), /stop here/);
+    assert.equal(called, 1);
+  });
+
+  it('refuses a handler that does not say whether its write landed (a forgotten return would hold the version)', async () => {
+    const store = fakeStore();
+    const { guard, decisions } = guardOver(store, { handle: async (record, g) => { store.write(g); } });
+
+    await assert.rejects(guard.process(event(1)), (error) => error instanceof RecordNotApplied
+      && /return the read model's apply/.test(error.message));
+    assert.deepEqual(decisions, []);
+  });
+
   it('passes tombstones and reports undecodable records without touching the store', async () => {
     const store = fakeStore();
     const undecodable = [];
@@ -379,6 +414,19 @@ describe('the Kafka consumer', () => {
     assert.deepEqual(log.filter((line) => line.startsWith('resolve')), ['resolve 101']);
   });
 
+  it('hands kafkajs a handler\'s TypeError as a RecordNotApplied, so it restarts the consumer instead of giving up', async () => {
+    const log = [];
+    const kafka = fakeKafka(log);
+    const store = fakeStore();
+    const consumer = new FerryKafkaConsumer({ kafka, groupId: 'g', topics: ['ferry.patient'], versions: store,
+      shutdownSignals: [], retry: { attempts: 1 }, handle: async (record) => record.value.payload.name.first });
+    await consumer.start();
+
+    await assert.rejects(kafka.fake.feed([message(1)]), (error) => error instanceof RecordNotApplied
+      && !(error instanceof TypeError) && error.cause instanceof TypeError);
+    assert.deepEqual(log.filter((line) => line.startsWith('resolve')), []);
+  });
+
   it('stops after the record at hand on a stop or a rebalance; the rest is delivered again', async () => {
     const log = [];
     const kafka = fakeKafka(log);
@@ -441,6 +489,18 @@ function fakeCollection(documents = new Map()) {
       calls.push(['findOne', filter, options]);
       return documents.get(filter._id) ?? null;
     },
+    replaceOne: async (filter, replacement, options) => {
+      calls.push(['replaceOne', filter, replacement, options]);
+      const document = documents.get(filter._id);
+      const wanted = filter._version;
+      const matches = document !== undefined && (wanted?.$exists === false ? !('_version' in document)
+        : Number(document._version) === Number(wanted));
+      if (matches || (options.upsert && document === undefined)) {
+        documents.set(filter._id, { _id: filter._id, ...replacement });
+        return { matchedCount: matches ? 1 : 0, upsertedCount: matches ? 0 : 1 };
+      }
+      return { matchedCount: 0, upsertedCount: 0 };
+    },
     updateOne: async (filter, update, options) => {
       calls.push(['updateOne', filter, update, options]);
       const document = documents.get(filter._id);
@@ -475,7 +535,7 @@ describe('the MongoDB read model', () => {
     const [, filter, update, options] = collection.calls[0];
     assert.deepEqual(filter, { _id: 'p-1', _version: 2 });
     assert.deepEqual(update, { $set: { name: 'Ada', _version: Long.fromNumber(3), _lastRecordId: 'e-3' },
-      $inc: { visits: 1 } });
+      $inc: { visits: 1 }, $unset: { _deleted: '' } });
     assert.deepEqual(options, { upsert: false });
   });
 
@@ -490,6 +550,20 @@ describe('the MongoDB read model', () => {
     assert.equal(await readModel.apply({ key: 'p-1', version: 5, expected: 4 }), false, 'moved to 5 meanwhile');
     assert.equal(await readModel.lastVersion('p-1'), 5);
     assert.equal(await readModel.lastVersion('p-9'), null);
+  });
+
+  it('removes a key as Java does: its fields go, its version stays with _deleted, conditional on the version read', async () => {
+    const collection = fakeCollection(new Map([['p-1', { _id: 'p-1', _version: 2, name: 'Ada' }]]));
+    const readModel = new MongoReadModel(collection);
+
+    assert.equal(await readModel.remove({ key: 'p-1', version: 3, expected: 2 }, { recordId: 'e-3' }), true);
+    const [method, filter, replacement, options] = collection.calls[0];
+    assert.equal(method, 'replaceOne');
+    assert.deepEqual(filter, { _id: 'p-1', _version: 2 });
+    assert.deepEqual(replacement, { _version: Long.fromNumber(3), _deleted: true, _lastRecordId: 'e-3' });
+    assert.deepEqual(options, { upsert: false });
+    assert.deepEqual(await readModel.lastVersion('p-1'), Long.fromNumber(3));
+    assert.equal(await readModel.remove({ key: 'p-1', version: 4, expected: 2 }), false, 'moved to 3 meanwhile');
   });
 
   it('keeps an entity\'s string version as it is, and refuses updates that set its own fields', async () => {
