@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
 
 import dev.ferry.core.event.Event;
@@ -36,9 +37,11 @@ import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.store.ConcurrencyConflict;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.it.support.DeliveryCheck;
+import dev.ferry.it.support.NodeProject;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
+import dev.ferry.it.support.ReadModelHistory;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.mongodb.store.MongoEventStore;
 
@@ -49,8 +52,8 @@ import dev.ferry.mongodb.store.MongoEventStore;
  * sides meet conflicts, also against the other language's commits; a conflicting append leaves nothing stored, so the
  * versions in MongoDB are 1..n per aggregate with none twice, and the events stored are exactly those of the appends
  * reported as done. Ferry's relay publishes every stored event once, in version order per aggregate, and Ferry's Java
- * projector builds from the topic a read model equal to the fold of the store. (The same with a read model built by
- * the Node client's consumer comes with it.)
+ * projector builds from the topic a read model equal to the fold of the store, and so does the Node client's consumer
+ * ({@link NodeConsumerProcess}): each event applied once, in order.
  */
 @Timeout(120)
 class JavaAndNodeAppendersRaceIT extends PipelineFixture {
@@ -66,6 +69,8 @@ class JavaAndNodeAppendersRaceIT extends PipelineFixture {
     /** Conflicts in a row on one append before a Java writer gives up, as the Node script does. */
     private static final int MAX_ATTEMPTS_PER_APPEND = 1_000;
     private static final Duration RACE_BOUND = Duration.ofSeconds(45);
+    /** The collection the Node consumer folds the topic into. */
+    private static final String NODE_READ_MODEL = "node_race_read_model";
 
     private final List<NodeAppenderProcess> nodeWriters = new ArrayList<>();
     private ExecutorService javaWriters;
@@ -169,6 +174,24 @@ class JavaAndNodeAppendersRaceIT extends PipelineFixture {
         assertThat(readModel.duplicatesApplied()).as("duplicate applies: %s", readModel.examples()).isZero();
         assertThat(readModel.orderViolations()).as("order violations: %s", readModel.examples()).isZero();
         assertThat(readModel.applies()).isEqualTo(EVENTS);
+
+        // So does a Node read model, built by the client's consumer from the same topic.
+        String node = NodeProject.CLIENT.node("kafkajs", "mongodb");
+        MongoCollection<Document> nodeReadModel = pipeline.database().getCollection(NODE_READ_MODEL);
+        try (ReadModelHistory history = ReadModelHistory.watch(nodeReadModel);
+             NodeConsumerProcess reader = NodeConsumerProcess.start(node, "race-reader", kafka.bootstrapServers(),
+                 pipeline.topicPrefix() + TYPE, "node-race-" + pipeline.topicPrefix(), mongo.connectionString(),
+                 pipeline.database().getName(), NODE_READ_MODEL)) {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> reader.runningAndCount("applied") >= EVENTS);
+            reader.stopAndWait();
+            ReadModelCheck built = ReadModelCheck.of(stored, nodeReadModel, history);
+            System.out.println("JavaAndNodeAppendersRaceIT: the Node read model: " + built);
+            assertThat(built.readModelExact()).as(built.toString()).isTrue();
+            assertThat(built.duplicatesApplied()).as("duplicate applies: %s", built.examples()).isZero();
+            assertThat(built.orderViolations()).as("order violations: %s", built.examples()).isZero();
+            assertThat(built.applies()).isEqualTo(EVENTS);
+        }
     }
 
     /**

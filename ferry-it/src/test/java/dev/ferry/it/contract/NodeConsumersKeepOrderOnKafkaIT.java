@@ -1,13 +1,9 @@
 package dev.ferry.it.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,7 +20,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.bson.BsonDocument;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,8 +56,6 @@ import dev.ferry.it.support.NodeProject;
 @Timeout(180)
 class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
 
-    private static final Path CLIENT = NodeProject.CLIENT.directory();
-    private static final String SCRIPT = "test/it/kafka-consume.mjs";
     private static final String TYPE = "patient";
     private static final String READ_MODEL = "node_patients";
     private static final int AGGREGATES = 200;
@@ -73,11 +66,11 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
     /** Applied by the instance to be killed before the kill: well into its first batches, far from their end. */
     private static final int APPLIED_BEFORE_KILL = 150;
 
-    private final List<NodeConsumer> consumers = new ArrayList<>();
+    private final List<NodeConsumerProcess> consumers = new ArrayList<>();
 
     @AfterEach
     void stopConsumers() {
-        consumers.forEach(NodeConsumer::kill); // before the pipeline closes (a subclass's @AfterEach runs first)
+        consumers.forEach(NodeConsumerProcess::kill); // before the pipeline closes (a subclass's @AfterEach runs first)
     }
 
     @Test
@@ -94,17 +87,18 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
                 .until(() -> pipeline.recordCount() >= BACKLOG);
 
             long started = System.nanoTime();
-            NodeConsumer a = start(node, "a", topic, group);
-            NodeConsumer b = start(node, "b", topic, group);
+            NodeConsumerProcess a = start(node, "a", topic, group);
+            NodeConsumerProcess b = start(node, "b", topic, group);
             CompletableFuture<Void> live = new AppendLoad(pipeline.store(), TYPE, AGGREGATES, LIVE, 2).start();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                 .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
 
             b.kill();
             Map<TopicPartition, Long> committedAtKill = committedOffsets(group);
-            List<Decision> writtenNotCommitted = b.decisions().stream().filter(d -> d.decision().equals("applied"))
+            List<NodeConsumerProcess.Decision> writtenNotCommitted = b.decisions().stream()
+                .filter(d -> d.decision().equals("applied"))
                 .filter(d -> d.offset() >= committedAtKill.getOrDefault(d.topicPartition(topic), 0L)).toList();
-            NodeConsumer restarted = start(node, "b-restarted", topic, group);
+            NodeConsumerProcess restarted = start(node, "b-restarted", topic, group);
             live.get(90, TimeUnit.SECONDS);
             int stored = BACKLOG + LIVE;
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
@@ -115,9 +109,10 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
             restarted.stopAndWait();
             List<Event> events = pipeline.storedEvents();
             ReadModelCheck check = ReadModelCheck.of(events, readModel, history);
-            List<Decision> all = Stream.of(a, b, restarted).flatMap(consumer -> consumer.decisions().stream()).toList();
+            List<NodeConsumerProcess.Decision> all = Stream.of(a, b, restarted)
+                .flatMap(consumer -> consumer.decisions().stream()).toList();
             Set<String> skippedAgain = all.stream().filter(d -> d.decision().equals("duplicate"))
-                .map(Decision::position).collect(Collectors.toSet());
+                .map(NodeConsumerProcess.Decision::position).collect(Collectors.toSet());
             System.out.printf("NodeConsumersKeepOrderOnKafkaIT: %d events of %d aggregates, read model complete %d ms "
                     + "after the consumers started; %s; decisions: %s; %d written by the killed instance but not "
                     + "committed, %d of them skipped as duplicates after the kill%n", events.size(), check.aggregates(),
@@ -179,8 +174,8 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
         return total;
     }
 
-    private static Map<String, Long> counts(List<Decision> decisions) {
-        return decisions.stream().collect(Collectors.groupingBy(Decision::decision, Collectors.counting()));
+    private static Map<String, Long> counts(List<NodeConsumerProcess.Decision> decisions) {
+        return decisions.stream().collect(Collectors.groupingBy(NodeConsumerProcess.Decision::decision, Collectors.counting()));
     }
 
     private Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
@@ -216,109 +211,10 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
         }
     }
 
-    /** One decision the guard logged. */
-    private record Decision(String instance, String decision, String key, long version, int partition, long offset) {
-
-        TopicPartition topicPartition(String topic) {
-            return new TopicPartition(topic, partition);
-        }
-
-        /** The record's place in the topic: the same when it is delivered again. */
-        String position() {
-            return partition + "@" + offset;
-        }
-    }
-
-    /** A node process running the client's consumer; its stdout (one JSON line per decision) in a file. */
-    private final class NodeConsumer {
-        private final String instance;
-        private final Process process;
-        private final Path stdout;
-        private final Path stderr;
-
-        NodeConsumer(String instance, Process process, Path stdout, Path stderr) {
-            this.instance = instance;
-            this.process = process;
-            this.stdout = stdout;
-            this.stderr = stderr;
-        }
-
-        /** Decisions logged so far (whole lines only: a process killed mid-line leaves a fragment). */
-        List<Decision> decisions() {
-            List<Decision> decisions = new ArrayList<>();
-            String text = read(stdout);
-            int end = text.lastIndexOf('\n');
-            for (String line : text.substring(0, end + 1).split("\n")) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                BsonDocument json = BsonDocument.parse(line);
-                if (json.containsKey("decision") && json.isString("key") && json.isNumber("version")) {
-                    decisions.add(new Decision(instance, json.getString("decision").getValue(),
-                        json.getString("key").getValue(), json.get("version").asNumber().longValue(),
-                        json.get("partition").asNumber().intValue(),
-                        Long.parseLong(json.getString("offset").getValue())));
-                }
-            }
-            return decisions;
-        }
-
-        /** How many decisions of the kind this instance logged; fails at once, with what it wrote, if it died. */
-        long runningAndCount(String decision) {
-            running();
-            return decisions().stream().filter(d -> d.decision().equals(decision)).count();
-        }
-
-        /** True, or a failure with what the process wrote if it died. */
-        boolean running() {
-            if (!process.isAlive()) {
-                fail("node consumer " + instance + " exited (" + process.exitValue() + "): " + read(stderr));
-            }
-            return true;
-        }
-
-        /** SIGKILL: no commit, no leaving the group; its partitions move after the session timeout. */
-        void kill() {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-            }
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        /** SIGTERM: the consumer finishes the record at hand, commits and leaves; then the signal ends the process. */
-        void stopAndWait() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                fail("node consumer " + instance + " did not stop within 20 s of a SIGTERM: " + read(stderr));
-            }
-            assertThat(process.exitValue()).as("ended by its SIGTERM after a clean stop; it wrote: " + read(stderr))
-                .isEqualTo(128 + 15);
-        }
-    }
-
-    private NodeConsumer start(String node, String instance, String topic, String group) throws IOException {
-        Path stdout = Files.createTempFile("node-consumer-" + instance, ".out");
-        Path stderr = Files.createTempFile("node-consumer-" + instance, ".err");
-        stdout.toFile().deleteOnExit();
-        stderr.toFile().deleteOnExit();
-        Process process = new ProcessBuilder(node, SCRIPT, kafka.bootstrapServers(), topic, group,
-            mongo.connectionString(), pipeline.database().getName(), READ_MODEL, instance)
-            .directory(CLIENT.toFile()).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
-        NodeConsumer consumer = new NodeConsumer(instance, process, stdout, stderr);
+    private NodeConsumerProcess start(String node, String instance, String topic, String group) throws IOException {
+        NodeConsumerProcess consumer = NodeConsumerProcess.start(node, instance, kafka.bootstrapServers(), topic, group,
+            mongo.connectionString(), pipeline.database().getName(), READ_MODEL);
         consumers.add(consumer);
         return consumer;
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
