@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -228,7 +229,7 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
             Document document = documents.get(id);
             Long builtVersion = document == null ? null : ((Number) document.get("_version")).longValue();
             Map<String, Object> built = document == null ? null : document.get("state", Document.class);
-            if (builtVersion == null || builtVersion != version || !normalized(state).equals(normalized(built))) {
+            if (builtVersion == null || builtVersion != version || !Objects.equals(normalized(state), normalized(built))) {
                 mismatches.add(id + ": the fold is v" + version + " " + state + ", the read model "
                     + (document == null ? "missing" : document.toJson()));
             }
