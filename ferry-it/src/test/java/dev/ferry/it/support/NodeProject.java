@@ -20,6 +20,10 @@ public record NodeProject(Path directory, String name) {
     /** The Node.js client, {@code clients/node}. */
     public static final NodeProject CLIENT = new NodeProject(Path.of("..", "clients", "node"), "clients/node");
 
+    /** The NestJS example, {@code examples/nestjs} (its tests also need its {@code npm run build}). */
+    public static final NodeProject NESTJS_EXAMPLE = new NodeProject(Path.of("..", "examples", "nestjs"),
+        "examples/nestjs");
+
     /** The plain driver's contract script, locked on its own. */
     public static final NodeProject DRIVER_CONTRACT = new NodeProject(Path.of("src", "test", "node", "driver-contract"),
         "ferry-it/src/test/node/driver-contract");

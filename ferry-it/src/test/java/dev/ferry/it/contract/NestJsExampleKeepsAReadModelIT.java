@@ -1,0 +1,306 @@
+package dev.ferry.it.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.mongodb.client.MongoCollection;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.event.NewEvent;
+import dev.ferry.it.support.NodeProject;
+import dev.ferry.it.support.PipelineFixture;
+import dev.ferry.it.support.ReadModelHistory;
+
+/**
+ * The NestJS example ({@code examples/nestjs}) keeps its patients' read model from Ferry's Kafka topic: Ferry's Java
+ * store appends patients' histories (registered, updated, discharged, registered again), Ferry's relay publishes them to
+ * the embedded broker, and the example, run as a node process as built by its npm scripts, ends with a read model equal
+ * to the fold of the store — every patient's state and version, nothing applied twice or out of order (counted by a
+ * change stream on the read model, independent of the example). Its HTTP endpoint appends through the client's
+ * {@code EventStore} too (a conflict answered 409), and that event comes back through the relay into the read model.
+ * A SIGTERM stops it cleanly: the NestJS shutdown hooks stop the consumer, which commits every offset it wrote, and
+ * the process ends by its signal.
+ * <p>
+ * Needs Node.js and {@code npm ci && npm run build} in {@code examples/nestjs} (.ci/run does them); without them this
+ * test fails naming the step.
+ */
+@Timeout(120)
+class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
+
+    private static final NodeProject EXAMPLE = NodeProject.NESTJS_EXAMPLE;
+    private static final String TYPE = "patient";
+    private static final String READ_MODEL = "nestjs_patients";
+    private static final int PATIENTS = 40;
+    private static final Pattern LISTENING = Pattern.compile("listening on (http://\\S+)");
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Process app;
+
+    @AfterEach
+    void stopApp() throws InterruptedException {
+        if (app != null && app.isAlive()) { // before the pipeline closes (a subclass's @AfterEach runs first)
+            app.destroyForcibly();
+            app.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theNestJsExampleBuildsTheFoldOfTheStoreAndStopsCleanlyOnSigterm() throws Exception {
+        String node = EXAMPLE.node("@nestjs/core", "@ferry/client", "kafkajs", "mongodb");
+        Path main = EXAMPLE.directory().resolve(Path.of("dist", "main.js"));
+        if (!Files.isRegularFile(main)) {
+            fail("examples/nestjs is not built (dist/main.js is missing): run `npm ci && npm run build` in "
+                + "examples/nestjs (.ci/run does)");
+        }
+        pipeline.startRelay("r1");
+        MongoCollection<Document> readModel = pipeline.database().getCollection(READ_MODEL);
+        String group = "nestjs-example-" + pipeline.topicPrefix();
+        Histories histories = new Histories(new Random(34));
+        try (ReadModelHistory history = ReadModelHistory.watch(readModel)) {
+            // Ferry creates the topic (with its partitions) when it relays the first event: relay a backlog first
+            int backlog = histories.append(PATIENTS * 4);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> pipeline.recordCount() >= backlog);
+
+            long started = System.nanoTime();
+            Path stdout = Files.createTempFile("nestjs-example", ".out");
+            Path stderr = Files.createTempFile("nestjs-example", ".err");
+            stdout.toFile().deleteOnExit();
+            stderr.toFile().deleteOnExit();
+            ProcessBuilder builder = new ProcessBuilder(node, "dist/main.js").directory(EXAMPLE.directory().toFile())
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+            builder.environment().putAll(Map.of("FERRY_MONGODB_URI", mongo.connectionString(),
+                "FERRY_DATABASE", pipeline.database().getName(),
+                "FERRY_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
+                "FERRY_TOPIC_PREFIX", pipeline.topicPrefix(), "GROUP_ID", group,
+                "READ_MODEL_COLLECTION", READ_MODEL, "PORT", "0", "NO_COLOR", "1"));
+            app = builder.start();
+            String url = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> listeningUrl(stdout, stderr), value -> value != null);
+
+            HttpResponse<String> appended = post(url + "/patients/p-http/events", """
+                {"expectedVersion": 0, "events": [{"eventType": "PatientRegistered",
+                 "payload": {"name": "Registered over HTTP", "ward": 7}}]}""");
+            HttpResponse<String> conflict = post(url + "/patients/p-http/events", """
+                {"expectedVersion": 0, "events": [{"eventType": "PatientRegistered", "payload": {"name": "Late"}}]}""");
+            int live = histories.append(PATIENTS * 4);
+
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> running(stderr) && mismatchesWithTheFold(pipeline.storedEvents(), readModel).isEmpty());
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            HttpResponse<String> read = http.send(HttpRequest.newBuilder(URI.create(url + "/patients/p-http")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+            app.destroy(); // SIGTERM
+            boolean exited = app.waitFor(20, TimeUnit.SECONDS);
+            List<Event> events = pipeline.storedEvents();
+            Map<String, Long> versions = new HashMap<>();
+            readModel.find().forEach(d -> versions.put(d.getString("_id"), ((Number) d.get("_version")).longValue()));
+            ReadModelHistory.Verdict verdict = history.verdictCovering(versions, Duration.ofSeconds(30));
+            System.out.printf("NestJsExampleKeepsAReadModelIT: %d events (%d + %d appended by Java, 1 over HTTP) of %d "
+                    + "patients; read model equal to the fold %d ms after the app started; %d writes, %d duplicates "
+                    + "applied, %d order violations%n", events.size(), backlog, live, versions.size(), tookMillis,
+                verdict.writes(), verdict.duplicates(), verdict.orderViolations());
+
+            assertThat(appended.statusCode()).as(appended.body()).isEqualTo(201);
+            assertThat(conflict.statusCode()).as("the second registration at version 0 conflicts: " + conflict.body())
+                .isEqualTo(409);
+            assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(Document.parse(read.body()).get("state", Document.class).getString("name"))
+                .isEqualTo("Registered over HTTP");
+            assertThat(events).hasSize(backlog + live + 1);
+            assertThat(verdict.unreadable()).isZero();
+            assertThat(verdict.duplicates()).as(verdict.examples().toString()).isZero();
+            assertThat(verdict.orderViolations()).as(verdict.examples().toString()).isZero();
+            assertThat(verdict.versionsCovered()).as("every event applied once").isEqualTo(events.size());
+            assertThat(exited).as("stopped within 20 s of a SIGTERM: " + read(stdout) + read(stderr)).isTrue();
+            assertThat(app.exitValue()).as("ended by its SIGTERM after a clean stop: " + read(stdout) + read(stderr))
+                .isEqualTo(128 + 15);
+            assertThat(read(stdout)).contains("stopped consuming; offsets committed");
+            assertThat(committedOffsets(group)).as("the stop committed every offset it wrote")
+                .isEqualTo(endOffsets(pipeline.topicPrefix() + TYPE));
+        }
+    }
+
+    /**
+     * Patients' histories appended through Ferry's Java store, one or two events per commit: registered, updated, now
+     * and then discharged and registered again — the healthcare fold of {@code ferry demo}.
+     */
+    private final class Histories {
+        private final Random random;
+        private final Map<String, Long> versions = new HashMap<>();
+        private final Map<String, Boolean> registered = new HashMap<>();
+
+        Histories(Random random) {
+            this.random = random;
+        }
+
+        /** Appends about {@code events} events; returns how many it appended. */
+        int append(int events) {
+            int appended = 0;
+            while (appended < events) {
+                String id = "p-" + random.nextInt(PATIENTS);
+                List<NewEvent> commit = new ArrayList<>();
+                boolean isRegistered = registered.getOrDefault(id, false);
+                if (!isRegistered) {
+                    commit.add(new NewEvent("PatientRegistered", "{\"name\": \"Patient " + id + "\", \"ward\": "
+                        + random.nextInt(1, 20) + "}"));
+                    isRegistered = true;
+                } else if (random.nextInt(10) == 0) {
+                    commit.add(new NewEvent("PatientDischarged", "{}"));
+                    isRegistered = false;
+                }
+                if (isRegistered) {
+                    int updates = random.nextInt(1, 3);
+                    for (int i = 0; i < updates; i++) {
+                        commit.add(random.nextBoolean()
+                            ? new NewEvent("PatientUpdated", "{\"ward\": " + random.nextInt(1, 20) + "}")
+                            : new NewEvent("PatientUpdated", "{\"pulse\": " + random.nextInt(50, 120) + ", \"note\": \""
+                                + Long.toHexString(random.nextLong()) + "\"}"));
+                    }
+                }
+                long expected = versions.getOrDefault(id, 0L);
+                pipeline.store().append(TYPE, id, expected, commit);
+                versions.put(id, expected + commit.size());
+                registered.put(id, isRegistered);
+                appended += commit.size();
+            }
+            return appended;
+        }
+    }
+
+    /**
+     * Every patient's document against the fold of its stored events, written here independently of the example: a
+     * registration sets the state, an update merges its fields, a discharge removes it; the version is the last event's.
+     */
+    private static List<String> mismatchesWithTheFold(List<Event> events, MongoCollection<Document> readModel) {
+        Map<String, List<Event>> byPatient = events.stream().collect(Collectors.groupingBy(Event::aggregateId));
+        Map<String, Document> documents = new HashMap<>();
+        readModel.find().forEach(d -> documents.put(d.getString("_id"), d));
+        List<String> mismatches = new ArrayList<>();
+        byPatient.forEach((id, history) -> {
+            List<Event> ordered = history.stream().sorted((x, y) -> Long.compare(x.version(), y.version())).toList();
+            Map<String, Object> state = null;
+            for (Event event : ordered) {
+                Document payload = Document.parse(event.payloadJson());
+                switch (event.eventType()) {
+                    case "PatientRegistered" -> state = new LinkedHashMap<>(payload);
+                    case "PatientUpdated" -> {
+                        state = state == null ? new LinkedHashMap<>() : state;
+                        state.putAll(payload);
+                    }
+                    case "PatientDischarged" -> state = null;
+                    default -> { }
+                }
+            }
+            long version = ordered.get(ordered.size() - 1).version();
+            Document document = documents.get(id);
+            Long builtVersion = document == null ? null : ((Number) document.get("_version")).longValue();
+            Map<String, Object> built = document == null ? null : document.get("state", Document.class);
+            if (builtVersion == null || builtVersion != version || !Objects.equals(normalized(state), normalized(built))) {
+                mismatches.add(id + ": the fold is v" + version + " " + state + ", the read model "
+                    + (document == null ? "missing" : document.toJson()));
+            }
+        });
+        return mismatches;
+    }
+
+    /** Numbers as longs: the fold parses JSON, the read model holds what the driver stored. */
+    private static Map<String, Object> normalized(Map<String, Object> state) {
+        if (state == null) {
+            return null;
+        }
+        Map<String, Object> normalized = new HashMap<>();
+        state.forEach((field, value) -> normalized.put(field, value instanceof Number n ? (Object) n.longValue() : value));
+        return normalized;
+    }
+
+    /** The URL the example printed once listening, or null; fails with what it wrote if it died. */
+    private String listeningUrl(Path stdout, Path stderr) {
+        running(stderr);
+        Matcher matcher = LISTENING.matcher(read(stdout));
+        return matcher.find() ? matcher.group(1) : null;
+    }
+
+    private boolean running(Path stderr) {
+        if (!app.isAlive()) {
+            fail("the NestJS example exited (" + app.exitValue() + "): " + read(stderr));
+        }
+        return true;
+    }
+
+    private HttpResponse<String> post(String url, String json) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            offsets.forEach((partition, offset) -> {
+                if (offset != null) {
+                    committed.put(partition, offset.offset());
+                }
+            });
+            return committed;
+        }
+    }
+
+    private Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(topic)).allTopicNames()
+                .get(30, TimeUnit.SECONDS).get(topic).partitions().stream()
+                .collect(Collectors.toMap(info -> new TopicPartition(topic, info.partition()), info -> OffsetSpec.latest()));
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS)
+                .forEach((partition, info) -> {
+                    if (info.offset() > 0) { // an empty partition has nothing to commit
+                        ends.put(partition, info.offset());
+                    }
+                });
+            return ends;
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
