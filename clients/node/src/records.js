@@ -1,6 +1,6 @@
 // Ferry's records as a consumer reads them (docs/wire-format.md), decoded the same way whatever carried them: the key,
 // the UTF-8 JSON value, the headers as text. Kafka gives the key and the partition; the decoding itself is transport
-// neutral, so the NATS consumer (issue 34) decodes with it too.
+// neutral (a NATS message's key is in `ce_subject`, which it reads when a record has none), for a NATS consumer to come.
 
 /** Versions of events are integers that only go up by one per event; a value without `versionRule` is contiguous. */
 export const CONTIGUOUS = 'contiguous';
