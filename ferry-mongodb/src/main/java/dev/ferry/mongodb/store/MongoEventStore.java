@@ -73,6 +73,12 @@ public final class MongoEventStore implements EventStore {
     @Override
     public List<Event> append(String aggregateType, String aggregateId, long expectedVersion, List<NewEvent> newEvents) {
         topicNaming.checkAggregateType(aggregateType);
+        if (aggregateType.length() > CommitDocuments.AGGREGATE_TYPE_MAX_LENGTH) {
+            // A shorter prefix leaves room in the topic name, but the relay reads commits by the contract: it would
+            // dead-letter every commit stored under this type.
+            throw new IllegalArgumentException("aggregate type '" + aggregateType + "' is " + aggregateType.length()
+                + " characters, over the commit contract's " + CommitDocuments.AGGREGATE_TYPE_MAX_LENGTH);
+        }
         if (aggregateId == null || aggregateId.isBlank()) {
             throw new IllegalArgumentException("aggregateId must not be blank");
         }

@@ -124,6 +124,19 @@ class MongoEventStoreIT {
     }
 
     @Test
+    void anAggregateTypeLongerThanTheContractAllowsIsRefusedBeforeAnythingIsStored() {
+        String longest = "t".repeat(200);
+        store.append(longest, "p-5", 0, List.of(new NewEvent("PatientRegistered", "{}")));
+
+        // 201 characters fit a topic name with the prefix "ferry." (249), not the contract the relay reads commits by
+        assertThatThrownBy(() -> store.append(longest + "x", "p-5", 0, List.of(new NewEvent("PatientRegistered", "{}"))))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("201 characters, over the commit "
+                + "contract's 200");
+        assertThat(store.read(longest + "x", "p-5")).isEmpty();
+        assertThat(store.read(longest, "p-5")).hasSize(1);
+    }
+
+    @Test
     void anEventLargerThanTheBrokerAcceptsIsRefusedAtAppendTime() {
         String big = "{\"notes\":\"" + "x".repeat(20_000) + "\"}";
 
