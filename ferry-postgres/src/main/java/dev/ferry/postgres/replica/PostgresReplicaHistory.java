@@ -17,8 +17,8 @@ import dev.ferry.core.replica.ReplicaWrite;
 
 /**
  * An independent log of every write to a replica table, kept by PostgreSQL itself: a trigger appends each inserted
- * or updated row's id, version, whether it is a tombstone and its document to {@code <table>_history}, in the order the writes
- * happened to each id (a row's writes are serialised by its row lock). Tests and the demo read it with
+ * or updated row's id, version, whether it is a tombstone and its document to {@code <table>_history}, in the order
+ * the writes happened to each id (a row's writes are serialised by its row lock). Tests and the demo read it with
  * {@link #check} to count order violations and resurrections without trusting the writer. Purges (deletes) are not
  * writes of a version and are not logged.
  */
