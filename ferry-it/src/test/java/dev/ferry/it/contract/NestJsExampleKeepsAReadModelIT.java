@@ -25,11 +25,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -149,8 +144,9 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
             assertThat(app.exitValue()).as("ended by its SIGTERM after a clean stop: " + read(stdout) + read(stderr))
                 .isEqualTo(128 + 15);
             assertThat(read(stdout)).contains("stopped consuming; offsets committed");
-            assertThat(committedOffsets(group)).as("the stop committed every offset it wrote")
-                .isEqualTo(endOffsets(pipeline.topicPrefix() + TYPE));
+            assertThat(GroupOffsets.committed(kafka.bootstrapServers(), group))
+                .as("the stop committed every offset it wrote")
+                .isEqualTo(GroupOffsets.ends(kafka.bootstrapServers(), pipeline.topicPrefix() + TYPE));
         }
     }
 
@@ -264,36 +260,6 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
     private HttpResponse<String> post(String url, String json) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> committed = new HashMap<>();
-            offsets.forEach((partition, offset) -> {
-                if (offset != null) {
-                    committed.put(partition, offset.offset());
-                }
-            });
-            return committed;
-        }
-    }
-
-    private Map<TopicPartition, Long> endOffsets(String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(topic)).allTopicNames()
-                .get(30, TimeUnit.SECONDS).get(topic).partitions().stream()
-                .collect(Collectors.toMap(info -> new TopicPartition(topic, info.partition()), info -> OffsetSpec.latest()));
-            Map<TopicPartition, Long> ends = new HashMap<>();
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS)
-                .forEach((partition, info) -> {
-                    if (info.offset() > 0) { // an empty partition has nothing to commit
-                        ends.put(partition, info.offset());
-                    }
-                });
-            return ends;
-        }
     }
 
     private static String read(Path file) {

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,10 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -94,7 +89,7 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
                 .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
 
             b.kill();
-            Map<TopicPartition, Long> committedAtKill = committedOffsets(group);
+            Map<TopicPartition, Long> committedAtKill = GroupOffsets.committed(kafka.bootstrapServers(), group);
             List<NodeConsumerProcess.Decision> writtenNotCommitted = b.decisions().stream()
                 .filter(d -> d.decision().equals("applied"))
                 .filter(d -> d.offset() >= committedAtKill.getOrDefault(d.topicPartition(topic), 0L)).toList();
@@ -129,8 +124,8 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
             assertThat(writtenNotCommitted).as("the kill must land between writes and their commit").isNotEmpty();
             assertThat(writtenNotCommitted).as("delivered again after the kill and skipped")
                 .allMatch(d -> skippedAgain.contains(d.position()));
-            assertThat(committedOffsets(group)).as("a SIGTERM commits what was written")
-                .isEqualTo(endOffsets(partitionsOf(topic)));
+            assertThat(GroupOffsets.committed(kafka.bootstrapServers(), group))
+                .as("a SIGTERM commits what was written").isEqualTo(GroupOffsets.ends(kafka.bootstrapServers(), topic));
         }
     }
 
@@ -176,39 +171,6 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
 
     private static Map<String, Long> counts(List<NodeConsumerProcess.Decision> decisions) {
         return decisions.stream().collect(Collectors.groupingBy(NodeConsumerProcess.Decision::decision, Collectors.counting()));
-    }
-
-    private Map<TopicPartition, Long> committedOffsets(String group) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            Map<TopicPartition, Long> committed = new HashMap<>();
-            offsets.forEach((partition, offset) -> {
-                if (offset != null) {
-                    committed.put(partition, offset.offset());
-                }
-            });
-            return committed;
-        }
-    }
-
-    private Set<TopicPartition> partitionsOf(String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
-                .partitions()
-                .stream().map(info -> new TopicPartition(topic, info.partition())).collect(Collectors.toSet());
-        }
-    }
-
-    private Map<TopicPartition, Long> endOffsets(Set<TopicPartition> partitions) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            Map<TopicPartition, Long> ends = new HashMap<>();
-            Map<TopicPartition, OffsetSpec> latest = partitions.stream()
-                .collect(Collectors.toMap(partition -> partition, partition -> OffsetSpec.latest()));
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS)
-                .forEach((partition, info) -> ends.put(partition, info.offset()));
-            return ends;
-        }
     }
 
     private NodeConsumerProcess start(String node, String instance, String topic, String group) throws IOException {
