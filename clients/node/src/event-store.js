@@ -5,17 +5,9 @@
 import { Long } from 'bson';
 
 import { buildCommit, checkAggregateType, decodeCommit, DEFAULT_MAX_EVENT_BYTES, storedVersion } from './commit-document.js';
+import { isDuplicateKey } from './duplicate-key.js';
 import { ConcurrencyConflict } from './errors.js';
 
-const DUPLICATE_KEY = new Set([11000, 11001]);
-
-/**
- * Whether the insert failed on a unique index. The code is an Int32, not a number, when the client was made with
- * promoteValues: false: the driver decodes the server's reply with the client's options.
- */
-function isDuplicateKey(error) {
-  return DUPLICATE_KEY.has(Number(error?.code)) || error?.codeName === 'DuplicateKey';
-}
 
 /**
  * Appends events atomically with optimistic concurrency, and reads an aggregate's history: one commit document per

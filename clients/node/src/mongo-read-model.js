@@ -5,13 +5,14 @@
 
 import { Long } from 'bson';
 
+import { isDuplicateKey } from './duplicate-key.js';
+
 /** The fields this read model keeps beside the handler's own. */
 export const VERSION = '_version';
 export const LAST_RECORD = '_lastRecordId';
 /** Set on a key whose record deleted it: the document keeps its version, so a redelivered older change stays out. */
 export const DELETED = '_deleted';
 
-const DUPLICATE_KEY = new Set([11000, 11001]);
 
 /**
  * @example
@@ -121,8 +122,4 @@ function stored(version) {
     return Long.fromBigInt(version);
   }
   return version;
-}
-
-function isDuplicateKey(error) {
-  return DUPLICATE_KEY.has(Number(error?.code)) || error?.codeName === 'DuplicateKey';
 }

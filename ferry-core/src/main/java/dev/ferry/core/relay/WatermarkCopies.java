@@ -69,7 +69,9 @@ final class WatermarkCopies {
 
     /** Whether {@code progress} of {@code source} is a copy this class runs: by watermarks, not yet complete. */
     boolean runs(String source, CopyProgress progress) {
-        return !progress.complete() && !progress.alongsideStream() && copy.copiesByWatermarks(source);
+        // a checkpoint may hold the copy of a source since removed from the configuration: not this class's to run
+        return !progress.complete() && !progress.alongsideStream() && copy.sources().contains(source)
+            && copy.copiesByWatermarks(source);
     }
 
     /**
@@ -145,12 +147,13 @@ final class WatermarkCopies {
         }
     }
 
-    /** The first copy by watermarks with a chunk left to read, in the order of the sources. */
+    /** The first copy by watermarks with a chunk left to read. */
     private String next() {
-        for (String source : copy.sources()) {
-            CopyProgress acknowledged = acks.copies().get(source);
-            CopyProgress progress = sent.getOrDefault(source, acknowledged);
-            if (acknowledged != null && progress != null && runs(source, progress)) {
+        // Runs after every batch of the stream: walks the copies the checkpoint holds (in the order they were
+        // begun), cheapest test first, rather than asking the source for its list each time.
+        for (Map.Entry<String, CopyProgress> acknowledged : acks.copies().entrySet()) {
+            String source = acknowledged.getKey();
+            if (runs(source, sent.getOrDefault(source, acknowledged.getValue()))) {
                 return source;
             }
         }
