@@ -1,0 +1,119 @@
+// One owned partition's durable pull consumer for one lease epoch (contracts/partition-leases.md, "Reading an owned
+// partition"), as Ferry's Java PartitionConsumer: named `<group>_<type>_<n>_e<epoch>`, filtering exactly the
+// partition's subject, acknowledgement policy all. A new owner starts right after the highest floor of the earlier
+// epochs' consumers and deletes them, so a deposed owner's late acknowledgement reaches only its own consumer.
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+
+/**
+ * How long a pull request waits on the server; the client expects heartbeats at half of it, so that a pull lost with
+ * a server restart is noticed and issued again within seconds.
+ */
+export const PULL_EXPIRES_MS = 5_000;
+
+/** `<group>_<type>_<n>_e`: every UTF-16 code unit outside A-Z a-z 0-9 _ - becomes `_` (consumer names allow no `.`). */
+export function consumerBase(group, partition) {
+  return `${group}_${partition.type}_${partition.number}_e`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+export function subjectOf(stream, partition) {
+  return `${stream}.${partition.type}.${partition.number}`;
+}
+
+/**
+ * Where a new owner starts, as a pure function of the consumers that exist.
+ *
+ * @param {{ stream: string, group: string, partition: { type: string, number: number }, epoch: number,
+ *   existing: { name: string, ackFloor: number, startSequence: number | null }[] }} seen
+ * @returns {{ floor: number, create: object | null, delete: string[] }} the floor (the last sequence done); the
+ *   consumer to create (null: this epoch's exists already, go on with it); the earlier epochs' consumers to delete
+ */
+export function planConsumerStart({ stream, group, partition, epoch, existing }) {
+  const base = consumerBase(group, partition);
+  const name = `${base}${epoch}`;
+  let floor = 0;
+  let ownFloor = null;
+  const earlier = [];
+  for (const consumer of existing) {
+    if (!consumer.name.startsWith(base)) {
+      continue;
+    }
+    // a consumer that acknowledged nothing reports an ack floor of 0: then it is done up to its start - 1
+    const done = Math.max(consumer.ackFloor, consumer.startSequence === null ? 0 : consumer.startSequence - 1);
+    if (consumer.name === name) {
+      ownFloor = done;
+    } else {
+      floor = Math.max(floor, done);
+      earlier.push(consumer.name);
+    }
+  }
+  if (ownFloor !== null) {
+    return { floor: ownFloor, create: null, delete: earlier };
+  }
+  return {
+    floor,
+    create: { name, filterSubject: subjectOf(stream, partition), ackPolicy: 'all',
+      deliverPolicy: floor === 0 ? 'all' : 'by_start_sequence', startSequence: floor === 0 ? null : floor + 1 },
+    delete: earlier,
+  };
+}
+
+/** The consumers of the stream as the plan needs them. */
+async function existingConsumers(jsm, stream) {
+  const existing = [];
+  for await (const info of jsm.consumers.list(stream)) {
+    existing.push({ name: info.name, ackFloor: info.ack_floor?.stream_seq ?? 0,
+      startSequence: info.config?.opt_start_seq ?? null });
+  }
+  return existing;
+}
+
+/**
+ * Creates (or finds) the partition's consumer for `epoch` and starts pulling.
+ *
+ * @returns {Promise<{ name: string, floor: number, messages: AsyncIterable<object> & { stop(): void } }>}
+ */
+export async function startPartitionConsumer({ jsm, js, stream, group, partition, epoch, ackWaitMs, maxAckPending,
+  batchSize }) {
+  const plan = planConsumerStart({ stream, group, partition, epoch, existing: await existingConsumers(jsm, stream) });
+  if (plan.create !== null) {
+    await jsm.consumers.add(stream, {
+      durable_name: plan.create.name,
+      filter_subject: plan.create.filterSubject,
+      ack_policy: AckPolicy.All,
+      ack_wait: ackWaitMs * 1_000_000, // nanoseconds
+      max_ack_pending: maxAckPending,
+      ...(plan.create.startSequence === null ? { deliver_policy: DeliverPolicy.All }
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: plan.create.startSequence }),
+    });
+  }
+  for (const name of plan.delete) {
+    await jsm.consumers.delete(stream, name);
+  }
+  const name = `${consumerBase(group, partition)}${epoch}`;
+  return { name, floor: plan.floor, messages: await pull({ js, stream, name, batchSize, maxAckPending }) };
+}
+
+/** Starts pulling from an existing consumer: at most `batchSize` messages asked for at a time. */
+export async function pull({ js, stream, name, batchSize, maxAckPending }) {
+  const consumer = await js.consumers.get(stream, name);
+  return consumer.consume({ max_messages: Math.min(batchSize, maxAckPending), expires: PULL_EXPIRES_MS });
+}
+
+/**
+ * Reads the partition again from where this epoch's consumer is done: deletes the consumer and creates it anew after
+ * its floor (after a record failed for good: its unacknowledged messages would otherwise come again only after
+ * ack_wait). The lease is held throughout, so no other instance reads the partition meanwhile.
+ */
+export async function restartPartitionConsumer({ jsm, stream, name, filterSubject, ackWaitMs, maxAckPending }) {
+  const info = await jsm.consumers.info(stream, name);
+  const start = info.config?.opt_start_seq ?? null;
+  const floor = Math.max(info.ack_floor?.stream_seq ?? 0, start === null ? 0 : start - 1);
+  await jsm.consumers.delete(stream, name);
+  await jsm.consumers.add(stream, {
+    durable_name: name, filter_subject: filterSubject, ack_policy: AckPolicy.All, ack_wait: ackWaitMs * 1_000_000,
+    max_ack_pending: maxAckPending,
+    ...(floor === 0 ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }),
+  });
+  return floor;
+}
