@@ -3,6 +3,7 @@
 export { ConcurrencyConflict, EventTooLarge, MalformedCommit, RecordNotApplied } from './errors.js';
 export { EventStore } from './event-store.js';
 export { FerryKafkaConsumer } from './kafka-consumer.js';
+export { FerryNatsConsumer } from './nats-consumer.js';
 export { entityKey, keyBytes, murmur2, partitionOf } from './keys.js';
 export { MongoReadModel } from './mongo-read-model.js';
 export { CONTIGUOUS, decodeRecord, INCREASING } from './records.js';

@@ -19,6 +19,8 @@ import { VersionGuard } from './version-guard.js';
 /** How Ferry records a stream's partition count, in the stream's description (server 2.9 drops stream metadata). */
 const RECORDED_PARTITIONS = /(?:^|\s)ferry partitions=(\d+)(?:\s|$)/;
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
+/** Records handled between two acknowledgements at most (fewer when the pulled messages run out first). */
+const ACK_EVERY = 100;
 
 /** The lease ran out (or was taken) before a write: the partition is given up, the record left to the next owner. */
 class LeaseLost extends RecordNotApplied {}
@@ -232,12 +234,29 @@ export class FerryNatsConsumer {
    * Reads the partition until halted; a record that fails for good (retries ran out, a gap or an undecodable record
    * refused) is not acknowledged: after a backoff the partition is read again from its floor, and the record comes
    * again, as kafkajs restarts a consumer.
+   *
+   * Acknowledged in batches, as kafkajs commits: the last record done, once the pulled messages are all handled or
+   * every ACK_EVERY records, and when the partition is handed back. With acknowledgement policy all, one covers the
+   * partition's prefix up to it. What a crash leaves written but unacknowledged comes again and is skipped by version.
    */
   async #run(state) {
     const guard = new VersionGuard({ ...this.#guardOptions,
       handle: (record, versionGuard) => this.#fencedWrite(state, record, versionGuard) });
     let backoffMs = 500;
     let lastDelivered = 0;
+    let done = null;
+    let sinceAck = 0;
+    const acknowledge = () => {
+      // Fenced as the writes are: the lease must be valid on this instance's clock right before acknowledging.
+      if (!this.#ownership.isValid(state.partition, state.epoch)) {
+        state.fenced = true;
+        return false;
+      }
+      done?.ack();
+      done = null;
+      sinceAck = 0;
+      return true;
+    };
     while (!state.stopping) {
       let failure = null;
       try {
@@ -253,16 +272,18 @@ export class FerryNatsConsumer {
           const record = decodeRecord({ topic: state.partition.type, partition: state.partition.number,
             offset: String(message.seq), key: null, value: Buffer.from(message.data), headers: headersOf(message) });
           await guard.process(record, { isRunning: () => !state.stopping });
-          // Fenced as the writes are: the lease must be valid on this instance's clock right before acknowledging.
-          if (!this.#ownership.isValid(state.partition, state.epoch)) {
-            state.fenced = true;
+          done = message;
+          sinceAck += 1;
+          if ((sinceAck >= ACK_EVERY || state.messages.getPending() === 0) && !acknowledge()) {
             break;
           }
-          message.ack(); // policy all: covers the partition's prefix up to this message
           backoffMs = 500;
         }
       } catch (error) {
         failure = error;
+      }
+      if (!state.fenced && done !== null) {
+        acknowledge(); // what was done before a halt or a failure
       }
       if (state.stopping || state.fenced || failure === null) {
         return;
@@ -282,8 +303,9 @@ export class FerryNatsConsumer {
         state.messages = await pull({ js: this.#js, stream: this.#stream, name: state.name,
           batchSize: this.#batchSize, maxAckPending: this.#maxAckPending });
       } catch (error) {
-        this.#onError(error); // NATS unreachable: given up here; the lease runs on, the next follow cannot tell — so
-        state.fenced = true; //  drop the partition: it is released and taken again from its floor
+        // NATS unreachable: give the partition up (released at the next follow, taken again from its floor)
+        this.#onError(error);
+        state.fenced = true;
         return;
       }
     }

@@ -179,7 +179,7 @@ class JavaAndNodeAppendersRaceIT extends PipelineFixture {
         String node = NodeProject.CLIENT.node("kafkajs", "mongodb");
         MongoCollection<Document> nodeReadModel = pipeline.database().getCollection(NODE_READ_MODEL);
         try (ReadModelHistory history = ReadModelHistory.watch(nodeReadModel);
-             NodeConsumerProcess reader = NodeConsumerProcess.start(node, "race-reader", kafka.bootstrapServers(),
+             NodeConsumerProcess reader = NodeConsumerProcess.onKafka(node, "race-reader", kafka.bootstrapServers(),
                  pipeline.topicPrefix() + TYPE, "node-race-" + pipeline.topicPrefix(), mongo.connectionString(),
                  pipeline.database().getName(), NODE_READ_MODEL)) {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))

@@ -17,13 +17,13 @@ import org.bson.BsonDocument;
 import dev.ferry.it.support.NodeProject;
 
 /**
- * One instance of a Node read model on Ferry's Kafka topics: {@code node test/it/kafka-consume.mjs} in clients/node,
- * the client's {@code FerryKafkaConsumer} folding {@code AppendLoad}-shaped events ({@code {n}} payloads) into a
- * MongoDB collection; its stdout (one JSON line per decision of the version guard) in a file.
+ * One instance of a Node read model on Ferry's Kafka topics ({@code node test/it/kafka-consume.mjs} in clients/node,
+ * the client's {@code FerryKafkaConsumer}) or on its NATS stream ({@code test/it/nats-consume.mjs},
+ * {@code FerryNatsConsumer}), folding {@code AppendLoad}-shaped events ({@code {n}} payloads) into a MongoDB
+ * collection; its stdout (one JSON line per decision of the version guard, and per change of ownership on NATS) in a
+ * file. A record's offset is its Kafka offset, or its stream sequence on NATS.
  */
 final class NodeConsumerProcess implements AutoCloseable {
-
-    private static final String SCRIPT = "test/it/kafka-consume.mjs";
 
     private final String instance;
     private final Process process;
@@ -38,20 +38,43 @@ final class NodeConsumerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts an instance in {@code group} reading {@code topic} into {@code database.collection}.
+     * Starts an instance in consumer group {@code group} reading Kafka's {@code topic} into {@code database.collection}.
      *
      * @param node the {@code node} that {@link NodeProject#node} found
      */
-    static NodeConsumerProcess start(String node, String instance, String brokers, String topic, String group,
-                                     String mongoUri, String database, String collection) throws IOException {
+    static NodeConsumerProcess onKafka(String node, String instance, String brokers, String topic, String group,
+                                       String mongoUri, String database, String collection) throws IOException {
+        return start(node, instance, List.of("test/it/kafka-consume.mjs", brokers, topic, group, mongoUri, database,
+            collection, instance));
+    }
+
+    /**
+     * Starts an instance of {@code group} reading {@code type}'s subjects of NATS {@code stream} into
+     * {@code database.collection}, its partition leases in {@code database.ferry_leases}.
+     */
+    static NodeConsumerProcess onNats(String node, String instance, String natsUrl, String stream, String type,
+                                      String group, String mongoUri, String database, String collection)
+        throws IOException {
+        return start(node, instance, List.of("test/it/nats-consume.mjs", natsUrl, stream, type, group, mongoUri,
+            database, collection, instance));
+    }
+
+    private static NodeConsumerProcess start(String node, String instance, List<String> scriptAndArguments)
+        throws IOException {
         Path stdout = Files.createTempFile("node-consumer-" + instance, ".out");
         Path stderr = Files.createTempFile("node-consumer-" + instance, ".err");
         stdout.toFile().deleteOnExit();
         stderr.toFile().deleteOnExit();
-        Process process = new ProcessBuilder(node, SCRIPT, brokers, topic, group, mongoUri, database, collection,
-            instance).directory(NodeProject.CLIENT.directory().toFile()).redirectOutput(stdout.toFile())
-            .redirectError(stderr.toFile()).start();
+        List<String> command = new ArrayList<>();
+        command.add(node);
+        command.addAll(scriptAndArguments);
+        Process process = new ProcessBuilder(command).directory(NodeProject.CLIENT.directory().toFile())
+            .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         return new NodeConsumerProcess(instance, process, stdout, stderr);
+    }
+
+    String instance() {
+        return instance;
     }
 
     /** One decision of the guard, as the script logged it. */
@@ -70,13 +93,7 @@ final class NodeConsumerProcess implements AutoCloseable {
     /** Decisions logged so far (whole lines only: a process killed mid-line leaves a fragment). */
     List<Decision> decisions() {
         List<Decision> decisions = new ArrayList<>();
-        String text = read(stdout);
-        int end = text.lastIndexOf('\n');
-        for (String line : text.substring(0, end + 1).split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            BsonDocument json = BsonDocument.parse(line);
+        for (BsonDocument json : lines()) {
             if (json.containsKey("decision") && json.isString("key") && json.isNumber("version")) {
                 decisions.add(new Decision(instance, json.getString("decision").getValue(),
                     json.getString("key").getValue(), json.get("version").asNumber().longValue(),
@@ -85,6 +102,33 @@ final class NodeConsumerProcess implements AutoCloseable {
             }
         }
         return decisions;
+    }
+
+    /** The partitions ({@code <type>-<n>}) this NATS instance logged as gained and not revoked or lost since. */
+    List<String> ownedPartitions() {
+        List<String> owned = new ArrayList<>();
+        for (BsonDocument json : lines()) {
+            String event = json.isString("event") ? json.getString("event").getValue() : "";
+            if (event.equals("gained")) {
+                owned.add(json.getString("partition").getValue());
+            } else if (event.equals("revoked") || event.equals("lost")) {
+                owned.remove(json.getString("partition").getValue());
+            }
+        }
+        return owned;
+    }
+
+    /** Whole lines of stdout, as JSON. */
+    private List<BsonDocument> lines() {
+        List<BsonDocument> lines = new ArrayList<>();
+        String text = read(stdout);
+        int end = text.lastIndexOf('\n');
+        for (String line : text.substring(0, end + 1).split("\n")) {
+            if (!line.isBlank()) {
+                lines.add(BsonDocument.parse(line));
+            }
+        }
+        return lines;
     }
 
     /** How many decisions of the kind this instance logged; fails at once, with what it wrote, if it died. */

@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.it.support.AppendLoad;
@@ -97,7 +96,7 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
             live.get(90, TimeUnit.SECONDS);
             int stored = BACKLOG + LIVE;
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                .until(() -> a.running() && restarted.running() && versionsApplied(readModel) >= stored);
+                .until(() -> a.running() && restarted.running() && NodeReadModelFold.versionsApplied(readModel) >= stored);
             long tookMillis = (System.nanoTime() - started) / 1_000_000;
 
             a.stopAndWait();
@@ -111,7 +110,7 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
             System.out.printf("NodeConsumersKeepOrderOnKafkaIT: %d events of %d aggregates, read model complete %d ms "
                     + "after the consumers started; %s; decisions: %s; %d written by the killed instance but not "
                     + "committed, %d of them skipped as duplicates after the kill%n", events.size(), check.aggregates(),
-                tookMillis, check, counts(all), writtenNotCommitted.size(),
+                tookMillis, check, NodeReadModelFold.counts(all), writtenNotCommitted.size(),
                 writtenNotCommitted.stream().filter(d -> skippedAgain.contains(d.position())).count());
 
             assertThat(events).hasSize(stored);
@@ -119,7 +118,7 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
             assertThat(check.duplicatesApplied()).as(check.examples().toString()).isZero();
             assertThat(check.orderViolations()).as(check.examples().toString()).isZero();
             assertThat(check.applies()).as("every event applied once: nothing lost").isEqualTo(stored);
-            assertThat(mismatchesWithTheFold(events, readModel)).isEmpty();
+            assertThat(NodeReadModelFold.mismatches(events, readModel)).isEmpty();
             assertThat(all).as("no gap: the read model saw every version").noneMatch(d -> d.decision().equals("gap"));
             assertThat(writtenNotCommitted).as("the kill must land between writes and their commit").isNotEmpty();
             assertThat(writtenNotCommitted).as("delivered again after the kill and skipped")
@@ -129,52 +128,8 @@ class NodeConsumersKeepOrderOnKafkaIT extends PipelineFixture {
         }
     }
 
-    /** Every aggregate's count, sum of n, last n and applied versions, against the fold of its stored events. */
-    private static List<String> mismatchesWithTheFold(List<Event> events, MongoCollection<Document> readModel) {
-        Map<String, List<Event>> byAggregate = events.stream().collect(Collectors.groupingBy(Event::aggregateId));
-        List<String> mismatches = new ArrayList<>();
-        byAggregate.forEach((id, history) -> {
-            List<Event> ordered = history.stream().sorted((x, y) -> Long.compare(x.version(), y.version())).toList();
-            Document fold = new Document("count", (long) ordered.size())
-                .append("sum", ordered.stream().mapToLong(NodeConsumersKeepOrderOnKafkaIT::n).sum())
-                .append("last", n(ordered.get(ordered.size() - 1)))
-                .append("applied", ordered.stream().map(Event::version).toList());
-            Document document = readModel.find(Filters.eq("_id", id)).first();
-            Document built = document == null ? null : new Document("count", number(document.get("count")))
-                .append("sum", number(document.get("sum")))
-                .append("last", number(document.get("state", Document.class).get("n")))
-                .append("applied", document.getList("applied", Number.class).stream().map(Number::longValue).toList());
-            if (!fold.equals(built)) {
-                mismatches.add(id + ": the fold is " + fold.toJson() + ", the read model " + (built == null ? "missing"
-                    : built.toJson()));
-            }
-        });
-        return mismatches;
-    }
-
-    private static long n(Event event) {
-        return ((Number) Document.parse(event.payloadJson()).get("n")).longValue();
-    }
-
-    private static Long number(Object value) {
-        return value == null ? null : ((Number) value).longValue();
-    }
-
-    /** The versions the read model's documents are at, added up: the number of events applied. */
-    private static long versionsApplied(MongoCollection<Document> readModel) {
-        long total = 0;
-        for (Document document : readModel.find(Filters.exists("_version"))) {
-            total += ((Number) document.get("_version")).longValue();
-        }
-        return total;
-    }
-
-    private static Map<String, Long> counts(List<NodeConsumerProcess.Decision> decisions) {
-        return decisions.stream().collect(Collectors.groupingBy(NodeConsumerProcess.Decision::decision, Collectors.counting()));
-    }
-
     private NodeConsumerProcess start(String node, String instance, String topic, String group) throws IOException {
-        NodeConsumerProcess consumer = NodeConsumerProcess.start(node, instance, kafka.bootstrapServers(), topic, group,
+        NodeConsumerProcess consumer = NodeConsumerProcess.onKafka(node, instance, kafka.bootstrapServers(), topic, group,
             mongo.connectionString(), pipeline.database().getName(), READ_MODEL);
         consumers.add(consumer);
         return consumer;

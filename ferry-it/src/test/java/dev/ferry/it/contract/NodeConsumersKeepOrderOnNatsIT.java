@@ -1,0 +1,217 @@
+package dev.ferry.it.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.mongodb.client.MongoCollection;
+
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.api.ConsumerInfo;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.NodeProject;
+import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.ReadModelCheck;
+import dev.ferry.it.support.ReadModelHistory;
+import dev.ferry.nats.NatsConnections;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.publish.NatsPublishers;
+
+/**
+ * {@link NodeConsumersKeepOrderOnKafkaIT} on NATS JetStream: two instances of a Node.js read model on the client's
+ * {@code FerryNatsConsumer} ({@code clients/node}), sharing the stream's partitions through Ferry's partition-lease
+ * protocol ({@code contracts/partition-leases.md}; JetStream 2.9 has no consumer groups), one killed with SIGKILL in
+ * the middle of its partitions' backlog and started again, build a read model equal to the fold of the event store:
+ * every aggregate's count, sum and last value, every version applied once and in order. Ferry's Java store appends;
+ * Ferry's relay publishes to a real {@code nats-server}, a backlog first and then while the consumers run.
+ * <p>
+ * Counted as on Kafka: duplicate and reordered applies by a change stream on the read model opened before any consumer
+ * starts ({@link ReadModelHistory}) and by each document's {@code applied} list. The kill is shown to have hit records
+ * written but not acknowledged: the killed instance's applied records above its partitions' floors on the JetStream
+ * server right after the kill; each is delivered again to the partition's next owner, which skips it as a duplicate.
+ * After a SIGTERM both remaining instances stop within seconds, every partition acknowledged to its last message.
+ * <p>
+ * Needs {@code nats-server} (.ci/run installs it) and the {@code npm ci} .ci/run does in clients/node; without either,
+ * this test fails naming the step.
+ */
+@Timeout(240)
+class NodeConsumersKeepOrderOnNatsIT {
+
+    private static final String TYPE = "patient";
+    private static final String READ_MODEL = "node_patients";
+    private static final int AGGREGATES = 200;
+    private static final int BACKLOG = 2_000;
+    private static final int LIVE = 2_000;
+    private static final int APPLIED_BEFORE_KILL = 150;
+
+    private static NatsServerProcess nats;
+    private MongoUnderTest mongo;
+    private Pipeline pipeline;
+    private NatsSettings settings;
+    private final List<NodeConsumerProcess> consumers = new ArrayList<>();
+
+    @BeforeAll
+    static void startNats() {
+        nats = NatsServerProcess.start();
+    }
+
+    @AfterAll
+    static void stopNats() {
+        nats.close();
+    }
+
+    @BeforeEach
+    void startRelayOnNats() {
+        mongo = MongoUnderTest.start("ferry_it");
+        pipeline = new Pipeline(mongo, null);
+        settings = NatsSettings.local(nats.url(), "it" + System.nanoTime());
+        pipeline.startRelayOn("relay-1", new NatsPublishers(settings));
+    }
+
+    @AfterEach
+    void stopAll() {
+        consumers.forEach(NodeConsumerProcess::kill);
+        pipeline.close();
+        mongo.close();
+    }
+
+    @Test
+    void twoNodeConsumersOneKilledAndRestartedBuildTheFoldOfTheStoreOnceAndInOrder() throws Exception {
+        String node = NodeProject.CLIENT.node("@nats-io/jetstream", "mongodb");
+        MongoCollection<Document> readModel = pipeline.database().getCollection(READ_MODEL);
+        String group = "node-read-model";
+        try (ReadModelHistory history = ReadModelHistory.watch(readModel);
+             Connection connection = NatsConnections.open(settings, "check")) {
+            JetStreamManagement management = connection.jetStreamManagement();
+            // The relay creates the stream (recording the partition count) when it publishes the first event
+            new AppendLoad(pipeline.store(), TYPE, AGGREGATES, BACKLOG, 2).runToEnd();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .until(() -> storedMessages(management) >= BACKLOG);
+
+            long started = System.nanoTime();
+            NodeConsumerProcess a = start(node, "a", group);
+            NodeConsumerProcess b = start(node, "b", group);
+            CompletableFuture<Void> live = new AppendLoad(pipeline.store(), TYPE, AGGREGATES, LIVE, 2).start();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
+
+            b.kill();
+            Map<Integer, Long> floorsAtKill = floors(management, group);
+            List<NodeConsumerProcess.Decision> writtenNotAcknowledged = b.decisions().stream()
+                .filter(d -> d.decision().equals("applied"))
+                .filter(d -> d.offset() > floorsAtKill.getOrDefault(d.partition(), 0L)).toList();
+            List<String> ownedByKilled = b.ownedPartitions();
+            NodeConsumerProcess restarted = start(node, "b-restarted", group);
+            live.get(90, TimeUnit.SECONDS);
+            int stored = BACKLOG + LIVE;
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                .until(() -> a.running() && restarted.running()
+                    && NodeReadModelFold.versionsApplied(readModel) >= stored);
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+
+            a.stopAndWait();
+            restarted.stopAndWait();
+            List<Event> events = pipeline.storedEvents();
+            ReadModelCheck check = ReadModelCheck.of(events, readModel, history);
+            List<NodeConsumerProcess.Decision> all = Stream.of(a, b, restarted)
+                .flatMap(consumer -> consumer.decisions().stream()).toList();
+            Set<String> skippedAgain = all.stream().filter(d -> d.decision().equals("duplicate"))
+                .map(NodeConsumerProcess.Decision::position).collect(Collectors.toSet());
+            Map<Integer, Long> floorsAtEnd = floors(management, group);
+            Map<Integer, Long> lastSequences = lastSequences(management);
+            System.out.printf("NodeConsumersKeepOrderOnNatsIT: %d events of %d aggregates, read model complete %d ms "
+                    + "after the consumers started; %s; decisions: %s; the killed instance owned %s, %d of its records "
+                    + "were written but not acknowledged, %d of them skipped as duplicates after the kill%n",
+                events.size(), check.aggregates(), tookMillis, check, NodeReadModelFold.counts(all), ownedByKilled,
+                writtenNotAcknowledged.size(),
+                writtenNotAcknowledged.stream().filter(d -> skippedAgain.contains(d.position())).count());
+
+            assertThat(events).hasSize(stored);
+            assertThat(check.readModelExact()).as(check.toString()).isTrue();
+            assertThat(check.duplicatesApplied()).as(check.examples().toString()).isZero();
+            assertThat(check.orderViolations()).as(check.examples().toString()).isZero();
+            assertThat(check.applies()).as("every event applied once: nothing lost").isEqualTo(stored);
+            assertThat(NodeReadModelFold.mismatches(events, readModel)).isEmpty();
+            assertThat(all).as("no gap: the read model saw every version").noneMatch(d -> d.decision().equals("gap"));
+            assertThat(ownedByKilled).as("the killed instance owned partitions").isNotEmpty();
+            assertThat(writtenNotAcknowledged).as("the kill must land between writes and their acknowledgement")
+                .isNotEmpty();
+            assertThat(writtenNotAcknowledged).as("delivered again after the kill and skipped")
+                .allMatch(d -> skippedAgain.contains(d.position()));
+            assertThat(floorsAtEnd).as("a SIGTERM acknowledges what was written: every partition to its last message")
+                .isEqualTo(lastSequences);
+        }
+    }
+
+    /** Messages the stream holds. */
+    private long storedMessages(JetStreamManagement management) throws IOException, JetStreamApiException {
+        return management.getStreamInfo(settings.stream()).getStreamState().getMsgCount();
+    }
+
+    /**
+     * Per partition, the stream sequence the group's consumers are done up to on the server: the protocol's floor,
+     * the larger of a consumer's ack floor and its start - 1, over every epoch's consumer still there.
+     */
+    private Map<Integer, Long> floors(JetStreamManagement management, String group)
+        throws IOException, JetStreamApiException {
+        Map<Integer, Long> floors = new HashMap<>();
+        String subjectPrefix = settings.stream() + "." + TYPE + ".";
+        for (ConsumerInfo consumer : management.getConsumers(settings.stream())) {
+            String subject = consumer.getConsumerConfiguration().getFilterSubject();
+            if (!consumer.getName().startsWith(group + "_" + TYPE + "_")
+                || subject == null || !subject.startsWith(subjectPrefix)) {
+                continue;
+            }
+            Long start = consumer.getConsumerConfiguration().getStartSequence();
+            long floor = Math.max(consumer.getAckFloor().getStreamSequence(), start == null || start == 0 ? 0 : start - 1);
+            floors.merge(Integer.parseInt(subject.substring(subjectPrefix.length())), floor, Math::max);
+        }
+        return floors;
+    }
+
+    /** Per partition that holds messages, the stream sequence of its last one. */
+    private Map<Integer, Long> lastSequences(JetStreamManagement management) throws IOException, JetStreamApiException {
+        Map<Integer, Long> last = new HashMap<>();
+        for (int partition = 0; partition < settings.partitions(); partition++) {
+            try {
+                last.put(partition, management.getLastMessage(settings.stream(),
+                    settings.subjects().subject(TYPE, partition)).getSeq());
+            } catch (JetStreamApiException none) {
+                // no message in this partition
+            }
+        }
+        return last;
+    }
+
+    private NodeConsumerProcess start(String node, String instance, String group) throws IOException {
+        NodeConsumerProcess consumer = NodeConsumerProcess.onNats(node, instance, nats.url(), settings.stream(), TYPE,
+            group, mongo.connectionString(), pipeline.database().getName(), READ_MODEL);
+        consumers.add(consumer);
+        return consumer;
+    }
+}
