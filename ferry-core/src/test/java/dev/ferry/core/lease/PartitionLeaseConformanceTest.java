@@ -21,6 +21,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,7 +50,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> observer() {
-        return section("observer").map(vector -> dynamicTest(vector.get("name").asText(), () -> {
+        return section("observer").map(vector -> named(vector.get("name").asText(), () -> {
             LeaseObserver observer = new LeaseObserver(nanos(vector.get("ttlMs")));
             for (JsonNode step : vector.get("steps")) {
                 long at = nanos(step.get("at"));
@@ -66,7 +67,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> leadership() {
-        return section("leadership").map(vector -> dynamicTest(vector.get("name").asText(), () -> {
+        return section("leadership").map(vector -> named(vector.get("name").asText(), () -> {
             String name = vector.get("lease").asText();
             CompareAndSetLeaseStore store = new CompareAndSetLeaseStore();
             store.overwrite(name, lease(name, vector.get("stored")));
@@ -106,6 +107,19 @@ class PartitionLeaseConformanceTest {
                 instances.values().forEach(Leadership::kill); // writes nothing; no thread was started
             }
         }));
+    }
+
+    /**
+     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
+     */
+    private static DynamicTest named(String name, Executable check) {
+        return dynamicTest(name, () -> {
+            try {
+                check.execute();
+            } catch (AssertionError e) {
+                throw new AssertionError(name + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     private static Stream<JsonNode> section(String name) {

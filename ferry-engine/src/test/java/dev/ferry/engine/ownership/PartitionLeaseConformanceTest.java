@@ -17,6 +17,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,7 +46,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> membership() {
-        return section("membership").map(vector -> dynamicTest(vector.get("name").asText(), () -> {
+        return section("membership").map(vector -> named(vector.get("name").asText(), () -> {
             AtomicLong clock = new AtomicLong();
             MembersAsListed leases = new MembersAsListed();
             GroupMembership membership = new GroupMembership(leases, vector.get("group").asText(),
@@ -63,7 +64,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> quotas() {
-        return section("quotas").map(vector -> dynamicTest(
+        return section("quotas").map(vector -> named(
             vector.get("self").asText() + " of " + vector.get("members") + ", " + vector.get("partitions") + " partitions",
             () -> {
                 PartitionBalance.Share share = PartitionBalance.Share.of(strings(vector.get("members")),
@@ -77,7 +78,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> balance() {
-        return section("balance").map(vector -> dynamicTest(vector.get("name").asText(), () -> {
+        return section("balance").map(vector -> named(vector.get("name").asText(), () -> {
             JsonNode leases = vector.get("leases");
             PartitionBalance.Decision decision = PartitionBalance.decide(partitions(vector.get("partitions")),
                 strings(vector.get("alive")), vector.get("self").asText(), partitions(vector.get("held")),
@@ -98,6 +99,19 @@ class PartitionLeaseConformanceTest {
         }
         return Optional.of(new Lease(LeasedPartitionOwnership.leaseName("g", partition),
             owner.isNull() ? null : owner.asText(), 1, 0));
+    }
+
+    /**
+     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
+     */
+    private static DynamicTest named(String name, Executable check) {
+        return dynamicTest(name, () -> {
+            try {
+                check.execute();
+            } catch (AssertionError e) {
+                throw new AssertionError(name + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     private static Stream<JsonNode> section(String name) {

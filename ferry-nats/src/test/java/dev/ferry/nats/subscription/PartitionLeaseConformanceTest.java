@@ -13,6 +13,7 @@ import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,7 +44,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> names() {
-        return section("names").map(vector -> dynamicTest(inputs(vector) + ", instance " + vector.get("instance"), () -> {
+        return section("names").map(vector -> named(inputs(vector) + ", instance " + vector.get("instance"), () -> {
             String group = vector.get("group").asText();
             PartitionId partition = partition(vector);
             assertSoftly(softly -> {
@@ -60,7 +61,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> consumerStart() {
-        return section("consumerStart").map(vector -> dynamicTest(vector.get("name").asText(), () -> {
+        return section("consumerStart").map(vector -> named(vector.get("name").asText(), () -> {
             List<ConsumerStart.Existing> existing = StreamSupport.stream(vector.get("existing").spliterator(), false)
                 .map(consumer -> new ConsumerStart.Existing(consumer.get("name").asText(), consumer.get("ackFloor").asLong(),
                     consumer.get("startSequence").isNull() ? null : consumer.get("startSequence").asLong()))
@@ -93,6 +94,19 @@ class PartitionLeaseConformanceTest {
                 .containsExactlyElementsOf(StreamSupport.stream(vector.get("delete").spliterator(), false)
                     .map(JsonNode::asText).toList());
         }));
+    }
+
+    /**
+     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
+     */
+    private static DynamicTest named(String name, Executable check) {
+        return dynamicTest(name, () -> {
+            try {
+                check.execute();
+            } catch (AssertionError e) {
+                throw new AssertionError(name + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     private static Stream<JsonNode> section(String name) {
