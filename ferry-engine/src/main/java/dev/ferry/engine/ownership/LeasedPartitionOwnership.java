@@ -1,10 +1,7 @@
 package dev.ferry.engine.ownership;
 
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.lease.Leadership;
@@ -38,9 +34,6 @@ public final class LeasedPartitionOwnership implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LeasedPartitionOwnership.class);
 
-    private static final Comparator<PartitionId> ORDER = Comparator.comparing(PartitionId::topic)
-        .thenComparingInt(PartitionId::number);
-
     private final LeaseStore leases;
     private final String group;
     private final String instanceId;
@@ -62,9 +55,9 @@ public final class LeasedPartitionOwnership implements AutoCloseable {
         this.group = group;
         this.instanceId = instanceId;
         this.timing = timing;
-        this.partitions = partitions.stream().sorted(ORDER).toList();
+        this.partitions = partitions.stream().sorted(PartitionBalance.ORDER).toList();
         this.membership = new GroupMembership(leases, group, timing.ttl().toNanos(), System::nanoTime);
-        this.member = new Leadership(leases, GroupMembership.memberPrefix(group) + instanceId, instanceId, timing);
+        this.member = new Leadership(leases, memberLeaseName(group, instanceId), instanceId, timing);
         this.balancer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "partitions-" + group + "-" + instanceId);
             thread.setDaemon(true);
@@ -75,6 +68,11 @@ public final class LeasedPartitionOwnership implements AutoCloseable {
     /** The lease document of a partition (persisted: never renamed). */
     public static String leaseName(String group, PartitionId partition) {
         return group + ".partition." + partition;
+    }
+
+    /** The lease document of a member of the group (persisted: never renamed). */
+    public static String memberLeaseName(String group, String instanceId) {
+        return GroupMembership.memberPrefix(group) + instanceId;
     }
 
     public void start() {
@@ -163,48 +161,21 @@ public final class LeasedPartitionOwnership implements AutoCloseable {
     }
 
     private void balance() {
-        List<String> alive = new ArrayList<>(membership.alive(instanceId));
-        int rank = alive.indexOf(instanceId);
-        int count = partitions.size();
-        int quota = count / alive.size() + (rank < count % alive.size() ? 1 : 0);
         List<PartitionId> held = held();
         List<PartitionId> contending = contended.keySet().stream().filter(p -> !held.contains(p)).toList();
-        if (held.size() > quota) {
-            int more = held.size() - quota - releaseRequested.size();
-            held.stream().sorted(ORDER.reversed()).filter(p -> !releaseRequested.contains(p)).limit(Math.max(0, more))
-                .forEach(releaseRequested::add);
-        }
-        // A rival whose owner is alive will hand the partition over itself; stop contending for it.
-        int open = Math.max(0, quota - held.size());
-        List<PartitionId> keep = new ArrayList<>();
-        for (PartitionId partition : contending) {
-            Optional<Lease> lease = leases.read(leaseName(group, partition));
-            boolean ownerAlive = lease.map(Lease::owner).filter(o -> !o.equals(instanceId) && alive.contains(o)).isPresent();
-            if (ownerAlive || keep.size() >= open) {
-                stopContending(partition);
-            } else {
-                keep.add(partition);
-            }
-        }
-        if (keep.size() < open) {
-            // Start looking at a place that depends on the rank, so instances go for different partitions.
-            int start = rank * count / alive.size();
-            for (int i = 0; i < count && keep.size() < open; i++) {
-                PartitionId partition = partitions.get((start + i) % count);
-                if (contended.containsKey(partition)) {
-                    continue;
-                }
-                Optional<Lease> lease = leases.read(leaseName(group, partition));
-                // A lease still in this instance's name that it no longer holds (it stepped down, or its release
-                // failed) is contended for too: no rival will, since its owner is alive.
-                if (lease.isEmpty() || lease.get().owner() == null || lease.get().isHeldBy(instanceId)
-                    || !alive.contains(lease.get().owner())) {
-                    Leadership contender = new Leadership(leases, leaseName(group, partition), instanceId, timing);
-                    contended.put(partition, contender);
-                    contender.start();
-                    keep.add(partition);
-                }
-            }
+        PartitionBalance.Decision decision = PartitionBalance.decide(partitions, membership.alive(instanceId),
+            instanceId, held, Set.copyOf(releaseRequested), contending, p -> leases.read(leaseName(group, p)));
+        releaseRequested.addAll(decision.release());
+        decision.stopContending().forEach(this::stopContending);
+        decision.contend().forEach(this::contend);
+    }
+
+    private void contend(PartitionId partition) {
+        // A contender given up this round that won meanwhile is kept by stopContending: never start a second one.
+        if (!contended.containsKey(partition)) {
+            Leadership contender = new Leadership(leases, leaseName(group, partition), instanceId, timing);
+            contended.put(partition, contender);
+            contender.start();
         }
     }
 

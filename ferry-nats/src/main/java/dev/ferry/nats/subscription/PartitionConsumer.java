@@ -3,6 +3,8 @@ package dev.ferry.nats.subscription;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 
 import io.nats.client.ConsumeOptions;
@@ -14,10 +16,7 @@ import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
 import io.nats.client.MessageHandler;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.ConsumerInfo;
-import io.nats.client.api.DeliverPolicy;
 
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.nats.NatsSettings;
@@ -85,38 +84,25 @@ final class PartitionConsumer {
         throws IOException, JetStreamApiException {
         JetStreamManagement management = connection.jetStreamManagement();
         String base = consumerBase(group, partition);
-        String name = base + epoch;
-        long floor = 0;
-        Long ownFloor = null;
-        for (String existing : management.getConsumerNames(settings.stream())) {
-            if (existing.startsWith(base)) {
-                ConsumerInfo info = management.getConsumerInfo(settings.stream(), existing);
-                Long start = info.getConsumerConfiguration().getStartSequence();
-                long done = Math.max(info.getAckFloor().getStreamSequence(), start == null ? 0 : start - 1);
-                if (existing.equals(name)) {
-                    ownFloor = done;
-                } else {
-                    floor = Math.max(floor, done);
-                }
+        List<ConsumerStart.Existing> existing = new ArrayList<>();
+        for (String consumer : management.getConsumerNames(settings.stream())) {
+            if (consumer.startsWith(base)) { // other partitions' consumers: no need to ask for their state
+                ConsumerInfo info = management.getConsumerInfo(settings.stream(), consumer);
+                existing.add(new ConsumerStart.Existing(consumer, info.getAckFloor().getStreamSequence(),
+                    info.getConsumerConfiguration().getStartSequence()));
             }
         }
-        if (ownFloor != null) {
-            // An earlier attempt of this very term made its consumer (from its predecessors' floor, which it may have
-            // deleted since) and then failed, say on a broker restart: go on with it. Its start cannot be changed
-            // (JetStream refuses to update a deliver policy), and it already starts where the predecessors stopped.
-            floor = ownFloor;
-        } else {
-            ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
-                .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
-            config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
-                : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
-            management.addOrUpdateConsumer(settings.stream(), config.build());
+        ConsumerStart plan = ConsumerStart.decide(group, partition, epoch, subject, existing, settings);
+        if (plan.create() != null) {
+            management.addOrUpdateConsumer(settings.stream(), plan.create());
         }
-        for (String existing : management.getConsumerNames(settings.stream())) {
-            if (existing.startsWith(base) && !existing.equals(name)) {
-                management.deleteConsumer(settings.stream(), existing);
+        for (String consumer : management.getConsumerNames(settings.stream())) {
+            if (plan.deletes(consumer)) {
+                management.deleteConsumer(settings.stream(), consumer);
             }
         }
+        String name = plan.name();
+        long floor = plan.floor();
         PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
         ConsumeOptions options = ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
             .expiresIn(PULL_EXPIRES.toMillis()).build();

@@ -1,0 +1,132 @@
+package dev.ferry.nats.subscription;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.SoftAssertions.assertSoftly;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.nats.client.api.ConsumerConfiguration;
+
+import dev.ferry.core.subscription.PartitionId;
+import dev.ferry.engine.ownership.LeasedPartitionOwnership;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.SubjectNaming;
+
+/**
+ * Ferry's NATS side passes the language-neutral conformance vectors of {@code contracts/partition-leases.json}
+ * (sections {@code names} and {@code consumerStart}; the Node client passes them too): a Java and a Node instance of
+ * one group name leases, subjects and consumers alike, and a new owner of either starts where the last one stopped.
+ * No server: {@link ConsumerStart} is the decision {@link PartitionConsumer#start} sends to it.
+ */
+class PartitionLeaseConformanceTest {
+
+    private static final Path VECTORS = Path.of("..", "contracts", "partition-leases.json");
+
+    private static JsonNode file;
+
+    @BeforeAll
+    static void readVectors() throws IOException {
+        file = new ObjectMapper().readTree(VECTORS.toFile());
+    }
+
+    @TestFactory
+    Stream<DynamicTest> names() {
+        return section("names").map(vector -> named(inputs(vector) + ", instance " + vector.get("instance"), () -> {
+            String group = vector.get("group").asText();
+            PartitionId partition = partition(vector);
+            assertSoftly(softly -> {
+                softly.assertThat(LeasedPartitionOwnership.memberLeaseName(group, vector.get("instance").asText()))
+                    .as("memberLease").isEqualTo(vector.get("memberLease").asText());
+                softly.assertThat(LeasedPartitionOwnership.leaseName(group, partition)).as("partitionLease")
+                    .isEqualTo(vector.get("partitionLease").asText());
+                softly.assertThat(subject(vector)).as("subject").isEqualTo(vector.get("subject").asText());
+                softly.assertThat(PartitionConsumer.consumerBase(group, partition) + vector.get("epoch").asLong())
+                    .as("consumer").isEqualTo(vector.get("consumer").asText());
+            });
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> consumerStart() {
+        return section("consumerStart").map(vector -> named(vector.get("name").asText(), () -> {
+            List<ConsumerStart.Existing> existing = StreamSupport.stream(vector.get("existing").spliterator(), false)
+                .map(consumer -> new ConsumerStart.Existing(consumer.get("name").asText(), consumer.get("ackFloor").asLong(),
+                    consumer.get("startSequence").isNull() ? null : consumer.get("startSequence").asLong()))
+                .toList();
+            String stream = vector.get("stream").asText();
+            ConsumerStart plan = ConsumerStart.decide(vector.get("group").asText(), partition(vector),
+                vector.get("epoch").asLong(), subject(vector), existing, NatsSettings.local("nats://localhost:4222", stream));
+
+            assertThat(plan.floor()).as("floor").isEqualTo(vector.get("floor").asLong());
+            JsonNode create = vector.get("create");
+            if (create.isNull()) {
+                assertThat(plan.create()).as("create").isNull();
+            } else {
+                ConsumerConfiguration config = plan.create();
+                assertThat(config).as("create").isNotNull();
+                assertSoftly(softly -> {
+                    softly.assertThat(config.getDurable()).as("name").isEqualTo(create.get("name").asText());
+                    softly.assertThat(config.getFilterSubject()).as("filterSubject")
+                        .isEqualTo(create.get("filterSubject").asText());
+                    softly.assertThat(config.getDeliverPolicy()).as("deliverPolicy")
+                        .hasToString(create.get("deliverPolicy").asText());
+                    // the client reports an unset start sequence as 0, which no stream sequence is
+                    softly.assertThat(config.getStartSequence() == 0 ? null : config.getStartSequence())
+                        .as("startSequence").isEqualTo(create.get("startSequence").isNull() ? null
+                            : create.get("startSequence").asLong());
+                    softly.assertThat(config.getAckPolicy()).as("ackPolicy").hasToString(create.get("ackPolicy").asText());
+                });
+            }
+            assertThat(existing.stream().map(ConsumerStart.Existing::name).filter(plan::deletes)).as("delete")
+                .containsExactlyElementsOf(StreamSupport.stream(vector.get("delete").spliterator(), false)
+                    .map(JsonNode::asText).toList());
+        }));
+    }
+
+    /**
+     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
+     */
+    private static DynamicTest named(String name, Executable check) {
+        return dynamicTest(name, () -> {
+            try {
+                check.execute();
+            } catch (AssertionError e) {
+                throw new AssertionError(name + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private static Stream<JsonNode> section(String name) {
+        JsonNode vectors = file.get(name);
+        assertThat(vectors).as("section " + name).isNotEmpty();
+        return StreamSupport.stream(vectors.spliterator(), false);
+    }
+
+    private static PartitionId partition(JsonNode vector) {
+        return new PartitionId(vector.get("type").asText(), vector.get("partition").asInt());
+    }
+
+    /** Through the stream's naming, which needs a partition count: any above the partition's number. */
+    private static String subject(JsonNode vector) {
+        int partition = vector.get("partition").asInt();
+        return new SubjectNaming(vector.get("stream").asText(), partition + 1).subject(vector.get("type").asText(), partition);
+    }
+
+    private static String inputs(JsonNode vector) {
+        return "stream " + vector.get("stream") + ", group " + vector.get("group") + ", " + vector.get("type").asText()
+            + "-" + vector.get("partition") + " at epoch " + vector.get("epoch");
+    }
+}
