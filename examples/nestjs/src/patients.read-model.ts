@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { FerryKafkaConsumer, MongoReadModel, type EventRecord, type Guard } from '@ferry/client';
+import { FerryKafkaConsumer, FerryNatsConsumer, MongoReadModel, type EventRecord, type Guard,
+  type GuardOptions } from '@ferry/client';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Collection, Document, Long, UpdateFilter } from 'mongodb';
 
@@ -26,11 +28,6 @@ export function patientUpdate(eventType: string, payload: Record<string, unknown
   }
 }
 
-/**
- * The patients' read model, kept from Ferry's `<prefix>patient` topic by one instance of a Kafka consumer group: run
- * as many instances of the service as you like, each patient's events are applied once and in order. Starts when the
- * application has started, stops (finishing the record at hand, committing, leaving the group) when it shuts down.
- */
 /** A patient in the read model: `_id` is the aggregate id, `_version` its last applied event's version. */
 export interface PatientDocument {
   _id: string;
@@ -39,27 +36,40 @@ export interface PatientDocument {
   state?: Record<string, unknown>;
 }
 
+/** What both consumers do: start, and stop after the record at hand with everything written acknowledged. */
+interface PatientConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The patients' read model, kept from Ferry's patient events by one instance of a group — a Kafka consumer group on
+ * `<prefix>patient`, or on NATS the instances sharing `<stream>.patient.<n>` through Ferry's partition leases: run as
+ * many instances of the service as you like, each patient's events are applied once and in order. Starts when the
+ * application has started, stops (finishing the record at hand, acknowledging what was written, handing its partitions
+ * over) when it shuts down.
+ */
 @Injectable()
 export class PatientsReadModel implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PatientsReadModel.name);
   readonly collection: Collection<PatientDocument>;
   private readonly documents: MongoReadModel;
-  private readonly consumer: FerryKafkaConsumer;
+  private consumer?: PatientConsumer;
+  private nats?: NatsConnection;
 
-  constructor(@Inject(CONFIG) config: Config, mongo: Mongo) {
+  constructor(@Inject(CONFIG) private readonly config: Config, private readonly mongo: Mongo) {
     this.collection = mongo.db.collection<PatientDocument>(config.readModelCollection);
     this.documents = new MongoReadModel(this.collection);
-    this.consumer = new FerryKafkaConsumer({
-      kafka: new Kafka({ clientId: 'ferry-nestjs-example', brokers: config.brokers, logLevel: logLevel.WARN }),
-      groupId: config.groupId,
-      topics: [`${config.topicPrefix}patient`],
+  }
+
+  /** The same guard, handler and fold on either transport. */
+  private guardOptions(): GuardOptions {
+    return {
       versions: this.documents,
       // the patient topic holds events only; anything else would just move its key's version
       handle: (record, guard) => (record.kind === 'event' ? this.apply(record, guard) : this.documents.apply(guard)),
       onGap: (gap) => this.logger.error(`patient ${gap.key} is at version ${gap.stored}: missed what is before ${gap.version}`),
-      onAssigned: (assignment) => this.logger.log(`assigned partitions ${JSON.stringify(assignment)}`),
-      shutdownSignals: [], // NestJS handles SIGTERM (enableShutdownHooks): it calls onModuleDestroy below
-    });
+    };
   }
 
   private apply(record: EventRecord, guard: Guard): Promise<boolean> {
@@ -68,12 +78,36 @@ export class PatientsReadModel implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    const { config } = this;
+    if (config.transport === 'nats') {
+      // NATS: the instances share the stream's partitions through Ferry's leases, in Ferry's database
+      this.nats = await connect({ servers: config.natsServers, name: `ferry-nestjs-example-${config.instanceId}` });
+      this.consumer = new FerryNatsConsumer({
+        ...this.guardOptions(),
+        nats: this.nats, leases: this.mongo.db, stream: config.natsStream, group: config.groupId, types: ['patient'],
+        instanceId: config.instanceId,
+        onOwnership: (change) => this.logger.log(`${change.event} ${change.partition} (epoch ${change.epoch})`),
+        onError: (error) => this.logger.warn(String(error)),
+        shutdownSignals: [], // NestJS handles SIGTERM (enableShutdownHooks): it calls onModuleDestroy below
+      });
+    } else {
+      this.consumer = new FerryKafkaConsumer({
+        ...this.guardOptions(),
+        kafka: new Kafka({ clientId: 'ferry-nestjs-example', brokers: config.brokers, logLevel: logLevel.WARN }),
+        groupId: config.groupId,
+        topics: [`${config.topicPrefix}patient`],
+        onAssigned: (assignment) => this.logger.log(`assigned partitions ${JSON.stringify(assignment)}`),
+        shutdownSignals: [],
+      });
+    }
     await this.consumer.start();
-    this.logger.log('consuming');
+    this.logger.log(`consuming from ${config.transport}`);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.consumer.stop();
-    this.logger.log('stopped consuming; offsets committed');
+    await this.consumer?.stop();
+    await this.nats?.close();
+    this.logger.log(this.config.transport === 'nats' ? 'stopped consuming; every record written acknowledged, leases '
+      + 'released' : 'stopped consuming; offsets committed');
   }
 }

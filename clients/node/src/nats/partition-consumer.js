@@ -10,9 +10,26 @@ import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
  */
 export const PULL_EXPIRES_MS = 5_000;
 
-/** `<group>_<type>_<n>_e`: every UTF-16 code unit outside A-Z a-z 0-9 _ - becomes `_` (consumer names allow no `.`). */
+/**
+ * `<group>_<type>_<n>_e`: every character outside A-Z a-z 0-9 _ - becomes one `_` (consumer names allow no `.`); a
+ * character is a code point, as Java's regular expressions take it (the `u` flag), not a UTF-16 code unit.
+ */
 export function consumerBase(group, partition) {
-  return `${group}_${partition.type}_${partition.number}_e`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `${group}_${partition.type}_${partition.number}_e`.replace(/[^A-Za-z0-9_-]/gu, '_');
+}
+
+/** The epoch a consumer of the partition was made for (its name's digits after the base), or null if not one. */
+function epochOf(base, name) {
+  const suffix = name.startsWith(base) ? name.slice(base.length) : '';
+  return /^[0-9]+$/.test(suffix) ? Number(suffix) : null;
+}
+
+/** The partition's consumers of lower epochs than `epoch`: deleted once this epoch's exists (never a newer owner's). */
+export function earlierConsumers(base, epoch, names) {
+  return names.filter((name) => {
+    const of = epochOf(base, name);
+    return of !== null && of < epoch;
+  });
 }
 
 export function subjectOf(stream, partition) {
@@ -25,16 +42,15 @@ export function subjectOf(stream, partition) {
  * @param {{ stream: string, group: string, partition: { type: string, number: number }, epoch: number,
  *   existing: { name: string, ackFloor: number, startSequence: number | null }[] }} seen
  * @returns {{ floor: number, create: object | null, delete: string[] }} the floor (the last sequence done); the
- *   consumer to create (null: this epoch's exists already, go on with it); the earlier epochs' consumers to delete
+ *   consumer to create (null: this epoch's exists already, go on with it); the lower epochs' consumers to delete
  */
 export function planConsumerStart({ stream, group, partition, epoch, existing }) {
   const base = consumerBase(group, partition);
   const name = `${base}${epoch}`;
   let floor = 0;
   let ownFloor = null;
-  const earlier = [];
   for (const consumer of existing) {
-    if (!consumer.name.startsWith(base)) {
+    if (epochOf(base, consumer.name) === null) {
       continue;
     }
     // a consumer that acknowledged nothing reports an ack floor of 0: then it is done up to its start - 1
@@ -43,9 +59,9 @@ export function planConsumerStart({ stream, group, partition, epoch, existing })
       ownFloor = done;
     } else {
       floor = Math.max(floor, done);
-      earlier.push(consumer.name);
     }
   }
+  const earlier = earlierConsumers(base, epoch, existing.map((consumer) => consumer.name));
   if (ownFloor !== null) {
     return { floor: ownFloor, create: null, delete: earlier };
   }
@@ -86,10 +102,13 @@ export async function startPartitionConsumer({ jsm, js, stream, group, partition
         : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: plan.create.startSequence }),
     });
   }
-  for (const name of plan.delete) {
-    await jsm.consumers.delete(stream, name);
+  // Listed again now that this epoch's consumer exists: one a deposed owner created meanwhile goes too.
+  const base = consumerBase(group, partition);
+  const names = (await existingConsumers(jsm, stream)).map((consumer) => consumer.name);
+  for (const earlier of earlierConsumers(base, epoch, names)) {
+    await jsm.consumers.delete(stream, earlier);
   }
-  const name = `${consumerBase(group, partition)}${epoch}`;
+  const name = `${base}${epoch}`;
   return { name, floor: plan.floor, messages: await pull({ js, stream, name, batchSize, maxAckPending }) };
 }
 

@@ -20,36 +20,48 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import com.mongodb.client.MongoCollection;
 
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+
 import dev.ferry.core.event.Event;
 import dev.ferry.core.event.NewEvent;
+import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.it.support.NodeProject;
 import dev.ferry.it.support.PipelineFixture;
 import dev.ferry.it.support.ReadModelHistory;
+import dev.ferry.nats.NatsConnections;
+import dev.ferry.nats.NatsSettings;
+import dev.ferry.nats.publish.NatsPublishers;
 
 /**
- * The NestJS example ({@code examples/nestjs}) keeps its patients' read model from Ferry's Kafka topic: Ferry's Java
- * store appends patients' histories (registered, updated, discharged, registered again), Ferry's relay publishes them to
- * the embedded broker, and the example, run as a node process as built by its npm scripts, ends with a read model equal
+ * The NestJS example ({@code examples/nestjs}) keeps its patients' read model from Ferry's Kafka topic, and from its
+ * NATS JetStream stream (two tests, one body): Ferry's Java store appends patients' histories (registered, updated, discharged, registered again), Ferry's relay publishes them to
+ * the embedded Kafka broker or a real {@code nats-server}, and the example, run as a node process as built by its npm scripts, ends with a read model equal
  * to the fold of the store — every patient's state and version, nothing applied twice or out of order (counted by a
  * change stream on the read model, independent of the example). Its HTTP endpoint appends through the client's
  * {@code EventStore} too (a conflict answered 409), and that event comes back through the relay into the read model.
- * A SIGTERM stops it cleanly: the NestJS shutdown hooks stop the consumer, which commits every offset it wrote, and
- * the process ends by its signal.
+ * A SIGTERM stops it cleanly: the NestJS shutdown hooks stop the consumer, which commits every offset it wrote (on
+ * NATS: acknowledges every partition to its last message and releases its leases), and the process ends by its signal.
  * <p>
- * Needs Node.js and {@code npm ci && npm run build} in {@code examples/nestjs} (.ci/run does them); without them this
- * test fails naming the step.
+ * Needs Node.js and {@code npm ci && npm run build} in {@code examples/nestjs} (.ci/run does them), and for the NATS
+ * test {@code nats-server} (.ci/run installs it); without them this test fails naming the step.
  */
 @Timeout(120)
 class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
@@ -60,8 +72,27 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
     private static final int PATIENTS = 40;
     private static final Pattern LISTENING = Pattern.compile("listening on (http://\\S+)");
 
+    private static NatsServerProcess nats;
     private final HttpClient http = HttpClient.newHttpClient();
     private Process app;
+
+    @BeforeAll
+    static void startNats() {
+        nats = NatsServerProcess.start();
+    }
+
+    @AfterAll
+    static void stopNats() {
+        nats.close();
+    }
+
+    /**
+     * What differs between the transports: the relay's publishers, the example's environment, how many records the
+     * transport holds, the example's last line and how the test sees that everything written was acknowledged.
+     */
+    private record Transport(String name, Map<String, String> environment, LongSupplier records, String stoppedLine,
+                             Callable<Boolean> everythingAcknowledged) {
+    }
 
     @AfterEach
     void stopApp() throws InterruptedException {
@@ -73,21 +104,54 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
 
     @Test
     void theNestJsExampleBuildsTheFoldOfTheStoreAndStopsCleanlyOnSigterm() throws Exception {
-        String node = EXAMPLE.node("@nestjs/core", "@ferry/client", "kafkajs", "mongodb");
+        pipeline.startRelay("r1");
+        String group = "nestjs-example-" + pipeline.topicPrefix();
+        String topic = pipeline.topicPrefix() + TYPE;
+        keepsTheFoldAndStopsCleanly(new Transport("Kafka", Map.of("FERRY_KAFKA_BOOTSTRAP_SERVERS",
+            kafka.bootstrapServers(), "FERRY_TOPIC_PREFIX", pipeline.topicPrefix(), "GROUP_ID", group),
+            pipeline::recordCount, "stopped consuming; offsets committed",
+            () -> GroupOffsets.committed(kafka.bootstrapServers(), group)
+                .equals(GroupOffsets.ends(kafka.bootstrapServers(), topic))));
+    }
+
+    @Test
+    void onNatsTheNestJsExampleBuildsTheFoldOfTheStoreAndStopsCleanlyOnSigterm() throws Exception {
+        NatsSettings settings = NatsSettings.local(nats.url(), "it" + System.nanoTime());
+        pipeline.startRelayOn("r1", new NatsPublishers(settings));
+        String group = "nestjs-example";
+        try (Connection connection = NatsConnections.open(settings, "check")) {
+            JetStreamManagement management = connection.jetStreamManagement();
+            keepsTheFoldAndStopsCleanly(new Transport("NATS", Map.of("FERRY_TRANSPORT", "nats",
+                "FERRY_NATS_SERVERS", nats.url(), "FERRY_NATS_STREAM", settings.stream(), "GROUP_ID", group,
+                "INSTANCE_ID", "nestjs-1"),
+                () -> stored(management, settings), "stopped consuming; every record written acknowledged",
+                () -> PartitionFloors.done(management, settings, group, TYPE)
+                    .equals(PartitionFloors.ends(management, settings, TYPE))));
+        }
+    }
+
+    private static long stored(JetStreamManagement management, NatsSettings settings) {
+        try {
+            return management.getStreamInfo(settings.stream()).getStreamState().getMsgCount();
+        } catch (JetStreamApiException | IOException notYet) {
+            return 0; // the relay creates the stream with its first publish
+        }
+    }
+
+    private void keepsTheFoldAndStopsCleanly(Transport transport) throws Exception {
+        String node = EXAMPLE.node("@nestjs/core", "@ferry/client", "kafkajs", "@nats-io/transport-node", "mongodb");
         Path main = EXAMPLE.directory().resolve(Path.of("dist", "main.js"));
         if (!Files.isRegularFile(main)) {
             fail("examples/nestjs is not built (dist/main.js is missing): run `npm ci && npm run build` in "
                 + "examples/nestjs (.ci/run does)");
         }
-        pipeline.startRelay("r1");
         MongoCollection<Document> readModel = pipeline.database().getCollection(READ_MODEL);
-        String group = "nestjs-example-" + pipeline.topicPrefix();
         Histories histories = new Histories(new Random(34));
         try (ReadModelHistory history = ReadModelHistory.watch(readModel)) {
-            // Ferry creates the topic (with its partitions) when it relays the first event: relay a backlog first
+            // The relay creates the topic or the stream (with its partitions) when it publishes the first event
             int backlog = histories.append(PATIENTS * 4);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                .until(() -> pipeline.recordCount() >= backlog);
+                .until(() -> transport.records().getAsLong() >= backlog);
 
             long started = System.nanoTime();
             Path stdout = Files.createTempFile("nestjs-example", ".out");
@@ -97,10 +161,9 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
             ProcessBuilder builder = new ProcessBuilder(node, "dist/main.js").directory(EXAMPLE.directory().toFile())
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
             builder.environment().putAll(Map.of("FERRY_MONGODB_URI", mongo.connectionString(),
-                "FERRY_DATABASE", pipeline.database().getName(),
-                "FERRY_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers(),
-                "FERRY_TOPIC_PREFIX", pipeline.topicPrefix(), "GROUP_ID", group,
-                "READ_MODEL_COLLECTION", READ_MODEL, "PORT", "0", "NO_COLOR", "1"));
+                "FERRY_DATABASE", pipeline.database().getName(), "READ_MODEL_COLLECTION", READ_MODEL, "PORT", "0",
+                "NO_COLOR", "1"));
+            builder.environment().putAll(transport.environment());
             app = builder.start();
             String url = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> listeningUrl(stdout, stderr), value -> value != null);
@@ -124,9 +187,9 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
             Map<String, Long> versions = new HashMap<>();
             readModel.find().forEach(d -> versions.put(d.getString("_id"), ((Number) d.get("_version")).longValue()));
             ReadModelHistory.Verdict verdict = history.verdictCovering(versions, Duration.ofSeconds(30));
-            System.out.printf("NestJsExampleKeepsAReadModelIT: %d events (%d + %d appended by Java, 1 over HTTP) of %d "
+            System.out.printf("NestJsExampleKeepsAReadModelIT on %s: %d events (%d + %d appended by Java, 1 over HTTP) of %d "
                     + "patients; read model equal to the fold %d ms after the app started; %d writes, %d duplicates "
-                    + "applied, %d order violations%n", events.size(), backlog, live, versions.size(), tookMillis,
+                    + "applied, %d order violations%n", transport.name(), events.size(), backlog, live, versions.size(), tookMillis,
                 verdict.writes(), verdict.duplicates(), verdict.orderViolations());
 
             assertThat(appended.statusCode()).as(appended.body()).isEqualTo(201);
@@ -143,10 +206,9 @@ class NestJsExampleKeepsAReadModelIT extends PipelineFixture {
             assertThat(exited).as("stopped within 20 s of a SIGTERM: " + read(stdout) + read(stderr)).isTrue();
             assertThat(app.exitValue()).as("ended by its SIGTERM after a clean stop: " + read(stdout) + read(stderr))
                 .isEqualTo(128 + 15);
-            assertThat(read(stdout)).contains("stopped consuming; offsets committed");
-            assertThat(GroupOffsets.committed(kafka.bootstrapServers(), group))
-                .as("the stop committed every offset it wrote")
-                .isEqualTo(GroupOffsets.ends(kafka.bootstrapServers(), pipeline.topicPrefix() + TYPE));
+            assertThat(read(stdout)).contains(transport.stoppedLine());
+            assertThat(transport.everythingAcknowledged().call()).as("the stop acknowledged everything it wrote")
+                .isTrue();
         }
     }
 

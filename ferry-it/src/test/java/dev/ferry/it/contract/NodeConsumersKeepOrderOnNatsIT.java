@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,7 +27,6 @@ import com.mongodb.client.MongoCollection;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.api.ConsumerInfo;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.embedded.mongo.MongoUnderTest;
@@ -121,7 +119,7 @@ class NodeConsumersKeepOrderOnNatsIT {
                 .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
 
             b.kill();
-            Map<Integer, Long> floorsAtKill = floors(management, group);
+            Map<Integer, Long> floorsAtKill = PartitionFloors.done(management, settings, group, TYPE);
             List<NodeConsumerProcess.Decision> writtenNotAcknowledged = b.decisions().stream()
                 .filter(d -> d.decision().equals("applied"))
                 .filter(d -> d.offset() > floorsAtKill.getOrDefault(d.partition(), 0L)).toList();
@@ -142,8 +140,8 @@ class NodeConsumersKeepOrderOnNatsIT {
                 .flatMap(consumer -> consumer.decisions().stream()).toList();
             Set<String> skippedAgain = all.stream().filter(d -> d.decision().equals("duplicate"))
                 .map(NodeConsumerProcess.Decision::position).collect(Collectors.toSet());
-            Map<Integer, Long> floorsAtEnd = floors(management, group);
-            Map<Integer, Long> lastSequences = lastSequences(management);
+            Map<Integer, Long> floorsAtEnd = PartitionFloors.done(management, settings, group, TYPE);
+            Map<Integer, Long> lastSequences = PartitionFloors.ends(management, settings, TYPE);
             System.out.printf("NodeConsumersKeepOrderOnNatsIT: %d events of %d aggregates, read model complete %d ms "
                     + "after the consumers started; %s; decisions: %s; the killed instance owned %s, %d of its records "
                     + "were written but not acknowledged, %d of them skipped as duplicates after the kill%n",
@@ -171,41 +169,6 @@ class NodeConsumersKeepOrderOnNatsIT {
     /** Messages the stream holds. */
     private long storedMessages(JetStreamManagement management) throws IOException, JetStreamApiException {
         return management.getStreamInfo(settings.stream()).getStreamState().getMsgCount();
-    }
-
-    /**
-     * Per partition, the stream sequence the group's consumers are done up to on the server: the protocol's floor,
-     * the larger of a consumer's ack floor and its start - 1, over every epoch's consumer still there.
-     */
-    private Map<Integer, Long> floors(JetStreamManagement management, String group)
-        throws IOException, JetStreamApiException {
-        Map<Integer, Long> floors = new HashMap<>();
-        String subjectPrefix = settings.stream() + "." + TYPE + ".";
-        for (ConsumerInfo consumer : management.getConsumers(settings.stream())) {
-            String subject = consumer.getConsumerConfiguration().getFilterSubject();
-            if (!consumer.getName().startsWith(group + "_" + TYPE + "_")
-                || subject == null || !subject.startsWith(subjectPrefix)) {
-                continue;
-            }
-            Long start = consumer.getConsumerConfiguration().getStartSequence();
-            long floor = Math.max(consumer.getAckFloor().getStreamSequence(), start == null || start == 0 ? 0 : start - 1);
-            floors.merge(Integer.parseInt(subject.substring(subjectPrefix.length())), floor, Math::max);
-        }
-        return floors;
-    }
-
-    /** Per partition that holds messages, the stream sequence of its last one. */
-    private Map<Integer, Long> lastSequences(JetStreamManagement management) throws IOException, JetStreamApiException {
-        Map<Integer, Long> last = new HashMap<>();
-        for (int partition = 0; partition < settings.partitions(); partition++) {
-            try {
-                last.put(partition, management.getLastMessage(settings.stream(),
-                    settings.subjects().subject(TYPE, partition)).getSeq());
-            } catch (JetStreamApiException none) {
-                // no message in this partition
-            }
-        }
-        return last;
     }
 
     private NodeConsumerProcess start(String node, String instance, String group) throws IOException {

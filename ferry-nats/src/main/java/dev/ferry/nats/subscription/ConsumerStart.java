@@ -1,6 +1,7 @@
 package dev.ferry.nats.subscription;
 
 import java.util.List;
+import java.util.OptionalLong;
 
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
@@ -16,10 +17,11 @@ import dev.ferry.nats.NatsSettings;
  *
  * @param base   {@code <group>_<type>_<n>_e}: the prefix of every epoch's consumer of the partition
  * @param name   this epoch's consumer
+ * @param epoch  the lease epoch it is made for
  * @param floor  the last stream sequence handled already; this epoch's consumer delivers what comes after it
  * @param create the consumer to create, or null when this epoch's exists already (an earlier attempt made it)
  */
-record ConsumerStart(String base, String name, long floor, ConsumerConfiguration create) {
+record ConsumerStart(String base, String name, long epoch, long floor, ConsumerConfiguration create) {
 
     /**
      * A consumer as the server lists it.
@@ -41,7 +43,7 @@ record ConsumerStart(String base, String name, long floor, ConsumerConfiguration
         long floor = 0;
         Long ownFloor = null;
         for (Existing consumer : existing) {
-            if (consumer.name().startsWith(base)) {
+            if (epochOf(base, consumer.name()).isPresent()) {
                 if (consumer.name().equals(name)) {
                     ownFloor = consumer.floor();
                 } else {
@@ -53,20 +55,32 @@ record ConsumerStart(String base, String name, long floor, ConsumerConfiguration
             // An earlier attempt of this very term made its consumer (from its predecessors' floor, which it may have
             // deleted since) and then failed, say on a broker restart: go on with it. Its start cannot be changed
             // (JetStream refuses to update a deliver policy), and it already starts where the predecessors stopped.
-            return new ConsumerStart(base, name, ownFloor, null);
+            return new ConsumerStart(base, name, epoch, ownFloor, null);
         }
         ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
             .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
         config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
             : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
-        return new ConsumerStart(base, name, floor, config.build());
+        return new ConsumerStart(base, name, epoch, floor, config.build());
     }
 
     /**
-     * Whether {@code consumer} is another epoch's consumer of the partition, deleted once this epoch's exists: a
-     * deposed owner's late acknowledgement then reaches only its own (deleted) consumer, never this one.
+     * Whether {@code consumer} is a lower epoch's consumer of the partition, deleted once this epoch's exists: a deposed
+     * owner's late acknowledgement then reaches only its own (deleted) consumer, never this one. A higher epoch's is a
+     * newer owner's (this one was deposed while starting; its lease check stops it): never deleted.
      */
     boolean deletes(String consumer) {
-        return consumer.startsWith(base) && !consumer.equals(name);
+        OptionalLong of = epochOf(base, consumer);
+        return of.isPresent() && of.getAsLong() < epoch;
+    }
+
+    /** The epoch a consumer of the partition was made for: its name's digits after the base; empty if not one. */
+    static OptionalLong epochOf(String base, String consumer) {
+        if (!consumer.startsWith(base)) {
+            return OptionalLong.empty();
+        }
+        String suffix = consumer.substring(base.length());
+        boolean digits = !suffix.isEmpty() && suffix.length() <= 18 && suffix.chars().allMatch(c -> c >= '0' && c <= '9');
+        return digits ? OptionalLong.of(Long.parseLong(suffix)) : OptionalLong.empty();
     }
 }

@@ -27,7 +27,7 @@ import dev.ferry.nats.NatsSettings;
  * <p>
  * <b>A new owner starts at the ack floor.</b> It reads the floor of every earlier epoch's consumer of the partition
  * (the larger of its ack floor and its start sequence - 1, since a consumer that acknowledged nothing reports 0),
- * creates its own consumer starting right after the highest, then deletes the earlier ones. A deposed owner's late
+ * creates its own consumer starting right after the highest, then deletes the lower epochs' ones. A deposed owner's late
  * acknowledgement can thus only reach its own consumer, never the new owner's, and order never depends on AckWait.
  * Acknowledgement policy {@code all}: acknowledging one message acknowledges the partition's prefix up to it, as a
  * Kafka offset commit does. Used by the subscription's polling thread, except that deliveries arrive on the
