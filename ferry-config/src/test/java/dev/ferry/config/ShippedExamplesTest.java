@@ -36,6 +36,19 @@ class ShippedExamplesTest {
     }
 
     @Test
+    void theNatsExampleLoadsWithItsNatsSection() throws IOException {
+        Path path = Path.of("..", "config", "local-nats.yml");
+        Map<String, String> environment = new java.util.HashMap<>(ENVIRONMENT);
+        environment.put("FERRY_NATS_SERVERS", "nats://localhost:3");
+
+        FerryConfig config = new ConfigLoader(environment).load(path);
+
+        assertThat(config.transport()).isEqualTo(FerryConfig.Transport.NATS);
+        assertThat(config.nats().stream()).isEqualTo("ferry");
+        assertThat(config.sources().get(0).collection()).isEqualTo("events");
+    }
+
+    @Test
     void theKubernetesConfigMapLoads() throws IOException {
         String manifest = Files.readString(Path.of("..", "deploy", "kubernetes", "ferry.yaml"));
         String configMap = manifest.substring(0, manifest.indexOf("\n---"));
