@@ -11,7 +11,7 @@ import { Leadership } from '../src/leases/leadership.js';
 import { partitionId, planBalance, quotaOf } from '../src/leases/partition-balance.js';
 import { partitionLeaseName } from '../src/leases/partition-ownership.js';
 import { checkTiming, PARTITION_LEASES } from '../src/leases/timing.js';
-import { consumerBase, planConsumerStart, subjectOf } from '../src/nats/partition-consumer.js';
+import { consumerBase, DeliveryOrder, planConsumerStart, subjectOf } from '../src/nats/partition-consumer.js';
 import { MemoryLeaseStore } from './support/memory-lease-store.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../../contracts/partition-leases.json', import.meta.url), 'utf8'));
@@ -119,5 +119,14 @@ for (const vector of vectors.consumerStart) {
     const plan = planConsumerStart({ stream: vector.stream, group: vector.group,
       partition: { type: vector.type, number: vector.partition }, epoch: vector.epoch, existing: vector.existing });
     assert.deepEqual(plan, { floor: vector.floor, create: vector.create, delete: vector.delete });
+  });
+}
+
+for (const vector of vectors.deliveries) {
+  test(`deliveries: ${vector.name}`, () => {
+    const order = new DeliveryOrder(vector.delivered, vector.floor);
+    for (const step of vector.steps) {
+      assert.equal(order.next(step.streamSequence, step.deliverySequence), step.then, JSON.stringify(step));
+    }
   });
 }

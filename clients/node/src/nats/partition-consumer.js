@@ -18,10 +18,11 @@ export function consumerBase(group, partition) {
   return `${group}_${partition.type}_${partition.number}_e`.replace(/[^A-Za-z0-9_-]/gu, '_');
 }
 
-/** The epoch a consumer of the partition was made for (its name's digits after the base), or null if not one. */
+/** The epoch a consumer of the partition was made for (its name's 1-18 digits after the base), or null if not one. */
 function epochOf(base, name) {
   const suffix = name.startsWith(base) ? name.slice(base.length) : '';
-  return /^[0-9]+$/.test(suffix) ? Number(suffix) : null;
+  // at most 18 digits, as Java parses an epoch into a long (and beyond 2^53 a number would round)
+  return /^[0-9]{1,18}$/.test(suffix) ? Number(suffix) : null;
 }
 
 /** The partition's consumers of lower epochs than `epoch`: deleted once this epoch's exists (never a newer owner's). */
@@ -135,4 +136,46 @@ export async function restartPartitionConsumer({ jsm, stream, name, filterSubjec
       : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }),
   });
   return floor;
+}
+
+/**
+ * Which deliveries of a partition's consumer are taken, in order (contracts/partition-leases.md, "Reading an owned
+ * partition", step 4): JetStream numbers every delivery of a consumer (the delivery sequence, +1 per delivery,
+ * redeliveries included). A delivery sequence that skips means deliveries were lost in transit (a reconnect while a
+ * pull's messages were on the way): the server resends them only after ack_wait, so nothing after them may be taken —
+ * handling a later record first breaks its key's order, and acknowledging it (policy all) would acknowledge the lost
+ * ones. A stream sequence not above the last taken is a redelivery of a message taken already: dropped.
+ */
+export class DeliveryOrder {
+  #nextDelivery;
+  #lastTaken;
+  #gapped = false;
+
+  /**
+   * @param {number} delivered what the consumer had delivered when this owner started reading it (0 when new)
+   * @param {number} floor the stream sequence the partition is done up to
+   */
+  constructor(delivered, floor) {
+    this.#nextDelivery = delivered + 1;
+    this.#lastTaken = floor;
+  }
+
+  /** @returns {'take' | 'drop' | 'gap'} */
+  next(streamSequence, deliverySequence) {
+    if (this.#gapped) {
+      return 'gap';
+    }
+    if (deliverySequence > this.#nextDelivery) {
+      this.#gapped = true;
+      return 'gap';
+    }
+    if (deliverySequence === this.#nextDelivery) {
+      this.#nextDelivery = deliverySequence + 1;
+    }
+    if (streamSequence <= this.#lastTaken) {
+      return 'drop';
+    }
+    this.#lastTaken = streamSequence;
+    return 'take';
+  }
 }
