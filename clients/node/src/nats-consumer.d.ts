@@ -1,10 +1,12 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Db } from 'mongodb';
 
 import type { GuardOptions } from './version-guard.js';
 
 /** A change of this instance's partitions. */
 export interface OwnershipChange {
+  /** lost: the lease ran out or was taken, or the partition was given up after a failure (read again later). */
   event: 'gained' | 'revoked' | 'lost';
   /** `<type>-<n>` */
   partition: string;
@@ -29,6 +31,22 @@ export interface FerryNatsConsumerOptions extends GuardOptions {
   leases: Db;
   /** Default `ferry_leases`. */
   leasesCollection?: string;
+  /**
+   * Instead of `leases`: a lease store of your own with MongoLeaseStore's compare-and-set semantics (tests); every
+   * instance of the group must see the same one.
+   */
+  leaseStore?: {
+    read(name: string): Promise<unknown>;
+    readAll(prefix: string): Promise<unknown[]>;
+    tryAcquire(name: string, owner: string, seen: unknown): Promise<unknown>;
+    renew(name: string, owner: string, epoch: number): Promise<boolean>;
+    release(name: string, owner: string, epoch: number): Promise<void>;
+    remove(seen: unknown): Promise<void>;
+  };
+  /** JetStream's API as you made it (a domain, an API prefix); default `jetstreamManager(nats)`. */
+  jetstreamManager?: JetStreamManager;
+  /** Default `jetstream(nats)`. */
+  jetstream?: JetStreamClient;
   /** Ferry's stream (`nats.stream`); default `ferry`. Its description records the partition count. */
   stream?: string;
   /** The group whose instances share the partitions (a read model); names its leases and consumers. */

@@ -12,7 +12,7 @@ import { MongoLeaseStore } from './leases/lease-store.js';
 import { partitionId } from './leases/partition-balance.js';
 import { LeasedPartitionOwnership } from './leases/partition-ownership.js';
 import { checkTiming, PARTITION_LEASES } from './leases/timing.js';
-import { pull, restartPartitionConsumer, startPartitionConsumer, subjectOf } from './nats/partition-consumer.js';
+import { DeliveryOrder, startPartitionConsumer } from './nats/partition-consumer.js';
 import { decodeRecord } from './records.js';
 import { VersionGuard } from './version-guard.js';
 
@@ -67,6 +67,10 @@ export class FerryNatsConsumer {
   #ownership = null;
   /** partition id -> the state of its consumption under one epoch */
   #active = new Map();
+  /** partition id -> a stop in progress (finishing the record at hand, acknowledging, releasing): not started again */
+  #halting = new Map();
+  /** partition id -> the wait before giving it up after its next failure; kept across epochs, cleared by a success */
+  #backoffs = new Map();
   #followTimer = null;
   #following = Promise.resolve();
   #stopped = false;
@@ -76,10 +80,11 @@ export class FerryNatsConsumer {
   /**
    * @param {object} options see nats-consumer.d.ts
    */
-  constructor({ nats, leases, leasesCollection = 'ferry_leases', stream = 'ferry', group, types, instanceId, versions,
-    handle, onGap, onDecision, onUndecodable, onError, onOwnership, retry, timing = PARTITION_LEASES,
-    ackWaitMs = 300_000, maxAckPending = 5_000, batchSize = 500, shutdownSignals = ['SIGTERM', 'SIGINT'], sleep } = {}) {
-    if (typeof nats?.request !== 'function' || typeof nats?.close !== 'function') {
+  constructor({ nats, leases, leasesCollection = 'ferry_leases', leaseStore, jetstreamManager: manager,
+    jetstream: client, stream = 'ferry', group, types, instanceId, versions, handle, onGap, onDecision, onUndecodable,
+    onError, onOwnership, retry, timing = PARTITION_LEASES, ackWaitMs = 300_000, maxAckPending = 5_000,
+    batchSize = 500, shutdownSignals = ['SIGTERM', 'SIGINT'], sleep } = {}) {
+    if (typeof nats?.request !== 'function' || typeof nats?.closed !== 'function') {
       throw new TypeError('nats must be a connection from @nats-io/transport-node (await connect({ servers }))');
     }
     if (typeof group !== 'string' || group.trim() === '') {
@@ -93,7 +98,9 @@ export class FerryNatsConsumer {
       throw new TypeError('instanceId must be a non-empty string, unique among the group\'s live instances (a pod name)');
     }
     this.#nats = nats;
-    this.#store = new MongoLeaseStore(leases, leasesCollection);
+    this.#store = leaseStore ?? new MongoLeaseStore(leases, leasesCollection);
+    this.#jsm = manager ?? null;
+    this.#js = client ?? null;
     this.#stream = stream;
     this.#group = group;
     this.#types = [...types];
@@ -124,8 +131,8 @@ export class FerryNatsConsumer {
     if (this.#ownership !== null) {
       throw new Error('this consumer was started already');
     }
-    this.#jsm = await jetstreamManager(this.#nats);
-    this.#js = jetstream(this.#nats);
+    this.#jsm ??= await jetstreamManager(this.#nats);
+    this.#js ??= jetstream(this.#nats);
     const info = await this.#jsm.streams.info(this.#stream);
     const recorded = RECORDED_PARTITIONS.exec(info.config.description ?? '');
     if (recorded === null) {
@@ -139,6 +146,15 @@ export class FerryNatsConsumer {
       onError: (error) => this.#onError(new Error(`leases unreachable now, tried again: ${error?.message ?? error}`,
         { cause: error })) });
     this.#ownership.start();
+    // Closed for good (the client's reconnects used up, or closed by the application): hand every partition over.
+    this.#nats.closed().then(() => {
+      if (!this.#stopped) {
+        this.#onError(new Error(`the NATS connection closed for good: group ${this.#group} instance `
+          + `${this.#instanceId} stops consuming and hands its partitions over`));
+        return this.stop();
+      }
+      return undefined;
+    }).catch((error) => this.#onError(error));
     for (const signal of this.#signals) {
       const listener = () => this.#stopOnSignal(signal);
       process.once(signal, listener);
@@ -170,33 +186,28 @@ export class FerryNatsConsumer {
       this.#stopped = true;
       clearTimeout(this.#followTimer);
       await this.#following;
-      await Promise.all([...this.#active.values()].map((state) => this.#halt(state)));
-      this.#active.clear();
+      [...this.#active.values()].forEach((state) => this.#retire(state, 'revoked'));
+      // Each partition finishes its record at hand, acknowledges and releases; one whose record hangs is abandoned
+      // after a lease TTL (#retire), so a hung handler does not hang the shutdown.
+      await Promise.all([...this.#halting.values()]);
       await this.#ownership?.close();
     })();
     return this.#stopping;
   }
 
-  /** Starts what was won, hands back what the balance wants back, drops what was lost. */
+  /** Starts what was won, hands back what the balance wants back, drops what was lost or given up. */
   async #follow() {
     for (const state of [...this.#active.values()]) {
       if (state.fenced || !this.#ownership.isValid(state.partition, state.epoch)) {
-        this.#active.delete(state.id);
-        state.fenced = true;
-        // Nothing more is written or acknowledged under this epoch; released once the record at hand is done.
-        this.#halt(state).then(() => this.#ownership.release(state.partition, state.epoch))
-          .catch((error) => this.#onError(error));
-        this.#onOwnership({ event: 'lost', partition: state.id, epoch: state.epoch });
+        state.fenced = true; // nothing more is written or acknowledged under this epoch
+        this.#retire(state, 'lost');
       } else if (this.#ownership.releaseRequested(state.partition)) {
-        this.#active.delete(state.id);
-        await this.#halt(state); // its records were acknowledged as they were written
-        await this.#ownership.release(state.partition, state.epoch);
-        this.#onOwnership({ event: 'revoked', partition: state.id, epoch: state.epoch });
+        this.#retire(state, 'revoked');
       }
     }
     for (const partition of this.#ownership.held()) {
       const id = partitionId(partition);
-      if (this.#active.has(id)) {
+      if (this.#active.has(id) || this.#halting.has(id)) {
         continue;
       }
       if (this.#ownership.releaseRequested(partition)) {
@@ -211,10 +222,15 @@ export class FerryNatsConsumer {
         const consumer = await startPartitionConsumer({ jsm: this.#jsm, js: this.#js, stream: this.#stream,
           group: this.#group, partition, epoch, ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending,
           batchSize: this.#batchSize });
-        const state = { id, partition, epoch, name: consumer.name, messages: consumer.messages, fenced: false,
-          stopping: false, done: null };
+        let wake;
+        const state = { id, partition, epoch, messages: consumer.messages, floor: consumer.floor,
+          delivered: consumer.delivered, fenced: false, stopping: false, halted: new Promise((resolve) => { wake = resolve; }),
+          wake: () => wake(), done: null };
         this.#active.set(id, state);
-        state.done = this.#run(state);
+        state.done = this.#run(state).catch((error) => {
+          state.fenced = true; // given up: released at the next follow
+          this.#onError(error);
+        });
         this.#onOwnership({ event: 'gained', partition: id, epoch, floor: consumer.floor });
       } catch (error) {
         this.#onError(new Error(`cannot start consuming ${id} now (tried again): ${error?.message ?? error}`,
@@ -223,29 +239,62 @@ export class FerryNatsConsumer {
     }
   }
 
-  /** Stops a partition's consumption after the record at hand. */
+  /**
+   * Stops reading a partition without waiting for it: the record at hand is finished, what was written acknowledged
+   * (unless the lease was lost), then the lease is released at its epoch. The partition is not started again before.
+   */
+  #retire(state, event) {
+    this.#active.delete(state.id);
+    // A record at hand that does not finish within a lease TTL (a hung write) must not hold the partition for good:
+    // its lease is then left to run out and released, so that the balance moves it (as Kafka's rebalance timeout does).
+    let timer;
+    const stuck = new Promise((resolve) => { timer = setTimeout(() => resolve(true), this.#timing.ttlMs); });
+    const retired = Promise.race([this.#halt(state).then(() => false), stuck])
+      .then((abandoned) => {
+        clearTimeout(timer);
+        if (abandoned) {
+          this.#onError(new Error(`partition ${state.id} at epoch ${state.epoch}: the record at hand did not finish `
+            + `within ${this.#timing.ttlMs} ms; its lease is left to run out and then released`));
+          state.fenced = true;
+          this.#ownership.abandon(state.partition, state.epoch);
+          return undefined;
+        }
+        return this.#ownership.release(state.partition, state.epoch);
+      })
+      .then(() => this.#onOwnership({ event, partition: state.id, epoch: state.epoch }))
+      .catch((error) => this.#onError(error))
+      .finally(() => this.#halting.delete(state.id));
+    this.#halting.set(state.id, retired);
+  }
+
+  /** Stops a partition's reading after the record at hand (and ends a backoff at once). */
   async #halt(state) {
     state.stopping = true;
+    state.wake();
     state.messages.stop();
     await state.done;
   }
 
   /**
-   * Reads the partition until halted; a record that fails for good (retries ran out, a gap or an undecodable record
-   * refused) is not acknowledged: after a backoff the partition is read again from its floor, and the record comes
-   * again, as kafkajs restarts a consumer.
+   * Reads the partition until halted. Records are taken in stream order (DeliveryOrder: a redelivery of one taken is
+   * dropped; deliveries lost in transit stop the reading), handled one after the other through the VersionGuard, and
+   * acknowledged in batches, as kafkajs commits: the last record done, once the pulled messages are all handled or
+   * every ACK_EVERY records, and when reading stops — never one whose write has not resolved. With acknowledgement
+   * policy all, one acknowledgement covers the partition's prefix up to it.
    *
-   * Acknowledged in batches, as kafkajs commits: the last record done, once the pulled messages are all handled or
-   * every ACK_EVERY records, and when the partition is handed back. With acknowledgement policy all, one covers the
-   * partition's prefix up to it. What a crash leaves written but unacknowledged comes again and is skipped by version.
+   * A failure (a record not applied after its retries, a gap or an undecodable record refused, deliveries lost, the
+   * messages ending) acknowledges what was done, waits a backoff (0.5 s doubling to 30 s per partition, holding the
+   * partition, as kafkajs waits before restarting a consumer) and gives the partition up: its lease is released, the
+   * balance takes it again (here or elsewhere) and the next epoch's consumer starts after what was acknowledged, so
+   * the record comes again.
    */
   async #run(state) {
     const guard = new VersionGuard({ ...this.#guardOptions,
       handle: (record, versionGuard) => this.#fencedWrite(state, record, versionGuard) });
-    let backoffMs = 500;
-    let lastDelivered = 0;
+    const order = new DeliveryOrder(state.delivered, state.floor);
     let done = null;
     let sinceAck = 0;
+    let failure = null;
     const acknowledge = () => {
       // Fenced as the writes are: the lease must be valid on this instance's clock right before acknowledging.
       if (!this.#ownership.isValid(state.partition, state.epoch)) {
@@ -257,58 +306,54 @@ export class FerryNatsConsumer {
       sinceAck = 0;
       return true;
     };
-    while (!state.stopping) {
-      let failure = null;
-      try {
-        for await (const message of state.messages) {
-          if (state.stopping) {
-            break;
-          }
-          // A redelivery of a message handled already (ack_wait ran out meanwhile): order never depends on ack_wait.
-          if (message.seq <= lastDelivered) {
-            continue;
-          }
-          lastDelivered = message.seq;
-          const record = decodeRecord({ topic: state.partition.type, partition: state.partition.number,
-            offset: String(message.seq), key: null, value: Buffer.from(message.data), headers: headersOf(message) });
-          await guard.process(record, { isRunning: () => !state.stopping });
-          done = message;
-          sinceAck += 1;
-          if ((sinceAck >= ACK_EVERY || state.messages.getPending() === 0) && !acknowledge()) {
-            break;
-          }
-          backoffMs = 500;
+    try {
+      for await (const message of state.messages) {
+        if (state.stopping) {
+          break;
         }
-      } catch (error) {
-        failure = error;
+        const taken = order.next(message.seq, message.info.deliverySequence);
+        if (taken === 'drop') {
+          continue;
+        }
+        if (taken === 'gap') {
+          failure = new Error(`deliveries were lost in transit before stream sequence ${message.seq} (delivery `
+            + `${message.info.deliverySequence}): nothing after them is taken`);
+          break;
+        }
+        const record = decodeRecord({ topic: state.partition.type, partition: state.partition.number,
+          offset: String(message.seq), key: null, value: Buffer.from(message.data), headers: headersOf(message) });
+        await guard.process(record, { isRunning: () => !state.stopping });
+        done = message;
+        sinceAck += 1;
+        this.#backoffs.delete(state.id);
+        if ((sinceAck >= ACK_EVERY || state.messages.getPending() === 0) && !acknowledge()) {
+          break;
+        }
       }
-      if (!state.fenced && done !== null) {
-        acknowledge(); // what was done before a halt or a failure
+      if (failure === null && !state.stopping && !state.fenced) {
+        failure = new Error('its messages ended (the NATS connection closed?)');
       }
-      if (state.stopping || state.fenced || failure === null) {
-        return;
-      }
-      this.#onError(new Error(`partition ${state.id}: a record was not applied; reading the partition again from its `
-        + `floor in ${backoffMs} ms: ${failure?.message ?? failure}`, { cause: failure }));
-      await this.#sleep(backoffMs);
-      backoffMs = Math.min(30_000, backoffMs * 2);
-      if (state.stopping || !this.#ownership.isValid(state.partition, state.epoch)) {
-        return;
-      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      state.messages.stop();
+    }
+    if (!state.fenced && done !== null) {
       try {
-        state.messages.stop();
-        lastDelivered = await restartPartitionConsumer({ jsm: this.#jsm, stream: this.#stream, name: state.name,
-          filterSubject: subjectOf(this.#stream, state.partition), ackWaitMs: this.#ackWaitMs,
-          maxAckPending: this.#maxAckPending });
-        state.messages = await pull({ js: this.#js, stream: this.#stream, name: state.name,
-          batchSize: this.#batchSize, maxAckPending: this.#maxAckPending });
+        acknowledge(); // what was done before a halt or a failure
       } catch (error) {
-        // NATS unreachable: give the partition up (released at the next follow, taken again from its floor)
-        this.#onError(error);
-        state.fenced = true;
-        return;
+        this.#onError(error); // NATS gone: the next owner gets those records again and skips them by version
       }
     }
+    if (failure === null || state.stopping || state.fenced) {
+      return;
+    }
+    const backoffMs = this.#backoffs.get(state.id) ?? 500;
+    this.#backoffs.set(state.id, Math.min(30_000, backoffMs * 2));
+    this.#onError(new Error(`partition ${state.id} at epoch ${state.epoch}: ${failure?.message ?? failure}; given up `
+      + `in ${backoffMs} ms, to be read again from what was acknowledged`, { cause: failure }));
+    await Promise.race([this.#sleep(backoffMs), state.halted]);
+    state.fenced = true; // the next follow releases it
   }
 
   /** The handler's write, only while the partition's lease is valid at its epoch (the protocol's write fence). */

@@ -83,12 +83,37 @@ export class LeasedPartitionOwnership {
   async release(partition, epoch = null) {
     const id = partitionId(partition);
     const entry = this.#contended.get(id);
+    const now = entry?.leadership.currentEpoch() ?? null;
+    if (epoch !== null && now !== null && now !== epoch) {
+      // Taken again at a newer epoch while the old one's reading stopped: that one stays (Java closes it too; both
+      // are safe, this saves a hand-over). The old epoch's lease is no longer in the store to release.
+      return;
+    }
     this.#contended.delete(id);
     this.#releaseRequested.delete(id);
     await entry?.leadership.close();
     if (epoch !== null) {
       await this.#store.release(partitionLeaseName(this.#group, partition), this.#instanceId, epoch);
     }
+  }
+
+  /**
+   * Stops renewing the partition's lease without waiting for its reader (a record at hand that does not finish), and
+   * releases it at `epoch` once the lease has run out (TTL): no rival contends for a live instance's lease, so waiting
+   * for it to expire alone would leave the partition unowned. A write of the stuck record that lands later is refused
+   * by the version guard's conditional write.
+   */
+  abandon(partition, epoch) {
+    const id = partitionId(partition);
+    const entry = this.#contended.get(id);
+    this.#contended.delete(id);
+    this.#releaseRequested.delete(id);
+    entry?.leadership.kill();
+    const timer = setTimeout(() => {
+      this.#store.release(partitionLeaseName(this.#group, partition), this.#instanceId, epoch)
+        .catch((error) => this.#onError(error));
+    }, this.#timing.ttlMs);
+    timer.unref?.();
   }
 
   /** Stops balancing and releases every lease, the member lease last, so that others take over at once. */

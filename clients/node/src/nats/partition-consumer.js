@@ -85,57 +85,35 @@ async function existingConsumers(jsm, stream) {
 }
 
 /**
- * Creates (or finds) the partition's consumer for `epoch` and starts pulling.
+ * Creates (or finds) the partition's consumer for `epoch`, deletes the lower epochs' ones and starts pulling.
  *
- * @returns {Promise<{ name: string, floor: number, messages: AsyncIterable<object> & { stop(): void } }>}
+ * @returns {Promise<{ name: string, floor: number, delivered: number,
+ *   messages: AsyncIterable<object> & { stop(): void, getPending(): number } }>} `delivered`: what the consumer had
+ *   delivered before (0 when new), where its delivery sequence goes on from
  */
 export async function startPartitionConsumer({ jsm, js, stream, group, partition, epoch, ackWaitMs, maxAckPending,
   batchSize }) {
   const plan = planConsumerStart({ stream, group, partition, epoch, existing: await existingConsumers(jsm, stream) });
-  if (plan.create !== null) {
-    await jsm.consumers.add(stream, {
-      durable_name: plan.create.name,
-      filter_subject: plan.create.filterSubject,
-      ack_policy: AckPolicy.All,
-      ack_wait: ackWaitMs * 1_000_000, // nanoseconds
-      max_ack_pending: maxAckPending,
-      ...(plan.create.startSequence === null ? { deliver_policy: DeliverPolicy.All }
-        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: plan.create.startSequence }),
-    });
-  }
-  // Listed again now that this epoch's consumer exists: one a deposed owner created meanwhile goes too.
   const base = consumerBase(group, partition);
+  const name = `${base}${epoch}`;
+  const info = plan.create === null ? await jsm.consumers.info(stream, name) : await jsm.consumers.add(stream, {
+    durable_name: plan.create.name,
+    filter_subject: plan.create.filterSubject,
+    ack_policy: AckPolicy.All,
+    ack_wait: ackWaitMs * 1_000_000, // nanoseconds
+    max_ack_pending: maxAckPending,
+    ...(plan.create.startSequence === null ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: plan.create.startSequence }),
+  });
+  // Listed again now that this epoch's consumer exists: one a deposed owner created meanwhile goes too.
   const names = (await existingConsumers(jsm, stream)).map((consumer) => consumer.name);
   for (const earlier of earlierConsumers(base, epoch, names)) {
     await jsm.consumers.delete(stream, earlier);
   }
-  const name = `${base}${epoch}`;
-  return { name, floor: plan.floor, messages: await pull({ js, stream, name, batchSize, maxAckPending }) };
-}
-
-/** Starts pulling from an existing consumer: at most `batchSize` messages asked for at a time. */
-export async function pull({ js, stream, name, batchSize, maxAckPending }) {
   const consumer = await js.consumers.get(stream, name);
-  return consumer.consume({ max_messages: Math.min(batchSize, maxAckPending), expires: PULL_EXPIRES_MS });
-}
-
-/**
- * Reads the partition again from where this epoch's consumer is done: deletes the consumer and creates it anew after
- * its floor (after a record failed for good: its unacknowledged messages would otherwise come again only after
- * ack_wait). The lease is held throughout, so no other instance reads the partition meanwhile.
- */
-export async function restartPartitionConsumer({ jsm, stream, name, filterSubject, ackWaitMs, maxAckPending }) {
-  const info = await jsm.consumers.info(stream, name);
-  const start = info.config?.opt_start_seq ?? null;
-  const floor = Math.max(info.ack_floor?.stream_seq ?? 0, start === null ? 0 : start - 1);
-  await jsm.consumers.delete(stream, name);
-  await jsm.consumers.add(stream, {
-    durable_name: name, filter_subject: filterSubject, ack_policy: AckPolicy.All, ack_wait: ackWaitMs * 1_000_000,
-    max_ack_pending: maxAckPending,
-    ...(floor === 0 ? { deliver_policy: DeliverPolicy.All }
-      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }),
-  });
-  return floor;
+  const messages = await consumer.consume({ max_messages: Math.min(batchSize, maxAckPending),
+    expires: PULL_EXPIRES_MS });
+  return { name, floor: plan.floor, delivered: info.delivered?.consumer_seq ?? 0, messages };
 }
 
 /**
@@ -169,9 +147,10 @@ export class DeliveryOrder {
       this.#gapped = true;
       return 'gap';
     }
-    if (deliverySequence === this.#nextDelivery) {
-      this.#nextDelivery = deliverySequence + 1;
+    if (deliverySequence < this.#nextDelivery) {
+      return 'drop'; // a delivery seen already
     }
+    this.#nextDelivery = deliverySequence + 1;
     if (streamSequence <= this.#lastTaken) {
       return 'drop';
     }

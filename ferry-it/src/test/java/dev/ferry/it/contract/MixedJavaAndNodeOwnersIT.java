@@ -129,6 +129,10 @@ class MixedJavaAndNodeOwnersIT {
             assertThat(check.orderViolations()).as(check.examples().toString()).isZero();
             assertThat(check.applies()).as("every event applied once: nothing lost").isEqualTo(stored);
             assertThat(node1.decisions()).as("no gap").noneMatch(d -> d.decision().equals("gap"));
+            // Both sides wrote the one read model: Java's writer keeps _lastEventId, the Node client's _lastRecordId
+            var readModel = pipeline.database().getCollection(projection.name());
+            assertThat(readModel.countDocuments(Filters.exists("_lastEventId"))).as("documents Java wrote").isPositive();
+            assertThat(readModel.countDocuments(Filters.exists("_lastRecordId"))).as("documents Node wrote").isPositive();
         }
     }
 

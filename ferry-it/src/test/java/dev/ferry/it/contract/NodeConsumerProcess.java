@@ -104,6 +104,22 @@ final class NodeConsumerProcess implements AutoCloseable {
         return decisions;
     }
 
+    /** A partition this NATS instance gained: at which lease epoch, and the stream sequence it started after. */
+    record Gain(String instance, String partition, long epoch, long floor) {
+    }
+
+    /** Every partition this NATS instance logged as gained, in order. */
+    List<Gain> gains() {
+        List<Gain> gains = new ArrayList<>();
+        for (BsonDocument json : lines()) {
+            if (json.isString("event") && json.getString("event").getValue().equals("gained")) {
+                gains.add(new Gain(instance, json.getString("partition").getValue(),
+                    json.get("epoch").asNumber().longValue(), json.get("floor").asNumber().longValue()));
+            }
+        }
+        return gains;
+    }
+
     /** The partitions ({@code <type>-<n>}) this NATS instance logged as gained and not revoked or lost since. */
     List<String> ownedPartitions() {
         List<String> owned = new ArrayList<>();

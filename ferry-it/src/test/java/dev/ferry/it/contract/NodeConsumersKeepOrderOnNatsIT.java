@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,9 +52,11 @@ import dev.ferry.nats.publish.NatsPublishers;
  * <p>
  * Counted as on Kafka: duplicate and reordered applies by a change stream on the read model opened before any consumer
  * starts ({@link ReadModelHistory}) and by each document's {@code applied} list. The kill is shown to have hit records
- * written but not acknowledged: the killed instance's applied records above its partitions' floors on the JetStream
- * server right after the kill; each is delivered again to the partition's next owner, which skips it as a duplicate.
- * After a SIGTERM both remaining instances stop within seconds, every partition acknowledged to its last message.
+ * written but not acknowledged: the killed instance's applied records above the floor its partitions' next owners
+ * started after (the JetStream server's ack floor when they took over, as they logged it); each is delivered again and
+ * skipped as a duplicate. Duplicates are found there only: one anywhere else would mean two owners of a partition at
+ * once, or a partition handed over before what was written was acknowledged. After a SIGTERM both remaining
+ * instances stop within seconds, every partition acknowledged to its last message.
  * <p>
  * Needs {@code nats-server} (.ci/run installs it) and the {@code npm ci} .ci/run does in clients/node; without either,
  * this test fails naming the step.
@@ -119,10 +123,6 @@ class NodeConsumersKeepOrderOnNatsIT {
                 .until(() -> b.runningAndCount("applied") >= APPLIED_BEFORE_KILL);
 
             b.kill();
-            Map<Integer, Long> floorsAtKill = PartitionFloors.done(management, settings, group, TYPE);
-            List<NodeConsumerProcess.Decision> writtenNotAcknowledged = b.decisions().stream()
-                .filter(d -> d.decision().equals("applied"))
-                .filter(d -> d.offset() > floorsAtKill.getOrDefault(d.partition(), 0L)).toList();
             List<String> ownedByKilled = b.ownedPartitions();
             NodeConsumerProcess restarted = start(node, "b-restarted", group);
             live.get(90, TimeUnit.SECONDS);
@@ -138,6 +138,21 @@ class NodeConsumersKeepOrderOnNatsIT {
             ReadModelCheck check = ReadModelCheck.of(events, readModel, history);
             List<NodeConsumerProcess.Decision> all = Stream.of(a, b, restarted)
                 .flatMap(consumer -> consumer.decisions().stream()).toList();
+            // Where each partition of the killed instance was handed over: the floor its next owner started after, as
+            // that owner logged it (what the server had recorded as acknowledged when it took the partition over)
+            Map<Integer, Long> handedOverAt = new HashMap<>();
+            Map<String, Long> killedEpochs = new HashMap<>();
+            b.gains().forEach(gain -> killedEpochs.put(gain.partition(), gain.epoch()));
+            Stream.of(a, restarted).flatMap(consumer -> consumer.gains().stream())
+                .filter(gain -> ownedByKilled.contains(gain.partition())
+                    && gain.epoch() > killedEpochs.get(gain.partition()))
+                .sorted(Comparator.comparingLong(NodeConsumerProcess.Gain::epoch))
+                .forEach(gain -> handedOverAt.putIfAbsent(partitionNumber(gain.partition()), gain.floor()));
+            List<NodeConsumerProcess.Decision> writtenNotAcknowledged = b.decisions().stream()
+                .filter(d -> d.decision().equals("applied") && handedOverAt.containsKey(d.partition()))
+                .filter(d -> d.offset() > handedOverAt.get(d.partition())).toList();
+            List<NodeConsumerProcess.Decision> duplicates = all.stream()
+                .filter(d -> d.decision().equals("duplicate")).toList();
             Set<String> skippedAgain = all.stream().filter(d -> d.decision().equals("duplicate"))
                 .map(NodeConsumerProcess.Decision::position).collect(Collectors.toSet());
             Map<Integer, Long> floorsAtEnd = PartitionFloors.done(management, settings, group, TYPE);
@@ -161,6 +176,11 @@ class NodeConsumersKeepOrderOnNatsIT {
                 .isNotEmpty();
             assertThat(writtenNotAcknowledged).as("delivered again after the kill and skipped")
                 .allMatch(d -> skippedAgain.contains(d.position()));
+            assertThat(handedOverAt.keySet()).as("every partition of the killed instance handed over")
+                .hasSize(ownedByKilled.size());
+            assertThat(duplicates).as("duplicates only where the killed instance had written beyond what was "
+                    + "acknowledged (any other would mean two owners at once, or a hand-over before acknowledging)")
+                .allMatch(d -> handedOverAt.containsKey(d.partition()) && d.offset() > handedOverAt.get(d.partition()));
             assertThat(floorsAtEnd).as("a SIGTERM acknowledges what was written: every partition to its last message")
                 .isEqualTo(lastSequences);
         }
@@ -169,6 +189,10 @@ class NodeConsumersKeepOrderOnNatsIT {
     /** Messages the stream holds. */
     private long storedMessages(JetStreamManagement management) throws IOException, JetStreamApiException {
         return management.getStreamInfo(settings.stream()).getStreamState().getMsgCount();
+    }
+
+    private static int partitionNumber(String partition) {
+        return Integer.parseInt(partition.substring(partition.lastIndexOf('-') + 1));
     }
 
     private NodeConsumerProcess start(String node, String instance, String group) throws IOException {
