@@ -28,6 +28,8 @@ public final class Leadership implements AutoCloseable {
     private final LongSupplier nanoTime;
     private final LeaseObserver observer;
     private final ScheduledExecutorService scheduler;
+    /** The scheduler's one thread, once started: close() must not wait for itself. */
+    private volatile Thread leaseThread;
 
     private volatile long epoch = -1;
     private volatile long validUntilNanos;
@@ -50,6 +52,7 @@ public final class Leadership implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "lease-" + name + "-" + instanceId);
             thread.setDaemon(true);
+            leaseThread = thread;
             return thread;
         });
     }
@@ -82,11 +85,37 @@ public final class Leadership implements AutoCloseable {
         return !stopped && epoch < 0 && heldByAnother;
     }
 
-    /** Stops contending and renewing; gives the lease up at once if held, so a standby need not wait the TTL. */
+    /**
+     * Stops contending and renewing; gives the lease up at once if held, so a standby need not wait the TTL. A take in
+     * flight is waited for (up to the TTL), so that a lease it wins is released too: left in this instance's name, it
+     * would be neither renewed nor released, and rivals skip a live owner's lease.
+     */
     @Override
     public void close() {
         stopped = true;
-        scheduler.shutdownNow();
+        // No interrupt yet: an interrupted write to the store may have landed with its outcome unknown here.
+        scheduler.shutdown();
+        if (Thread.currentThread() != leaseThread) {
+            awaitTickInFlight();
+        }
+        releaseHeld();
+    }
+
+    private void awaitTickInFlight() {
+        try {
+            if (!scheduler.awaitTermination(timing.ttl().toNanos(), TimeUnit.NANOSECONDS)) {
+                log.warn("lease {}: instance {} closes with a lease operation still in flight after {}; a lease it "
+                    + "takes is given back when it returns", name, instanceId, timing.ttl());
+                scheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            scheduler.shutdownNow();
+        }
+    }
+
+    /** Gives the lease up if held; by close(), or by a take that returns after close() looked. */
+    private synchronized void releaseHeld() {
         long held = epoch;
         if (held >= 0) {
             epoch = -1;
@@ -131,6 +160,9 @@ public final class Leadership implements AutoCloseable {
         }
         Optional<Lease> lease = store.read(name);
         observer.observe(lease, now);
+        if (stopped) {
+            return; // closed while it read: take nothing
+        }
         if (observer.mayTake(now)) {
             long sentAt = nanoTime.getAsLong();
             Optional<Lease> taken = store.tryAcquire(name, instanceId, observer.seen());
@@ -139,6 +171,10 @@ public final class Leadership implements AutoCloseable {
                 nextRenewNanos = sentAt + timing.renewInterval().toNanos();
                 epoch = taken.get().epoch();
                 heldByAnother = false;
+                if (stopped) { // closed while taking, and close() gave up waiting: give it back
+                    releaseHeld();
+                    return;
+                }
                 log.info("lease {}: instance {} is leader at epoch {}", name, instanceId, epoch);
             } else {
                 heldByAnother = true; // another instance took it first

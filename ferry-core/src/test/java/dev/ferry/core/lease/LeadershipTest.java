@@ -1,13 +1,21 @@
 package dev.ferry.core.lease;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
-/** Leadership decisions on a simulated monotonic clock: ticks are driven by hand, no threads, no sleeps. */
+/**
+ * Leadership decisions on a simulated monotonic clock: ticks are driven by hand, no threads, no sleeps (but for
+ * {@link #aTakeInFlightWhenClosedIsReleasedNotLeftInTheClosersName}, which needs the leadership's own thread).
+ */
 class LeadershipTest {
 
     private static final LeaseTiming TIMING = new LeaseTiming(Duration.ofMillis(1000), Duration.ofMillis(200),
@@ -123,5 +131,81 @@ class LeadershipTest {
 
         b.tick();
         assertThat(b.currentEpoch()).hasValue(2);
+    }
+
+    @Test
+    void aTakeInFlightWhenClosedIsReleasedNotLeftInTheClosersName() throws InterruptedException {
+        CountDownLatch taking = new CountDownLatch(1);
+        CountDownLatch closing = new CountDownLatch(1);
+        CountDownLatch taken = new CountDownLatch(1);
+        LeaseStore slowToTake = new SlowToTake(store, taking, closing, taken);
+        Leadership a = new Leadership(slowToTake, "relay", "a", TIMING);
+        a.start();
+        assertThat(taking.await(10, TimeUnit.SECONDS)).as("the leadership's thread is taking the lease").isTrue();
+
+        Thread closer = new Thread(a::close, "closer");
+        closer.start();
+        // close() has been called: it is waiting for the tick in flight, or (as it did) returned without waiting
+        await().atMost(Duration.ofSeconds(10)).until(() -> closer.getState() == Thread.State.TIMED_WAITING
+            || closer.getState() == Thread.State.WAITING || closer.getState() == Thread.State.TERMINATED);
+        closing.countDown(); // the take lands now
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(taken.await(10, TimeUnit.SECONDS)).as("the take landed").isTrue();
+
+        assertThat(closer.isAlive()).as("close() returned").isFalse();
+        assertThat(store.read("relay")).as("the lease, taken while closing").get()
+            .extracting(Lease::owner).as("its owner once closed").isNull();
+    }
+
+    /** A store whose take lands only once the test says so, as a write to MongoDB in flight does, not interruptible. */
+    private record SlowToTake(LeaseStore store, CountDownLatch taking, CountDownLatch closing, CountDownLatch taken)
+        implements LeaseStore {
+
+        @Override
+        public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
+            taking.countDown();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    closing.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // shutdownNow() interrupts; the write is on its way regardless
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                return store.tryAcquire(name, owner, seen);
+            } finally {
+                taken.countDown();
+            }
+        }
+
+        @Override
+        public Optional<Lease> read(String name) {
+            return store.read(name);
+        }
+
+        @Override
+        public List<Lease> readAll(String namePrefix) {
+            return store.readAll(namePrefix);
+        }
+
+        @Override
+        public boolean renew(String name, String owner, long epoch) {
+            return store.renew(name, owner, epoch);
+        }
+
+        @Override
+        public void release(String name, String owner, long epoch) {
+            store.release(name, owner, epoch);
+        }
+
+        @Override
+        public void remove(Lease seen) {
+            store.remove(seen);
+        }
     }
 }

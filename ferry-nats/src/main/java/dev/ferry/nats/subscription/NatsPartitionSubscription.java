@@ -47,6 +47,11 @@ import dev.ferry.nats.subscription.PartitionConsumer.Delivery;
  * consumer stopped, its lease released; one whose lease is no longer valid is reported lost. Every acknowledgement
  * checks the lease first, and so does every read-model write ({@link #mayWrite}): an owner that was paused past its
  * lease acknowledges and writes nothing.
+ * <p>
+ * Deliveries lost in transit (in flight when the connection dropped; the server resends them only after AckWait, after
+ * newer ones) give the partition up as a refused write does: nothing after them reaches the engine, nothing more is
+ * acknowledged under that epoch, the lease is released, and the next epoch's consumer starts at the ack floor, so the
+ * lost messages come again, in order ({@link DeliveryOrder}).
  */
 public final class NatsPartitionSubscription implements PartitionedSubscription {
 
@@ -75,7 +80,10 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final Set<PartitionId> paused = new HashSet<>();
     /** What is owned, under which epoch: read by the engine's lane threads ({@link #mayWrite}). */
     private volatile Map<PartitionId, Long> ownedEpochs = Map.of();
-    /** Partitions (and epochs) a write was refused for: given up at the next poll even if the lease recovers. */
+    /**
+     * Partitions (and epochs) a write was refused for, or whose deliveries were lost: given up at the next poll even if
+     * the lease recovers.
+     */
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
     private Dispatcher dispatcher;
@@ -170,14 +178,37 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         return false;
     }
 
-    /** Keeps a delivery if it comes from a partition's current consumer and is not a redelivery. */
+    /**
+     * Keeps a delivery if it comes from a partition's current consumer and is next in order; after lost deliveries
+     * fences the partition instead, handing nothing more of it to the engine.
+     */
     private void take(Delivery delivery) {
         if (delivery == WAKE_UP || delivery.message() == null || !delivery.message().isJetStream()) {
             return;
         }
         PartitionConsumer consumer = active.get(delivery.from().partition());
-        if (consumer == delivery.from() && consumer.accept(delivery.message())) {
-            waiting.computeIfAbsent(consumer.partition(), p -> new ArrayDeque<>()).addLast(delivery.message());
+        if (consumer != delivery.from()) {
+            return;
+        }
+        switch (consumer.accept(delivery.message())) {
+            case TAKE -> waiting.computeIfAbsent(consumer.partition(), p -> new ArrayDeque<>())
+                .addLast(delivery.message());
+            case DROP -> {
+            }
+            case GAP -> fenceAfterGap(consumer);
+        }
+    }
+
+    /**
+     * Gives the partition up at the next poll, as a refused write does: what waits is not handed over (its writes would
+     * be refused), the lease is released at the epoch, and a new epoch's consumer reads again from the ack floor.
+     */
+    private void fenceAfterGap(PartitionConsumer consumer) {
+        waiting.remove(consumer.partition());
+        if (fenced.add(fencedName(consumer.partition(), consumer.epoch()))) {
+            log.warn("projector {} instance {}: deliveries of {} at epoch {} were lost in transit: {}; giving the "
+                    + "partition up, its next owner reads again from the ack floor", group, instanceId,
+                consumer.partition(), consumer.epoch(), consumer.gap());
         }
     }
 
@@ -205,7 +236,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.LOST, 0, 0));
                 ownership.release(p, consumer.epoch());
             });
-            log.warn("projector {} instance {}: leases of {} ran out or were taken; nothing more acknowledged there",
+            log.warn("projector {} instance {}: leases of {} ran out or were taken, a write was refused or deliveries "
+                + "were lost; nothing more acknowledged there",
                 group, instanceId, lost);
             engine.lost(lost);
         }

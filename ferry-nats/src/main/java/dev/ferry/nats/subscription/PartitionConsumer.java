@@ -32,6 +32,11 @@ import dev.ferry.nats.NatsSettings;
  * Acknowledgement policy {@code all}: acknowledging one message acknowledges the partition's prefix up to it, as a
  * Kafka offset commit does. Used by the subscription's polling thread, except that deliveries arrive on the
  * client's thread into the shared queue.
+ * <p>
+ * <b>Nothing is taken past lost deliveries</b> ({@link DeliveryOrder}): messages in flight when the connection dropped
+ * count as delivered on the server and come again only after AckWait, after newer ones. A delivery sequence that
+ * skips stops the consumer from taking anything more, and the subscription gives the partition up, so that the next
+ * epoch starts at the ack floor and reads the lost messages again, in order.
  */
 final class PartitionConsumer {
 
@@ -51,17 +56,18 @@ final class PartitionConsumer {
      * to acknowledge a prefix with. (A sorted map cost a boxed sequence and an entry per message.)
      */
     private final ArrayDeque<Message> unacknowledged = new ArrayDeque<>();
+    private final DeliveryOrder order;
     private MessageConsumer consumer;
-    private long lastDelivered;
     private long acknowledgedUpTo;
     private long pending;
 
-    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor) {
+    /** @param delivered the consumer's delivery sequence as it starts being read here: 0 for a new consumer */
+    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor, long delivered) {
         this.partition = partition;
         this.epoch = epoch;
         this.name = name;
         this.floor = floor;
-        this.lastDelivered = floor;
+        this.order = new DeliveryOrder(delivered, floor);
         this.acknowledgedUpTo = floor;
     }
 
@@ -103,7 +109,10 @@ final class PartitionConsumer {
         }
         String name = plan.name();
         long floor = plan.floor();
-        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor);
+        // This epoch's own consumer (an earlier attempt made it) numbers its deliveries on from what it delivered then.
+        long delivered = plan.create() != null ? 0
+            : management.getConsumerInfo(settings.stream(), name).getDelivered().getConsumerSequence();
+        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor, delivered);
         ConsumeOptions options = ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
             .expiresIn(PULL_EXPIRES.toMillis()).build();
         MessageHandler handler = message -> deliveries.add(new Delivery(self, message));
@@ -135,18 +144,23 @@ final class PartitionConsumer {
     }
 
     /**
-     * Takes a delivered message for the engine, or false if it is a redelivery of one already handed over (AckWait
-     * ran out while the engine held it): the engine still has it, and order must not depend on AckWait.
+     * Takes a delivered message for the engine ({@link DeliveryOrder.Verdict#TAKE}); drops a redelivery of one already
+     * handed over (AckWait ran out while the engine held it: the engine still has it, and order must not depend on
+     * AckWait); refuses it and everything after it once deliveries were lost ({@link DeliveryOrder.Verdict#GAP}).
      */
-    boolean accept(Message message) {
-        long sequence = message.metaData().streamSequence();
+    DeliveryOrder.Verdict accept(Message message) {
         pending = message.metaData().pendingCount();
-        if (sequence <= lastDelivered) {
-            return false;
+        DeliveryOrder.Verdict verdict = order.next(message.metaData().streamSequence(),
+            message.metaData().consumerSequence());
+        if (verdict == DeliveryOrder.Verdict.TAKE) {
+            unacknowledged.addLast(message);
         }
-        lastDelivered = sequence;
-        unacknowledged.addLast(message);
-        return true;
+        return verdict;
+    }
+
+    /** The deliveries lost, for the log, once {@link #accept} found a gap. */
+    String gap() {
+        return order.gap();
     }
 
     /** Messages of the partition stored but not yet delivered, as of the last delivery. */

@@ -36,6 +36,9 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import io.nats.client.Connection;
+import io.nats.client.FetchConsumeOptions;
+import io.nats.client.FetchConsumer;
+import io.nats.client.Message;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.PublishAck;
 
@@ -56,11 +59,11 @@ import dev.ferry.nats.publish.NatsPublishers;
 /**
  * Lease-owned partitions can fail this test: balance within 10 s of a join and of a leave; per partition, the owners'
  * acknowledged ranges chain with no overlap and no gap; nothing lost (every published sequence delivered and accepted
- * in an acknowledgement, and the server's ack floor of every partition at its last sequence); and an owner frozen past
- * its lease — stopped inside its subscription's poll, holding records it has not yet acknowledged, its lease store
- * calls blocked — has its writes and its acknowledgement of those records refused when it wakes. Each instance here
- * acknowledges what it was delivered at once, on its own polling thread, as the engine would once its work is done,
- * and each position only once.
+ * in an acknowledgement, and the server's ack floor of every partition at its last sequence), also when deliveries are
+ * lost in transit; and an owner frozen past its lease — stopped inside its subscription's poll, holding records it has
+ * not yet acknowledged, its lease store calls blocked — has its writes and its acknowledgement of those records
+ * refused when it wakes. Each instance here acknowledges what it was delivered at once, on its own polling thread, as
+ * the engine would once its work is done, and each position only once.
  */
 @Timeout(180)
 class NatsPartitionOwnershipIT {
@@ -204,6 +207,50 @@ class NatsPartitionOwnershipIT {
         assertOwnersChain();
     }
 
+    /**
+     * Deliveries lost in transit — here taken by a second pull on the owner's consumer, as messages in flight when a
+     * connection drops are: the server counts them delivered and resends them only after AckWait (5 min), after newer
+     * ones. The owner must take nothing after them (acknowledging a later one, policy all, would acknowledge them too):
+     * it gives the partition up, and the next epoch reads them again from the ack floor.
+     */
+    @Test
+    void deliveriesLostInTransitAreReadAgainByTheNextEpochNotAcknowledgedPast() throws Exception {
+        Instance a = start("a", leases);
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.owned().size() == PARTITIONS);
+        publish(20);
+        awaitNothingLost();
+        PartitionId partition = new PartitionId("patient", 0);
+        long epoch = log.stream().filter(e -> e.kind() == Kind.GAINED && e.partition().equals(partition))
+            .mapToLong(OwnershipEvent::epoch).max().orElseThrow();
+        String consumer = PartitionConsumer.consumerBase(group, partition) + epoch;
+
+        List<Long> stolen = new ArrayList<>();
+        try (Connection thief = NatsConnections.open(settings, "thief")) {
+            var management = thief.jetStreamManagement();
+            try (FetchConsumer fetch = thief.jetStream().getConsumerContext(settings.stream(), consumer)
+                .fetch(FetchConsumeOptions.builder().maxMessages(2).expiresIn(30_000).build())) {
+                // the owner's pull and the thief's wait together: the server hands messages out by turns
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> management.getConsumerInfo(settings.stream(), consumer).getNumWaiting() >= 2);
+                publishTo(partition, 10);
+                for (int i = 0; i < 2; i++) {
+                    Message message = fetch.nextMessage();
+                    if (message != null) {
+                        stolen.add(message.metaData().streamSequence()); // never acknowledged
+                    }
+                }
+            }
+        }
+        assertThat(stolen).as("deliveries the owner never saw").isNotEmpty();
+
+        awaitNothingLost();
+        assertThat(a.delivered).as("the lost deliveries, read again").containsAll(stolen.stream()
+            .map(sequence -> partition + ":" + sequence).toList());
+        assertThat(log).as("the partition given up at the epoch the deliveries were lost in")
+            .anyMatch(e -> e.kind() == Kind.LOST && e.partition().equals(partition) && e.epoch() == epoch);
+        assertOwnersChain();
+    }
+
     private static LeaseStore failingRenewals(LeaseStore delegate, AtomicBoolean failing) {
         return new LeaseStore() {
             @Override
@@ -333,6 +380,15 @@ class NatsPartitionOwnershipIT {
         for (Map.Entry<PartitionId, CompletableFuture<PublishAck>> ack : acks) {
             published.computeIfAbsent(ack.getKey(), p -> new ConcurrentSkipListSet<>())
                 .add(ack.getValue().get(10, TimeUnit.SECONDS).getSeqno());
+        }
+    }
+
+    private void publishTo(PartitionId partition, int count) throws Exception {
+        var js = publisher.jetStream();
+        for (int i = 0; i < count; i++) {
+            published.computeIfAbsent(partition, p -> new ConcurrentSkipListSet<>())
+                .add(js.publish(settings.subjects().subject(partition.topic(), partition.number()),
+                    ("m" + i).getBytes(UTF_8)).getSeqno());
         }
     }
 

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -27,9 +29,10 @@ import dev.ferry.nats.SubjectNaming;
 
 /**
  * Ferry's NATS side passes the language-neutral conformance vectors of {@code contracts/partition-leases.json}
- * (sections {@code names} and {@code consumerStart}; the Node client passes them too): a Java and a Node instance of
- * one group name leases, subjects and consumers alike, and a new owner of either starts where the last one stopped.
- * No server: {@link ConsumerStart} is the decision {@link PartitionConsumer#start} sends to it.
+ * (sections {@code names}, {@code consumerStart} and {@code deliveries}; the Node client passes them too): a Java and
+ * a Node instance of one group name leases, subjects and consumers alike, a new owner of either starts where the last
+ * one stopped, and neither takes a message past lost deliveries. No server: {@link ConsumerStart} is the decision
+ * {@link PartitionConsumer#start} sends to it, {@link DeliveryOrder} the one {@link PartitionConsumer#accept} makes.
  */
 class PartitionLeaseConformanceTest {
 
@@ -93,6 +96,23 @@ class PartitionLeaseConformanceTest {
             assertThat(existing.stream().map(ConsumerStart.Existing::name).filter(plan::deletes)).as("delete")
                 .containsExactlyElementsOf(StreamSupport.stream(vector.get("delete").spliterator(), false)
                     .map(JsonNode::asText).toList());
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> deliveries() {
+        return section("deliveries").map(vector -> named(vector.get("name").asText(), () -> {
+            DeliveryOrder order = new DeliveryOrder(vector.get("delivered").asLong(), vector.get("floor").asLong());
+            List<String> expected = new ArrayList<>();
+            List<String> decided = new ArrayList<>();
+            for (JsonNode step : vector.get("steps")) {
+                long stream = step.get("streamSequence").asLong();
+                long delivery = step.get("deliverySequence").asLong();
+                String at = "stream " + stream + " delivery " + delivery + ": ";
+                expected.add(at + step.get("then").asText());
+                decided.add(at + order.next(stream, delivery).name().toLowerCase(Locale.ROOT));
+            }
+            assertThat(decided).as("then, step by step").containsExactlyElementsOf(expected);
         }));
     }
 
