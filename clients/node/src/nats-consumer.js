@@ -224,7 +224,7 @@ export class FerryNatsConsumer {
           batchSize: this.#batchSize });
         let wake;
         const state = { id, partition, epoch, messages: consumer.messages, floor: consumer.floor,
-          delivered: consumer.delivered, fenced: false, stopping: false, halted: new Promise((resolve) => { wake = resolve; }),
+          ackFloorDelivery: consumer.ackFloorDelivery, fenced: false, stopping: false, halted: new Promise((resolve) => { wake = resolve; }),
           wake: () => wake(), done: null };
         this.#active.set(id, state);
         state.done = this.#run(state).catch((error) => {
@@ -291,7 +291,7 @@ export class FerryNatsConsumer {
   async #run(state) {
     const guard = new VersionGuard({ ...this.#guardOptions,
       handle: (record, versionGuard) => this.#fencedWrite(state, record, versionGuard) });
-    const order = new DeliveryOrder(state.delivered, state.floor);
+    const order = new DeliveryOrder(state.ackFloorDelivery, state.floor);
     let done = null;
     let sinceAck = 0;
     let failure = null;

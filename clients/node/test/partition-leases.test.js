@@ -124,7 +124,7 @@ for (const vector of vectors.consumerStart) {
 
 for (const vector of vectors.deliveries) {
   test(`deliveries: ${vector.name}`, () => {
-    const order = new DeliveryOrder(vector.delivered, vector.floor);
+    const order = new DeliveryOrder(vector.ackFloorDelivery, vector.floor);
     for (const step of vector.steps) {
       assert.equal(order.next(step.streamSequence, step.deliverySequence), step.then, JSON.stringify(step));
     }

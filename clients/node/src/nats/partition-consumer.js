@@ -48,12 +48,13 @@ export function subjectOf(stream, partition) {
 export function planConsumerStart({ stream, group, partition, epoch, existing }) {
   const base = consumerBase(group, partition);
   const name = `${base}${epoch}`;
+  const subject = subjectOf(stream, partition);
+  // Names can collide (group orders_line + type item, group orders + type line_item): a consumer of the partition
+  // also reads its subject.
+  const ours = existing.filter((consumer) => consumer.filterSubject === subject && epochOf(base, consumer.name) !== null);
   let floor = 0;
   let ownFloor = null;
-  for (const consumer of existing) {
-    if (epochOf(base, consumer.name) === null) {
-      continue;
-    }
+  for (const consumer of ours) {
     // a consumer that acknowledged nothing reports an ack floor of 0: then it is done up to its start - 1
     const done = Math.max(consumer.ackFloor, consumer.startSequence === null ? 0 : consumer.startSequence - 1);
     if (consumer.name === name) {
@@ -62,13 +63,13 @@ export function planConsumerStart({ stream, group, partition, epoch, existing })
       floor = Math.max(floor, done);
     }
   }
-  const earlier = earlierConsumers(base, epoch, existing.map((consumer) => consumer.name));
+  const earlier = earlierConsumers(base, epoch, ours.map((consumer) => consumer.name));
   if (ownFloor !== null) {
     return { floor: ownFloor, create: null, delete: earlier };
   }
   return {
     floor,
-    create: { name, filterSubject: subjectOf(stream, partition), ackPolicy: 'all',
+    create: { name, filterSubject: subject, ackPolicy: 'all',
       deliverPolicy: floor === 0 ? 'all' : 'by_start_sequence', startSequence: floor === 0 ? null : floor + 1 },
     delete: earlier,
   };
@@ -78,8 +79,8 @@ export function planConsumerStart({ stream, group, partition, epoch, existing })
 async function existingConsumers(jsm, stream) {
   const existing = [];
   for await (const info of jsm.consumers.list(stream)) {
-    existing.push({ name: info.name, ackFloor: info.ack_floor?.stream_seq ?? 0,
-      startSequence: info.config?.opt_start_seq ?? null });
+    existing.push({ name: info.name, filterSubject: info.config?.filter_subject ?? null,
+      ackFloor: info.ack_floor?.stream_seq ?? 0, startSequence: info.config?.opt_start_seq ?? null });
   }
   return existing;
 }
@@ -87,9 +88,9 @@ async function existingConsumers(jsm, stream) {
 /**
  * Creates (or finds) the partition's consumer for `epoch`, deletes the lower epochs' ones and starts pulling.
  *
- * @returns {Promise<{ name: string, floor: number, delivered: number,
- *   messages: AsyncIterable<object> & { stop(): void, getPending(): number } }>} `delivered`: what the consumer had
- *   delivered before (0 when new), where its delivery sequence goes on from
+ * @returns {Promise<{ name: string, floor: number, ackFloorDelivery: number,
+ *   messages: AsyncIterable<object> & { stop(): void, getPending(): number } }>} `ackFloorDelivery`: the delivery
+ *   sequence of the consumer's ack floor (0 when new), where the deliveries this owner waits for go on from
  */
 export async function startPartitionConsumer({ jsm, js, stream, group, partition, epoch, ackWaitMs, maxAckPending,
   batchSize }) {
@@ -106,14 +107,16 @@ export async function startPartitionConsumer({ jsm, js, stream, group, partition
       : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: plan.create.startSequence }),
   });
   // Listed again now that this epoch's consumer exists: one a deposed owner created meanwhile goes too.
-  const names = (await existingConsumers(jsm, stream)).map((consumer) => consumer.name);
+  const subject = subjectOf(stream, partition);
+  const names = (await existingConsumers(jsm, stream)).filter((consumer) => consumer.filterSubject === subject)
+    .map((consumer) => consumer.name);
   for (const earlier of earlierConsumers(base, epoch, names)) {
     await jsm.consumers.delete(stream, earlier);
   }
   const consumer = await js.consumers.get(stream, name);
   const messages = await consumer.consume({ max_messages: Math.min(batchSize, maxAckPending),
     expires: PULL_EXPIRES_MS });
-  return { name, floor: plan.floor, delivered: info.delivered?.consumer_seq ?? 0, messages };
+  return { name, floor: plan.floor, ackFloorDelivery: info.ack_floor?.consumer_seq ?? 0, messages };
 }
 
 /**
@@ -130,11 +133,12 @@ export class DeliveryOrder {
   #gapped = false;
 
   /**
-   * @param {number} delivered what the consumer had delivered when this owner started reading it (0 when new)
+   * @param {number} ackFloorDelivery the delivery sequence of the consumer's ack floor when this owner starts reading
+   *   it (0 when new): what an earlier reader was delivered past it and did not acknowledge shows as a gap
    * @param {number} floor the stream sequence the partition is done up to
    */
-  constructor(delivered, floor) {
-    this.#nextDelivery = delivered + 1;
+  constructor(ackFloorDelivery, floor) {
+    this.#nextDelivery = ackFloorDelivery + 1;
     this.#lastTaken = floor;
   }
 
@@ -148,7 +152,13 @@ export class DeliveryOrder {
       return 'gap';
     }
     if (deliverySequence < this.#nextDelivery) {
-      return 'drop'; // a delivery seen already
+      // numbered before: a redelivery of a message taken already, or, after a server restarted from older state,
+      // a message never taken — which is a gap, since later ones were taken (and would be acknowledged past it)
+      if (streamSequence <= this.#lastTaken) {
+        return 'drop';
+      }
+      this.#gapped = true;
+      return 'gap';
     }
     this.#nextDelivery = deliverySequence + 1;
     if (streamSequence <= this.#lastTaken) {

@@ -59,15 +59,17 @@ export class FakeJetStream {
       consumers: {
         async* list() {
           for (const [name, consumer] of js.consumers) {
-            yield { name, ack_floor: { stream_seq: consumer.ackFloor }, config: { opt_start_seq: consumer.start ?? undefined } };
+            yield { name, ack_floor: { stream_seq: consumer.ackFloor, consumer_seq: consumer.ackFloorDelivery },
+              config: { opt_start_seq: consumer.start ?? undefined, filter_subject: consumer.subject } };
           }
         },
         add: async (stream, config) => {
           js.consumers.set(config.durable_name, { subject: config.filter_subject, ackFloor: 0,
-            start: config.opt_start_seq ?? null, delivered: 0, lastDelivered: (config.opt_start_seq ?? 1) - 1 });
-          return { delivered: { consumer_seq: 0 } };
+            start: config.opt_start_seq ?? null, delivered: 0, ackFloorDelivery: 0,
+            lastDelivered: (config.opt_start_seq ?? 1) - 1 });
+          return { ack_floor: { consumer_seq: 0 } };
         },
-        info: async (stream, name) => ({ delivered: { consumer_seq: js.consumers.get(name).delivered } }),
+        info: async (stream, name) => ({ ack_floor: { consumer_seq: js.consumers.get(name).ackFloorDelivery } }),
         delete: async (stream, name) => { js.consumers.delete(name); },
       },
     };
@@ -128,6 +130,7 @@ class Pull {
     }
     const js = this.#js;
     const name = this.#name;
+    const delivery = consumer.delivered;
     this.#queue.push({
       seq: message.seq, data: message.data, info: { deliverySequence: consumer.delivered },
       headers: { keys: () => ['ce_subject'], get: () => message.key },
@@ -138,8 +141,9 @@ class Pull {
         js.onAck?.(message.seq);
         js.acks.push({ consumer: name, seq: message.seq });
         const current = js.consumers.get(name);
-        if (current) {
-          current.ackFloor = Math.max(current.ackFloor, message.seq);
+        if (current && message.seq > current.ackFloor) {
+          current.ackFloor = message.seq;
+          current.ackFloorDelivery = delivery;
         }
       },
     });

@@ -28,8 +28,6 @@ public final class Leadership implements AutoCloseable {
     private final LongSupplier nanoTime;
     private final LeaseObserver observer;
     private final ScheduledExecutorService scheduler;
-    /** The scheduler's one thread, once started: close() must not wait for itself. */
-    private volatile Thread leaseThread;
 
     private volatile long epoch = -1;
     private volatile long validUntilNanos;
@@ -52,7 +50,6 @@ public final class Leadership implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "lease-" + name + "-" + instanceId);
             thread.setDaemon(true);
-            leaseThread = thread;
             return thread;
         });
     }
@@ -86,32 +83,16 @@ public final class Leadership implements AutoCloseable {
     }
 
     /**
-     * Stops contending and renewing; gives the lease up at once if held, so a standby need not wait the TTL. A take in
-     * flight is waited for (up to the TTL), so that a lease it wins is released too: left in this instance's name, it
-     * would be neither renewed nor released, and rivals skip a live owner's lease.
+     * Stops contending and renewing; gives the lease up at once if held, so a standby need not wait the TTL. Does not
+     * wait for a take in flight: that tick sees {@code stopped} once it has set the epoch and gives the lease back
+     * itself (both are volatile, so this or the tick releases it); never interrupted, since an interrupted write to
+     * the store may have landed with its outcome unknown here.
      */
     @Override
     public void close() {
         stopped = true;
-        // No interrupt yet: an interrupted write to the store may have landed with its outcome unknown here.
         scheduler.shutdown();
-        if (Thread.currentThread() != leaseThread) {
-            awaitTickInFlight();
-        }
         releaseHeld();
-    }
-
-    private void awaitTickInFlight() {
-        try {
-            if (!scheduler.awaitTermination(timing.ttl().toNanos(), TimeUnit.NANOSECONDS)) {
-                log.warn("lease {}: instance {} closes with a lease operation still in flight after {}; a lease it "
-                    + "takes is given back when it returns", name, instanceId, timing.ttl());
-                scheduler.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            scheduler.shutdownNow();
-        }
     }
 
     /** Gives the lease up if held; by close(), or by a take that returns after close() looked. */
@@ -171,7 +152,7 @@ public final class Leadership implements AutoCloseable {
                 nextRenewNanos = sentAt + timing.renewInterval().toNanos();
                 epoch = taken.get().epoch();
                 heldByAnother = false;
-                if (stopped) { // closed while taking, and close() gave up waiting: give it back
+                if (stopped) { // closed while taking (close() may have looked before the epoch was set): give it back
                     releaseHeld();
                     return;
                 }

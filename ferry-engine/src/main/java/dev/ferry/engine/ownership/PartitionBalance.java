@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.subscription.PartitionId;
@@ -36,7 +37,9 @@ final class PartitionBalance {
     record Share(List<String> sorted, int rank, int quota, int firstLook) {
 
         static Share of(Collection<String> alive, String self, int partitions) {
-            List<String> sorted = alive.stream().sorted().toList();
+            // self is always among the members, even if its own lease was not read yet
+            List<String> sorted = Stream.concat(alive.stream(), Stream.of(self))
+                .distinct().sorted().toList();
             int rank = sorted.indexOf(self);
             int n = sorted.size();
             return new Share(sorted, rank, partitions / n + (rank < partitions % n ? 1 : 0), rank * partitions / n);

@@ -17,18 +17,21 @@ import dev.ferry.nats.NatsSettings;
  *
  * @param base   {@code <group>_<type>_<n>_e}: the prefix of every epoch's consumer of the partition
  * @param name   this epoch's consumer
+ * @param subject the partition's subject, which a consumer of the partition filters
  * @param epoch  the lease epoch it is made for
  * @param floor  the last stream sequence handled already; this epoch's consumer delivers what comes after it
  * @param create the consumer to create, or null when this epoch's exists already (an earlier attempt made it)
  */
-record ConsumerStart(String base, String name, long epoch, long floor, ConsumerConfiguration create) {
+record ConsumerStart(String base, String name, String subject, long epoch, long floor, ConsumerConfiguration create) {
 
     /**
      * A consumer as the server lists it.
      *
+     * @param filterSubject the subject it reads: consumer names can collide (group {@code orders_line} with type
+     *                      {@code item}, group {@code orders} with type {@code line_item}), subjects cannot
      * @param startSequence its {@code opt_start_seq}, null or 0 (the client's "unset") when it delivers all
      */
-    record Existing(String name, long ackFloor, Long startSequence) {
+    record Existing(String name, String filterSubject, long ackFloor, Long startSequence) {
 
         /** What it handled: a consumer that acknowledged nothing reports an ack floor of 0, hence its start too. */
         long floor() {
@@ -43,7 +46,7 @@ record ConsumerStart(String base, String name, long epoch, long floor, ConsumerC
         long floor = 0;
         Long ownFloor = null;
         for (Existing consumer : existing) {
-            if (epochOf(base, consumer.name()).isPresent()) {
+            if (subject.equals(consumer.filterSubject()) && epochOf(base, consumer.name()).isPresent()) {
                 if (consumer.name().equals(name)) {
                     ownFloor = consumer.floor();
                 } else {
@@ -55,13 +58,13 @@ record ConsumerStart(String base, String name, long epoch, long floor, ConsumerC
             // An earlier attempt of this very term made its consumer (from its predecessors' floor, which it may have
             // deleted since) and then failed, say on a broker restart: go on with it. Its start cannot be changed
             // (JetStream refuses to update a deliver policy), and it already starts where the predecessors stopped.
-            return new ConsumerStart(base, name, epoch, ownFloor, null);
+            return new ConsumerStart(base, name, subject, epoch, ownFloor, null);
         }
         ConsumerConfiguration.Builder config = ConsumerConfiguration.builder().durable(name).filterSubject(subject)
             .ackPolicy(AckPolicy.All).ackWait(settings.ackWait()).maxAckPending(settings.maxAckPending());
         config = floor == 0 ? config.deliverPolicy(DeliverPolicy.All)
             : config.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(floor + 1);
-        return new ConsumerStart(base, name, epoch, floor, config.build());
+        return new ConsumerStart(base, name, subject, epoch, floor, config.build());
     }
 
     /**
@@ -69,7 +72,12 @@ record ConsumerStart(String base, String name, long epoch, long floor, ConsumerC
      * owner's late acknowledgement then reaches only its own (deleted) consumer, never this one. A higher epoch's is a
      * newer owner's (this one was deposed while starting; its lease check stops it): never deleted.
      */
-    boolean deletes(String consumer) {
+    boolean deletes(String consumer, String filterSubject) {
+        return subject.equals(filterSubject) && namesLowerEpoch(consumer);
+    }
+
+    /** Whether {@code consumer}'s name is a lower epoch's of the partition (its subject still to be checked). */
+    boolean namesLowerEpoch(String consumer) {
         OptionalLong of = epochOf(base, consumer);
         return of.isPresent() && of.getAsLong() < epoch;
     }

@@ -30,11 +30,13 @@ final class DeliveryOrder {
     private long gapStream;
 
     /**
-     * @param delivered the consumer's delivery sequence when this owner starts reading it: 0 for a new consumer
-     * @param floor     the last stream sequence handled already: nothing at or below it is taken
+     * @param ackFloorDelivery the delivery sequence of the consumer's ack floor when this owner starts reading it (0 for
+     *                         a new consumer): what an earlier reader was delivered past it and did not acknowledge
+     *                         then shows as a gap
+     * @param floor            the last stream sequence handled already: nothing at or below it is taken
      */
-    DeliveryOrder(long delivered, long floor) {
-        this.nextDelivery = delivered + 1;
+    DeliveryOrder(long ackFloorDelivery, long floor) {
+        this.nextDelivery = ackFloorDelivery + 1;
         this.lastTaken = floor;
     }
 
@@ -50,7 +52,16 @@ final class DeliveryOrder {
             return Verdict.GAP;
         }
         if (deliverySequence < nextDelivery) {
-            return Verdict.DROP; // numbered before: not a delivery this owner is still waiting for
+            // Numbered before: a redelivery of a message taken already, or, after a server restarted from older state,
+            // one never taken — a gap, since later ones were taken (and would be acknowledged past it).
+            if (streamSequence <= lastTaken) {
+                return Verdict.DROP;
+            }
+            gapped = true;
+            gapExpected = nextDelivery;
+            gapDelivery = deliverySequence;
+            gapStream = streamSequence;
+            return Verdict.GAP;
         }
         nextDelivery = deliverySequence + 1;
         if (streamSequence <= lastTaken) {

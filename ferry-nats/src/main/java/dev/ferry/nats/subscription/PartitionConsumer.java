@@ -61,13 +61,13 @@ final class PartitionConsumer {
     private long acknowledgedUpTo;
     private long pending;
 
-    /** @param delivered the consumer's delivery sequence as it starts being read here: 0 for a new consumer */
-    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor, long delivered) {
+    /** @param ackFloorDelivery the delivery sequence of the consumer's ack floor as it starts being read: 0 when new */
+    private PartitionConsumer(PartitionId partition, long epoch, String name, long floor, long ackFloorDelivery) {
         this.partition = partition;
         this.epoch = epoch;
         this.name = name;
         this.floor = floor;
-        this.order = new DeliveryOrder(delivered, floor);
+        this.order = new DeliveryOrder(ackFloorDelivery, floor);
         this.acknowledgedUpTo = floor;
     }
 
@@ -94,8 +94,8 @@ final class PartitionConsumer {
         for (String consumer : management.getConsumerNames(settings.stream())) {
             if (consumer.startsWith(base)) { // other partitions' consumers: no need to ask for their state
                 ConsumerInfo info = management.getConsumerInfo(settings.stream(), consumer);
-                existing.add(new ConsumerStart.Existing(consumer, info.getAckFloor().getStreamSequence(),
-                    info.getConsumerConfiguration().getStartSequence()));
+                existing.add(new ConsumerStart.Existing(consumer, info.getConsumerConfiguration().getFilterSubject(),
+                    info.getAckFloor().getStreamSequence(), info.getConsumerConfiguration().getStartSequence()));
             }
         }
         ConsumerStart plan = ConsumerStart.decide(group, partition, epoch, subject, existing, settings);
@@ -103,16 +103,18 @@ final class PartitionConsumer {
             management.addOrUpdateConsumer(settings.stream(), plan.create());
         }
         for (String consumer : management.getConsumerNames(settings.stream())) {
-            if (plan.deletes(consumer)) {
+            if (plan.namesLowerEpoch(consumer) && plan.deletes(consumer, management.getConsumerInfo(settings.stream(),
+                consumer).getConsumerConfiguration().getFilterSubject())) {
                 management.deleteConsumer(settings.stream(), consumer);
             }
         }
         String name = plan.name();
         long floor = plan.floor();
-        // This epoch's own consumer (an earlier attempt made it) numbers its deliveries on from what it delivered then.
-        long delivered = plan.create() != null ? 0
-            : management.getConsumerInfo(settings.stream(), name).getDelivered().getConsumerSequence();
-        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor, delivered);
+        // This epoch's own consumer (an earlier attempt made it) numbers deliveries on from its ack floor's: what it
+        // delivered past that and nobody acknowledged then shows as lost, and the partition is given up.
+        long ackFloorDelivery = plan.create() != null ? 0
+            : management.getConsumerInfo(settings.stream(), name).getAckFloor().getConsumerSequence();
+        PartitionConsumer self = new PartitionConsumer(partition, epoch, name, floor, ackFloorDelivery);
         ConsumeOptions options = ConsumeOptions.builder().batchSize(Math.min(500, settings.maxAckPending()))
             .expiresIn(PULL_EXPIRES.toMillis()).build();
         MessageHandler handler = message -> deliveries.add(new Delivery(self, message));

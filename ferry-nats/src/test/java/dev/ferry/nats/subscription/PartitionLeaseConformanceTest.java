@@ -66,7 +66,8 @@ class PartitionLeaseConformanceTest {
     Stream<DynamicTest> consumerStart() {
         return section("consumerStart").map(vector -> named(vector.get("name").asText(), () -> {
             List<ConsumerStart.Existing> existing = StreamSupport.stream(vector.get("existing").spliterator(), false)
-                .map(consumer -> new ConsumerStart.Existing(consumer.get("name").asText(), consumer.get("ackFloor").asLong(),
+                .map(consumer -> new ConsumerStart.Existing(consumer.get("name").asText(),
+                    consumer.get("filterSubject").asText(), consumer.get("ackFloor").asLong(),
                     consumer.get("startSequence").isNull() ? null : consumer.get("startSequence").asLong()))
                 .toList();
             String stream = vector.get("stream").asText();
@@ -93,7 +94,8 @@ class PartitionLeaseConformanceTest {
                     softly.assertThat(config.getAckPolicy()).as("ackPolicy").hasToString(create.get("ackPolicy").asText());
                 });
             }
-            assertThat(existing.stream().map(ConsumerStart.Existing::name).filter(plan::deletes)).as("delete")
+            assertThat(existing.stream().filter(e -> plan.deletes(e.name(), e.filterSubject()))
+                .map(ConsumerStart.Existing::name)).as("delete")
                 .containsExactlyElementsOf(StreamSupport.stream(vector.get("delete").spliterator(), false)
                     .map(JsonNode::asText).toList());
         }));
@@ -102,7 +104,7 @@ class PartitionLeaseConformanceTest {
     @TestFactory
     Stream<DynamicTest> deliveries() {
         return section("deliveries").map(vector -> named(vector.get("name").asText(), () -> {
-            DeliveryOrder order = new DeliveryOrder(vector.get("delivered").asLong(), vector.get("floor").asLong());
+            DeliveryOrder order = new DeliveryOrder(vector.get("ackFloorDelivery").asLong(), vector.get("floor").asLong());
             List<String> expected = new ArrayList<>();
             List<String> decided = new ArrayList<>();
             for (JsonNode step : vector.get("steps")) {
