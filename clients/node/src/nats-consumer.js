@@ -223,9 +223,10 @@ export class FerryNatsConsumer {
           group: this.#group, partition, epoch, ackWaitMs: this.#ackWaitMs, maxAckPending: this.#maxAckPending,
           batchSize: this.#batchSize });
         let wake;
+        const halted = new Promise((resolve) => { wake = resolve; });
         const state = { id, partition, epoch, messages: consumer.messages, floor: consumer.floor,
-          ackFloorDelivery: consumer.ackFloorDelivery, fenced: false, stopping: false, halted: new Promise((resolve) => { wake = resolve; }),
-          wake: () => wake(), done: null };
+          ackFloorDelivery: consumer.ackFloorDelivery, fenced: false, stopping: false, halted, wake: () => wake(),
+          done: null };
         this.#active.set(id, state);
         state.done = this.#run(state).catch((error) => {
           state.fenced = true; // given up: released at the next follow
