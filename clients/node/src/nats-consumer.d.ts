@@ -27,8 +27,11 @@ export interface LeaseTiming {
 export interface FerryNatsConsumerOptions extends GuardOptions {
   /** A connection from @nats-io/transport-node's `connect()`; the consumer never closes it. */
   nats: NatsConnection;
-  /** Ferry's database: the partition leases live in its `ferry_leases`, beside Ferry's own. */
-  leases: Db;
+  /**
+   * Ferry's database: the partition leases live in its `ferry_leases`, beside Ferry's own. Required unless
+   * `leaseStore` is given.
+   */
+  leases?: Db;
   /** Default `ferry_leases`. */
   leasesCollection?: string;
   /**
@@ -66,6 +69,8 @@ export interface FerryNatsConsumerOptions extends GuardOptions {
   maxAckPending?: number;
   /** Messages pulled at a time per partition; default 500. */
   batchSize?: number;
+  /** Tests: the wait used for retries and backoffs. */
+  sleep?: (ms: number) => Promise<void>;
   /** Signals that stop the consumer cleanly; default SIGTERM and SIGINT; [] to handle them yourself. */
   shutdownSignals?: NodeJS.Signals[];
 }
