@@ -13,10 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,18 +22,15 @@ import com.mongodb.client.model.Filters;
 import io.nats.client.Connection;
 
 import dev.ferry.core.projection.Projection;
-import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.NatsPipelineFixture;
 import dev.ferry.it.support.NodeProject;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.nats.NatsConnections;
-import dev.ferry.nats.NatsSettings;
-import dev.ferry.nats.publish.NatsPublishers;
 import dev.ferry.nats.subscription.NatsPartitionSubscription;
 
 /**
@@ -51,40 +45,15 @@ import dev.ferry.nats.subscription.NatsPartitionSubscription;
  * Needs {@code nats-server} (.ci/run installs it) and the {@code npm ci} .ci/run does in clients/node.
  */
 @Timeout(240)
-class MixedJavaAndNodeOwnersIT {
+class MixedJavaAndNodeOwnersIT extends NatsPipelineFixture {
 
     private static final String TYPE = "patient";
-    private static final int PARTITIONS = 12;
 
-    private static NatsServerProcess nats;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
-    private NatsSettings settings;
     private final List<NodeConsumerProcess> consumers = new ArrayList<>();
 
-    @BeforeAll
-    static void startNats() {
-        nats = NatsServerProcess.start();
-    }
-
-    @AfterAll
-    static void stopNats() {
-        nats.close();
-    }
-
-    @BeforeEach
-    void startRelayOnNats() {
-        mongo = MongoUnderTest.start("ferry_it");
-        pipeline = new Pipeline(mongo, null);
-        settings = NatsSettings.local(nats.url(), "it" + System.nanoTime()).withPartitions(PARTITIONS);
-        pipeline.startRelayOn("relay-1", new NatsPublishers(settings));
-    }
-
     @AfterEach
-    void stopAll() {
-        consumers.forEach(NodeConsumerProcess::kill);
-        pipeline.close();
-        mongo.close();
+    void stopConsumers() {
+        consumers.forEach(NodeConsumerProcess::kill); // before the pipeline closes (the fixture's @AfterEach runs after)
     }
 
     @Test
@@ -108,7 +77,8 @@ class MixedJavaAndNodeOwnersIT {
                 .until(() -> node1.runningAndCount("applied") >= 300);
             java1.kill(); // as a crash: its leases stay in its name until they expire
             long killed = System.nanoTime();
-            Map<String, Integer> afterKill = awaitOwners(projection, Map.of("node-1", PARTITIONS), node1, PARTITIONS);
+            Map<String, Integer> afterKill = awaitOwners(projection, Map.of("node-1", settings.partitions()), node1,
+                settings.partitions());
             long movedMillis = (System.nanoTime() - killed) / 1_000_000;
 
             startJava("java-2", projection);

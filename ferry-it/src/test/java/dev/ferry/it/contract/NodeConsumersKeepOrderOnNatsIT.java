@@ -17,10 +17,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,16 +28,12 @@ import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
 
 import dev.ferry.core.event.Event;
-import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.NatsPipelineFixture;
 import dev.ferry.it.support.NodeProject;
-import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.ReadModelHistory;
 import dev.ferry.nats.NatsConnections;
-import dev.ferry.nats.NatsSettings;
-import dev.ferry.nats.publish.NatsPublishers;
 
 /**
  * {@link NodeConsumersKeepOrderOnKafkaIT} on NATS JetStream: two instances of a Node.js read model on the client's
@@ -62,7 +55,7 @@ import dev.ferry.nats.publish.NatsPublishers;
  * this test fails naming the step.
  */
 @Timeout(240)
-class NodeConsumersKeepOrderOnNatsIT {
+class NodeConsumersKeepOrderOnNatsIT extends NatsPipelineFixture {
 
     private static final String TYPE = "patient";
     private static final String READ_MODEL = "node_patients";
@@ -71,35 +64,11 @@ class NodeConsumersKeepOrderOnNatsIT {
     private static final int LIVE = 2_000;
     private static final int APPLIED_BEFORE_KILL = 150;
 
-    private static NatsServerProcess nats;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
-    private NatsSettings settings;
     private final List<NodeConsumerProcess> consumers = new ArrayList<>();
 
-    @BeforeAll
-    static void startNats() {
-        nats = NatsServerProcess.start();
-    }
-
-    @AfterAll
-    static void stopNats() {
-        nats.close();
-    }
-
-    @BeforeEach
-    void startRelayOnNats() {
-        mongo = MongoUnderTest.start("ferry_it");
-        pipeline = new Pipeline(mongo, null);
-        settings = NatsSettings.local(nats.url(), "it" + System.nanoTime());
-        pipeline.startRelayOn("relay-1", new NatsPublishers(settings));
-    }
-
     @AfterEach
-    void stopAll() {
-        consumers.forEach(NodeConsumerProcess::kill);
-        pipeline.close();
-        mongo.close();
+    void stopConsumers() {
+        consumers.forEach(NodeConsumerProcess::kill); // before the pipeline closes (the fixture's @AfterEach runs after)
     }
 
     @Test

@@ -13,10 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,18 +21,14 @@ import io.nats.client.Connection;
 
 import dev.ferry.core.event.Event;
 import dev.ferry.core.projection.Projection;
-import dev.ferry.embedded.mongo.MongoUnderTest;
-import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.it.support.AppendLoad;
-import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.NatsPipelineFixture;
 import dev.ferry.it.support.ReadModelCheck;
 import dev.ferry.it.support.TestProjections;
 import dev.ferry.nats.NatsConnections;
-import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.StreamContents;
-import dev.ferry.nats.publish.NatsPublishers;
 import dev.ferry.nats.subscription.NatsPartitionSubscription;
 
 /**
@@ -51,40 +44,16 @@ import dev.ferry.nats.subscription.NatsPartitionSubscription;
  * No Kafka broker here: the pipeline's relay publishes to JetStream.
  */
 @Timeout(400)
-class NatsProjectorExactnessIT {
+class NatsProjectorExactnessIT extends NatsPipelineFixture {
 
     /** Kills tried before the test gives up on a mid-work kill (one has always sufficed so far). */
     private static final int KILLS = 3;
 
-    private static NatsServerProcess nats;
-    private MongoUnderTest mongo;
-    private Pipeline pipeline;
-    private NatsSettings settings;
     private final List<ProjectorChild> children = new ArrayList<>();
 
-    @BeforeAll
-    static void startNats() {
-        nats = NatsServerProcess.start();
-    }
-
-    @AfterAll
-    static void stopNats() {
-        nats.close();
-    }
-
-    @BeforeEach
-    void startRelayOnNats() {
-        mongo = MongoUnderTest.start("ferry_it");
-        pipeline = new Pipeline(mongo, null);
-        settings = NatsSettings.local(nats.url(), "it" + System.nanoTime());
-        pipeline.startRelayOn("relay-1", new NatsPublishers(settings));
-    }
-
     @AfterEach
-    void stopPipeline() {
-        children.forEach(ProjectorChild::close);
-        pipeline.close();
-        mongo.close();
+    void stopChildren() {
+        children.forEach(ProjectorChild::close); // before the pipeline closes (the fixture's @AfterEach runs after)
     }
 
     @Test
