@@ -53,6 +53,11 @@ public final class InMemoryLeaseStore implements LeaseStore {
         }
     }
 
+    /** Another party wrote the lease (or deleted it, when empty), outside the compare-and-set rules: a test's setup. */
+    public synchronized void overwrite(String name, Optional<Lease> lease) {
+        lease.ifPresentOrElse(written -> leases.put(name, written), () -> leases.remove(name));
+    }
+
     @Override
     public synchronized void remove(Lease seen) {
         leases.remove(seen.name(), seen);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -159,8 +158,18 @@ class LeadershipTest {
     }
 
     /** A store whose take lands only once the test says so, as a write to MongoDB in flight does, not interruptible. */
-    private record SlowToTake(LeaseStore store, CountDownLatch taking, CountDownLatch closing, CountDownLatch taken)
-        implements LeaseStore {
+    private static final class SlowToTake extends ForwardingLeaseStore {
+
+        private final CountDownLatch taking;
+        private final CountDownLatch closing;
+        private final CountDownLatch taken;
+
+        SlowToTake(LeaseStore store, CountDownLatch taking, CountDownLatch closing, CountDownLatch taken) {
+            super(store);
+            this.taking = taking;
+            this.closing = closing;
+            this.taken = taken;
+        }
 
         @Override
         public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
@@ -171,7 +180,7 @@ class LeadershipTest {
                     closing.await();
                     break;
                 } catch (InterruptedException e) {
-                    interrupted = true; // shutdownNow() interrupts; the write is on its way regardless
+                    interrupted = true; // an interrupt does not stop a write on its way
                 }
             }
             if (interrupted) {
@@ -182,31 +191,6 @@ class LeadershipTest {
             } finally {
                 taken.countDown();
             }
-        }
-
-        @Override
-        public Optional<Lease> read(String name) {
-            return store.read(name);
-        }
-
-        @Override
-        public List<Lease> readAll(String namePrefix) {
-            return store.readAll(namePrefix);
-        }
-
-        @Override
-        public boolean renew(String name, String owner, long epoch) {
-            return store.renew(name, owner, epoch);
-        }
-
-        @Override
-        public void release(String name, String owner, long epoch) {
-            store.release(name, owner, epoch);
-        }
-
-        @Override
-        public void remove(Lease seen) {
-            store.remove(seen);
         }
     }
 }

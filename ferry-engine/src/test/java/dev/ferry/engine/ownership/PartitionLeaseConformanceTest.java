@@ -1,10 +1,8 @@
 package dev.ferry.engine.ownership;
 
+import static dev.ferry.core.lease.PartitionLeaseVectors.named;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -14,16 +12,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.function.Executable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.lease.PartitionLeaseVectors;
 import dev.ferry.core.subscription.PartitionId;
 
 /**
@@ -35,18 +31,11 @@ import dev.ferry.core.subscription.PartitionId;
  */
 class PartitionLeaseConformanceTest {
 
-    private static final Path VECTORS = Path.of("..", "contracts", "partition-leases.json");
-
-    private static JsonNode file;
-
-    @BeforeAll
-    static void readVectors() throws IOException {
-        file = new ObjectMapper().readTree(VECTORS.toFile());
-    }
+    private static final PartitionLeaseVectors VECTORS = PartitionLeaseVectors.read();
 
     @TestFactory
     Stream<DynamicTest> membership() {
-        return section("membership").map(vector -> named(vector.get("name").asText(), () -> {
+        return VECTORS.section("membership").map(vector -> named(vector.get("name").asText(), () -> {
             AtomicLong clock = new AtomicLong();
             MembersAsListed leases = new MembersAsListed();
             GroupMembership membership = new GroupMembership(leases, vector.get("group").asText(),
@@ -64,7 +53,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> quotas() {
-        return section("quotas").map(vector -> named(
+        return VECTORS.section("quotas").map(vector -> named(
             vector.get("self").asText() + " of " + vector.get("members") + ", " + vector.get("partitions") + " partitions",
             () -> {
                 PartitionBalance.Share share = PartitionBalance.Share.of(strings(vector.get("members")),
@@ -78,7 +67,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> balance() {
-        return section("balance").map(vector -> named(vector.get("name").asText(), () -> {
+        return VECTORS.section("balance").map(vector -> named(vector.get("name").asText(), () -> {
             JsonNode leases = vector.get("leases");
             PartitionBalance.Decision decision = PartitionBalance.decide(partitions(vector.get("partitions")),
                 strings(vector.get("alive")), vector.get("self").asText(), partitions(vector.get("held")),
@@ -101,24 +90,6 @@ class PartitionLeaseConformanceTest {
             owner.isNull() ? null : owner.asText(), 1, 0));
     }
 
-    /**
-     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
-     */
-    private static DynamicTest named(String name, Executable check) {
-        return dynamicTest(name, () -> {
-            try {
-                check.execute();
-            } catch (AssertionError e) {
-                throw new AssertionError(name + ": " + e.getMessage(), e);
-            }
-        });
-    }
-
-    private static Stream<JsonNode> section(String name) {
-        JsonNode vectors = file.get(name);
-        assertThat(vectors).as("section " + name).isNotEmpty();
-        return StreamSupport.stream(vectors.spliterator(), false);
-    }
 
     private static List<String> strings(JsonNode array) {
         return StreamSupport.stream(array.spliterator(), false).map(JsonNode::asText).toList();

@@ -1,27 +1,23 @@
 package dev.ferry.nats.subscription;
 
+import static dev.ferry.core.lease.PartitionLeaseVectors.named;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.SoftAssertions.assertSoftly;
-import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.function.Executable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.nats.client.api.ConsumerConfiguration;
 
+import dev.ferry.core.lease.PartitionLeaseVectors;
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.engine.ownership.LeasedPartitionOwnership;
 import dev.ferry.nats.NatsSettings;
@@ -36,18 +32,11 @@ import dev.ferry.nats.SubjectNaming;
  */
 class PartitionLeaseConformanceTest {
 
-    private static final Path VECTORS = Path.of("..", "contracts", "partition-leases.json");
-
-    private static JsonNode file;
-
-    @BeforeAll
-    static void readVectors() throws IOException {
-        file = new ObjectMapper().readTree(VECTORS.toFile());
-    }
+    private static final PartitionLeaseVectors VECTORS = PartitionLeaseVectors.read();
 
     @TestFactory
     Stream<DynamicTest> names() {
-        return section("names").map(vector -> named(inputs(vector) + ", instance " + vector.get("instance"), () -> {
+        return VECTORS.section("names").map(vector -> named(inputs(vector) + ", instance " + vector.get("instance"), () -> {
             String group = vector.get("group").asText();
             PartitionId partition = partition(vector);
             assertSoftly(softly -> {
@@ -64,7 +53,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> consumerStart() {
-        return section("consumerStart").map(vector -> named(vector.get("name").asText(), () -> {
+        return VECTORS.section("consumerStart").map(vector -> named(vector.get("name").asText(), () -> {
             List<ConsumerStart.Existing> existing = StreamSupport.stream(vector.get("existing").spliterator(), false)
                 .map(consumer -> new ConsumerStart.Existing(consumer.get("name").asText(),
                     consumer.get("filterSubject").asText(), consumer.get("ackFloor").asLong(),
@@ -103,7 +92,7 @@ class PartitionLeaseConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> deliveries() {
-        return section("deliveries").map(vector -> named(vector.get("name").asText(), () -> {
+        return VECTORS.section("deliveries").map(vector -> named(vector.get("name").asText(), () -> {
             DeliveryOrder order = new DeliveryOrder(vector.get("ackFloorDelivery").asLong(), vector.get("floor").asLong());
             List<String> expected = new ArrayList<>();
             List<String> decided = new ArrayList<>();
@@ -118,24 +107,6 @@ class PartitionLeaseConformanceTest {
         }));
     }
 
-    /**
-     * A vector's test, named by it; a failure names it too, since Maven's report numbers dynamic tests instead.
-     */
-    private static DynamicTest named(String name, Executable check) {
-        return dynamicTest(name, () -> {
-            try {
-                check.execute();
-            } catch (AssertionError e) {
-                throw new AssertionError(name + ": " + e.getMessage(), e);
-            }
-        });
-    }
-
-    private static Stream<JsonNode> section(String name) {
-        JsonNode vectors = file.get(name);
-        assertThat(vectors).as("section " + name).isNotEmpty();
-        return StreamSupport.stream(vectors.spliterator(), false);
-    }
 
     private static PartitionId partition(JsonNode vector) {
         return new PartitionId(vector.get("type").asText(), vector.get("partition").asInt());

@@ -2,7 +2,6 @@ package dev.ferry.core.lease.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -14,6 +13,7 @@ import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Events;
 
+import dev.ferry.core.lease.ForwardingLeaseStore;
 import dev.ferry.core.lease.InMemoryLeaseStore;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
@@ -66,7 +66,7 @@ class LeaseStoreContractCanFailTest {
     static class GrantsAHeldLease extends LeaseStoreContract {
         @Override
         protected LeaseStore newStore() {
-            return new Delegating(new InMemoryLeaseStore()) {
+            return new ForwardingLeaseStore(new InMemoryLeaseStore()) {
                 @Override
                 public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
                     return store.tryAcquire(name, owner, store.read(name));
@@ -79,51 +79,13 @@ class LeaseStoreContractCanFailTest {
     static class RenewsForAnyone extends LeaseStoreContract {
         @Override
         protected LeaseStore newStore() {
-            return new Delegating(new InMemoryLeaseStore()) {
+            return new ForwardingLeaseStore(new InMemoryLeaseStore()) {
                 @Override
                 public boolean renew(String name, String owner, long epoch) {
                     return store.read(name).filter(lease -> lease.owner() != null)
                         .map(lease -> store.renew(name, lease.owner(), lease.epoch())).orElse(false);
                 }
             };
-        }
-    }
-
-    private static class Delegating implements LeaseStore {
-        final LeaseStore store;
-
-        Delegating(LeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public Optional<Lease> read(String name) {
-            return store.read(name);
-        }
-
-        @Override
-        public List<Lease> readAll(String namePrefix) {
-            return store.readAll(namePrefix);
-        }
-
-        @Override
-        public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
-            return store.tryAcquire(name, owner, seen);
-        }
-
-        @Override
-        public boolean renew(String name, String owner, long epoch) {
-            return store.renew(name, owner, epoch);
-        }
-
-        @Override
-        public void release(String name, String owner, long epoch) {
-            store.release(name, owner, epoch);
-        }
-
-        @Override
-        public void remove(Lease seen) {
-            store.remove(seen);
         }
     }
 }
