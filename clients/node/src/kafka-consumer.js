@@ -10,6 +10,7 @@
 
 import { RecordNotApplied } from './errors.js';
 import { decodeRecord } from './records.js';
+import { stopOnSignals } from './shutdown-signals.js';
 import { VersionGuard } from './version-guard.js';
 
 /**
@@ -36,7 +37,7 @@ export class FerryKafkaConsumer {
   #onError;
   #onAssigned;
   #consumer = null;
-  #signalListeners = [];
+  #stopListening = () => {};
   #stopping = null;
 
   /**
@@ -88,11 +89,7 @@ export class FerryKafkaConsumer {
       (event) => this.#onAssigned(event?.payload?.memberAssignment ?? {}));
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topics: this.#topics, fromBeginning: this.#fromBeginning });
-    for (const signal of this.#signals) {
-      const listener = () => this.#stopOnSignal(signal);
-      process.once(signal, listener);
-      this.#signalListeners.push([signal, listener]);
-    }
+    this.#stopListening = stopOnSignals(this.#signals, () => this.stop(), (error) => this.#onError(error));
     await this.#consumer.run({
       ...this.#runConfig,
       // kafkajs's autoCommit commits only offsets resolved below (after each batch, on a rebalance, on stop): it is
@@ -133,24 +130,9 @@ export class FerryKafkaConsumer {
    */
   async stop() {
     this.#stopping ??= (async () => {
-      for (const [signal, listener] of this.#signalListeners) {
-        process.removeListener(signal, listener);
-      }
-      this.#signalListeners = [];
+      this.#stopListening();
       await this.#consumer?.disconnect();
     })();
     return this.#stopping;
-  }
-
-  async #stopOnSignal(signal) {
-    try {
-      await this.stop();
-    } catch (error) {
-      this.#onError(error);
-    }
-    // Without other listeners the signal's default action was to end the process: raise it again for that.
-    if (process.listenerCount(signal) === 0) {
-      process.kill(process.pid, signal);
-    }
   }
 }

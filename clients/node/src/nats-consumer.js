@@ -14,6 +14,7 @@ import { LeasedPartitionOwnership } from './leases/partition-ownership.js';
 import { checkTiming, PARTITION_LEASES } from './leases/timing.js';
 import { DeliveryOrder, startPartitionConsumer } from './nats/partition-consumer.js';
 import { decodeRecord } from './records.js';
+import { stopOnSignals } from './shutdown-signals.js';
 import { VersionGuard } from './version-guard.js';
 
 /** How Ferry records a stream's partition count, in the stream's description (server 2.9 drops stream metadata). */
@@ -75,7 +76,7 @@ export class FerryNatsConsumer {
   #following = Promise.resolve();
   #stopped = false;
   #stopping = null;
-  #signalListeners = [];
+  #stopListening = () => {};
 
   /**
    * @param {object} options see nats-consumer.d.ts
@@ -155,11 +156,7 @@ export class FerryNatsConsumer {
       }
       return undefined;
     }).catch((error) => this.#onError(error));
-    for (const signal of this.#signals) {
-      const listener = () => this.#stopOnSignal(signal);
-      process.once(signal, listener);
-      this.#signalListeners.push([signal, listener]);
-    }
+    this.#stopListening = stopOnSignals(this.#signals, () => this.stop(), (error) => this.#onError(error));
     const loop = () => {
       if (this.#stopped) {
         return;
@@ -179,10 +176,7 @@ export class FerryNatsConsumer {
    */
   async stop() {
     this.#stopping ??= (async () => {
-      for (const [signal, listener] of this.#signalListeners) {
-        process.removeListener(signal, listener);
-      }
-      this.#signalListeners = [];
+      this.#stopListening();
       this.#stopped = true;
       clearTimeout(this.#followTimer);
       await this.#following;
@@ -321,8 +315,10 @@ export class FerryNatsConsumer {
             + `${message.info.deliverySequence}): nothing after them is taken`);
           break;
         }
+        const { data } = message; // a view on the message's bytes, not a copy
         const record = decodeRecord({ topic: state.partition.type, partition: state.partition.number,
-          offset: String(message.seq), key: null, value: Buffer.from(message.data), headers: headersOf(message) });
+          offset: String(message.seq), key: null, value: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+          headers: headersOf(message) });
         await guard.process(record, { isRunning: () => !state.stopping });
         done = message;
         sinceAck += 1;
@@ -365,16 +361,5 @@ export class FerryNatsConsumer {
         + 'the next owner', record);
     }
     return this.#guardOptions.handle(record, guard);
-  }
-
-  async #stopOnSignal(signal) {
-    try {
-      await this.stop();
-    } catch (error) {
-      this.#onError(error);
-    }
-    if (process.listenerCount(signal) === 0) {
-      process.kill(process.pid, signal);
-    }
   }
 }
