@@ -341,6 +341,20 @@ public record FerryConfig(
         public java.time.Duration idleCheckpointIntervalDuration() {
             return SettingValues.toDuration(idleCheckpointInterval);
         }
+
+        /** The relay's settings: every way of running a relay (the CLI, the Spring Boot starter) reads them here. */
+        public dev.ferry.core.relay.RelaySettings settings() {
+            dev.ferry.core.relay.spi.StartPosition position = switch (start) {
+                case "now" -> new dev.ferry.core.relay.spi.StartPosition.Now();
+                // copy every source, then stream
+                case "earliest" -> new dev.ferry.core.relay.spi.StartPosition.Earliest();
+                default -> new dev.ferry.core.relay.spi.StartPosition.AtTime(java.time.Instant.parse(start));
+            };
+            return dev.ferry.core.relay.RelaySettings.defaults(name).withInitialPosition(position)
+                .withHistoryLostPolicy(historyLost)
+                .withLeaseTiming(dev.ferry.core.lease.LeaseTiming.withTtl(leaseTtlDuration()))
+                .withIdleCheckpointInterval(idleCheckpointIntervalDuration());
+        }
     }
 
     /** {@code ferry project}: the generic projection. */

@@ -1,7 +1,6 @@
 package dev.ferry.app.run;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -17,9 +16,9 @@ import dev.ferry.core.wire.EventJson;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.engine.ProjectionProcessor;
+import dev.ferry.engine.metrics.ProjectorMeters;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -96,21 +95,7 @@ public final class ProjectCommand implements Callable<Integer> {
     }
 
     static void bindMetrics(ProjectionProcessor projector, PrometheusMeterRegistry registry, Duration stallTimeout) {
-        FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).register(registry);
-        FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates())
-            .description("events skipped because the read model already had them").register(registry);
-        FunctionCounter.builder("ferry.projector.events.parked", projector, p -> p.status().parked()).register(registry);
-        Gauge.builder("ferry.projector.partitions.assigned", projector, p -> p.status().assigned().size()).register(registry);
-        Gauge.builder("ferry.projector.partitions.paused", projector, p -> p.status().paused().size())
-            .description("partitions paused because a dependency's circuit breaker is open").register(registry);
-        Gauge.builder("ferry.projector.breakers.open", projector,
-            p -> p.status().breakers().values().stream().filter(state -> !state.equals("CLOSED")).count())
-            .register(registry);
-        Gauge.builder("ferry.projector.lag", projector, p -> p.status().lag())
-            .description("records in the owned partitions not yet fetched").register(registry);
-        Gauge.builder("ferry.projector.stalled", projector, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
-            .description("1 while a partition's fetched records have waited, none finished, for longer than "
-                + "admin.stallTimeout").register(registry);
+        ProjectorMeters.bind(projector, registry, stallTimeout, Tags.empty());
     }
 
     static String statusJson(ProjectionProcessor projector, Projection projection, String instanceId) {

@@ -12,16 +12,14 @@ import dev.ferry.app.wiring.Components;
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.lease.Lease;
-import dev.ferry.core.lease.LeaseTiming;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelaySettings;
 import dev.ferry.core.relay.RelayStatus;
 import dev.ferry.core.relay.spi.SourceCopy;
-import dev.ferry.core.relay.spi.StartPosition;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.core.wire.EventJson;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
+import dev.ferry.engine.metrics.RelayMeters;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
@@ -72,15 +70,7 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     static RelaySettings relaySettings(FerryConfig config) {
-        StartPosition start = switch (config.relay().start()) {
-            case "now" -> new StartPosition.Now();
-            case "earliest" -> new StartPosition.Earliest(); // copy every source, then stream
-            default -> new StartPosition.AtTime(Instant.parse(config.relay().start()));
-        };
-        return RelaySettings.defaults(config.relay().name()).withInitialPosition(start)
-            .withHistoryLostPolicy(config.relay().historyLost())
-            .withLeaseTiming(LeaseTiming.withTtl(config.relay().leaseTtlDuration()))
-            .withIdleCheckpointInterval(config.relay().idleCheckpointIntervalDuration());
+        return config.relay().settings();
     }
 
     static PrometheusMeterRegistry metrics(ChangeStreamRelay relay, Duration stallTimeout) {
@@ -90,34 +80,7 @@ public final class RelayCommand implements Callable<Integer> {
     }
 
     static void bindMetrics(ChangeStreamRelay relay, PrometheusMeterRegistry registry, Duration stallTimeout) {
-        FunctionCounter.builder("ferry.relay.events.published", relay, r -> r.status().published())
-            .description("events acknowledged by the transport, published by this instance").register(registry);
-        FunctionCounter.builder("ferry.relay.dead.lettered", relay, r -> r.status().deadLettered())
-            .description("documents and changes sent to the dead-letter topic (subject on NATS)").register(registry);
-        FunctionCounter.builder("ferry.relay.oversized", relay, r -> r.status().oversized())
-            .description("entity changes dead-lettered for being larger than a broker record (maxRecordBytes)")
-            .register(registry);
-        Gauge.builder("ferry.relay.leader", relay, r -> r.status().role() == RelayStatus.Role.LEADER ? 1 : 0)
-            .description("1 while this instance leads").register(registry);
-        Gauge.builder("ferry.relay.epoch", relay, r -> r.status().epoch()).register(registry);
-        Gauge.builder("ferry.relay.checkpoint.sequence", relay, r -> r.status().checkpointSequence()).register(registry);
-        FunctionCounter.builder("ferry.relay.failovers", relay, r -> r.status().terms())
-            .description("times this instance took over leadership").register(registry);
-        for (RelayStatus.Fault fault : RelayStatus.Fault.values()) {
-            FunctionCounter.builder("ferry.relay.restarts", relay, r -> r.status().restarts().get(fault))
-                .tag("fault", faultName(fault))
-                .description("times the leader restarted its pipeline from the checkpoint, by what failed")
-                .register(registry);
-        }
-        Gauge.builder("ferry.relay.stalled", relay, r -> r.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
-            .description("1 while changes have waited unacknowledged for longer than admin.stallTimeout")
-            .register(registry);
-        Gauge.builder("ferry.relay.behind.source.ms", relay, ChangeStreamRelay::millisBehindSource)
-            .description("now minus the cluster time of the last change published (NaN unless leading)")
-            .register(registry);
-        Gauge.builder("ferry.relay.oplog.headroom.ms", relay, ChangeStreamRelay::oplogHeadroomMillis)
-            .description("the checkpoint's cluster time minus the oldest oplog entry's: how much later history "
-                + "would be lost (NaN unless leading, or if local.oplog.rs is not readable)").register(registry);
+        RelayMeters.bind(relay, registry, stallTimeout, Tags.empty());
     }
 
     static String statusJson(ChangeStreamRelay relay, Components components, FerryConfig config) {
@@ -140,7 +103,7 @@ public final class RelayCommand implements Callable<Integer> {
 
     /** {@code broker}, {@code record_refused}, …: as the metrics' {@code fault} tag and the status spell it. */
     static String faultName(RelayStatus.Fault fault) {
-        return fault.name().toLowerCase(Locale.ROOT);
+        return RelayMeters.faultName(fault);
     }
 
     private static String restartsJson(RelayStatus status) {

@@ -45,8 +45,8 @@ import dev.ferry.mongodb.store.MongoEventStore;
  */
 public final class Components implements AutoCloseable {
 
-    public static final String LEASES = "ferry_leases";
-    public static final String GAPS = "ferry_gaps";
+    public static final String LEASES = MongoLeaseStore.COLLECTION;
+    public static final String GAPS = MongoGapLog.COLLECTION;
 
     private final MongoClient client;
     private final MongoDatabase database;

@@ -32,6 +32,9 @@ import dev.ferry.core.lease.LeaseStore;
  */
 public final class MongoLeaseStore implements LeaseStore {
 
+    /** Where Ferry keeps its leases (the relay's lease document also holds its checkpoint). */
+    public static final String COLLECTION = "ferry_leases";
+
     static final String OWNER = "owner";
     static final String EPOCH = "epoch";
     static final String RENEWALS = "renewals";

@@ -14,6 +14,9 @@ import dev.ferry.core.relay.spi.GapLog;
 /** Gaps as documents {@code {relay, from, to, reason, recordedAt}}, where operators (and `ferry status`) see them. */
 public final class MongoGapLog implements GapLog {
 
+    /** Where relays record the history they skipped. */
+    public static final String COLLECTION = "ferry_gaps";
+
     private final MongoCollection<Document> gaps;
 
     public MongoGapLog(MongoDatabase database, String collection) {

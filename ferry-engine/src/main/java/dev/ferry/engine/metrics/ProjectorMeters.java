@@ -1,0 +1,46 @@
+package dev.ferry.engine.metrics;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import dev.ferry.engine.ProjectionProcessor;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+
+/**
+ * A projector's meters. Their names are part of Ferry's public contract (dashboards and alerts use them), so the CLI's
+ * {@code ferry project} and the Spring Boot starter register them here, in one place.
+ */
+public final class ProjectorMeters {
+
+    private ProjectorMeters() {
+    }
+
+    /**
+     * @param stallTimeout how long fetched records may wait, none finished, before {@code ferry.projector.stalled} is 1
+     * @param tags         added to every meter (the starter names the projection; the CLI runs one and adds none)
+     */
+    public static void bind(ProjectionProcessor projector, MeterRegistry registry, Duration stallTimeout,
+                            Iterable<Tag> tags) {
+        FunctionCounter.builder("ferry.projector.events.applied", projector, p -> p.status().applied()).tags(tags)
+            .register(registry);
+        FunctionCounter.builder("ferry.projector.events.duplicate", projector, p -> p.status().duplicates()).tags(tags)
+            .description("events skipped because the read model already had them").register(registry);
+        FunctionCounter.builder("ferry.projector.events.parked", projector, p -> p.status().parked()).tags(tags)
+            .register(registry);
+        Gauge.builder("ferry.projector.partitions.assigned", projector, p -> p.status().assigned().size()).tags(tags)
+            .register(registry);
+        Gauge.builder("ferry.projector.partitions.paused", projector, p -> p.status().paused().size()).tags(tags)
+            .description("partitions paused because a dependency's circuit breaker is open").register(registry);
+        Gauge.builder("ferry.projector.breakers.open", projector,
+            p -> p.status().breakers().values().stream().filter(state -> !state.equals("CLOSED")).count()).tags(tags)
+            .register(registry);
+        Gauge.builder("ferry.projector.lag", projector, p -> p.status().lag()).tags(tags)
+            .description("records in the owned partitions not yet fetched").register(registry);
+        Gauge.builder("ferry.projector.stalled", projector, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
+            .tags(tags).description("1 while a partition's fetched records have waited, none finished, for longer than "
+                + "admin.stallTimeout").register(registry);
+    }
+}
