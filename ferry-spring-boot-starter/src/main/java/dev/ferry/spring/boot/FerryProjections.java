@@ -1,0 +1,113 @@
+package dev.ferry.spring.boot;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.springframework.context.SmartLifecycle;
+
+import com.mongodb.client.MongoDatabase;
+
+import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.target.ParkedEvents;
+import dev.ferry.core.transport.Transport;
+import dev.ferry.engine.ProcessorSettings;
+import dev.ferry.engine.ProcessorStatus;
+import dev.ferry.engine.ProjectionProcessor;
+import dev.ferry.engine.metrics.ProjectorMeters;
+import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+
+/**
+ * The application's {@link Projection} beans, each running on Ferry's engine (lanes, version-checked writes, retries,
+ * parking, breakers) over the transport's partitions, its read model a collection of Ferry's database named after it.
+ * Instances of the application share the partitions of each projection (its consumer group). Started with the
+ * context; stopped gracefully before MongoDB's client closes: what runs is finished and acknowledged, then the
+ * partitions are handed over.
+ */
+public final class FerryProjections implements SmartLifecycle {
+
+    private final List<Projection> projections;
+    private final Transport transport;
+    private final MongoDatabase database;
+    private final ParkedEvents parkedEvents;
+    private final LeaseStore leases;
+    private final ProcessorSettings settings;
+    private final boolean applyLog;
+    private final String instanceId;
+    private final Optional<MeterRegistry> registry;
+    private final Duration stallTimeout;
+    private final Map<String, ProjectionProcessor> running = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final List<Meter> meters = new ArrayList<>();
+
+    FerryProjections(List<Projection> projections, Transport transport, MongoDatabase database,
+                     ParkedEvents parkedEvents, LeaseStore leases, ProcessorSettings settings, boolean applyLog,
+                     String instanceId, Optional<MeterRegistry> registry, Duration stallTimeout) {
+        this.projections = List.copyOf(projections);
+        this.transport = transport;
+        this.database = database;
+        this.parkedEvents = parkedEvents;
+        this.leases = leases;
+        this.settings = settings;
+        this.applyLog = applyLog;
+        this.instanceId = instanceId;
+        this.registry = registry;
+        this.stallTimeout = stallTimeout;
+    }
+
+    @Override
+    public synchronized void start() {
+        for (Projection projection : projections) {
+            transport.prepareFor(projection.aggregateTypes());
+            ProjectionProcessor processor = new ProjectionProcessor(projection,
+                new MongoReadModelWriter(database, applyLog), parkedEvents, settings,
+                transport.subscription(projection.name(), instanceId, leases, settings.sessionTimeout()), instanceId);
+            registry.ifPresent(meterRegistry -> meters.addAll(ProjectorMeters.bind(processor, meterRegistry,
+                stallTimeout, Tags.of("projection", projection.name()))));
+            processor.start();
+            running.put(projection.name(), processor);
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        List<ProjectionProcessor> processors = new ArrayList<>(running.values());
+        Collections.reverse(processors);
+        processors.forEach(ProjectionProcessor::close);
+        running.clear();
+        registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
+        meters.clear();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return !running.isEmpty();
+    }
+
+    /** The projections' names, in the order they start. */
+    public List<String> names() {
+        return projections.stream().map(Projection::name).toList();
+    }
+
+    /** A running projection's status in this instance. */
+    public Optional<ProcessorStatus> status(String projection) {
+        return Optional.ofNullable(running.get(projection)).map(ProjectionProcessor::status);
+    }
+
+    /** How long fetched records may wait, none finished, before a projection counts as stalled. */
+    public Duration stallTimeout() {
+        return stallTimeout;
+    }
+
+    /** This instance's name in the projections' leases and consumer names. */
+    public String instanceId() {
+        return instanceId;
+    }
+}
