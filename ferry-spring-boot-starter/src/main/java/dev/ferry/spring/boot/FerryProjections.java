@@ -46,6 +46,9 @@ public final class FerryProjections implements SmartLifecycle {
     private final Duration stallTimeout;
     private final Map<String, ProjectionProcessor> running = Collections.synchronizedMap(new LinkedHashMap<>());
     private final List<Meter> meters = new ArrayList<>();
+    /** Each stopped projection's last status: what this instance did, for the application to report after a stop. */
+    private final Map<String, ProcessorStatus> stopped = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean started;
 
     FerryProjections(List<Projection> projections, Transport transport, MongoDatabase database,
                      ParkedEvents parkedEvents, LeaseStore leases, ProcessorSettings settings, boolean applyLog,
@@ -74,6 +77,7 @@ public final class FerryProjections implements SmartLifecycle {
             processor.start();
             running.put(projection.name(), processor);
         }
+        started = true;
     }
 
     @Override
@@ -81,14 +85,16 @@ public final class FerryProjections implements SmartLifecycle {
         List<ProjectionProcessor> processors = new ArrayList<>(running.values());
         Collections.reverse(processors);
         processors.forEach(ProjectionProcessor::close);
+        running.forEach((name, processor) -> stopped.put(name, processor.status()));
         running.clear();
         registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
         meters.clear();
+        started = false;
     }
 
     @Override
     public boolean isRunning() {
-        return !running.isEmpty();
+        return started;
     }
 
     /** The projections' names, in the order they start. */
@@ -96,9 +102,10 @@ public final class FerryProjections implements SmartLifecycle {
         return projections.stream().map(Projection::name).toList();
     }
 
-    /** A running projection's status in this instance. */
+    /** A projection's status in this instance: while it runs, or as it was when it stopped. */
     public Optional<ProcessorStatus> status(String projection) {
-        return Optional.ofNullable(running.get(projection)).map(ProjectionProcessor::status);
+        ProjectionProcessor processor = running.get(projection);
+        return processor != null ? Optional.of(processor.status()) : Optional.ofNullable(stopped.get(projection));
     }
 
     /** How long fetched records may wait, none finished, before a projection counts as stalled. */
