@@ -39,6 +39,7 @@ import dev.ferry.engine.ProcessorStatus;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.mongodb.store.MongoEventStore;
 import dev.ferry.spring.boot.FerryProjections;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * What a Spring Boot service gets from ferry-spring-boot-starter, on one transport (a subclass each): readiness that
@@ -132,6 +133,10 @@ abstract class HealthcareServiceContract {
             FerryProjections projections = first.getBean(FerryProjections.class);
             await("applied under load").atMost(Duration.ofSeconds(60))
                 .until(() -> applied(projections) >= 300);
+            MeterRegistry meters = first.getBean(MeterRegistry.class);
+            assertThat(meters.get("ferry.projector.events.applied").tag("projection", HealthcareApplication.READ_MODEL)
+                .functionCounter().count()).as("the CLI's meter, tagged with the projection").isPositive();
+            assertThat(meters.get("ferry.relay.events.published").functionCounter().count()).isPositive();
             first.close(); // under load: appends go on
             long appliedByFirst = applied(projections);
             assertThat(appliedByFirst).isPositive();

@@ -12,8 +12,9 @@ import dev.ferry.core.transport.Unanswered;
 
 /**
  * Whether MongoDB and the transport answer, for the health indicator. MongoDB's answer is the application's client's
- * own view (its monitor's last heartbeat: no extra round trip, never blocks); the transport is asked with a short
- * timeout and the answer kept briefly, so that probes do not hammer the broker.
+ * own view (its monitor's last heartbeat, or a failed operation: no extra round trip, never blocks), so it is as fresh
+ * as the client's {@code heartbeatFrequencyMS} (10 s by default); the transport is asked with a short timeout and the
+ * answer kept briefly, so that probes do not hammer the broker.
  */
 public final class BackendReachability {
 
