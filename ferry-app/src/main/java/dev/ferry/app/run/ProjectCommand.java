@@ -49,9 +49,7 @@ public final class ProjectCommand implements Callable<Integer> {
         ServiceLifecycle.serve(settings, "projector", "ferry project " + projection.name(), metrics, admin -> {
             Components components = ServiceLifecycle.components(settings);
             String instanceId = Components.newInstanceId();
-            Timer latency = Timer.builder("ferry.projector.end.to.end")
-                .description("append to read model written, per applied event").publishPercentileHistogram()
-                .register(metrics);
+            Timer latency = ProjectorMeters.endToEnd(metrics, Tags.empty());
             ProjectionProcessor projector = components.projector(projection, new LatencyObservingWriter(
                     new MongoReadModelWriter(components.database(), settings.projector().applyLog()),
                     millis -> latency.record(millis, TimeUnit.MILLISECONDS)),

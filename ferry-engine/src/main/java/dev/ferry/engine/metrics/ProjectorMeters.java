@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
 
 /**
  * A projector's meters. Their names are part of Ferry's public contract (dashboards and alerts use them), so the CLI's
@@ -19,6 +20,13 @@ import io.micrometer.core.instrument.Tag;
 public final class ProjectorMeters {
 
     private ProjectorMeters() {
+    }
+
+    /** The latency from append to read model written, per applied event (for a {@code LatencyObservingWriter}). */
+    public static Timer endToEnd(MeterRegistry registry, Iterable<Tag> tags) {
+        return Timer.builder("ferry.projector.end.to.end").tags(tags)
+            .description("append to read model written, per applied event").publishPercentileHistogram()
+            .register(registry);
     }
 
     /**

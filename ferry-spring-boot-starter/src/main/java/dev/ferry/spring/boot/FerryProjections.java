@@ -7,13 +7,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import org.springframework.context.SmartLifecycle;
 
 import com.mongodb.client.MongoDatabase;
 
 import dev.ferry.core.lease.LeaseStore;
+import dev.ferry.core.projection.LatencyObservingWriter;
 import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelWriter;
 import dev.ferry.core.target.ParkedEvents;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.ProcessorSettings;
@@ -24,6 +27,7 @@ import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 
 /**
  * The application's {@link Projection} beans, each running on Ferry's engine (lanes, version-checked writes, retries,
@@ -69,11 +73,17 @@ public final class FerryProjections implements SmartLifecycle {
     public synchronized void start() {
         for (Projection projection : projections) {
             transport.prepareFor(projection.aggregateTypes());
-            ProjectionProcessor processor = new ProjectionProcessor(projection,
-                new MongoReadModelWriter(database, applyLog), parkedEvents, settings,
+            Tags tags = Tags.of("projection", projection.name());
+            ReadModelWriter writer = new MongoReadModelWriter(database, applyLog);
+            if (registry.isPresent()) {
+                Timer latency = ProjectorMeters.endToEnd(registry.get(), tags);
+                meters.add(latency);
+                writer = new LatencyObservingWriter(writer, millis -> latency.record(millis, TimeUnit.MILLISECONDS));
+            }
+            ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parkedEvents, settings,
                 transport.subscription(projection.name(), instanceId, leases, settings.sessionTimeout()), instanceId);
             registry.ifPresent(meterRegistry -> meters.addAll(ProjectorMeters.bind(processor, meterRegistry,
-                stallTimeout, Tags.of("projection", projection.name()))));
+                stallTimeout, tags)));
             processor.start();
             running.put(projection.name(), processor);
         }
