@@ -19,6 +19,7 @@ import com.mongodb.client.MongoDatabase;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.core.store.EventStore;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
@@ -44,6 +45,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 @EnableConfigurationProperties(FerryProperties.class)
 public class FerryAutoConfiguration {
 
+    /** This application's name in leases and consumer names: one per context, for its projections and its relay. */
+    private final String instanceId;
+
+    public FerryAutoConfiguration(FerryProperties properties) {
+        this.instanceId = properties.instanceId().isEmpty() ? UUID.randomUUID().toString().substring(0, 8)
+            : properties.instanceId();
+    }
+
     @Bean
     @ConditionalOnMissingBean
     public Transport ferryTransport(FerryProperties properties) {
@@ -51,13 +60,14 @@ public class FerryAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
+    @ConditionalOnMissingBean(EventStore.class)
     public MongoEventStore ferryEventStore(MongoClient client, FerryProperties properties, Transport transport) {
         return new MongoEventStore(client.getDatabase(eventsDatabase(properties)), properties.eventsCollection(),
             transport.topicNaming(), MongoEventStore.DEFAULT_MAX_EVENT_BYTES).createIndexes();
     }
 
     @Bean
+    @ConditionalOnMissingBean
     public FerryProjections ferryProjections(ObjectProvider<Projection> projections, MongoClient client,
                                              FerryProperties properties, Transport transport,
                                              ObjectProvider<MeterRegistry> registry) {
@@ -66,19 +76,19 @@ public class FerryAutoConfiguration {
         return new FerryProjections(projections.orderedStream().toList(), transport, database,
             new MongoParkedEvents(database), new MongoLeaseStore(database, MongoLeaseStore.COLLECTION),
             ProcessorSettings.DEFAULT.withLaneThreads(projector.lanes()), projector.applyLog(),
-            instanceId(properties), Optional.ofNullable(registry.getIfAvailable()),
+            instanceId, Optional.ofNullable(registry.getIfAvailable()),
             CheckedSettings.stallTimeout(properties));
     }
 
     @Bean
     @ConditionalOnProperty(prefix = "ferry.relay", name = "enabled", havingValue = "true")
+    @ConditionalOnMissingBean
     public FerryRelay ferryRelay(MongoClient client, FerryProperties properties, Transport transport,
                                  ObjectProvider<MeterRegistry> registry) {
         var settings = CheckedSettings.relay(properties.relay()).settings();
         MongoDatabase database = client.getDatabase(properties.database());
         var events = client.getDatabase(eventsDatabase(properties))
             .getCollection(properties.eventsCollection(), RawBsonDocument.class);
-        String instanceId = instanceId(properties);
         return new FerryRelay(transport::relayPublishers, publishers -> new ChangeStreamRelay(settings, instanceId,
             new MongoChangeSource(events, ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, publishers,
             new MongoCheckpointStore(database, MongoLeaseStore.COLLECTION),
@@ -88,9 +98,5 @@ public class FerryAutoConfiguration {
 
     private static String eventsDatabase(FerryProperties properties) {
         return properties.eventsDatabase().isEmpty() ? properties.database() : properties.eventsDatabase();
-    }
-
-    private static String instanceId(FerryProperties properties) {
-        return properties.instanceId().isEmpty() ? UUID.randomUUID().toString().substring(0, 8) : properties.instanceId();
     }
 }

@@ -69,33 +69,49 @@ public final class FerryProjections implements SmartLifecycle {
         this.stallTimeout = stallTimeout;
     }
 
+    /**
+     * Starts every projection; if one cannot start (its topics cannot be created, say), those already started are
+     * stopped again before the failure is rethrown, so that a context that fails to start leaves nothing running.
+     */
     @Override
     public synchronized void start() {
-        for (Projection projection : projections) {
-            transport.prepareFor(projection.aggregateTypes());
-            Tags tags = Tags.of("projection", projection.name());
-            ReadModelWriter writer = new MongoReadModelWriter(database, applyLog);
-            if (registry.isPresent()) {
-                Timer latency = ProjectorMeters.endToEnd(registry.get(), tags);
-                meters.add(latency);
-                writer = new LatencyObservingWriter(writer, millis -> latency.record(millis, TimeUnit.MILLISECONDS));
+        try {
+            for (Projection projection : projections) {
+                startOne(projection);
             }
-            ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parkedEvents, settings,
-                transport.subscription(projection.name(), instanceId, leases, settings.sessionTimeout()), instanceId);
-            registry.ifPresent(meterRegistry -> meters.addAll(ProjectorMeters.bind(processor, meterRegistry,
-                stallTimeout, tags)));
-            processor.start();
-            running.put(projection.name(), processor);
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
         }
         started = true;
     }
 
+    private void startOne(Projection projection) {
+        transport.prepareFor(projection.aggregateTypes());
+        Tags tags = Tags.of("projection", projection.name());
+        ReadModelWriter writer = new MongoReadModelWriter(database, applyLog);
+        if (registry.isPresent()) {
+            Timer latency = ProjectorMeters.endToEnd(registry.get(), tags);
+            meters.add(latency);
+            writer = new LatencyObservingWriter(writer, millis -> latency.record(millis, TimeUnit.MILLISECONDS));
+        }
+        ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parkedEvents, settings,
+            transport.subscription(projection.name(), instanceId, leases, settings.sessionTimeout()), instanceId);
+        registry.ifPresent(meterRegistry -> meters.addAll(ProjectorMeters.bind(processor, meterRegistry, stallTimeout,
+            tags)));
+        running.put(projection.name(), processor);
+        processor.start();
+    }
+
+    /** Stops every projection gracefully: what runs is finished and acknowledged, then the partitions handed over. */
     @Override
     public synchronized void stop() {
-        List<ProjectionProcessor> processors = new ArrayList<>(running.values());
+        List<Map.Entry<String, ProjectionProcessor>> processors = new ArrayList<>(running.entrySet());
         Collections.reverse(processors);
-        processors.forEach(ProjectionProcessor::close);
-        running.forEach((name, processor) -> stopped.put(name, processor.status()));
+        for (Map.Entry<String, ProjectionProcessor> processor : processors) {
+            processor.getValue().close();
+            stopped.put(processor.getKey(), processor.getValue().status());
+        }
         running.clear();
         registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
         meters.clear();

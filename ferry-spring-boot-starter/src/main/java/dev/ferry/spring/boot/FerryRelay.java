@@ -45,14 +45,19 @@ public final class FerryRelay implements SmartLifecycle {
         this.stallTimeout = stallTimeout;
     }
 
+    /** Starts the relay; if it cannot start, what was made for it is closed before the failure is rethrown. */
     @Override
     public synchronized void start() {
-        publishers = publishersFactory.get();
-        ChangeStreamRelay started = factory.relay(publishers);
-        registry.ifPresent(meterRegistry -> meters.addAll(RelayMeters.bind(started, meterRegistry, stallTimeout,
-            Tags.empty())));
-        started.start();
-        relay = started;
+        try {
+            publishers = publishersFactory.get();
+            relay = factory.relay(publishers);
+            registry.ifPresent(meterRegistry -> meters.addAll(RelayMeters.bind(relay, meterRegistry, stallTimeout,
+                Tags.empty())));
+            relay.start();
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
     }
 
     @Override

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,10 +20,13 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
+import dev.ferry.core.projection.Projection;
+import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.store.EventStore;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.embedded.mongo.MongoUnderTest;
+import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.spring.boot.actuate.FerryHealthAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -44,6 +50,95 @@ class FerryAutoConfigurationIT {
     static void stopMongo() {
         client.close();
         mongo.close();
+        if (nats != null) {
+            nats.close();
+        }
+    }
+
+    private static NatsServerProcess nats;
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    /** A context on nats-server (started once, for the tests that start projections or the relay), a stream per run. */
+    private ApplicationContextRunner onNats(MeterRegistry registry) {
+        if (nats == null) {
+            nats = NatsServerProcess.start();
+        }
+        int run = RUNS.incrementAndGet();
+        return runner.withBean(MongoClient.class, () -> client, bean -> bean.setDestroyMethodName(""))
+            .withBean(MeterRegistry.class, () -> registry, bean -> bean.setDestroyMethodName(""))
+            .withPropertyValues("ferry.database=" + mongo.databaseName() + "_nats" + run, "ferry.transport=nats",
+                "ferry.nats.servers=" + nats.url(), "ferry.nats.stream=starter" + run, "ferry.nats.partitions=2",
+                "ferry.instance-id=i" + run);
+    }
+
+    private static List<String> liveThreads(String... prefixes) {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+            .filter(name -> Arrays.stream(prefixes).anyMatch(name::startsWith)).toList();
+    }
+
+    private static List<String> ferryMeters(MeterRegistry registry) {
+        return registry.getMeters().stream().map(meter -> meter.getId().getName())
+            .filter(name -> name.startsWith("ferry.")).toList();
+    }
+
+    @Test
+    void theRelayAndAProjectionRunRegisterTheCliMetersAndLeaveNothingBehindWhenTheContextCloses() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        onNats(registry).withPropertyValues("ferry.relay.enabled=true")
+            .withBean("patients", Projection.class, () -> Projection.named("patients").forAggregateTypes("patient")
+                .on("PatientRegistered", (event, context) -> new ReadModelChange.Put(event.payloadJson())).build())
+            .run(context -> {
+                assertThat(context).hasNotFailed().hasSingleBean(FerryRelay.class);
+                String instance = context.getBean(FerryProjections.class).instanceId();
+                assertThat(liveThreads("engine-patients-" + instance, "relay-ferry-relay-" + instance)).hasSize(2);
+                assertThat(registry.get("ferry.projector.events.applied").tag("projection", "patients")
+                    .functionCounter()).isNotNull();
+                assertThat(registry.get("ferry.relay.leader").gauge()).isNotNull();
+                HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
+                await().atMost(Duration.ofSeconds(30)).until(() -> indicator.health().getStatus().equals(Status.UP));
+                context.close();
+                assertThat(liveThreads("engine-patients-" + instance, "relay-ferry-relay-" + instance,
+                    "ferry-nats-probe")).as("threads of the closed context").isEmpty();
+                assertThat(ferryMeters(registry)).as("meters of the closed context").isEmpty();
+            });
+    }
+
+    @Test
+    void aProjectionThatCannotStartFailsTheContextAndStopsThoseStartedBeforeIt() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        onNats(registry)
+            .withBean("first", Projection.class, () -> Projection.named("first").forAggregateTypes("patient")
+                .otherwise((event, context) -> ReadModelChange.UNCHANGED).build())
+            .withBean("second", Projection.class, () -> Projection.named("second").forAggregateTypes("not.a.token")
+                .otherwise((event, context) -> ReadModelChange.UNCHANGED).build())
+            .run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("not.a.token");
+                assertThat(liveThreads("engine-first-")).as("threads of the projection started first").isEmpty();
+                assertThat(ferryMeters(registry)).as("meters of the projection started first").isEmpty();
+            });
+    }
+
+    @Test
+    void kafkaClientPropertiesKeepTheirDottedNamesAndThoseFerryOwnsAreRefused() {
+        withMongo().withPropertyValues("ferry.kafka.properties.security.protocol=PLAINTEXT").run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(FerryProperties.class).kafka().properties())
+                .containsEntry("security.protocol", "PLAINTEXT");
+        });
+        withMongo().withPropertyValues("ferry.kafka.properties.enable.idempotence=false").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .hasMessageStartingWith("ferry.kafka.properties.enable.idempotence: ");
+        });
+    }
+
+    @Test
+    void theRelaySettingsThatCopyEverySourceAreRefusedNamingTheirKeys() {
+        withMongo().withPropertyValues("ferry.relay.enabled=true", "ferry.relay.start=earliest").run(context ->
+            assertThat(context.getStartupFailure()).rootCause().hasMessageStartingWith("ferry.relay.start: "));
+        withMongo().withPropertyValues("ferry.relay.enabled=true", "ferry.relay.history-lost=recopy").run(context ->
+            assertThat(context.getStartupFailure()).rootCause().hasMessageStartingWith("ferry.relay.history-lost: "));
     }
 
     private ApplicationContextRunner withMongo() {
@@ -81,9 +176,11 @@ class FerryAutoConfigurationIT {
     @Test
     void theHealthIndicatorIsDownNamingTheBrokerThatDoesNotAnswer() {
         withMongo().withBean(MeterRegistry.class, SimpleMeterRegistry::new).run(context -> {
-            var health = context.getBean("ferryHealthIndicator", HealthIndicator.class).health();
-            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-            assertThat(health.getDetails().get("problem").toString()).contains("127.0.0.1:1");
+            HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
+            assertThat(indicator.health().getStatus()).as("before the first answer").isEqualTo(Status.DOWN);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(indicator.health().getDetails()
+                .get("problem").toString()).contains("127.0.0.1:1"));
+            assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
         });
     }
 

@@ -138,6 +138,9 @@ abstract class HealthcareServiceContract {
                 .functionCounter().count()).as("the CLI's meter, tagged with the projection").isPositive();
             assertThat(meters.get("ferry.relay.events.published").functionCounter().count()).isPositive();
             first.close(); // under load: appends go on
+            assertThat(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(name -> name.equals("engine-" + HealthcareApplication.READ_MODEL + "-a")
+                    || name.equals("relay-ferry-relay-a")).toList()).as("threads of the closed context").isEmpty();
             long appliedByFirst = applied(projections);
             assertThat(appliedByFirst).isPositive();
 

@@ -6,6 +6,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
@@ -25,10 +26,17 @@ import dev.ferry.spring.boot.internals.BackendReachability;
 @ConditionalOnEnabledHealthIndicator("ferry")
 public class FerryHealthAutoConfiguration {
 
+    /** Asks the transport on a thread of its own (closed with the context), so that health requests never wait. */
     @Bean
-    public FerryHealthIndicator ferryHealthIndicator(MongoClient client, Transport transport,
-                                                     FerryProjections projections, ObjectProvider<FerryRelay> relay) {
-        return new FerryHealthIndicator(new BackendReachability(client, transport), projections,
-            Optional.ofNullable(relay.getIfAvailable()));
+    @ConditionalOnMissingBean
+    public BackendReachability ferryBackendReachability(MongoClient client, Transport transport) {
+        return new BackendReachability(client, transport);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "ferryHealthIndicator")
+    public FerryHealthIndicator ferryHealthIndicator(BackendReachability reachability, FerryProjections projections,
+                                                     ObjectProvider<FerryRelay> relay) {
+        return new FerryHealthIndicator(reachability, projections, Optional.ofNullable(relay.getIfAvailable()));
     }
 }

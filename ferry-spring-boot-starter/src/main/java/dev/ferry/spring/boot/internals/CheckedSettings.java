@@ -1,11 +1,14 @@
 package dev.ferry.spring.boot.internals;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.core.relay.HistoryLostPolicy;
 import dev.ferry.spring.boot.FerryProperties;
 
 /**
@@ -20,7 +23,8 @@ public final class CheckedSettings {
     public static FerryConfig.Kafka kafka(FerryProperties.Kafka kafka) {
         return checked("ferry.kafka.", () -> new FerryConfig.Kafka(kafka.bootstrapServers(), kafka.topicPrefix(),
             kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(),
-            kafka.compression(), kafka.lingerMs(), kafka.properties()));
+            kafka.compression(), kafka.lingerMs(), kafka.properties() == null ? null
+                : new LinkedHashMap<String, Object>(kafka.properties())));
     }
 
     public static FerryConfig.Nats nats(FerryProperties.Nats nats) {
@@ -29,9 +33,22 @@ public final class CheckedSettings {
             nats.ackWait()));
     }
 
+    /**
+     * The relay's settings. The starter's relay reads the event store only, and copies nothing: the settings that copy
+     * every source ({@code start: earliest}, {@code historyLost: recopy}) are the CLI's relay's.
+     */
     public static FerryConfig.Relay relay(FerryProperties.Relay relay) {
-        return checked("ferry.relay.", () -> new FerryConfig.Relay(relay.name(), relay.start(), relay.historyLost(),
-            relay.leaseTtl(), relay.idleCheckpointInterval()));
+        FerryConfig.Relay checked = checked("ferry.relay.", () -> new FerryConfig.Relay(relay.name(), relay.start(),
+            relay.historyLost(), relay.leaseTtl(), relay.idleCheckpointInterval()));
+        if (checked.start().equals("earliest")) {
+            throw new ConfigError("ferry.relay.start: 'earliest' copies every source first; the starter's relay reads "
+                + "the event store's change stream only: use 'now' or an instant, or run the copy with the CLI's relay");
+        }
+        if (checked.historyLost() == HistoryLostPolicy.RECOPY) {
+            throw new ConfigError("ferry.relay.history-lost: 'recopy' copies every source again; the starter's relay "
+                + "copies nothing: use 'fail' or 'restart-from-now', or run the CLI's relay");
+        }
+        return checked;
     }
 
     public static FerryConfig.Projector projector(FerryProperties.Projector projector) {
@@ -48,7 +65,23 @@ public final class CheckedSettings {
         try {
             return record.get();
         } catch (ConfigError e) {
-            throw new ConfigError(prefix + e.getMessage());
+            throw new ConfigError(prefix + springKey(e.getMessage()));
         }
+    }
+
+    /**
+     * The message with its leading key as Spring spells it: {@code bootstrapServers is missing …} becomes
+     * {@code bootstrap-servers is missing …}; a client property's own name ({@code properties.enable.idempotence})
+     * is left as Kafka spells it.
+     */
+    static String springKey(String message) {
+        int end = 0;
+        while (end < message.length() && message.charAt(end) != ':' && message.charAt(end) != ' ') {
+            end++;
+        }
+        String key = message.substring(0, end);
+        String first = key.contains(".") ? key.substring(0, key.indexOf('.')) : key;
+        String kebab = first.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+        return kebab + key.substring(first.length()) + message.substring(end);
     }
 }

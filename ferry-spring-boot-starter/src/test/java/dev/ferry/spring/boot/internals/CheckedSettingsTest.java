@@ -13,7 +13,7 @@ import dev.ferry.spring.boot.FerryProperties;
 
 class CheckedSettingsTest {
 
-    private static FerryProperties.Kafka kafka(String servers, Integer partitions, Map<String, Object> properties) {
+    private static FerryProperties.Kafka kafka(String servers, Integer partitions, Map<String, String> properties) {
         return new FerryProperties.Kafka(servers, null, partitions, null, null, null, null, null, properties);
     }
 
@@ -31,7 +31,7 @@ class CheckedSettingsTest {
         assertThatThrownBy(() -> CheckedSettings.kafka(kafka("localhost:9092", 0, null)))
             .isInstanceOf(ConfigError.class).hasMessageStartingWith("ferry.kafka.partitions: ");
         assertThatThrownBy(() -> CheckedSettings.kafka(kafka(null, null, null)))
-            .isInstanceOf(ConfigError.class).hasMessageStartingWith("ferry.kafka.bootstrapServers is missing");
+            .isInstanceOf(ConfigError.class).hasMessageStartingWith("ferry.kafka.bootstrap-servers is missing");
         assertThatThrownBy(() -> CheckedSettings.kafka(kafka("localhost:9092", null, Map.of("acks", "1"))))
             .isInstanceOf(ConfigError.class).hasMessageContaining("ferry.kafka.properties.acks")
             .hasMessageContaining("not overridable");
