@@ -24,7 +24,7 @@ import io.micrometer.core.instrument.Tags;
  */
 public final class FerryRelay implements SmartLifecycle {
 
-    /** Builds the relay of a term of this lifecycle: a relay is not started again once closed. */
+    /** Builds a relay for each start (a ChangeStreamRelay does not start again once closed). */
     interface Factory {
         ChangeStreamRelay relay(Transport.Publishers publishers);
     }
