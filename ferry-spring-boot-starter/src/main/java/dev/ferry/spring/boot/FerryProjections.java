@@ -80,7 +80,11 @@ public final class FerryProjections implements SmartLifecycle {
                 startOne(projection);
             }
         } catch (RuntimeException e) {
-            stop();
+            try {
+                stop();
+            } catch (RuntimeException stopping) {
+                e.addSuppressed(stopping);
+            }
             throw e;
         }
         started = true;
@@ -108,14 +112,23 @@ public final class FerryProjections implements SmartLifecycle {
     public synchronized void stop() {
         List<Map.Entry<String, ProjectionProcessor>> processors = new ArrayList<>(running.entrySet());
         Collections.reverse(processors);
+        RuntimeException failure = null;
         for (Map.Entry<String, ProjectionProcessor> processor : processors) {
-            processor.getValue().close();
+            try {
+                processor.getValue().close();
+            } catch (RuntimeException e) {
+                // the others are still closed; the first failure is rethrown after
+                failure = failure == null ? e : failure;
+            }
             stopped.put(processor.getKey(), processor.getValue().status());
         }
         running.clear();
         registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
         meters.clear();
         started = false;
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override

@@ -55,23 +55,33 @@ public final class FerryRelay implements SmartLifecycle {
                 Tags.empty())));
             relay.start();
         } catch (RuntimeException e) {
-            stop();
+            try {
+                stop();
+            } catch (RuntimeException stopping) {
+                e.addSuppressed(stopping);
+            }
             throw e;
         }
     }
 
     @Override
     public synchronized void stop() {
-        if (relay != null) {
-            relay.close();
+        try {
+            if (relay != null) {
+                relay.close();
+            }
+        } finally {
             relay = null;
+            try {
+                if (publishers != null) {
+                    publishers.close(); // after the relay: it publishes until it stops
+                }
+            } finally {
+                publishers = null;
+                registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
+                meters.clear();
+            }
         }
-        if (publishers != null) {
-            publishers.close();
-            publishers = null;
-        }
-        registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
-        meters.clear();
     }
 
     @Override

@@ -178,8 +178,8 @@ class FerryAutoConfigurationIT {
         withMongo().withBean(MeterRegistry.class, SimpleMeterRegistry::new).run(context -> {
             HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
             assertThat(indicator.health().getStatus()).as("before the first answer").isEqualTo(Status.DOWN);
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(indicator.health().getDetails()
-                .get("problem").toString()).contains("127.0.0.1:1"));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(String.valueOf(indicator.health()
+                .getDetails().get("problem"))).contains("127.0.0.1:1"));
             assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
         });
     }
@@ -194,11 +194,11 @@ class FerryAutoConfigurationIT {
             runner.withBean(MongoClient.class, () -> application, bean -> bean.setDestroyMethodName(""))
                 .withPropertyValues("ferry.kafka.bootstrap-servers=127.0.0.1:1").run(context -> {
                     HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
-                    assertThat(indicator.health().getDetails().get("problem").toString()).doesNotContain("MongoDB");
+                    assertThat(String.valueOf(indicator.health().getDetails().get("problem"))).doesNotContain("MongoDB");
                     stopping.close();
                     stopped.set(true);
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(indicator.health()
-                        .getDetails().get("problem").toString()).startsWith("MongoDB has no writable server"));
+                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(String.valueOf(indicator
+                        .health().getDetails().get("problem"))).startsWith("MongoDB has no writable server"));
                     assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
                 });
         } finally {

@@ -90,8 +90,14 @@ public final class BackendReachability implements AutoCloseable {
         return answer.problem();
     }
 
+    /** Stops the probe and waits for a check under way to end (a Kafka probe closes its admin client first). */
     @Override
     public void close() {
         prober.shutdownNow();
+        try {
+            prober.awaitTermination(PROBE_TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

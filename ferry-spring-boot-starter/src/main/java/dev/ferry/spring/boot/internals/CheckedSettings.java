@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.ferry.config.ConfigError;
 import dev.ferry.config.FerryConfig;
@@ -16,6 +18,9 @@ import dev.ferry.spring.boot.FerryProperties;
  * place ({@link FerryConfig}); a mistake is one line naming the {@code ferry.*} key.
  */
 public final class CheckedSettings {
+
+    /** A message's pointer to another setting, by the CLI's name: {@code use kafka.lingerMs}. */
+    private static final Pattern POINTER = Pattern.compile("\\buse (kafka|nats|relay|projector)\\.([A-Za-z]+)");
 
     private CheckedSettings() {
     }
@@ -81,7 +86,19 @@ public final class CheckedSettings {
         }
         String key = message.substring(0, end);
         String first = key.contains(".") ? key.substring(0, key.indexOf('.')) : key;
-        String kebab = first.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-        return kebab + key.substring(first.length()) + message.substring(end);
+        // and a setting the message points to ("use kafka.lingerMs") as it is set here
+        Matcher pointer = POINTER.matcher(message.substring(end));
+        StringBuilder rest = new StringBuilder();
+        while (pointer.find()) {
+            pointer.appendReplacement(rest, Matcher.quoteReplacement("use ferry." + pointer.group(1) + "."
+                + kebab(pointer.group(2))));
+        }
+        pointer.appendTail(rest);
+        return kebab(first) + key.substring(first.length()) + rest;
+    }
+
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
     }
 }

@@ -14,5 +14,7 @@ class CheckedSettingsSpringKeyTest {
         assertThat(CheckedSettings.springKey("properties.enable.idempotence: set by Ferry"))
             .isEqualTo("properties.enable.idempotence: set by Ferry");
         assertThat(CheckedSettings.springKey("partitions: expected 1..10000")).isEqualTo("partitions: expected 1..10000");
+        assertThat(CheckedSettings.springKey("properties.linger.ms: set by Ferry; use kafka.lingerMs, not overridable"))
+            .isEqualTo("properties.linger.ms: set by Ferry; use ferry.kafka.linger-ms, not overridable");
     }
 }
