@@ -190,11 +190,13 @@ class FerryAutoConfigurationIT {
         EmbeddedMongo stopping = EmbeddedMongo.start();
         AtomicBoolean stopped = new AtomicBoolean();
         // The indicator reads the driver's own view, as fresh as its heartbeat: 1 s here, 10 s by default.
-        try (MongoClient application = MongoClients.create(stopping.connectionString() + "/?heartbeatFrequencyMS=1000")) {
+        String uri = stopping.connectionString() + "/?heartbeatFrequencyMS=1000";
+        try (MongoClient application = MongoClients.create(uri)) {
             runner.withBean(MongoClient.class, () -> application, bean -> bean.setDestroyMethodName(""))
                 .withPropertyValues("ferry.kafka.bootstrap-servers=127.0.0.1:1").run(context -> {
                     HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
-                    assertThat(String.valueOf(indicator.health().getDetails().get("problem"))).doesNotContain("MongoDB");
+                    assertThat(String.valueOf(indicator.health().getDetails().get("problem")))
+                        .doesNotContain("MongoDB");
                     stopping.close();
                     stopped.set(true);
                     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(String.valueOf(indicator

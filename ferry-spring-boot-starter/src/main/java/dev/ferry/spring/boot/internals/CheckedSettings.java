@@ -47,7 +47,8 @@ public final class CheckedSettings {
             relay.historyLost(), relay.leaseTtl(), relay.idleCheckpointInterval()));
         if (checked.start().equals("earliest")) {
             throw new ConfigError("ferry.relay.start: 'earliest' copies every source first; the starter's relay reads "
-                + "the event store's change stream only: use 'now' or an instant, or run the copy with the CLI's relay");
+                + "the event store's change stream only: use 'now' or an instant, or run the copy with the CLI's "
+                + "relay");
         }
         if (checked.historyLost() == HistoryLostPolicy.RECOPY) {
             throw new ConfigError("ferry.relay.history-lost: 'recopy' copies every source again; the starter's relay "
