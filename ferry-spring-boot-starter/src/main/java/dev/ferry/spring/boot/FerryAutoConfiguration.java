@@ -92,7 +92,8 @@ public class FerryAutoConfiguration {
         return new FerryRelay(transport::relayPublishers, publishers -> new ChangeStreamRelay(settings, instanceId,
             new MongoChangeSource(events, ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, publishers,
             new MongoCheckpointStore(database, MongoLeaseStore.COLLECTION),
-            new MongoLeaseStore(database, MongoLeaseStore.COLLECTION), new MongoGapLog(database, MongoGapLog.COLLECTION)),
+            new MongoLeaseStore(database, MongoLeaseStore.COLLECTION),
+            new MongoGapLog(database, MongoGapLog.COLLECTION)),
             Optional.ofNullable(registry.getIfAvailable()), CheckedSettings.stallTimeout(properties));
     }
 

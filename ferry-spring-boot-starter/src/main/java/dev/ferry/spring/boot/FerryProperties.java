@@ -54,8 +54,8 @@ public record FerryProperties(
      * @param idempotence       the idempotent producer; default true
      * @param compression       producer compression: none, gzip, snappy, lz4 or zstd
      * @param lingerMs          producer batching delay in milliseconds; default 0
-     * @param properties        further Kafka client properties, by their Kafka names (security.protocol, sasl.mechanism,
-     *                          …); those Ferry's guarantees rest on are refused
+     * @param properties        further Kafka client properties, by their Kafka names (security.protocol,
+     *                          sasl.mechanism, …); those Ferry's guarantees rest on are refused
      */
     public record Kafka(String bootstrapServers, String topicPrefix, Integer partitions, Integer replicationFactor,
                         String deadLetterTopic, Boolean idempotence, String compression, Integer lingerMs,

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -117,7 +118,7 @@ abstract class HealthcareServiceContract {
         Map<String, Long> versions = new HashMap<>();
         AtomicBoolean appending = new AtomicBoolean(true);
         AtomicLong appended = new AtomicLong();
-        AtomicReferenceError failure = new AtomicReferenceError();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
         Thread appender = new Thread(() -> {
             try {
                 while (appending.get() && appended.get() < 20_000) {
@@ -171,10 +172,6 @@ abstract class HealthcareServiceContract {
             appending.set(false);
             appender.join(Duration.ofSeconds(30).toMillis());
         }
-    }
-
-    /** The first failure of the appender thread. */
-    private static final class AtomicReferenceError extends java.util.concurrent.atomic.AtomicReference<RuntimeException> {
     }
 
     private void newRun() {
@@ -252,12 +249,14 @@ abstract class HealthcareServiceContract {
         if (version % 7 == 0) {
             return new NewEvent(ended, "{}");
         }
-        return new NewEvent(prefix + "Updated", "{\"v\":" + version + ",\"field" + (version % 3) + "\":" + version + "}");
+        return new NewEvent(prefix + "Updated",
+            "{\"v\":" + version + ",\"field" + (version % 3) + "\":" + version + "}");
     }
 
     /** Waits until every aggregate's read-model document is at its last version with the state the fold gives. */
     private void awaitReadModel(MongoEventStore store, Map<String, Long> versions) {
-        MongoCollection<Document> readModel = client.getDatabase(database).getCollection(HealthcareApplication.READ_MODEL);
+        MongoCollection<Document> readModel = client.getDatabase(database)
+            .getCollection(HealthcareApplication.READ_MODEL);
         Map<String, Long> expected;
         synchronized (versions) {
             expected = new HashMap<>(versions);

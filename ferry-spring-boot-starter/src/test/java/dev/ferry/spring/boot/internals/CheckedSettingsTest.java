@@ -36,7 +36,8 @@ class CheckedSettingsTest {
             .isInstanceOf(ConfigError.class).hasMessageContaining("ferry.kafka.properties.acks")
             .hasMessageContaining("not overridable");
         assertThatThrownBy(() -> CheckedSettings.nats(new FerryProperties.Nats("nats://h:4222", null, null, "a.b", null,
-            null, null, null, null, null))).isInstanceOf(ConfigError.class).hasMessageStartingWith("ferry.nats.stream: ");
+            null, null, null, null, null))).isInstanceOf(ConfigError.class)
+            .hasMessageStartingWith("ferry.nats.stream: ");
         assertThatThrownBy(() -> CheckedSettings.relay(new FerryProperties.Relay(true, null, "yesterday", null, null,
             null))).isInstanceOf(ConfigError.class).hasMessageStartingWith("ferry.relay.start: ");
     }
