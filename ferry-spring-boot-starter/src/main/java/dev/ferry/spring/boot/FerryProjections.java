@@ -3,10 +3,12 @@ package dev.ferry.spring.boot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.springframework.context.SmartLifecycle;
@@ -58,6 +60,13 @@ public final class FerryProjections implements SmartLifecycle {
                      ParkedEvents parkedEvents, LeaseStore leases, ProcessorSettings settings, boolean applyLog,
                      String instanceId, Optional<MeterRegistry> registry, Duration stallTimeout) {
         this.projections = List.copyOf(projections);
+        Set<String> names = new HashSet<>();
+        for (Projection projection : projections) {
+            if (!names.add(projection.name())) {
+                throw new IllegalStateException("two Projection beans are named '" + projection.name() + "': a "
+                    + "projection's name is its read model's collection and its consumer group, so each needs its own");
+            }
+        }
         this.transport = transport;
         this.database = database;
         this.parkedEvents = parkedEvents;

@@ -120,6 +120,17 @@ class FerryAutoConfigurationIT {
     }
 
     @Test
+    void twoProjectionsOfOneNameFailTheContextNamingIt() {
+        withMongo()
+            .withBean("one", Projection.class, () -> Projection.named("patients").forAggregateTypes("patient")
+                .otherwise((event, context) -> ReadModelChange.UNCHANGED).build())
+            .withBean("two", Projection.class, () -> Projection.named("patients").forAggregateTypes("patient")
+                .otherwise((event, context) -> ReadModelChange.UNCHANGED).build())
+            .run(context -> assertThat(context.getStartupFailure()).rootCause()
+                .hasMessageStartingWith("two Projection beans are named 'patients'"));
+    }
+
+    @Test
     void kafkaClientPropertiesKeepTheirDottedNamesAndThoseFerryOwnsAreRefused() {
         withMongo().withPropertyValues("ferry.kafka.properties.security.protocol=PLAINTEXT").run(context -> {
             assertThat(context).hasNotFailed();
