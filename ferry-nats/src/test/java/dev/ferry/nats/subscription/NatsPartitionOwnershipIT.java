@@ -42,6 +42,7 @@ import io.nats.client.Message;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.PublishAck;
 
+import dev.ferry.core.lease.ForwardingLeaseStore;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.subscription.PartitionId;
@@ -252,38 +253,13 @@ class NatsPartitionOwnershipIT {
     }
 
     private static LeaseStore failingRenewals(LeaseStore delegate, AtomicBoolean failing) {
-        return new LeaseStore() {
-            @Override
-            public Optional<Lease> read(String name) {
-                return delegate.read(name);
-            }
-
-            @Override
-            public List<Lease> readAll(String namePrefix) {
-                return delegate.readAll(namePrefix);
-            }
-
-            @Override
-            public Optional<Lease> tryAcquire(String name, String owner, Optional<Lease> seen) {
-                return delegate.tryAcquire(name, owner, seen);
-            }
-
+        return new ForwardingLeaseStore(delegate) {
             @Override
             public boolean renew(String name, String owner, long epoch) {
                 if (failing.get() && name.contains(".partition.")) {
                     throw new IllegalStateException("renewal failed (test)");
                 }
-                return delegate.renew(name, owner, epoch);
-            }
-
-            @Override
-            public void release(String name, String owner, long epoch) {
-                delegate.release(name, owner, epoch);
-            }
-
-            @Override
-            public void remove(Lease seen) {
-                delegate.remove(seen);
+                return super.renew(name, owner, epoch);
             }
         };
     }

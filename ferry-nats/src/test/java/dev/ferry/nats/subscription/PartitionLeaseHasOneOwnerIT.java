@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
+import dev.ferry.core.lease.ForwardingLeaseStore;
 import dev.ferry.core.lease.Lease;
 import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.lease.Leadership;
@@ -60,17 +61,7 @@ class PartitionLeaseHasOneOwnerIT {
         List<Long> seenEpochs = new CopyOnWriteArrayList<>();
         AtomicInteger answered = new AtomicInteger();
         CyclicBarrier together = new CyclicBarrier(2);
-        LeaseStore racing = new LeaseStore() {
-            @Override
-            public Optional<Lease> read(String lease) {
-                return store.read(lease);
-            }
-
-            @Override
-            public List<Lease> readAll(String namePrefix) {
-                return store.readAll(namePrefix);
-            }
-
+        LeaseStore racing = new ForwardingLeaseStore(store) {
             @Override
             public Optional<Lease> tryAcquire(String lease, String owner, Optional<Lease> seen) {
                 try {
@@ -83,21 +74,6 @@ class PartitionLeaseHasOneOwnerIT {
                 taken.ifPresent(l -> granted.add(owner));
                 answered.incrementAndGet();
                 return taken;
-            }
-
-            @Override
-            public boolean renew(String lease, String owner, long epoch) {
-                return store.renew(lease, owner, epoch);
-            }
-
-            @Override
-            public void release(String lease, String owner, long epoch) {
-                store.release(lease, owner, epoch);
-            }
-
-            @Override
-            public void remove(Lease seen) {
-                store.remove(seen);
             }
         };
         Leadership a = new Leadership(racing, name, "a", NatsPartitionSubscription.PARTITION_LEASES);
