@@ -275,14 +275,16 @@ final class Acknowledgements {
      * Checkpoints the acknowledged position and copy progress if either moved since the last checkpoint, and the
      * checkpoint interval has passed or {@code force}. A position that moved only over changes nothing was published
      * for waits the idle interval: a quiet source moves it with every read (the relay's own lease and checkpoint
-     * writes are changes too), and it only needs to stay inside the oplog window.
+     * writes are changes too), and it only needs to stay inside the oplog window. A term with no checkpoint to start
+     * from (a new relay, or one restarted from now after lost history) writes its first at the short interval too:
+     * until it exists, a successor would start from a later "now" and skip what was appended in between.
      */
     void maybeCheckpoint(boolean force) {
         if (acknowledged == null || (acknowledged.equals(saved) && !copiesChanged)) {
             return;
         }
         long now = System.nanoTime();
-        Duration interval = sentSinceSave || copiesChanged ? term.settings().checkpointInterval()
+        Duration interval = sentSinceSave || copiesChanged || saved == null ? term.settings().checkpointInterval()
             : term.settings().idleCheckpointInterval();
         if (!force && now - lastSaveNanos < interval.toNanos()) {
             return;

@@ -181,6 +181,24 @@ class AcknowledgementsTest {
         assertThat(checkpoints.last().sequence()).isEqualTo(1);
     }
 
+    /**
+     * A new relay (no checkpoint to start from) fixes where it starts with its first read, not an idle interval later:
+     * until a checkpoint exists, a successor would start from a later "now" and skip what was appended in between.
+     */
+    @Test
+    void aTermWithNoCheckpointWritesItsFirstAtTheShortIntervalThenWaitsTheIdleOne() {
+        term = new TestTerm(1_000, Duration.ZERO, Duration.ofHours(1));
+        Acknowledgements acks = new Acknowledgements(term.term, checkpoints, 0, null, Map.of());
+
+        acks.readToTheEnd(token(1));
+        acks.maybeCheckpoint(false);
+        assertThat(checkpoints.saves()).extracting(checkpoint -> checkpoint.token()).containsExactly(token(1));
+
+        acks.readToTheEnd(token(2));
+        acks.maybeCheckpoint(false);
+        assertThat(checkpoints.saves()).as("later quiet moves wait the idle interval").hasSize(1);
+    }
+
     @Test
     void aQuietSourcesPositionIsCheckpointedOnceTheIdleIntervalHasPassed() {
         term = new TestTerm(1_000, Duration.ofHours(1), Duration.ofMillis(20));

@@ -89,12 +89,12 @@ public class FerryAutoConfiguration {
         MongoDatabase database = client.getDatabase(properties.database());
         var events = client.getDatabase(eventsDatabase(properties))
             .getCollection(properties.eventsCollection(), RawBsonDocument.class);
-        return new FerryRelay(transport::relayPublishers, publishers -> new ChangeStreamRelay(settings, instanceId,
-            new MongoChangeSource(events, ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, publishers,
-            new MongoCheckpointStore(database, MongoLeaseStore.COLLECTION),
-            new MongoLeaseStore(database, MongoLeaseStore.COLLECTION),
+        var checkpoints = new MongoCheckpointStore(database, MongoLeaseStore.COLLECTION);
+        return new FerryRelay(settings.name(), transport::relayPublishers, publishers -> new ChangeStreamRelay(settings,
+            instanceId, new MongoChangeSource(events, ChangeStreamTail.Settings.DEFAULT), SourceCopy.NONE, publishers,
+            checkpoints, new MongoLeaseStore(database, MongoLeaseStore.COLLECTION),
             new MongoGapLog(database, MongoGapLog.COLLECTION)),
-            Optional.ofNullable(registry.getIfAvailable()), CheckedSettings.stallTimeout(properties));
+            checkpoints, Optional.ofNullable(registry.getIfAvailable()), CheckedSettings.stallTimeout(properties));
     }
 
     private static String eventsDatabase(FerryProperties properties) {

@@ -5,12 +5,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.springframework.context.SmartLifecycle;
 
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.engine.metrics.RelayMeters;
 import io.micrometer.core.instrument.Meter;
@@ -33,14 +37,21 @@ public final class FerryRelay implements SmartLifecycle {
     private final Factory factory;
     private final Optional<MeterRegistry> registry;
     private final Duration stallTimeout;
+    private final CheckpointStore checkpoints;
+    private final String name;
     private final List<Meter> meters = new ArrayList<>();
     private volatile ChangeStreamRelay relay;
     private Transport.Publishers publishers;
+    /** Once true, stays true: a checkpoint is not taken back. */
+    private volatile boolean checkpointed;
+    private ScheduledExecutorService checkpointWatch;
 
-    FerryRelay(Supplier<Transport.Publishers> publishers, Factory factory, Optional<MeterRegistry> registry,
-               Duration stallTimeout) {
+    FerryRelay(String name, Supplier<Transport.Publishers> publishers, Factory factory, CheckpointStore checkpoints,
+               Optional<MeterRegistry> registry, Duration stallTimeout) {
+        this.name = name;
         this.publishersFactory = publishers;
         this.factory = factory;
+        this.checkpoints = checkpoints;
         this.registry = registry;
         this.stallTimeout = stallTimeout;
     }
@@ -54,6 +65,7 @@ public final class FerryRelay implements SmartLifecycle {
             registry.ifPresent(meterRegistry -> meters.addAll(RelayMeters.bind(relay, meterRegistry, stallTimeout,
                 Tags.empty())));
             relay.start();
+            watchForCheckpoint();
         } catch (RuntimeException e) {
             try {
                 stop();
@@ -66,6 +78,15 @@ public final class FerryRelay implements SmartLifecycle {
 
     @Override
     public synchronized void stop() {
+        if (checkpointWatch != null) {
+            checkpointWatch.shutdownNow();
+            try {
+                checkpointWatch.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            checkpointWatch = null;
+        }
         try {
             if (relay != null) {
                 relay.close();
@@ -92,6 +113,38 @@ public final class FerryRelay implements SmartLifecycle {
     /** The relay's status while it runs. */
     public Optional<RelayStatus> status() {
         return Optional.ofNullable(relay).map(ChangeStreamRelay::status);
+    }
+
+    /**
+     * Whether the relay has a checkpoint, written by any of its instances. Until the first one, where it starts is not
+     * yet fixed: a relay with no checkpoint starts at {@code ferry.relay.start} ({@code now} by default) when its first
+     * leader opens the stream, so an event the application appends before that is never published. Never waits: a
+     * thread of the relay's reads MongoDB every second until the answer is yes.
+     */
+    public boolean hasCheckpoint() {
+        return checkpointed;
+    }
+
+    private void watchForCheckpoint() {
+        if (checkpointed) {
+            return;
+        }
+        ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "ferry-relay-checkpoint-watch");
+            thread.setDaemon(true);
+            return thread;
+        });
+        checkpointWatch = watch;
+        watch.scheduleWithFixedDelay(() -> {
+            try {
+                if (checkpoints.load(name).isPresent()) {
+                    checkpointed = true;
+                    watch.shutdown();
+                }
+            } catch (RuntimeException unreachable) {
+                // MongoDB's own health says so; asked again in a second
+            }
+        }, 0, 1, TimeUnit.SECONDS);
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,6 +21,8 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
+import dev.ferry.core.lease.Lease;
+import dev.ferry.core.lease.LeaseStore;
 import dev.ferry.core.projection.Projection;
 import dev.ferry.core.projection.ReadModelChange;
 import dev.ferry.core.store.EventStore;
@@ -27,6 +30,7 @@ import dev.ferry.core.transport.Transport;
 import dev.ferry.embedded.mongo.EmbeddedMongo;
 import dev.ferry.embedded.mongo.MongoUnderTest;
 import dev.ferry.embedded.nats.NatsServerProcess;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
 import dev.ferry.spring.boot.actuate.FerryHealthAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -84,7 +88,12 @@ class FerryAutoConfigurationIT {
     @Test
     void theRelayAndAProjectionRunRegisterTheCliMetersAndLeaveNothingBehindWhenTheContextCloses() {
         MeterRegistry registry = new SimpleMeterRegistry();
-        onNats(registry).withPropertyValues("ferry.relay.enabled=true")
+        ApplicationContextRunner onNats = onNats(registry);
+        // another instance holds the relay's lease, so no checkpoint is written until it hands the lease back
+        LeaseStore leases = new MongoLeaseStore(client.getDatabase(mongo.databaseName() + "_nats" + RUNS.get()),
+            MongoLeaseStore.COLLECTION);
+        Lease other = leases.tryAcquire("ferry-relay", "other", Optional.empty()).orElseThrow();
+        onNats.withPropertyValues("ferry.relay.enabled=true")
             .withBean("patients", Projection.class, () -> Projection.named("patients").forAggregateTypes("patient")
                 .on("PatientRegistered", (event, context) -> new ReadModelChange.Put(event.payloadJson())).build())
             .run(context -> {
@@ -95,10 +104,16 @@ class FerryAutoConfigurationIT {
                     .functionCounter()).isNotNull();
                 assertThat(registry.get("ferry.relay.leader").gauge()).isNotNull();
                 HealthIndicator indicator = context.getBean("ferryHealthIndicator", HealthIndicator.class);
+                // before the relay's first checkpoint, what is appended could come before where it starts: not ready
+                await().atMost(Duration.ofSeconds(30)).until(() -> leases.renew("ferry-relay", "other", other.epoch())
+                    && String.valueOf(indicator.health().getDetails().get("problem"))
+                        .startsWith("relay: no checkpoint yet"));
+                leases.release("ferry-relay", "other", other.epoch());
                 await().atMost(Duration.ofSeconds(30)).until(() -> indicator.health().getStatus().equals(Status.UP));
+                assertThat(indicator.health().getDetails()).containsEntry("relayCheckpointed", true);
                 context.close();
                 assertThat(liveThreads("engine-patients-" + instance, "relay-ferry-relay-" + instance,
-                    "ferry-nats-probe")).as("threads of the closed context").isEmpty();
+                    "ferry-nats-probe", "ferry-relay-checkpoint-watch")).as("threads of the closed context").isEmpty();
                 assertThat(ferryMeters(registry)).as("meters of the closed context").isEmpty();
             });
     }

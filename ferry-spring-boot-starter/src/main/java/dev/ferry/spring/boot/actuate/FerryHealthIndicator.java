@@ -16,9 +16,9 @@ import dev.ferry.spring.boot.internals.BackendReachability;
 
 /**
  * Ferry's health ({@code ferry}): DOWN while MongoDB or the transport does not answer, while a projection's fetched
- * records wait with none finished for longer than {@code ferry.stall-timeout}, or while the relay is stalled or
- * rehearsing a takeover; UP otherwise. A standby relay and a rebalance are not DOWN, so that rolling updates do not
- * stall on them. Add it to the readiness group ({@code management.endpoint.health.group.readiness.include=
+ * records wait with none finished for longer than {@code ferry.stall-timeout}, while the relay is stalled or
+ * rehearsing a takeover, or before the relay's first checkpoint ({@link FerryRelay#hasCheckpoint()}); UP otherwise. A
+ * standby relay and a rebalance are not DOWN, so that rolling updates do not stall on them. Add it to the readiness group ({@code management.endpoint.health.group.readiness.include=
  * readinessState,ferry}): a restart would not help, so it belongs in readiness, not liveness.
  */
 public final class FerryHealthIndicator implements HealthIndicator {
@@ -54,9 +54,23 @@ public final class FerryHealthIndicator implements HealthIndicator {
             if (problem.isEmpty() && relay.get().stalledAt(now)) {
                 problem = Optional.of("relay: changes wait unacknowledged, or a standby rehearses its takeover");
             }
+            if (problem.isEmpty()) {
+                problem = checkpointProblem(relay.get());
+            }
+            details.put("relayCheckpointed", relay.get().hasCheckpoint());
         }
         problem.ifPresent(line -> details.put("problem", line));
         return (problem.isPresent() ? Health.down() : Health.up()).withDetails(details).build();
+    }
+
+    /**
+     * Not ready before the relay's first checkpoint: until then where it starts is not fixed, and what the application
+     * appends may come before it and never be published (a new deployment's first seconds; later ones have one).
+     */
+    private static Optional<String> checkpointProblem(FerryRelay relay) {
+        return relay.hasCheckpoint() ? Optional.empty() : Optional.of("relay: no checkpoint yet, so where it starts "
+            + "is not fixed and an event appended now might never be published (its first leader writes one within the "
+            + "idle checkpoint interval)");
     }
 
     private static Map<String, Object> details(ProcessorStatus status) {
