@@ -20,6 +20,7 @@ import dev.ferry.benchmark.pipeline.StreamLatencies;
 import dev.ferry.benchmark.process.FerryLauncher;
 import dev.ferry.benchmark.projector.ProjectorThroughputBenchmark;
 import dev.ferry.benchmark.raw.RawBaselines;
+import dev.ferry.benchmark.relay.CommitDecodeBenchmark;
 import dev.ferry.benchmark.replication.ReplicationBenchmark;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.core.lease.LeaseTiming;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry bench ...}: measurement programs. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measurement programs.",
-    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Lease.class,
+    subcommands = {BenchCommand.Pipeline.class, BenchCommand.Decode.class, BenchCommand.Replication.class, BenchCommand.Copy.class, BenchCommand.Lease.class,
         BenchCommand.Oplog.class, BenchCommand.Projector.class, BenchCommand.Raw.class})
 public final class BenchCommand {
 
@@ -87,6 +88,51 @@ public final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             new ProjectorThroughputBenchmark(System.out, events, aggregates, payloadBytes, lanes).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "The relay's CPU per commit for reading a stored commit and checking it against the published "
+            + "contract before anything is derived from it: one thread, the commits ferry bench pipeline appends, "
+            + "written to the embedded MongoDB and read back as raw BSON; median and spread of the measured rounds.")
+    static final class Decode implements Callable<Integer> {
+
+        @Option(names = "--commits", defaultValue = "50000", description = "commits (default: ${DEFAULT-VALUE})")
+        int commits;
+
+        @Option(names = "--payload-bytes", defaultValue = "300", description = "payload size (default: ${DEFAULT-VALUE})")
+        int payloadBytes;
+
+        @Option(names = "--warm-up-rounds", defaultValue = "10", description = "unmeasured rounds first, for the JIT "
+            + "(default: ${DEFAULT-VALUE})")
+        int warmUpRounds;
+
+        @Option(names = "--rounds", defaultValue = "10", description = "measured rounds (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--json", description = "print the result as JSON to stdout (the table goes to stderr)")
+        boolean json;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if (commits < 1 || rounds < 1 || warmUpRounds < 0 || payloadBytes < 10) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--commits and --rounds must be at least "
+                    + "1, --warm-up-rounds at least 0, --payload-bytes at least 10");
+            }
+            CommitDecodeBenchmark.Result result = new CommitDecodeBenchmark(new CommitDecodeBenchmark.Options(commits,
+                payloadBytes, warmUpRounds, rounds), System.err).run();
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            CommitDecodeBenchmark.printMarkdown(result, json ? err : out);
+            if (json) {
+                out.println(result.toJson());
+            }
+            out.flush();
+            err.flush();
             return 0;
         }
     }
