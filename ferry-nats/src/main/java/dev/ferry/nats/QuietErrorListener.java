@@ -26,7 +26,7 @@ final class QuietErrorListener implements ErrorListener {
     @Override
     public void heartbeatAlarm(Connection conn, JetStreamSubscription sub, long lastStreamSequence,
                                long lastConsumerSequence) {
-        log.info("NATS: no heartbeat on {} after stream sequence {}: pulling again", sub.getSubject(),
+        log.info("NATS: no heartbeat for consumer {} after stream sequence {}: pulling again", sub.getConsumerName(),
             lastStreamSequence);
     }
 }

@@ -55,8 +55,9 @@ final class Acknowledgements {
 
     /**
      * @param sequence     records published up to {@code checkpointed}
-     * @param checkpointed where the term starts; null when it starts from now after lost history (nothing is
-     *                     checkpointed until something is acknowledged)
+     * @param checkpointed where the term starts; null when there is no checkpoint to start from (a new relay, or one
+     *                     restarted from now after lost history): the first read position is then checkpointed at the
+     *                     short interval
      * @param copies       each source's copy progress as checkpointed
      */
     Acknowledgements(Term term, CheckpointStore checkpoints, long sequence, ResumeToken checkpointed,

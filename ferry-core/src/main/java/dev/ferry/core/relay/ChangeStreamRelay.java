@@ -357,7 +357,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
             gaps.record(settings.name(), from, Instant.now(), e.getMessage());
             log.error("relay {}: history lost; policy RESTART_FROM_NOW recorded a gap from {} to now and continues. "
                 + "Events appended in the gap were not relayed.", settings.name(), from);
-            // The checkpoint is stale by definition: continue from now, and let the first event checkpoint.
+            // The checkpoint is stale by definition: continue from now; the first position read is checkpointed.
             restartFromNow = true;
             return true;
         }

@@ -78,20 +78,17 @@ public final class FerryRelay implements SmartLifecycle {
 
     @Override
     public synchronized void stop() {
-        if (checkpointWatch != null) {
-            checkpointWatch.shutdownNow();
-            try {
-                checkpointWatch.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            checkpointWatch = null;
+        ScheduledExecutorService watch = checkpointWatch;
+        checkpointWatch = null;
+        if (watch != null) {
+            watch.shutdownNow(); // waited for last: a read stuck on an unreachable MongoDB must not delay the handover
         }
         try {
             if (relay != null) {
                 relay.close();
             }
         } finally {
+            awaitEnd(watch);
             relay = null;
             try {
                 if (publishers != null) {
@@ -101,6 +98,16 @@ public final class FerryRelay implements SmartLifecycle {
                 publishers = null;
                 registry.ifPresent(meterRegistry -> meters.forEach(meterRegistry::remove));
                 meters.clear();
+            }
+        }
+    }
+
+    private static void awaitEnd(ScheduledExecutorService watch) {
+        if (watch != null) {
+            try {
+                watch.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }

@@ -93,7 +93,9 @@ class FerryAutoConfigurationIT {
         LeaseStore leases = new MongoLeaseStore(client.getDatabase(mongo.databaseName() + "_nats" + RUNS.get()),
             MongoLeaseStore.COLLECTION);
         Lease other = leases.tryAcquire("ferry-relay", "other", Optional.empty()).orElseThrow();
-        onNats.withPropertyValues("ferry.relay.enabled=true")
+        // a TTL longer than the context takes to start: the other owner renews only while the test polls (a released
+        // lease is taken at once)
+        onNats.withPropertyValues("ferry.relay.enabled=true", "ferry.relay.lease-ttl=5s")
             .withBean("patients", Projection.class, () -> Projection.named("patients").forAggregateTypes("patient")
                 .on("PatientRegistered", (event, context) -> new ReadModelChange.Put(event.payloadJson())).build())
             .run(context -> {

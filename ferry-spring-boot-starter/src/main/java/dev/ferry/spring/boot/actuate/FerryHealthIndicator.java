@@ -68,9 +68,9 @@ public final class FerryHealthIndicator implements HealthIndicator {
      * appends may come before it and never be published (a new deployment's first seconds; later ones have one).
      */
     private static Optional<String> checkpointProblem(FerryRelay relay) {
-        return relay.hasCheckpoint() ? Optional.empty() : Optional.of("relay: no checkpoint yet, so where it starts "
-            + "is not fixed and an event appended now might never be published (its first leader writes one within the "
-            + "idle checkpoint interval)");
+        return relay.hasCheckpoint() ? Optional.empty() : Optional.of("relay: no checkpoint yet (or not yet seen), so "
+            + "where it starts may not be fixed and an event appended now might never be published (a new relay's "
+            + "first leader writes one right after it opens the stream)");
     }
 
     private static Map<String, Object> details(ProcessorStatus status) {
