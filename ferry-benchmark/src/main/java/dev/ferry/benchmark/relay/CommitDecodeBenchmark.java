@@ -3,7 +3,6 @@ package dev.ferry.benchmark.relay;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,6 +12,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 
+import dev.ferry.benchmark.pipeline.Spread;
 import dev.ferry.benchmark.raw.RawDocuments;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.relay.spi.Change;
@@ -43,32 +43,22 @@ public final class CommitDecodeBenchmark {
     public record Options(int commits, int payloadBytes, int warmUpRounds, int rounds) {
     }
 
-    /** Nanoseconds per commit, round by round, and the median; how many of the commits were refused (0 expected). */
+    /** Nanoseconds per commit, round by round; how many of the commits were refused (0 expected). */
     public record Result(int commits, int payloadBytes, double[] nanosPerCommit, long refused) {
 
-        public double median() {
-            double[] sorted = nanosPerCommit.clone();
-            Arrays.sort(sorted);
-            return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-        }
-
-        public double min() {
-            return Arrays.stream(nanosPerCommit).min().orElse(Double.NaN);
-        }
-
-        public double max() {
-            return Arrays.stream(nanosPerCommit).max().orElse(Double.NaN);
+        public Spread spread() {
+            return Spread.of(nanosPerCommit);
         }
 
         public String toJson() {
+            Spread spread = spread();
             StringBuilder runs = new StringBuilder();
             for (double nanos : nanosPerCommit) {
                 runs.append(runs.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.1f", nanos));
             }
             return String.format(Locale.ROOT, "{\"benchmark\":\"decode\",\"commits\":%d,\"payloadBytes\":%d,"
                 + "\"nanosPerCommit\":%.1f,\"nanosPerCommitMin\":%.1f,\"nanosPerCommitMax\":%.1f,\"rounds\":[%s],"
-                + "\"refused\":%d}", commits, payloadBytes, median(), min(), max(), runs, refused);
+                + "\"refused\":%d}", commits, payloadBytes, spread.median(), spread.min(), spread.max(), runs, refused);
         }
     }
 
@@ -133,7 +123,7 @@ public final class CommitDecodeBenchmark {
     /** The result as a Markdown line, beside the relay's CPU per event it is a part of. */
     public static void printMarkdown(Result result, PrintWriter out) {
         out.printf(Locale.ROOT, "| commits | payload | ns per commit, median (min–max of %d rounds) | refused |%n"
-            + "|---|---|---|---|%n| %,d | %d B | %.0f (%.0f–%.0f) | %d |%n", result.nanosPerCommit().length,
-            result.commits(), result.payloadBytes(), result.median(), result.min(), result.max(), result.refused());
+            + "|---|---|---|---|%n| %,d | %d B | %s | %d |%n", result.nanosPerCommit().length, result.commits(),
+            result.payloadBytes(), result.spread().markdown("%.0f"), result.refused());
     }
 }
