@@ -1,5 +1,7 @@
 package dev.ferry.nats.subscription;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -22,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
+import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 
 import dev.ferry.core.lease.LeaseStore;
@@ -63,6 +66,8 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     public static final LeaseTiming PARTITION_LEASES = new LeaseTiming(Duration.ofMillis(2000), Duration.ofMillis(400),
         Duration.ofMillis(200), Duration.ofMillis(500));
     private static final Delivery WAKE_UP = new Delivery(null, null);
+    /** How long an orderly handover waits, in all, for the server to confirm the acknowledgements made before it. */
+    private static final Duration HANDOVER_CONFIRMATION = Duration.ofSeconds(2);
 
     private final NatsSettings settings;
     private final LeaseStore leases;
@@ -87,6 +92,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
     private Dispatcher dispatcher;
+    private JetStreamManagement management;
     private LeasedPartitionOwnership ownership;
     private Ownership engine;
 
@@ -124,6 +130,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         // One thread hands every partition's deliveries over (a dispatcher per consumer was a thread per partition,
         // each waking the polling thread on its own).
         dispatcher = connection.createDispatcher();
+        management = jetStreamManagement(connection);
         // No pending limit: over the client's default (64 MB, shared now by all partitions) it drops a message and only
         // reports a slow consumer, and a later acknowledgement (ack policy all) would cover the dropped one, losing it.
         // What it holds is bounded anyway: each partition's pull batch, handed over as the engine takes it.
@@ -246,6 +253,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             : releaseRequested.stream().filter(active::containsKey).toList();
         if (!revoke.isEmpty()) {
             engine.revoked(revoke); // acknowledges what is done, while the leases are still held
+            awaitAcknowledgementsApplied(revoke);
             revoke.forEach(p -> {
                 PartitionConsumer consumer = drop(p);
                 ownershipLog.accept(event(p, consumer.epoch(), OwnershipEvent.Kind.REVOKED, 0, 0));
@@ -278,6 +286,28 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         if (!gained.isEmpty()) {
             publishOwned();
             engine.gained(gained);
+        }
+    }
+
+    /**
+     * Before leases are released in order: the server has applied every acknowledgement made under them, so that the
+     * next owner starts right after them instead of reading the last records again. Bounded in all (an unreachable
+     * server must not hold a close up): unconfirmed, the next owner may read them again, as after a crash.
+     */
+    private void awaitAcknowledgementsApplied(List<PartitionId> partitions) {
+        long deadline = System.nanoTime() + HANDOVER_CONFIRMATION.toNanos();
+        try {
+            for (PartitionId partition : partitions) {
+                PartitionConsumer consumer = active.get(partition);
+                Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                if (consumer != null && !consumer.awaitAcknowledgementsApplied(management, settings.stream(), left)) {
+                    log.info("projector {} instance {}: the server did not confirm the acknowledgements of {} within {} "
+                        + "ms; its next owner may read the last records again", group, instanceId, partition,
+                        HANDOVER_CONFIRMATION.toMillis());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -391,6 +421,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         List<PartitionId> all = List.copyOf(active.keySet());
         if (!all.isEmpty()) {
             engine.revoked(all);
+            awaitAcknowledgementsApplied(all);
         }
         all.forEach(p -> ownershipLog.accept(event(p, drop(p).epoch(), OwnershipEvent.Kind.REVOKED, 0, 0)));
         ownership.close();
@@ -405,6 +436,14 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         ownership.kill();
         closeConnection();
+    }
+
+    private static JetStreamManagement jetStreamManagement(Connection connection) {
+        try {
+            return connection.jetStreamManagement();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void closeConnection() {

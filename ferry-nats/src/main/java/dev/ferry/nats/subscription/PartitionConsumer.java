@@ -191,6 +191,36 @@ final class PartitionConsumer {
         return covered;
     }
 
+    /**
+     * Waits (at most {@code timeout}) until the server's ack floor holds everything acknowledged here. Acknowledgements
+     * are sent without waiting for an answer, and the server applies them in order but later; a lease released before
+     * they are applied lets the next owner start below them and read them again. Used when handing a partition over in
+     * order (a revoke, a close), never on the hot path.
+     *
+     * @return whether the server holds the floor; false if it could not be confirmed in time (the next owner may then
+     *         read the last records again, which its version checks absorb, as after a crash)
+     */
+    boolean awaitAcknowledgementsApplied(JetStreamManagement management, String stream, Duration timeout)
+        throws InterruptedException {
+        if (acknowledgedUpTo <= floor) {
+            return true; // nothing acknowledged under this epoch (and a consumer that acknowledged nothing reports 0)
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                if (management.getConsumerInfo(stream, name).getAckFloor().getStreamSequence() >= acknowledgedUpTo) {
+                    return true;
+                }
+            } catch (IOException | JetStreamApiException e) {
+                return false; // the server is unreachable or the consumer gone: nothing to wait for
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(5); // the server applies queued acknowledgements within milliseconds
+        }
+    }
+
     private static long sequence(Message message) {
         return message.metaData().streamSequence(); // parsed once per message by the client, then kept
     }
