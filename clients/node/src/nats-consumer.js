@@ -22,6 +22,8 @@ const RECORDED_PARTITIONS = /(?:^|\s)ferry partitions=(\d+)(?:\s|$)/;
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 /** Records handled between two acknowledgements at most (fewer when the pulled messages run out first). */
 const ACK_EVERY = 100;
+/** How long an orderly handover waits for the server to apply its acknowledgements (within a lease TTL, see #retire). */
+const HANDOVER_CONFIRMATION_MS = 1_000;
 
 /** The lease ran out (or was taken) before a write: the partition is given up, the record left to the next owner. */
 class LeaseLost extends RecordNotApplied {}
@@ -218,7 +220,7 @@ export class FerryNatsConsumer {
           batchSize: this.#batchSize });
         let wake;
         const halted = new Promise((resolve) => { wake = resolve; });
-        const state = { id, partition, epoch, messages: consumer.messages, floor: consumer.floor,
+        const state = { id, partition, epoch, name: consumer.name, messages: consumer.messages, floor: consumer.floor,
           ackFloorDelivery: consumer.ackFloorDelivery, fenced: false, stopping: false, halted, wake: () => wake(),
           done: null };
         this.#active.set(id, state);
@@ -288,6 +290,7 @@ export class FerryNatsConsumer {
       handle: (record, versionGuard) => this.#fencedWrite(state, record, versionGuard) });
     const order = new DeliveryOrder(state.ackFloorDelivery, state.floor);
     let done = null;
+    let acknowledgedUpTo = state.floor;
     let sinceAck = 0;
     let failure = null;
     const acknowledge = () => {
@@ -296,7 +299,10 @@ export class FerryNatsConsumer {
         state.fenced = true;
         return false;
       }
-      done?.ack();
+      if (done !== null) {
+        done.ack();
+        acknowledgedUpTo = done.seq;
+      }
       done = null;
       sinceAck = 0;
       return true;
@@ -342,6 +348,9 @@ export class FerryNatsConsumer {
         this.#onError(error); // NATS gone: the next owner gets those records again and skips them by version
       }
     }
+    if (state.stopping && !state.fenced) {
+      await this.#acknowledgementsApplied(state, acknowledgedUpTo);
+    }
     if (failure === null || state.stopping || state.fenced) {
       return;
     }
@@ -351,6 +360,31 @@ export class FerryNatsConsumer {
       + `in ${backoffMs} ms, to be read again from what was acknowledged`, { cause: failure }));
     await Promise.race([this.#sleep(backoffMs), state.halted]);
     state.fenced = true; // the next follow releases it
+  }
+
+  /**
+   * Before a partition is handed over in order (its lease released): waits, for at most HANDOVER_CONFIRMATION_MS, until
+   * the server's ack floor holds everything acknowledged. Acknowledgements are sent without waiting for an answer and
+   * applied by the server later; released before that, the next owner would start below them and read those records
+   * again (which its version checks absorb, as after a crash, but an orderly handover should not cost that).
+   */
+  async #acknowledgementsApplied(state, acknowledgedUpTo) {
+    if (acknowledgedUpTo <= state.floor) {
+      return; // nothing acknowledged under this epoch
+    }
+    const deadline = Date.now() + HANDOVER_CONFIRMATION_MS;
+    try {
+      while ((await this.#jsm.consumers.info(this.#stream, state.name)).ack_floor.stream_seq < acknowledgedUpTo) {
+        if (Date.now() >= deadline) {
+          this.#onError(new Error(`partition ${state.id} at epoch ${state.epoch}: the server did not confirm its `
+            + `acknowledgements within ${HANDOVER_CONFIRMATION_MS} ms; its next owner may read the last records again`));
+          return;
+        }
+        await new Promise((resolve) => { setTimeout(resolve, 5); }); // the server applies them within milliseconds
+      }
+    } catch (error) {
+      this.#onError(error); // NATS gone: the next owner gets those records again and skips them by version
+    }
   }
 
   /** The handler's write, only while the partition's lease is valid at its epoch (the protocol's write fence). */

@@ -69,7 +69,13 @@ export class FakeJetStream {
             lastDelivered: (config.opt_start_seq ?? 1) - 1 });
           return { ack_floor: { consumer_seq: 0 } };
         },
-        info: async (stream, name) => ({ ack_floor: { consumer_seq: js.consumers.get(name).ackFloorDelivery } }),
+        info: async (stream, name) => {
+          const consumer = js.consumers.get(name);
+          if (consumer === undefined) {
+            throw new Error(`consumer not found: ${name}`);
+          }
+          return { ack_floor: { stream_seq: consumer.ackFloor, consumer_seq: consumer.ackFloorDelivery } };
+        },
         delete: async (stream, name) => { js.consumers.delete(name); },
       },
     };
