@@ -18,12 +18,21 @@ import java.util.Set;
  * @param waitingSince since when a partition's fetched records have waited with none of them finished (applied,
  *                   skipped as a duplicate or parked): the oldest such partition's; null while no records wait. A
  *                   stall is this far in the past (a target or dependency down, a lane stuck)
+ * @param failure    why its polling thread does not get through now (the error it retries with a backoff), or why its
+ *                   work ended ({@code stopped: …}); null while it works
+ * @param failingSince since when it has failed without getting through once; null while it works
+ * @param ended      its work ended for good (the subscription did not open, a JVM error): restart the process
  */
 public record ProcessorStatus(Set<String> assigned, Set<String> paused, long applied, long duplicates, long parked,
-                              Map<String, String> breakers, long lag, Instant waitingSince) {
+                              Map<String, String> breakers, long lag, Instant waitingSince, String failure,
+                              Instant failingSince, boolean ended) {
 
-    /** Whether records have waited without progress for longer than {@code limit} as of {@code now}. */
+    /**
+     * Whether its work does not progress and has not for longer than {@code limit} as of {@code now}: records waited
+     * that long with none finished, or its polling thread has failed that long; or its work ended.
+     */
     public boolean stalled(Instant now, Duration limit) {
-        return waitingSince != null && waitingSince.plus(limit).isBefore(now);
+        return ended || waitingSince != null && waitingSince.plus(limit).isBefore(now)
+            || failingSince != null && failingSince.plus(limit).isBefore(now);
     }
 }

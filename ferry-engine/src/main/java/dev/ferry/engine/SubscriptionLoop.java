@@ -1,5 +1,6 @@
 package dev.ferry.engine;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,6 +43,9 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     /** Partitions with records handed to lanes in the current ownership, and how far each is done. */
     private final Map<PartitionId, PartitionOffsets> partitions = new ConcurrentHashMap<>();
     private volatile long lag;
+    private final PollingHealth health = new PollingHealth(Clock.systemUTC());
+    private long nextAcknowledge;
+    private long nextRequests;
 
     SubscriptionLoop(String projection, Set<String> aggregateTypes, String instanceId,
                      PartitionedSubscription subscription, ProcessorSettings settings, AggregateLanes<LaneItem> lanes,
@@ -78,40 +82,51 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         return oldest;
     }
 
+    PollingHealth health() {
+        return health;
+    }
+
     @Override
     public void run() {
         try {
             control.bind(subscription);
             subscription.open(aggregateTypes, this);
-            parking.refresh();
-            long nextAcknowledge = 0;
-            long nextRequests = 0;
+            refreshParked();
             while (lifecycle.running()) {
-                control.runRequestedActions();
-                control.applyBackpressure(lanes.queued(), settings.maxBuffered());
-                List<SubscribedRecord> records = subscription.poll(POLL);
-                if (!lifecycle.running()) {
-                    break; // woken by close() or kill(): what was just polled is re-delivered to the next owner
-                }
-                dispatch(records);
-                long now = System.nanoTime();
-                if (now - nextAcknowledge >= 0) {
-                    lag = subscription.lag();
-                    acknowledge(partitions.keySet());
-                    nextAcknowledge = now + settings.commitInterval().toNanos();
-                }
-                if (now - nextRequests >= 0) {
-                    requests.poll(subscription.owned());
-                    nextRequests = now + settings.requestPoll().toNanos();
+                try {
+                    if (!pass()) {
+                        break; // woken by close() or kill(): what was just polled is re-delivered to the next owner
+                    }
+                    health.passed();
+                } catch (RuntimeException e) {
+                    if (!lifecycle.running()) {
+                        break;
+                    }
+                    // Records polled are in the lanes already, or were not returned (the transport's position did not
+                    // move): going on after a backoff loses nothing and reorders nothing.
+                    Duration backoff = health.failed(e);
+                    if (health.attempts() == 1) {
+                        log.warn("projector {} instance {}: {}; trying again, backing off up to {} s", projection,
+                            instanceId, e.toString(), PollingHealth.MAX_BACKOFF.toSeconds(), e);
+                    } else {
+                        log.warn("projector {} instance {}: still failing ({} times in a row): {}", projection,
+                            instanceId, health.attempts(), e.toString());
+                    }
+                    lifecycle.pause(backoff);
                 }
             }
             if (!lifecycle.killed()) {
                 awaitLanes(Duration.ofSeconds(10));
                 acknowledge(partitions.keySet());
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (!lifecycle.killed()) {
-                log.error("projector {} instance {} stopped: {}", projection, instanceId, e.toString(), e);
+                health.ended(e);
+                log.error("projector {} instance {} stopped, its work ended (restart the process): {}", projection,
+                    instanceId, e.toString(), e);
+            }
+            if (e instanceof Error error) {
+                throw error;
             }
         } finally {
             // A killed instance stays a member, as a crashed process would: its partitions move only when the
@@ -121,6 +136,42 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
             } else {
                 subscription.close();
             }
+        }
+    }
+
+    /**
+     * One pass of the loop: requested actions and pauses, a poll, its records to the lanes, and at their intervals the
+     * acknowledgements and the operators' requests.
+     *
+     * @return false if the instance was stopped or killed during the poll
+     */
+    private boolean pass() {
+        control.runRequestedActions();
+        control.applyBackpressure(lanes.queued(), settings.maxBuffered());
+        List<SubscribedRecord> records = subscription.poll(POLL);
+        if (!lifecycle.running()) {
+            return false;
+        }
+        dispatch(records);
+        long now = System.nanoTime();
+        if (now - nextAcknowledge >= 0) {
+            lag = subscription.lag();
+            acknowledge(partitions.keySet());
+            nextAcknowledge = now + settings.commitInterval().toNanos();
+        }
+        if (now - nextRequests >= 0) {
+            nextRequests = now + settings.requestPoll().toNanos();
+            requests.poll(subscription.owned());
+        }
+        return true;
+    }
+
+    private void refreshParked() {
+        try {
+            parking.refresh();
+        } catch (RuntimeException e) {
+            // Not fatal: whether an aggregate is parked is also checked against the store when its record comes.
+            log.warn("projector {}: cannot learn of parked aggregates now: {}", projection, e.toString());
         }
     }
 
@@ -174,12 +225,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         gained.forEach(p -> partitions.computeIfAbsent(p, x -> new PartitionOffsets()));
         control.gained(gained);
         if (!gained.isEmpty()) {
-            try {
-                parking.refresh();
-            } catch (RuntimeException e) {
-                // Not fatal: whether an aggregate is parked is also checked against the store when its record comes.
-                log.warn("projector {}: cannot learn of parked aggregates now: {}", projection, e.toString());
-            }
+            refreshParked();
         }
     }
 

@@ -9,6 +9,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.ferry.core.subscription.PartitionId;
 import dev.ferry.core.subscription.PartitionedSubscription;
@@ -28,6 +30,11 @@ final class InMemorySubscription implements PartitionedSubscription {
     final Map<PartitionId, Set<Long>> refused = new ConcurrentHashMap<>();
     private Ownership ownership;
     volatile boolean closed;
+    /** While set, every poll fails before taking anything (as a transport that cannot reach its broker). */
+    final AtomicBoolean pollsFail = new AtomicBoolean();
+    /** If set, open fails with it. */
+    volatile RuntimeException openFails;
+    final AtomicInteger polls = new AtomicInteger();
 
     void deliver(List<SubscribedRecord> records) {
         pending.addAll(records);
@@ -35,11 +42,18 @@ final class InMemorySubscription implements PartitionedSubscription {
 
     @Override
     public void open(Set<String> aggregateTypes, Ownership ownership) {
+        if (openFails != null) {
+            throw openFails;
+        }
         this.ownership = ownership;
     }
 
     @Override
     public List<SubscribedRecord> poll(Duration timeout) {
+        polls.incrementAndGet();
+        if (pollsFail.get()) {
+            throw new IllegalStateException("the broker does not answer (test)");
+        }
         List<SubscribedRecord> records = new ArrayList<>();
         try {
             SubscribedRecord first = pending.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);

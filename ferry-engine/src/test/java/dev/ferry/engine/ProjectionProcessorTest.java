@@ -149,6 +149,64 @@ class ProjectionProcessorTest {
         }
     }
 
+    /**
+     * A poll that fails (a broker that does not answer, an error inside the loop) does not end the polling thread: it is
+     * tried again after a growing backoff, the failure is in the status from the first one and counts as stalled once
+     * it has lasted the stall timeout; when polls go through again, everything is applied in order and acknowledged,
+     * and the failure is gone.
+     */
+    @Test
+    void aFailingPollIsRetriedAfterABackoffShownInTheStatusAndLosesNothing() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient").build();
+        subscription.pollsFail.set(true);
+        subscription.deliver(records(Map.of(P0, List.of("a", "b")), 3));
+        ProjectionProcessor processor = start(projection, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscription.polls.get() >= 3);
+            ProcessorStatus failing = processor.status();
+            assertThat(failing.failure()).contains("the broker does not answer (test)");
+            assertThat(failing.ended()).isFalse();
+            assertThat(failing.failingSince()).isNotNull();
+            assertThat(failing.stalled(failing.failingSince().plusSeconds(1), Duration.ofSeconds(2)))
+                .as("failing for less than the stall timeout").isFalse();
+            assertThat(failing.stalled(failing.failingSince().plusSeconds(3), Duration.ofSeconds(2)))
+                .as("failing for longer than the stall timeout").isTrue();
+            int polled = subscription.polls.get();
+            await().during(Duration.ofMillis(250)).atMost(Duration.ofSeconds(2))
+                .until(() -> subscription.polls.get() <= polled + 1);
+            assertThat(subscription.polls.get()).as("polls in a backoff of at least 400 ms").isLessThanOrEqualTo(polled + 1);
+
+            subscription.pollsFail.set(false);
+            await().atMost(Duration.ofSeconds(20)).until(() -> Long.valueOf(6).equals(subscription.acknowledged.get(P0)));
+            writer.applied.values().forEach(versions -> assertThat(versions).containsExactly(1L, 2L, 3L));
+            assertThat(writer.applied).containsOnlyKeys("a", "b");
+            ProcessorStatus recovered = processor.status();
+            assertThat(recovered.failure()).isNull();
+            assertThat(recovered.failingSince()).isNull();
+            assertThat(recovered.stalled(Instant.now().plusSeconds(3600), Duration.ofSeconds(2))).isFalse();
+        } finally {
+            processor.close();
+        }
+        assertThat(subscription.closed).isTrue();
+    }
+
+    /** A subscription that cannot open ends the work for good, and says so: stalled at once, the failure named. */
+    @Test
+    void aSubscriptionThatCannotOpenEndsTheWorkAndSaysSo() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient").build();
+        subscription.openFails = new IllegalArgumentException("no such stream (test)");
+        ProjectionProcessor processor = start(projection, RetryPolicy.DEFAULT);
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> processor.status().ended());
+            ProcessorStatus ended = processor.status();
+            assertThat(ended.failure()).startsWith("stopped: ").contains("no such stream (test)");
+            assertThat(ended.stalled(Instant.now(), Duration.ofHours(1))).isTrue();
+            assertThat(subscription.closed).isTrue();
+        } finally {
+            processor.close();
+        }
+    }
+
     private ProjectionProcessor start(Projection projection, RetryPolicy retry) {
         ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
             ProcessorSettings.DEFAULT.withLaneThreads(4).withRetry(retry), subscription, "t1");

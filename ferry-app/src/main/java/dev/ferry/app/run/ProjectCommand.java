@@ -60,7 +60,8 @@ public final class ProjectCommand implements Callable<Integer> {
             admin.serveParked(components.parkedEvents());
             return new ServiceLifecycle.Running("ferry project " + projection.name() + ": instance " + instanceId
                 + " started", () -> statusJson(projector, projection, instanceId),
-                now -> projector.status().stalled(now, stallTimeout), List.of(projector), List.of(components));
+                now -> projector.status().stalled(now, stallTimeout), List.of(projector), List.of(components),
+                () -> projector.status().ended() ? projector.status().failure() : null);
         });
         return 0;
     }
@@ -102,7 +103,9 @@ public final class ProjectCommand implements Callable<Integer> {
             + EventJson.quote(instanceId) + ",\"assignedPartitions\":" + jsonList(status.assigned())
             + ",\"pausedPartitions\":" + jsonList(status.paused()) + ",\"applied\":" + status.applied()
             + ",\"duplicates\":" + status.duplicates() + ",\"parked\":" + status.parked() + ",\"lag\":" + status.lag()
-            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince()) + ",\"breakers\":{"
+            + ",\"noProgressSince\":" + ServiceLifecycle.jsonInstant(status.waitingSince()) + ",\"failure\":"
+            + EventJson.quote(status.failure()) + ",\"failingSince\":" + ServiceLifecycle.jsonInstant(status.failingSince())
+            + ",\"breakers\":{"
             + status.breakers().entrySet().stream().map(e -> EventJson.quote(e.getKey()) + ":" + EventJson.quote(e.getValue()))
                 .collect(Collectors.joining(",")) + "}}";
     }

@@ -84,7 +84,8 @@ public final class ReplicateCommand implements Callable<Integer> {
             return new ServiceLifecycle.Running("ferry replicate " + names + ": instance " + instanceId + " started",
                 () -> statusJson(replicators, instanceId), now -> replicators.stream()
                     .anyMatch(replicator -> replicator.processor().status().stalled(now, stallTimeout)),
-                work, List.of(components));
+                work, List.of(components), () -> replicators.stream().map(r -> r.processor().status())
+                    .filter(ProcessorStatus::ended).map(ProcessorStatus::failure).findFirst().orElse(null));
         });
         return 0;
     }
@@ -152,8 +153,8 @@ public final class ReplicateCommand implements Callable<Integer> {
         Gauge.builder("ferry.replicator.lag", processor, p -> p.status().lag()).tags(tags)
             .description("records in the owned partitions not yet fetched").register(registry);
         Gauge.builder("ferry.replicator.stalled", processor, p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
-            .tags(tags).description("1 while a partition's fetched changes have waited, none finished, for longer than "
-                + "admin.stallTimeout").register(registry);
+            .tags(tags).description("1 while a partition's fetched changes have waited, none finished, or its polling "
+                + "thread has failed, for longer than admin.stallTimeout; or once its work ended").register(registry);
     }
 
     static String statusJson(List<Replicator> replicators, String instanceId) {
@@ -164,7 +165,9 @@ public final class ReplicateCommand implements Callable<Integer> {
                     + EventJson.quote(replicator.target().kind()) + ",\"assignedPartitions\":" + status.assigned().size()
                     + ",\"applied\":" + status.applied() + ",\"duplicates\":" + status.duplicates() + ",\"parked\":"
                     + status.parked() + ",\"lag\":" + status.lag() + ",\"noProgressSince\":"
-                    + ServiceLifecycle.jsonInstant(status.waitingSince()) + "}";
+                    + ServiceLifecycle.jsonInstant(status.waitingSince()) + ",\"failure\":"
+                    + EventJson.quote(status.failure()) + ",\"failingSince\":"
+                    + ServiceLifecycle.jsonInstant(status.failingSince()) + "}";
             }).collect(Collectors.joining(",")) + "]}";
     }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.app.run;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class ServiceLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceLifecycle.class);
+    /** How often a long-running command checks whether its work ended. */
+    private static final Duration ENDED_CHECK = Duration.ofSeconds(1);
 
     private ServiceLifecycle() {
     }
@@ -50,9 +53,17 @@ public final class ServiceLifecycle {
      * @param stalledAt      whether its work has waited without progress for longer than {@code admin.stallTimeout}
      * @param work           closed first, in order, on SIGTERM
      * @param infrastructure closed after the admin server (publishers, clients)
+     * @param ended          why its work ended for good, or null while it goes on: the process then exits with status 1
+     *                       (after closing in order), so that its supervisor (Kubernetes) starts it again
      */
     public record Running(String started, Supplier<String> statusJson, Predicate<Instant> stalledAt,
-                          List<AutoCloseable> work, List<AutoCloseable> infrastructure) {
+                          List<AutoCloseable> work, List<AutoCloseable> infrastructure, Supplier<String> ended) {
+
+        /** Work that cannot end by itself (the relay restarts its own pipeline). */
+        public Running(String started, Supplier<String> statusJson, Predicate<Instant> stalledAt,
+                       List<AutoCloseable> work, List<AutoCloseable> infrastructure) {
+            this(started, statusJson, stalledAt, work, infrastructure, () -> null);
+        }
     }
 
     /** Builds and starts a command's work; the admin server is already answering. */
@@ -93,6 +104,7 @@ public final class ServiceLifecycle {
         List<AutoCloseable> closing = new ArrayList<>(running.work());
         closing.add(admin);
         closing.addAll(running.infrastructure());
+        EndedWorkWatch.start(running.ended(), who, System::exit, ENDED_CHECK);
         runUntilStopped(closing);
     }
 

@@ -55,8 +55,8 @@ public final class ProjectorMeters {
             .description("records in the owned partitions not yet fetched").register(registry));
         meters.add(Gauge.builder("ferry.projector.stalled", projector,
             p -> p.status().stalled(Instant.now(), stallTimeout) ? 1 : 0)
-            .tags(tags).description("1 while a partition's fetched records have waited, none finished, for longer than "
-                + "admin.stallTimeout").register(registry));
+            .tags(tags).description("1 while a partition's fetched records have waited, none finished, or its polling "
+                + "thread has failed, for longer than admin.stallTimeout; or once its work ended").register(registry));
         return meters;
     }
 }

@@ -44,8 +44,11 @@ public final class FerryHealthIndicator implements HealthIndicator {
             Optional<ProcessorStatus> status = projections.status(name);
             projectionDetails.put(name, status.<Object>map(FerryHealthIndicator::details).orElse("not running"));
             if (problem.isEmpty() && status.filter(s -> s.stalled(now, projections.stallTimeout())).isPresent()) {
-                problem = Optional.of("projection " + name + ": fetched records have waited, none finished, since "
-                    + status.get().waitingSince());
+                ProcessorStatus stalled = status.get();
+                problem = Optional.of("projection " + name + ": " + (stalled.failure() != null
+                    ? stalled.failure() + (stalled.ended() ? " (its work ended: restart the application)"
+                        : ", failing since " + stalled.failingSince())
+                    : "fetched records have waited, none finished, since " + stalled.waitingSince()));
             }
         }
         details.put("projections", projectionDetails);
@@ -81,6 +84,10 @@ public final class FerryHealthIndicator implements HealthIndicator {
         details.put("lag", status.lag());
         details.put("assignedPartitions", status.assigned().size());
         details.put("pausedPartitions", status.paused().size());
+        if (status.failure() != null) {
+            details.put("failure", status.failure());
+            details.put("failingSince", String.valueOf(status.failingSince()));
+        }
         return details;
     }
 
