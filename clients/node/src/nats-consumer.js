@@ -22,7 +22,7 @@ const RECORDED_PARTITIONS = /(?:^|\s)ferry partitions=(\d+)(?:\s|$)/;
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 /** Records handled between two acknowledgements at most (fewer when the pulled messages run out first). */
 const ACK_EVERY = 100;
-/** How long an orderly handover waits for the server to apply its acknowledgements (within a lease TTL, see #retire). */
+/** How long an orderly handover waits, in all, for the server to apply its acknowledgements (#retire). */
 const HANDOVER_CONFIRMATION_MS = 1_000;
 
 /** The lease ran out (or was taken) before a write: the partition is given up, the record left to the next owner. */
@@ -221,6 +221,7 @@ export class FerryNatsConsumer {
         let wake;
         const halted = new Promise((resolve) => { wake = resolve; });
         const state = { id, partition, epoch, name: consumer.name, messages: consumer.messages, floor: consumer.floor,
+          acknowledgedUpTo: consumer.floor,
           ackFloorDelivery: consumer.ackFloorDelivery, fenced: false, stopping: false, halted, wake: () => wake(),
           done: null };
         this.#active.set(id, state);
@@ -256,7 +257,10 @@ export class FerryNatsConsumer {
           this.#ownership.abandon(state.partition, state.epoch);
           return undefined;
         }
-        return this.#ownership.release(state.partition, state.epoch);
+        // In order: the next owner starts after what was acknowledged, not below it (with its own bound, after the
+        // record at hand, so that it does not count against the TTL above).
+        return (state.fenced ? Promise.resolve() : this.#acknowledgementsApplied(state))
+          .then(() => this.#ownership.release(state.partition, state.epoch));
       })
       .then(() => this.#onOwnership({ event, partition: state.id, epoch: state.epoch }))
       .catch((error) => this.#onError(error))
@@ -290,7 +294,6 @@ export class FerryNatsConsumer {
       handle: (record, versionGuard) => this.#fencedWrite(state, record, versionGuard) });
     const order = new DeliveryOrder(state.ackFloorDelivery, state.floor);
     let done = null;
-    let acknowledgedUpTo = state.floor;
     let sinceAck = 0;
     let failure = null;
     const acknowledge = () => {
@@ -301,7 +304,7 @@ export class FerryNatsConsumer {
       }
       if (done !== null) {
         done.ack();
-        acknowledgedUpTo = done.seq;
+        state.acknowledgedUpTo = done.seq;
       }
       done = null;
       sinceAck = 0;
@@ -348,9 +351,6 @@ export class FerryNatsConsumer {
         this.#onError(error); // NATS gone: the next owner gets those records again and skips them by version
       }
     }
-    if (state.stopping && !state.fenced) {
-      await this.#acknowledgementsApplied(state, acknowledgedUpTo);
-    }
     if (failure === null || state.stopping || state.fenced) {
       return;
     }
@@ -368,14 +368,27 @@ export class FerryNatsConsumer {
    * applied by the server later; released before that, the next owner would start below them and read those records
    * again (which its version checks absorb, as after a crash, but an orderly handover should not cost that).
    */
-  async #acknowledgementsApplied(state, acknowledgedUpTo) {
+  async #acknowledgementsApplied(state) {
+    const { acknowledgedUpTo } = state;
     if (acknowledgedUpTo <= state.floor) {
       return; // nothing acknowledged under this epoch
     }
     const deadline = Date.now() + HANDOVER_CONFIRMATION_MS;
+    const floor = async () => {
+      let timer;
+      const late = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(null), Math.max(1, deadline - Date.now()));
+      });
+      try {
+        const info = await Promise.race([this.#jsm.consumers.info(this.#stream, state.name), late]);
+        return info === null ? null : info.ack_floor.stream_seq;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     try {
-      while ((await this.#jsm.consumers.info(this.#stream, state.name)).ack_floor.stream_seq < acknowledgedUpTo) {
-        if (Date.now() >= deadline) {
+      for (let seen = await floor(); seen === null || seen < acknowledgedUpTo; seen = await floor()) {
+        if (seen === null || Date.now() >= deadline) {
           this.#onError(new Error(`partition ${state.id} at epoch ${state.epoch}: the server did not confirm its `
             + `acknowledgements within ${HANDOVER_CONFIRMATION_MS} ms; its next owner may read the last records again`));
           return;

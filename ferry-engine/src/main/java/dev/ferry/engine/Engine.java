@@ -73,9 +73,10 @@ public final class Engine<R, S> implements AutoCloseable {
     }
 
     public ProcessorStatus status() {
+        PollingHealth.State health = loop.health().state();
         return new ProcessorStatus(names(loop.active()), names(control.breakerPaused()), counters.applied.get(),
             counters.duplicates.get(), counters.parked.get(), breakers.states(), loop.lag(), loop.waitingSince(),
-            loop.health().failure(), loop.health().failingSince(), loop.health().ended());
+            health.failure(), health.failingSince(), health.ended());
     }
 
     /** Stops gracefully: finishes what runs, acknowledges it, then hands the partitions over. */

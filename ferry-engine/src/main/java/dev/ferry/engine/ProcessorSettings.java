@@ -15,12 +15,15 @@ import dev.ferry.core.target.RetryPolicy;
  * @param commitInterval least time between offset commits
  * @param requestPoll    how often operators' retry/skip requests are looked for
  * @param breaker        circuit breakers for handlers' calls to dependencies
+ * @param pollingGivesUpAfter how long the polling thread may fail without getting through once (retrying with a
+ *                       backoff) before it ends the work and hands its partitions over (2 minutes)
  */
 public record ProcessorSettings(int laneThreads, int maxBuffered, RetryPolicy retry, Duration sessionTimeout,
-                                Duration commitInterval, Duration requestPoll, Breaker breaker) {
+                                Duration commitInterval, Duration requestPoll, Breaker breaker,
+                                Duration pollingGivesUpAfter) {
 
     public static final ProcessorSettings DEFAULT = new ProcessorSettings(16, 5_000, RetryPolicy.DEFAULT,
-        Duration.ofSeconds(6), Duration.ofMillis(100), Duration.ofSeconds(1), Breaker.DEFAULT);
+        Duration.ofSeconds(6), Duration.ofMillis(100), Duration.ofSeconds(1), Breaker.DEFAULT, Duration.ofMinutes(2));
 
     public ProcessorSettings {
         Objects.requireNonNull(retry, "retry");
@@ -28,21 +31,30 @@ public record ProcessorSettings(int laneThreads, int maxBuffered, RetryPolicy re
         Objects.requireNonNull(commitInterval, "commitInterval");
         Objects.requireNonNull(requestPoll, "requestPoll");
         Objects.requireNonNull(breaker, "breaker");
+        Objects.requireNonNull(pollingGivesUpAfter, "pollingGivesUpAfter");
         if (laneThreads < 1 || maxBuffered < 1) {
             throw new IllegalArgumentException("laneThreads and maxBuffered must be at least 1");
         }
     }
 
     public ProcessorSettings withLaneThreads(int threads) {
-        return new ProcessorSettings(threads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker);
+        return new ProcessorSettings(threads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker,
+            pollingGivesUpAfter);
     }
 
     public ProcessorSettings withRetry(RetryPolicy policy) {
-        return new ProcessorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker);
+        return new ProcessorSettings(laneThreads, maxBuffered, policy, sessionTimeout, commitInterval, requestPoll, breaker,
+            pollingGivesUpAfter);
     }
 
     public ProcessorSettings withBreaker(Breaker settings) {
-        return new ProcessorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, settings);
+        return new ProcessorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, settings,
+            pollingGivesUpAfter);
+    }
+
+    public ProcessorSettings withPollingGivesUpAfter(Duration limit) {
+        return new ProcessorSettings(laneThreads, maxBuffered, retry, sessionTimeout, commitInterval, requestPoll, breaker,
+            limit);
     }
 
     /**

@@ -43,7 +43,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     /** Partitions with records handed to lanes in the current ownership, and how far each is done. */
     private final Map<PartitionId, PartitionOffsets> partitions = new ConcurrentHashMap<>();
     private volatile long lag;
-    private final PollingHealth health = new PollingHealth(Clock.systemUTC());
+    private final PollingHealth health;
     private long nextAcknowledge;
     private long nextRequests;
 
@@ -60,6 +60,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         this.parking = parking;
         this.requests = requests;
         this.lifecycle = lifecycle;
+        this.health = new PollingHealth(Clock.systemUTC(), settings.pollingGivesUpAfter());
     }
 
     Set<PartitionId> active() {
@@ -102,9 +103,10 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
                     if (!lifecycle.running()) {
                         break;
                     }
-                    // Records polled are in the lanes already, or were not returned (the transport's position did not
-                    // move): going on after a backoff loses nothing and reorders nothing.
-                    Duration backoff = health.failed(e);
+                    // Records polled are in the lanes already, or were not returned (a poll that throws has taken
+                    // nothing: PartitionedSubscription#poll): going on after a backoff loses nothing, reorders nothing.
+                    Duration backoff = health.failed(e); // or gives up: the work ends, the partitions go elsewhere
+                    forgetPartitionsNoLongerOwned();
                     if (health.attempts() == 1) {
                         log.warn("projector {} instance {}: {}; trying again, backing off up to {} s", projection,
                             instanceId, e.toString(), PollingHealth.MAX_BACKOFF.toSeconds(), e);
@@ -166,6 +168,23 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         return true;
     }
 
+    /**
+     * After a failed pass: a partition revoked or lost while it failed (a rebalance callback that threw halfway) is
+     * dropped here, so that nothing more is acknowledged for it and a partition gained again starts afresh.
+     */
+    private void forgetPartitionsNoLongerOwned() {
+        Set<PartitionId> owned;
+        try {
+            owned = subscription.owned();
+        } catch (RuntimeException e) {
+            return; // asked again after the next failed pass
+        }
+        List<PartitionId> gone = partitions.keySet().stream().filter(p -> !owned.contains(p)).toList();
+        if (!gone.isEmpty()) {
+            lost(gone);
+        }
+    }
+
     private void refreshParked() {
         try {
             parking.refresh();
@@ -222,7 +241,9 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
     @Override
     public void gained(Collection<PartitionId> gained) {
         // Owned from now on, records or not: the status shows it (nothing is acknowledged before a record is done).
-        gained.forEach(p -> partitions.computeIfAbsent(p, x -> new PartitionOffsets()));
+        // A revoked partition's offsets left behind (a callback that failed halfway) are never reused.
+        gained.forEach(p -> partitions.compute(p, (x, offsets) -> offsets == null || offsets.isRevoked()
+            ? new PartitionOffsets() : offsets));
         control.gained(gained);
         if (!gained.isEmpty()) {
             refreshParked();
@@ -239,9 +260,12 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
                 offsets.revoke();
             }
         });
-        acknowledge(revoked);
-        revoked.forEach(partitions::remove);
-        control.gone(revoked);
+        try {
+            acknowledge(revoked);
+        } finally {
+            revoked.forEach(partitions::remove); // not owned any more, whether the acknowledgement went through or not
+            control.gone(revoked);
+        }
     }
 
     @Override

@@ -190,6 +190,27 @@ class ProjectionProcessorTest {
         assertThat(subscription.closed).isTrue();
     }
 
+    /**
+     * A poll that keeps failing for longer than the polling thread may ends the work: the subscription is closed (its
+     * partitions go to instances that work), and the status says why.
+     */
+    @Test
+    void aPollFailingForLongerThanAllowedEndsTheWorkAndHandsThePartitionsOver() {
+        Projection projection = Projection.named("in_memory").forAggregateTypes("patient").build();
+        subscription.pollsFail.set(true);
+        ProjectionProcessor processor = new ProjectionProcessor(projection, writer, parked,
+            ProcessorSettings.DEFAULT.withPollingGivesUpAfter(Duration.ofMillis(500)), subscription, "t1");
+        processor.start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> processor.status().ended());
+            assertThat(processor.status().failure()).startsWith("stopped: failing without a pass since ")
+                .contains("the broker does not answer (test)");
+            await().atMost(Duration.ofSeconds(10)).until(() -> subscription.closed);
+        } finally {
+            processor.close();
+        }
+    }
+
     /** A subscription that cannot open ends the work for good, and says so: stalled at once, the failure named. */
     @Test
     void aSubscriptionThatCannotOpenEndsTheWorkAndSaysSo() {

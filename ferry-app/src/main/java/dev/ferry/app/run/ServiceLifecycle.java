@@ -104,8 +104,8 @@ public final class ServiceLifecycle {
         List<AutoCloseable> closing = new ArrayList<>(running.work());
         closing.add(admin);
         closing.addAll(running.infrastructure());
-        EndedWorkWatch.start(running.ended(), who, System::exit, ENDED_CHECK);
-        runUntilStopped(closing);
+        // Watched once the shutdown hook is in place: an exit then closes everything in order.
+        runUntilStopped(closing, () -> EndedWorkWatch.start(running.ended(), who, System::exit, ENDED_CHECK));
     }
 
     /** What {@code /status} shows: what the process waits for while it starts, then its work's status. */
@@ -154,6 +154,14 @@ public final class ServiceLifecycle {
 
     /** Blocks until the JVM is asked to stop, then closes {@code resources} in order, gracefully. */
     public static void runUntilStopped(List<AutoCloseable> resources) throws InterruptedException {
+        runUntilStopped(resources, () -> { });
+    }
+
+    /**
+     * As {@link #runUntilStopped(List)}, running {@code hooked} once the shutdown hook is registered (so that an exit
+     * it may cause closes {@code resources}).
+     */
+    static void runUntilStopped(List<AutoCloseable> resources, Runnable hooked) throws InterruptedException {
         CountDownLatch stopping = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -164,6 +172,7 @@ public final class ServiceLifecycle {
                 Thread.currentThread().interrupt();
             }
         }, "ferry-shutdown"));
+        hooked.run();
         stopping.await();
         for (AutoCloseable resource : resources) {
             try {

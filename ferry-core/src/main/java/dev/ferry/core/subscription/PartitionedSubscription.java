@@ -21,7 +21,8 @@ public interface PartitionedSubscription extends AutoCloseable {
 
     /**
      * Records of owned, unpaused partitions, in order per partition; none after {@code timeout}, or at once after
-     * {@link #wakeup()}.
+     * {@link #wakeup()}. A poll that throws has taken nothing: the engine polls again after a backoff, and what was
+     * not returned must come again (in order) from a later poll, or from the partition's next owner.
      */
     List<SubscribedRecord> poll(Duration timeout);
 

@@ -1,7 +1,5 @@
 package dev.ferry.nats.subscription;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -24,7 +22,6 @@ import org.slf4j.LoggerFactory;
 
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
-import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
 
 import dev.ferry.core.lease.LeaseStore;
@@ -92,7 +89,6 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
     private final Set<String> fenced = ConcurrentHashMap.newKeySet();
     private Connection connection;
     private Dispatcher dispatcher;
-    private JetStreamManagement management;
     private LeasedPartitionOwnership ownership;
     private Ownership engine;
 
@@ -130,7 +126,6 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         // One thread hands every partition's deliveries over (a dispatcher per consumer was a thread per partition,
         // each waking the polling thread on its own).
         dispatcher = connection.createDispatcher();
-        management = jetStreamManagement(connection);
         // No pending limit: over the client's default (64 MB, shared now by all partitions) it drops a message and only
         // reports a slow consumer, and a later acknowledgement (ack policy all) would cover the dropped one, losing it.
         // What it holds is bounded anyway: each partition's pull batch, handed over as the engine takes it.
@@ -171,7 +166,13 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             while (!queue.isEmpty()) {
                 records.add(record(partition, queue.pollFirst()));
             }
-            ownershipLog.accept(event(partition, active.get(partition).epoch(), OwnershipEvent.Kind.DELIVERED, from, to));
+            try {
+                ownershipLog.accept(event(partition, active.get(partition).epoch(), OwnershipEvent.Kind.DELIVERED, from,
+                    to));
+            } catch (RuntimeException e) {
+                // The records are out of their queues: a poll that threw now would lose them (PartitionedSubscription)
+                log.warn("projector {}: the ownership log failed: {}", group, e.toString());
+            }
         }
         return records == null ? List.of() : records;
     }
@@ -299,8 +300,7 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         try {
             for (PartitionId partition : partitions) {
                 PartitionConsumer consumer = active.get(partition);
-                Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-                if (consumer != null && !consumer.awaitAcknowledgementsApplied(management, settings.stream(), left)) {
+                if (consumer != null && !consumer.awaitAcknowledgementsApplied(connection, settings.stream(), deadline)) {
                     log.info("projector {} instance {}: the server did not confirm the acknowledgements of {} within {} "
                         + "ms; its next owner may read the last records again", group, instanceId, partition,
                         HANDOVER_CONFIRMATION.toMillis());
@@ -436,14 +436,6 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         }
         ownership.kill();
         closeConnection();
-    }
-
-    private static JetStreamManagement jetStreamManagement(Connection connection) {
-        try {
-            return connection.jetStreamManagement();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private void closeConnection() {

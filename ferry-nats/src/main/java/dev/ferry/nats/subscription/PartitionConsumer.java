@@ -13,6 +13,7 @@ import io.nats.client.ConsumerContext;
 import io.nats.client.Dispatcher;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamOptions;
 import io.nats.client.Message;
 import io.nats.client.MessageConsumer;
 import io.nats.client.MessageHandler;
@@ -192,30 +193,33 @@ final class PartitionConsumer {
     }
 
     /**
-     * Waits (at most {@code timeout}) until the server's ack floor holds everything acknowledged here. Acknowledgements
-     * are sent without waiting for an answer, and the server applies them in order but later; a lease released before
-     * they are applied lets the next owner start below them and read them again. Used when handing a partition over in
-     * order (a revoke, a close), never on the hot path.
+     * Waits (until {@code deadline}, a {@link System#nanoTime()}) until the server's ack floor holds everything
+     * acknowledged here. Acknowledgements are sent without waiting for an answer, and the server applies them in order
+     * but later; a lease released before they are applied lets the next owner start below them and read them again.
+     * Used when handing a partition over in order (a revoke, a close), never on the hot path; each request to the server
+     * waits no longer than what is left.
      *
      * @return whether the server holds the floor; false if it could not be confirmed in time (the next owner may then
      *         read the last records again, which its version checks absorb, as after a crash)
      */
-    boolean awaitAcknowledgementsApplied(JetStreamManagement management, String stream, Duration timeout)
+    boolean awaitAcknowledgementsApplied(Connection connection, String stream, long deadline)
         throws InterruptedException {
         if (acknowledgedUpTo <= floor) {
             return true; // nothing acknowledged under this epoch (and a consumer that acknowledged nothing reports 0)
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
             try {
+                JetStreamManagement management = connection.jetStreamManagement(JetStreamOptions.builder()
+                    .requestTimeout(Duration.ofNanos(Math.max(left, Duration.ofMillis(1).toNanos()))).build());
                 if (management.getConsumerInfo(stream, name).getAckFloor().getStreamSequence() >= acknowledgedUpTo) {
                     return true;
                 }
-            } catch (IOException | JetStreamApiException e) {
+            } catch (IOException | JetStreamApiException | RuntimeException e) {
                 return false; // the server is unreachable or the consumer gone: nothing to wait for
-            }
-            if (System.nanoTime() >= deadline) {
-                return false;
             }
             Thread.sleep(5); // the server applies queued acknowledgements within milliseconds
         }
