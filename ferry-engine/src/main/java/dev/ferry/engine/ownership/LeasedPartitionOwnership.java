@@ -114,9 +114,17 @@ public final class LeasedPartitionOwnership implements AutoCloseable {
     /**
      * Gives up the lease the partition was owned under at {@code epoch}, also when it already ran out: a lease that
      * stepped down (not renewed in time) is not released by its {@link Leadership}, and would stay in the store under
-     * this live instance's name, where no rival contends for it. Released only if still exactly ours at that epoch.
+     * this live instance's name, where no rival contends for it. Released only if still exactly ours at that epoch; a
+     * lease held again at a newer epoch is kept.
      */
     public void release(PartitionId partition, long epoch) {
+        OptionalLong current = epoch(partition);
+        if (current.isPresent() && current.getAsLong() > epoch) {
+            // Taken again since, at a newer epoch (the lease stepped down, then its Leadership won it back): that one
+            // stays, and the polling thread starts it afresh from the ack floor. The older epoch is no longer in the
+            // store to release.
+            return;
+        }
         release(partition);
         try {
             leases.release(leaseName(group, partition), instanceId, epoch);
