@@ -85,8 +85,8 @@ export class LeasedPartitionOwnership {
     const entry = this.#contended.get(id);
     const now = entry?.leadership.currentEpoch() ?? null;
     if (epoch !== null && now !== null && now !== epoch) {
-      // Taken again at a newer epoch while the old one's reading stopped: that one stays (Java closes it too; both
-      // are safe, this saves a hand-over). The old epoch's lease is no longer in the store to release.
+      // Taken again at a newer epoch while the old one's reading stopped: that one stays (as in Java; it saves a
+      // hand-over). The old epoch's lease is no longer in the store to release.
       return;
     }
     this.#contended.delete(id);

@@ -3,6 +3,7 @@ package dev.ferry.engine;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.LongSupplier;
 
 /**
  * Whether the polling thread works: an error inside its loop (the transport's poll, an acknowledgement, the parked
@@ -28,13 +29,18 @@ final class PollingHealth {
         static final State WORKING = new State(null, null, false);
     }
 
+    /** When the current run of failures began, on the monotonic clock (the limit must not follow wall-clock jumps). */
+    private long failingSinceNanos;
+
     private final Clock clock;
+    private final LongSupplier nanoTime;
     private final Duration givesUpAfter;
     private volatile State state = State.WORKING;
     private int attempts;
 
-    PollingHealth(Clock clock, Duration givesUpAfter) {
+    PollingHealth(Clock clock, LongSupplier nanoTime, Duration givesUpAfter) {
         this.clock = clock;
+        this.nanoTime = nanoTime;
         this.givesUpAfter = givesUpAfter;
     }
 
@@ -49,9 +55,12 @@ final class PollingHealth {
      * @throws GaveUp if it has failed without a pass for longer than it may
      */
     Duration failed(Throwable error) {
-        Instant now = clock.instant();
-        Instant since = state.failingSince() == null ? now : state.failingSince();
-        if (Duration.between(since, now).compareTo(givesUpAfter) > 0) {
+        Instant since = state.failingSince();
+        if (since == null) {
+            since = clock.instant();
+            failingSinceNanos = nanoTime.getAsLong();
+        }
+        if (nanoTime.getAsLong() - failingSinceNanos > givesUpAfter.toNanos()) {
             throw new GaveUp("failing without a pass since " + since + " (longer than " + givesUpAfter.toSeconds()
                 + " s); last: " + describe(error), error);
         }

@@ -32,6 +32,9 @@ public record ProcessorSettings(int laneThreads, int maxBuffered, RetryPolicy re
         Objects.requireNonNull(requestPoll, "requestPoll");
         Objects.requireNonNull(breaker, "breaker");
         Objects.requireNonNull(pollingGivesUpAfter, "pollingGivesUpAfter");
+        if (pollingGivesUpAfter.isNegative() || pollingGivesUpAfter.isZero()) {
+            throw new IllegalArgumentException("pollingGivesUpAfter must be positive: " + pollingGivesUpAfter);
+        }
         if (laneThreads < 1 || maxBuffered < 1) {
             throw new IllegalArgumentException("laneThreads and maxBuffered must be at least 1");
         }

@@ -60,7 +60,7 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         this.parking = parking;
         this.requests = requests;
         this.lifecycle = lifecycle;
-        this.health = new PollingHealth(Clock.systemUTC(), settings.pollingGivesUpAfter());
+        this.health = new PollingHealth(Clock.systemUTC(), System::nanoTime, settings.pollingGivesUpAfter());
     }
 
     Set<PartitionId> active() {
@@ -181,6 +181,8 @@ final class SubscriptionLoop implements Runnable, PartitionedSubscription.Owners
         }
         List<PartitionId> gone = partitions.keySet().stream().filter(p -> !owned.contains(p)).toList();
         if (!gone.isEmpty()) {
+            log.warn("projector {} instance {}: {} no longer owned after the failed pass; nothing more acknowledged "
+                + "there", projection, instanceId, gone);
             lost(gone);
         }
     }

@@ -301,9 +301,9 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
             for (PartitionId partition : partitions) {
                 PartitionConsumer consumer = active.get(partition);
                 if (consumer != null && !consumer.awaitAcknowledgementsApplied(connection, settings.stream(), deadline)) {
-                    log.info("projector {} instance {}: the server did not confirm the acknowledgements of {} within {} "
-                        + "ms; its next owner may read the last records again", group, instanceId, partition,
-                        HANDOVER_CONFIRMATION.toMillis());
+                    log.info("projector {} instance {}: the server did not confirm the acknowledgements of {} within "
+                        + "the handover's {} ms (all partitions together); its next owner may read the last records "
+                        + "again", group, instanceId, partition, HANDOVER_CONFIRMATION.toMillis());
                 }
             }
         } catch (InterruptedException e) {
@@ -418,14 +418,18 @@ public final class NatsPartitionSubscription implements PartitionedSubscription 
         if (ownership == null) {
             return;
         }
-        List<PartitionId> all = List.copyOf(active.keySet());
-        if (!all.isEmpty()) {
-            engine.revoked(all);
-            awaitAcknowledgementsApplied(all);
+        try {
+            List<PartitionId> all = List.copyOf(active.keySet());
+            if (!all.isEmpty()) {
+                engine.revoked(all);
+                awaitAcknowledgementsApplied(all);
+            }
+            all.forEach(p -> ownershipLog.accept(event(p, drop(p).epoch(), OwnershipEvent.Kind.REVOKED, 0, 0)));
+        } finally {
+            // Whatever failed above, the leases go (others take over at once) and the connection closes.
+            ownership.close();
+            closeConnection();
         }
-        all.forEach(p -> ownershipLog.accept(event(p, drop(p).epoch(), OwnershipEvent.Kind.REVOKED, 0, 0)));
-        ownership.close();
-        closeConnection();
     }
 
     /** As a crash: no acknowledgement, no release; the leases expire and others start at the ack floors. */
