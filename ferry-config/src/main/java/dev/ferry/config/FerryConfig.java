@@ -59,7 +59,7 @@ public record FerryConfig(
         mongodb = section("mongodb", mongodb, () -> new Mongo(null, null));
         transport = transport == null ? Transport.KAFKA : transport;
         if (transport == Transport.KAFKA || kafka != null) {
-            kafka = section("kafka", kafka, () -> new Kafka(null, null, null, null, null, null, null, null, null));
+            kafka = section("kafka", kafka, () -> new Kafka(null, null, null, null, null, null, null, null, null, null));
         }
         if (transport == Transport.NATS) {
             nats = section("nats", nats, () -> new Nats(null, null, null, null, null, null, null, null, null, null));
@@ -150,7 +150,13 @@ public record FerryConfig(
         @JsonPropertyDescription("Any other Kafka client setting (SASL_SSL for Event Hubs, …). Settings Ferry's "
             + "guarantees rest on or that have a setting of their own (`acks`, `enable.idempotence`, "
             + "`compression.type`, `isolation.level`, `group.id`, …) are refused, not silently overridden.")
-        @KeyName("setting") @JsonDeserialize(contentAs = String.class) Map<String, Object> properties) {
+        @KeyName("setting") @JsonDeserialize(contentAs = String.class) Map<String, Object> properties,
+        @JsonPropertyDescription("Exactly-once publishing (off by default): the relay writes in Kafka transactions, "
+            + "its position committed with the records (topic `topicPrefix` + `relay-positions`; every instance of a "
+            + "relay shares the `transactional.id` `ferry-relay-<relay name>`), so a consumer reading `read_committed` "
+            + "sees no duplicates after a failover or a retry. Records become visible at each commit (every 100 ms), "
+            + "which adds to latency. Needs `idempotence`; Azure Event Hubs has no transactions.")
+        Boolean exactlyOnce) {
 
         // The names and values below are the configuration's own copy of ferry-kafka's KafkaSettings rules, as plain
         // strings so that this module needs no Kafka client; a test in ferry-kafka keeps the two equal.
@@ -201,6 +207,20 @@ public record FerryConfig(
             }
             lingerMs = SettingValues.wholeNumber("lingerMs", lingerMs, DEFAULT_LINGER_MS, 0, MAX_LINGER_MS);
             properties = clientProperties(properties);
+            exactlyOnce = SettingValues.flag(exactlyOnce, false);
+            if (exactlyOnce && !idempotence) {
+                throw SettingError.invalid("exactlyOnce", "needs idempotence: true (Kafka's transactions are built on "
+                    + "the idempotent producer)");
+            }
+            if (exactlyOnce && bootstrapServers.contains(".servicebus.windows.net")) {
+                throw SettingError.invalid("exactlyOnce", "Azure Event Hubs (" + bootstrapServers + ") has no Kafka "
+                    + "transactions; leave it off there (consumers' version checks absorb duplicates)");
+            }
+        }
+
+        /** The exactly-once mode's positions topic. */
+        public String positionsTopic() {
+            return topicPrefix + "relay-positions";
         }
 
         private static Map<String, Object> clientProperties(Map<String, Object> properties) {

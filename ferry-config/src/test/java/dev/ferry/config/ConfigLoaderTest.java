@@ -101,6 +101,13 @@ class ConfigLoaderTest {
             .hasMessage("kafka.lingerMs: expected a whole number from 0 to 5, got 20");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    linger.ms: 20\n")))
             .hasMessage("kafka.properties.linger.ms: set by Ferry; use kafka.lingerMs, not overridable");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL + "  exactlyOnce: true\n  idempotence: false\n")))
+            .hasMessage("kafka.exactlyOnce: needs idempotence: true (Kafka's transactions are built on the idempotent "
+                + "producer)");
+        assertThatThrownBy(() -> loader.load(file(MINIMAL.replace("localhost:9092",
+            "ns.servicebus.windows.net:9093") + "  exactlyOnce: true\n")))
+            .hasMessage("kafka.exactlyOnce: Azure Event Hubs (ns.servicebus.windows.net:9093) has no Kafka "
+                + "transactions; leave it off there (consumers' version checks absorb duplicates)");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "  properties:\n    acks: \"1\"\n")))
             .hasMessage("kafka.properties.acks: set by Ferry, not overridable");
         assertThatThrownBy(() -> loader.load(file(MINIMAL + "relay:\n  historyLost: ignore\n")))

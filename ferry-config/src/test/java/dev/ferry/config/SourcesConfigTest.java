@@ -99,7 +99,7 @@ class SourcesConfigTest {
         refuses(MINIMAL + "relays:\n  name: x\n").hasMessageStartingWith("unknown section 'relays'; expected one of [admin, ")
             .hasMessageContaining("sources");
         refuses(MINIMAL + "  partitons: 3\n").hasMessage("unknown setting 'kafka.partitons'; kafka has [bootstrapServers, "
-            + "compression, deadLetterTopic, idempotence, lingerMs, partitions, properties, replicationFactor, topicPrefix]");
+            + "compression, deadLetterTopic, exactlyOnce, idempotence, lingerMs, partitions, properties, replicationFactor, topicPrefix]");
         refuses("mongodb:\n  uri: mongodb://localhost:27017\nkafka:\n  bootstrapServer: localhost:9092\n")
             .hasMessageStartingWith("unknown setting 'kafka.bootstrapServer'; kafka has [bootstrapServers, ");
         refuses("mongdb:\n  uri: mongodb://localhost:27017\n").hasMessageStartingWith("unknown section 'mongdb'");

@@ -16,13 +16,23 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.subscription.PartitionedSubscription;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.core.transport.Unanswered;
+import dev.ferry.kafka.publish.ExactlyOnce;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.kafka.publish.TopicProvisioner;
 import dev.ferry.kafka.subscription.KafkaPartitionSubscription;
 
-/** Kafka (or Event Hubs): a topic per aggregate type, a consumer group per projection. */
-public record KafkaTransport(KafkaSettings settings) implements Transport {
+/**
+ * Kafka (or Event Hubs): a topic per aggregate type, a consumer group per projection.
+ *
+ * @param exactlyOnce the relay's exactly-once mode, or null (the default: at least once, duplicates after failovers
+ *                    absorbed by the consumers' version checks)
+ */
+public record KafkaTransport(KafkaSettings settings, ExactlyOnce exactlyOnce) implements Transport {
+
+    public KafkaTransport(KafkaSettings settings) {
+        this(settings, null);
+    }
 
     /** The client id of the reachability check's admin client (log4j2.xml filters its connection warnings). */
     static final String REACHABILITY_CLIENT_ID = "ferry-reachability";
@@ -44,7 +54,8 @@ public record KafkaTransport(KafkaSettings settings) implements Transport {
 
     @Override
     public Publishers relayPublishers() {
-        KafkaPublishers publishers = KafkaPublishers.keepingOneReady(settings); // ensures the dead-letter topic
+        // Ensures the dead-letter topic (and, in exactly-once mode, the positions topic).
+        KafkaPublishers publishers = KafkaPublishers.keepingOneReady(settings, exactlyOnce);
         return new Publishers() {
             @Override
             public RecordPublisher get() {

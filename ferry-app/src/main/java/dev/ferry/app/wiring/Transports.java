@@ -7,6 +7,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.core.partition.TopicNaming;
 import dev.ferry.core.transport.Transport;
 import dev.ferry.kafka.KafkaTransport;
+import dev.ferry.kafka.publish.ExactlyOnce;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.nats.NatsSettings;
 import dev.ferry.nats.NatsTransport;
@@ -24,15 +25,16 @@ public final class Transports {
     /** The transport a configuration names, with its settings. */
     public static Transport of(FerryConfig config) {
         return switch (config.transport()) {
-            case KAFKA -> kafka(config.kafka());
+            case KAFKA -> kafka(config.kafka(), config.relay().name());
             case NATS -> nats(config.nats());
         };
     }
 
-    private static Transport kafka(FerryConfig.Kafka kafka) {
+    private static Transport kafka(FerryConfig.Kafka kafka, String relayName) {
         return new KafkaTransport(new KafkaSettings(kafka.bootstrapServers(), new TopicNaming(kafka.topicPrefix()),
             kafka.partitions(), kafka.replicationFactor().shortValue(), kafka.deadLetterTopic(), kafka.idempotence(),
-            kafka.lingerMs(), kafka.compression(), kafka.properties()));
+            kafka.lingerMs(), kafka.compression(), kafka.properties()),
+            kafka.exactlyOnce() ? ExactlyOnce.forRelay(relayName, kafka.positionsTopic()) : null);
     }
 
     private static Transport nats(FerryConfig.Nats nats) {

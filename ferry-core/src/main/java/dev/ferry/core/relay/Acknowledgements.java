@@ -293,6 +293,9 @@ final class Acknowledgements {
         if (!term.leads()) {
             return; // a deposed leader never moves the checkpoint (the store's epoch check enforces it too)
         }
+        if (checkpoints.commitsTheRecordsSent() && !awaitEverythingAcknowledged()) {
+            return;
+        }
         Checkpoint next = new Checkpoint(acknowledged, copies, acknowledgedSequence, term.epoch(), Instant.now());
         at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.save(term.relay(), next));
         saved = acknowledged;
@@ -301,6 +304,22 @@ final class Acknowledgements {
         lastSaveNanos = now;
         checkpointed = true;
         term.progress().checkpointed(acknowledged, acknowledgedSequence);
+    }
+
+    /**
+     * For a store that commits the records sent with the checkpoint: waits until everything sent is acknowledged, so
+     * that the checkpoint is at the last change sent and the commit makes visible nothing it does not cover (a
+     * successor would send that again). False if leadership or the instance ended first.
+     */
+    private boolean awaitEverythingAcknowledged() {
+        while (!inFlight.isEmpty()) {
+            if (!term.active()) {
+                return false;
+            }
+            awaitHead(WAIT_SLICE_NANOS);
+            drainAcknowledged();
+        }
+        return true;
     }
 
     /** Whether the copy progress changed since the last checkpoint (false right after a checkpoint was written). */

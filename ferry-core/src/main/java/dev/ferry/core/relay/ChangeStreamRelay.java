@@ -270,23 +270,38 @@ public final class ChangeStreamRelay implements AutoCloseable {
     private void lead(long epoch) {
         Term term = new Term(settings, instanceId, epoch, new TakeoverTimeline(settings.name(), epoch), progress,
             refusals, () -> running, () -> leadership.isValid(epoch));
-        Optional<Checkpoint> checkpoint = at(RelayStatus.Fault.CHECKPOINTS, () -> checkpoints.load(settings.name()));
-        List<String> toCopy = recopy ? copy.sources()
-            : checkpoint.isPresent() || restartFromNow ? List.of()
-            : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
-        if (!toCopy.isEmpty()) {
-            checkpoint = Optional.of(Copying.begin(term, source, checkpoints, toCopy,
-                checkpoint.map(Checkpoint::sequence).orElse(0L)));
-            recopy = false;
-        }
-        StartPosition start = restartFromNow ? new StartPosition.Now()
-            : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
-                .orElse(settings.initialPosition());
-        Acknowledgements acks = new Acknowledgements(term, checkpoints, checkpoint.map(Checkpoint::sequence).orElse(0L),
-            restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
-            checkpoint.map(Checkpoint::copies).orElse(Map.of()));
+        // The publisher before the checkpoint: a transport that keeps the relay's position with the records it commits
+        // (Kafka's exactly-once mode) fences the earlier leaders' output as the publisher is made, and only then is the
+        // position it holds final.
+        RecordPublisher publisher = at(RelayStatus.Fault.BROKER, publishers::get);
+        term.timeline().publisherReady();
+        CheckpointStore termCheckpoints;
+        Optional<Checkpoint> checkpoint;
+        StartPosition start;
+        Acknowledgements acks;
         try {
-            leadTerm(term, acks, start, checkpoint);
+            termCheckpoints = publisher.checkpoints(settings.name(), checkpoints);
+            checkpoint = at(RelayStatus.Fault.CHECKPOINTS, () -> termCheckpoints.load(settings.name()));
+            List<String> toCopy = recopy ? copy.sources()
+                : checkpoint.isPresent() || restartFromNow ? List.of()
+                : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
+            if (!toCopy.isEmpty()) {
+                checkpoint = Optional.of(Copying.begin(term, source, termCheckpoints, toCopy,
+                    checkpoint.map(Checkpoint::sequence).orElse(0L)));
+                recopy = false;
+            }
+            start = restartFromNow ? new StartPosition.Now()
+                : checkpoint.<StartPosition>map(c -> new StartPosition.AfterToken(c.token()))
+                    .orElse(settings.initialPosition());
+            acks = new Acknowledgements(term, termCheckpoints, checkpoint.map(Checkpoint::sequence).orElse(0L),
+                restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
+                checkpoint.map(Checkpoint::copies).orElse(Map.of()));
+        } catch (RuntimeException e) {
+            publisher.abort();
+            throw e;
+        }
+        try {
+            leadTerm(term, publisher, termCheckpoints, acks, start, checkpoint);
         } finally {
             if (acks.checkpointed()) {
                 restartFromNow = false; // the first checkpoint after the gap is written
@@ -295,7 +310,8 @@ public final class ChangeStreamRelay implements AutoCloseable {
     }
 
     /** A term's work: the copies before streaming, the stream, then a graceful finish or the acknowledged prefix. */
-    private void leadTerm(Term term, Acknowledgements acks, StartPosition start, Optional<Checkpoint> checkpoint) {
+    private void leadTerm(Term term, RecordPublisher publisher, CheckpointStore termCheckpoints, Acknowledgements acks,
+                          StartPosition start, Optional<Checkpoint> checkpoint) {
         long epoch = term.epoch();
         role = RelayStatus.Role.LEADER;
         if (!warmUpStarted) {
@@ -308,12 +324,10 @@ public final class ChangeStreamRelay implements AutoCloseable {
         leadingEpoch = epoch;
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
-        RecordPublisher publisher = at(RelayStatus.Fault.BROKER, publishers::get);
-        term.timeline().publisherReady();
         currentPublisher = publisher;
         ChangeSender sender = new ChangeSender(term, publisher, acks);
         WatermarkCopies watermarks = new WatermarkCopies(term, copy, acks, sender);
-        Copying copying = new Copying(term, copy, source, checkpoints, acks, sender, watermarks);
+        Copying copying = new Copying(term, copy, source, termCheckpoints, acks, sender, watermarks);
         boolean graceful = false;
         try {
             // Stream only once every copy before streaming is complete: a stream started early would publish newer
@@ -329,8 +343,17 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 copyOutlastedHistory = true;
             }
             if (graceful) {
-                publisher.close();
-                acks.finish();
+                if (termCheckpoints.commitsTheRecordsSent()) {
+                    // The last checkpoint is the last commit, so it comes before the publisher closes.
+                    try {
+                        acks.finish();
+                    } finally {
+                        publisher.close();
+                    }
+                } else {
+                    publisher.close(); // flushes, within its own bound, what is in flight
+                    acks.finish();
+                }
             } else {
                 if (!killed) {
                     acks.checkpointAcknowledged(); // a restart re-publishes only what was not acknowledged

@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.core.relay.spi.RecordPublisher;
 
 /** A publisher that forwards everything to another: tests override the calls they hold, count or freeze. */
@@ -28,6 +29,11 @@ public class ForwardingRecordPublisher implements RecordPublisher {
     @Override
     public CompletableFuture<Void> publishDeadLetter(Change.Refused refused, Provenance provenance) {
         return delegate.publishDeadLetter(refused, provenance);
+    }
+
+    @Override
+    public CheckpointStore checkpoints(String relay, CheckpointStore store) {
+        return delegate.checkpoints(relay, store);
     }
 
     @Override

@@ -41,10 +41,18 @@ public final class TopicRecords {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
     private final String bootstrapServers;
+    private final boolean readCommitted;
     private final EventJsonDecoder decoder = new EventJsonDecoder();
 
+    /** Reads everything the partitions hold, as a consumer reading {@code read_uncommitted} (Kafka's default). */
     public TopicRecords(String bootstrapServers) {
+        this(bootstrapServers, false);
+    }
+
+    /** @param readCommitted read as a {@code read_committed} consumer: only committed records, up to the last stable offset */
+    public TopicRecords(String bootstrapServers, boolean readCommitted) {
         this.bootstrapServers = bootstrapServers;
+        this.readCommitted = readCommitted;
     }
 
     /** How many records the topics with this prefix hold right now. */
@@ -200,6 +208,7 @@ public final class TopicRecords {
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     }
 }

@@ -27,7 +27,8 @@ import dev.ferry.core.relay.spi.RecordPublisher;
  * reorder) and retries for two minutes. While Kafka is down, sends wait and the relay stops reading (its
  * in-flight bound); a send that still fails aborts the producer, and the relay restarts from its checkpoint, so
  * what reaches a partition is always a prefix of what was sent, followed by a re-send from the checkpoint.
- * Correctness never depends on Kafka transactions, which Azure Event Hubs lacks.
+ * Correctness never depends on Kafka transactions, which Azure Event Hubs lacks; the opt-in {@link ExactlyOnce} mode
+ * adds them, so that committed readers see no duplicates after failovers and retries either.
  */
 public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoCloseable {
 
@@ -39,7 +40,16 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
      */
     public static final int BATCH_SIZE_BYTES = 256 * 1024;
 
+    /**
+     * A transaction left open by a crashed or frozen leader holds committed readers back until its successor's producer
+     * aborts it, or until this timeout if none takes over; a term commits every checkpoint interval (100 ms), so this
+     * leaves room for a slow broker while bounding that wait.
+     */
+    static final int TRANSACTION_TIMEOUT_MS = 15_000;
+
     private final KafkaSettings settings;
+    /** Exactly-once mode, or null. */
+    private final ExactlyOnce exactlyOnce;
     private final TopicProvisioner topics;
     private volatile boolean idempotence;
     /** Makes the next term's producer ahead of time; null unless {@link #keepingOneReady}. */
@@ -55,12 +65,25 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     private final AtomicInteger madeAtTakeover = new AtomicInteger();
 
     public KafkaPublishers(KafkaSettings settings) {
-        this(settings, false);
+        this(settings, false, null);
     }
 
-    private KafkaPublishers(KafkaSettings settings, boolean keepOneReady) {
+    /** Publishers in exactly-once mode (makes sure the positions topic exists). */
+    public KafkaPublishers(KafkaSettings settings, ExactlyOnce exactlyOnce) {
+        this(settings, false, java.util.Objects.requireNonNull(exactlyOnce, "exactlyOnce"));
+    }
+
+    private KafkaPublishers(KafkaSettings settings, boolean keepOneReady, ExactlyOnce exactlyOnce) {
+        if (exactlyOnce != null && !settings.idempotence()) {
+            throw new IllegalArgumentException("exactly-once publishing needs the idempotent producer (idempotence: "
+                + "true): Kafka's transactions are built on it");
+        }
         this.settings = settings;
+        this.exactlyOnce = exactlyOnce;
         this.topics = new TopicProvisioner(settings);
+        if (exactlyOnce != null) {
+            topics.ensurePositions(exactlyOnce.positionsTopic());
+        }
         this.idempotence = settings.idempotence();
         this.maker = keepOneReady ? Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kafka-producer-ahead");
@@ -76,7 +99,16 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
      * so it is as fresh as one made at the takeover.
      */
     public static KafkaPublishers keepingOneReady(KafkaSettings settings) {
-        KafkaPublishers publishers = new KafkaPublishers(settings, true);
+        return keepingOneReady(settings, null);
+    }
+
+    /**
+     * As {@link #keepingOneReady(KafkaSettings)}, in exactly-once mode unless {@code exactlyOnce} is null. A producer
+     * made ahead only connects: its transactions are initialised when a term takes it, after the lease is won, since
+     * initialising fences the producer of the leader in office.
+     */
+    public static KafkaPublishers keepingOneReady(KafkaSettings settings, ExactlyOnce exactlyOnce) {
+        KafkaPublishers publishers = new KafkaPublishers(settings, true, exactlyOnce);
         publishers.ensureTopic(settings.deadLetterTopic()); // the topic the producer made ahead fetches metadata of
         publishers.makeNextAhead();
         return publishers;
@@ -94,7 +126,18 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         if (maker != null) {
             makeNextAhead();
         }
-        return new KafkaRecordPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes());
+        if (exactlyOnce != null) {
+            try {
+                // Fences every earlier producer of this transactional id (a deposed or frozen leader's) and aborts the
+                // transaction it left open: from here on, only this term's commits make records visible.
+                producer.initTransactions();
+            } catch (RuntimeException e) {
+                producer.close(Duration.ZERO);
+                throw e;
+            }
+        }
+        return new KafkaRecordPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes(),
+            exactlyOnce);
     }
 
     /** How many terms found no producer made ahead and made their own. */
@@ -174,11 +217,15 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, idempotence);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, idempotence ? 5 : 1);
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, settings.compression());
+        if (exactlyOnce != null) {
+            config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, exactlyOnce.transactionalId());
+            config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+        }
         return config;
     }
 
     private void idempotenceRefused() {
-        if (idempotence) {
+        if (idempotence && exactlyOnce == null) { // exactly-once mode cannot do without it: its terms keep failing
             idempotence = false;
             log.warn("the Kafka endpoint refuses idempotent producers; Ferry continues with acks=all and one request "
                 + "in flight per connection: order is kept, a retried send may be duplicated, and consumers' "

@@ -11,7 +11,9 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
@@ -22,6 +24,7 @@ import dev.ferry.core.event.Event;
 import dev.ferry.core.event.FerryRecord;
 import dev.ferry.core.partition.PartitionKey;
 import dev.ferry.core.relay.spi.Change;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.RecordRefused;
 import dev.ferry.core.wire.EventJson;
@@ -55,10 +58,18 @@ final class KafkaRecordPublisher implements RecordPublisher {
     /** Encodes each record's value once into a reused buffer (one relay thread at a time, as the whole publisher). */
     private final RecordEncoder encoder = RecordEncoding.encoder();
     private final HeaderBytes headerBytes = new HeaderBytes();
+    /** Exactly-once mode, or null: then every send is in a transaction that a checkpoint commits. */
+    private final ExactlyOnce exactlyOnce;
+    private boolean inTransaction;
 
-    /** @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending */
+    /**
+     * @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending
+     * @param exactlyOnce    null, or the mode whose transactions this publisher's producer (its transactions
+     *                       initialised) sends in
+     */
     KafkaRecordPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
-                        Runnable onIdempotenceRefused, long maxRecordBytes) {
+                        Runnable onIdempotenceRefused, long maxRecordBytes, ExactlyOnce exactlyOnce) {
+        this.exactlyOnce = exactlyOnce;
         this.maxRecordBytes = maxRecordBytes;
         this.producer = producer;
         this.topics = topics;
@@ -77,6 +88,10 @@ final class KafkaRecordPublisher implements RecordPublisher {
         if (topic.equals(settings.deadLetterTopic())) {
             throw new RecordRefused(field(record) + " '" + record.type() + "' is reserved: its topic " + topic
                 + " is the dead-letter topic", false);
+        }
+        if (exactlyOnce != null && topic.equals(exactlyOnce.positionsTopic())) {
+            throw new RecordRefused(field(record) + " '" + record.type() + "' is reserved: its topic " + topic
+                + " holds the relay's positions", false);
         }
         if (topic.startsWith("__")) {
             throw new RecordRefused(field(record) + " '" + record.type() + "' is reserved: topic names starting with "
@@ -164,6 +179,7 @@ final class KafkaRecordPublisher implements RecordPublisher {
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         try {
+            beginTransactionIfNone();
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
                     acked.complete(null);
@@ -183,6 +199,37 @@ final class KafkaRecordPublisher implements RecordPublisher {
             acked.completeExceptionally(e);
         }
         return acked;
+    }
+
+    private void beginTransactionIfNone() {
+        if (exactlyOnce != null && !inTransaction) {
+            producer.beginTransaction();
+            inTransaction = true;
+        }
+    }
+
+    @Override
+    public CheckpointStore checkpoints(String relay, CheckpointStore store) {
+        return exactlyOnce == null ? store : new TransactionalCheckpoints(this, store, exactlyOnce, settings);
+    }
+
+    /**
+     * Exactly-once mode: writes {@code relay}'s position to the positions topic and commits the transaction, so the
+     * records sent since the last commit become visible to committed readers together with the position that covers
+     * them.
+     *
+     * @throws CheckpointStore.Fenced if a newer leader's producer has fenced this one (nothing of this transaction is
+     *                                ever committed)
+     */
+    void commit(String relay, long epoch, byte[] position) {
+        try {
+            beginTransactionIfNone();
+            producer.send(new ProducerRecord<>(exactlyOnce.positionsTopic(), 0, relay, position));
+            producer.commitTransaction();
+            inTransaction = false;
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            throw new CheckpointStore.Fenced(relay, epoch);
+        }
     }
 
     /** Errors about the record itself (a broker limit below the producer's, a name the broker refuses). */

@@ -56,14 +56,28 @@ public final class TopicProvisioner implements AutoCloseable {
         ensure(topic, COMPACTED);
     }
 
+    /**
+     * Makes sure the exactly-once mode's positions topic exists: one partition (a relay reads its last position from
+     * the tail), compacted (Kafka keeps each relay's latest), segments rolled hourly so that compaction can bound what
+     * a term start reads.
+     */
+    public void ensurePositions(String topic) {
+        ensure(topic, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(TimeUnit.HOURS.toMillis(1))));
+    }
+
     private void ensure(String topic, Map<String, String> configs) {
+        ensure(topic, partitions, configs);
+    }
+
+    private void ensure(String topic, int partitions, Map<String, String> configs) {
         if (known.contains(topic)) {
             return;
         }
         try {
             admin.createTopics(Set.of(new NewTopic(topic, partitions, replicationFactor).configs(configs))).all()
                 .get(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            awaitLeaders(topic);
+            awaitLeaders(topic, partitions);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("cannot create Kafka topic " + topic + ": " + e.getCause().getMessage(),
@@ -84,7 +98,7 @@ public final class TopicProvisioner implements AutoCloseable {
      * partition meets NOT_LEADER_OR_FOLLOWER can go on to fail every retry with OUT_OF_ORDER_SEQUENCE_NUMBER
      * (a Kafka client bug reported fixed in 4.5), so Ferry never sends before the leaders exist.
      */
-    private void awaitLeaders(String topic) throws InterruptedException, ExecutionException, TimeoutException {
+    private void awaitLeaders(String topic, int partitions) throws InterruptedException, ExecutionException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CREATE_TIMEOUT_SECONDS);
         while (true) {
             try {

@@ -42,6 +42,17 @@ public interface CheckpointStore {
     }
 
     /**
+     * Whether {@link #save} also commits, atomically with the checkpoint, every record the term sent since its previous
+     * save (a transport's transaction: Kafka's exactly-once mode). The relay then saves only once everything it sent is
+     * acknowledged, so the checkpoint covers exactly what the commit makes visible: a successor re-sends nothing that
+     * readers of committed records have seen, and what a deposed or crashed leader sent after its last save is never
+     * committed.
+     */
+    default boolean commitsTheRecordsSent() {
+        return false;
+    }
+
+    /**
      * Operators' requests to copy a source again, not yet taken up by the leader.
      */
     default Set<String> copyRequests(String relayName) {

@@ -47,6 +47,18 @@ public interface RecordPublisher extends AutoCloseable {
     /** Sends a document that cannot be published as its kind to the dead-letter topic, with the reason. */
     CompletableFuture<Void> publishDeadLetter(Change.Refused malformed, Provenance provenance);
 
+    /**
+     * The checkpoints of the term that publishes through this publisher: {@code store} itself, unless the transport
+     * keeps the relay's position with the records it commits (Kafka's exactly-once mode), where the returned store
+     * reads the position the transport holds and {@linkplain CheckpointStore#commitsTheRecordsSent() commits the records
+     * sent} with each save. Asked once per term, before the term reads its checkpoint.
+     *
+     * @param relay the relay's name
+     */
+    default CheckpointStore checkpoints(String relay, CheckpointStore store) {
+        return store;
+    }
+
     /** A record as the transport will send it: made by {@link #prepare} of the same publisher. */
     interface Prepared {
         FerryRecord record();

@@ -29,7 +29,7 @@ public final class CheckedSettings {
         return checked("ferry.kafka.", () -> new FerryConfig.Kafka(kafka.bootstrapServers(), kafka.topicPrefix(),
             kafka.partitions(), kafka.replicationFactor(), kafka.deadLetterTopic(), kafka.idempotence(),
             kafka.compression(), kafka.lingerMs(), kafka.properties() == null ? null
-                : new LinkedHashMap<String, Object>(kafka.properties())));
+                : new LinkedHashMap<String, Object>(kafka.properties()), null)); // exactly-once: the CLI's relay only
     }
 
     public static FerryConfig.Nats nats(FerryProperties.Nats nats) {

@@ -1,0 +1,171 @@
+package dev.ferry.it.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import dev.ferry.core.event.Event;
+import dev.ferry.core.relay.ChangeStreamRelay;
+import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.spi.RecordPublisher;
+import dev.ferry.core.relay.spi.SourceCopy;
+import dev.ferry.it.support.AppendLoad;
+import dev.ferry.it.support.DeliveryCheck;
+import dev.ferry.it.support.Pause;
+import dev.ferry.it.support.Pipeline;
+import dev.ferry.it.support.PipelineFixture;
+import dev.ferry.it.support.PublishedRecord;
+import dev.ferry.it.support.TopicRecords;
+import dev.ferry.kafka.publish.ExactlyOnce;
+import dev.ferry.kafka.publish.KafkaPublishers;
+import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.lease.MongoLeaseStore;
+import dev.ferry.mongodb.relay.MongoGapLog;
+
+/**
+ * Kafka's exactly-once mode (issue 35): relays sharing one {@code transactional.id}, each term fencing the ones before
+ * it and committing its position with its records. Under load, leaders killed as a crash would (the open transaction
+ * left behind) and a leader frozen mid-publish past its lease leave a {@code read_committed} reader with every stored
+ * event exactly once, in each key's order. A {@code read_uncommitted} reader of the same partitions is shown beside
+ * it: what the dead leaders had sent in their aborted transactions is there, sent again by their successors.
+ */
+@Timeout(300)
+class ExactlyOnceRelayIT extends PipelineFixture {
+
+    private final List<KafkaPublishers> publishers = new ArrayList<>();
+    private final Pause pause = new Pause();
+    private ChangeStreamRelay zombie;
+
+    @AfterEach
+    void closePublishers() {
+        pause.resume(); // a thread held at the gate would hold the kill up
+        if (zombie != null) {
+            zombie.kill();
+        }
+        publishers.forEach(KafkaPublishers::close); // the pipeline's relays are killed after this
+    }
+
+    @Test
+    void leadersKilledMidTransactionLeaveEveryEventOnceForACommittedReader() throws Exception {
+        List<ChangeStreamRelay> relays = new ArrayList<>(List.of(startRelay("a"), startRelay("b")));
+        CompletableFuture<Void> appending = new AppendLoad(pipeline.store(), "patient", 200, 6_000, 3).start();
+
+        List<Long> killedEpochs = new ArrayList<>();
+        for (int kill = 1; kill <= 2; kill++) {
+            ChangeStreamRelay leader = awaitLeader(relays);
+            await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().published() >= 800 || appending.isDone());
+            killedEpochs.add(leader.status().epoch());
+            leader.kill(); // no commit, no release: its open transaction is left to its successor to abort
+            relays.remove(leader);
+            relays.add(startRelay("standby-" + kill));
+        }
+
+        appending.get(5, TimeUnit.MINUTES);
+        List<Event> stored = pipeline.storedEvents();
+        TopicRecords committed = new TopicRecords(pipeline.kafka().bootstrapServers(), true);
+        List<PublishedRecord> records = committed.awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored,
+            Duration.ofSeconds(120));
+        DeliveryCheck check = DeliveryCheck.of(stored, records);
+        DeliveryCheck uncommitted = pipeline.check();
+        System.out.printf("ExactlyOnceRelayIT kills: leaders of epochs %s killed; read_committed: %s; "
+            + "read_uncommitted: %s%n", killedEpochs, check, uncommitted);
+
+        assertThat(killedEpochs).as("two leaders killed").hasSize(2);
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
+        assertThat(records).as("every record once").hasSize(stored.size());
+    }
+
+    @Test
+    void aLeaderFrozenInAPublishCommitsNothingOnceItsSuccessorHasTakenOver() throws Exception {
+        ExactlyOnce mode = mode();
+        KafkaPublishers zombiePublishers = publishers(mode);
+        zombie = new ChangeStreamRelay(pipeline.settings(), "zombie", new MongoChangeSource(
+            pipeline.database().getCollection(Pipeline.EVENTS, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+            SourceCopy.NONE, pause.publishers(zombiePublishers), pause.checkpoints(pipeline.checkpoints()),
+            pause.leases(new MongoLeaseStore(pipeline.database(), Pipeline.LEASES)),
+            new MongoGapLog(pipeline.database(), Pipeline.GAPS));
+        zombie.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> zombie.status().role() == RelayStatus.Role.LEADER);
+        ChangeStreamRelay successor = startRelay("successor");
+        CompletableFuture<Void> appending = new AppendLoad(pipeline.store(), "patient", 200, 6_000, 3).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> zombie.status().published() >= 1_000);
+
+        pause.pauseInNextPublish();
+        pause.awaitFrozen(Duration.ofSeconds(30));
+        RecordPublisher.Provenance frozen = pause.frozenPublish();
+        // The successor leads and commits past the frozen record (sequences are stable across failovers).
+        TopicRecords committed = new TopicRecords(pipeline.kafka().bootstrapServers(), true);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+            .until(() -> committed.read(pipeline.topicPrefix(), pipeline.deadLetterTopic()).stream()
+                .anyMatch(r -> r.epoch() > frozen.epoch() && r.sequence() >= frozen.sequence()));
+        pause.resume();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !latePublishes(frozen.epoch()).isEmpty()
+            && latePublishes(frozen.epoch()).stream().allMatch(p -> p.acked().isDone()));
+
+        appending.get(5, TimeUnit.MINUTES);
+        List<Event> stored = pipeline.storedEvents();
+        List<PublishedRecord> records = committed.awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored,
+            Duration.ofSeconds(120));
+        DeliveryCheck check = DeliveryCheck.of(stored, records);
+        List<PublishedRecord> lateCommitted = records.stream()
+            .filter(r -> r.epoch() == frozen.epoch() && r.sequence() >= frozen.sequence()).toList();
+        System.out.printf("ExactlyOnceRelayIT zombie: frozen sending sequence %d at epoch %d; its sends after waking: "
+                + "%s; committed from there on: %s; read_committed: %s; read_uncommitted: %s%n", frozen.sequence(),
+            frozen.epoch(), latePublishes(frozen.epoch()).stream()
+                .map(p -> p.provenance().sequence() + (p.acked().isCompletedExceptionally() ? " failed" : " acked"))
+                .toList(), lateCommitted.size(), check, pipeline.check());
+
+        assertThat(latePublishes(frozen.epoch())).as("the zombie sent on after waking").isNotEmpty();
+        assertThat(lateCommitted).as("the zombie's records from the frozen one on, committed").isEmpty();
+        assertThat(successor.status().role()).isNotEqualTo(RelayStatus.Role.FAILED);
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
+    }
+
+    private ChangeStreamRelay startRelay(String instanceId) {
+        return pipeline.startRelayOn(instanceId, publishers(mode()));
+    }
+
+    /** The relay's mode; its positions outside the test's topic prefix, which the checks read as events. */
+    private ExactlyOnce mode() {
+        return ExactlyOnce.forRelay(pipeline.settings().name(), "positions-" + pipeline.topicPrefix() + "relay");
+    }
+
+    private KafkaPublishers publishers(ExactlyOnce mode) {
+        KafkaPublishers made = new KafkaPublishers(pipeline.kafkaSettings(), mode);
+        made.ensureTopic(pipeline.deadLetterTopic());
+        publishers.add(made);
+        return made;
+    }
+
+    private static ChangeStreamRelay awaitLeader(List<ChangeStreamRelay> relays) {
+        List<ChangeStreamRelay> seen = List.copyOf(relays);
+        AtomicReference<ChangeStreamRelay> leader = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            seen.stream().filter(r -> r.status().role() == RelayStatus.Role.LEADER).findFirst().ifPresent(leader::set);
+            return leader.get() != null;
+        });
+        return leader.get();
+    }
+
+    private List<Pause.LatePublish> latePublishes(long epoch) {
+        return pause.latePublishes().stream().filter(p -> p.provenance().epoch() == epoch).toList();
+    }
+}
