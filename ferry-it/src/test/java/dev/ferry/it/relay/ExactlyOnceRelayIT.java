@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import dev.ferry.core.event.Event;
 import dev.ferry.core.relay.ChangeStreamRelay;
 import dev.ferry.core.relay.RelayStatus;
+import dev.ferry.core.relay.spi.CheckpointStore;
 import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.it.support.AppendLoad;
@@ -37,8 +39,9 @@ import dev.ferry.mongodb.relay.MongoGapLog;
 /**
  * Kafka's exactly-once mode (issue 35): relays sharing one {@code transactional.id}, each term fencing the ones before
  * it and committing its position with its records. Under load, leaders killed as a crash would (the open transaction
- * left behind) and a leader frozen mid-publish past its lease leave a {@code read_committed} reader with every stored
- * event exactly once, in each key's order. A {@code read_uncommitted} reader of the same partitions is shown beside
+ * left behind), a leader frozen mid-publish past its lease, and one frozen after its lease check and before its commit
+ * (fenced by its successor's producer when it wakes) leave a {@code read_committed} reader with every stored event
+ * exactly once, in each key's order. A {@code read_uncommitted} reader of the same partitions is shown beside
  * it: what the dead leaders had sent in their aborted transactions is there, sent again by their successors.
  */
 @Timeout(300)
@@ -137,6 +140,56 @@ class ExactlyOnceRelayIT extends PipelineFixture {
         assertThat(check.unknown()).isZero();
         assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
         assertThat(check.orderViolations()).isZero();
+    }
+
+    @Test
+    void aLeaderFrozenBeforeItsCommitIsFencedWhenItWakes() throws Exception {
+        zombie = new ChangeStreamRelay(pipeline.settings(), "zombie", new MongoChangeSource(
+            pipeline.database().getCollection(Pipeline.EVENTS, RawBsonDocument.class), ChangeStreamTail.Settings.DEFAULT),
+            SourceCopy.NONE, pause.publishers(publishers(mode())), pipeline.checkpoints(),
+            pause.leases(new MongoLeaseStore(pipeline.database(), Pipeline.LEASES)),
+            new MongoGapLog(pipeline.database(), Pipeline.GAPS));
+        zombie.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> zombie.status().role() == RelayStatus.Role.LEADER);
+        startRelay("successor");
+        CompletableFuture<Void> appending = new AppendLoad(pipeline.store(), "patient", 200, 6_000, 3).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> zombie.status().published() >= 1_000);
+
+        // Frozen after it checked its lease, before its commit: everything it sent since its last commit is acknowledged
+        // by the broker and waits in its open transaction.
+        pause.pauseInNextCheckpointWrite();
+        pause.awaitFrozen(Duration.ofSeconds(30));
+        CheckpointStore.Checkpoint frozen = pause.frozenCheckpoint();
+        // The successor has led and committed once it has written MongoDB's checkpoint (written after each commit).
+        await().atMost(Duration.ofSeconds(60)).until(() -> storedCheckpointEpoch() > frozen.epoch());
+        pause.resume();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !lateWrites(frozen.epoch()).isEmpty());
+
+        appending.get(5, TimeUnit.MINUTES);
+        List<Event> stored = pipeline.storedEvents();
+        List<PublishedRecord> records = new TopicRecords(pipeline.kafka().bootstrapServers(), true)
+            .awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored, Duration.ofSeconds(120));
+        DeliveryCheck check = DeliveryCheck.of(stored, records);
+        System.out.printf("ExactlyOnceRelayIT commit: frozen committing sequence %d at epoch %d; its commits after "
+            + "waking: %s; read_committed: %s; read_uncommitted: %s%n", frozen.sequence(), frozen.epoch(),
+            lateWrites(frozen.epoch()), check, pipeline.check());
+
+        assertThat(lateWrites(frozen.epoch())).as("the zombie's commits after waking").isNotEmpty()
+            .allSatisfy(write -> assertThat(write.refused()).as("fenced: %s", write).isTrue());
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
+    }
+
+    private long storedCheckpointEpoch() {
+        Document lease = pipeline.leaseDocument();
+        return lease != null && lease.get("checkpoint") instanceof Document checkpoint
+            ? ((Number) checkpoint.get("epoch")).longValue() : 0L;
+    }
+
+    private List<Pause.LateWrite> lateWrites(long epoch) {
+        return pause.lateCheckpointWrites().stream().filter(w -> w.epoch() == epoch).toList();
     }
 
     private ChangeStreamRelay startRelay(String instanceId) {

@@ -185,6 +185,11 @@ public final class Pause {
             }
 
             @Override
+            public boolean commitsTheRecordsSent() {
+                return delegate.commitsTheRecordsSent();
+            }
+
+            @Override
             public Set<String> copyRequests(String relayName) {
                 await();
                 return delegate.copyRequests(relayName);
@@ -207,6 +212,16 @@ public final class Pause {
         return () -> {
             RecordPublisher publisher = delegate.get();
             return new ForwardingRecordPublisher(publisher) {
+                /**
+                 * A transport's own checkpoints (Kafka's exactly-once mode: the commit) pause as the store's do; the
+                 * relay's store is not wrapped twice.
+                 */
+                @Override
+                public CheckpointStore checkpoints(String relay, CheckpointStore store) {
+                    CheckpointStore termStore = publisher.checkpoints(relay, store);
+                    return termStore == store ? store : Pause.this.checkpoints(termStore);
+                }
+
                 @Override
                 public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
                     if (inNextPublish.compareAndSet(true, false)) {
