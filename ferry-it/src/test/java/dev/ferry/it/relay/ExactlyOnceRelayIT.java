@@ -40,7 +40,7 @@ import dev.ferry.mongodb.relay.MongoGapLog;
  * Kafka's exactly-once mode (issue 35): relays sharing one {@code transactional.id}, each term fencing the ones before
  * it and committing its position with its records. Under load, leaders killed as a crash would (the open transaction
  * left behind), a leader frozen mid-publish past its lease, and one frozen after its lease check and before its commit
- * (fenced by its successor's producer when it wakes) leave a {@code read_committed} reader with every stored event
+ * (fenced by its successor's producer when it wakes), and a broker restart under load leave a {@code read_committed} reader with every stored event
  * exactly once, in each key's order. A {@code read_uncommitted} reader of the same partitions is shown beside
  * it: what the dead leaders had sent in their aborted transactions is there, sent again by their successors.
  */
@@ -180,6 +180,37 @@ class ExactlyOnceRelayIT extends PipelineFixture {
         assertThat(check.unknown()).isZero();
         assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
         assertThat(check.orderViolations()).isZero();
+    }
+
+    @Test
+    void aBrokerRestartUnderLoadLeavesEveryEventOnceForACommittedReader() throws Exception {
+        pipeline.withSettings(pipeline.settings().withMaxInFlight(500)); // the outage also exercises backpressure
+        ChangeStreamRelay relay = startRelay("r1");
+        startRelay("r2");
+        CompletableFuture<Void> appending = new AppendLoad(pipeline.store(), "patient", 200, 6_000, 2).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> relay.status().published() >= 1_000 || appending.isDone());
+
+        kafka.stop(); // transactions open and records unacknowledged: the relay's sends fail, its term restarts
+        long commitsAtStop = commits();
+        await().atMost(Duration.ofSeconds(60)).until(() -> commits() >= commitsAtStop + 500 || appending.isDone());
+        kafka.restart();
+
+        appending.get(5, TimeUnit.MINUTES);
+        List<Event> stored = pipeline.storedEvents();
+        List<PublishedRecord> records = new TopicRecords(kafka.bootstrapServers(), true)
+            .awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored, Duration.ofSeconds(180));
+        DeliveryCheck check = DeliveryCheck.of(stored, records);
+        System.out.printf("ExactlyOnceRelayIT broker restart: read_committed: %s; read_uncommitted: %s%n", check,
+            pipeline.check());
+
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
+    }
+
+    private long commits() {
+        return pipeline.database().getCollection(Pipeline.EVENTS).countDocuments();
     }
 
     private long storedCheckpointEpoch() {

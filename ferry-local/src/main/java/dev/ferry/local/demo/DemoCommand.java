@@ -41,13 +41,23 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "write the report as JSON to stdout (progress goes to stderr)")
     boolean json;
 
+    @Option(names = "--exactly-once", description = "Kafka only: the relay in exactly-once mode (kafka.exactlyOnce: "
+        + "transactions, the position committed with the records); streamDuplicates is counted by a read_committed "
+        + "reader, as in every run")
+    boolean exactlyOnce;
+
     @Override
     public Integer call() throws Exception {
         if (events < 100 || rate < 1 || aggregates < 1 || payloadBytes < 0) {
             System.err.println("ferry demo: --events must be at least 100, --rate and --aggregates at least 1");
             return 2;
         }
-        DemoReport report = new DemoRun(new DemoRun.Options(events, rate, aggregates, payloadBytes, transport), System.err).run();
+        if (exactlyOnce && transport != FerryConfig.Transport.KAFKA) {
+            System.err.println("ferry demo: --exactly-once is Kafka's mode (NATS de-duplicates by Nats-Msg-Id already)");
+            return 2;
+        }
+        DemoReport report = new DemoRun(new DemoRun.Options(events, rate, aggregates, payloadBytes, transport,
+            exactlyOnce), System.err).run();
         // The command line's writer (stdout unless a caller gave another), so the report can be captured.
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -20,9 +20,10 @@ import dev.ferry.core.wire.EventJson;
  * @param latency                 append to read model written, milliseconds
  * @param conflicts               appends rejected by optimistic concurrency and retried
  * @param transport               {@code kafka} or {@code nats}
- * @param streamDuplicates        records the transport stored more than once (counted by event id): on Kafka what a
- *                                relay failover re-published; on NATS what {@code Nats-Msg-Id} dedupe let through
- *                                (normally 0). Harmless either way (the read model's version check skips them).
+ * @param streamDuplicates        records the transport stored more than once (counted by event id, on Kafka by a
+ *                                {@code read_committed} reader): on Kafka what a relay failover re-published (none in
+ *                                the exactly-once mode); on NATS what {@code Nats-Msg-Id} dedupe let through (normally
+ *                                0). Harmless either way (the read model's version check skips them).
  * @param incompleteRead          null when the transport was read to its end; else what was not read (the report
  *                                then proves nothing about the transport, and the demo fails)
  */

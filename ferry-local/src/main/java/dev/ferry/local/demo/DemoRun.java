@@ -27,6 +27,7 @@ import dev.ferry.embedded.nats.NatsServerProcess;
 import dev.ferry.engine.ProcessorSettings;
 import dev.ferry.engine.ProjectionProcessor;
 import dev.ferry.kafka.KafkaTransport;
+import dev.ferry.kafka.publish.ExactlyOnce;
 import dev.ferry.kafka.publish.KafkaSettings;
 import dev.ferry.mongodb.readmodel.MongoReadModelWriter;
 import dev.ferry.nats.NatsSettings;
@@ -40,13 +41,15 @@ import dev.ferry.nats.NatsTransport;
 final class DemoRun {
 
     private static final String EVENTS = "events";
+    private static final String RELAY = "demo-relay";
     private static final String READ_MODEL = "healthcare";
 
     /** @param transport {@code kafka} (the embedded Kafka) or {@code nats} (a nats-server child process) */
-    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes, FerryConfig.Transport transport) {
+    record Options(long events, int ratePerSecond, int aggregates, int payloadBytes, FerryConfig.Transport transport,
+                   boolean exactlyOnce) {
 
         Options(long events, int ratePerSecond, int aggregates, int payloadBytes) {
-            this(events, ratePerSecond, aggregates, payloadBytes, FerryConfig.Transport.KAFKA);
+            this(events, ratePerSecond, aggregates, payloadBytes, FerryConfig.Transport.KAFKA, false);
         }
     }
 
@@ -71,7 +74,14 @@ final class DemoRun {
                 }
             }
             try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-                return run(mongo, new KafkaTransport(KafkaSettings.local(kafka.bootstrapServers())));
+                KafkaSettings settings = KafkaSettings.local(kafka.bootstrapServers());
+                if (options.exactlyOnce()) {
+                    progress.println("the relays publish in Kafka's exactly-once mode (transactions, the position "
+                        + "committed with the records)");
+                }
+                return run(mongo, new KafkaTransport(settings, options.exactlyOnce()
+                    ? ExactlyOnce.forRelay(RELAY, settings.topicNaming().prefix() + ExactlyOnce.POSITIONS_TOPIC_SUFFIX)
+                    : null));
             }
         }
     }
@@ -85,7 +95,7 @@ final class DemoRun {
     private DemoReport run(Components components) throws Exception {
         Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 3);
         Projection projection = HealthcareDomain.readModel(READ_MODEL);
-        RelaySettings relaySettings = RelaySettings.defaults("demo-relay")
+        RelaySettings relaySettings = RelaySettings.defaults(RELAY)
             .withInitialPosition(new StartPosition.AtTime(Instant.now().minusSeconds(1)));
 
         List<Transport.Publishers> publishers = List.of(components.relayPublishers(), components.relayPublishers());

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
@@ -11,6 +13,8 @@ import org.junit.jupiter.api.Timeout;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ferry.local.LocalFerryCommand;
 
 /**
  * The demo, small: both failovers happen, every guarantee holds, and {@code --json} prints the documented report.
@@ -47,5 +51,30 @@ class DemoIT {
         assertThat(json.get("readModelExact").asBoolean()).isTrue();
         assertThat(json.get("transport").asText()).isEqualTo("kafka");
         assertThat(json.get("streamDuplicates").asLong()).isEqualTo(report.topicRecords() - report.eventsPublished());
+    }
+
+    /**
+     * {@code ferry demo --exactly-once --json}: the same kills, the relay in Kafka's exactly-once mode; a
+     * {@code read_committed} reader of the topics finds every event once (issue 35).
+     */
+    @Test
+    void inExactlyOnceModeTheTopicsHoldEveryEventOnceThroughTheLeaderKill() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = LocalFerryCommand.execute(new PrintWriter(out, true), new PrintWriter(err, true), "demo",
+            "--exactly-once", "--json", "--events", "3000", "--rate", "400", "--aggregates", "300", "--payload-bytes",
+            "100");
+        System.out.println(out);
+
+        assertThat(exit).as("exit status; stderr: " + err).isZero();
+        JsonNode json = new ObjectMapper().readTree(out.toString().lines().filter(l -> l.startsWith("{"))
+            .reduce((first, second) -> second).orElseThrow());
+        assertThat(err.toString()).contains("exactly-once mode");
+        assertThat(json.get("incompleteRead").isNull()).as("the topics read to their end").isTrue();
+        assertThat(json.get("eventsPublished").asLong()).isEqualTo(3_000);
+        assertThat(json.get("eventsApplied").asLong()).isEqualTo(3_000);
+        assertThat(json.get("relayFailoverMillis").asLong()).isPositive();
+        assertThat(json.get("streamDuplicates").asLong()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(json.get("topicRecords").asLong()).isEqualTo(3_000);
     }
 }
