@@ -50,6 +50,9 @@ public final class StatusCommand implements Callable<Integer> {
                     lease.get().owner() == null ? "(none)" : lease.get().owner(), lease.get().epoch(),
                     checkpoint.map(saved -> "at sequence " + saved.sequence() + ", "
                         + (System.currentTimeMillis() - saved.savedAt().toEpochMilli()) / 1000 + " s old").orElse("none"));
+                boolean exactlyOnce = settings.transport() == FerryConfig.Transport.KAFKA
+                    && settings.kafka().exactlyOnce();
+                System.out.println(authority(exactlyOnce, exactlyOnce ? settings.kafka().positionsTopic() : null));
                 checkpoint.ifPresent(saved -> System.out.println(headroom(saved.token(), components.oplogWindow().read())));
                 Set<String> entities = settings.sources().stream()
                     .filter(source -> source instanceof SourceConfig.Entities).map(SourceConfig::name)
@@ -64,6 +67,17 @@ public final class StatusCommand implements Callable<Integer> {
             System.out.printf("projection %s: %d parked aggregate(s)%n", settings.projector().projection(), parked);
             return 0;
         }
+    }
+
+    /**
+     * Which position a new leader starts from: the checkpoint shown (MongoDB's), or in Kafka's exactly-once mode the
+     * position committed with the records, of which the checkpoint shown is a copy written after each commit.
+     */
+    static String authority(boolean exactlyOnce, String positionsTopic) {
+        return exactlyOnce ? "position: Kafka's exactly-once mode: the position committed with the records in "
+            + positionsTopic + " is authoritative; the checkpoint above is MongoDB's copy, written after each commit "
+            + "(at most one commit behind)"
+            : "position: the checkpoint above (MongoDB) is authoritative";
     }
 
     /**

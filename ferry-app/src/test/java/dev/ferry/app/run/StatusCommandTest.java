@@ -26,4 +26,13 @@ class StatusCommandTest {
                 "copy of patients: 12,000 documents copied, in progress by watermarks while it streams",
                 "copy of practitioners: 40 documents copied, complete");
     }
+
+    @Test
+    void itSaysWhichPositionANewLeaderStartsFrom() {
+        assertThat(StatusCommand.authority(false, null)).isEqualTo("position: the checkpoint above (MongoDB) is "
+            + "authoritative");
+        assertThat(StatusCommand.authority(true, "ferry.relay-positions")).isEqualTo("position: Kafka's exactly-once "
+            + "mode: the position committed with the records in ferry.relay-positions is authoritative; the checkpoint "
+            + "above is MongoDB's copy, written after each commit (at most one commit behind)");
+    }
 }

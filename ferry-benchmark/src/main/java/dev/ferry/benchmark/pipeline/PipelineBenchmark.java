@@ -57,10 +57,11 @@ public final class PipelineBenchmark {
      * @param transport    what the relay and the projector run on
      * @param idleWindow   after the warm-up, nothing is appended for this long while each process's CPU is read
      *                     (zero: no idle scenario)
+     * @param exactlyOnce  the relays in Kafka's exactly-once mode; results are then named {@code kafka-exactly-once}
      */
     public record Options(int smallEvents, int largeEvents, int[] rates, Duration latencyWindow, Path plot, int lingerMs,
                           int repeat, int warmUpRounds, int kills, int backlog, Path logs, FerryConfig.Transport transport,
-                          Duration idleWindow) {
+                          Duration idleWindow, boolean exactlyOnce) {
     }
 
     /** Unmeasured load before each steady-state measurement: new clients connect and fetch metadata first. */
@@ -95,7 +96,7 @@ public final class PipelineBenchmark {
         // bulk write; Ferry's rounds need only their own events and updates. Older entries fall out of it.
         int oplog = (options.warmUpRounds() + 3) * largest + 100_000;
         try (ProductionLayout layout = new ProductionLayout(launcher, options.logs(), oplog, options.lingerMs(),
-            options.transport(), progress)) {
+            options.transport(), options.exactlyOnce(), progress)) {
             ProductionLayout.Service relay = layout.startRelay();
             ProductionLayout.Service projector = layout.startProjector();
             machine = String.format(Locale.ROOT, "%d cores, %s, Java %s", Runtime.getRuntime().availableProcessors(),
@@ -156,9 +157,9 @@ public final class PipelineBenchmark {
         return results;
     }
 
-    /** {@code kafka} or {@code nats}, as the configuration and the JSON name it. */
+    /** {@code kafka} or {@code nats}, as the configuration and the JSON name it; {@code kafka-exactly-once} in that mode. */
     private String transportName() {
-        return options.transport().name().toLowerCase(Locale.ROOT);
+        return options.transport().name().toLowerCase(Locale.ROOT) + (options.exactlyOnce() ? "-exactly-once" : "");
     }
 
     /** The catch-up scenarios: {payload bytes, events}. */

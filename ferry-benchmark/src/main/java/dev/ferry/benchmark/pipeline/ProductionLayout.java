@@ -80,6 +80,13 @@ public final class ProductionLayout implements AutoCloseable {
 
     public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs,
                             FerryConfig.Transport transport, PrintStream progress) throws IOException {
+        this(launcher, logs, oplogCapacity, lingerMs, transport, false, progress);
+    }
+
+    /** @param exactlyOnce the relays in Kafka's exactly-once mode ({@code kafka.exactlyOnce}) */
+    public ProductionLayout(FerryLauncher launcher, Path logs, int oplogCapacity, int lingerMs,
+                            FerryConfig.Transport transport, boolean exactlyOnce, PrintStream progress)
+        throws IOException {
         this.launcher = launcher;
         this.logs = logs;
         this.progress = progress;
@@ -101,7 +108,7 @@ public final class ProductionLayout implements AutoCloseable {
                 progress.printf("nats-server %s, JetStream in %s%n", server.url(), server.storeDir());
             }
             env = Map.copyOf(environment);
-            config = writeConfig(logs.resolve("ferry.yml"), lingerMs, transport);
+            config = writeConfig(logs.resolve("ferry.yml"), lingerMs, transport, exactlyOnce);
         } catch (IOException | RuntimeException e) {
             stack.close(); // no layout exists yet to close it
             if (server != null) {
@@ -265,7 +272,8 @@ public final class ProductionLayout implements AutoCloseable {
     }
 
     /** The relays' and the projector's configuration: the transport's section is the only difference. */
-    private static Path writeConfig(Path file, int lingerMs, FerryConfig.Transport transport) throws IOException {
+    private static Path writeConfig(Path file, int lingerMs, FerryConfig.Transport transport, boolean exactlyOnce)
+        throws IOException {
         String section = transport == FerryConfig.Transport.NATS ? """
             transport: nats
             nats:
@@ -279,7 +287,8 @@ public final class ProductionLayout implements AutoCloseable {
               replicationFactor: 1
               lingerMs: %d
               compression: none
-            """.formatted(PARTITIONS, lingerMs);
+              exactlyOnce: %b
+            """.formatted(PARTITIONS, lingerMs, exactlyOnce);
         Files.writeString(file, """
             mongodb:
               uri: ${FERRY_MONGODB_URI}

@@ -197,11 +197,19 @@ public final class BenchCommand {
                 + "(default: ${DEFAULT-VALUE})")
         FerryConfig.Transport transport;
 
+        @Option(names = "--exactly-once", description = "Kafka only: the relays in exactly-once mode (kafka.exactlyOnce); "
+            + "results are named kafka-exactly-once, to set beside a run without it")
+        boolean exactlyOnce;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
+            if (exactlyOnce && transport != FerryConfig.Transport.KAFKA) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--exactly-once: Kafka's mode, not "
+                    + transport.name().toLowerCase(java.util.Locale.ROOT) + "'s");
+            }
             if (lingerMs < 0 || lingerMs > KafkaSettings.MAX_LINGER_MS) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                     "--linger-ms: expected 0.." + KafkaSettings.MAX_LINGER_MS + ", got " + lingerMs);
@@ -215,7 +223,7 @@ public final class BenchCommand {
             Path logDirectory = logs != null ? logs : Files.createTempDirectory("ferry-bench-");
             PipelineBenchmark benchmark = new PipelineBenchmark(new PipelineBenchmark.Options(smallEvents, largeEvents,
                 rates, Duration.ofSeconds(seconds), plot, lingerMs, repeat, warmUpRounds, kills, backlog, logDirectory,
-                transport, Duration.ofSeconds(idleSeconds)),
+                transport, Duration.ofSeconds(idleSeconds), exactlyOnce),
                 FerryLauncher.ofThisJvm(LocalFerryCommand.class.getName()), System.err);
             List<BenchmarkResult> results = benchmark.run();
             PrintWriter out = spec.commandLine().getOut();
