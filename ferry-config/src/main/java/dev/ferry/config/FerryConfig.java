@@ -153,7 +153,8 @@ public record FerryConfig(
         @KeyName("setting") @JsonDeserialize(contentAs = String.class) Map<String, Object> properties,
         @JsonPropertyDescription("Exactly-once publishing (off by default): the relay writes in Kafka transactions, "
             + "its position committed with the records (topic `topicPrefix` + `relay-positions`; every instance of a "
-            + "relay shares the `transactional.id` `ferry-relay-<relay name>`), so a consumer reading `read_committed` "
+            + "relay shares the `transactional.id` `topicPrefix` + `relay-<relay name>`), so a consumer reading "
+            + "`read_committed` "
             + "sees no duplicates after a failover or a retry. Records become visible at each commit (every 100 ms), "
             + "which adds to latency. Needs `idempotence`; Azure Event Hubs has no transactions.")
         Boolean exactlyOnce) {
@@ -173,7 +174,8 @@ public record FerryConfig(
         /** Client settings Ferry's guarantees rest on or that have a setting of their own: never overridable. */
         public static final Set<String> OWNED_CLIENT_PROPERTIES = Set.of("bootstrap.servers", "client.id", "acks",
             "enable.idempotence", "max.in.flight.requests.per.connection", "retries", "delivery.timeout.ms",
-            "linger.ms", "batch.size", "compression.type", "transactional.id", "key.serializer", "value.serializer",
+            "linger.ms", "batch.size", "compression.type", "transactional.id", "transaction.timeout.ms",
+            "key.serializer", "value.serializer",
             "key.deserializer", "value.deserializer", "group.id", "enable.auto.commit", "auto.offset.reset",
             "isolation.level", "partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms",
             "max.poll.records");

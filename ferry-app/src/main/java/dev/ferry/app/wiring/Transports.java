@@ -34,7 +34,7 @@ public final class Transports {
         return new KafkaTransport(new KafkaSettings(kafka.bootstrapServers(), new TopicNaming(kafka.topicPrefix()),
             kafka.partitions(), kafka.replicationFactor().shortValue(), kafka.deadLetterTopic(), kafka.idempotence(),
             kafka.lingerMs(), kafka.compression(), kafka.properties()),
-            kafka.exactlyOnce() ? ExactlyOnce.forRelay(relayName, kafka.positionsTopic()) : null);
+            kafka.exactlyOnce() ? ExactlyOnce.forRelay(relayName, kafka.topicPrefix()) : null);
     }
 
     private static Transport nats(FerryConfig.Nats nats) {

@@ -52,6 +52,11 @@ final class Acknowledgements {
     private boolean sentSinceSave;
     private long lastSaveNanos = System.nanoTime();
     private boolean checkpointed;
+    /**
+     * A copy's records are being sent and its progress mark is not yet queued: they carry the relay's position, so no
+     * checkpoint covers them until the mark. A store that commits the records sent waits for the mark.
+     */
+    private boolean copyWorkUnmarked;
 
     /**
      * @param sequence     records published up to {@code checkpointed}
@@ -134,6 +139,7 @@ final class Acknowledgements {
      * that is acknowledged.
      */
     void markCopy(ResumeToken token, String source, CopyProgress progress) {
+        copyWorkUnmarked = false;
         inFlight.addLast(new Pending(token, sequence, 0, null, CompletableFuture.completedFuture(null), source,
             progress, null));
         inFlightEvents++;
@@ -153,6 +159,15 @@ final class Acknowledgements {
             acknowledged = position;
             term.progress().movedTo(position);
         }
+    }
+
+    /**
+     * A copy's records follow, then their progress mark ({@link #markCopy}): until the mark, a store that commits the
+     * records sent with each checkpoint is not saved to, since the checkpoint would not cover them (a successor would
+     * send them again, visibly). In the default stores this changes nothing: the mark's progress is what they save.
+     */
+    void copyWorkBegins() {
+        copyWorkUnmarked = true;
     }
 
     /** Backpressure: while too much is unacknowledged, wait for the oldest instead of reading on. */
@@ -293,7 +308,7 @@ final class Acknowledgements {
         if (!term.leads()) {
             return; // a deposed leader never moves the checkpoint (the store's epoch check enforces it too)
         }
-        if (checkpoints.commitsTheRecordsSent() && !awaitEverythingAcknowledged()) {
+        if (checkpoints.commitsTheRecordsSent() && (copyWorkUnmarked || !awaitEverythingAcknowledged())) {
             return;
         }
         Checkpoint next = new Checkpoint(acknowledged, copies, acknowledgedSequence, term.epoch(), Instant.now());

@@ -236,6 +236,11 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 }
             } catch (CheckpointStore.Fenced e) {
                 log.warn("relay {}: {}", settings.name(), e.getMessage());
+                if (running && leadership.isValid(epoch.getAsLong())) {
+                    // Fenced by the broker while the lease is still ours (Kafka's exactly-once mode: a transaction the
+                    // broker timed out, or another deployment sharing the transactional id): not a new term at once.
+                    restartAfter(RelayStatus.Fault.BROKER, e);
+                }
             } catch (RuntimeException e) {
                 if (killed) {
                     return;
@@ -274,7 +279,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         // (Kafka's exactly-once mode) fences the earlier leaders' output as the publisher is made, and only then is the
         // position it holds final.
         RecordPublisher publisher = at(RelayStatus.Fault.BROKER, publishers::get);
-        term.timeline().publisherReady();
+        currentPublisher = publisher; // a kill from here on aborts it
         CheckpointStore termCheckpoints;
         Optional<Checkpoint> checkpoint;
         StartPosition start;
@@ -282,6 +287,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
         try {
             termCheckpoints = publisher.checkpoints(settings.name(), checkpoints);
             checkpoint = at(RelayStatus.Fault.CHECKPOINTS, () -> termCheckpoints.load(settings.name()));
+            term.timeline().publisherReady(); // the checkpoint read and the publisher ready
             List<String> toCopy = recopy ? copy.sources()
                 : checkpoint.isPresent() || restartFromNow ? List.of()
                 : settings.initialPosition() instanceof StartPosition.Earliest ? copy.sources() : copy.copiedFirst();
@@ -297,6 +303,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 restartFromNow ? null : checkpoint.map(Checkpoint::token).orElse(null),
                 checkpoint.map(Checkpoint::copies).orElse(Map.of()));
         } catch (RuntimeException e) {
+            currentPublisher = null;
             publisher.abort();
             throw e;
         }
@@ -324,7 +331,6 @@ public final class ChangeStreamRelay implements AutoCloseable {
         leadingEpoch = epoch;
         log.info("relay {}: instance {} leads at epoch {}, starting {}", settings.name(), instanceId, epoch,
             checkpoint.map(c -> "after checkpoint of sequence " + c.sequence()).orElse("at " + start));
-        currentPublisher = publisher;
         ChangeSender sender = new ChangeSender(term, publisher, acks);
         WatermarkCopies watermarks = new WatermarkCopies(term, copy, acks, sender);
         Copying copying = new Copying(term, copy, source, termCheckpoints, acks, sender, watermarks);

@@ -269,12 +269,19 @@ final class Copying {
                 List<Change> changes = at(RelayStatus.Fault.SOURCE, feed::poll);
                 // Stamped with where the stream is: these changes lie before it, so the checkpoint stays there.
                 ResumeToken stamp = acks.position();
+                acks.copyWorkBegins();
                 for (Change change : changes) {
                     if (!term.active()) {
                         return false;
                     }
                     acks.awaitRoom();
                     sender.send(change, stamp);
+                }
+                // Where the catch-up has got, checkpointed once what it sent is acknowledged: a successor catches up
+                // from there, and a checkpoint never covers catch-up records it would send again.
+                if (feed.position() != null) {
+                    acks.markCopy(stamp, name, new CopyProgress(progress.position(), progress.copied(), false,
+                        feed.position()));
                 }
                 acks.drainAcknowledged();
                 acks.maybeCheckpoint(false);
@@ -320,6 +327,7 @@ final class Copying {
         ResumeToken notedAt = progress.alongsideStream() ? progress.notedAt() : stamp;
         SourceCopy.CopyBatch batch = at(RelayStatus.Fault.SOURCE,
             () -> copy.next(name, progress.position(), stamp, notedAt, COPY_BATCH));
+        acks.copyWorkBegins();
         for (Change change : batch.changes()) {
             if (!term.active()) {
                 return false;

@@ -129,6 +129,7 @@ final class WatermarkCopies {
 
     private void publish(Window closed, ResumeToken highWatermark) {
         var changes = at(RelayStatus.Fault.SOURCE, () -> closed.chunk.changes(highWatermark));
+        acks.copyWorkBegins();
         for (Change change : changes) {
             if (!term.active()) {
                 return;

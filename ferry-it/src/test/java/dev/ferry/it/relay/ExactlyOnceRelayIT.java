@@ -6,9 +6,13 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import org.bson.Document;
 import org.bson.RawBsonDocument;
@@ -24,6 +28,7 @@ import dev.ferry.core.relay.spi.RecordPublisher;
 import dev.ferry.core.relay.spi.SourceCopy;
 import dev.ferry.it.support.AppendLoad;
 import dev.ferry.it.support.DeliveryCheck;
+import dev.ferry.it.support.ForwardingRecordPublisher;
 import dev.ferry.it.support.Pause;
 import dev.ferry.it.support.Pipeline;
 import dev.ferry.it.support.PipelineFixture;
@@ -32,17 +37,22 @@ import dev.ferry.it.support.TopicRecords;
 import dev.ferry.kafka.publish.ExactlyOnce;
 import dev.ferry.kafka.publish.KafkaPublishers;
 import dev.ferry.mongodb.changestream.ChangeStreamTail;
+import dev.ferry.mongodb.changestream.DocumentReaders;
 import dev.ferry.mongodb.changestream.MongoChangeSource;
+import dev.ferry.mongodb.changestream.WatchedCollection;
+import dev.ferry.mongodb.copy.CopiedCollection;
+import dev.ferry.mongodb.copy.MongoSourceCopy;
 import dev.ferry.mongodb.lease.MongoLeaseStore;
 import dev.ferry.mongodb.relay.MongoGapLog;
 
 /**
  * Kafka's exactly-once mode (issue 35): relays sharing one {@code transactional.id}, each term fencing the ones before
- * it and committing its position with its records. Under load, leaders killed as a crash would (the open transaction
- * left behind), a leader frozen mid-publish past its lease, and one frozen after its lease check and before its commit
- * (fenced by its successor's producer when it wakes), and a broker restart under load leave a {@code read_committed} reader with every stored event
- * exactly once, in each key's order. A {@code read_uncommitted} reader of the same partitions is shown beside
- * it: what the dead leaders had sent in their aborted transactions is there, sent again by their successors.
+ * it and committing its position with its records. Under load — leaders killed as a crash would (the open transaction
+ * left behind), a leader frozen mid-publish past its lease, one frozen after its lease check and before its commit
+ * (fenced by its successor's producer when it wakes), a broker restart, a leader killed mid-copy — a
+ * {@code read_committed} reader finds every stored event exactly once, in each key's order. A {@code read_uncommitted}
+ * reader of the same partitions is shown beside it: what the dead leaders had sent in their aborted transactions is
+ * there, sent again by their successors.
  */
 @Timeout(300)
 class ExactlyOnceRelayIT extends PipelineFixture {
@@ -209,6 +219,102 @@ class ExactlyOnceRelayIT extends PipelineFixture {
         assertThat(check.orderViolations()).isZero();
     }
 
+    @Test
+    void aCopyInterruptedByALeaderKillIsCommittedOnceWhatTheSuccessorCopiesAgainWasNeverVisible() throws Exception {
+        new AppendLoad(pipeline.store(), "patient", 300, 5_000, 2).runToEnd();
+        WatchedCollection events = new WatchedCollection(pipeline.database().getName(), Pipeline.EVENTS,
+            DocumentReaders.commits());
+        MongoSourceCopy copy = new MongoSourceCopy(pipeline.client(), List.of(CopiedCollection.commits("events", events)));
+        MongoChangeSource source = MongoChangeSource.of(pipeline.client(), List.of(events),
+            ChangeStreamTail.Settings.DEFAULT);
+        // The first term holds its records a little after a part of its copy is committed: its copy cannot complete, the
+        // kill lands mid-copy, and its open transaction holds copied records its successor sends again.
+        List<ChangeStreamRelay> relays = List.of(
+            pipeline.startRelay("r1", source, copy, ignored -> firstTermHeld(publishers(mode()))),
+            pipeline.startRelay("r2", source, copy, ignored -> firstTermHeld(publishers(mode()))));
+        ChangeStreamRelay leader = awaitLeader(relays);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(holding::get);
+        CheckpointStore.CopyProgress atKill = copyProgress();
+        leader.kill();
+        // Appended once the successor's copy is complete: an event appended while a copy runs may be both copied and
+        // streamed (the copy reads the collection as it is; the stream goes on from the position noted before it), a
+        // copy's own duplicate outside this mode's claim.
+        await().atMost(Duration.ofSeconds(60)).until(() -> copyProgress().complete());
+        new AppendLoad(pipeline.store(), "patient", 300, 600, 2).runToEnd();
+
+        List<Event> stored = pipeline.storedEvents();
+        List<PublishedRecord> records = new TopicRecords(pipeline.kafka().bootstrapServers(), true)
+            .awaitEvents(pipeline.topicPrefix(), pipeline.deadLetterTopic(), stored, Duration.ofSeconds(120));
+        DeliveryCheck check = DeliveryCheck.of(stored, records);
+        System.out.printf("ExactlyOnceRelayIT copy: killed with %s checkpointed; read_committed: %s; "
+            + "read_uncommitted: %s%n", atKill, check, pipeline.check());
+
+        assertThat(atKill.complete()).as("killed mid-copy").isFalse();
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
+    }
+
+    /** Records epoch 1 sends after its first commit with copy progress, left in its open transaction at the kill. */
+    private static final long SENT_AFTER_THE_COMMIT = 500;
+    /** Epoch 1's highest sequence sent, the one after which it holds its records, and whether it holds one. */
+    private final AtomicLong sentUpTo = new AtomicLong();
+    private final AtomicLong holdAfter = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicBoolean holding = new AtomicBoolean();
+
+    /**
+     * Epoch 1's publishers send until the first checkpoint with copy progress is committed and {@value
+     * #SENT_AFTER_THE_COMMIT} records more, then hold every later record (never sent, never acknowledged, so never
+     * committed): the copy cannot complete, the kill lands mid-copy, and what was sent after that commit is in the open
+     * transaction.
+     */
+    private Supplier<RecordPublisher> firstTermHeld(Supplier<RecordPublisher> publishers) {
+        return () -> new ForwardingRecordPublisher(publishers.get()) {
+            @Override
+            public CompletableFuture<Void> publish(Prepared record, Provenance provenance) {
+                if (provenance.epoch() == 1) {
+                    if (provenance.sequence() > holdAfter.get()) {
+                        holding.set(true);
+                        return new CompletableFuture<>();
+                    }
+                    sentUpTo.accumulateAndGet(provenance.sequence(), Math::max);
+                }
+                return super.publish(record, provenance);
+            }
+
+            @Override
+            public CheckpointStore checkpoints(String relay, CheckpointStore store) {
+                CheckpointStore committing = delegate.checkpoints(relay, store);
+                return new CheckpointStore() {
+                    @Override
+                    public Optional<Checkpoint> load(String relayName) {
+                        return committing.load(relayName);
+                    }
+
+                    @Override
+                    public void save(String relayName, Checkpoint checkpoint) {
+                        committing.save(relayName, checkpoint);
+                        if (checkpoint.epoch() == 1 && holdAfter.get() == Long.MAX_VALUE
+                            && checkpoint.copies().values().stream().anyMatch(c -> c.copied() > 0)) {
+                            holdAfter.set(sentUpTo.get() + SENT_AFTER_THE_COMMIT);
+                        }
+                    }
+
+                    @Override
+                    public boolean commitsTheRecordsSent() {
+                        return committing.commitsTheRecordsSent();
+                    }
+                };
+            }
+        };
+    }
+
+    private CheckpointStore.CopyProgress copyProgress() {
+        return pipeline.checkpoints().load(pipeline.settings().name())
+            .map(checkpoint -> checkpoint.copies().get("events")).orElse(new CheckpointStore.CopyProgress("", 0, false));
+    }
+
     private long commits() {
         return pipeline.database().getCollection(Pipeline.EVENTS).countDocuments();
     }
@@ -229,7 +335,8 @@ class ExactlyOnceRelayIT extends PipelineFixture {
 
     /** The relay's mode; its positions outside the test's topic prefix, which the checks read as events. */
     private ExactlyOnce mode() {
-        return ExactlyOnce.forRelay(pipeline.settings().name(), "positions-" + pipeline.topicPrefix() + "relay");
+        return new ExactlyOnce(pipeline.topicPrefix() + "relay-" + pipeline.settings().name(),
+            "positions-" + pipeline.topicPrefix() + "relay");
     }
 
     private KafkaPublishers publishers(ExactlyOnce mode) {

@@ -9,15 +9,16 @@ import java.util.Objects;
  * as the records it covers, to a compacted topic of Ferry's, so a reader of committed records sees each record once
  * whatever fails. Azure Event Hubs has no transactions: there the relay publishes at least once, as by default.
  *
- * @param transactionalId the producers' {@code transactional.id}: {@value #TRANSACTIONAL_ID_PREFIX} + the relay's name
+ * @param transactionalId the producers' {@code transactional.id}: the topic prefix + {@value #TRANSACTIONAL_ID_INFIX} +
+ *                        the relay's name (the prefix keeps two deployments on one cluster from fencing each other)
  * @param positionsTopic  the compacted, single-partition topic holding each relay's position, keyed by relay name
  */
 public record ExactlyOnce(String transactionalId, String positionsTopic) {
 
-    /** Prefix of the {@code transactional.id} (a name operators grant ACLs to). */
-    public static final String TRANSACTIONAL_ID_PREFIX = "ferry-relay-";
+    /** Between the topic prefix and the relay's name in the {@code transactional.id} (a name operators grant ACLs to). */
+    public static final String TRANSACTIONAL_ID_INFIX = "relay-";
 
-    /** The default positions topic's name after the topic prefix. */
+    /** The positions topic's name after the topic prefix. */
     public static final String POSITIONS_TOPIC_SUFFIX = "relay-positions";
 
     public ExactlyOnce {
@@ -25,8 +26,11 @@ public record ExactlyOnce(String transactionalId, String positionsTopic) {
         Objects.requireNonNull(positionsTopic, "positionsTopic");
     }
 
-    /** The mode for the relay named {@code relay}, its position in {@code positionsTopic}. */
-    public static ExactlyOnce forRelay(String relay, String positionsTopic) {
-        return new ExactlyOnce(TRANSACTIONAL_ID_PREFIX + relay, positionsTopic);
+    /**
+     * The mode for the relay named {@code relay} of the deployment whose topics start with {@code topicPrefix}: the
+     * {@code transactional.id} {@code <topicPrefix>relay-<relay>}, the positions in {@code <topicPrefix>relay-positions}.
+     */
+    public static ExactlyOnce forRelay(String relay, String topicPrefix) {
+        return new ExactlyOnce(topicPrefix + TRANSACTIONAL_ID_INFIX + relay, topicPrefix + POSITIONS_TOPIC_SUFFIX);
     }
 }

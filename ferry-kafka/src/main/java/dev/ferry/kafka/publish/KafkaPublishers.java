@@ -50,6 +50,8 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
     private final KafkaSettings settings;
     /** Exactly-once mode, or null. */
     private final ExactlyOnce exactlyOnce;
+    /** In that mode, the reader of the relay's committed positions, connected ahead; else null. */
+    private final RelayPositions positions;
     private final TopicProvisioner topics;
     private volatile boolean idempotence;
     /** Makes the next term's producer ahead of time; null unless {@link #keepingOneReady}. */
@@ -84,6 +86,7 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
         if (exactlyOnce != null) {
             topics.ensurePositions(exactlyOnce.positionsTopic());
         }
+        this.positions = exactlyOnce == null ? null : new RelayPositions(settings, exactlyOnce.positionsTopic());
         this.idempotence = settings.idempotence();
         this.maker = keepOneReady ? Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kafka-producer-ahead");
@@ -109,6 +112,15 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
      */
     public static KafkaPublishers keepingOneReady(KafkaSettings settings, ExactlyOnce exactlyOnce) {
         KafkaPublishers publishers = new KafkaPublishers(settings, true, exactlyOnce);
+        if (publishers.positions != null) {
+            publishers.maker.execute(() -> {
+                try {
+                    publishers.positions.connect(); // a take-over then reads its position without connecting first
+                } catch (RuntimeException e) {
+                    log.debug("the positions reader could not connect ahead: {}", e.toString());
+                }
+            });
+        }
         publishers.ensureTopic(settings.deadLetterTopic()); // the topic the producer made ahead fetches metadata of
         publishers.makeNextAhead();
         return publishers;
@@ -137,7 +149,7 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
             }
         }
         return new KafkaRecordPublisher(producer, topics, settings, this::idempotenceRefused, maxRecordBytes(),
-            exactlyOnce);
+            exactlyOnce, positions);
     }
 
     /** How many terms found no producer made ahead and made their own. */
@@ -247,6 +259,9 @@ public final class KafkaPublishers implements Supplier<RecordPublisher>, AutoClo
                 left.thenAccept(producer -> producer.close(Duration.ZERO));
             }
             maker.shutdownNow();
+        }
+        if (positions != null) {
+            positions.close();
         }
         topics.close();
     }

@@ -60,16 +60,21 @@ final class KafkaRecordPublisher implements RecordPublisher {
     private final HeaderBytes headerBytes = new HeaderBytes();
     /** Exactly-once mode, or null: then every send is in a transaction that a checkpoint commits. */
     private final ExactlyOnce exactlyOnce;
+    /** Exactly-once mode: where a term reads its relay's committed position; else null. */
+    private final RelayPositions positions;
     private boolean inTransaction;
 
     /**
      * @param maxRecordBytes the producer's {@code max.request.size}: a larger record is refused before sending
      * @param exactlyOnce    null, or the mode whose transactions this publisher's producer (its transactions
      *                       initialised) sends in
+     * @param positions      in that mode, the reader of the relay's committed positions; else null
      */
     KafkaRecordPublisher(Producer<String, byte[]> producer, TopicProvisioner topics, KafkaSettings settings,
-                        Runnable onIdempotenceRefused, long maxRecordBytes, ExactlyOnce exactlyOnce) {
+                        Runnable onIdempotenceRefused, long maxRecordBytes, ExactlyOnce exactlyOnce,
+                        RelayPositions positions) {
         this.exactlyOnce = exactlyOnce;
+        this.positions = positions;
         this.maxRecordBytes = maxRecordBytes;
         this.producer = producer;
         this.topics = topics;
@@ -210,7 +215,7 @@ final class KafkaRecordPublisher implements RecordPublisher {
 
     @Override
     public CheckpointStore checkpoints(String relay, CheckpointStore store) {
-        return exactlyOnce == null ? store : new TransactionalCheckpoints(this, store, exactlyOnce, settings);
+        return exactlyOnce == null ? store : new TransactionalCheckpoints(this, store, positions);
     }
 
     /**

@@ -1,18 +1,8 @@
 package dev.ferry.kafka.publish;
 
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,34 +23,43 @@ import dev.ferry.core.relay.spi.CheckpointStore;
 final class TransactionalCheckpoints implements CheckpointStore {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionalCheckpoints.class);
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
-    /** How far back from the end a term first looks for its relay's last position (two offsets per commit). */
-    private static final long FIRST_LOOK_BACK = 1_000;
 
     private final KafkaRecordPublisher publisher;
     private final CheckpointStore store;
-    private final ExactlyOnce mode;
-    private final KafkaSettings settings;
+    private final RelayPositions positions;
 
-    TransactionalCheckpoints(KafkaRecordPublisher publisher, CheckpointStore store, ExactlyOnce mode,
-                             KafkaSettings settings) {
+    TransactionalCheckpoints(KafkaRecordPublisher publisher, CheckpointStore store, RelayPositions positions) {
         this.publisher = publisher;
         this.store = store;
-        this.mode = mode;
-        this.settings = settings;
+        this.positions = positions;
     }
 
     @Override
     public Optional<Checkpoint> load(String relayName) {
-        Optional<Checkpoint> committed = committedPosition(relayName);
+        Optional<Checkpoint> committed = positions.last(relayName);
         Optional<Checkpoint> stored = store.load(relayName);
-        Optional<Checkpoint> chosen = committed.isEmpty() ? stored
-            : stored.isPresent() && stored.get().sequence() > committed.get().sequence() ? stored : committed;
+        Optional<Checkpoint> chosen = startingPosition(committed, stored);
         log.info("relay {}: exactly-once mode starts from {} (Kafka's position: {}; the checkpoint store's: {})",
             relayName, chosen.isEmpty() ? "no position" : chosen == committed ? "Kafka's committed position"
                 : "the checkpoint store's", committed.map(c -> "sequence " + c.sequence()).orElse("none"),
             stored.map(c -> "sequence " + c.sequence()).orElse("none"));
         return chosen;
+    }
+
+    /**
+     * Where a term starts: Kafka's committed position, unless the store's is further on — by sequence, or at the same
+     * sequence saved later (a run without this mode since moved it over changes that published nothing: dead letters
+     * that would be sent again, a quiet source whose old position may have left the oplog) — or Kafka holds none.
+     */
+    static Optional<Checkpoint> startingPosition(Optional<Checkpoint> committed, Optional<Checkpoint> stored) {
+        if (committed.isEmpty() || stored.isEmpty()) {
+            return committed.isEmpty() ? stored : committed;
+        }
+        Checkpoint kafka = committed.get();
+        Checkpoint mongo = stored.get();
+        boolean storeFurther = mongo.sequence() > kafka.sequence()
+            || (mongo.sequence() == kafka.sequence() && mongo.savedAt().isAfter(kafka.savedAt()));
+        return storeFurther ? stored : committed;
     }
 
     @Override
@@ -87,67 +86,5 @@ final class TransactionalCheckpoints implements CheckpointStore {
     @Override
     public void clearCopyRequest(String relayName, String source) {
         store.clearCopyRequest(relayName, source);
-    }
-
-    /**
-     * The relay's last committed position: read committed only, to the partition's last stable offset, looking back
-     * from the end (doubling the distance) until a record of this relay is found.
-     */
-    private Optional<Checkpoint> committedPosition(String relayName) {
-        TopicPartition partition = new TopicPartition(mode.positionsTopic(), 0);
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(readerConfig(), new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-            consumer.assign(List.of(partition));
-            long begin = consumer.beginningOffsets(List.of(partition), READ_TIMEOUT).get(partition);
-            long end = consumer.endOffsets(List.of(partition), READ_TIMEOUT).get(partition);
-            long lookBack = FIRST_LOOK_BACK;
-            long to = end;
-            while (to > begin) {
-                long from = Math.max(begin, to - lookBack);
-                Optional<Checkpoint> found = lastOf(consumer, partition, relayName, from, to);
-                if (found.isPresent()) {
-                    return found;
-                }
-                to = from;
-                lookBack *= 2;
-            }
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<Checkpoint> lastOf(KafkaConsumer<String, byte[]> consumer, TopicPartition partition,
-                                               String relayName, long from, long to) {
-        consumer.seek(partition, from);
-        ConsumerRecord<String, byte[]> last = null;
-        long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-        while (consumer.position(partition, READ_TIMEOUT) < to) {
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-                if (record.offset() < to && relayName.equals(record.key()) && record.value() != null) {
-                    last = record;
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("cannot read the relay positions in " + partition + " from offset "
-                    + from + " to " + to + " within " + READ_TIMEOUT.toSeconds() + " s");
-            }
-        }
-        if (last == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(RelayPositionJson.decode(last.value()));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("relay " + relayName + ": its last position in " + partition + " at offset "
-                + last.offset() + " cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    private Map<String, Object> readerConfig() {
-        Map<String, Object> config = new HashMap<>(settings.clientProperties());
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "ferry-relay-positions");
-        return config;
     }
 }

@@ -177,7 +177,7 @@ class KafkaRecordPublisherIT {
             MockProducer<String, byte[]> producer = new MockProducer<>(new Cluster("c", List.of(broker), partitions,
                 java.util.Set.of(), java.util.Set.of()), false, null, new StringSerializer(), new ByteArraySerializer());
             try (TopicProvisioner topics = new TopicProvisioner(settings)) {
-                RecordPublisher publisher = new KafkaRecordPublisher(producer, topics, settings, () -> { }, 1_000_000, null);
+                RecordPublisher publisher = new KafkaRecordPublisher(producer, topics, settings, () -> { }, 1_000_000, null, null);
                 CompletableFuture<Void> v1 = publisher.publish(version("p-1", 1), new RecordPublisher.Provenance("r1", 1, 1));
                 assertThat(producer.history()).hasSize(1);
 

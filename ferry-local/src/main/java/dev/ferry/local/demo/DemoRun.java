@@ -80,7 +80,7 @@ final class DemoRun {
                         + "committed with the records)");
                 }
                 return run(mongo, new KafkaTransport(settings, options.exactlyOnce()
-                    ? ExactlyOnce.forRelay(RELAY, settings.topicNaming().prefix() + ExactlyOnce.POSITIONS_TOPIC_SUFFIX)
+                    ? ExactlyOnce.forRelay(RELAY, settings.topicNaming().prefix())
                     : null));
             }
         }
