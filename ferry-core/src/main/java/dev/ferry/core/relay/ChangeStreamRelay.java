@@ -10,8 +10,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -274,7 +276,7 @@ public final class ChangeStreamRelay implements AutoCloseable {
     /** Leads in {@code epoch} until deposed or stopped. */
     private void lead(long epoch) {
         Term term = new Term(settings, instanceId, epoch, new TakeoverTimeline(settings.name(), epoch), progress,
-            refusals, () -> running, () -> leadership.isValid(epoch));
+            refusals, () -> running, leadingUntilFirstLapse(epoch));
         // The publisher before the checkpoint: a transport that keeps the relay's position with the records it commits
         // (Kafka's exactly-once mode) fences the earlier leaders' output as the publisher is made, and only then is the
         // position it holds final.
@@ -314,6 +316,26 @@ public final class ChangeStreamRelay implements AutoCloseable {
                 restartFromNow = false; // the first checkpoint after the gap is written
             }
         }
+    }
+
+    /**
+     * Whether the term of {@code epoch} still leads: false from the first time its lease is seen lapsed, even if a
+     * renewal under way then succeeds. A part that stopped halfway on seeing it lapse (a copy batch, a chunk) would
+     * otherwise carry on in the same term and send again what it had begun; the term ends, and the next starts from
+     * the checkpoint.
+     */
+    private BooleanSupplier leadingUntilFirstLapse(long epoch) {
+        AtomicBoolean lapsed = new AtomicBoolean();
+        return () -> {
+            if (lapsed.get()) {
+                return false;
+            }
+            if (!leadership.isValid(epoch)) {
+                lapsed.set(true);
+                return false;
+            }
+            return true;
+        };
     }
 
     /** A term's work: the copies before streaming, the stream, then a graceful finish or the acknowledged prefix. */

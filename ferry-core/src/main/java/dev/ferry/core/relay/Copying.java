@@ -196,6 +196,15 @@ final class Copying {
         return batchesSent.contains(name);
     }
 
+    /**
+     * Whether the stream, at {@code position}, has reached where {@code name}'s catch-up has got: a successor of a
+     * term that caught up part of the way may not switch before, or the reopened stream would publish that part again.
+     */
+    boolean streamReached(String name, ResumeToken position) {
+        CopyProgress progress = acks.copies().get(name);
+        return progress == null || progress.notedAt() == null || source.compare(position, progress.notedAt()) >= 0;
+    }
+
     /** Sends the next batch of {@code name}'s copy alongside the stream. */
     void sendBatchAlongside(String name) {
         if (sendBatch(name)) {
@@ -265,29 +274,41 @@ final class Copying {
         CopyProgress progress = acks.copies().get(name);
         try (ChangeSource.ChangeFeed feed = open(new StartPosition.AfterToken(progress.notedAt()),
             at -> source.openOnly(at, name))) {
-            while (term.active()) {
+            boolean reached = false;
+            while (!reached && term.active()) {
                 List<Change> changes = at(RelayStatus.Fault.SOURCE, feed::poll);
                 // Stamped with where the stream is: these changes lie before it, so the checkpoint stays there.
                 ResumeToken stamp = acks.position();
                 acks.copyWorkBegins();
+                ResumeToken caughtUpTo = feed.position();
                 for (Change change : changes) {
+                    if (source.compare(change.token(), until) > 0) {
+                        // The stream, reopened at {@code until} with this source, publishes it and what follows.
+                        reached = true;
+                        caughtUpTo = until;
+                        break;
+                    }
                     if (!term.active()) {
                         return false;
                     }
                     acks.awaitRoom();
                     sender.send(change, stamp);
                 }
+                if (caughtUpTo != null && source.compare(caughtUpTo, until) >= 0) {
+                    reached = true;
+                    caughtUpTo = until; // never past where the stream reopens
+                }
                 // Where the catch-up has got, checkpointed once what it sent is acknowledged: a successor catches up
                 // from there, and a checkpoint never covers catch-up records it would send again.
-                if (feed.position() != null) {
+                if (caughtUpTo != null) {
                     acks.markCopy(stamp, name, new CopyProgress(progress.position(), progress.copied(), false,
-                        feed.position()));
+                        caughtUpTo));
                 }
                 acks.drainAcknowledged();
                 acks.maybeCheckpoint(false);
-                if (feed.position() != null && source.compare(feed.position(), until) >= 0) {
-                    break;
-                }
+            }
+            if (!reached) {
+                return false;
             }
         }
         if (!acks.drainAll()) {

@@ -96,7 +96,7 @@ final class Streaming {
             watermarks.readNextChunk();
             if (copied != null && !copying.batchesSent(copied)) {
                 copying.sendBatchAlongside(copied);
-            } else if (copied != null && feed.position() != null) {
+            } else if (copied != null && feed.position() != null && copying.streamReached(copied, feed.position())) {
                 return acks.drainAll() ? new Switch(feed.position(), copied) : null;
             } else if (feed.position() != null && copying.takeRequest(feed.position())) {
                 return new Switch(feed.position(), null);

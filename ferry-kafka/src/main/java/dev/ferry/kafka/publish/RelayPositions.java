@@ -26,8 +26,11 @@ final class RelayPositions implements AutoCloseable {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
     /** How far back from the end a term first looks for its relay's last position (two offsets per commit). */
     private static final long FIRST_LOOK_BACK = 1_000;
-    /** Longer than the transaction timeout: by then the broker has aborted a transaction left open. */
-    private static final Duration STABLE_WAIT = Duration.ofMillis(KafkaPublishers.TRANSACTION_TIMEOUT_MS + 5_000L);
+    /**
+     * The transaction timeout, plus the broker's check for timed-out transactions (every 10 s by default), plus a
+     * margin: by then the broker has aborted a transaction left open.
+     */
+    private static final Duration STABLE_WAIT = Duration.ofMillis(KafkaPublishers.TRANSACTION_TIMEOUT_MS + 15_000L);
     private static final Duration STABLE_POLL = Duration.ofMillis(50);
 
     private final TopicPartition partition;
@@ -85,8 +88,14 @@ final class RelayPositions implements AutoCloseable {
         long deadline = System.nanoTime() + STABLE_WAIT.toNanos();
         while (true) {
             long stable = consumer.endOffsets(List.of(partition), READ_TIMEOUT).get(partition);
-            if (stable >= target || System.nanoTime() - deadline > 0) {
+            if (stable >= target) {
                 return stable;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                // Reading below it could miss this relay's newest position and re-send what is committed: the term
+                // fails instead, and its restart (after a backoff) looks again.
+                throw new IllegalStateException(partition + " is not stable after " + STABLE_WAIT.toSeconds()
+                    + " s: a transaction holds its last stable offset at " + stable + " below " + target);
             }
             try {
                 Thread.sleep(STABLE_POLL.toMillis()); // another relay's commit or the broker's abort, not ours
@@ -125,9 +134,14 @@ final class RelayPositions implements AutoCloseable {
         }
     }
 
+    /** Interrupts a read or a connection under way (a consumer's wake-up), then closes. */
     @Override
-    public synchronized void close() {
-        consumer.close(Duration.ZERO);
-        uncommitted.close(Duration.ZERO);
+    public void close() {
+        consumer.wakeup();
+        uncommitted.wakeup();
+        synchronized (this) {
+            consumer.close(Duration.ZERO);
+            uncommitted.close(Duration.ZERO);
+        }
     }
 }

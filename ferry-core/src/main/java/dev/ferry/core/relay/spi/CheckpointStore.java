@@ -79,7 +79,8 @@ public interface CheckpointStore {
      * @param copied   documents copied so far
      * @param complete whether the copy is done and the source is only streamed
      * @param notedAt  for a copy made while the other sources stream: the stream position noted before it, from which
-     *                 the source's own changes are streamed once its copy is done; null for a copy before streaming
+     *                 the source's own changes are caught up once its batches are sent (moved on as the catch-up
+     *                 goes, never past where the stream reopens with the source); null for a copy before streaming
      *                 (the checkpoint's token is then that position)
      */
     record CopyProgress(String position, long copied, boolean complete, ResumeToken notedAt) {
