@@ -173,50 +173,59 @@ class KafkaRecordPublisherIT {
             .filter(key -> partitionOf(key, partitions.size()) != partitionOf("p-1", partitions.size()))
             .findFirst().orElseThrow();
 
-        for (boolean firstFails : new boolean[] {false, true}) {
-            MockProducer<String, byte[]> producer = new MockProducer<>(new Cluster("c", List.of(broker), partitions,
-                java.util.Set.of(), java.util.Set.of()), false, null, new StringSerializer(), new ByteArraySerializer());
-            try (TopicProvisioner topics = new TopicProvisioner(settings)) {
-                RecordPublisher publisher = new KafkaRecordPublisher(producer, topics, settings, () -> { }, 1_000_000, null, null);
-                CompletableFuture<Void> v1 = publisher.publish(version("p-1", 1), new RecordPublisher.Provenance("r1", 1, 1));
-                assertThat(producer.history()).hasSize(1);
-
-                // The relay's one publishing thread, sending version 2 while version 1 is unacknowledged.
-                AtomicReference<CompletableFuture<Void>> v2 = new AtomicReference<>();
-                Thread sender = new Thread(() -> v2.set(publisher.publish(version("p-1", 2),
-                    new RecordPublisher.Provenance("r1", 1, 2))), "relay-publisher");
-                sender.start();
-                await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.TIMED_WAITING
-                    || !sender.isAlive() || producer.history().size() > 1);
-                assertThat(producer.history()).as("sent while the partition's first record is unacknowledged")
-                    .extracting(ProducerRecord::key).containsExactly("p-1");
-                assertThat(sender.getState()).as("the sender waits for the first acknowledgement")
-                    .isEqualTo(Thread.State.TIMED_WAITING);
-                // Another partition's first record is not held up by this one's.
-                publisher.publish(version(otherKey, 1), new RecordPublisher.Provenance("r1", 1, 3));
-                assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
-
-                if (firstFails) {
-                    producer.errorNext(new NotLeaderOrFollowerException("the partition's leader moved"));
-                    sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
-                    assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
-                        .isFalse();
-                    assertThat(v1).isCompletedExceptionally();
-                    assertThat(v2.get()).as("version 2, after version 1 failed").isCompletedExceptionally();
-                    assertThat(producer.history()).as("version 2 is never sent without version 1")
-                        .extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
-                } else {
-                    producer.completeNext();
-                    sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
-                    assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
-                        .isFalse();
-                    assertThat(v1).isCompleted();
-                    assertThat(producer.history()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey, "p-1");
-                    // Later records to the partition go without waiting: the gate is the first record's only.
-                    publisher.publish(version("p-1", 3), new RecordPublisher.Provenance("r1", 1, 4));
-                    assertThat(producer.history()).hasSize(4);
+        // In Kafka's exactly-once mode too (issue 35): the records then go in the term's transaction.
+        for (boolean transactional : new boolean[] {false, true}) {
+            for (boolean firstFails : new boolean[] {false, true}) {
+                MockProducer<String, byte[]> producer = new MockProducer<>(new Cluster("c", List.of(broker), partitions,
+                    java.util.Set.of(), java.util.Set.of()), false, null, new StringSerializer(), new ByteArraySerializer());
+                if (transactional) {
+                    producer.initTransactions();
                 }
-                publisher.abort();
+                java.util.function.Supplier<List<ProducerRecord<String, byte[]>>> sent = () -> transactional
+                    ? producer.uncommittedRecords() : producer.history();
+                try (TopicProvisioner topics = new TopicProvisioner(settings)) {
+                    RecordPublisher publisher = new KafkaRecordPublisher(producer, topics, settings, () -> { }, 1_000_000,
+                        transactional ? new ExactlyOnce("gate.relay-r", "gate.relay-positions") : null, null);
+                    CompletableFuture<Void> v1 = publisher.publish(version("p-1", 1), new RecordPublisher.Provenance("r1", 1, 1));
+                    assertThat(sent.get()).hasSize(1);
+
+                    // The relay's one publishing thread, sending version 2 while version 1 is unacknowledged.
+                    AtomicReference<CompletableFuture<Void>> v2 = new AtomicReference<>();
+                    Thread sender = new Thread(() -> v2.set(publisher.publish(version("p-1", 2),
+                        new RecordPublisher.Provenance("r1", 1, 2))), "relay-publisher");
+                    sender.start();
+                    await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.TIMED_WAITING
+                        || !sender.isAlive() || sent.get().size() > 1);
+                    assertThat(sent.get()).as("sent while the partition's first record is unacknowledged")
+                        .extracting(ProducerRecord::key).containsExactly("p-1");
+                    assertThat(sender.getState()).as("the sender waits for the first acknowledgement")
+                        .isEqualTo(Thread.State.TIMED_WAITING);
+                    // Another partition's first record is not held up by this one's.
+                    publisher.publish(version(otherKey, 1), new RecordPublisher.Provenance("r1", 1, 3));
+                    assertThat(sent.get()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
+
+                    if (firstFails) {
+                        producer.errorNext(new NotLeaderOrFollowerException("the partition's leader moved"));
+                        sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
+                        assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
+                            .isFalse();
+                        assertThat(v1).isCompletedExceptionally();
+                        assertThat(v2.get()).as("version 2, after version 1 failed").isCompletedExceptionally();
+                        assertThat(sent.get()).as("version 2 is never sent without version 1")
+                            .extracting(ProducerRecord::key).containsExactly("p-1", otherKey);
+                    } else {
+                        producer.completeNext();
+                        sender.join(10_000); // the sender only waits for the answer just given: 10 s is far beyond it
+                        assertThat(sender.isAlive()).as("the sender still waiting 10 s after version 1 was answered")
+                            .isFalse();
+                        assertThat(v1).isCompleted();
+                        assertThat(sent.get()).extracting(ProducerRecord::key).containsExactly("p-1", otherKey, "p-1");
+                        // Later records to the partition go without waiting: the gate is the first record's only.
+                        publisher.publish(version("p-1", 3), new RecordPublisher.Provenance("r1", 1, 4));
+                        assertThat(sent.get()).hasSize(4);
+                    }
+                    publisher.abort();
+                }
             }
         }
     }
