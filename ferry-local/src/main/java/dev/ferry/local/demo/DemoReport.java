@@ -59,7 +59,7 @@ public record DemoReport(long eventsAppended, long eventsPublished, long topicRe
             Ferry demo report (transport: %s)
               events appended:            %,d  (%,d conflicting appends retried)
               events published:           %,d  (%,d records: %,d re-published after the relay failover)
-              stream duplicates:          %,d  (records stored more than once; 0 expected on NATS: Nats-Msg-Id dedupe)
+              stream duplicates:          %,d  (stored more than once, read as read_committed; 0 expected on NATS and in Kafka's exactly-once mode)
               events applied:             %,d
               duplicates applied:         %d  (must be 0)
               order violations:           %d  (must be 0)
