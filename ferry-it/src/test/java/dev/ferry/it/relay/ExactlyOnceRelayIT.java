@@ -94,10 +94,7 @@ class ExactlyOnceRelayIT extends PipelineFixture {
             + "read_uncommitted: %s%n", killedEpochs, check, uncommitted);
 
         assertThat(killedEpochs).as("two leaders killed").hasSize(2);
-        assertThat(check.lost()).isZero();
-        assertThat(check.unknown()).isZero();
-        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
-        assertThat(check.orderViolations()).isZero();
+        assertEveryEventOnceInOrder(check);
         assertThat(records).as("every record once").hasSize(stored.size());
     }
 
@@ -144,10 +141,7 @@ class ExactlyOnceRelayIT extends PipelineFixture {
         assertThat(latePublishes(frozen.epoch())).as("the zombie sent on after waking").isNotEmpty();
         assertThat(lateCommitted).as("the zombie's records from the frozen one on, committed").isEmpty();
         assertThat(successor.status().role()).isNotEqualTo(RelayStatus.Role.FAILED);
-        assertThat(check.lost()).isZero();
-        assertThat(check.unknown()).isZero();
-        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
-        assertThat(check.orderViolations()).isZero();
+        assertEveryEventOnceInOrder(check);
     }
 
     @Test
@@ -184,10 +178,7 @@ class ExactlyOnceRelayIT extends PipelineFixture {
 
         assertThat(lateWrites(frozen.epoch())).as("the zombie's commits after waking").isNotEmpty()
             .allSatisfy(write -> assertThat(write.refused()).as("fenced: %s", write).isTrue());
-        assertThat(check.lost()).isZero();
-        assertThat(check.unknown()).isZero();
-        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
-        assertThat(check.orderViolations()).isZero();
+        assertEveryEventOnceInOrder(check);
     }
 
     @Test
@@ -211,10 +202,7 @@ class ExactlyOnceRelayIT extends PipelineFixture {
         System.out.printf("ExactlyOnceRelayIT broker restart: read_committed: %s; read_uncommitted: %s%n", check,
             pipeline.check());
 
-        assertThat(check.lost()).isZero();
-        assertThat(check.unknown()).isZero();
-        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
-        assertThat(check.orderViolations()).isZero();
+        assertEveryEventOnceInOrder(check);
     }
 
     @Test
@@ -248,10 +236,7 @@ class ExactlyOnceRelayIT extends PipelineFixture {
             + "read_uncommitted: %s%n", atKill, check, pipeline.check());
 
         assertThat(atKill.complete()).as("killed mid-copy").isFalse();
-        assertThat(check.lost()).isZero();
-        assertThat(check.unknown()).isZero();
-        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
-        assertThat(check.orderViolations()).isZero();
+        assertEveryEventOnceInOrder(check);
     }
 
     /**
@@ -293,6 +278,14 @@ class ExactlyOnceRelayIT extends PipelineFixture {
 
     private List<Pause.LateWrite> lateWrites(long epoch) {
         return pause.lateCheckpointWrites().stream().filter(w -> w.epoch() == epoch).toList();
+    }
+
+    /** What a read_committed reader must see: every stored event, once, in each key's order, nothing unknown. */
+    private static void assertEveryEventOnceInOrder(DeliveryCheck check) {
+        assertThat(check.lost()).isZero();
+        assertThat(check.unknown()).isZero();
+        assertThat(check.duplicates()).as("duplicates a read_committed reader sees").isZero();
+        assertThat(check.orderViolations()).isZero();
     }
 
     private ChangeStreamRelay startRelay(String instanceId) {
